@@ -1,0 +1,39 @@
+# Two commands for users (README): `make demo` and `make test`.
+# Each creates or refreshes the local virtual environment .venv and installs what it needs.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# A CPU build of torch is pinned: a plain `torch` requirement would pull a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
+STAMP  := $(VENV)/.deps-stamp
+
+.PHONY: demo test test-all bench build clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "$(TORCH)" "scikit-build-core>=0.10" "nanobind>=2.4" ninja cmake \
+	    numpy scipy matplotlib tqdm scikit-learn \
+	    pytest hypothesis gudhi cripser ripser persim pot
+	touch $(STAMP)
+
+build: $(STAMP)
+	$(PIP) install -q --no-build-isolation --no-deps -e .
+
+demo: build
+	$(PY) -m topolayer demo all
+
+test: build
+	$(PY) -m pytest -q
+
+test-all: build
+	$(PY) -m pytest -q -m ""
+
+bench: build
+	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf build $(VENV) *.egg-info

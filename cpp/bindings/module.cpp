@@ -1,0 +1,11 @@
+// The extension module topolayer._core: one bind_* call per area, each in its own file.
+#include "common.hpp"
+
+namespace topolayer_bindings {
+void bind_simplicial(nb::module_& m);
+}  // namespace topolayer_bindings
+
+NB_MODULE(_core, m) {
+    m.doc() = "topolayer's C++ core: persistence pairs as indices of critical cells.";
+    topolayer_bindings::bind_simplicial(m);
+}

@@ -1,0 +1,172 @@
+// A finite abstract simplicial complex, stored once and reused across persistence calls.
+//
+// Simplices of dimension d are rows of d+1 increasing vertex ids, sorted lexicographically;
+// dimension 0 is always the vertex set {0, ..., n_vertices-1}. Global simplex ids run over
+// dimensions in increasing order (offset[d] + local id), so a face always has a smaller global
+// id than its cofaces. Facets are precomputed: facet i of a d-simplex omits its vertex i.
+// Building costs O(n d^2 log n) for n simplices (sort + binary search); it is done once.
+#pragma once
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "types.hpp"
+
+namespace topolayer {
+
+struct simplicial_complex {
+    index_t n_vertices = 0;
+    std::vector<index_t> n_simplices;            // per dimension
+    std::vector<index_t> offset;                 // global id of the first simplex of each dimension
+    std::vector<std::vector<index_t>> vertices;  // per dimension, row-major (n_d, d+1)
+    std::vector<std::vector<index_t>> facets;    // per dimension d >= 1, row-major (n_d, d+1)
+
+    int top_dim() const { return static_cast<int>(n_simplices.size()) - 1; }
+    index_t total() const { return offset.empty() ? 0 : offset.back() + n_simplices.back(); }
+    const index_t* simplex(int d, index_t i) const {
+        return vertices[static_cast<std::size_t>(d)].data() + i * (d + 1);
+    }
+    const index_t* facet_ids(int d, index_t i) const {
+        return facets[static_cast<std::size_t>(d)].data() + i * (d + 1);
+    }
+    // Dimension of a global simplex id.
+    int dim_of(index_t g) const {
+        int d = static_cast<int>(std::upper_bound(offset.begin(), offset.end(), g) - offset.begin()) - 1;
+        return d;
+    }
+};
+
+namespace detail {
+
+inline bool row_less(const index_t* a, const index_t* b, int width) {
+    return std::lexicographical_compare(a, a + width, b, b + width);
+}
+
+// Sort the rows of `rows` (row-major, `width` columns) lexicographically and drop duplicates.
+inline std::vector<index_t> sort_unique_rows(const std::vector<index_t>& rows, int width) {
+    const index_t n = static_cast<index_t>(rows.size()) / width;
+    std::vector<index_t> order(static_cast<std::size_t>(n));
+    std::iota(order.begin(), order.end(), index_t{0});
+    std::sort(order.begin(), order.end(), [&](index_t a, index_t b) {
+        return row_less(rows.data() + a * width, rows.data() + b * width, width);
+    });
+    std::vector<index_t> out;
+    out.reserve(rows.size());
+    const index_t* prev = nullptr;
+    for (index_t r : order) {
+        const index_t* row = rows.data() + r * width;
+        if (prev && std::equal(row, row + width, prev)) continue;
+        out.insert(out.end(), row, row + width);
+        prev = row;
+    }
+    return out;
+}
+
+// Local id of `row` among the sorted rows of `table`, or -1.
+inline index_t find_row(const std::vector<index_t>& table, int width, const index_t* row) {
+    index_t lo = 0, hi = static_cast<index_t>(table.size()) / width;
+    while (lo < hi) {
+        index_t mid = lo + (hi - lo) / 2;
+        if (row_less(table.data() + mid * width, row, width)) lo = mid + 1; else hi = mid;
+    }
+    if (lo < static_cast<index_t>(table.size()) / width &&
+        std::equal(row, row + width, table.data() + lo * width))
+        return lo;
+    return -1;
+}
+
+}  // namespace detail
+
+// Build the closure of the given simplices. `given[d]` lists simplices of dimension d as
+// row-major (m_d, d+1) vertex ids in any order; every face is added. Vertex ids must lie in
+// [0, n_vertices); n_vertices < 0 means "largest id + 1".
+inline simplicial_complex build_complex(std::vector<std::vector<index_t>> given, index_t n_vertices) {
+    while (!given.empty() && given.back().empty()) given.pop_back();
+    index_t max_id = -1;
+    for (std::size_t d = 0; d < given.size(); ++d) {
+        const int width = static_cast<int>(d) + 1;
+        auto& rows = given[d];
+        if (rows.size() % static_cast<std::size_t>(width) != 0)
+            throw std::invalid_argument("simplices of dimension " + std::to_string(d) +
+                                        " must have " + std::to_string(width) + " vertices each");
+        for (std::size_t r = 0; r < rows.size(); r += width) {
+            std::sort(rows.begin() + static_cast<std::ptrdiff_t>(r),
+                      rows.begin() + static_cast<std::ptrdiff_t>(r + width));
+            for (int j = 0; j < width; ++j) {
+                index_t v = rows[r + j];
+                if (v < 0) throw std::invalid_argument("simplices: negative vertex id " + std::to_string(v));
+                if (j > 0 && rows[r + j - 1] == v)
+                    throw std::invalid_argument("simplices: a simplex of dimension " + std::to_string(d) +
+                                                " repeats vertex " + std::to_string(v));
+                max_id = std::max(max_id, v);
+            }
+        }
+    }
+    if (n_vertices < 0) n_vertices = max_id + 1;
+    if (max_id >= n_vertices)
+        throw std::out_of_range("simplices: vertex id " + std::to_string(max_id) +
+                                " is out of range for n_vertices=" + std::to_string(n_vertices));
+
+    simplicial_complex K;
+    K.n_vertices = n_vertices;
+    const int top = std::max(0, static_cast<int>(given.size()) - 1);
+    K.vertices.resize(static_cast<std::size_t>(top + 1));
+    // Close under faces from the top down: each dimension is the given rows plus the facets
+    // of the dimension above.
+    for (int d = top; d >= 1; --d) {
+        const int width = d + 1;
+        std::vector<index_t> rows = given.size() > static_cast<std::size_t>(d) ? given[d] : std::vector<index_t>{};
+        if (d < top) {
+            const auto& above = K.vertices[static_cast<std::size_t>(d + 1)];
+            const index_t n_above = static_cast<index_t>(above.size()) / (d + 2);
+            rows.reserve(rows.size() + static_cast<std::size_t>(n_above * (d + 2) * width));
+            for (index_t i = 0; i < n_above; ++i) {
+                const index_t* s = above.data() + i * (d + 2);
+                for (int skip = 0; skip < d + 2; ++skip)
+                    for (int j = 0; j < d + 2; ++j)
+                        if (j != skip) rows.push_back(s[j]);
+            }
+        }
+        K.vertices[static_cast<std::size_t>(d)] = detail::sort_unique_rows(rows, width);
+    }
+    K.vertices[0].resize(static_cast<std::size_t>(n_vertices));
+    std::iota(K.vertices[0].begin(), K.vertices[0].end(), index_t{0});
+
+    K.n_simplices.resize(static_cast<std::size_t>(top + 1));
+    K.offset.resize(static_cast<std::size_t>(top + 1));
+    index_t acc = 0;
+    for (int d = 0; d <= top; ++d) {
+        K.n_simplices[static_cast<std::size_t>(d)] = static_cast<index_t>(K.vertices[static_cast<std::size_t>(d)].size()) / (d + 1);
+        K.offset[static_cast<std::size_t>(d)] = acc;
+        acc += K.n_simplices[static_cast<std::size_t>(d)];
+    }
+    // Empty top dimensions (e.g. only vertices given with n_vertices == 0) are trimmed.
+    while (K.n_simplices.size() > 1 && K.n_simplices.back() == 0) {
+        K.n_simplices.pop_back();
+        K.offset.pop_back();
+        K.vertices.pop_back();
+    }
+
+    K.facets.resize(K.vertices.size());
+    std::vector<index_t> face(static_cast<std::size_t>(K.top_dim() + 1));
+    for (int d = 1; d <= K.top_dim(); ++d) {
+        const index_t n = K.n_simplices[static_cast<std::size_t>(d)];
+        auto& out = K.facets[static_cast<std::size_t>(d)];
+        out.resize(static_cast<std::size_t>(n * (d + 1)));
+        for (index_t i = 0; i < n; ++i) {
+            const index_t* s = K.simplex(d, i);
+            for (int skip = 0; skip <= d; ++skip) {
+                int w = 0;
+                for (int j = 0; j <= d; ++j)
+                    if (j != skip) face[static_cast<std::size_t>(w++)] = s[j];
+                index_t f = d == 1 ? face[0] : detail::find_row(K.vertices[static_cast<std::size_t>(d - 1)], d, face.data());
+                out[static_cast<std::size_t>(i * (d + 1) + skip)] = f;
+            }
+        }
+    }
+    return K;
+}
+
+}  // namespace topolayer

@@ -1,0 +1,54 @@
+// Shared scalar types and the result of a persistence computation.
+//
+// Every algorithm in topolayer returns persistence *pairs as indices*: for each bar, the cell
+// whose entry creates the homology class and the cell whose entry kills it (or none, for an
+// essential class). Values never leave the caller: Python gathers them at these indices, which
+// is what makes the diagram differentiable with no hand-written backward.
+// Results are a struct of vectors (no per-bar allocation); bars are grouped by dimension.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace topolayer {
+
+using index_t = std::int64_t;
+
+// Marks the death of an essential class (one that never dies).
+inline constexpr index_t no_death = -1;
+
+struct pairs_result {
+    std::vector<index_t> dim;    // homology dimension of each bar
+    std::vector<index_t> birth;  // creating cell (a simplex id, or a vertex for lower-star)
+    std::vector<index_t> death;  // killing cell, or no_death
+
+    void push(index_t d, index_t b, index_t k) {
+        dim.push_back(d);
+        birth.push_back(b);
+        death.push_back(k);
+    }
+    std::size_t size() const { return dim.size(); }
+};
+
+// Pairs of a batch, split by homology dimension: per dimension a row-major (n_k, 3) array of
+// (batch item, birth, death). Items appear in batch order, so the split is independent of how
+// many threads computed it.
+struct batch_pairs {
+    std::vector<std::vector<index_t>> rows;  // rows[k] holds 3 * n_k entries
+
+    explicit batch_pairs(int max_dim) : rows(static_cast<std::size_t>(max_dim + 1)) {}
+
+    void append(index_t item, const pairs_result& r) {
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            auto k = static_cast<std::size_t>(r.dim[i]);
+            if (k >= rows.size()) continue;
+            rows[k].push_back(item);
+            rows[k].push_back(r.birth[i]);
+            rows[k].push_back(r.death[i]);
+        }
+    }
+};
+
+}  // namespace topolayer

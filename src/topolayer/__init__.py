@@ -1,0 +1,2 @@
+"""topolayer."""
+__version__ = "0.1.0"
