@@ -106,6 +106,12 @@ def cubical(
     DiagramBatch
         Otherwise, with ``batch_shape = x.shape[:-ndim]``.
 
+    Notes
+    -----
+    Under ``torch.compile`` the number of bars is data-dependent: set
+    ``torch._dynamo.config.capture_dynamic_output_shape_ops = True`` and the whole layer
+    (op, gather, features) traces into one graph, ``fullgraph=True`` included.
+
     Raises
     ------
     TypeError
