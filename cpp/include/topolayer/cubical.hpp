@@ -2,10 +2,11 @@
 //
 // Pixels are totally ordered by (value, flat index) after one sort (LSD radix, O(N)). H0 is
 // union-find over pixels in that order with the construction's primal adjacency (elder rule);
-// the top dimension is union-find over pixels in reverse order with the dual adjacency plus one
-// "outside" node (Alexander duality; Bleile, Garin, Heiss, Maggs & Robins 2022 for V/T). 3D H1
-// is cohomology of the implicit cell complex with clearing by the H0 pairs and apparent pairs
-// (Kaji, Sudo & Ahara 2020). Results are pairs of critical pixels; near-linear time and memory.
+// the top dimension is union-find over pixels in reverse order with the dual adjacency, the
+// outside being one more node (Alexander duality; Bleile, Garin, Heiss, Maggs & Robins 2022).
+// 3D H1 is persistent cohomology of the implicit cell complex with clearing by the H0 pairs and
+// apparent pairs found on the fly (Bauer 2021; Kaji, Sudo & Ahara 2020); T via its V dual.
+// Grids are stored with one layer of padding, so neighbour loops need no bounds checks.
 #pragma once
 
 #include <algorithm>
@@ -13,9 +14,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -32,7 +35,7 @@ inline construction parse_construction(const std::string& s) {
     throw std::invalid_argument("construction must be 'freudenthal', 'V' or 'T', got '" + s + "'");
 }
 
-// Shape of one grid. 2D grids are stored as n0 == 1 with ndim == 2 (the first axis inactive).
+// Shape of one grid. 2D grids are n0 == 1 with ndim == 2 (the first axis is inactive).
 struct grid_shape {
     index_t n0 = 1, n1 = 1, n2 = 1;
     int ndim = 2;
@@ -44,54 +47,64 @@ namespace detail {
 using u32 = std::uint32_t;
 using u64 = std::uint64_t;
 
+inline constexpr u32 pad_rank = 0xFFFFFFFFu;  // rank of padding cells: after every pixel
+inline constexpr u32 no_rank = 0xFFFFFFFFu;   // death of an essential class
+
 struct offset3 {
     int d0, d1, d2;
 };
 
-// Neighbourhoods (one half; the other half is the negation). "axis": 4 / 6 neighbours,
-// "full": 8 / 26, "freud": the edges of the Freudenthal (Kuhn) triangulation, 6 / 14.
+// One half of a neighbourhood (the other half is its negation). kind 0 "axis": 4 / 6
+// neighbours; 1 "full": 8 / 26; 2 "freud": the edges of the Freudenthal (Kuhn) triangulation,
+// 6 / 14, all with non-negative offsets.
 inline std::vector<offset3> half_offsets(int ndim, int kind) {
     std::vector<offset3> out;
     if (ndim == 2) {
-        out.push_back({0, 0, 1});
-        out.push_back({0, 1, 0});
-        if (kind == 1) {
-            out.push_back({0, 1, 1});
-            out.push_back({0, 1, -1});
-        } else if (kind == 2) {
-            out.push_back({0, 1, 1});
-        }
+        out = {{0, 0, 1}, {0, 1, 0}};
+        if (kind == 1) out.insert(out.end(), {{0, 1, 1}, {0, 1, -1}});
+        if (kind == 2) out.push_back({0, 1, 1});
         return out;
     }
-    if (kind == 0) {
-        out = {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}};
-    } else if (kind == 1) {
+    if (kind == 0) return {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}};
+    if (kind == 1) {
         for (int a = -1; a <= 1; ++a)
             for (int b = -1; b <= 1; ++b)
-                for (int c = -1; c <= 1; ++c) {
-                    // keep the lexicographically positive half
+                for (int c = -1; c <= 1; ++c)
                     if (a > 0 || (a == 0 && b > 0) || (a == 0 && b == 0 && c > 0)) out.push_back({a, b, c});
-                }
-    } else {
-        for (int m = 1; m < 8; ++m) out.push_back({(m >> 2) & 1, (m >> 1) & 1, m & 1});
+        return out;
+    }
+    for (int m = 1; m < 8; ++m) out.push_back({(m >> 2) & 1, (m >> 1) & 1, m & 1});
+    return out;
+}
+
+// A grid with one layer of padding on every active axis, and flat indices into it.
+struct padded_grid {
+    index_t n0 = 1, n1 = 1, n2 = 1, p0 = 1, p1 = 1, p2 = 1;
+    int ndim = 2;
+    padded_grid() = default;
+    explicit padded_grid(const grid_shape& g)
+        : n0(g.n0), n1(g.n1), n2(g.n2), p0(g.ndim == 3 ? g.n0 + 2 : 1), p1(g.n1 + 2), p2(g.n2 + 2), ndim(g.ndim) {}
+    index_t size() const { return p0 * p1 * p2; }
+    index_t real_size() const { return n0 * n1 * n2; }
+    index_t flat(const offset3& o) const { return (o.d0 * p1 + o.d1) * p2 + o.d2; }
+    index_t first() const { return ((ndim == 3 ? 1 : 0) * p1 + 1) * p2 + 1; }  // padded index of pixel 0
+    index_t real_index(index_t q) const {
+        const index_t c = q % p2, r = q / p2, b = r % p1, a = r / p1;
+        return ((a - (ndim == 3 ? 1 : 0)) * n1 + (b - 1)) * n2 + (c - 1);
+    }
+};
+
+// Flat offsets (both halves, interleaved +o, -o) of a neighbourhood in a padded grid.
+inline std::vector<index_t> neighbour_offsets(const padded_grid& pg, int kind) {
+    std::vector<index_t> out;
+    for (const auto& o : half_offsets(pg.ndim, kind)) {
+        out.push_back(pg.flat(o));
+        out.push_back(-pg.flat(o));
     }
     return out;
 }
 
-// Full neighbourhood (both halves) with flat offsets for interior pixels.
-struct neighbourhood {
-    std::vector<offset3> off;
-    std::vector<index_t> flat;
-    neighbourhood(const grid_shape& g, int kind) {
-        for (const auto& o : half_offsets(g.ndim, kind)) {
-            off.push_back(o);
-            off.push_back({-o.d0, -o.d1, -o.d2});
-        }
-        for (const auto& o : off) flat.push_back((o.d0 * g.n1 + o.d1) * g.n2 + o.d2);
-    }
-};
-
-// Order-preserving unsigned keys of floating-point values (-0.0 and +0.0 map to one key).
+// Order-preserving unsigned keys of floating-point values (-0.0 and +0.0 share one key).
 inline u32 float_key(float x) {
     if (x == 0.0f) x = 0.0f;
     u32 u;
@@ -111,36 +124,62 @@ struct keyed {
     u32 idx;
 };
 
-// Stable LSD radix sort of records by key (11-bit digits; passes where every key shares the
-// digit are skipped). Records start in index order, so ties stay in index order.
-template <class K>
+// Stable LSD radix sort of records by key, Bits per digit; passes whose digit is the same for
+// every key are skipped. Records start in index order, so ties stay in index order.
+template <int Bits, class K>
 void radix_sort(std::vector<keyed<K>>& a, std::vector<keyed<K>>& tmp) {
     const std::size_t n = a.size();
-    constexpr int bits = 11;
-    constexpr int n_passes = (8 * static_cast<int>(sizeof(K)) + bits - 1) / bits;
-    constexpr std::size_t buckets = std::size_t{1} << bits;
-    std::vector<std::size_t> count(buckets * n_passes, 0);
+    constexpr int n_passes = (8 * static_cast<int>(sizeof(K)) + Bits - 1) / Bits;
+    constexpr std::size_t buckets = std::size_t{1} << Bits;
+    std::vector<u32> count(buckets * n_passes, 0);
     for (std::size_t i = 0; i < n; ++i) {
-        K k = a[i].key;
-        for (int p = 0; p < n_passes; ++p) ++count[p * buckets + static_cast<std::size_t>((k >> (p * bits)) & (buckets - 1))];
+        const K k = a[i].key;
+        for (int p = 0; p < n_passes; ++p) ++count[p * buckets + static_cast<std::size_t>((k >> (p * Bits)) & (buckets - 1))];
     }
     tmp.resize(n);
     for (int p = 0; p < n_passes; ++p) {
-        std::size_t* c = count.data() + p * buckets;
-        const std::size_t first = static_cast<std::size_t>((a[0].key >> (p * bits)) & (buckets - 1));
-        if (c[first] == n) continue;  // all keys share this digit
-        std::size_t sum = 0;
+        u32* c = count.data() + p * buckets;
+        if (c[static_cast<std::size_t>((a[0].key >> (p * Bits)) & (buckets - 1))] == n) continue;
+        u32 sum = 0;
         for (std::size_t b = 0; b < buckets; ++b) {
-            std::size_t t = c[b];
+            const u32 t = c[b];
             c[b] = sum;
             sum += t;
         }
+        const keyed<K>* src = a.data();
+        keyed<K>* dst = tmp.data();
         for (std::size_t i = 0; i < n; ++i) {
-            const auto d = static_cast<std::size_t>((a[i].key >> (p * bits)) & (buckets - 1));
-            tmp[c[d]++] = a[i];
+            const auto d = static_cast<std::size_t>((src[i].key >> (p * Bits)) & (buckets - 1));
+            dst[c[d]++] = src[i];
         }
         a.swap(tmp);
     }
+}
+
+inline constexpr u32 unset = 0xFFFFFFFFu;  // union-find parent of a cell not yet entered
+
+// Pixels are visited in value order, i.e. at random places: fetching the neighbourhood of the
+// pixel a few steps ahead hides most of the memory latency.
+inline constexpr index_t prefetch_distance = 12;
+inline void prefetch_rows(const u32* parent, index_t q, const std::vector<index_t>& rows) {
+#if defined(__GNUC__) || defined(__clang__)
+    for (index_t o : rows) __builtin_prefetch(parent + q + o, 1, 1);
+#else
+    (void)parent;
+    (void)q;
+    (void)rows;
+#endif
+}
+// The rows (offsets of the centre column) that a neighbourhood touches; p2 >= 3 is the padded
+// row length, so every neighbour offset is within one column of a multiple of p2.
+inline std::vector<index_t> neighbour_rows(const std::vector<index_t>& nb, index_t p2) {
+    std::vector<index_t> rows{0};
+    for (index_t o : nb) {
+        index_t r = o >= 0 ? (o + 1) / p2 : -((-o + 1) / p2);
+        r *= p2;
+        if (std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
+    }
+    return rows;
 }
 
 inline u32 find_root(u32* parent, u32 x) {
@@ -151,356 +190,433 @@ inline u32 find_root(u32* parent, u32 x) {
     return x;
 }
 
-}  // namespace detail
-
-// The pixel order of one grid: order[r] is the pixel of rank r, rank[p] the rank of pixel p,
-// and same_value(r, s) tells whether ranks r and s carry equal values.
-template <class T>
-struct pixel_order {
-    using key_t = std::conditional_t<sizeof(T) == 4, detail::u32, detail::u64>;
-    std::vector<detail::u32> order, rank;
-    std::vector<key_t> key;  // key[r]: the sort key of rank r
-
-    void build(const T* f, index_t n, bool superlevel) {
-        std::vector<detail::keyed<key_t>> a(static_cast<std::size_t>(n)), tmp;
-        for (index_t i = 0; i < n; ++i) {
-            if (!std::isfinite(f[i]))
-                throw std::invalid_argument("x must be finite, but pixel " + std::to_string(i) + " is " +
-                                            std::to_string(static_cast<double>(f[i])));
-            key_t k = detail::float_key(f[i]);
-            a[static_cast<std::size_t>(i)] = {superlevel ? static_cast<key_t>(~k) : k, static_cast<detail::u32>(i)};
-        }
-        if (n <= 1024)
-            std::sort(a.begin(), a.end(), [](const auto& x, const auto& y) {
-                return x.key < y.key || (x.key == y.key && x.idx < y.idx);
-            });
-        else
-            detail::radix_sort(a, tmp);
-        tmp.clear();
-        tmp.shrink_to_fit();
-        order.resize(static_cast<std::size_t>(n));
-        rank.resize(static_cast<std::size_t>(n));
-        key.resize(static_cast<std::size_t>(n));
-        for (index_t r = 0; r < n; ++r) {
-            const auto& e = a[static_cast<std::size_t>(r)];
-            order[static_cast<std::size_t>(r)] = e.idx;
-            key[static_cast<std::size_t>(r)] = e.key;
-            rank[e.idx] = static_cast<detail::u32>(r);
-        }
+// Bit set of edges (low corner, edge type).
+struct edge_bits {
+    std::vector<u64> w;
+    index_t types = 1;
+    void reset(index_t cells, index_t t) {
+        types = t;
+        w.assign(static_cast<std::size_t>((cells * t + 63) / 64), 0);
     }
-    bool same_value(detail::u32 r, detail::u32 s) const { return key[r] == key[s]; }
+    void set(index_t low, index_t type) {
+        const u64 i = static_cast<u64>(low * types + type);
+        w[i >> 6] |= u64{1} << (i & 63);
+    }
+    bool get(index_t low, index_t type) const {
+        const u64 i = static_cast<u64>(low * types + type);
+        return (w[i >> 6] >> (i & 63)) & 1;
+    }
 };
 
-namespace detail {
-
-// Calls fn(rank of neighbour) for each in-grid neighbour of pixel p, and returns whether p lies
-// on the border of the grid (touches the outside).
-template <class Fn>
-inline bool for_neighbours(const grid_shape& g, const neighbourhood& nb, const u32* rank, index_t p, Fn&& fn) {
-    const index_t i2 = p % g.n2;
-    const index_t q = p / g.n2;
-    const index_t i1 = q % g.n1;
-    const index_t i0 = q / g.n1;
-    const bool border = i2 == 0 || i2 == g.n2 - 1 || i1 == 0 || i1 == g.n1 - 1 ||
-                        (g.ndim == 3 && (i0 == 0 || i0 == g.n0 - 1));
-    const bool inner = i2 > 0 && i2 < g.n2 - 1 && i1 > 0 && i1 < g.n1 - 1 && (g.ndim == 2 || (i0 > 0 && i0 < g.n0 - 1));
-    const std::size_t m = nb.flat.size();
-    if (inner) {
-        for (std::size_t j = 0; j < m; ++j) fn(rank[p + nb.flat[j]]);
-    } else {
+// H0 by union-find over padded cells in filtration order (`order`), with the primal
+// neighbourhood `nb` (interleaved halves). Cells are ordered by (key, index), so the root of a
+// component, its eldest cell, is found by comparing keys. With `neg`, the entered neighbours of
+// each pixel are taken in filtration order (the cell-level order of its edges) and every edge
+// that merges two components is marked. emit(birth cell, death cell or no_rank).
+template <class K, class Emit>
+void union_find_h0(u32* parent, const K* key, const u32* order, index_t n, index_t n_padded, index_t p2,
+                   const std::vector<index_t>& nb, edge_bits* neg, Emit&& emit) {
+    std::fill(parent, parent + n_padded, unset);
+    auto older = [key](u32 x, u32 y) { return key[x] < key[y] || (key[x] == key[y] && x < y); };
+    const std::size_t m = nb.size();
+    std::array<std::pair<u32, u32>, 32> low{};  // (neighbour cell, slot)
+    const auto rows = neighbour_rows(nb, p2);
+    for (index_t r = 0; r < n; ++r) {
+        if (r + prefetch_distance < n) prefetch_rows(parent, order[r + prefetch_distance], rows);
+        const u32 q = order[r];
+        parent[q] = q;
+        u32 root = q;
+        auto join = [&](u32 nq) -> bool {
+            if (parent[nq] == root) return false;
+            const u32 x = find_root(parent, nq);
+            if (x == root) return false;
+            if (root == q) {
+                parent[q] = x;
+                root = x;
+                return true;
+            }
+            u32 young = x, old = root;
+            if (older(x, root)) std::swap(young, old);
+            parent[young] = old;
+            emit(young, q);
+            root = old;
+            return true;
+        };
+        if (!neg) {
+            for (std::size_t j = 0; j < m; ++j) {
+                const u32 nq = static_cast<u32>(q + nb[j]);
+                if (parent[nq] != unset) join(nq);
+            }
+            continue;
+        }
+        std::size_t k = 0;
         for (std::size_t j = 0; j < m; ++j) {
-            const auto& o = nb.off[j];
-            const index_t a = i0 + o.d0, b = i1 + o.d1, c = i2 + o.d2;
-            if (a < 0 || a >= g.n0 || b < 0 || b >= g.n1 || c < 0 || c >= g.n2) continue;
-            fn(rank[p + nb.flat[j]]);
+            const u32 nq = static_cast<u32>(q + nb[j]);
+            if (parent[nq] != unset) low[k++] = {nq, static_cast<u32>(j)};
+        }
+        std::sort(low.begin(), low.begin() + static_cast<std::ptrdiff_t>(k),
+                  [&](const auto& x, const auto& y) { return older(x.first, y.first); });
+        for (std::size_t i = 0; i < k; ++i) {
+            const u32 nq = low[i].first;
+            const std::size_t j = low[i].second;
+            if (join(nq)) neg->set(j % 2 == 0 ? q : nq, static_cast<index_t>(j / 2));
         }
     }
-    return border;
+    if (n > 0) emit(order[0], no_rank);
+}
+
+// Top dimension by union-find in reverse filtration order with the dual neighbourhood. All
+// padding cells belong to the outside, whose root (padded cell 0) is the eldest. A complement
+// component born at its last pixel dies into an elder one at pixel q: the primal class is born
+// at q and dies at that last pixel. emit(birth cell, death cell).
+template <class K, class Emit>
+void union_find_top(u32* parent, const K* key, const u32* order, index_t n, const padded_grid& pg,
+                    const std::vector<index_t>& nb, Emit&& emit) {
+    std::fill(parent, parent + pg.size(), 0u);
+    for (index_t a = 0; a < pg.n0; ++a)
+        for (index_t b = 0; b < pg.n1; ++b) {
+            u32* row = parent + pg.first() + (a * pg.p1 + b) * pg.p2;
+            std::fill(row, row + pg.n2, unset);
+        }
+    // Reverse order: the elder of two roots is the later one; the outside is eldest of all.
+    auto older = [key](u32 x, u32 y) {
+        return x == 0 || (y != 0 && (key[x] > key[y] || (key[x] == key[y] && x > y)));
+    };
+    const std::size_t m = nb.size();
+    const auto rows = neighbour_rows(nb, pg.p2);
+    for (index_t rr = n - 1; rr >= 0; --rr) {
+        if (rr >= prefetch_distance) prefetch_rows(parent, order[rr - prefetch_distance], rows);
+        const u32 q = order[rr];
+        parent[q] = q;
+        u32 root = q;
+        for (std::size_t j = 0; j < m; ++j) {
+            const u32 nq = static_cast<u32>(q + nb[j]);
+            const u32 pn = parent[nq];
+            if (pn == unset || pn == root) continue;
+            const u32 x = find_root(parent, nq);
+            if (x == root) continue;
+            if (root == q) {
+                parent[q] = x;
+                root = x;
+                continue;
+            }
+            u32 young = x, old = root;
+            if (older(x, root)) std::swap(young, old);
+            parent[young] = old;
+            emit(q, young);
+            root = old;
+        }
+    }
+}
+
+// ---- 2D: union-find over the ring of neighbours --------------------------------------------
+//
+// Around a pixel, the 8 neighbours (6 for Freudenthal) form a cycle in which consecutive cells
+// are adjacent under every construction's adjacency (the link of the vertex). A run of entered
+// cells along that cycle is therefore one connected set, and a pixel joins one component per
+// run (for 4-adjacency: per run that contains an axis neighbour). A table from the mask of
+// entered cells to these runs replaces most finds; a pixel in a single run needs none.
+struct ring_table {
+    int size = 8;                      // cells on the ring
+    std::vector<std::array<std::int8_t, 4>> rep;  // per mask: one ring position per run, -1 ends
+    ring_table(int ring_size, bool axis_only) : size(ring_size), rep(std::size_t{1} << ring_size) {
+        for (int m = 0; m < (1 << size); ++m) {
+            auto& out = rep[static_cast<std::size_t>(m)];
+            out.fill(-1);
+            int k = 0;
+            auto on = [&](int i) { return (m >> (((i % size) + size) % size)) & 1; };
+            if (m == (1 << size) - 1) {
+                out[0] = 0;
+                continue;
+            }
+            for (int i = 0; i < size; ++i) {
+                if (!on(i) || on(i - 1)) continue;  // i starts a run
+                int chosen = -1;
+                for (int j = i; on(j); ++j)
+                    if (chosen < 0 && (!axis_only || (j % size) % 2 == 0)) chosen = j % size;
+                if (chosen >= 0 && k < 4) out[static_cast<std::size_t>(k++)] = static_cast<std::int8_t>(chosen);
+            }
+        }
+    }
+};
+
+// kind: 0 axis (4), 1 full (8), 2 Freudenthal (6). Ring offsets in cyclic order; on the 8-ring
+// the axis neighbours are the even positions.
+inline std::vector<index_t> ring_offsets(const padded_grid& pg, int kind) {
+    const index_t w = pg.p2;
+    if (kind == 2) return {1, w + 1, w, -1, -w - 1, -w};
+    return {1, w + 1, w, w - 1, -1, -w - 1, -w, -w + 1};
+}
+
+inline const ring_table& ring_for(int kind) {
+    static const ring_table axis(8, true), full(8, false), freud(6, false);
+    return kind == 0 ? axis : kind == 1 ? full : freud;
+}
+
+// One union-find pass over a 2D grid: forward (H0, elder = earlier) or reverse (top dimension,
+// elder = later, padding = the outside, rooted at cell 0). emit(dying root, pixel) forward,
+// emit(pixel, dying root) in reverse. RS is the ring size (8, or 6 for Freudenthal).
+template <bool Reverse, int RS, class K, class Emit>
+void ring_pass_n(u32* parent, const K* key, const u32* order, index_t n, const padded_grid& pg, int kind, Emit&& emit) {
+    if (!Reverse) {
+        std::fill(parent, parent + pg.size(), unset);
+    } else {
+        std::fill(parent, parent + pg.size(), 0u);
+        for (index_t b = 0; b < pg.n1; ++b) {
+            u32* row = parent + pg.first() + b * pg.p2;
+            std::fill(row, row + pg.n2, unset);
+        }
+    }
+    auto older = [key](u32 x, u32 y) {
+        if (Reverse) return x == 0 || (y != 0 && (key[x] > key[y] || (key[x] == key[y] && x > y)));
+        return key[x] < key[y] || (key[x] == key[y] && x < y);
+    };
+    const ring_table& table = ring_for(kind);
+    const auto rv = ring_offsets(pg, kind);
+    std::array<std::ptrdiff_t, RS + 1> ring{};  // ring[i + 1]: offset of ring position i
+    for (int i = 0; i < RS; ++i) ring[static_cast<std::size_t>(i + 1)] = static_cast<std::ptrdiff_t>(rv[static_cast<std::size_t>(i)]);
+    const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
+    const auto* reps_table = table.rep.data();
+    for (index_t t = 0; t < n; ++t) {
+        const index_t r = Reverse ? n - 1 - t : t;
+        if (t + prefetch_distance < n) {
+            const u32 qa = order[Reverse ? r - prefetch_distance : r + prefetch_distance];
+#if defined(__GNUC__) || defined(__clang__)
+            __builtin_prefetch(parent + qa - w, 1, 1);
+            __builtin_prefetch(parent + qa, 1, 1);
+            __builtin_prefetch(parent + qa + w, 1, 1);
+#endif
+        }
+        const u32 q = order[r];
+        const u32* pq = parent + q;
+        unsigned mask = 0;
+        for (int i = 0; i < RS; ++i) mask |= static_cast<unsigned>(pq[ring[static_cast<std::size_t>(i + 1)]] != unset) << i;
+        const auto& reps = reps_table[mask];
+        // No entered neighbour: a new component (reps[0] == -1 maps to offset 0, the pixel
+        // itself); one run: attach below a cell of it. Only two or more runs need finds.
+        parent[q] = static_cast<u32>(q + ring[static_cast<std::size_t>(reps[0] + 1)]);
+        if (reps[1] < 0) continue;
+        u32 root = find_root(parent, static_cast<u32>(q + ring[static_cast<std::size_t>(reps[0] + 1)]));
+        for (int i = 1; i < 4 && reps[static_cast<std::size_t>(i)] >= 0; ++i) {
+            const u32 x = find_root(parent, static_cast<u32>(q + ring[static_cast<std::size_t>(reps[static_cast<std::size_t>(i)] + 1)]));
+            if (x == root) continue;
+            u32 young = x, old = root;
+            if (older(x, root)) std::swap(young, old);
+            parent[young] = old;
+            if (Reverse)
+                emit(q, young);
+            else
+                emit(young, q);
+            root = old;
+        }
+        parent[q] = root;
+    }
+    if (!Reverse && n > 0) emit(order[0], no_rank);
+}
+
+template <bool Reverse, class K, class Emit>
+void ring_pass(u32* parent, const K* key, const u32* order, index_t n, const padded_grid& pg, int kind, Emit&& emit) {
+    if (kind == 2)
+        ring_pass_n<Reverse, 6>(parent, key, order, n, pg, kind, emit);
+    else
+        ring_pass_n<Reverse, 8>(parent, key, order, n, pg, kind, emit);
 }
 
 inline int primal_kind(construction c) { return c == construction::V ? 0 : c == construction::T ? 1 : 2; }
 inline int dual_kind(construction c) { return c == construction::V ? 1 : c == construction::T ? 0 : 2; }
 
-}  // namespace detail
+// ---- 3D H1 of a vertex-based construction (V or Freudenthal) ------------------------------
 
-// Working memory of one grid, reusable across calls of the same thread.
-template <class T>
-struct cubical_workspace {
-    pixel_order<T> po;
-    std::vector<detail::u32> parent;
-};
-
-// H0 pairs (birth rank, death rank) by union-find in pixel order with the primal adjacency.
-// `emit(d, birth_rank, death_rank_or_npos)` receives each bar.
-template <class T, class Emit>
-void cubical_h0(const grid_shape& g, construction c, cubical_workspace<T>& ws, Emit&& emit) {
-    using detail::u32;
-    const index_t n = g.size();
-    const detail::neighbourhood nb(g, detail::primal_kind(c));
-    auto& parent = ws.parent;
-    parent.resize(static_cast<std::size_t>(n + 1));
-    u32* par = parent.data();
-    const u32* rank = ws.po.rank.data();
-    for (u32 r = 0; r < static_cast<u32>(n); ++r) {
-        const index_t p = ws.po.order[r];
-        par[r] = r;
-        u32 root = r;
-        detail::for_neighbours(g, nb, rank, p, [&](u32 rn) {
-            if (rn > r) return;
-            const u32 x = detail::find_root(par, rn);
-            if (root == r) {
-                par[r] = x;
-                root = x;
-            } else if (x != root) {
-                const u32 young = std::max(x, root), old = std::min(x, root);
-                par[young] = old;
-                emit(0, young, r);
-                root = old;
-            }
-        });
-    }
-    if (n > 0) emit(0, 0u, std::numeric_limits<u32>::max());
-}
-
-// Top-dimensional pairs by union-find in reverse pixel order with the dual adjacency and an
-// outside node (rank n, the eldest). A complement component born at its last pixel q dies into
-// an elder one at pixel r: the primal class is born at r and dies at q.
-template <class T, class Emit>
-void cubical_top(const grid_shape& g, construction c, cubical_workspace<T>& ws, Emit&& emit) {
-    using detail::u32;
-    const index_t n = g.size();
-    const detail::neighbourhood nb(g, detail::dual_kind(c));
-    auto& parent = ws.parent;
-    parent.resize(static_cast<std::size_t>(n + 1));
-    u32* par = parent.data();
-    const u32* rank = ws.po.rank.data();
-    const u32 outside = static_cast<u32>(n);
-    par[outside] = outside;
-    for (index_t rr = n - 1; rr >= 0; --rr) {
-        const u32 r = static_cast<u32>(rr);
-        const index_t p = ws.po.order[r];
-        par[r] = r;
-        u32 root = r;
-        auto join = [&](u32 rn) {
-            if (rn < r) return;
-            const u32 x = detail::find_root(par, rn);
-            if (root == r) {
-                par[r] = x;
-                root = x;
-            } else if (x != root) {
-                const u32 young = std::min(x, root), old = std::max(x, root);
-                par[young] = old;
-                emit(g.ndim - 1, r, young);
-                root = old;
-            }
-        };
-        const bool border = detail::for_neighbours(g, nb, rank, p, join);
-        if (border) join(outside);
-    }
-}
-
-
-namespace detail {
-
-// Cells of dimension 1 and 2 of a vertex-based 3D construction (V or Freudenthal), as vertex
-// offsets from the cell's lowest corner, and for each edge type the 2-cells that contain it.
+// Edges and 2-cells as vertex offsets from their lowest corner (flat, in a padded grid), and
+// for each edge type the 2-cells that contain it.
 struct vertex_cells {
-    std::vector<offset3> edge;                             // edge types {0, edge[j]}
-    std::vector<std::vector<offset3>> face;                // 2-cell types: vertex offsets
-    std::vector<std::vector<std::pair<int, int>>> face_edges;  // vertex pairs that are edges
-    std::vector<std::vector<std::pair<int, offset3>>> cof;     // per edge type: (face type, shift)
+    struct face_t {
+        int nv = 0;
+        std::array<index_t, 4> v{};                   // vertex offsets from the base
+        std::array<std::pair<int, int>, 4> e{};       // vertex pairs that are edges
+        std::array<int, 4> etype{};                   // their edge types
+        int ne = 0;
+    };
+    struct cof_t {
+        int face;
+        index_t shift;  // face base = edge low corner - shift
+    };
+    std::vector<index_t> edge;  // flat offset of each edge type (low -> high)
+    std::vector<face_t> face;
+    std::vector<std::vector<cof_t>> cof;
 
-    explicit vertex_cells(construction c) {
+    vertex_cells(construction c, const padded_grid& pg) {
         const bool cube = c == construction::V;
-        edge = half_offsets(3, cube ? 0 : 2);
+        const auto eo = half_offsets(3, cube ? 0 : 2);
+        for (const auto& o : eo) edge.push_back(pg.flat(o));
         auto bit = [](int m) { return offset3{(m >> 2) & 1, (m >> 1) & 1, m & 1}; };
-        auto add = [](offset3 a, offset3 b) { return offset3{a.d0 + b.d0, a.d1 + b.d1, a.d2 + b.d2}; };
+        std::vector<std::vector<offset3>> verts;
+        std::vector<std::vector<std::pair<int, int>>> pairs;
         if (cube) {
             for (int a = 0; a < 3; ++a)
                 for (int b = a + 1; b < 3; ++b) {
-                    const offset3 ea = bit(4 >> a), eb = bit(4 >> b);
-                    face.push_back({{0, 0, 0}, ea, eb, add(ea, eb)});
-                    face_edges.push_back({{0, 1}, {0, 2}, {1, 3}, {2, 3}});
+                    const int ma = 4 >> a, mb = 4 >> b;
+                    verts.push_back({bit(0), bit(ma), bit(mb), bit(ma | mb)});
+                    pairs.push_back({{0, 1}, {0, 2}, {1, 3}, {2, 3}});
                 }
         } else {
             for (int al = 1; al < 8; ++al)
-                for (int be = 1; be < 8; ++be) {
-                    if (al & be) continue;
-                    face.push_back({{0, 0, 0}, bit(al), bit(al | be)});
-                    face_edges.push_back({{0, 1}, {1, 2}, {0, 2}});
-                }
+                for (int be = 1; be < 8; ++be)
+                    if ((al & be) == 0) {
+                        verts.push_back({bit(0), bit(al), bit(al | be)});
+                        pairs.push_back({{0, 1}, {1, 2}, {0, 2}});
+                    }
         }
         cof.resize(edge.size());
-        for (std::size_t t = 0; t < face.size(); ++t)
-            for (const auto& e : face_edges[t]) {
-                const offset3 lo = face[t][static_cast<std::size_t>(e.first)];
-                const offset3 hi = face[t][static_cast<std::size_t>(e.second)];
+        for (std::size_t t = 0; t < verts.size(); ++t) {
+            face_t f;
+            f.nv = static_cast<int>(verts[t].size());
+            for (int i = 0; i < f.nv; ++i) f.v[static_cast<std::size_t>(i)] = pg.flat(verts[t][static_cast<std::size_t>(i)]);
+            f.ne = static_cast<int>(pairs[t].size());
+            for (int i = 0; i < f.ne; ++i) {
+                const auto pr = pairs[t][static_cast<std::size_t>(i)];
+                const offset3 lo = verts[t][static_cast<std::size_t>(pr.first)];
+                const offset3 hi = verts[t][static_cast<std::size_t>(pr.second)];
                 const offset3 d{hi.d0 - lo.d0, hi.d1 - lo.d1, hi.d2 - lo.d2};
-                for (std::size_t j = 0; j < edge.size(); ++j)
-                    if (edge[j].d0 == d.d0 && edge[j].d1 == d.d1 && edge[j].d2 == d.d2)
-                        cof[j].push_back({static_cast<int>(t), lo});
+                int type = -1;
+                for (std::size_t j = 0; j < eo.size(); ++j)
+                    if (eo[j].d0 == d.d0 && eo[j].d1 == d.d1 && eo[j].d2 == d.d2) type = static_cast<int>(j);
+                f.e[static_cast<std::size_t>(i)] = pr;
+                f.etype[static_cast<std::size_t>(i)] = type;
+                cof[static_cast<std::size_t>(type)].push_back({static_cast<int>(t), pg.flat(lo)});
             }
+            face.push_back(f);
+        }
     }
 };
 
-// Filtration key of a 2-cell: its three largest vertex ranks, descending. It identifies the
-// cell, and orders 2-cells by (rank of the critical vertex, ...), a refinement of the
-// (value, dimension, index) order.
-struct key2 {
+// A 2-cell in a column: its filtration key (three largest vertex ranks, descending: this
+// identifies the cell and refines the (value, dimension, index) order) and where it is.
+struct entry {
     u64 a;  // (largest rank << 32) | second largest
     u32 b;  // third largest
-    bool operator<(const key2& o) const { return a < o.a || (a == o.a && b < o.b); }
-    bool operator==(const key2& o) const { return a == o.a && b == o.b; }
+    u32 type;
+    index_t base;
+    bool operator<(const entry& o) const { return a < o.a || (a == o.a && b < o.b); }
+    bool operator==(const entry& o) const { return a == o.a && b == o.b; }
     u32 top() const { return static_cast<u32>(a >> 32); }
 };
-struct key2_hash {
-    std::size_t operator()(const key2& k) const {
-        u64 h = k.a * 0x9E3779B97F4A7C15ull ^ (static_cast<u64>(k.b) + 0x632BE59BD9B4E019ull);
-        h ^= h >> 29;
-        return static_cast<std::size_t>(h * 0xBF58476D1CE4E5B9ull);
+struct entry_hash {
+    std::size_t operator()(const entry& k) const {
+        u64 h = k.a * 0x9E3779B97F4A7C15ull ^ (static_cast<u64>(k.b) * 0xC2B2AE3D27D4EB4Full);
+        return static_cast<std::size_t>(h ^ (h >> 31));
     }
 };
 
-struct coord3 {
-    index_t i0, i1, i2;
-};
-inline coord3 coords(const grid_shape& g, index_t p) {
-    return {p / (g.n1 * g.n2), (p / g.n2) % g.n1, p % g.n2};
-}
-
-// Lower edges of pixel p (those whose other end has a smaller rank), sorted by that rank:
-// descending when `descending`, else ascending. Each is (other rank, low corner, edge type).
-struct lower_edge {
-    u32 other;
-    index_t low;
-    int type;
-};
-inline void lower_edges(const grid_shape& g, const vertex_cells& cells, const u32* rank, index_t p, u32 r,
-                        bool descending, std::vector<lower_edge>& out) {
-    out.clear();
-    const coord3 c = coords(g, p);
-    for (std::size_t j = 0; j < cells.edge.size(); ++j) {
-        const offset3& o = cells.edge[j];
-        for (int sgn = 1; sgn >= -1; sgn -= 2) {
-            const index_t a = c.i0 + sgn * o.d0, b = c.i1 + sgn * o.d1, d = c.i2 + sgn * o.d2;
-            if (a < 0 || a >= g.n0 || b < 0 || b >= g.n1 || d < 0 || d >= g.n2) continue;
-            const index_t q = (a * g.n1 + b) * g.n2 + d;
-            const u32 rq = rank[q];
-            if (rq >= r) continue;
-            out.push_back({rq, sgn > 0 ? p : q, static_cast<int>(j)});
-        }
-    }
-    if (descending)
-        std::sort(out.begin(), out.end(), [](const lower_edge& x, const lower_edge& y) { return x.other > y.other; });
-    else
-        std::sort(out.begin(), out.end(), [](const lower_edge& x, const lower_edge& y) { return x.other < y.other; });
-}
-
-// 3D H1 of a vertex-based construction (V or Freudenthal) on grid g with the pixel order
-// (order, rank): persistent cohomology of the coboundary 1 -> 2, columns (edges) in reverse
-// filtration order, edges that kill an H0 class cleared (found by a cell-level union-find),
-// apparent pairs taken without reduction. emit(birth rank, death rank or u32 max).
+// Persistent cohomology 1 -> 2: columns are the edges not cleared by H0 (`neg`), in reverse
+// filtration order; a column's pivot is its oldest 2-cell. Pairs (e, s) where s's youngest
+// edge is e and e's oldest 2-cell is s (apparent pairs) are recognised without being stored.
+// emit(birth rank, death rank or no_rank).
 template <class Emit>
-void vertex_h1(const grid_shape& g, construction c, const u32* order, const u32* rank, Emit&& emit) {
-    const index_t n = g.size();
-    const vertex_cells cells(c);
+void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32* order, index_t n, const edge_bits& neg,
+               Emit&& emit) {
+    const vertex_cells cells(c, pg);
     const index_t n_types = static_cast<index_t>(cells.edge.size());
-    // Cell-level H0: which edges are negative (kill a component), edges in filtration order.
-    std::vector<bool> negative(static_cast<std::size_t>(n * n_types), false);
-    std::vector<lower_edge> le;
-    {
-        std::vector<u32> par(static_cast<std::size_t>(n));
-        for (u32 r = 0; r < static_cast<u32>(n); ++r) {
-            par[r] = r;
-            lower_edges(g, cells, rank, order[r], r, false, le);
-            for (const auto& e : le) {
-                const u32 x = find_root(par.data(), e.other), y = find_root(par.data(), r);
-                if (x == y) continue;
-                par[std::max(x, y)] = std::min(x, y);
-                negative[static_cast<std::size_t>(e.low * n_types + e.type)] = true;
-            }
-        }
-    }
-    struct stored {
-        index_t low;
-        int type;
-        std::vector<key2> col;  // empty: the raw coboundary of edge (low, type)
-    };
-    std::vector<stored> columns;
-    std::unordered_map<key2, u32, key2_hash> owner;
-    std::vector<key2> col, other, tmp;
 
-    auto coboundary = [&](index_t low, int type, std::vector<key2>& out, key2* max_facet_of_min) {
+    auto make_entry = [&](index_t base, int t, bool& inside) {
+        const auto& f = cells.face[static_cast<std::size_t>(t)];
+        std::array<u32, 4> rk{};
+        inside = true;
+        for (int v = 0; v < f.nv; ++v) {
+            rk[static_cast<std::size_t>(v)] = rank[base + f.v[static_cast<std::size_t>(v)]];
+            if (rk[static_cast<std::size_t>(v)] == pad_rank) inside = false;
+        }
+        if (f.nv == 3) rk[3] = 0;
+        std::sort(rk.begin(), rk.end(), std::greater<u32>());
+        return entry{(static_cast<u64>(rk[0]) << 32) | rk[1], rk[2], static_cast<u32>(t), base};
+    };
+    auto coboundary = [&](index_t low, int type, std::vector<entry>& out) {
         out.clear();
-        const coord3 u = coords(g, low);
-        key2 best{~u64{0}, ~u32{0}};
-        u64 best_facet = 0;
-        for (const auto& ts : cells.cof[static_cast<std::size_t>(type)]) {
-            const auto& verts = cells.face[static_cast<std::size_t>(ts.first)];
-            const index_t b0 = u.i0 - ts.second.d0, b1 = u.i1 - ts.second.d1, b2 = u.i2 - ts.second.d2;
-            std::array<u32, 4> rk{};
-            bool inside = true;
-            for (std::size_t v = 0; v < verts.size(); ++v) {
-                const index_t a = b0 + verts[v].d0, b = b1 + verts[v].d1, d = b2 + verts[v].d2;
-                if (a < 0 || a >= g.n0 || b < 0 || b >= g.n1 || d < 0 || d >= g.n2) {
-                    inside = false;
-                    break;
-                }
-                rk[v] = rank[(a * g.n1 + b) * g.n2 + d];
-            }
-            if (!inside) continue;
-            std::array<u32, 4> s = rk;
-            std::sort(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(verts.size()), std::greater<u32>());
-            const key2 k{(static_cast<u64>(s[0]) << 32) | s[1], s[2]};
-            out.push_back(k);
-            if (max_facet_of_min && k < best) {
-                best = k;
-                best_facet = 0;
-                for (const auto& fe : cells.face_edges[static_cast<std::size_t>(ts.first)]) {
-                    const u32 x = rk[static_cast<std::size_t>(fe.first)], y = rk[static_cast<std::size_t>(fe.second)];
-                    best_facet = std::max(best_facet, (static_cast<u64>(std::max(x, y)) << 32) | std::min(x, y));
-                }
-            }
+        for (const auto& cf : cells.cof[static_cast<std::size_t>(type)]) {
+            bool inside;
+            const entry e = make_entry(low - cf.shift, cf.face, inside);
+            if (inside) out.push_back(e);
         }
         std::sort(out.begin(), out.end());
-        if (max_facet_of_min) max_facet_of_min->a = best_facet;
     };
+    // The youngest edge of a 2-cell: its key and (low corner, type).
+    auto youngest_edge = [&](const entry& s, index_t& low, int& type) {
+        const auto& f = cells.face[s.type];
+        u64 best = 0;
+        for (int i = 0; i < f.ne; ++i) {
+            const auto pr = f.e[static_cast<std::size_t>(i)];
+            const index_t qa = s.base + f.v[static_cast<std::size_t>(pr.first)];
+            const index_t qb = s.base + f.v[static_cast<std::size_t>(pr.second)];
+            const u32 x = rank[qa], y = rank[qb];
+            const u64 k = (static_cast<u64>(std::max(x, y)) << 32) | std::min(x, y);
+            if (k > best) {
+                best = k;
+                low = qa;
+                type = f.etype[static_cast<std::size_t>(i)];
+            }
+        }
+        return best;
+    };
+
+    std::unordered_map<entry, u32, entry_hash> owner;  // pivot -> stored column
+    std::vector<std::vector<entry>> stored;
+    std::vector<entry> col, other, tmp;
+    std::array<std::pair<u32, std::pair<index_t, int>>, 32> low{};
+    const std::size_t two_t = static_cast<std::size_t>(2 * n_types);
 
     for (index_t rr = n - 1; rr >= 0; --rr) {
         const u32 r = static_cast<u32>(rr);
-        lower_edges(g, cells, rank, order[r], r, true, le);
-        for (const auto& e : le) {
-            if (negative[static_cast<std::size_t>(e.low * n_types + e.type)]) continue;
-            key2 facet{0, 0};
-            coboundary(e.low, e.type, col, &facet);
-            const u64 ekey = (static_cast<u64>(r) << 32) | e.other;
-            if (!col.empty() && facet.a == ekey && owner.find(col.front()) == owner.end()) {
-                owner.emplace(col.front(), static_cast<u32>(columns.size()));
-                columns.push_back({e.low, e.type, {}});
+        const index_t q = order[r];
+        std::size_t k = 0;
+        for (std::size_t j = 0; j < two_t; ++j) {
+            const index_t off = cells.edge[j / 2];
+            const index_t nq = j % 2 == 0 ? q + off : q - off;
+            const u32 rn = rank[nq];
+            if (rn < r) low[k++] = {rn, {j % 2 == 0 ? q : nq, static_cast<int>(j / 2)}};
+        }
+        std::sort(low.begin(), low.begin() + static_cast<std::ptrdiff_t>(k),
+                  [](const auto& x, const auto& y) { return x.first > y.first; });
+        for (std::size_t i = 0; i < k; ++i) {
+            const index_t elow = low[i].second.first;
+            const int etype = low[i].second.second;
+            if (neg.get(elow, etype)) continue;
+            const u64 ekey = (static_cast<u64>(r) << 32) | low[i].first;
+            coboundary(elow, etype, col);
+            if (col.empty()) {
+                emit(r, no_rank);
+                continue;
+            }
+            index_t yl = 0;
+            int yt = 0;
+            if (youngest_edge(col.front(), yl, yt) == ekey) {  // apparent pair
                 emit(r, col.front().top());
                 continue;
             }
             bool modified = false;
             while (!col.empty()) {
-                auto it = owner.find(col.front());
-                if (it == owner.end()) break;
-                const stored& s = columns[it->second];
-                const std::vector<key2>* add = &s.col;
-                if (s.col.empty()) {
-                    coboundary(s.low, s.type, other, nullptr);
-                    add = &other;
+                const entry& s = col.front();
+                const std::vector<entry>* add = nullptr;
+                auto it = owner.find(s);
+                if (it != owner.end()) {
+                    add = &stored[it->second];
+                } else {
+                    youngest_edge(s, yl, yt);
+                    coboundary(yl, yt, other);
+                    if (!other.empty() && other.front() == s) add = &other;  // s is apparent
                 }
+                if (!add) break;
                 tmp.clear();
                 std::set_symmetric_difference(col.begin(), col.end(), add->begin(), add->end(), std::back_inserter(tmp));
                 col.swap(tmp);
                 modified = true;
             }
             if (col.empty()) {
-                emit(r, std::numeric_limits<u32>::max());
+                emit(r, no_rank);
                 continue;
             }
-            owner.emplace(col.front(), static_cast<u32>(columns.size()));
-            columns.push_back({e.low, e.type, modified ? col : std::vector<key2>{}});
+            (void)modified;
+            owner.emplace(col.front(), static_cast<u32>(stored.size()));
+            stored.push_back(col);
             emit(r, col.front().top());
         }
     }
@@ -508,10 +624,61 @@ void vertex_h1(const grid_shape& g, construction c, const u32* order, const u32*
 
 }  // namespace detail
 
-// Persistence pairs of one grid f (row-major, shape g) as critical pixels. Dimensions
-// 0..min(max_dim, ndim - 1); bars are grouped by dimension, H0 deaths in pixel order with the
-// essential class last. Zero-length bars (equal birth and death values) are dropped unless
-// keep_zero; pairs internal to one pixel's star are never reported.
+// One grid on its padded layout: key[q] is the sort key of padded cell q (equal keys = equal
+// values; the filtration order is (key, index)), order[r] the cell of rank r, parent the
+// union-find forest.
+template <class T>
+struct cubical_workspace {
+    using key_t = std::conditional_t<sizeof(T) == 4, detail::u32, detail::u64>;
+    detail::padded_grid pg;
+    std::vector<key_t> key;
+    std::vector<detail::u32> order, parent;
+    std::vector<detail::keyed<key_t>> a, tmp;  // sort buffers
+
+    void build(const T* f, const grid_shape& g, bool superlevel) {
+        using detail::u32;
+        pg = detail::padded_grid(g);
+        const index_t n = g.size();
+        key.assign(static_cast<std::size_t>(pg.size()), 0);
+        parent.resize(static_cast<std::size_t>(pg.size()));
+        a.resize(static_cast<std::size_t>(n));
+        index_t i = 0;
+        for (index_t x0 = 0; x0 < g.n0; ++x0)
+            for (index_t x1 = 0; x1 < g.n1; ++x1) {
+                const index_t row = pg.first() + (x0 * pg.p1 + x1) * pg.p2;
+                for (index_t x2 = 0; x2 < g.n2; ++x2, ++i) {
+                    const T v = f[i];
+                    if (!std::isfinite(v))
+                        throw std::invalid_argument("x must be finite, but pixel " + std::to_string(i) + " is " +
+                                                    std::to_string(static_cast<double>(v)));
+                    key_t k = detail::float_key(v);
+                    if (superlevel) k = static_cast<key_t>(~k);
+                    key[static_cast<std::size_t>(row + x2)] = k;
+                    a[static_cast<std::size_t>(i)] = {k, static_cast<u32>(row + x2)};
+                }
+            }
+        if (n < 64)
+            std::stable_sort(a.begin(), a.end(), [](const auto& x, const auto& y) { return x.key < y.key; });
+        else if (n < (index_t{1} << 16))
+            detail::radix_sort<8>(a, tmp);
+        else
+            detail::radix_sort<11>(a, tmp);
+        order.resize(static_cast<std::size_t>(n));
+        for (index_t r = 0; r < n; ++r) order[static_cast<std::size_t>(r)] = a[static_cast<std::size_t>(r)].idx;
+    }
+
+    // rank[q] of every padded cell (pad_rank for padding), for the cell-level 3D H1.
+    std::vector<detail::u32> ranks() const {
+        std::vector<detail::u32> rank(static_cast<std::size_t>(pg.size()), detail::pad_rank);
+        for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<detail::u32>(r);
+        return rank;
+    }
+};
+
+// Persistence pairs of one grid f (row-major, shape g) as critical pixels (flat row-major
+// indices). Dimensions 0..min(max_dim, ndim - 1), grouped by dimension, the essential H0 class
+// last in H0. Bars of zero length (equal birth and death values) are dropped unless keep_zero;
+// pairs inside one pixel's star (the same critical pixel) are never reported.
 template <class T>
 pairs_result cubical_pairs(const T* f, const grid_shape& g, construction c, int max_dim, bool superlevel,
                            bool keep_zero) {
@@ -520,57 +687,88 @@ pairs_result cubical_pairs(const T* f, const grid_shape& g, construction c, int 
     if (g.n0 < 1 || g.n1 < 1 || g.n2 < 1) throw std::invalid_argument("the grid must have at least one pixel");
     if (g.ndim == 2 && g.n0 != 1) throw std::invalid_argument("a 2D grid has n0 == 1");
     if (max_dim < 0) throw std::invalid_argument("max_dim must be >= 0");
+    if ((g.n0 + 4) * (g.n1 + 4) * (g.n2 + 4) >= static_cast<index_t>(std::numeric_limits<u32>::max()))
+        throw std::invalid_argument("the grid has too many pixels (at most about 2^32)");
     const index_t n = g.size();
-    if (n >= static_cast<index_t>(std::numeric_limits<u32>::max()) - (g.n0 + 2) * (g.n1 + 2) * (g.n2 + 2))
-        throw std::invalid_argument("the grid has too many pixels (at most 2^32 - 2)");
-    cubical_workspace<T> ws;
-    ws.po.build(f, n, superlevel);
-    const auto& order = ws.po.order;
-    pairs_result out;
-    auto emit = [&](int d, u32 b, u32 k) {
-        if (k == std::numeric_limits<u32>::max()) {
-            out.push(d, order[b], no_death);
-            return;
+    // Reused by the calls of one thread (a batch of small images allocates once per thread);
+    // a large grid's memory is released after its call.
+    thread_local cubical_workspace<T> ws;
+    struct release {
+        cubical_workspace<T>& w;
+        ~release() {
+            if (w.key.size() > (std::size_t{1} << 20)) w = cubical_workspace<T>{};
         }
-        if (!keep_zero && ws.po.same_value(b, k)) return;
-        out.push(d, order[b], order[k]);
+    } release_guard{ws};
+    ws.build(f, g, superlevel);
+    pairs_result out;
+    const auto* key = ws.key.data();
+    // Bars between padded cells b and k (k == no_rank: essential).
+    auto emit = [&](int d, u32 b, u32 k) {
+        if (k == detail::no_rank)
+            out.push(d, ws.pg.real_index(b), no_death);
+        else if (keep_zero || key[b] != key[k])
+            out.push(d, ws.pg.real_index(b), ws.pg.real_index(k));
     };
-    cubical_h0(g, c, ws, emit);
-    if (g.ndim == 3 && max_dim >= 1) {
-        if (c != construction::T) {
-            detail::vertex_h1(g, c, ws.po.order.data(), ws.po.rank.data(),
-                              [&](u32 b, u32 k) { emit(1, b, k); });
-        } else {
+    const bool h1_3d = g.ndim == 3 && max_dim >= 1;
+    {
+        detail::edge_bits neg;
+        const bool cells = h1_3d && c != construction::T;
+        if (cells) neg.reset(ws.pg.size(), static_cast<index_t>(detail::half_offsets(3, detail::primal_kind(c)).size()));
+        if (g.ndim == 2)
+            detail::ring_pass<false>(ws.parent.data(), key, ws.order.data(), n, ws.pg, detail::primal_kind(c),
+                                     [&](u32 b, u32 k) { emit(0, b, k); });
+        else
+            detail::union_find_h0(ws.parent.data(), key, ws.order.data(), n, ws.pg.size(), ws.pg.p2,
+                                  detail::neighbour_offsets(ws.pg, detail::primal_kind(c)), cells ? &neg : nullptr,
+                                  [&](u32 b, u32 k) { emit(0, b, k); });
+        if (cells) {
+            const auto rank = ws.ranks();
+            detail::vertex_h1(c, ws.pg, rank.data(), ws.order.data(), n, neg, [&](u32 b, u32 k) {
+                emit(1, ws.order[b], k == detail::no_rank ? k : ws.order[k]);
+            });
+        } else if (h1_3d) {
             // T by duality: H1 of the T-construction is H1 of the V-construction of the
-            // complement (reverse order) on the grid padded by one layer of outside voxels,
-            // which enter first; each dual pair (a, b) is the primal pair (b, a).
-            const grid_shape gp{g.n0 + 2, g.n1 + 2, g.n2 + 2, 3};
-            const index_t np = gp.size();
-            const index_t n_pad = np - n;
-            std::vector<u32> prank(static_cast<std::size_t>(np)), porder(static_cast<std::size_t>(np));
-            u32 next_pad = 0;
-            for (index_t a = 0; a < gp.n0; ++a)
-                for (index_t b = 0; b < gp.n1; ++b)
-                    for (index_t d = 0; d < gp.n2; ++d) {
-                        const index_t q = (a * gp.n1 + b) * gp.n2 + d;
-                        const bool pad = a == 0 || b == 0 || d == 0 || a == gp.n0 - 1 || b == gp.n1 - 1 || d == gp.n2 - 1;
-                        if (pad) {
-                            prank[static_cast<std::size_t>(q)] = next_pad++;
+            // complement (reverse order) on the grid grown by one layer of outside voxels, which
+            // enter first; each dual pair (a, b) is the primal pair (b, a).
+            const auto rank = ws.ranks();
+            const grid_shape gd{g.n0 + 2, g.n1 + 2, g.n2 + 2, 3};
+            const detail::padded_grid pd(gd);
+            const index_t nd_cells = gd.size(), n_out = nd_cells - n;
+            std::vector<u32> drank(static_cast<std::size_t>(pd.size()), detail::pad_rank);
+            std::vector<u32> order(static_cast<std::size_t>(nd_cells)), parent(static_cast<std::size_t>(pd.size()));
+            u32 next_out = 0;
+            for (index_t a = 0; a < gd.n0; ++a)
+                for (index_t b = 0; b < gd.n1; ++b)
+                    for (index_t d = 0; d < gd.n2; ++d) {
+                        const index_t qd = pd.first() + (a * pd.p1 + b) * pd.p2 + d;
+                        u32 rd;
+                        if (a == 0 || b == 0 || d == 0 || a == gd.n0 - 1 || b == gd.n1 - 1 || d == gd.n2 - 1) {
+                            rd = next_out++;
                         } else {
-                            const index_t p = ((a - 1) * g.n1 + (b - 1)) * g.n2 + (d - 1);
-                            prank[static_cast<std::size_t>(q)] =
-                                static_cast<u32>(n_pad + (n - 1 - ws.po.rank[static_cast<std::size_t>(p)]));
+                            const index_t q = ws.pg.first() + ((a - 1) * ws.pg.p1 + (b - 1)) * ws.pg.p2 + (d - 1);
+                            rd = static_cast<u32>(n_out + (n - 1 - rank[static_cast<std::size_t>(q)]));
                         }
-                        porder[prank[static_cast<std::size_t>(q)]] = static_cast<u32>(q);
+                        drank[static_cast<std::size_t>(qd)] = rd;
+                        order[rd] = static_cast<u32>(qd);
                     }
-            detail::vertex_h1(gp, construction::V, porder.data(), prank.data(), [&](u32 a, u32 b) {
-                if (a < n_pad || b == std::numeric_limits<u32>::max() || b < n_pad) return;
-                const u32 ra = static_cast<u32>(n - 1 - (a - n_pad)), rb = static_cast<u32>(n - 1 - (b - n_pad));
-                emit(1, rb, ra);
+            detail::edge_bits dneg;
+            dneg.reset(pd.size(), 3);
+            detail::union_find_h0(parent.data(), drank.data(), order.data(), nd_cells, pd.size(), pd.p2,
+                                  detail::neighbour_offsets(pd, 0), &dneg, [](u32, u32) {});
+            const u32 nn = static_cast<u32>(n), no = static_cast<u32>(n_out);
+            detail::vertex_h1(construction::V, pd, drank.data(), order.data(), nd_cells, dneg, [&](u32 a, u32 b) {
+                if (a < no || b == detail::no_rank || b < no) return;
+                emit(1, ws.order[nn - 1 - (b - no)], ws.order[nn - 1 - (a - no)]);
             });
         }
     }
-    if (max_dim >= g.ndim - 1) cubical_top(g, c, ws, emit);
+    if (max_dim >= 1 && g.ndim == 2)
+        detail::ring_pass<true>(ws.parent.data(), key, ws.order.data(), n, ws.pg, detail::dual_kind(c),
+                                [&](u32 b, u32 k) { emit(1, b, k); });
+    else if (max_dim >= g.ndim - 1)
+        detail::union_find_top(ws.parent.data(), key, ws.order.data(), n, ws.pg,
+                               detail::neighbour_offsets(ws.pg, detail::dual_kind(c)),
+                               [&](u32 b, u32 k) { emit(g.ndim - 1, b, k); });
     return out;
 }
 
