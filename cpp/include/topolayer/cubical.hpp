@@ -389,16 +389,23 @@ void ring_pass_n(u32* parent, const K* key, const u32* order, index_t n, const p
         }
         const u32 q = order[r];
         const u32* pq = parent + q;
+        // The neighbours' parents (one step closer to their roots than the neighbours).
+        std::array<u32, RS + 1> up{};
+        up[0] = q;
         unsigned mask = 0;
-        for (int i = 0; i < RS; ++i) mask |= static_cast<unsigned>(pq[ring[static_cast<std::size_t>(i + 1)]] != unset) << i;
+        for (int i = 0; i < RS; ++i) {
+            const u32 v = pq[ring[static_cast<std::size_t>(i + 1)]];
+            up[static_cast<std::size_t>(i + 1)] = v;
+            mask |= static_cast<unsigned>(v != unset) << i;
+        }
         const auto& reps = reps_table[mask];
-        // No entered neighbour: a new component (reps[0] == -1 maps to offset 0, the pixel
-        // itself); one run: attach below a cell of it. Only two or more runs need finds.
-        parent[q] = static_cast<u32>(q + ring[static_cast<std::size_t>(reps[0] + 1)]);
+        // No entered neighbour: a new component (reps[0] == -1 selects the pixel itself); one
+        // run: attach below that run's cell's parent. Only two or more runs need finds.
+        parent[q] = up[static_cast<std::size_t>(reps[0] + 1)];
         if (reps[1] < 0) continue;
-        u32 root = find_root(parent, static_cast<u32>(q + ring[static_cast<std::size_t>(reps[0] + 1)]));
+        u32 root = find_root(parent, up[static_cast<std::size_t>(reps[0] + 1)]);
         for (int i = 1; i < 4 && reps[static_cast<std::size_t>(i)] >= 0; ++i) {
-            const u32 x = find_root(parent, static_cast<u32>(q + ring[static_cast<std::size_t>(reps[static_cast<std::size_t>(i)] + 1)]));
+            const u32 x = find_root(parent, up[static_cast<std::size_t>(reps[static_cast<std::size_t>(i)] + 1)]);
             if (x == root) continue;
             u32 young = x, old = root;
             if (older(x, root)) std::swap(young, old);
@@ -491,21 +498,62 @@ struct vertex_cells {
 };
 
 // A 2-cell in a column: its filtration key (three largest vertex ranks, descending: this
-// identifies the cell and refines the (value, dimension, index) order) and where it is.
+// identifies the cell and refines the (value, dimension, index) order) and its id
+// (base cell * number of 2-cell types + type).
 struct entry {
-    u64 a;  // (largest rank << 32) | second largest
-    u32 b;  // third largest
-    u32 type;
-    index_t base;
+    u64 a;   // (largest rank << 32) | second largest
+    u32 b;   // third largest
+    u32 id;
     bool operator<(const entry& o) const { return a < o.a || (a == o.a && b < o.b); }
     bool operator==(const entry& o) const { return a == o.a && b == o.b; }
     u32 top() const { return static_cast<u32>(a >> 32); }
 };
-struct entry_hash {
-    std::size_t operator()(const entry& k) const {
-        u64 h = k.a * 0x9E3779B97F4A7C15ull ^ (static_cast<u64>(k.b) * 0xC2B2AE3D27D4EB4Full);
-        return static_cast<std::size_t>(h ^ (h >> 31));
+
+// Open-addressing map from a 2-cell's key to a stored column (linear probing, load <= 1/2).
+class pivot_map {
+public:
+    u32 find(const entry& k) const {
+        if (slots_.empty()) return none;
+        for (std::size_t i = hash(k) & mask_;; i = (i + 1) & mask_) {
+            const slot& s = slots_[i];
+            if (s.value == none) return none;
+            if (s.a == k.a && s.b == k.b) return s.value;
+        }
     }
+    void insert(const entry& k, u32 value) {
+        if (2 * (size_ + 1) > slots_.size()) grow();
+        for (std::size_t i = hash(k) & mask_;; i = (i + 1) & mask_) {
+            slot& s = slots_[i];
+            if (s.value == none) {
+                s = {k.a, k.b, value};
+                ++size_;
+                return;
+            }
+        }
+    }
+    static constexpr u32 none = 0xFFFFFFFFu;
+
+private:
+    struct slot {
+        u64 a;
+        u32 b;
+        u32 value;
+    };
+    static std::size_t hash(const entry& k) {
+        u64 h = k.a * 0x9E3779B97F4A7C15ull ^ (static_cast<u64>(k.b) * 0xC2B2AE3D27D4EB4Full);
+        return static_cast<std::size_t>(h ^ (h >> 29));
+    }
+    void grow() {
+        std::vector<slot> old;
+        old.swap(slots_);
+        slots_.assign(old.empty() ? 1024 : 2 * old.size(), slot{0, 0, none});
+        mask_ = slots_.size() - 1;
+        size_ = 0;
+        for (const slot& s : old)
+            if (s.value != none) insert(entry{s.a, s.b, 0}, s.value);
+    }
+    std::vector<slot> slots_;
+    std::size_t mask_ = 0, size_ = 0;
 };
 
 // Persistent cohomology 1 -> 2: columns are the edges not cleared by H0 (`neg`), in reverse
@@ -517,6 +565,9 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
                Emit&& emit) {
     const vertex_cells cells(c, pg);
     const index_t n_types = static_cast<index_t>(cells.edge.size());
+    const index_t n_faces = static_cast<index_t>(cells.face.size());
+    if (pg.size() * n_faces >= static_cast<index_t>(0xFFFFFFFFu))
+        throw std::invalid_argument("the volume is too large for H1 (at most 2^32 2-cells)");
 
     auto make_entry = [&](index_t base, int t, bool& inside) {
         const auto& f = cells.face[static_cast<std::size_t>(t)];
@@ -528,7 +579,7 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
         }
         if (f.nv == 3) rk[3] = 0;
         std::sort(rk.begin(), rk.end(), std::greater<u32>());
-        return entry{(static_cast<u64>(rk[0]) << 32) | rk[1], rk[2], static_cast<u32>(t), base};
+        return entry{(static_cast<u64>(rk[0]) << 32) | rk[1], rk[2], static_cast<u32>(base * n_faces + t)};
     };
     auto coboundary = [&](index_t low, int type, std::vector<entry>& out) {
         out.clear();
@@ -541,12 +592,13 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
     };
     // The youngest edge of a 2-cell: its key and (low corner, type).
     auto youngest_edge = [&](const entry& s, index_t& low, int& type) {
-        const auto& f = cells.face[s.type];
+        const index_t s_base = static_cast<index_t>(s.id) / n_faces;
+        const auto& f = cells.face[static_cast<std::size_t>(static_cast<index_t>(s.id) % n_faces)];
         u64 best = 0;
         for (int i = 0; i < f.ne; ++i) {
             const auto pr = f.e[static_cast<std::size_t>(i)];
-            const index_t qa = s.base + f.v[static_cast<std::size_t>(pr.first)];
-            const index_t qb = s.base + f.v[static_cast<std::size_t>(pr.second)];
+            const index_t qa = s_base + f.v[static_cast<std::size_t>(pr.first)];
+            const index_t qb = s_base + f.v[static_cast<std::size_t>(pr.second)];
             const u32 x = rank[qa], y = rank[qb];
             const u64 k = (static_cast<u64>(std::max(x, y)) << 32) | std::min(x, y);
             if (k > best) {
@@ -558,11 +610,40 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
         return best;
     };
 
-    std::unordered_map<entry, u32, entry_hash> owner;  // pivot -> stored column
-    std::vector<std::vector<entry>> stored;
-    std::vector<entry> col, other, tmp;
+    // Reduced columns that are not apparent, stored flat: pivot -> (start, length) in pool.
+    pivot_map owner;
+    std::vector<entry> pool;
+    std::vector<std::pair<std::size_t, u32>> spans;
+    std::vector<entry> col, other, heap;
     std::array<std::pair<u32, std::pair<index_t, int>>, 32> low{};
     const std::size_t two_t = static_cast<std::size_t>(2 * n_types);
+    // The working column is a min-heap with lazy Z2 cancellation (equal entries cancel in
+    // pairs when they reach the top): adding a column costs its length times log, not the
+    // length of the working column.
+    auto heap_less = [](const entry& x, const entry& y) { return y < x; };
+    auto push = [&](const entry* first, const entry* last) {
+        for (; first != last; ++first) {
+            heap.push_back(*first);
+            std::push_heap(heap.begin(), heap.end(), heap_less);
+        }
+    };
+    auto pop_pivot = [&](entry& out) -> bool {
+        while (!heap.empty()) {
+            std::pop_heap(heap.begin(), heap.end(), heap_less);
+            const entry t = heap.back();
+            heap.pop_back();
+            if (!heap.empty() && heap.front() == t) {
+                std::pop_heap(heap.begin(), heap.end(), heap_less);
+                heap.pop_back();
+                continue;
+            }
+            heap.push_back(t);
+            std::push_heap(heap.begin(), heap.end(), heap_less);
+            out = t;
+            return true;
+        }
+        return false;
+    };
 
     for (index_t rr = n - 1; rr >= 0; --rr) {
         const u32 r = static_cast<u32>(rr);
@@ -592,32 +673,42 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
                 emit(r, col.front().top());
                 continue;
             }
-            bool modified = false;
-            while (!col.empty()) {
-                const entry& s = col.front();
-                const std::vector<entry>* add = nullptr;
-                auto it = owner.find(s);
-                if (it != owner.end()) {
-                    add = &stored[it->second];
-                } else {
-                    youngest_edge(s, yl, yt);
-                    coboundary(yl, yt, other);
-                    if (!other.empty() && other.front() == s) add = &other;  // s is apparent
+            heap.assign(col.begin(), col.end());
+            std::make_heap(heap.begin(), heap.end(), heap_less);
+            entry piv{};
+            bool found = false;
+            while (pop_pivot(piv)) {
+                const u32 c = owner.find(piv);
+                if (c != pivot_map::none) {
+                    const auto span = spans[c];
+                    push(pool.data() + span.first, pool.data() + span.first + span.second);
+                    continue;
                 }
-                if (!add) break;
-                tmp.clear();
-                std::set_symmetric_difference(col.begin(), col.end(), add->begin(), add->end(), std::back_inserter(tmp));
-                col.swap(tmp);
-                modified = true;
+                youngest_edge(piv, yl, yt);
+                coboundary(yl, yt, other);
+                if (!other.empty() && other.front() == piv) {  // piv is in an apparent pair
+                    push(other.data(), other.data() + other.size());
+                    continue;
+                }
+                found = true;
+                break;
             }
-            if (col.empty()) {
+            if (!found) {
                 emit(r, no_rank);
                 continue;
             }
-            (void)modified;
-            owner.emplace(col.front(), static_cast<u32>(stored.size()));
-            stored.push_back(col);
-            emit(r, col.front().top());
+            // Store the reduced column: the heap's entries, sorted, equal pairs cancelled.
+            std::sort(heap.begin(), heap.end());
+            const std::size_t start = pool.size();
+            for (std::size_t t = 0; t < heap.size();) {
+                std::size_t u = t;
+                while (u < heap.size() && heap[u] == heap[t]) ++u;
+                if ((u - t) % 2 == 1) pool.push_back(heap[t]);
+                t = u;
+            }
+            owner.insert(piv, static_cast<u32>(spans.size()));
+            spans.push_back({start, static_cast<u32>(pool.size() - start)});
+            emit(r, piv.top());
         }
     }
 }
@@ -665,6 +756,10 @@ struct cubical_workspace {
             detail::radix_sort<11>(a, tmp);
         order.resize(static_cast<std::size_t>(n));
         for (index_t r = 0; r < n; ++r) order[static_cast<std::size_t>(r)] = a[static_cast<std::size_t>(r)].idx;
+        if (n > (index_t{1} << 16)) {  // large grids: give the sort buffers back now
+            a = {};
+            tmp = {};
+        }
     }
 
     // rank[q] of every padded cell (pad_rank for padding), for the cell-level 3D H1.

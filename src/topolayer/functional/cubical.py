@@ -11,6 +11,8 @@ __all__ = ["cubical"]
 
 
 def _gather(values, pairs, superlevel, batch_shape):
+    """Bars from ``(item, birth, death)`` rows, gathered from ``values`` (B, n) so gradients reach
+    exactly the critical pixels; essential deaths (-1) become +inf (sublevel) / -inf."""
     inf = float("-inf") if superlevel else float("inf")
     bars, batch, idx = [], [], []
     for p in pairs:
