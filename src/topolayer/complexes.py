@@ -72,10 +72,13 @@ class SimplicialComplex:
         self._n_vertices_arg = n_vertices
         self._core: _core.Complex | None = None
         self._handle: int | None = None
+        if self._pending or n_vertices is not None:
+            self._build()  # eagerly, so the first call inside torch.compile finds it built
 
     # -- building ---------------------------------------------------------------------
     def append(self, simplex: Sequence[int]) -> None:
-        """Add one simplex (and, implicitly, its faces). Allowed until the complex is first used."""
+        """Add one simplex (and, implicitly, its faces) to a complex created empty, before its
+        first use (the reference implementation's way of building a complex)."""
         if self._core is not None:
             raise RuntimeError("append: the complex is already built; create a new SimplicialComplex")
         self._pending.append(tuple(simplex))
@@ -91,6 +94,9 @@ class SimplicialComplex:
             self._core = _core.Complex(rows, n)
             self._handle = register_complex(self, self._core)
             self._pending = []
+            # Plain Python copies, so that torch.compile can read them without a graph break.
+            self._n_vertices = int(self._core.n_vertices)
+            self._n_simplices = tuple(int(c) for c in self._core.n_simplices)
         return self._core
 
     def __getstate__(self) -> dict:
@@ -106,20 +112,24 @@ class SimplicialComplex:
     # -- queries ----------------------------------------------------------------------
     @property
     def n_vertices(self) -> int:
-        return self._build().n_vertices
+        self._build()
+        return self._n_vertices
 
     @property
     def dim(self) -> int:
         """Top dimension of the complex."""
-        return self._build().top_dim
+        self._build()
+        return len(self._n_simplices) - 1
 
     @property
     def n_simplices(self) -> list[int]:
         """Number of simplices per dimension."""
-        return list(self._build().n_simplices)
+        self._build()
+        return list(self._n_simplices)
 
     def __len__(self) -> int:
-        return self._build().total
+        self._build()
+        return sum(self._n_simplices)
 
     def offset(self, dim: int) -> int:
         """Global id of the first simplex of dimension ``dim``."""
