@@ -40,12 +40,6 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const std:
     const index_t n = prefix_count(K, top);
     std::vector<index_t> pos(static_cast<std::size_t>(n));
     for (index_t p = 0; p < n; ++p) pos[static_cast<std::size_t>(order[static_cast<std::size_t>(p)])] = p;
-    auto dim_of = [&](index_t g) {
-        int d = 0;
-        while (d < top && g >= K.offset[static_cast<std::size_t>(d + 1)]) ++d;
-        return d;
-    };
-
     std::vector<pairs_result> by_dim(static_cast<std::size_t>(max_dim + 1));
     auto push = [&](int d, index_t b, index_t k) {
         if (d <= max_dim) by_dim[static_cast<std::size_t>(d)].push(d, b, k);
@@ -53,28 +47,57 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const std:
     // cleared[g]: simplex g is the pivot of a reduced column one dimension up, so it is a
     // positive simplex whose class dies; its own column reduces to zero and is skipped.
     std::vector<char> cleared(static_cast<std::size_t>(n), 0);
+    // negative[g]: edge g merges two components. Its row in the boundary of the triangles can
+    // never hold a pivot, so it is left out of their columns (compression; the pairs do not
+    // change because a cycle is determined by its entries at positive simplices).
+    std::vector<char> negative(static_cast<std::size_t>(n), 0);
 
-    // Dimensions top..2 by reduction, columns in filtration order.
+    // H0 by union-find over vertices; the edges that merge nothing are positive (H1 births).
+    union_find uf(K.n_vertices);
+    const index_t eoff = top >= 1 ? K.offset[1] : n;
+    const index_t eend = top >= 1 ? eoff + K.n_simplices[1] : n;
+    for (index_t p = 0; p < n; ++p) {
+        const index_t g = order[static_cast<std::size_t>(p)];
+        if (g < eoff || g >= eend) continue;
+        const index_t* e = K.simplex(1, g - eoff);
+        index_t ru = uf.find(e[0]), rv = uf.find(e[1]);
+        if (ru == rv) continue;
+        if (pos[static_cast<std::size_t>(ru)] > pos[static_cast<std::size_t>(rv)]) std::swap(ru, rv);
+        push(0, rv, g);  // the younger root dies
+        uf.link(ru, rv);
+        negative[static_cast<std::size_t>(g)] = 1;
+    }
+    for (index_t p = 0; p < n; ++p) {
+        const index_t g = order[static_cast<std::size_t>(p)];
+        if (g < K.n_vertices && uf.find(g) == g) push(0, g, no_death);
+    }
+
+    // Dimensions top..2 by reduction, columns in filtration order. Reduced columns that own a
+    // pivot live in one flat pool.
     std::vector<index_t> pivot_owner(static_cast<std::size_t>(n), -1);
-    std::vector<std::vector<index_t>> store;
+    std::vector<index_t> pool, pool_start, pool_len;
     std::vector<index_t> col, tmp;
     for (int d = top; d >= 2; --d) {
         const index_t off = K.offset[static_cast<std::size_t>(d)];
+        const index_t end = off + K.n_simplices[static_cast<std::size_t>(d)];
+        const index_t foff = K.offset[static_cast<std::size_t>(d - 1)];
         for (index_t p = 0; p < n; ++p) {
             const index_t g = order[static_cast<std::size_t>(p)];
-            if (g < off || g >= off + K.n_simplices[static_cast<std::size_t>(d)]) continue;
-            if (cleared[static_cast<std::size_t>(g)]) continue;
+            if (g < off || g >= end || cleared[static_cast<std::size_t>(g)]) continue;
             const index_t* fs = K.facet_ids(d, g - off);
-            const index_t foff = K.offset[static_cast<std::size_t>(d - 1)];
             col.clear();
-            for (int j = 0; j <= d; ++j) col.push_back(pos[static_cast<std::size_t>(foff + fs[j])]);
+            for (int j = 0; j <= d; ++j) {
+                const index_t face = foff + fs[j];
+                if (!negative[static_cast<std::size_t>(face)]) col.push_back(pos[static_cast<std::size_t>(face)]);
+            }
             std::sort(col.begin(), col.end());
             while (!col.empty()) {
                 const index_t owner = pivot_owner[static_cast<std::size_t>(col.back())];
                 if (owner < 0) break;
-                const auto& other = store[static_cast<std::size_t>(owner)];
+                const index_t* other = pool.data() + pool_start[static_cast<std::size_t>(owner)];
                 tmp.clear();
-                std::set_symmetric_difference(col.begin(), col.end(), other.begin(), other.end(),
+                std::set_symmetric_difference(col.begin(), col.end(), other,
+                                              other + pool_len[static_cast<std::size_t>(owner)],
                                               std::back_inserter(tmp));
                 col.swap(tmp);
             }
@@ -83,35 +106,21 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const std:
             } else {
                 const index_t low = col.back();
                 const index_t birth = order[static_cast<std::size_t>(low)];
-                pivot_owner[static_cast<std::size_t>(low)] = static_cast<index_t>(store.size());
-                store.push_back(col);
+                pivot_owner[static_cast<std::size_t>(low)] = static_cast<index_t>(pool_start.size());
+                pool_start.push_back(static_cast<index_t>(pool.size()));
+                pool_len.push_back(static_cast<index_t>(col.size()));
+                pool.insert(pool.end(), col.begin(), col.end());
                 cleared[static_cast<std::size_t>(birth)] = 1;
                 push(d - 1, birth, g);
             }
         }
     }
 
-    // H0 (and the positive edges, for H1) by union-find over vertices.
-    if (top >= 0) {
-        union_find uf(K.n_vertices);
-        const index_t eoff = top >= 1 ? K.offset[1] : n;
-        for (index_t p = 0; p < n; ++p) {
-            const index_t g = order[static_cast<std::size_t>(p)];
-            if (g < eoff || dim_of(g) != 1) continue;
-            const index_t* e = K.simplex(1, g - eoff);
-            index_t ru = uf.find(e[0]), rv = uf.find(e[1]);
-            if (ru == rv) {
-                if (!cleared[static_cast<std::size_t>(g)]) push(1, g, no_death);
-                continue;
-            }
-            if (pos[static_cast<std::size_t>(ru)] > pos[static_cast<std::size_t>(rv)]) std::swap(ru, rv);
-            push(0, rv, g);  // the younger root dies
-            uf.link(ru, rv);
-        }
-        for (index_t p = 0; p < n; ++p) {
-            const index_t g = order[static_cast<std::size_t>(p)];
-            if (g < K.n_vertices && uf.find(g) == g) push(0, g, no_death);
-        }
+    // Positive edges whose cycle no triangle kills are essential H1 classes.
+    for (index_t p = 0; p < n; ++p) {
+        const index_t g = order[static_cast<std::size_t>(p)];
+        if (g >= eoff && g < eend && !negative[static_cast<std::size_t>(g)] && !cleared[static_cast<std::size_t>(g)])
+            push(1, g, no_death);
     }
 
     pairs_result out;
