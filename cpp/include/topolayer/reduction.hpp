@@ -17,6 +17,7 @@
 
 #include "complex.hpp"
 #include "parallel.hpp"
+#include "sort.hpp"
 #include "types.hpp"
 #include "union_find.hpp"
 
@@ -31,7 +32,7 @@ inline int reduction_top(const simplicial_complex& K, int max_dim) {
 // d-simplices in filtration order. Only the relative order within a dimension matters to the
 // reduction (a column holds facets of one dimension; the elder rule compares vertices), so the
 // global order need never be materialised.
-using dim_orders = std::vector<std::vector<index_t>>;
+using dim_orders = std::vector<std::vector<cell_t>>;
 
 // Persistence pairs, in global simplex ids, of the filtration given by per-dimension orders
 // of the simplices of dimension <= reduction_top(K, max_dim).
@@ -39,12 +40,12 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
     const int top = reduction_top(K, max_dim);
     auto sz = [](index_t i) { return static_cast<std::size_t>(i); };
     // pos[d][local id] = position within dimension d.
-    std::vector<std::vector<index_t>> pos(sz(top + 1));
+    std::vector<std::vector<cell_t>> pos(sz(top + 1));
     for (int d = 0; d <= top; ++d) {
         const auto& ord = orders[sz(d)];
         auto& p = pos[sz(d)];
         p.resize(ord.size());
-        for (std::size_t i = 0; i < ord.size(); ++i) p[sz(ord[i])] = static_cast<index_t>(i);
+        for (std::size_t i = 0; i < ord.size(); ++i) p[sz(ord[i])] = static_cast<cell_t>(i);
     }
     std::vector<pairs_result> by_dim(sz(max_dim + 1));
     auto push = [&](int d, index_t b, index_t k) {
@@ -64,8 +65,8 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
     union_find uf(K.n_vertices);
     const auto& vpos = pos[0];
     if (top >= 1) {
-        for (index_t e : orders[1]) {
-            const index_t* uv = K.simplex(1, e);
+        for (cell_t e : orders[1]) {
+            const cell_t* uv = K.simplex(1, e);
             index_t ru = uf.find(uv[0]), rv = uf.find(uv[1]);
             if (ru == rv) continue;
             if (vpos[sz(ru)] > vpos[sz(rv)]) std::swap(ru, rv);
@@ -74,32 +75,34 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
             state[1][sz(e)] |= negative;
         }
     }
-    for (index_t v : orders[0])
+    for (cell_t v : orders[0])
         if (uf.find(v) == v) push(0, v, no_death);
 
     // Dimensions top..2 by reduction, columns in filtration order, pivots as positions in the
     // dimension below. Reduced columns that own a pivot live in one flat pool.
-    std::vector<index_t> col, tmp, pool, pool_start, pool_len;
+    std::vector<cell_t> col, tmp, pool;
+    std::vector<index_t> pool_start;
+    std::vector<cell_t> pool_len;
     for (int d = top; d >= 2; --d) {
         const auto& fpos = pos[sz(d - 1)];
         auto& fstate = state[sz(d - 1)];
         const auto& forder = orders[sz(d - 1)];
         const auto& mystate = state[sz(d)];
-        std::vector<index_t> pivot_owner(forder.size(), -1);
+        std::vector<cell_t> pivot_owner(forder.size(), -1);
         pool.clear();
         pool_start.clear();
         pool_len.clear();
-        for (index_t s : orders[sz(d)]) {
+        for (cell_t s : orders[sz(d)]) {
             if (mystate[sz(s)] & cleared) continue;
-            const index_t* fs = K.facet_ids(d, s);
+            const cell_t* fs = K.facet_ids(d, s);
             col.clear();
             for (int j = 0; j <= d; ++j)
                 if (!(fstate[sz(fs[j])] & negative)) col.push_back(fpos[sz(fs[j])]);
             std::sort(col.begin(), col.end());
             while (!col.empty()) {
-                const index_t owner = pivot_owner[sz(col.back())];
+                const cell_t owner = pivot_owner[sz(col.back())];
                 if (owner < 0) break;
-                const index_t* other = pool.data() + pool_start[sz(owner)];
+                const cell_t* other = pool.data() + pool_start[sz(owner)];
                 tmp.clear();
                 std::set_symmetric_difference(col.begin(), col.end(), other, other + pool_len[sz(owner)],
                                               std::back_inserter(tmp));
@@ -109,11 +112,11 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
                 push(d, K.offset[sz(d)] + s, no_death);  // positive and not cleared: never dies
                 continue;
             }
-            const index_t low = col.back();
-            const index_t birth = forder[sz(low)];
-            pivot_owner[sz(low)] = static_cast<index_t>(pool_start.size());
+            const cell_t low = col.back();
+            const cell_t birth = forder[sz(low)];
+            pivot_owner[sz(low)] = static_cast<cell_t>(pool_len.size());
             pool_start.push_back(static_cast<index_t>(pool.size()));
-            pool_len.push_back(static_cast<index_t>(col.size()));
+            pool_len.push_back(static_cast<cell_t>(col.size()));
             pool.insert(pool.end(), col.begin(), col.end());
             fstate[sz(birth)] |= cleared;
             state[sz(d)][sz(s)] |= negative;
@@ -123,7 +126,7 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
 
     // Positive edges whose cycle no triangle kills are essential H1 classes.
     if (top >= 1)
-        for (index_t e : orders[1])
+        for (cell_t e : orders[1])
             if (!state[1][sz(e)]) push(1, K.offset[1] + e, no_death);
 
     pairs_result out;
@@ -153,47 +156,34 @@ pairs_result lower_star_pairs(const simplicial_complex& K, const T* f, int max_d
                               bool keep_zero) {
     const index_t nv = K.n_vertices;
     check_finite(f, nv, "vertex values");
-    std::vector<index_t> vorder(static_cast<std::size_t>(nv));
-    std::iota(vorder.begin(), vorder.end(), index_t{0});
-    if (superlevel)
-        std::sort(vorder.begin(), vorder.end(), [f](index_t a, index_t b) {
-            return f[a] > f[b] || (f[a] == f[b] && a < b);
-        });
-    else
-        std::sort(vorder.begin(), vorder.end(), [f](index_t a, index_t b) {
-            return f[a] < f[b] || (f[a] == f[b] && a < b);
-        });
-    std::vector<index_t> rank(static_cast<std::size_t>(nv));
-    for (index_t r = 0; r < nv; ++r) rank[static_cast<std::size_t>(vorder[static_cast<std::size_t>(r)])] = r;
-
+    auto sz = [](index_t i) { return static_cast<std::size_t>(i); };
     const int top = reduction_top(K, max_dim);
-    // Critical vertex of every simplex (global id), and per dimension a counting sort by its
-    // rank, stable in local id.
-    std::vector<index_t> crit(static_cast<std::size_t>(K.offset[static_cast<std::size_t>(top)] +
-                                                       K.n_simplices[static_cast<std::size_t>(top)]));
-    dim_orders orders(static_cast<std::size_t>(top + 1));
-    orders[0] = vorder;
-    for (index_t v = 0; v < nv; ++v) crit[static_cast<std::size_t>(v)] = v;
-    std::vector<index_t> start(static_cast<std::size_t>(nv + 1));
+    dim_orders orders(sz(top + 1));
+    orders[0] = sorted_order(f, nv, superlevel);
+    std::vector<cell_t> rank(sz(nv));
+    for (index_t r = 0; r < nv; ++r) rank[sz(orders[0][sz(r)])] = static_cast<cell_t>(r);
+
+    // Critical vertex of every simplex (by global id), and per dimension a counting sort by
+    // its rank, stable in local id.
+    std::vector<cell_t> crit(sz(K.offset[sz(top)] + K.n_simplices[sz(top)]));
+    for (index_t v = 0; v < nv; ++v) crit[sz(v)] = static_cast<cell_t>(v);
+    std::vector<cell_t> start(sz(nv + 1));
     for (int d = 1; d <= top; ++d) {
-        const index_t off = K.offset[static_cast<std::size_t>(d)];
-        const index_t count = K.n_simplices[static_cast<std::size_t>(d)];
+        const index_t off = K.offset[sz(d)];
+        const index_t count = K.n_simplices[sz(d)];
         std::fill(start.begin(), start.end(), 0);
         for (index_t i = 0; i < count; ++i) {
-            const index_t* s = K.simplex(d, i);
-            index_t best = s[0];
+            const cell_t* s = K.simplex(d, i);
+            cell_t best = s[0];
             for (int j = 1; j <= d; ++j)
-                if (rank[static_cast<std::size_t>(s[j])] > rank[static_cast<std::size_t>(best)]) best = s[j];
-            crit[static_cast<std::size_t>(off + i)] = best;
-            ++start[static_cast<std::size_t>(rank[static_cast<std::size_t>(best)] + 1)];
+                if (rank[sz(s[j])] > rank[sz(best)]) best = s[j];
+            crit[sz(off + i)] = best;
+            ++start[sz(rank[sz(best)] + 1)];
         }
-        for (index_t r = 0; r < nv; ++r) start[static_cast<std::size_t>(r + 1)] += start[static_cast<std::size_t>(r)];
-        auto& ord = orders[static_cast<std::size_t>(d)];
-        ord.resize(static_cast<std::size_t>(count));
-        for (index_t i = 0; i < count; ++i) {
-            const index_t r = rank[static_cast<std::size_t>(crit[static_cast<std::size_t>(off + i)])];
-            ord[static_cast<std::size_t>(start[static_cast<std::size_t>(r)]++)] = i;
-        }
+        for (index_t r = 0; r < nv; ++r) start[sz(r + 1)] += start[sz(r)];
+        auto& ord = orders[sz(d)];
+        ord.resize(sz(count));
+        for (index_t i = 0; i < count; ++i) ord[sz(start[sz(rank[sz(crit[sz(off + i)])])]++)] = static_cast<cell_t>(i);
     }
 
     pairs_result raw = persistence_in_order(K, orders, max_dim);
@@ -218,11 +208,11 @@ pairs_result filtration_pairs(const simplicial_complex& K, const T* values, int 
         const index_t off = K.offset[static_cast<std::size_t>(d)];
         const index_t foff = K.offset[static_cast<std::size_t>(d - 1)];
         for (index_t i = 0; i < K.n_simplices[static_cast<std::size_t>(d)]; ++i) {
-            const index_t* fs = K.facet_ids(d, i);
+            const cell_t* fs = K.facet_ids(d, i);
             for (int j = 0; j <= d; ++j)
                 if (values[foff + fs[j]] > values[off + i]) {
                     std::string s;
-                    const index_t* vs = K.simplex(d, i);
+                    const cell_t* vs = K.simplex(d, i);
                     for (int t = 0; t <= d; ++t) s += (t ? ", " : "") + std::to_string(vs[t]);
                     throw std::invalid_argument(
                         "values must be monotone (a face never above its coface), but simplex (" + s +
@@ -235,10 +225,7 @@ pairs_result filtration_pairs(const simplicial_complex& K, const T* values, int 
     for (int d = 0; d <= top; ++d) {
         const index_t off = K.offset[static_cast<std::size_t>(d)];
         auto& ord = orders[static_cast<std::size_t>(d)];
-        ord.resize(static_cast<std::size_t>(K.n_simplices[static_cast<std::size_t>(d)]));
-        std::iota(ord.begin(), ord.end(), index_t{0});
-        const T* v = values + off;
-        std::sort(ord.begin(), ord.end(), [v](index_t a, index_t b) { return v[a] < v[b] || (v[a] == v[b] && a < b); });
+        ord = sorted_order(values + off, K.n_simplices[static_cast<std::size_t>(d)], false);
     }
     pairs_result raw = persistence_in_order(K, orders, max_dim);
     if (keep_zero) return raw;
