@@ -20,7 +20,6 @@ Lengths follow the reference implementation: ``death - birth`` for sublevel diag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import torch
@@ -67,8 +66,25 @@ def _check_dim(dim: Any, n_dims: int, name: str) -> int:
     return dim
 
 
+def _unwrap(dgm: Any, name: str) -> Any:
+    """``(Diagram | DiagramBatch, issublevel)`` (a batched reference-style output) -> the object."""
+    if (
+        isinstance(dgm, (tuple, list))
+        and len(dgm) == 2
+        and isinstance(dgm[1], bool)
+        and isinstance(dgm[0], (Diagram, DiagramBatch))
+    ):
+        if dgm[0].superlevel == dgm[1]:
+            raise ValueError(
+                f"{name}: issublevel={dgm[1]} contradicts the diagram's superlevel={dgm[0].superlevel}"
+            )
+        return dgm[0]
+    return dgm
+
+
 def flatten(dgm: Any, dim: int, name: str = "dgm") -> Flat:
     """Return dimension ``dim`` of ``dgm`` as a :class:`Flat` view (validated)."""
+    dgm = _unwrap(dgm, name)
     if isinstance(dgm, DiagramBatch):
         _check_dim(dim, len(dgm.bars), name)
         bars = _check_bars(dgm.bars[dim], name, dim)
@@ -94,18 +110,6 @@ def flatten(dgm: Any, dim: int, name: str = "dgm") -> Flat:
         )
     batch = torch.zeros(bars.shape[0], dtype=torch.long, device=bars.device)
     return Flat(bars, batch, 1, superlevel, True)
-
-
-def all_dims(dgm: Any, name: str = "dgm") -> int:
-    """Number of homology dimensions held by ``dgm`` (validating its type)."""
-    if isinstance(dgm, (Diagram, DiagramBatch)):
-        return len(dgm.bars)
-    if _is_tuple_input(dgm):
-        return len(dgm[0])
-    raise TypeError(
-        f"{name} must be a Diagram, a DiagramBatch or a (dgms, issublevel) tuple, "
-        f"got {type(dgm).__name__}"
-    )
 
 
 def classify(bars: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -226,7 +230,3 @@ def check_real(value: Any, name: str) -> float:
     if not (v == v and abs(v) != float("inf")):
         raise ValueError(f"{name} must be finite, got {value}")
     return v
-
-
-def as_sequence(x: Sequence[Any] | None) -> list[Any] | None:
-    return None if x is None else list(x)
