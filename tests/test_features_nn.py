@@ -35,8 +35,14 @@ UNARY = [
     (F.TotalPersistence(0, 2), lambda d: losses.total_persistence(d, 0, 2)),
     (F.PersistenceEntropy(0), lambda d: losses.persistence_entropy(d, 0)),
     (F.BettiCurve(0, 0.0, 2.0, 9), lambda d: losses.betti_curve(d, 0, 0.0, 2.0, 9)),
-    (F.PersistenceImage(0, resolution=(4, 5)), lambda d: vectorize.persistence_image(d, 0, resolution=(4, 5))),
-    (F.PersistenceLandscape(0, 0.0, 2.0, 11, 3), lambda d: vectorize.persistence_landscape(d, 0, 0.0, 2.0, 11, 3)),
+    (
+        F.PersistenceImage(0, resolution=(4, 5)),
+        lambda d: vectorize.persistence_image(d, 0, resolution=(4, 5)),
+    ),
+    (
+        F.PersistenceLandscape(0, 0.0, 2.0, 11, 3),
+        lambda d: vectorize.persistence_landscape(d, 0, 0.0, 2.0, 11, 3),
+    ),
 ]
 IDS = [type(m).__name__ for m, _ in UNARY]
 
@@ -143,7 +149,11 @@ def test_features_on_lowerstar_batch_equal_loop(rng):
     cx = SimplicialComplex.path(12)
     f = torch.tensor(rng.normal(size=(3, 12)), requires_grad=True)
     layer = LowerStar(cx, max_dim=0)
-    modules = [F.BarcodeFeature(0, 2, 0, 2), F.SumBarcodeLengths(0), F.TopologicalPrior(0, 2, eps=0.5)]
+    modules = [
+        F.BarcodeFeature(0, 2, 0, 2),
+        F.SumBarcodeLengths(0),
+        F.TopologicalPrior(0, 2, eps=0.5),
+    ]
     for m in modules:
         out = m(layer(f))
         assert out.shape == (3,)

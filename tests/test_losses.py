@@ -333,7 +333,9 @@ class TestGradients:
         assert torch.autograd.gradcheck(f, (e,))
 
     def test_sum_gradient_values(self):
-        x = torch.tensor([[0.0, 1.0], [0.5, 3.0], [0.0, INF]], dtype=torch.float64, requires_grad=True)
+        x = torch.tensor(
+            [[0.0, 1.0], [0.5, 3.0], [0.0, INF]], dtype=torch.float64, requires_grad=True
+        )
         L.sum_barcode_lengths(Diagram([x]), 0).backward()
         assert x.grad.tolist() == [[-1, 1], [-1, 1], [0, 0]]
 
@@ -399,22 +401,20 @@ class TestBatch:
         xs = [t.clone().requires_grad_(True) for t in items]
         loss = L.barcode_feature(make_batch(xs, interleave=False), 0, 2, 0, 2).sum()
         grads = torch.autograd.grad(loss, xs)
-        for x, g in zip(xs, grads):
+        for x, g in zip(xs, grads, strict=True):
             (g1,) = torch.autograd.grad(L.barcode_feature(Diagram([x]), 0, 2, 0, 2), x)
             torch.testing.assert_close(g, g1)
 
 
 # -- properties -----------------------------------------------------------------------------
 bar_lists = st.lists(
-    st.tuples(
-        st.floats(-5, 5, allow_nan=False), st.floats(0, 5, allow_nan=False)
-    ),
+    st.tuples(st.floats(-5, 5, allow_nan=False), st.floats(0, 5, allow_nan=False)),
     max_size=12,
 )
 
 
 def _from(pairs, n_ess):
-    rows = [[b, b + l] for b, l in pairs] + [[0.0, INF]] * n_ess
+    rows = [[b, b + ln] for b, ln in pairs] + [[0.0, INF]] * n_ess
     return dg(rows)
 
 
@@ -425,7 +425,9 @@ def test_special_cases_agree(pairs, n_ess, k):
     s = L.sum_barcode_lengths(d, 0)
     torch.testing.assert_close(L.barcode_feature(d, 0, 1, 0, 1), s)
     torch.testing.assert_close(L.total_persistence(d, 0, 1), s)
-    torch.testing.assert_close(L.barcode_poly_feature(d, 0, 1.5, 1), L.barcode_feature(d, 0, 1.5, 1, 1))
+    torch.testing.assert_close(
+        L.barcode_poly_feature(d, 0, 1.5, 1), L.barcode_feature(d, 0, 1.5, 1, 1)
+    )
     kk = max(k, 1)
     torch.testing.assert_close(
         L.top_k_barcode_lengths(d, 0, kk).sum() + L.partial_sum_barcode_lengths(d, 0, kk), s
@@ -473,7 +475,9 @@ def _np_lengths(dgm, issub):
 @pytest.mark.parametrize("issub", [True, False])
 def test_matches_reference_semantics(issub, rng):
     for _ in range(10):
-        bars = random_bars(rng, int(rng.integers(0, 9)), n_ess=int(rng.integers(0, 2)), superlevel=not issub)
+        bars = random_bars(
+            rng, int(rng.integers(0, 9)), n_ess=int(rng.integers(0, 2)), superlevel=not issub
+        )
         a = bars.numpy().copy()
         lengths, means = _np_lengths(a.copy(), issub)
         srt = np.sort(lengths)[::-1]

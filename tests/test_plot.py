@@ -99,7 +99,9 @@ def test_barcode_segments(ax):
 
 def test_bad_inputs(ax):
     with pytest.raises(TypeError, match="DiagramBatch"):
-        plot.diagram(DiagramBatch([torch.zeros((0, 2))], [torch.zeros(0, dtype=torch.long)], 1), ax=ax)
+        plot.diagram(
+            DiagramBatch([torch.zeros((0, 2))], [torch.zeros(0, dtype=torch.long)], 1), ax=ax
+        )
     with pytest.raises(ValueError, match="dims"):
         plot.diagram([np.array([[0.0, 1.0]])], ax=ax, dims=[3])
     with pytest.raises(ValueError, match=r"\(n, 2\)"):

@@ -20,6 +20,7 @@ Lengths follow the reference implementation: ``death - birth`` for sublevel diag
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import torch
@@ -76,7 +77,8 @@ def _unwrap(dgm: Any, name: str) -> Any:
     ):
         if dgm[0].superlevel == dgm[1]:
             raise ValueError(
-                f"{name}: issublevel={dgm[1]} contradicts the diagram's superlevel={dgm[0].superlevel}"
+                f"{name}: issublevel={dgm[1]} contradicts the diagram's "
+                f"superlevel={dgm[0].superlevel}"
             )
         return dgm[0]
     return dgm
@@ -129,7 +131,9 @@ def lengths_means(
     Non-finite rows are replaced *before* any arithmetic so that no ``inf``/``nan`` reaches
     the backward pass (the double-``where`` idiom).
     """
-    safe = torch.where(finite.unsqueeze(1), bars, torch.zeros((), dtype=bars.dtype, device=bars.device))
+    safe = torch.where(
+        finite.unsqueeze(1), bars, torch.zeros((), dtype=bars.dtype, device=bars.device)
+    )
     b, d = safe[:, 0], safe[:, 1]
     length = b - d if superlevel else d - b
     mean = (b + d) / 2
@@ -193,7 +197,9 @@ def anchor(bars: torch.Tensor) -> torch.Tensor:
 
     Keeps outputs connected to the graph so that DistributedDataParallel sees every parameter.
     """
-    safe = torch.where(torch.isfinite(bars), bars, torch.zeros((), dtype=bars.dtype, device=bars.device))
+    safe = torch.where(
+        torch.isfinite(bars), bars, torch.zeros((), dtype=bars.dtype, device=bars.device)
+    )
     return safe.sum() * 0
 
 
@@ -207,7 +213,7 @@ def check_positive(value: Any, name: str, allow_inf: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     v = float(value)
-    if v != v or v <= 0 or (v == float("inf") and not allow_inf):
+    if math.isnan(v) or v <= 0 or (v == float("inf") and not allow_inf):
         rule = "> 0" if allow_inf else "> 0 and finite"
         raise ValueError(f"{name} must be {rule}, got {value}")
     return v
@@ -227,6 +233,6 @@ def check_real(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     v = float(value)
-    if not (v == v and abs(v) != float("inf")):
+    if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {value}")
     return v

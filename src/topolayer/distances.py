@@ -75,7 +75,9 @@ def _pair_inputs(dgm1: Any, dgm2: Any, dim: int) -> tuple[Flat, Flat, int]:
     if f1.superlevel != f2.superlevel:
         raise ValueError("dgm1 and dgm2 must both be sublevel or both superlevel diagrams")
     if f1.bars.device != f2.bars.device:
-        raise ValueError(f"dgm1 and dgm2 are on different devices: {f1.bars.device}, {f2.bars.device}")
+        raise ValueError(
+            f"dgm1 and dgm2 are on different devices: {f1.bars.device}, {f2.bars.device}"
+        )
     if not f1.single and not f2.single and f1.batch_size != f2.batch_size:
         raise ValueError(
             f"dgm1 and dgm2 have different batch sizes: {f1.batch_size} and {f2.batch_size}"

@@ -57,8 +57,13 @@ def _finite_lengths(f: Flat) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, 
     return length, mean, finite, essential
 
 
-def _rank(f: Flat, length: torch.Tensor, finite: torch.Tensor, essential: torch.Tensor,
-          essential_first: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def _rank(
+    f: Flat,
+    length: torch.Tensor,
+    finite: torch.Tensor,
+    essential: torch.Tensor,
+    essential_first: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Rank of every row within its item by decreasing length (``rank`` indexed like rows)."""
     inf = torch.tensor(float("inf"), dtype=length.dtype, device=length.device)
     key = torch.where(finite, length.detach(), -inf)
@@ -113,7 +118,7 @@ def sum_barcode_lengths(dgm: Any, dim: int = 0) -> torch.Tensor:
     tensor(3.5000)
     """
     f = _bars.flatten(dgm, dim)
-    length, _, finite, _ = _finite_lengths(f)
+    length = _finite_lengths(f)[0]  # 0 on essential and padding rows
     return _bars.finish(_bars.segment_sum(length, f.batch, f.batch_size), f.single)
 
 
@@ -264,7 +269,9 @@ def barcode_poly_feature(
     return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f.single)
 
 
-def barcode_feature(dgm: Any, dim: int, p: float = 1.0, q: float = 0.0, i0: int = 1) -> torch.Tensor:
+def barcode_feature(
+    dgm: Any, dim: int, p: float = 1.0, q: float = 0.0, i0: int = 1
+) -> torch.Tensor:
     r"""The paper's generic feature :math:`E(p, q, i_0; \mathrm{PD}_k)`.
 
     .. math:: E(p, q, i_0; \mathrm{PD}_k) = \sum_{i \ge i_0} |d_i - b_i|^{p}
@@ -500,9 +507,7 @@ def betti_number(dgm: Any, dim: int, t: Any) -> torch.Tensor:
     return _bars.finish(out, f.single)
 
 
-def betti_curve(
-    dgm: Any, dim: int, t_min: float, t_max: float, n_steps: int = 100
-) -> torch.Tensor:
+def betti_curve(dgm: Any, dim: int, t_min: float, t_max: float, n_steps: int = 100) -> torch.Tensor:
     r"""The Betti curve :math:`t \mapsto \beta_k(t)` sampled on a fixed grid.
 
     The grid is ``torch.linspace(t_min, t_max, n_steps)``; the value at each point follows
@@ -558,7 +563,8 @@ def topological_prior(
     .. math:: \mathcal{L} = \sum_{i > k} l_i^{\,p} \;-\; \sum_{i \le k} l_i^{\,p}
        \qquad (\texttt{eps=None})
 
-    .. math:: \mathcal{L} = \sum_{i > k} l_i^{\,p} \;+\; \sum_{i \le k} \max(\varepsilon - l_i, 0)^{p}
+    .. math:: \mathcal{L} = \sum_{i > k} l_i^{\,p}
+       \;+\; \sum_{i \le k} \max(\varepsilon - l_i, 0)^{p}
        \qquad (\texttt{eps} = \varepsilon)
 
     With ``eps`` the loss is ``>= 0`` and is 0 exactly when the ``k`` longest bars have length

@@ -158,7 +158,11 @@ def diagram(
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(x_lo, x_hi)
     ticks = list(ax.get_yticks())
-    ticks = [t for t in ticks if x_lo <= t <= x_hi and abs(t - y_pinf) > pad / 3 and abs(t - y_ninf) > pad / 3]
+    ticks = [
+        t
+        for t in ticks
+        if x_lo <= t <= x_hi and abs(t - y_pinf) > pad / 3 and abs(t - y_ninf) > pad / 3
+    ]
     tick_labels = [f"{t:g}" for t in ticks]
     if has_pinf:
         ticks.append(y_pinf), tick_labels.append("∞")
@@ -245,10 +249,12 @@ def barcode(
         a = a[np.isfinite(a[:, 0]) & ~np.isnan(a[:, 1])]
         has_pinf |= bool(np.isposinf(a[:, 1]).any())
         has_ninf |= bool(np.isneginf(a[:, 1]).any())
-        end = np.where(np.isposinf(a[:, 1]), x_pinf, np.where(np.isneginf(a[:, 1]), x_ninf, a[:, 1]))
+        end = np.where(
+            np.isposinf(a[:, 1]), x_pinf, np.where(np.isneginf(a[:, 1]), x_ninf, a[:, 1])
+        )
         order = np.argsort(-np.abs(end - a[:, 0]), kind="stable")
         ys = row + np.arange(len(a))
-        segs = [[(a[i, 0], y), (end[i], y)] for i, y in zip(order, ys)]
+        segs = [[(a[i, 0], y), (end[i], y)] for i, y in zip(order, ys, strict=True)]
         label = labels[n] if labels is not None else f"$H_{k}$"
         ax.add_collection(
             LineCollection(segs, colors=colors[k % len(colors)], linewidths=linewidth, label=label)
@@ -260,8 +266,13 @@ def barcode(
         ax.axvline(x_ninf, linestyle="--", color="k", linewidth=0.75)
     ax.set_xlim(lo - 1.5 * pad, hi + 1.5 * pad)
     ax.set_ylim(row, -1)
-    ticks = [t for t in ax.get_xticks() if lo - 1.5 * pad <= t <= hi + 1.5 * pad
-             and abs(t - x_pinf) > pad / 3 and abs(t - x_ninf) > pad / 3]
+    ticks = [
+        t
+        for t in ax.get_xticks()
+        if lo - 1.5 * pad <= t <= hi + 1.5 * pad
+        and abs(t - x_pinf) > pad / 3
+        and abs(t - x_ninf) > pad / 3
+    ]
     tick_labels = [f"{t:g}" for t in ticks]
     if has_pinf:
         ticks.append(x_pinf), tick_labels.append("∞")
