@@ -323,3 +323,11 @@ def test_metric_properties(a, b, c, p):
     assert wxy <= wxz + wzy + 1e-9
     assert bxy <= wxy + 1e-9
     assert bxy == pytest.approx(gudhi.bottleneck_distance(_pts(a), _pts(b), 0), abs=1e-9)
+
+
+def test_batch_shape_is_kept(rng):
+    xs = [rand_dgm(rng, n) for n in (3, 4, 0, 2)]
+    bx = _batch(xs)
+    shaped = DiagramBatch(bx.bars, bx.batch, 4, batch_shape=(2, 2))
+    out = Dist.wasserstein_distance(shaped, D(rand_dgm(rng, 3)), 0)
+    assert out.shape == (2, 2)

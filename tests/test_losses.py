@@ -492,3 +492,13 @@ def test_matches_reference_semantics(issub, rng):
             L.partial_sum_barcode_lengths(inp, 0, skip).item(), srt[skip:].sum(), atol=1e-12
         )
         np.testing.assert_allclose(L.barcode_poly_feature(inp, 0, 2, 1).item(), poly, atol=1e-12)
+
+
+def test_batch_results_take_the_batch_shape(rng):
+    items = [random_bars(rng, n, n_ess=1) for n in (3, 0, 5, 2, 4, 1)]
+    flat = make_batch(items)
+    shaped = DiagramBatch(flat.bars, flat.batch, 6, batch_shape=(2, 3))
+    for name, fn in FEATURES.items():
+        a, b = fn(flat, 0), fn(shaped, 0)
+        assert b.shape == (2, 3) + a.shape[1:], name
+        torch.testing.assert_close(b.reshape(a.shape), a, msg=name)

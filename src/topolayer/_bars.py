@@ -36,6 +36,7 @@ class Flat(NamedTuple):
     batch_size: int
     superlevel: bool
     single: bool  # True for a Diagram / tuple input: results lose their batch axis
+    batch_shape: tuple[int, ...] = ()  # leading shape of batch results (DiagramBatch.batch_shape)
 
 
 def _is_tuple_input(dgm: Any) -> bool:
@@ -95,7 +96,12 @@ def flatten(dgm: Any, dim: int, name: str = "dgm") -> Flat:
             raise ValueError(
                 f"{name}.batch[{dim}] must have shape ({bars.shape[0]},), got {tuple(batch.shape)}"
             )
-        return Flat(bars, batch.to(bars.device, torch.long), dgm.batch_size, dgm.superlevel, False)
+        shape = tuple(dgm.batch_shape)
+        if math.prod(shape) != dgm.batch_size:
+            shape = (dgm.batch_size,)
+        return Flat(
+            bars, batch.to(bars.device, torch.long), dgm.batch_size, dgm.superlevel, False, shape
+        )
     if isinstance(dgm, Diagram):
         _check_dim(dim, len(dgm.bars), name)
         bars = _check_bars(dgm.bars[dim], name, dim)
@@ -203,9 +209,14 @@ def anchor(bars: torch.Tensor) -> torch.Tensor:
     return safe.sum() * 0
 
 
-def finish(out: torch.Tensor, single: bool) -> torch.Tensor:
-    """Drop the batch axis for single-diagram inputs."""
-    return out[0] if single else out
+def finish(out: torch.Tensor, f: Flat) -> torch.Tensor:
+    """Shape a ``(B, ...)`` result: no batch axis for a single diagram, else ``batch_shape``.
+
+    A batch of images ``(B, C, H, W)`` thus gives ``(B, C, ...)`` feature values.
+    """
+    if f.single:
+        return out[0]
+    return out.reshape(f.batch_shape + tuple(out.shape[1:]))
 
 
 def check_positive(value: Any, name: str, allow_inf: bool = False) -> float:

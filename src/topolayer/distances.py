@@ -22,7 +22,8 @@ bars in the dimension, the distance is ``inf``. ``essential="ignore"`` drops the
 Padding rows (non-finite birth) are ignored.
 
 Batches: two :class:`~topolayer.diagram.DiagramBatch` of the same size give one distance per
-item; a batch against a single diagram compares every item with that diagram.
+item (shaped by the first batch's ``batch_shape``, written ``(B,)``); a batch against a single
+diagram compares every item with that diagram.
 """
 
 from __future__ import annotations
@@ -312,7 +313,7 @@ def wasserstein_distance(
     if mismatch.any():
         total = total + torch.as_tensor(np.where(mismatch, np.inf, 0.0), dtype=x.dtype, device=dev)
     out = _bars.safe_root(total, p)
-    return out[0] if (f1.single and f2.single) else out
+    return _bars.finish(out, f2 if f1.single else f1)
 
 
 # -- bottleneck -------------------------------------------------------------------------------
@@ -465,4 +466,4 @@ def bottleneck_distance(
     out = base.scatter_reduce(0, bi, v, reduce="amax", include_self=True)
     if mismatch.any():
         out = out + torch.as_tensor(np.where(mismatch, np.inf, 0.0), dtype=x.dtype, device=dev)
-    return out[0] if (f1.single and f2.single) else out
+    return _bars.finish(out, f2 if f1.single else f1)

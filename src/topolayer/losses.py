@@ -4,8 +4,9 @@ Every function takes a :class:`~topolayer.diagram.Diagram`, a
 :class:`~topolayer.diagram.DiagramBatch` or the reference implementation's
 ``(dgms, issublevel)`` tuple, plus the homology dimension ``dim`` to read. A ``Diagram`` or a
 tuple gives one value (a 0-d tensor, or a fixed-size tensor for vector features); a
-``DiagramBatch`` gives one value per batch item along a leading axis of length ``B``. Batches
-are reduced with ``index_add`` and a segment sort, never with a Python loop.
+``DiagramBatch`` gives one value per batch item along leading axes ``batch.batch_shape``
+(written ``(B,)`` in the docstrings; e.g. ``(B, C)`` for a batch of multi-channel images).
+Batches are reduced with ``index_add`` and a segment sort, never with a Python loop.
 
 Conventions shared by all features (see also :mod:`topolayer._bars`):
 
@@ -119,7 +120,7 @@ def sum_barcode_lengths(dgm: Any, dim: int = 0) -> torch.Tensor:
     """
     f = _bars.flatten(dgm, dim)
     length = _finite_lengths(f)[0]  # 0 on essential and padding rows
-    return _bars.finish(_bars.segment_sum(length, f.batch, f.batch_size), f.single)
+    return _bars.finish(_bars.segment_sum(length, f.batch, f.batch_size), f)
 
 
 def top_k_barcode_lengths(dgm: Any, dim: int, k: int) -> torch.Tensor:
@@ -166,7 +167,7 @@ def top_k_barcode_lengths(dgm: Any, dim: int, k: int) -> torch.Tensor:
     out = out.index_put((f.batch[keep], rank[keep]), length[keep])
     # index_put with an empty selection is still connected to `length` through `out`.
     out = out + _bars.anchor(length)
-    return _bars.finish(out, f.single)
+    return _bars.finish(out, f)
 
 
 def partial_sum_barcode_lengths(dgm: Any, dim: int, skip: int) -> torch.Tensor:
@@ -209,7 +210,7 @@ def partial_sum_barcode_lengths(dgm: Any, dim: int, skip: int) -> torch.Tensor:
     length, _, finite, essential = _finite_lengths(f)
     rank, _ = _rank(f, length, finite, essential, essential_first=False)
     vals = torch.where(finite & (rank >= skip), length, torch.zeros_like(length))
-    return _bars.finish(_bars.segment_sum(vals, f.batch, f.batch_size), f.single)
+    return _bars.finish(_bars.segment_sum(vals, f.batch, f.batch_size), f)
 
 
 def barcode_poly_feature(
@@ -266,7 +267,7 @@ def barcode_poly_feature(
     length = torch.where(keep, length, torch.zeros_like(length))
     mean = torch.where(keep, mean, torch.ones_like(mean))
     terms = torch.where(keep, _poly_terms(length, mean, p, q), torch.zeros_like(length))
-    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f.single)
+    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f)
 
 
 def barcode_feature(
@@ -330,7 +331,7 @@ def barcode_feature(
     length = torch.where(keep, length, torch.zeros_like(length))
     mean = torch.where(keep, mean, torch.ones_like(mean))
     terms = torch.where(keep, _poly_terms(length, mean, p, q), torch.zeros_like(length))
-    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f.single)
+    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f)
 
 
 def total_persistence(dgm: Any, dim: int = 0, p: float = 1.0, root: bool = True) -> torch.Tensor:
@@ -382,10 +383,10 @@ def total_persistence(dgm: Any, dim: int = 0, p: float = 1.0, root: bool = True)
             0, f.batch, length, reduce="amax", include_self=True
         )
         out = out + _bars.anchor(length)
-        return _bars.finish(out, f.single)
+        return _bars.finish(out, f)
     s = _bars.segment_sum(_bars.safe_pow(length, p), f.batch, f.batch_size)
     out = _bars.safe_root(s, p) if root else s
-    return _bars.finish(out, f.single)
+    return _bars.finish(out, f)
 
 
 def persistence_entropy(dgm: Any, dim: int = 0, normalize: bool = False) -> torch.Tensor:
@@ -437,7 +438,7 @@ def persistence_entropy(dgm: Any, dim: int = 0, normalize: bool = False) -> torc
         n = _bars.segment_sum(pos.to(h.dtype), f.batch, f.batch_size)
         ok = n >= 2
         h = torch.where(ok, h / torch.log(torch.where(ok, n, torch.full_like(n, 2.0))), h * 0)
-    return _bars.finish(h, f.single)
+    return _bars.finish(h, f)
 
 
 def _alive(f: Flat, t: torch.Tensor) -> torch.Tensor:
@@ -504,7 +505,7 @@ def betti_number(dgm: Any, dim: int, t: Any) -> torch.Tensor:
     alive = _alive(f, flat_t)
     out = _bars.segment_sum(alive, f.batch, f.batch_size) + _bars.anchor(f.bars)
     out = out.reshape((f.batch_size,) + tuple(shape))
-    return _bars.finish(out, f.single)
+    return _bars.finish(out, f)
 
 
 def betti_curve(dgm: Any, dim: int, t_min: float, t_max: float, n_steps: int = 100) -> torch.Tensor:
@@ -623,4 +624,4 @@ def topological_prior(
     else:
         short = torch.where(top, (eps - length).clamp_min(0), zero)
         terms = penalty + torch.where(top, _bars.safe_pow(short, p), zero)
-    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f.single)
+    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f)

@@ -7,7 +7,8 @@ so scripts written for it keep working. Every module is a thin wrapper of the fu
 same name in :mod:`topolayer.losses`, :mod:`topolayer.distances` or
 :mod:`topolayer.vectorize` (formulas and rules are documented there), validates its arguments
 at construction, and accepts a :class:`~topolayer.diagram.Diagram` (one value), a
-:class:`~topolayer.diagram.DiagramBatch` (one value per item, along a leading ``B`` axis) or
+:class:`~topolayer.diagram.DiagramBatch` (one value per item, along the batch's
+``batch_shape`` axes, written ``B``) or
 the reference implementation's ``(dgms, issublevel)`` tuple (one value, as the reference).
 """
 
