@@ -188,3 +188,43 @@ def test_empty_diagram_from_a_layer_gives_zero_gradient():
     dgm = layer(x)
     F.WassersteinDistance(0)(dgm, dgm.detach()).backward()
     assert x.grad is not None and x.grad.abs().sum() == 0
+
+
+def test_topological_prior_on_an_image_removes_stray_maxima():
+    # the paper's image prior: superlevel H0, one component should stay
+    torch.manual_seed(1)
+    h = w = 8
+    cx = SimplicialComplex.grid_2d(h, w)
+    img = (torch.rand(h * w, dtype=torch.float64) * 0.5).requires_grad_(True)
+    layer = LowerStar(cx, max_dim=0, superlevel=True)
+    prior = F.TopologicalPrior(dim=0, k=1)
+    top = F.TopKBarcodeLengths(0, h * w)
+
+    def n_stray():  # maxima whose bar is longer than 0.05
+        return int((top(layer(img.detach())) > 0.05).sum())
+
+    before, stray_before = prior(layer(img)).item(), n_stray()
+    opt = torch.optim.Adam([img], lr=2e-2)
+    for _ in range(60):
+        opt.zero_grad()
+        loss = prior(layer(img))
+        loss.backward()
+        opt.step()
+    after = prior(layer(img)).item()
+    assert after < 0.5 * before
+    assert n_stray() < stray_before
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_features_on_cuda(rng):
+    a = rows(rng, 5).cuda().requires_grad_(True)
+    b = rows(rng, 4).cuda()
+    d = Diagram([a])
+    for m, _ in UNARY:
+        out = m(d)
+        assert out.device.type == "cuda"
+        out.sum().backward()
+    w = F.WassersteinDistance(0, p=2)(d, Diagram([b]))
+    assert w.device.type == "cuda"
+    w.backward()
+    assert a.grad.device.type == "cuda" and torch.isfinite(a.grad).all()

@@ -62,7 +62,6 @@ FEATURES = {
     "prior": lambda d, k: L.topological_prior(d, k, 1),
     "prior_eps": lambda d, k: L.topological_prior(d, k, 2, eps=0.5, p=2),
 }
-SMOOTH = [k for k in FEATURES if k not in ("betti", "betti_curve")]
 
 
 # -- hand-computed values -------------------------------------------------------------------
@@ -308,7 +307,7 @@ class TestInputs:
 
 # -- gradients ------------------------------------------------------------------------------
 class TestGradients:
-    @pytest.mark.parametrize("name", SMOOTH)
+    @pytest.mark.parametrize("name", list(FEATURES))
     @pytest.mark.parametrize("superlevel", [False, True], ids=["sub", "super"])
     def test_gradcheck(self, name, superlevel, rng):
         rows = random_bars(rng, 6, n_ess=1, superlevel=superlevel)
