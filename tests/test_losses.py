@@ -501,3 +501,11 @@ def test_batch_results_take_the_batch_shape(rng):
         a, b = fn(flat, 0), fn(shaped, 0)
         assert b.shape == (2, 3) + a.shape[1:], name
         torch.testing.assert_close(b.reshape(a.shape), a, msg=name)
+
+
+def test_remove_zero_only_changes_gradients():
+    x = torch.tensor([[0.5, 0.5], [0.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    (g_keep,) = torch.autograd.grad(L.barcode_poly_feature(Diagram([x]), 0, 1, 0, False), x)
+    (g_drop,) = torch.autograd.grad(L.barcode_poly_feature(Diagram([x]), 0, 1, 0, True), x)
+    assert g_keep.tolist() == [[-1, 1], [-1, 1]]
+    assert g_drop.tolist() == [[0, 0], [-1, 1]]

@@ -188,6 +188,11 @@ def wasserstein_matching(
         ``dgm2[dim]`` matched together, finite and essential), ``diag1`` and ``diag2`` (rows
         sent to the diagonal). Row numbers index the flat bars of the dimension.
 
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`wasserstein_distance`.
+
     Examples
     --------
     >>> import torch

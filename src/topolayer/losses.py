@@ -222,9 +222,10 @@ def barcode_poly_feature(
        \qquad m_i = (b_i + d_i)/2
 
     Essential bars and padding rows are ignored. With ``remove_zero=True`` bars with
-    ``b == d`` are removed first; since ``p > 0`` their term is 0 anyway, so the flag only
-    documents intent (their gradient is 0 either way: ``l ** p`` is differentiated with a zero
-    subgradient at ``l = 0`` when ``p < 1``).
+    ``b == d`` are removed first. Since ``p > 0`` their term is 0 either way, so the flag only
+    changes gradients: removed bars get none; kept ones get the derivative of ``l ** p`` at
+    ``l = 0``, which is 0 except for ``p = 1`` (for ``p < 1`` the zero subgradient is used
+    instead of ``inf``).
 
     Parameters
     ----------
