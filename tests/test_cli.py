@@ -18,5 +18,7 @@ def test_cli_demo_runs(capsys):
 
 
 def test_python_dash_m_rejects_unknown_command():
-    r = subprocess.run([sys.executable, "-m", "topolayer", "frobnicate"], capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "topolayer", "frobnicate"], capture_output=True, text=True
+    )
     assert r.returncode == 2 and "invalid choice" in r.stderr

@@ -9,7 +9,12 @@ import torch
 import topolayer
 from topolayer.compat.functional.persistence import SimplicialComplex
 from topolayer.compat.nn import LevelSetLayer, LevelSetLayer1D, LevelSetLayer2D
-from topolayer.compat.nn.levelset import init_freudenthal_2d, init_grid_2d, init_line_complex, init_tri_complex
+from topolayer.compat.nn.levelset import (
+    init_freudenthal_2d,
+    init_grid_2d,
+    init_line_complex,
+    init_tri_complex,
+)
 from topolayer.compat.util.construction import clique_complex, unique_simplices
 from topolayer.compat.util.process import remove_filler, remove_infinite_bars, remove_zero_bars
 
@@ -127,5 +132,7 @@ def test_process_helpers():
 def test_level_set_layer_1d_batched_gives_diagram_batch(rng):
     dgms, issub = LevelSetLayer1D(7)(torch.from_numpy(rng.standard_normal((3, 7))))
     assert isinstance(dgms, topolayer.DiagramBatch) and issub is True
-    assert np.isclose(float(topolayer.nn.SumBarcodeLengths(0)((dgms, issub)).sum()),
-                      sum(float(topolayer.nn.SumBarcodeLengths(0)(dgms[i])) for i in range(3)))
+    assert np.isclose(
+        float(topolayer.nn.SumBarcodeLengths(0)((dgms, issub)).sum()),
+        sum(float(topolayer.nn.SumBarcodeLengths(0)(dgms[i])) for i in range(3)),
+    )

@@ -4,8 +4,15 @@ The C++ core computes persistence pairs as indices of critical cells; the layers
 input's values at those indices, so autograd differentiates through topology exactly.
 """
 
-from . import _ops  # registers the torch.library custom ops  # noqa: F401
-from . import distances, functional, losses, nn, plot, vectorize
+from . import (
+    _ops,  # registers the torch.library custom ops  # noqa: F401
+    distances,
+    functional,
+    losses,
+    nn,
+    plot,
+    vectorize,
+)
 from .complexes import SimplicialComplex
 from .diagram import Diagram, DiagramBatch
 from .distances import bottleneck_distance, wasserstein_distance

@@ -23,18 +23,24 @@ def main(steps: int = 200, seed: int = 0) -> list[float]:
         dgm = tl.functional.lower_star(x, K, max_dim=0)
         bars = dgm[0]
         finite = torch.isfinite(bars[:, 1])
-        topo = torch.where(finite, bars[:, 1] - bars[:, 0], torch.zeros_like(bars[:, 0])).pow(2).sum()
+        topo = (
+            torch.where(finite, bars[:, 1] - bars[:, 0], torch.zeros_like(bars[:, 0])).pow(2).sum()
+        )
         loss = ((x - y) ** 2).sum() + 50.0 * topo
         opt.zero_grad()
         loss.backward()
         opt.step()
         losses.append(loss.item())
         if step % 50 == 0 or step == steps - 1:
-            print(f"step {step:3d}  loss {loss.item():.4f}  sum of squared H0 bar lengths {topo.item():.5f}")
+            print(
+                f"step {step:3d}  loss {loss.item():.4f}  sum of squared H0 bar lengths {topo.item():.5f}"
+            )
     for name, signal in (("noisy", y), ("denoised", x.detach())):
         bars = tl.functional.lower_star(signal, K, max_dim=0)[0]
         long = bars[(bars[:, 1] - bars[:, 0]) > 0.01]
-        print(f"{name:>8}: {len(bars)} H0 bars, {len(long)} longer than 0.01: {long.numpy().round(3).tolist()}")
+        print(
+            f"{name:>8}: {len(bars)} H0 bars, {len(long)} longer than 0.01: {long.numpy().round(3).tolist()}"
+        )
     return losses
 
 

@@ -1,6 +1,11 @@
 """``topologylayer.nn`` names."""
 
-from ...nn.features import BarcodePolyFeature, PartialSumBarcodeLengths, SumBarcodeLengths, TopKBarcodeLengths
+from ...nn.features import (
+    BarcodePolyFeature,
+    PartialSumBarcodeLengths,
+    SumBarcodeLengths,
+    TopKBarcodeLengths,
+)
 from .levelset import LevelSetLayer, LevelSetLayer1D, LevelSetLayer2D
 
 __all__ = [

@@ -38,9 +38,14 @@ def init_grid_2d(width: int, height: int) -> SimplicialComplex:
     c, d = ids[1:, :-1].ravel(), ids[1:, 1:].ravel()
     tris = np.concatenate([np.stack(t, 1) for t in ((a, b, d), (a, c, d), (b, c, d), (a, b, c))])
     if len(tris) == 0:
-        return SimplicialComplex([ids.reshape(-1, 1)] + ([np.stack([ids.ravel()[:-1], ids.ravel()[1:]], 1)]
-                                                          if ids.size > 1 else []), n_vertices=ids.size)
-    return SimplicialComplex([np.zeros((0, 1), np.int64), np.zeros((0, 2), np.int64), tris], n_vertices=ids.size)
+        return SimplicialComplex(
+            [ids.reshape(-1, 1)]
+            + ([np.stack([ids.ravel()[:-1], ids.ravel()[1:]], 1)] if ids.size > 1 else []),
+            n_vertices=ids.size,
+        )
+    return SimplicialComplex(
+        [np.zeros((0, 1), np.int64), np.zeros((0, 2), np.int64), tris], n_vertices=ids.size
+    )
 
 
 def init_tri_complex(width: int, height: int) -> SimplicialComplex:
@@ -77,8 +82,14 @@ class LevelSetLayer2D(LevelSetLayer):
     leading batch dimensions.
     """
 
-    def __init__(self, size, maxdim: int = 1, sublevel: bool = True, complex: str = "freudenthal",
-                 alg: str = "hom") -> None:
+    def __init__(
+        self,
+        size,
+        maxdim: int = 1,
+        sublevel: bool = True,
+        complex: str = "freudenthal",
+        alg: str = "hom",
+    ) -> None:
         if complex not in _GRIDS:
             raise ValueError(f"complex must be one of {sorted(_GRIDS)}, got {complex!r}")
         width, height = size
