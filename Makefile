@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.deps-stamp
 
-.PHONY: demo test test-all bench build clean venv lint stubs
+.PHONY: demo test test-all bench build clean venv lint stubs cpp-test
 
 venv: $(STAMP)
 
@@ -26,7 +26,7 @@ build: $(STAMP)
 demo: build
 	$(PY) -m topolayer demo all
 
-test: build
+test: build cpp-test
 	$(PY) -m pytest -q
 
 test-all: build
@@ -42,6 +42,13 @@ lint: $(STAMP)
 # Regenerate the committed type stubs of the C++ extension.
 stubs: build
 	$(PY) -m nanobind.stubgen -m topolayer._core -o src/topolayer/_core.pyi
+
+# The C++ core's own checks under AddressSanitizer and UBSan.
+cpp-test:
+	mkdir -p build/cpp-test
+	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Wpedantic -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -Icpp/include cpp/tests/test_core.cpp -o build/cpp-test/test_core -pthread
+	build/cpp-test/test_core
 
 clean:
 	rm -rf build $(VENV) *.egg-info
