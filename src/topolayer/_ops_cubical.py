@@ -12,23 +12,14 @@ import numpy as np
 import torch
 
 from . import _core
+from ._ops import _fake_pairs, _to_device
 
 CONSTRUCTIONS = ("freudenthal", "V", "T")
 
 
-def resolve_threads(n_threads: int | None) -> int:
-    """``None`` means every core (0 for the C++ side); otherwise a positive count."""
-    if n_threads is None:
-        return 0
-    if isinstance(n_threads, bool) or not isinstance(n_threads, int | np.integer):
-        raise TypeError(f"n_threads must be a positive int or None, got {type(n_threads).__name__}")
-    n = int(n_threads)
-    if n < 1:
-        raise ValueError(f"n_threads must be a positive int or None, got {n_threads}")
-    return n
-
-
 def _host(x: torch.Tensor) -> np.ndarray:
+    """A C-contiguous float32/float64 host copy (or view) of ``x``; finiteness is checked by the
+    C++ core, which names the first offending pixel."""
     x = x.detach()
     if x.dtype not in (torch.float32, torch.float64):
         x = x.to(torch.float32)  # float16/bfloat16: upcast for the core only
@@ -53,12 +44,9 @@ def cubical_pairs(
     out = _core.cubical(
         _host(x), list(shape), construction, max_dim, superlevel, keep_zero, n_threads
     )
-    return [torch.from_numpy(a).to(x.device) for a in out]
+    return _to_device(out, x.device)
 
 
 @cubical_pairs.register_fake
 def _(x, shape, construction, max_dim, superlevel, keep_zero, n_threads):
-    ctx = torch.library.get_ctx()
-    return [
-        x.new_empty((ctx.new_dynamic_size(), 3), dtype=torch.int64) for _ in range(max_dim + 1)
-    ]
+    return _fake_pairs(x, max_dim, 3)

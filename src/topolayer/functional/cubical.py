@@ -4,40 +4,16 @@ from __future__ import annotations
 
 import torch
 
-from .._ops_cubical import CONSTRUCTIONS, cubical_pairs, resolve_threads
+from .._ops import resolve_threads
+from .._ops_cubical import CONSTRUCTIONS, cubical_pairs
 from ..diagram import Diagram, DiagramBatch
+from ._common import as_float_tensor, check_max_dim, gather_diagram
 
 __all__ = ["cubical"]
 
 
-def _gather(values, pairs, superlevel, batch_shape):
-    """Bars from ``(item, birth, death)`` rows, gathered from ``values`` (B, n) so gradients reach
-    exactly the critical pixels; essential deaths (-1) become +inf (sublevel) / -inf."""
-    inf = float("-inf") if superlevel else float("inf")
-    bars, batch, idx = [], [], []
-    for p in pairs:
-        item, b, d = p[:, 0], p[:, 1], p[:, 2]
-        birth = values[item, b]
-        death = torch.where(d >= 0, values[item, d.clamp(min=0)], torch.full_like(birth, inf))
-        bars.append(torch.stack([birth, death], dim=1))
-        batch.append(item)
-        idx.append(p[:, 1:])
-    if batch_shape is None:
-        return Diagram(bars, idx, superlevel)
-    size = 1
-    for s in batch_shape:
-        size *= s
-    return DiagramBatch(bars, batch, size, idx, superlevel, batch_shape)
-
-
-def _validate(x, max_dim, construction, ndim):
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(
-            f"x must have a floating dtype (float16/bfloat16/float32/float64), got {x.dtype}; "
-            "convert with x.float()"
-        )
+def _validate(x, max_dim, construction, ndim) -> torch.Tensor:
+    x = as_float_tensor(x, "x")
     if isinstance(ndim, bool) or ndim not in (2, 3):
         raise ValueError(f"ndim must be 2 (images) or 3 (volumes), got {ndim!r}")
     if x.dim() < ndim:
@@ -46,13 +22,13 @@ def _validate(x, max_dim, construction, ndim):
             f"got shape {tuple(x.shape)}"
         )
     if any(s < 1 for s in x.shape[x.dim() - ndim :]):
-        raise ValueError(f"the grid (last {ndim} dims of x) must be non-empty, got {tuple(x.shape)}")
-    if isinstance(max_dim, bool) or not isinstance(max_dim, int):
-        raise TypeError(f"max_dim must be an int, got {type(max_dim).__name__}")
-    if max_dim < 0:
-        raise ValueError(f"max_dim must be >= 0, got {max_dim}")
+        raise ValueError(
+            f"the grid (last {ndim} dims of x) must be non-empty, got {tuple(x.shape)}"
+        )
+    check_max_dim(max_dim)
     if construction not in CONSTRUCTIONS:
         raise ValueError(f"construction must be one of {CONSTRUCTIONS}, got {construction!r}")
+    return x
 
 
 def cubical(
@@ -82,7 +58,7 @@ def cubical(
 
     Parameters
     ----------
-    x : (..., H, W) or (..., D, H, W) Tensor
+    x : (..., H, W) or (..., D, H, W) Tensor or array
         Pixel values; the last ``ndim`` dimensions are the grid, every leading dimension is a
         batch. Any float dtype (float16/bfloat16 are computed in float32, gathered from ``x``)
         and any device (the pairs are computed on the CPU).
@@ -117,7 +93,8 @@ def cubical(
     Raises
     ------
     TypeError
-        ``x`` is not a floating tensor, or ``max_dim`` not an int.
+        ``x`` is not floating point (tensors and arrays are accepted), or ``max_dim`` is not
+        an int.
     ValueError
         ``ndim`` not 2/3 or larger than ``x.dim()``, an empty grid, an unknown
         ``construction``, or NaN/infinite values in ``x``.
@@ -133,7 +110,7 @@ def cubical(
             [0., 1.],
             [0., inf]])
     """
-    _validate(x, max_dim, construction, ndim)
+    x = _validate(x, max_dim, construction, ndim)
     grid = [int(s) for s in x.shape[x.dim() - ndim :]]
     n = 1
     for s in grid:
@@ -149,4 +126,4 @@ def cubical(
         bool(keep_zero),
         resolve_threads(n_threads),
     )
-    return _gather(rows, pairs, bool(superlevel), batch_shape if x.dim() > ndim else None)
+    return gather_diagram(rows, pairs, bool(superlevel), batch_shape if x.dim() > ndim else None)

@@ -7,6 +7,7 @@ from torch import nn
 
 from ..diagram import Diagram, DiagramBatch
 from ..functional.cubical import cubical
+from .levelset import as_reference_output
 
 __all__ = ["CubicalLayer", "LevelSetLayer2D"]
 
@@ -111,7 +112,9 @@ class LevelSetLayer2D(nn.Module):
         if width < 1 or height < 1:
             raise ValueError(f"size must be (width, height) with positive entries, got {size}")
         if complex not in ("freudenthal", "grid", "delaunay"):
-            raise ValueError(f"complex must be 'freudenthal', 'grid' or 'delaunay', got {complex!r}")
+            raise ValueError(
+                f"complex must be 'freudenthal', 'grid' or 'delaunay', got {complex!r}"
+            )
         self.size = (width, height)
         self.maxdim = maxdim
         self.sublevel = sublevel
@@ -135,7 +138,6 @@ class LevelSetLayer2D(nn.Module):
 
     def forward(self, f: torch.Tensor):
         img = self._as_images(f)
-        single = img.dim() == 2
         if self._delaunay is not None:
             dgm = _lower_star_delaunay(img, self._delaunay, self.maxdim, not self.sublevel)
         else:
@@ -145,9 +147,7 @@ class LevelSetLayer2D(nn.Module):
                 superlevel=not self.sublevel,
                 construction=_COMPLEXES[self.complex],
             )
-        if single:
-            return tuple(dgm.bars), self.sublevel
-        return dgm, self.sublevel
+        return as_reference_output(dgm, self.sublevel)
 
     def extra_repr(self) -> str:
         return (
@@ -176,7 +176,7 @@ def _delaunay_complex(width: int, height: int):
 def _lower_star_delaunay(img: torch.Tensor, K, maxdim: int, superlevel: bool):
     from .. import _core
     from .._ops_cubical import _host
-    from ..functional.cubical import _gather
+    from ..functional._common import gather_diagram
 
     if not img.is_floating_point():
         raise TypeError(f"input must have a floating dtype, got {img.dtype}")
@@ -185,4 +185,4 @@ def _lower_star_delaunay(img: torch.Tensor, K, maxdim: int, superlevel: bool):
     host = _host(rows)
     out = _core.lower_star(K, host, maxdim, superlevel, False, 0)
     pairs = [torch.from_numpy(a).to(img.device) for a in out]
-    return _gather(rows, pairs, superlevel, batch_shape if img.dim() > 2 else None)
+    return gather_diagram(rows, pairs, superlevel, batch_shape if img.dim() > 2 else None)
