@@ -403,9 +403,12 @@ void ring_pass_n(u32* parent, const K* key, const u32* order, index_t n, const p
         // run: attach below that run's cell's parent. Only two or more runs need finds.
         parent[q] = up[static_cast<std::size_t>(reps[0] + 1)];
         if (reps[1] < 0) continue;
-        u32 root = find_root(parent, up[static_cast<std::size_t>(reps[0] + 1)]);
+        const u32 first = up[static_cast<std::size_t>(reps[0] + 1)];
+        u32 root = find_root(parent, first);
         for (int i = 1; i < 4 && reps[static_cast<std::size_t>(i)] >= 0; ++i) {
-            const u32 x = find_root(parent, up[static_cast<std::size_t>(reps[static_cast<std::size_t>(i)] + 1)]);
+            const u32 u = up[static_cast<std::size_t>(reps[static_cast<std::size_t>(i)] + 1)];
+            if (u == first || u == root) continue;  // same component, no find needed
+            const u32 x = find_root(parent, u);
             if (x == root) continue;
             u32 young = x, old = root;
             if (older(x, root)) std::swap(young, old);
