@@ -512,48 +512,47 @@ struct entry {
     u32 top() const { return static_cast<u32>(a >> 32); }
 };
 
-// Open-addressing map from a 2-cell's key to a stored column (linear probing, load <= 1/2).
+// Open-addressing map from a 2-cell's id to a stored column (linear probing, load <= 1/2).
 class pivot_map {
 public:
-    u32 find(const entry& k) const {
+    static constexpr u32 none = 0xFFFFFFFFu;
+    u32 find(u32 id) const {
         if (slots_.empty()) return none;
-        for (std::size_t i = hash(k) & mask_;; i = (i + 1) & mask_) {
+        for (std::size_t i = hash(id) & mask_;; i = (i + 1) & mask_) {
             const slot& s = slots_[i];
             if (s.value == none) return none;
-            if (s.a == k.a && s.b == k.b) return s.value;
+            if (s.id == id) return s.value;
         }
     }
-    void insert(const entry& k, u32 value) {
+    void insert(u32 id, u32 value) {
         if (2 * (size_ + 1) > slots_.size()) grow();
-        for (std::size_t i = hash(k) & mask_;; i = (i + 1) & mask_) {
+        for (std::size_t i = hash(id) & mask_;; i = (i + 1) & mask_) {
             slot& s = slots_[i];
             if (s.value == none) {
-                s = {k.a, k.b, value};
+                s = {id, value};
                 ++size_;
                 return;
             }
         }
     }
-    static constexpr u32 none = 0xFFFFFFFFu;
 
 private:
     struct slot {
-        u64 a;
-        u32 b;
+        u32 id;
         u32 value;
     };
-    static std::size_t hash(const entry& k) {
-        u64 h = k.a * 0x9E3779B97F4A7C15ull ^ (static_cast<u64>(k.b) * 0xC2B2AE3D27D4EB4Full);
-        return static_cast<std::size_t>(h ^ (h >> 29));
+    static std::size_t hash(u32 id) {
+        const u64 h = static_cast<u64>(id) * 0x9E3779B97F4A7C15ull;
+        return static_cast<std::size_t>(h >> 20);
     }
     void grow() {
         std::vector<slot> old;
         old.swap(slots_);
-        slots_.assign(old.empty() ? 1024 : 2 * old.size(), slot{0, 0, none});
+        slots_.assign(old.empty() ? 1024 : 2 * old.size(), slot{0, none});
         mask_ = slots_.size() - 1;
         size_ = 0;
-        for (const slot& s : old)
-            if (s.value != none) insert(entry{s.a, s.b, 0}, s.value);
+        for (const slot& t : old)
+            if (t.value != none) insert(t.id, t.value);
     }
     std::vector<slot> slots_;
     std::size_t mask_ = 0, size_ = 0;
@@ -613,9 +612,11 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
         return best;
     };
 
-    // Reduced columns that are not apparent, stored flat: pivot -> (start, length) in pool.
+    // Reduced columns that are not apparent, stored flat as 2-cell ids (their keys are
+    // recomputed when a column is added, which is cheaper than keeping them):
+    // pivot id -> (start, length) in pool.
     pivot_map owner;
-    std::vector<entry> pool;
+    std::vector<u32> pool;
     std::vector<std::pair<std::size_t, u32>> spans;
     std::vector<entry> col, other, heap;
     std::array<std::pair<u32, std::pair<index_t, int>>, 32> low{};
@@ -681,10 +682,15 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
             entry piv{};
             bool found = false;
             while (pop_pivot(piv)) {
-                const u32 c = owner.find(piv);
+                const u32 c = owner.find(piv.id);
                 if (c != pivot_map::none) {
                     const auto span = spans[c];
-                    push(pool.data() + span.first, pool.data() + span.first + span.second);
+                    for (std::size_t t = span.first; t < span.first + span.second; ++t) {
+                        bool inside;
+                        const entry e = make_entry(static_cast<index_t>(pool[t]) / n_faces,
+                                                   static_cast<int>(static_cast<index_t>(pool[t]) % n_faces), inside);
+                        push(&e, &e + 1);
+                    }
                     continue;
                 }
                 youngest_edge(piv, yl, yt);
@@ -706,10 +712,10 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
             for (std::size_t t = 0; t < heap.size();) {
                 std::size_t u = t;
                 while (u < heap.size() && heap[u] == heap[t]) ++u;
-                if ((u - t) % 2 == 1) pool.push_back(heap[t]);
+                if ((u - t) % 2 == 1) pool.push_back(heap[t].id);
                 t = u;
             }
-            owner.insert(piv, static_cast<u32>(spans.size()));
+            owner.insert(piv.id, static_cast<u32>(spans.size()));
             spans.push_back({start, static_cast<u32>(pool.size() - start)});
             emit(r, piv.top());
         }
