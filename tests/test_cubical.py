@@ -11,9 +11,12 @@ import itertools
 
 import cripser
 import gudhi
+import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from topolayer import _core
 from topolayer.diagram import Diagram, DiagramBatch
@@ -238,14 +241,50 @@ class TestCubical:
         for c in ("V", "T"):
             assert ours(x.numpy(), c, 1, False) == oracle(x.numpy(), c, 1, False)
 
-    def test_superlevel_equals_negated_sublevel(self, rng):
-        x = torch.as_tensor(rng.random((6, 9, 8)))
+    @pytest.mark.parametrize("ndim", [2, 3])
+    def test_superlevel_equals_negated_sublevel(self, ndim, rng):
+        x = torch.as_tensor(rng.random((6, 9, 8) if ndim == 2 else (2, 5, 4, 6)))
         for c in CONSTRUCTIONS:
-            sup = cubical(x, 1, superlevel=True, construction=c)
-            sub = cubical(-x, 1, construction=c)
-            for k in range(2):
+            sup = cubical(x, ndim - 1, superlevel=True, construction=c, ndim=ndim)
+            sub = cubical(-x, ndim - 1, construction=c, ndim=ndim)
+            for k in range(ndim):
                 assert torch.equal(sup.bars[k], -sub.bars[k])
                 assert torch.equal(sup.indices[k], sub.indices[k])
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        x=hnp.arrays(
+            np.float64,
+            hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=6),
+            elements=st.integers(-3, 3).map(float),
+        ),
+        construction=st.sampled_from(CONSTRUCTIONS),
+        shift=st.integers(-4, 4),
+    )
+    def test_properties_shift_order_and_one_essential_class(self, x, construction, shift):
+        nd = x.ndim
+        d = cubical(torch.as_tensor(x), nd - 1, construction=construction, ndim=nd)
+        e = cubical(torch.as_tensor(x + shift), nd - 1, construction=construction, ndim=nd)
+        for k in range(nd):
+            assert torch.equal(d.indices[k], e.indices[k])
+            assert torch.equal(d[k] + shift, e[k])
+            fin = torch.isfinite(d[k][:, 1])
+            assert bool((d[k][fin, 0] < d[k][fin, 1]).all())
+            assert int((~fin).sum()) == (1 if k == 0 else 0)
+
+    @settings(max_examples=30, deadline=None)
+    @given(
+        x=hnp.arrays(
+            np.float64,
+            hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=7),
+            elements=st.integers(0, 4).map(float),
+        ),
+        construction=st.sampled_from(["V", "T"]),
+    )
+    def test_cubes_are_invariant_under_flips_and_transposes(self, x, construction):
+        want = ours(x, construction, 1, False)
+        for y in (x.T, x[::-1], x[:, ::-1], x[::-1, ::-1].T):
+            assert ours(y.copy(), construction, 1, False) == want
 
     def test_essential_death_is_minus_inf_for_superlevel(self):
         d = cubical(torch.rand(5, 5), 0, superlevel=True)
