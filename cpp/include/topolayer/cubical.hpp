@@ -616,9 +616,11 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
     // recomputed when a column is added, which is cheaper than keeping them):
     // pivot id -> (start, length) in pool.
     pivot_map owner;
+    std::vector<u64> is_pivot(static_cast<std::size_t>((pg.size() * n_faces + 63) / 64), 0);  // filters misses
     std::vector<u32> pool;
     std::vector<std::pair<std::size_t, u32>> spans;
     std::vector<entry> col, other, heap;
+    std::vector<u32> ids;
     std::array<std::pair<u32, std::pair<index_t, int>>, 32> low{};
     const std::size_t two_t = static_cast<std::size_t>(2 * n_types);
     // The working column is a min-heap with lazy Z2 cancellation (equal entries cancel in
@@ -682,7 +684,7 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
             entry piv{};
             bool found = false;
             while (pop_pivot(piv)) {
-                const u32 c = owner.find(piv.id);
+                const u32 c = (is_pivot[piv.id >> 6] >> (piv.id & 63)) & 1 ? owner.find(piv.id) : pivot_map::none;
                 if (c != pivot_map::none) {
                     const auto span = spans[c];
                     for (std::size_t t = span.first; t < span.first + span.second; ++t) {
@@ -706,16 +708,19 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
                 emit(r, no_rank);
                 continue;
             }
-            // Store the reduced column: the heap's entries, sorted, equal pairs cancelled.
-            std::sort(heap.begin(), heap.end());
+            // Store the reduced column: the heap's 2-cell ids, equal pairs cancelled (mod 2).
+            ids.resize(heap.size());
+            for (std::size_t t = 0; t < heap.size(); ++t) ids[t] = heap[t].id;
+            std::sort(ids.begin(), ids.end());
             const std::size_t start = pool.size();
-            for (std::size_t t = 0; t < heap.size();) {
+            for (std::size_t t = 0; t < ids.size();) {
                 std::size_t u = t;
-                while (u < heap.size() && heap[u] == heap[t]) ++u;
-                if ((u - t) % 2 == 1) pool.push_back(heap[t].id);
+                while (u < ids.size() && ids[u] == ids[t]) ++u;
+                if ((u - t) % 2 == 1) pool.push_back(ids[t]);
                 t = u;
             }
             owner.insert(piv.id, static_cast<u32>(spans.size()));
+            is_pivot[piv.id >> 6] |= u64{1} << (piv.id & 63);
             spans.push_back({start, static_cast<u32>(pool.size() - start)});
             emit(r, piv.top());
         }
