@@ -290,14 +290,19 @@ class TestCubical:
         d = cubical(torch.rand(5, 5), 0, superlevel=True)
         assert d[0][-1, 1].item() == float("-inf") and bool((d[0][:, 0] >= d[0][:, 1]).all())
 
-    def test_keep_zero_adds_only_zero_length_bars(self, rng):
-        x = torch.as_tensor(rng.integers(0, 3, size=(10, 10)).astype(np.float32))
+    @pytest.mark.parametrize("ndim", [2, 3])
+    def test_keep_zero_adds_only_zero_length_bars_between_distinct_pixels(self, ndim, rng):
+        shape = (10, 10) if ndim == 2 else (5, 4, 6)
+        x = torch.as_tensor(rng.integers(0, 3, size=shape).astype(np.float32))
         for c in CONSTRUCTIONS:
-            a = cubical(x, 1, construction=c)
-            b = cubical(x, 1, construction=c, keep_zero=True)
-            for k in range(2):
-                extra = b[k][b[k][:, 0] == b[k][:, 1]]
-                assert len(b[k]) == len(a[k]) + len(extra) and len(extra) > 0
+            a = cubical(x, ndim - 1, construction=c, ndim=ndim)
+            b = cubical(x, ndim - 1, construction=c, ndim=ndim, keep_zero=True)
+            for k in range(ndim):
+                zero = b[k][:, 0] == b[k][:, 1]
+                assert len(b[k]) == len(a[k]) + int(zero.sum())
+                assert bool((b.indices[k][:, 0] != b.indices[k][:, 1]).all())
+                assert torch.equal(b[k][~zero], a[k])
+            assert int((b[0][:, 0] == b[0][:, 1]).sum()) > 0
 
     def test_float32_matches_float64_and_half_is_upcast(self, rng):
         x = torch.as_tensor(rng.random((10, 12)))

@@ -580,17 +580,31 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
             if (rk[static_cast<std::size_t>(v)] == pad_rank) inside = false;
         }
         if (f.nv == 3) rk[3] = 0;
-        std::sort(rk.begin(), rk.end(), std::greater<u32>());
+        // Sorting network, descending.
+        auto cx = [&rk](std::size_t i, std::size_t j) {
+            const u32 a = std::max(rk[i], rk[j]), b = std::min(rk[i], rk[j]);
+            rk[i] = a;
+            rk[j] = b;
+        };
+        cx(0, 1);
+        cx(2, 3);
+        cx(0, 2);
+        cx(1, 3);
+        cx(1, 2);
         return entry{(static_cast<u64>(rk[0]) << 32) | rk[1], rk[2], static_cast<u32>(base * n_faces + t)};
     };
-    auto coboundary = [&](index_t low, int type, std::vector<entry>& out) {
+    // The 2-cells of an edge (unsorted: the heap orders them) and the position of the oldest.
+    auto coboundary = [&](index_t low, int type, std::vector<entry>& out) -> std::size_t {
         out.clear();
+        std::size_t oldest = 0;
         for (const auto& cf : cells.cof[static_cast<std::size_t>(type)]) {
             bool inside;
             const entry e = make_entry(low - cf.shift, cf.face, inside);
-            if (inside) out.push_back(e);
+            if (!inside) continue;
+            if (!out.empty() && e < out[oldest]) oldest = out.size();
+            out.push_back(e);
         }
-        std::sort(out.begin(), out.end());
+        return oldest;
     };
     // The youngest edge of a 2-cell: its key and (low corner, type).
     auto youngest_edge = [&](const entry& s, index_t& low, int& type) {
@@ -668,15 +682,15 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
             const int etype = low[i].second.second;
             if (neg.get(elow, etype)) continue;
             const u64 ekey = (static_cast<u64>(r) << 32) | low[i].first;
-            coboundary(elow, etype, col);
+            const std::size_t oldest = coboundary(elow, etype, col);
             if (col.empty()) {
                 emit(r, no_rank);
                 continue;
             }
             index_t yl = 0;
             int yt = 0;
-            if (youngest_edge(col.front(), yl, yt) == ekey) {  // apparent pair
-                emit(r, col.front().top());
+            if (youngest_edge(col[oldest], yl, yt) == ekey) {  // apparent pair
+                emit(r, col[oldest].top());
                 continue;
             }
             heap.assign(col.begin(), col.end());
@@ -696,8 +710,8 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
                     continue;
                 }
                 youngest_edge(piv, yl, yt);
-                coboundary(yl, yt, other);
-                if (!other.empty() && other.front() == piv) {  // piv is in an apparent pair
+                const std::size_t o = coboundary(yl, yt, other);
+                if (!other.empty() && other[o] == piv) {  // piv is in an apparent pair
                     push(other.data(), other.data() + other.size());
                     continue;
                 }
@@ -813,6 +827,7 @@ pairs_result cubical_pairs(const T* f, const grid_shape& g, construction c, int 
     const auto* key = ws.key.data();
     // Bars between padded cells b and k (k == no_rank: essential).
     auto emit = [&](int d, u32 b, u32 k) {
+        if (b == k) return;  // a pair inside one pixel's star: not a bar between two pixels
         if (k == detail::no_rank)
             out.push(d, ws.pg.real_index(b), no_death);
         else if (keep_zero || key[b] != key[k])
