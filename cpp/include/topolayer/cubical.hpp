@@ -568,6 +568,7 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
     const vertex_cells cells(c, pg);
     const index_t n_types = static_cast<index_t>(cells.edge.size());
     const index_t n_faces = static_cast<index_t>(cells.face.size());
+    const u32 nf32 = static_cast<u32>(n_faces);
     if (pg.size() * n_faces >= static_cast<index_t>(0xFFFFFFFFu))
         throw std::invalid_argument("the volume is too large for H1 (at most 2^32 2-cells)");
 
@@ -608,8 +609,9 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
     };
     // The youngest edge of a 2-cell: its key and (low corner, type).
     auto youngest_edge = [&](const entry& s, index_t& low, int& type) {
-        const index_t s_base = static_cast<index_t>(s.id) / n_faces;
-        const auto& f = cells.face[static_cast<std::size_t>(static_cast<index_t>(s.id) % n_faces)];
+        const u32 s_base32 = s.id / nf32;
+        const index_t s_base = static_cast<index_t>(s_base32);
+        const auto& f = cells.face[static_cast<std::size_t>(s.id - s_base32 * nf32)];
         u64 best = 0;
         for (int i = 0; i < f.ne; ++i) {
             const auto pr = f.e[static_cast<std::size_t>(i)];
@@ -703,8 +705,8 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
                     const auto span = spans[c];
                     for (std::size_t t = span.first; t < span.first + span.second; ++t) {
                         bool inside;
-                        const entry e = make_entry(static_cast<index_t>(pool[t]) / n_faces,
-                                                   static_cast<int>(static_cast<index_t>(pool[t]) % n_faces), inside);
+                        const u32 base = pool[t] / nf32;
+                        const entry e = make_entry(static_cast<index_t>(base), static_cast<int>(pool[t] - base * nf32), inside);
                         push(&e, &e + 1);
                     }
                     continue;
