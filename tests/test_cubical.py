@@ -348,6 +348,12 @@ class TestCubical:
             with pytest.raises(ValueError, match="x must be finite, but pixel 6"):
                 cubical(x)
 
+    def test_nan_in_one_item_of_a_threaded_batch_raises(self):
+        x = torch.zeros(5, 4, 4, 4)
+        x[3, 1, 2, 3] = float("nan")
+        with pytest.raises(ValueError, match="x must be finite, but pixel 27"):
+            cubical(x, 2, ndim=3, n_threads=2)
+
     def test_core_rejects_bad_shapes(self):
         x = np.zeros((1, 6), dtype=np.float32)
         with pytest.raises(ValueError, match="values per item"):
