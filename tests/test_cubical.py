@@ -168,7 +168,7 @@ class TestCubical:
 
     @pytest.mark.parametrize("construction", ["V", "T"])
     @pytest.mark.parametrize("ndim", [2, 3])
-    @pytest.mark.parametrize("kind", ["random", "ties", "smooth"])
+    @pytest.mark.parametrize("kind", ["random", "ties", "constant", "smooth"])
     @pytest.mark.parametrize("superlevel", [False, True])
     def test_matches_cripser(self, construction, ndim, kind, superlevel, rng):
         shape = (16, 13) if ndim == 2 else (6, 5, 7)
