@@ -411,6 +411,15 @@ class TestCubical:
                 )
                 assert torch.equal(got.indices[k], ref.indices[k])
 
+    @pytest.mark.parametrize("ndim", [2, 3])
+    def test_single_grid_with_a_helper_thread_is_identical(self, ndim, rng):
+        x = torch.as_tensor(rng.random((40, 37) if ndim == 2 else (9, 8, 10)))
+        for c in CONSTRUCTIONS:
+            a = cubical(x, ndim - 1, construction=c, ndim=ndim, n_threads=1)
+            b = cubical(x, ndim - 1, construction=c, ndim=ndim, n_threads=2)
+            for k in range(ndim):
+                assert torch.equal(a.indices[k], b.indices[k]) and torch.equal(a[k], b[k])
+
     def test_opcheck(self, rng):
         x = torch.as_tensor(rng.random((3, 36)), dtype=torch.float32)
         for args in (

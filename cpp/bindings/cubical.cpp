@@ -32,11 +32,14 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape, const
     const auto c = topolayer::parse_construction(construction);
     const T* data = x.data();
     const index_t row = static_cast<index_t>(x.shape(1));
+    // One grid and spare threads: its top dimension runs beside H0 in a second thread.
+    const index_t items = static_cast<index_t>(x.shape(0));
+    const int inner = items == 1 && n_threads != 1 ? 2 : 1;
     topolayer::batch_pairs bp(max_dim);
     {
         nb::gil_scoped_release release;
-        bp = topolayer::run_batch<T>(static_cast<index_t>(x.shape(0)), max_dim, n_threads, [&](index_t i) {
-            return topolayer::cubical_pairs(data + i * row, g, c, max_dim, superlevel, keep_zero);
+        bp = topolayer::run_batch<T>(items, max_dim, n_threads, [&](index_t i) {
+            return topolayer::cubical_pairs(data + i * row, g, c, max_dim, superlevel, keep_zero, inner);
         });
     }
     return to_arrays(std::move(bp));

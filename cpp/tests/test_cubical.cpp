@@ -111,6 +111,15 @@ int main() {
         };
         const batch_pairs one = run(1);
         for (int t : {2, 3, 8}) CHECK(run(t).rows == one.rows);
+        // The top dimension in a helper thread gives the same pairs, in the same order.
+        for (construction c : all) {
+            for (int nd : {2, 3}) {
+                grid_shape h = nd == 2 ? grid_shape{1, 9, 7, 2} : grid_shape{3, 6, 5, 3};
+                const pairs_result a = cubical_pairs(x.data(), h, c, nd - 1, false, true, 1);
+                const pairs_result b = cubical_pairs(x.data(), h, c, nd - 1, false, true, 2);
+                CHECK(a.dim == b.dim && a.birth == b.birth && a.death == b.death);
+            }
+        }
     }
     // Bad input throws.
     {

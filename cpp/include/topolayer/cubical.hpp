@@ -14,10 +14,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -826,10 +828,12 @@ struct cubical_workspace {
 // Persistence pairs of one grid f (row-major, shape g) as critical pixels (flat row-major
 // indices). Dimensions 0..min(max_dim, ndim - 1), grouped by dimension, the essential H0 class
 // last in H0. Bars of zero length (equal birth and death values) are dropped unless keep_zero;
-// pairs inside one pixel's star (the same critical pixel) are never reported.
+// pairs inside one pixel's star (the same critical pixel) are never reported. With
+// inner_threads >= 2 the top dimension runs in a second thread, beside H0 (and 3D H1); the
+// result is the same.
 template <class T>
 pairs_result cubical_pairs(const T* f, const grid_shape& g, construction c, int max_dim, bool superlevel,
-                           bool keep_zero) {
+                           bool keep_zero, int inner_threads = 1) {
     using detail::u32;
     if (g.ndim != 2 && g.ndim != 3) throw std::invalid_argument("ndim must be 2 or 3");
     if (g.n0 < 1 || g.n1 < 1 || g.n2 < 1) throw std::invalid_argument("the grid must have at least one pixel");
@@ -840,7 +844,8 @@ pairs_result cubical_pairs(const T* f, const grid_shape& g, construction c, int 
     const index_t n = g.size();
     // Reused by the calls of one thread (a batch of small images allocates once per thread);
     // a large grid's memory is released after its call.
-    thread_local cubical_workspace<T> ws;
+    thread_local cubical_workspace<T> ws_of_thread;
+    cubical_workspace<T>& ws = ws_of_thread;  // a reference, so a helper thread sees this one
     struct release {
         cubical_workspace<T>& w;
         ~release() {
@@ -851,13 +856,44 @@ pairs_result cubical_pairs(const T* f, const grid_shape& g, construction c, int 
     pairs_result out;
     const auto* key = ws.key.data();
     // Bars between padded cells b and k (k == no_rank: essential).
-    auto emit = [&](int d, u32 b, u32 k) {
+    auto emit_to = [&ws, key, keep_zero](pairs_result& o, int d, u32 b, u32 k) {
         if (b == k) return;  // a pair inside one pixel's star: not a bar between two pixels
         if (k == detail::no_rank)
-            out.push(d, ws.pixel(b), no_death);
+            o.push(d, ws.pixel(b), no_death);
         else if (keep_zero || key[b] != key[k])
-            out.push(d, ws.pixel(b), ws.pixel(k));
+            o.push(d, ws.pixel(b), ws.pixel(k));
     };
+    auto emit = [&](int d, u32 b, u32 k) { emit_to(out, d, b, k); };
+    // The top dimension: in this thread after H0, or in a helper thread with its own forest.
+    const bool top = max_dim >= g.ndim - 1;
+    pairs_result top_out;
+    auto run_top = [&](u32* parent) {
+        auto em = [&](u32 b, u32 k) { emit_to(top_out, g.ndim - 1, b, k); };
+        if (g.ndim == 2)
+            detail::ring_pass<true>(parent, key, ws.order.data(), n, ws.pg, detail::dual_kind(c), em);
+        else
+            detail::union_find_top(parent, key, ws.order.data(), n, ws.pg,
+                                   detail::neighbour_offsets(ws.pg, detail::dual_kind(c)), em);
+    };
+    std::vector<u32> parent2;
+    std::exception_ptr top_error;
+    std::thread helper;
+    struct joiner {
+        std::thread& t;
+        ~joiner() {
+            if (t.joinable()) t.join();
+        }
+    } join_guard{helper};
+    if (top && inner_threads >= 2) {
+        parent2.resize(ws.parent.size());
+        helper = std::thread([&] {
+            try {
+                run_top(parent2.data());
+            } catch (...) {
+                top_error = std::current_exception();
+            }
+        });
+    }
     const bool h1_3d = g.ndim == 3 && max_dim >= 1;
     {
         detail::edge_bits neg;
@@ -911,13 +947,15 @@ pairs_result cubical_pairs(const T* f, const grid_shape& g, construction c, int 
             });
         }
     }
-    if (max_dim >= 1 && g.ndim == 2)
-        detail::ring_pass<true>(ws.parent.data(), key, ws.order.data(), n, ws.pg, detail::dual_kind(c),
-                                [&](u32 b, u32 k) { emit(1, b, k); });
-    else if (max_dim >= g.ndim - 1)
-        detail::union_find_top(ws.parent.data(), key, ws.order.data(), n, ws.pg,
-                               detail::neighbour_offsets(ws.pg, detail::dual_kind(c)),
-                               [&](u32 b, u32 k) { emit(g.ndim - 1, b, k); });
+    if (helper.joinable()) {
+        helper.join();
+        if (top_error) std::rethrow_exception(top_error);
+    } else if (top) {
+        run_top(ws.parent.data());
+    }
+    out.dim.insert(out.dim.end(), top_out.dim.begin(), top_out.dim.end());
+    out.birth.insert(out.birth.end(), top_out.birth.begin(), top_out.birth.end());
+    out.death.insert(out.death.end(), top_out.death.begin(), top_out.death.end());
     return out;
 }
 
