@@ -4,7 +4,7 @@
 #include <nanobind/stl/string.h>
 
 #include "topolayer/cubical.hpp"
-#include "topolayer/reduction.hpp"
+#include "topolayer/parallel.hpp"
 
 namespace topolayer_bindings {
 
@@ -38,9 +38,21 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape, const
     topolayer::batch_pairs bp(max_dim);
     {
         nb::gil_scoped_release release;
-        bp = topolayer::run_batch<T>(items, max_dim, n_threads, [&](index_t i) {
-            return topolayer::cubical_pairs(data + i * row, g, c, max_dim, superlevel, keep_zero, inner);
+        std::vector<topolayer::pairs_result> results(static_cast<std::size_t>(items));
+        topolayer::parallel_for(items, n_threads, [&](index_t i) {
+            results[static_cast<std::size_t>(i)] =
+                topolayer::cubical_pairs(data + i * row, g, c, max_dim, superlevel, keep_zero, inner);
         });
+        // Rows in batch order (as run_batch), sized once: large images have ~N/3 bars.
+        std::vector<std::size_t> count(static_cast<std::size_t>(max_dim + 1), 0);
+        for (const auto& r : results)
+            for (index_t d : r.dim) ++count[static_cast<std::size_t>(d)];
+        for (std::size_t k = 0; k < count.size(); ++k) bp.rows[k].reserve(3 * count[k]);
+        for (index_t i = 0; i < items; ++i) {
+            auto& r = results[static_cast<std::size_t>(i)];
+            bp.append(i, r);
+            r = topolayer::pairs_result{};
+        }
     }
     return to_arrays(std::move(bp));
 }
