@@ -3,9 +3,11 @@
 
 namespace topolayer_bindings {
 void bind_simplicial(nb::module_& m);
+void bind_rips(nb::module_& m);
 }  // namespace topolayer_bindings
 
 NB_MODULE(_core, m) {
     m.doc() = "topolayer's C++ core: persistence pairs as indices of critical cells.";
     topolayer_bindings::bind_simplicial(m);
+    topolayer_bindings::bind_rips(m);
 }
