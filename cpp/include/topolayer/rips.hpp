@@ -586,16 +586,31 @@ void check_finite_values(const T* x, index_t n, const char* what) {
                                         std::to_string(static_cast<double>(x[i])));
 }
 
+// Throws unless every simplex index up to dimension max_dim + 1 fits in 63 bits.
+inline void check_index_range(index_t n, int max_dim) {
+    // C(n, k) = C(n, k - 1) (n - k + 1) / k, checked in long double before trusting int64.
+    long double c = 1;
+    for (int k = 1; k <= max_dim + 2 && k <= n; ++k) {
+        c = c * static_cast<long double>(n - k + 1) / k;
+        if (c > static_cast<long double>(std::numeric_limits<index_t>::max() / 4))
+            throw std::invalid_argument("Rips: simplex indices of " + std::to_string(n) + " points in dimension " +
+                                        std::to_string(max_dim + 1) +
+                                        " overflow 64 bits; lower max_dim or the number of points");
+    }
+}
+
 // Rips persistence of n points in R^dim (row-major), Euclidean metric. Threshold in distance units.
 template <class T>
 rips_result rips_points(const T* x, index_t n, index_t dim, rips_options opt) {
+    check_index_range(n, opt.max_dim);
     check_finite_values(x, n * dim, "x");
     const double table = 0.5 * static_cast<double>(n) * static_cast<double>(n > 0 ? n - 1 : 0) * sizeof(T);
     if (table > opt.memory_budget)
         throw std::invalid_argument("Rips on " + std::to_string(n) + " points needs a " + rips_detail::bytes_str(table) +
                                     " distance table, over the memory budget of " +
                                     rips_detail::bytes_str(opt.memory_budget) +
-                                    "; pass a `threshold` or subsample the points");
+                                    (std::isfinite(opt.threshold) ? "; subsample the points (the table is dense even with a threshold)"
+                                                                  : "; pass a `threshold` or subsample the points"));
     rips_points_metric<T> m;
     m.n = n;
     m.tri.resize(static_cast<std::size_t>(n * (n > 0 ? n - 1 : 0) / 2));
@@ -617,25 +632,27 @@ rips_result rips_points(const T* x, index_t n, index_t dim, rips_options opt) {
     return engine.run();
 }
 
-// Rips persistence of an (n, n) distance matrix (row-major); it must be symmetric, non-negative,
-// with a zero diagonal.
+// Rips persistence of an (n, n) distance matrix (row-major). It must be non-negative and
+// symmetric up to rounding (relative 1e-4); only the lower triangle is read and the diagonal is
+// ignored (vertices are born at 0).
 template <class T>
 rips_result rips_matrix(const T* d, index_t n, rips_options opt) {
+    check_index_range(n, opt.max_dim);
     check_finite_values(d, n * n, "x (distance matrix)");
-    for (index_t i = 0; i < n; ++i) {
-        if (d[i * n + i] != T(0))
-            throw std::invalid_argument("x (distance matrix) must have a zero diagonal, but x[" + std::to_string(i) +
-                                        ", " + std::to_string(i) + "] = " + std::to_string(static_cast<double>(d[i * n + i])));
+    T scale = T(0);
+    for (index_t i = 0; i < n * n; ++i) scale = std::max(scale, std::abs(d[i]));
+    for (index_t i = 0; i < n; ++i)
         for (index_t j = 0; j < i; ++j) {
-            if (d[i * n + j] != d[j * n + i])
-                throw std::invalid_argument("x (distance matrix) must be symmetric, but x[" + std::to_string(i) + ", " +
-                                            std::to_string(j) + "] != x[" + std::to_string(j) + ", " +
-                                            std::to_string(i) + "]");
-            if (d[i * n + j] < T(0))
+            const T a = d[i * n + j], b = d[j * n + i];
+            if (a < T(0) || b < T(0))
                 throw std::invalid_argument("x (distance matrix) must be non-negative, but x[" + std::to_string(i) +
-                                            ", " + std::to_string(j) + "] < 0");
+                                            ", " + std::to_string(j) + "] or its transpose is negative");
+            if (std::abs(a - b) > T(1e-4) * (a + b) + T(1e-7) * scale)
+                throw std::invalid_argument("x (distance matrix) must be symmetric, but x[" + std::to_string(i) + ", " +
+                                            std::to_string(j) + "] = " + std::to_string(static_cast<double>(a)) +
+                                            " and x[" + std::to_string(j) + ", " + std::to_string(i) +
+                                            "] = " + std::to_string(static_cast<double>(b)));
         }
-    }
     rips_matrix_metric<T> m{n, d};
     rips_engine<T, rips_matrix_metric<T>> engine(m, n, opt);
     return engine.run();
