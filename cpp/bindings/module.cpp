@@ -8,6 +8,9 @@ void bind_rips(nb::module_& m);
 
 NB_MODULE(_core, m) {
     m.doc() = "topolayer's C++ core: persistence pairs as indices of critical cells.";
+    // Complexes registered for the custom ops live in a module-level dict until interpreter
+    // exit, where nanobind would report them as leaks.
+    nanobind::set_leak_warnings(false);
     topolayer_bindings::bind_simplicial(m);
     topolayer_bindings::bind_rips(m);
 }

@@ -1,0 +1,97 @@
+"""torch.library custom ops over the C++ core.
+
+Each op takes the detached input values and returns *integer* index tensors (critical cells
+per bar), so it needs no autograd formula: the differentiable part is the gather that the
+functional layer does afterwards. A fake (meta) kernel with data-dependent sizes lets
+``torch.compile(fullgraph=True)`` trace through the op without a graph break.
+
+Complexes are C++ objects that the op cannot take as an argument; each is registered here under
+an integer handle (a weak registry: it disappears with its SimplicialComplex).
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+
+import numpy as np
+import torch
+
+from . import _core
+
+_COMPLEXES: dict[int, _core.Complex] = {}
+_next_handle = itertools.count(1)
+
+
+def register_complex(owner: object, core: _core.Complex) -> int:
+    """Register ``core`` and return its handle; it is dropped when ``owner`` is collected."""
+    handle = next(_next_handle)
+    _COMPLEXES[handle] = core
+    weakref.finalize(owner, _COMPLEXES.pop, handle, None)
+    return handle
+
+
+def resolve_threads(n_threads: int | None) -> int:
+    """``None`` means every core (0 for the C++ side); otherwise a positive count."""
+    if n_threads is None:
+        return 0
+    n = int(n_threads)
+    if n < 1:
+        raise ValueError(f"n_threads must be a positive integer or None, got {n_threads}")
+    return n
+
+
+def host_values(x: torch.Tensor, name: str) -> np.ndarray:
+    """A C-contiguous float32/float64 NumPy view (or copy) of ``x`` on the CPU, checked finite."""
+    x = x.detach()
+    if x.dtype not in (torch.float32, torch.float64):
+        x = x.to(torch.float32)  # float16/bfloat16: upcast for the core only
+    a = x.cpu().contiguous().numpy()
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} must be finite, but it contains NaN or infinity")
+    return a
+
+
+def _to_device(arrays: list[np.ndarray], device: torch.device) -> list[torch.Tensor]:
+    return [torch.from_numpy(a).to(device) for a in arrays]
+
+
+def _fake_pairs(x: torch.Tensor, max_dim: int, width: int) -> list[torch.Tensor]:
+    ctx = torch.library.get_ctx()
+    return [
+        x.new_empty((ctx.new_dynamic_size(), width), dtype=torch.int64) for _ in range(max_dim + 1)
+    ]
+
+
+@torch.library.custom_op("topolayer::lower_star_pairs", mutates_args=())
+def lower_star_pairs(
+    f: torch.Tensor, handle: int, max_dim: int, superlevel: bool, keep_zero: bool, n_threads: int
+) -> list[torch.Tensor]:
+    """Per dimension an ``(n_k, 3)`` int64 tensor of (item, birth vertex, death vertex or -1)
+    for each row of the ``(B, n_vertices)`` values ``f``."""
+    out = _core.lower_star(
+        _COMPLEXES[handle], host_values(f, "f"), max_dim, superlevel, keep_zero, n_threads
+    )
+    return _to_device(out, f.device)
+
+
+@lower_star_pairs.register_fake
+def _(f, handle, max_dim, superlevel, keep_zero, n_threads):
+    return _fake_pairs(f, max_dim, 3)
+
+
+@torch.library.custom_op("topolayer::filtration_pairs", mutates_args=())
+def filtration_pairs(
+    values: torch.Tensor, handle: int, max_dim: int, keep_zero: bool, n_threads: int
+) -> list[torch.Tensor]:
+    """Per dimension an ``(n_k, 3)`` int64 tensor of (item, birth simplex, death simplex or -1)
+    for each row of the ``(B, n_simplices)`` per-simplex ``values``."""
+    out = _core.filtration(
+        _COMPLEXES[handle], host_values(values, "values"), max_dim, keep_zero, n_threads
+    )
+    return _to_device(out, values.device)
+
+
+@filtration_pairs.register_fake
+def _(values, handle, max_dim, keep_zero, n_threads):
+    return _fake_pairs(values, max_dim, 3)

@@ -1,0 +1,112 @@
+"""Level-set persistence modules.
+
+``LowerStar`` returns a :class:`~topolayer.Diagram`; ``LevelSetLayer`` and ``LevelSetLayer1D``
+keep the reference implementation's names, arguments and ``(dgms, issublevel)`` output so that
+code written for it runs unchanged. All modules are stateless: each call returns its own
+diagram, so several forwards followed by one ``backward()`` give each input its own gradient.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..complexes import SimplicialComplex
+from ..diagram import Diagram, DiagramBatch
+from ..functional.levelset import lower_star
+
+__all__ = ["LowerStar", "LevelSetLayer", "LevelSetLayer1D", "as_reference_output"]
+
+
+def as_reference_output(dgm: Diagram | DiagramBatch, sublevel: bool):
+    """The reference implementation's ``(dgms, issublevel)`` form.
+
+    A single diagram gives a tuple of ``(n_k, 2)`` tensors; a batch gives the
+    :class:`~topolayer.DiagramBatch` itself (the reference had no batches; the features in
+    :mod:`topolayer.nn` accept both).
+    """
+    if isinstance(dgm, Diagram):
+        return tuple(dgm.bars), sublevel
+    return dgm, sublevel
+
+
+class LowerStar(nn.Module):
+    """Lower-star (or superlevel) persistence of vertex values on a fixed complex.
+
+    Parameters
+    ----------
+    complex : SimplicialComplex
+    max_dim : int
+    superlevel : bool
+    keep_zero : bool
+    n_threads : int, optional
+
+    Shape: ``(..., n_vertices)`` → Diagram (1D input) or DiagramBatch.
+    """
+
+    def __init__(
+        self,
+        complex: SimplicialComplex,
+        max_dim: int = 1,
+        superlevel: bool = False,
+        keep_zero: bool = False,
+        n_threads: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.complex = complex
+        self.max_dim = max_dim
+        self.superlevel = superlevel
+        self.keep_zero = keep_zero
+        self.n_threads = n_threads
+
+    def forward(self, f: torch.Tensor) -> Diagram | DiagramBatch:
+        return lower_star(
+            f, self.complex, self.max_dim, self.superlevel, self.keep_zero, self.n_threads
+        )
+
+    def extra_repr(self) -> str:
+        return f"{self.complex!r}, max_dim={self.max_dim}, superlevel={self.superlevel}"
+
+
+class LevelSetLayer(nn.Module):
+    """Level-set persistence on a simplicial complex (reference implementation's interface).
+
+    Parameters
+    ----------
+    complex : SimplicialComplex
+    maxdim : int
+        Highest homology dimension.
+    sublevel : bool
+        Sublevel (True) or superlevel (False) filtration.
+
+    ``forward(f)`` returns ``(dgms, issublevel)``: ``dgms[k]`` is the ``(n_k, 2)`` tensor of
+    bars of dimension ``k`` (essential bars with death ``+inf``/``-inf``; zero-length bars are
+    not returned, unlike the reference, which padded with them).
+    """
+
+    def __init__(self, complex: SimplicialComplex, maxdim: int = 1, sublevel: bool = True) -> None:
+        super().__init__()
+        self.complex = complex
+        self.maxdim = maxdim
+        self.sublevel = sublevel
+
+    def forward(self, f: torch.Tensor):
+        dgm = lower_star(f, self.complex, self.maxdim, superlevel=not self.sublevel)
+        return as_reference_output(dgm, self.sublevel)
+
+    def extra_repr(self) -> str:
+        return f"{self.complex!r}, maxdim={self.maxdim}, sublevel={self.sublevel}"
+
+
+class LevelSetLayer1D(LevelSetLayer):
+    """H0 of the level sets of a 1D signal of length ``size`` (reference interface).
+
+    ``forward(f)`` with ``f`` of shape ``(size,)`` (or ``(..., size)``) returns ``(dgms, issublevel)``.
+    """
+
+    def __init__(self, size: int, sublevel: bool = True) -> None:
+        super().__init__(SimplicialComplex.path(size), maxdim=0, sublevel=sublevel)
+        self.size = size
+
+    def extra_repr(self) -> str:
+        return f"size={self.size}, sublevel={self.sublevel}"
