@@ -51,26 +51,28 @@ def row(label, ours, peers):
 MEM_SNIPPET = r"""
 import resource, sys, numpy as np
 which, n, call = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
-x = np.random.default_rng(0).random((n, 2)).astype(np.float32)
-if which == "topolayer":
-    import torch
-    from topolayer.functional.rips import rips
-    t = torch.from_numpy(x)
-    f = lambda: rips(t, max_dim=1, n_threads=1)
-elif which == "giotto-ph":
-    from gph import ripser_parallel
-    f = lambda: ripser_parallel(x, maxdim=1, return_generators=True, n_threads=1)
-else:
+def make(x):
+    if which == "topolayer":
+        import torch
+        from topolayer.functional.rips import rips
+        t = torch.from_numpy(x)
+        return lambda: rips(t, max_dim=1, n_threads=1)
+    if which == "giotto-ph":
+        from gph import ripser_parallel
+        return lambda: ripser_parallel(x, maxdim=1, return_generators=True, n_threads=1)
     import ripser
-    f = lambda: ripser.ripser(x, maxdim=1)
+    return lambda: ripser.ripser(x, maxdim=1)
+rng = np.random.default_rng(0)
+make(rng.random((10, 2)).astype(np.float32))()  # warm-up: lazy imports and first-call set-up
+x = rng.random((n, 2)).astype(np.float32)
 if call:
-    f()
+    make(x)()
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
 def peak_mb(which, n):
-    """Peak RSS of a process that makes the call minus that of one that only imports."""
+    """Peak RSS of a process that makes the call minus that of one that only warms up."""
     res = []
     for call in ("1", "0"):
         out = subprocess.run([sys.executable, "-c", MEM_SNIPPET, which, str(n), call], capture_output=True, text=True)
@@ -158,7 +160,7 @@ def main():
         print(f"{'alpha N=1e6':<34} topolayer {t_alpha:8.3f} s  scipy Delaunay {t_del:8.3f} s  "
               f"ratio {t_alpha / t_del:5.2f}x Delaunay's time; peak RSS growth {grow:.0f} MB")
 
-    print("\n== peak memory, Rips H0+H1, N=4000 square (fresh processes, peak RSS over an import-only baseline) ==")
+    print("\n== peak memory, Rips H0+H1, N=4000 square (fresh processes, peak RSS over a warmed-up baseline) ==")
     n = 2000 if args.quick else 4000
     ours = peak_mb("topolayer", n)
     line = f"N={n}: topolayer {ours:.0f} MB"
