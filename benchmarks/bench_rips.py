@@ -75,7 +75,9 @@ def peak_mb(which, n):
     """Peak RSS of a process that makes the call minus that of one that only warms up."""
     res = []
     for call in ("1", "0"):
-        out = subprocess.run([sys.executable, "-c", MEM_SNIPPET, which, str(n), call], capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", MEM_SNIPPET, which, str(n), call], capture_output=True, text=True
+        )
         if out.returncode != 0:
             return None
         res.append(float(out.stdout.strip().splitlines()[-1]))
@@ -104,8 +106,17 @@ def main():
             if gph is not None:
                 from gph import ripser_parallel
 
-                peers.append(("giotto-ph", best(lambda: ripser_parallel(
-                    x, maxdim=1, return_generators=True, n_threads=1), args.repeat)))
+                peers.append(
+                    (
+                        "giotto-ph",
+                        best(
+                            lambda: ripser_parallel(
+                                x, maxdim=1, return_generators=True, n_threads=1
+                            ),
+                            args.repeat,
+                        ),
+                    )
+                )
             if ripser is not None:
                 peers.append(("ripser.py", best(lambda: ripser.ripser(x, maxdim=1), 1)))
             row(f"N={n} unit {'square' if dim == 2 else 'cube'}", ours, peers)
@@ -128,24 +139,33 @@ def main():
         def fb_tt():
             y = x.clone().requires_grad_()
             info = vr(y)
-            loss = sum((i.diagram[:, 1] - i.diagram[:, 0])[torch.isfinite(i.diagram[:, 1])].sum() for i in info)
+            loss = sum(
+                (i.diagram[:, 1] - i.diagram[:, 0])[torch.isfinite(i.diagram[:, 1])].sum()
+                for i in info
+            )
             loss.backward()
 
         peers.append(("torch-topological", best(fb_tt, args.repeat)))
     row("1 thread", one, peers)
     two = best(lambda: fb(VietorisRips(max_dim=1, n_threads=2)), args.repeat)
-    print(f"{'2 threads (one cloud)':<34} topolayer {two:8.3f} s  speed-up over 1 thread {one / two:5.2f}x")
+    print(
+        f"{'2 threads (one cloud)':<34} topolayer {two:8.3f} s  speed-up over 1 thread {one / two:5.2f}x"
+    )
     xb = torch.rand(4, 1000, 2)
     b1 = best(lambda: rips(xb, max_dim=1, n_threads=1), args.repeat)
     b2 = best(lambda: rips(xb, max_dim=1, n_threads=2), args.repeat)
-    print(f"{'batch 4 x 1000, 1 vs 2 threads':<34} topolayer {b1:8.3f} s / {b2:8.3f} s  speed-up {b1 / b2:5.2f}x")
+    print(
+        f"{'batch 4 x 1000, 1 vs 2 threads':<34} topolayer {b1:8.3f} s / {b2:8.3f} s  speed-up {b1 / b2:5.2f}x"
+    )
 
     if not args.quick:
         print("\n== H0 only, N=100,000 in 2D (Euclidean MST through Delaunay) ==")
         big = torch.rand(100_000, 2)
         t = best(lambda: rips(big, max_dim=0, n_threads=1), args.repeat)
-        print(f"{'N=100k H0':<34} topolayer {t:8.3f} s  (ripser.py / giotto-ph: a dense 100k x 100k "
-              f"metric is 40 GB in float32, not run)")
+        print(
+            f"{'N=100k H0':<34} topolayer {t:8.3f} s  (ripser.py / giotto-ph: a dense 100k x 100k "
+            f"metric is 40 GB in float32, not run)"
+        )
 
         print("\n== alpha 2D, N=1,000,000, H0+H1 ==")
         from scipy.spatial import Delaunay
@@ -157,10 +177,14 @@ def main():
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t_alpha = best(lambda: alpha(pts, max_dim=1), 1)
         grow = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-        print(f"{'alpha N=1e6':<34} topolayer {t_alpha:8.3f} s  scipy Delaunay {t_del:8.3f} s  "
-              f"ratio {t_alpha / t_del:5.2f}x Delaunay's time; peak RSS growth {grow:.0f} MB")
+        print(
+            f"{'alpha N=1e6':<34} topolayer {t_alpha:8.3f} s  scipy Delaunay {t_del:8.3f} s  "
+            f"ratio {t_alpha / t_del:5.2f}x Delaunay's time; peak RSS growth {grow:.0f} MB"
+        )
 
-    print("\n== peak memory, Rips H0+H1, N=4000 square (fresh processes, peak RSS over a warmed-up baseline) ==")
+    print(
+        "\n== peak memory, Rips H0+H1, N=4000 square (fresh processes, peak RSS over a warmed-up baseline) =="
+    )
     n = 2000 if args.quick else 4000
     ours = peak_mb("topolayer", n)
     line = f"N={n}: topolayer {ours:.0f} MB"

@@ -46,7 +46,9 @@ def gudhi_weak(p, max_dim):
     for s in tri.simplices:
         st.insert([int(v) for v in s], 0.0)
     for s, _ in list(st.get_simplices()):
-        val = max((np.linalg.norm(p[a] - p[b]) for i, a in enumerate(s) for b in s[i + 1 :]), default=0.0)
+        val = max(
+            (np.linalg.norm(p[a] - p[b]) for i, a in enumerate(s) for b in s[i + 1 :]), default=0.0
+        )
         st.assign_filtration(s, val)
     st.make_filtration_non_decreasing()
     st.compute_persistence()
@@ -91,7 +93,9 @@ class TestAlpha:
         x = torch.tensor([[0.0, 0.0], [4.0, 0.0], [2.0, 0.5]], dtype=torch.float64)
         d = alpha(x, max_dim=1, keep_zero=True)
         r = 4.25 * 4 / (4 * 1.0)  # circumradius a b c / (4 area), a = b = sqrt(4.25), c = 4, area 1
-        np.testing.assert_allclose(d[1].numpy(), [[r, r]])  # zero-length: edge and triangle together
+        np.testing.assert_allclose(
+            d[1].numpy(), [[r, r]]
+        )  # zero-length: edge and triangle together
         assert len(alpha(x, max_dim=1)[1]) == 0
         vals = sorted(d[0][:, 1].tolist())
         assert vals[-1] == math.inf
@@ -153,7 +157,9 @@ class TestAlpha:
     def test_gradcheck(self, rng):
         x = torch.tensor(rng.random((12, 2)), requires_grad=True)
         assert len(alpha(x, max_dim=1)[1]) > 0
-        torch.autograd.gradcheck(lambda x: (lambda d: (d[0][:-1, 1], d[1][:, 0], d[1][:, 1]))(alpha(x)), (x,))
+        torch.autograd.gradcheck(
+            lambda x: (lambda d: (d[0][:-1, 1], d[1][:, 0], d[1][:, 1]))(alpha(x)), (x,)
+        )
         torch.autograd.gradcheck(lambda x: alpha(x, weak=True)[1], (x,))
         y = torch.tensor(noisy_sphere(rng, 14, 0.1), requires_grad=True)
         torch.autograd.gradcheck(lambda y: (lambda d: (d[1], d[2]))(alpha(y, max_dim=2)), (y,))
@@ -163,12 +169,24 @@ class TestAlpha:
         d = alpha(x, max_dim=1)
         assert d.indices[1].shape == (len(d[1]), 6)
         # A death is a triangle's circumradius (or an edge's half length when it is attached).
-        for row, (b, death) in zip(d.indices[1].tolist(), d[1].tolist()):
+        for row, (_, death) in zip(d.indices[1].tolist(), d[1].tolist(), strict=True):
             verts = [v for v in row[3:] if v >= 0]
             pts = x[verts]
             if len(verts) == 3:
-                a_, b_, c_ = (pts[0] - pts[1]).norm(), (pts[1] - pts[2]).norm(), (pts[0] - pts[2]).norm()
-                area = abs(float((pts[1] - pts[0])[0] * (pts[2] - pts[0])[1] - (pts[1] - pts[0])[1] * (pts[2] - pts[0])[0])) / 2
+                a_, b_, c_ = (
+                    (pts[0] - pts[1]).norm(),
+                    (pts[1] - pts[2]).norm(),
+                    (pts[0] - pts[2]).norm(),
+                )
+                area = (
+                    abs(
+                        float(
+                            (pts[1] - pts[0])[0] * (pts[2] - pts[0])[1]
+                            - (pts[1] - pts[0])[1] * (pts[2] - pts[0])[0]
+                        )
+                    )
+                    / 2
+                )
                 assert death == pytest.approx(float(a_ * b_ * c_) / (4 * area))
 
     def test_batch_equals_loop(self, rng):
@@ -186,7 +204,9 @@ class TestAlpha:
         p = rng.random((50, 2))
         a = alpha(torch.tensor(p, dtype=torch.float32), max_dim=1)
         assert a[1].dtype == torch.float32
-        assert_same(a[1].numpy(), alpha(torch.tensor(p), max_dim=1)[1].numpy(), rtol=1e-4, atol=1e-6)
+        assert_same(
+            a[1].numpy(), alpha(torch.tensor(p), max_dim=1)[1].numpy(), rtol=1e-4, atol=1e-6
+        )
 
     @pytest.mark.parametrize(
         "x, kwargs, err, match",

@@ -195,7 +195,9 @@ class TestRips:
         x = torch.tensor(noisy_sphere(rng, 14, 0.1), requires_grad=True)
         torch.autograd.gradcheck(lambda x: rips(x, max_dim=2)[2], (x,))
         m = torch.cdist(x.detach(), x.detach()).requires_grad_()
-        torch.autograd.gradcheck(lambda m: rips((m + m.T) / 2, max_dim=1, metric="precomputed")[1], (m,))
+        torch.autograd.gradcheck(
+            lambda m: rips((m + m.T) / 2, max_dim=1, metric="precomputed")[1], (m,)
+        )
 
     def test_gradient_only_on_critical_edges(self, rng):
         x = torch.tensor(rng.random((30, 2)), requires_grad=True)
@@ -263,8 +265,10 @@ class TestRips:
     def test_opcheck(self, rng):
         x = torch.tensor(rng.random((20, 2)))
         c = torch.tensor([12, 8])
-        for args in ((x, c, 1, math.inf, False, False, 1, 2.0**32, 0),
-                     (torch.cdist(x, x).reshape(-1), torch.tensor([20]), 2, 0.5, True, False, 1, 2.0**32, 0)):
+        for args in (
+            (x, c, 1, math.inf, False, False, 1, 2.0**32, 0),
+            (torch.cdist(x, x).reshape(-1), torch.tensor([20]), 2, 0.5, True, False, 1, 2.0**32, 0),
+        ):
             torch.library.opcheck(torch.ops.topolayer.rips_pairs.default, args)
 
     def test_compile_fullgraph_no_graph_breaks(self, rng):
@@ -303,8 +307,18 @@ class TestRips:
             (torch.zeros(4, 2), {"threshold": -1.0}, ValueError, "threshold"),
             (torch.zeros(4, 2), {"n_threads": 0}, ValueError, "n_threads"),
             (torch.zeros(4, 3), {"metric": "precomputed"}, ValueError, "square"),
-            (torch.tensor([[0.0, 1.0], [2.0, 0.0]]), {"metric": "precomputed"}, ValueError, "symmetric"),
-            (torch.tensor([[0.0, -1.0], [-1.0, 0.0]]), {"metric": "precomputed"}, ValueError, "non-negative"),
+            (
+                torch.tensor([[0.0, 1.0], [2.0, 0.0]]),
+                {"metric": "precomputed"},
+                ValueError,
+                "symmetric",
+            ),
+            (
+                torch.tensor([[0.0, -1.0], [-1.0, 0.0]]),
+                {"metric": "precomputed"},
+                ValueError,
+                "non-negative",
+            ),
             ([], {}, ValueError, "empty"),
             ([torch.zeros(3, 2), torch.zeros(3, 3)], {}, ValueError, "dimension D"),
             ([torch.zeros(3, 2), torch.zeros(0, 2)], {}, ValueError, r"x\[1\]"),
@@ -380,7 +394,11 @@ class TestRipsLayer:
 @pytest.mark.slow
 class TestRipsSlow:
     def test_larger_clouds_match_ripser(self, rng):
-        for p, md in ((rng.random((600, 2)), 1), (rng.random((120, 3)), 2), (noisy_sphere(rng, 150), 2)):
+        for p, md in (
+            (rng.random((600, 2)), 1),
+            (rng.random((120, 3)), 2),
+            (noisy_sphere(rng, 150), 2),
+        ):
             d = rips(torch.tensor(p), max_dim=md)
             ref = ripser_dgms(p, md)
             for k in range(md + 1):

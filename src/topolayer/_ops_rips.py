@@ -105,7 +105,9 @@ def rips_pairs(
     if use_delaunay:
         out = [_delaunay_h0(x, c, keep_zero, n_threads, memory_budget)]
     elif precomputed:
-        out = _core.rips_matrices(x.reshape(-1), c, max_dim, threshold, keep_zero, n_threads, memory_budget)
+        out = _core.rips_matrices(
+            x.reshape(-1), c, max_dim, threshold, keep_zero, n_threads, memory_budget
+        )
     else:
         out = _core.rips_points(x, c, max_dim, threshold, keep_zero, n_threads, memory_budget)
     return [torch.from_numpy(np.asarray(r)).to(data.device) for r in out]
@@ -118,7 +120,9 @@ def _delaunay_h0(x: np.ndarray, counts: np.ndarray, keep_zero: bool, n_threads: 
         pts = x[starts[i] : starts[i + 1]]
         e = delaunay_edges(pts)
         if e is None:  # degenerate (collinear, coplanar, tiny): the dense path is exact and cheap
-            r = _core.rips_points(pts, np.array([n], dtype=np.int64), 0, np.inf, keep_zero, n_threads, budget)[0]
+            r = _core.rips_points(
+                pts, np.array([n], dtype=np.int64), 0, np.inf, keep_zero, n_threads, budget
+            )[0]
             r = np.array(r)
         else:
             r = np.array(_core.graph_h0(np.ascontiguousarray(pts), e, keep_zero))
@@ -128,7 +132,9 @@ def _delaunay_h0(x: np.ndarray, counts: np.ndarray, keep_zero: bool, n_threads: 
 
 
 @rips_pairs.register_fake
-def _rips_pairs_fake(data, counts, max_dim, threshold, precomputed, keep_zero, n_threads, memory_budget, h0_method):
+def _rips_pairs_fake(
+    data, counts, max_dim, threshold, precomputed, keep_zero, n_threads, memory_budget, h0_method
+):
     ctx = torch.library.get_ctx()
     return [
         data.new_empty((ctx.new_dynamic_size(), 5), dtype=torch.int64) for _ in range(max_dim + 1)

@@ -42,7 +42,11 @@ def _delaunay_top(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     scale = sv[0] if sv.size and sv[0] > 0 else 1.0
     rank = int((sv > 1e-10 * scale).sum()) if n > 1 else 0
     if rank == 0:  # one point, or all points equal
-        e = np.stack([np.arange(1, n), np.zeros(n - 1, dtype=np.int64)], 1) if n > 1 else np.zeros((0, 2))
+        e = (
+            np.stack([np.arange(1, n), np.zeros(n - 1, dtype=np.int64)], 1)
+            if n > 1
+            else np.zeros((0, 2))
+        )
         return np.zeros((0, 1), dtype=np.int64), e.astype(np.int64), 0
     if rank < dim:
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
@@ -56,8 +60,14 @@ def _delaunay_top(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     try:
         tri = Delaunay(q)
     except QhullError as err:  # pragma: no cover - rank test above catches the usual cases
-        raise ValueError(f"x: Delaunay triangulation failed ({err}); are the points degenerate?") from err
-    extra = tri.coplanar[:, [0, 2]].astype(np.int64) if len(tri.coplanar) else np.zeros((0, 2), dtype=np.int64)
+        raise ValueError(
+            f"x: Delaunay triangulation failed ({err}); are the points degenerate?"
+        ) from err
+    extra = (
+        tri.coplanar[:, [0, 2]].astype(np.int64)
+        if len(tri.coplanar)
+        else np.zeros((0, 2), dtype=np.int64)
+    )
     return tri.simplices.astype(np.int64), extra, rank
 
 
@@ -75,8 +85,13 @@ def _gram_radius2_np(p: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarr
     elif k == 2:
         det = g[:, 0, 0] * g[:, 1, 1] - g[:, 0, 1] ** 2
         det = np.where(det == 0, np.finfo(float).tiny, det)
-        lam = np.stack([(g[:, 1, 1] * b[:, 0] - g[:, 0, 1] * b[:, 1]) / det,
-                        (g[:, 0, 0] * b[:, 1] - g[:, 0, 1] * b[:, 0]) / det], 1)
+        lam = np.stack(
+            [
+                (g[:, 1, 1] * b[:, 0] - g[:, 0, 1] * b[:, 1]) / det,
+                (g[:, 0, 0] * b[:, 1] - g[:, 0, 1] * b[:, 0]) / det,
+            ],
+            1,
+        )
     else:
         lam = np.linalg.solve(g, b[..., None])[..., 0]
     r2 = np.einsum("mi,mi->m", lam, b)
@@ -99,7 +114,9 @@ def _radius_torch(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         lam = torch.linalg.solve(g, b.unsqueeze(-1)).squeeze(-1)
         r2 = (lam * b).sum(-1)
     pos = r2 > 0
-    return torch.where(pos, torch.sqrt(torch.where(pos, r2, torch.ones_like(r2))), torch.zeros_like(r2))
+    return torch.where(
+        pos, torch.sqrt(torch.where(pos, r2, torch.ones_like(r2))), torch.zeros_like(r2)
+    )
 
 
 def _length_torch(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
@@ -108,7 +125,9 @@ def _length_torch(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     d = x[s[:, 0]] - x[s[:, 1]]
     sq = (d * d).sum(-1)
     pos = sq > 0
-    return torch.where(pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq))
+    return torch.where(
+        pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq)
+    )
 
 
 def _filtration(p: np.ndarray, n: int, max_dim: int, weak: bool):
@@ -185,13 +204,15 @@ def _prepare(x) -> tuple[list[torch.Tensor], bool]:
             raise ValueError("x has batch size 0")
     else:
         items, batched, names = [x], False, ["x"]
-    for t, name in zip(items, names):
+    for t, name in zip(items, names, strict=True):
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
         if not t.is_floating_point():
             raise TypeError(f"{name} must have a floating dtype, got {t.dtype}")
         if t.dim() != 2 or t.shape[1] not in (2, 3):
-            raise ValueError(f"{name} must be an (N, 2) or (N, 3) point cloud, got shape {tuple(t.shape)}")
+            raise ValueError(
+                f"{name} must be an (N, 2) or (N, 3) point cloud, got shape {tuple(t.shape)}"
+            )
         if t.shape[0] == 0:
             raise ValueError(f"{name} has no points (N = 0); give at least one")
     return items, batched
@@ -222,8 +243,11 @@ def _one(x: torch.Tensor, max_dim: int, weak: bool, keep_zero: bool):
                 sel = np.nonzero(sd == d)[0]
                 verts = simp[d][s_ids[sel] - off[d]]
                 vt = torch.as_tensor(verts, device=x.device)
-                v = _length_torch(x, vt) if (weak and d == 1) else (
-                    x.new_zeros(len(sel)) if d == 0 else _radius_torch(x, vt))
+                v = (
+                    _length_torch(x, vt)
+                    if (weak and d == 1)
+                    else (x.new_zeros(len(sel)) if d == 0 else _radius_torch(x, vt))
+                )
                 out = out.index_put((torch.as_tensor(sel, device=x.device),), v)
                 idx_rows[sel, col * (dim + 1) : col * (dim + 1) + d + 1] = verts
             vals.append(out)
@@ -289,6 +313,12 @@ def alpha(
     for k in range(max_dim + 1):
         bars.append(torch.cat([r[0][k] for r in results]))
         idx.append(torch.cat([r[1][k] for r in results]))
-        batch.append(torch.cat([torch.full((len(r[0][k]),), i, dtype=torch.int64, device=bars[-1].device)
-                                for i, r in enumerate(results)]))
+        batch.append(
+            torch.cat(
+                [
+                    torch.full((len(r[0][k]),), i, dtype=torch.int64, device=bars[-1].device)
+                    for i, r in enumerate(results)
+                ]
+            )
+        )
     return DiagramBatch(bars, batch, len(results), idx)

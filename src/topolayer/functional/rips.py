@@ -70,7 +70,11 @@ def _prepare(x, metric: str):
     if len(dims) > 1:
         raise ValueError(f"the point clouds in x must share their dimension D, got {sorted(dims)}")
     if precomputed:
-        flat = torch.cat([t.reshape(-1) for t in tensors]) if len(tensors) > 1 else tensors[0].reshape(-1)
+        flat = (
+            torch.cat([t.reshape(-1) for t in tensors])
+            if len(tensors) > 1
+            else tensors[0].reshape(-1)
+        )
     else:
         flat = torch.cat(tensors) if len(tensors) > 1 else tensors[0]
     return flat, [t.shape[0] for t in tensors], batched
@@ -89,7 +93,9 @@ def _safe_norm(diff: torch.Tensor) -> torch.Tensor:
     # sqrt has an infinite derivative at 0: duplicate points get a zero (sub)gradient instead.
     sq = (diff * diff).sum(-1)
     pos = sq > 0
-    return torch.where(pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq))
+    return torch.where(
+        pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq)
+    )
 
 
 def rips(
@@ -165,11 +171,23 @@ def rips(
         raise ValueError(f"memory_budget must be positive, got {memory_budget!r}")
     precomputed = metric == "precomputed"
     flat, sizes, batched = _prepare(x, metric)
-    return _rips_diagram(flat, sizes, batched, max_dim, thr, precomputed, keep_zero, n_threads or 0,
-                         float(memory_budget), 0)
+    return _rips_diagram(
+        flat,
+        sizes,
+        batched,
+        max_dim,
+        thr,
+        precomputed,
+        keep_zero,
+        n_threads or 0,
+        float(memory_budget),
+        0,
+    )
 
 
-def _rips_diagram(flat, sizes, batched, max_dim, thr, precomputed, keep_zero, n_threads, budget, h0_method):
+def _rips_diagram(
+    flat, sizes, batched, max_dim, thr, precomputed, keep_zero, n_threads, budget, h0_method
+):
     device = flat.device
     counts = torch.tensor(sizes, dtype=torch.int64)
     rows = torch.ops.topolayer.rips_pairs(

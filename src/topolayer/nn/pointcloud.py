@@ -42,9 +42,15 @@ class VietorisRips(nn.Module):
     Diagram(H0: 20, ...)
     """
 
-    def __init__(self, max_dim: int = 1, threshold: float | None = None, metric: str = "euclidean",
-                 keep_zero: bool = False, n_threads: int | None = None,
-                 memory_budget: float = DEFAULT_MEMORY_BUDGET) -> None:
+    def __init__(
+        self,
+        max_dim: int = 1,
+        threshold: float | None = None,
+        metric: str = "euclidean",
+        keep_zero: bool = False,
+        n_threads: int | None = None,
+        memory_budget: float = DEFAULT_MEMORY_BUDGET,
+    ) -> None:
         super().__init__()
         self.max_dim = max_dim
         self.threshold = threshold
@@ -54,8 +60,15 @@ class VietorisRips(nn.Module):
         self.memory_budget = memory_budget
 
     def forward(self, x):
-        return rips(x, self.max_dim, self.threshold, self.metric, self.keep_zero, self.n_threads,
-                    self.memory_budget)
+        return rips(
+            x,
+            self.max_dim,
+            self.threshold,
+            self.metric,
+            self.keep_zero,
+            self.n_threads,
+            self.memory_budget,
+        )
 
     def extra_repr(self) -> str:
         s = f"max_dim={self.max_dim}"
@@ -91,8 +104,11 @@ class Alpha(nn.Module):
         return alpha(x, self.max_dim, self.weak, self.keep_zero)
 
     def extra_repr(self) -> str:
-        return f"max_dim={self.max_dim}" + (", weak=True" if self.weak else "") + (
-            ", keep_zero=True" if self.keep_zero else "")
+        return (
+            f"max_dim={self.max_dim}"
+            + (", weak=True" if self.weak else "")
+            + (", keep_zero=True" if self.keep_zero else "")
+        )
 
 
 def _check_n(n: int | None, x: torch.Tensor) -> None:
@@ -121,8 +137,15 @@ class RipsLayer(nn.Module):
         For a (N, D) input; ``issublevel`` is True.
     """
 
-    def __init__(self, n: int | None = None, maxdim: int = 1, alg: str = "hom", keep_zero: bool = False,
-                 threshold: float | None = None, n_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        n: int | None = None,
+        maxdim: int = 1,
+        alg: str = "hom",
+        keep_zero: bool = False,
+        threshold: float | None = None,
+        n_threads: int | None = None,
+    ) -> None:
         super().__init__()
         if alg not in ("hom", "cohom", "hom2"):
             raise ValueError(f"alg must be 'hom' or 'cohom', got {alg!r}")
