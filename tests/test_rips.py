@@ -180,6 +180,28 @@ class TestRips:
         assert_same(tri[0].numpy(), dense[0].numpy(), rtol=1e-12, atol=1e-12)
         assert_same(rips(x, max_dim=0)[0].numpy(), dense[0].numpy())
 
+    @pytest.mark.parametrize("max_dim, thresh", [(1, 0.08), (2, 0.25), (1, 0.0), (2, 10.0)])
+    def test_sparse_equals_dense(self, rng, max_dim, thresh):
+        p = np.concatenate([rng.random((150, 3)), rng.random((10, 3))[[0, 0, 1]]])  # duplicates too
+        x = torch.tensor(p)
+        dense = _rips_diagram(x, [len(p)], False, max_dim, thresh, False, False, 1, 2.0**32, 1)
+        sparse = _rips_diagram(x, [len(p)], False, max_dim, thresh, False, False, 1, 2.0**32, 3)
+        for k in range(max_dim + 1):
+            # The same total order on the same simplices: identical critical edges.
+            assert torch.equal(sparse.indices[k], dense.indices[k])
+            assert torch.equal(sparse[k], dense[k])
+        ref = ripser_dgms(p, max_dim, thresh)
+        for k in range(max_dim + 1):
+            assert_same(sparse[k].numpy(), ref[k])
+
+    def test_sparse_is_used_for_large_thresholded_clouds(self, rng):
+        p = rng.random((3000, 2))
+        # The dense table (72 MB) is over this budget; the sparse variant fits.
+        d = rips(torch.tensor(p), max_dim=1, threshold=0.03, memory_budget=2e7)
+        ref = ripser_dgms(p, 1, 0.03)
+        for k in range(2):
+            assert_same(d[k].numpy(), ref[k])
+
     # -- gradients -------------------------------------------------------------------------
     def test_gradcheck(self, rng):
         x = torch.tensor(rng.random((14, 2)), requires_grad=True)
@@ -332,8 +354,10 @@ class TestRips:
         x = torch.tensor(rng.random((300, 2)))
         with pytest.raises(ValueError, match="threshold"):
             rips(x, max_dim=1, memory_budget=1e4)
-        # Within the budget (or thresholded) it runs.
-        rips(x, max_dim=1, memory_budget=1e6, threshold=0.05)
+        # With a threshold the sparse variant needs only the short edges.
+        rips(x, max_dim=1, memory_budget=1e5, threshold=0.05)
+        with pytest.raises(ValueError, match="smaller `threshold`"):
+            rips(x, max_dim=1, memory_budget=1e4, threshold=0.5)
 
     def test_memory_guard_on_columns(self, rng):
         x = torch.tensor(rng.random((60, 3)))

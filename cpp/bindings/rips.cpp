@@ -83,6 +83,24 @@ std::vector<int_array> rips_matrices(flat_in<T> d, counts_in counts, int max_dim
 }
 
 template <class T>
+std::vector<int_array> rips_sparse(values_2d<T> x, edges_in edges, int max_dim, double threshold, bool keep_zero,
+                                   int n_threads, double memory_budget) {
+    auto opt = make_options(max_dim, threshold, keep_zero, memory_budget);
+    opt.n_threads = n_threads;
+    if (edges.shape(0) > 0 && edges.shape(1) != 2) throw std::invalid_argument("edges must have 2 columns");
+    std::vector<std::vector<index_t>> rows;
+    {
+        nb::gil_scoped_release release;
+        rows = topolayer::rips_batch(1, max_dim, 1, [&](index_t, int) {
+            return topolayer::rips_sparse_points(x.data(), static_cast<index_t>(x.shape(0)),
+                                                 static_cast<index_t>(x.shape(1)), edges.data(),
+                                                 static_cast<index_t>(edges.shape(0)), opt);
+        });
+    }
+    return rows_to_arrays(std::move(rows));
+}
+
+template <class T>
 int_array graph_h0(values_2d<T> x, edges_in edges, bool keep_zero) {
     if (edges.shape(0) > 0 && edges.shape(1) != 2) throw std::invalid_argument("edges must have 2 columns");
     std::vector<std::vector<index_t>> rows;
@@ -111,6 +129,13 @@ void bind_rips(nb::module_& m) {
     m.def("rips_matrices", &rips_matrices<float>, nb::arg("d").noconvert(), nb::arg("counts"), nb::arg("max_dim"),
           nb::arg("threshold"), nb::arg("keep_zero"), nb::arg("n_threads"), nb::arg("memory_budget"), doc_mat);
     m.def("rips_matrices", &rips_matrices<double>, nb::arg("d").noconvert(), nb::arg("counts"), nb::arg("max_dim"),
+          nb::arg("threshold"), nb::arg("keep_zero"), nb::arg("n_threads"), nb::arg("memory_budget"));
+    const char* doc_sparse =
+        "Sparse (thresholded) Vietoris-Rips persistence of one cloud x (N, D): only candidate edges "
+        "(E, 2) no longer than threshold enter. Output as rips_points (item column 0).";
+    m.def("rips_sparse", &rips_sparse<float>, nb::arg("x").noconvert(), nb::arg("edges"), nb::arg("max_dim"),
+          nb::arg("threshold"), nb::arg("keep_zero"), nb::arg("n_threads"), nb::arg("memory_budget"), doc_sparse);
+    m.def("rips_sparse", &rips_sparse<double>, nb::arg("x").noconvert(), nb::arg("edges"), nb::arg("max_dim"),
           nb::arg("threshold"), nb::arg("keep_zero"), nb::arg("n_threads"), nb::arg("memory_budget"));
     const char* doc_graph =
         "H0 of the graph `edges` (E, 2) on points x (N, D) with Euclidean edge lengths (Kruskal, elder "

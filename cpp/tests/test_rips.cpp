@@ -27,7 +27,11 @@ int main() {
         auto a = rips_points(x.data(), n, D, o);
         o.keep_zero = true; auto b = rips_points(x.data(), n, D, o);
         o.keep_zero = false; o.n_threads = 3; auto c = rips_points(x.data(), n, D, o);
-        o.threshold = 0.3; auto t = rips_points(x.data(), n, D, o); (void)t;
+        o.threshold = 0.3; auto t = rips_points(x.data(), n, D, o);
+        std::vector<index_t> all;  // every pair as a candidate edge: sparse must equal dense
+        for (index_t i = 0; i < n; ++i) for (index_t j = 0; j < i; ++j) { all.push_back(i); all.push_back(j); }
+        auto sp = rips_sparse_points(x.data(), n, D, all.data(), static_cast<index_t>(all.size() / 2), o);
+        for (int k = 0; k <= 2; ++k) if (sp.rows[k] != t.rows[k]) ++fails;
         for (int k = 0; k <= 2; ++k) {
             auto A = bars(a, x, D, k), B = bars(b, x, D, k);
             if (A.size() != B.size()) { ++fails; continue; }

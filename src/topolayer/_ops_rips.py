@@ -10,6 +10,8 @@ by the caller, which is what makes them differentiable.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -19,6 +21,8 @@ __all__ = ["rips_pairs", "graph_h0_pairs", "delaunay_edges"]
 
 # Below this many points the dense O(N^2) spanning tree beats building a Delaunay triangulation.
 _DELAUNAY_MIN_POINTS = 512
+# With a threshold, from this many points on the sparse variant (memory O(N + E)) is used.
+_SPARSE_MIN_POINTS = 1500
 
 
 def _to_numpy(t: torch.Tensor) -> np.ndarray:
@@ -66,7 +70,7 @@ def rips_pairs(
     keep_zero: bool,
     n_threads: int,
     memory_budget: float,
-    h0_method: int,
+    method: int,
 ) -> list[torch.Tensor]:
     """Critical edges of Vietoris–Rips persistence.
 
@@ -84,8 +88,11 @@ def rips_pairs(
         0 uses every core.
     memory_budget : float
         Bytes; larger dense problems raise ``ValueError``.
-    h0_method : int
-        0 automatic, 1 dense spanning tree, 2 Delaunay graph (2D/3D points, ``max_dim == 0``).
+    method : int
+        0 automatic; 1 dense; 2 H0 through the Delaunay graph (2D/3D points, ``max_dim == 0``,
+        no threshold); 3 sparse (points with a finite threshold: k-d tree range query, then
+        adjacency lists). Automatic picks Delaunay for H0 of >= 512 points and sparse for a
+        threshold with >= 1500 points or a dense table over ``memory_budget``.
 
     Returns
     -------
@@ -100,10 +107,24 @@ def rips_pairs(
         and not np.isfinite(threshold)
         and x.ndim == 2
         and x.shape[1] in (2, 3)
-        and (h0_method == 2 or (h0_method == 0 and c.size and c.max() >= _DELAUNAY_MIN_POINTS))
+        and (method == 2 or (method == 0 and c.size and c.max() >= _DELAUNAY_MIN_POINTS))
+    )
+    n_max = int(c.max()) if c.size else 0
+    use_sparse = (
+        not precomputed
+        and np.isfinite(threshold)
+        and (
+            method == 3
+            or (
+                method == 0
+                and (n_max >= _SPARSE_MIN_POINTS or n_max * n_max * x.itemsize > memory_budget)
+            )
+        )
     )
     if use_delaunay:
         out = [_delaunay_h0(x, c, keep_zero, n_threads, memory_budget)]
+    elif use_sparse:
+        out = _sparse(x, c, max_dim, threshold, keep_zero, n_threads, memory_budget)
     elif precomputed:
         out = _core.rips_matrices(
             x.reshape(-1), c, max_dim, threshold, keep_zero, n_threads, memory_budget
@@ -111,6 +132,46 @@ def rips_pairs(
     else:
         out = _core.rips_points(x, c, max_dim, threshold, keep_zero, n_threads, memory_budget)
     return [torch.from_numpy(np.asarray(r)).to(data.device) for r in out]
+
+
+def _sparse(x, counts, max_dim, threshold, keep_zero, n_threads, budget):
+    from scipy.spatial import cKDTree
+
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    parts: list[list[np.ndarray]] = [[] for _ in range(max_dim + 1)]
+    for i in range(len(counts)):
+        n = int(counts[i])
+        if math.comb(n, max_dim + 2) > 2**61:
+            raise ValueError(
+                f"Rips: simplex indices of {n} points in dimension {max_dim + 1} overflow 64 bits; "
+                "lower max_dim or the number of points"
+            )
+        pts = np.ascontiguousarray(x[starts[i] : starts[i + 1]])
+        tree = cKDTree(pts)
+        # A hair over the threshold: the core filters the candidates with its own lengths.
+        r = threshold * (1 + 1e-6) + 1e-300
+        n_pairs = (int(tree.count_neighbors(tree, r)) - n) // 2  # ordered pairs, self pairs
+        need = n_pairs * 2 * 8 * 3  # candidate list, then adjacency lists with values
+        if need > budget:
+            raise ValueError(
+                f"Rips: the {n_pairs} edges within the threshold need about {need >> 20} MiB, over "
+                f"the memory budget of {int(budget) >> 20} MiB; pass a smaller `threshold`"
+            )
+        pairs = tree.query_pairs(r, output_type="ndarray")
+        rows = _core.rips_sparse(
+            pts,
+            np.ascontiguousarray(pairs, dtype=np.int64),
+            max_dim,
+            threshold,
+            keep_zero,
+            n_threads,
+            budget,
+        )
+        for k, r in enumerate(rows):
+            r = np.array(r)
+            r[:, 0] = i
+            parts[k].append(r)
+    return [np.concatenate(p) if p else np.zeros((0, 5), dtype=np.int64) for p in parts]
 
 
 def _delaunay_h0(x: np.ndarray, counts: np.ndarray, keep_zero: bool, n_threads: int, budget: float):
@@ -133,7 +194,7 @@ def _delaunay_h0(x: np.ndarray, counts: np.ndarray, keep_zero: bool, n_threads: 
 
 @rips_pairs.register_fake
 def _rips_pairs_fake(
-    data, counts, max_dim, threshold, precomputed, keep_zero, n_threads, memory_budget, h0_method
+    data, counts, max_dim, threshold, precomputed, keep_zero, n_threads, memory_budget, method
 ):
     ctx = torch.library.get_ctx()
     return [

@@ -55,11 +55,34 @@ struct rips_options {
 // 4 N^2 bytes in float32 (64 MiB at N = 4000), still below what the peers allocate.
 template <class T>
 struct rips_dense_metric {
+    static constexpr bool sparse = false;
     index_t n = 0;
     std::vector<T> m;
 
     T operator()(index_t i, index_t j) const { return m[static_cast<std::size_t>(i * n + j)]; }
     const T* row(index_t i) const { return m.data() + i * n; }
+};
+
+// The edges within a threshold only, as sorted adjacency lists (CSR): memory O(N + E) for the
+// sparse (thresholded) variant. A missing edge reads as +inf.
+template <class T>
+struct rips_sparse_metric {
+    static constexpr bool sparse = true;
+    index_t n = 0;
+    std::vector<index_t> start;  // n + 1 row offsets
+    std::vector<index_t> nbr;    // neighbours, increasing within each row
+    std::vector<T> val;
+
+    T operator()(index_t i, index_t j) const {
+        if (i == j) return T(0);
+        const index_t* b = nbr.data() + start[static_cast<std::size_t>(i)];
+        const index_t* e = nbr.data() + start[static_cast<std::size_t>(i + 1)];
+        const index_t* p = std::lower_bound(b, e, j);
+        return (p != e && *p == j) ? val[static_cast<std::size_t>(p - nbr.data())]
+                                   : std::numeric_limits<T>::infinity();
+    }
+    index_t begin(index_t i) const { return start[static_cast<std::size_t>(i)]; }
+    index_t end(index_t i) const { return start[static_cast<std::size_t>(i + 1)]; }
 };
 
 namespace rips_detail {
@@ -123,18 +146,20 @@ public:
         thr_ = std::isfinite(opt.threshold) ? static_cast<T>(opt.threshold) : std::numeric_limits<T>::infinity();
         // Past the enclosing radius the complex is a cone, hence contractible: no bar of dim >= 1
         // survives it and H0 has merged. Truncating there changes nothing but the zero bars.
-        if (!opt.keep_zero && n > 0) thr_ = std::min(thr_, enclosing_radius());
+        if constexpr (!Metric::sparse) {
+            if (!opt.keep_zero && n > 0) thr_ = std::min(thr_, enclosing_radius());
+        }
         fast_ = !opt.keep_zero;
     }
 
     rips_result run() {
         rips_result out(opt_.max_dim);
         if (n_ == 0) return out;
-        std::vector<index_t> parent = dim0(out);
+        const std::vector<index_t> mst = dim0(out);
         if (opt_.max_dim < 1 || n_ < 2) return out;
         std::unordered_map<index_t, index_t> pivots;  // previous dimension's death simplices
         for (int d = 1; d <= opt_.max_dim && d < n_; ++d) {
-            std::vector<entry> columns = assemble(d, parent, pivots);
+            std::vector<entry> columns = assemble(d, mst, pivots);
             pivots = reduce(d, columns, out);
         }
         return out;
@@ -193,6 +218,55 @@ private:
     // index order, until f returns false. `desc` holds the d+1 vertices in decreasing order.
     template <class F>
     void for_each_coface(const index_t* desc, int d, T value, F&& f) const {
+        if constexpr (Metric::sparse) {
+            for_each_coface_sparse(desc, d, value, f);
+        } else {
+            for_each_coface_dense(desc, d, value, f);
+        }
+    }
+
+    // Sparse cofaces: walk the neighbours of the simplex's smallest vertex and keep those adjacent
+    // to every other vertex (one forward cursor per adjacency list, all lists sorted).
+    template <class F>
+    void for_each_coface_sparse(const index_t* desc, int d, T value, F& f) const {
+        index_t asc[8], cur[8];
+        for (int i = 0; i <= d; ++i) {
+            asc[i] = desc[d - i];
+            cur[i] = dist_.begin(asc[i]);
+        }
+        index_t below = 0, above = 0;
+        for (int i = 0; i <= d; ++i) above += binom_(asc[i], i + 2);
+        int j = 0;
+        const index_t* nb = dist_.nbr.data();
+        const T* vals = dist_.val.data();
+        for (index_t p = dist_.begin(asc[0]); p < dist_.end(asc[0]); ++p) {
+            const index_t v = nb[p];
+            T m = value;
+            if (vals[p] > thr_) continue;
+            m = vals[p] > m ? vals[p] : m;
+            bool ok = true;
+            for (int i = 1; i <= d && ok; ++i) {
+                index_t& c = cur[i];
+                const index_t e = dist_.end(asc[i]);
+                while (c < e && nb[c] < v) ++c;
+                if (c == e || nb[c] != v || vals[c] > thr_) {
+                    ok = false;
+                } else {
+                    m = vals[c] > m ? vals[c] : m;
+                }
+            }
+            if (!ok) continue;
+            while (j <= d && asc[j] < v) {
+                below += binom_(asc[j], j + 1);
+                above -= binom_(asc[j], j + 2);
+                ++j;
+            }
+            if (!f(below + binom_(v, j + 1) + above, m)) return;
+        }
+    }
+
+    template <class F>
+    void for_each_coface_dense(const index_t* desc, int d, T value, F& f) const {
         index_t asc[8];
         const T* rows[8];
         for (int i = 0; i <= d; ++i) {
@@ -225,6 +299,15 @@ private:
     // Earliest coface with the simplex's own value, for an edge: a scan of two contiguous rows
     // for the first vertex in the lens of (a, b). Returns -1 when the lens is empty.
     index_t zero_coface_edge(index_t a, index_t b, T value) const {
+        if constexpr (Metric::sparse) {
+            const index_t desc[2] = {a, b};
+            return zero_coface(desc, 1, value);
+        } else {
+            return zero_coface_edge_dense(a, b, value);
+        }
+    }
+
+    index_t zero_coface_edge_dense(index_t a, index_t b, T value) const {
         const T* ra = dist_.row(a);
         const T* rb = dist_.row(b);
         // a > b: a coface (a, b, v) has index C(a,3)+C(b,2)+v (v < b), C(a,3)+C(v,2)+b (b < v < a),
@@ -295,6 +378,7 @@ private:
 
     // ---- dimension 0 -------------------------------------------------------------------------
     T enclosing_radius() const {
+        static_assert(!Metric::sparse, "dense metrics only");
         std::vector<T> radius(static_cast<std::size_t>(n_));
         parallel_for(n_, opt_.n_threads, [&](index_t i) {
             T m = T(0);
@@ -305,11 +389,49 @@ private:
         return *std::min_element(radius.begin(), radius.end());
     }
 
-    // Minimum spanning forest by Prim, then H0 pairs by Kruskal's order with the elder rule.
-    // Returns each vertex's forest parent (-1 for roots): the forest edges are H0's deaths.
+    // Minimum spanning forest (Prim on a dense metric, a sort of the edges on a sparse one), then
+    // H0 pairs in Kruskal's order with the elder rule. Returns the forest's edge indices, sorted:
+    // they are H0's deaths, cleared from dimension 1.
     std::vector<index_t> dim0(rips_result& out) {
+        std::vector<entry> forest = spanning_forest();
+        std::sort(forest.begin(), forest.end(), rips_detail::before<T>);
+        union_find uf(n_);
+        std::vector<index_t> mst;
+        mst.reserve(forest.size());
+        for (const entry& e : forest) {
+            index_t ev[2];
+            vertices(e.index, 1, ev);
+            index_t ru = uf.find(ev[0]), rv = uf.find(ev[1]);
+            if (ru == rv) continue;
+            if (ru > rv) std::swap(ru, rv);  // vertices enter by index: the larger root is younger
+            uf.link(ru, rv);
+            mst.push_back(e.index);
+            if (opt_.keep_zero || e.value > T(0)) out.push(0, rv, rv, ev[0], ev[1]);
+        }
+        for (index_t v = 0; v < n_; ++v)
+            if (uf.find(v) == v) out.push(0, v, v, -1, -1);
+        std::sort(mst.begin(), mst.end());
+        return mst;
+    }
+
+    std::vector<entry> spanning_forest() const {
+        if constexpr (Metric::sparse) {
+            std::vector<entry> edges;  // every edge (Kruskal skips the cycle edges)
+            for (index_t a = 0; a < n_; ++a)
+                for (index_t p = dist_.begin(a); p < dist_.end(a); ++p) {
+                    const index_t b = dist_.nbr[static_cast<std::size_t>(p)];
+                    const T x = dist_.val[static_cast<std::size_t>(p)];
+                    if (b < a && x <= thr_) edges.push_back({x, binom_(a, 2) + b});
+                }
+            return edges;
+        } else {
+            return prim();
+        }
+    }
+
+    std::vector<entry> prim() const {
         const auto N = static_cast<std::size_t>(n_);
-        std::vector<index_t> parent(N, -1), best_from(N, -1);
+        std::vector<index_t> best_from(N, -1);
         std::vector<T> best(N, std::numeric_limits<T>::infinity());
         std::vector<char> in_tree(N, 0);
         std::vector<entry> forest;
@@ -351,24 +473,11 @@ private:
                     }
                 }
                 if (pick < 0) break;
-                parent[static_cast<std::size_t>(pick)] = best_from[static_cast<std::size_t>(pick)];
                 forest.push_back({pick_val, pick_idx});
                 cur = pick;
             }
         }
-        std::sort(forest.begin(), forest.end(), rips_detail::before<T>);
-        union_find uf(n_);
-        for (const entry& e : forest) {
-            index_t ev[2];
-            vertices(e.index, 1, ev);
-            index_t ru = uf.find(ev[0]), rv = uf.find(ev[1]);
-            if (ru > rv) std::swap(ru, rv);  // vertices enter by index: the larger root is younger
-            uf.link(ru, rv);
-            if (opt_.keep_zero || e.value > T(0)) out.push(0, rv, rv, ev[0], ev[1]);
-        }
-        for (index_t v = 0; v < n_; ++v)
-            if (uf.find(v) == v) out.push(0, v, v, -1, -1);
-        return parent;
+        return forest;
     }
 
     // ---- dimensions >= 1 ---------------------------------------------------------------------
@@ -388,6 +497,25 @@ private:
             return;
         }
         const int k = d + 1 - filled;  // binomial order of the next (smaller) vertex
+        if constexpr (Metric::sparse) {
+            // Candidates: neighbours of the last vertex placed that are below it.
+            const index_t last = desc[filled - 1];
+            for (index_t p = dist_.begin(last); p < dist_.end(last); ++p) {
+                const index_t v = dist_.nbr[static_cast<std::size_t>(p)];
+                if (v >= below) break;
+                T m = std::max(value, dist_.val[static_cast<std::size_t>(p)]);
+                bool ok = m <= thr_;
+                for (int i = 0; i < filled - 1 && ok; ++i) {
+                    const T x = dist_(desc[i], v);
+                    ok = x <= thr_;
+                    m = x > m ? x : m;
+                }
+                if (!ok) continue;
+                desc[filled] = v;
+                recurse(desc, filled + 1, d, idx + binom_(v, k), m, v, f);
+            }
+            return;
+        }
         for (index_t v = k - 1; v < below; ++v) {
             T m = value;
             bool ok = true;
@@ -407,7 +535,7 @@ private:
 
     // Columns of dimension d to reduce, latest first: every d-simplex within the threshold that is
     // neither cleared (a death one dimension down) nor in a zero-persistence apparent pair.
-    std::vector<entry> assemble(int d, const std::vector<index_t>& parent,
+    std::vector<entry> assemble(int d, const std::vector<index_t>& mst,
                                 const std::unordered_map<index_t, index_t>& pivots) {
         const int workers = resolve_threads(opt_.n_threads, n_);
         const index_t chunks = workers <= 1 ? 1 : std::min<index_t>(n_, 8 * workers);
@@ -418,9 +546,7 @@ private:
             for (index_t top = c; top < n_; top += chunks) {
                 simplices_with_top(top, d, [&](const index_t* desc, index_t idx, T value) {
                     if (d == 1) {
-                        if (parent[static_cast<std::size_t>(desc[0])] == desc[1] ||
-                            parent[static_cast<std::size_t>(desc[1])] == desc[0])
-                            return;
+                        if (std::binary_search(mst.begin(), mst.end(), idx)) return;
                     } else if (pivots.count(idx)) {
                         return;
                     }
@@ -688,6 +814,84 @@ rips_result rips_matrix(const T* d, index_t n, rips_options opt) {
     for (index_t i = 0; i < n; ++i)
         for (index_t j = 0; j < n; ++j) m.m[static_cast<std::size_t>(i * n + j)] = i == j ? T(0) : i > j ? d[i * n + j] : d[j * n + i];
     rips_engine<T, rips_dense_metric<T>> engine(m, n, opt);
+    return engine.run();
+}
+
+// Sparse (thresholded) Rips of n points: only the candidate `edges` (pairs of vertex ids, e.g.
+// from a k-d tree range query) whose length is <= opt.threshold enter; memory O(N + E).
+template <class T>
+rips_result rips_sparse_points(const T* x, index_t n, index_t dim, const index_t* edges, index_t n_edges,
+                               rips_options opt) {
+    check_index_range(n, opt.max_dim);
+    check_finite_values(x, n * dim, "x");
+    const double thr2 = opt.threshold * opt.threshold;
+    rips_sparse_metric<T> m;
+    m.n = n;
+    std::vector<index_t> deg(static_cast<std::size_t>(n + 1), 0);
+    std::vector<T> len(static_cast<std::size_t>(n_edges));
+    std::vector<char> keep(static_cast<std::size_t>(n_edges), 0);
+    for (index_t e = 0; e < n_edges; ++e) {
+        const index_t a = edges[2 * e], b = edges[2 * e + 1];
+        if (a < 0 || b < 0 || a >= n || b >= n)
+            throw std::out_of_range("edge " + std::to_string(e) + " has a vertex out of range");
+        if (a == b) continue;
+        const T* p = x + std::min(a, b) * dim;
+        const T* q = x + std::max(a, b) * dim;
+        double s = 0;
+        for (index_t k = 0; k < dim; ++k) {
+            const double t = static_cast<double>(p[k]) - static_cast<double>(q[k]);
+            s += t * t;
+        }
+        const T v = static_cast<T>(s);
+        if (!(static_cast<double>(v) <= thr2)) continue;
+        len[static_cast<std::size_t>(e)] = v;
+        keep[static_cast<std::size_t>(e)] = 1;
+        ++deg[static_cast<std::size_t>(a + 1)];
+        ++deg[static_cast<std::size_t>(b + 1)];
+    }
+    for (index_t i = 0; i < n; ++i) deg[static_cast<std::size_t>(i + 1)] += deg[static_cast<std::size_t>(i)];
+    const double bytes = static_cast<double>(deg.back()) * (sizeof(index_t) + sizeof(T));
+    if (bytes > opt.memory_budget)
+        throw std::invalid_argument("Rips: the " + std::to_string(deg.back() / 2) + " edges within the threshold need " +
+                                    rips_detail::bytes_str(bytes) + ", over the memory budget of " +
+                                    rips_detail::bytes_str(opt.memory_budget) + "; pass a smaller `threshold`");
+    m.start = deg;
+    m.nbr.resize(static_cast<std::size_t>(deg.back()));
+    m.val.resize(static_cast<std::size_t>(deg.back()));
+    std::vector<index_t> fill(deg.begin(), deg.end() - 1);
+    for (index_t e = 0; e < n_edges; ++e) {
+        if (!keep[static_cast<std::size_t>(e)]) continue;
+        const index_t a = edges[2 * e], b = edges[2 * e + 1];
+        const T v = len[static_cast<std::size_t>(e)];
+        auto& fa = fill[static_cast<std::size_t>(a)];
+        m.nbr[static_cast<std::size_t>(fa)] = b;
+        m.val[static_cast<std::size_t>(fa++)] = v;
+        auto& fb = fill[static_cast<std::size_t>(b)];
+        m.nbr[static_cast<std::size_t>(fb)] = a;
+        m.val[static_cast<std::size_t>(fb++)] = v;
+    }
+    // Sort each row by neighbour id (duplicates in the input are dropped).
+    std::vector<std::pair<index_t, T>> row;
+    index_t w = 0;
+    std::vector<index_t> start(static_cast<std::size_t>(n + 1), 0);
+    for (index_t i = 0; i < n; ++i) {
+        row.clear();
+        for (index_t p = m.start[static_cast<std::size_t>(i)]; p < m.start[static_cast<std::size_t>(i + 1)]; ++p)
+            row.emplace_back(m.nbr[static_cast<std::size_t>(p)], m.val[static_cast<std::size_t>(p)]);
+        std::sort(row.begin(), row.end(), [](const auto& u, const auto& v) { return u.first < v.first; });
+        start[static_cast<std::size_t>(i)] = w;
+        for (std::size_t r = 0; r < row.size(); ++r) {
+            if (r > 0 && row[r].first == row[r - 1].first) continue;
+            m.nbr[static_cast<std::size_t>(w)] = row[r].first;
+            m.val[static_cast<std::size_t>(w++)] = row[r].second;
+        }
+    }
+    start[static_cast<std::size_t>(n)] = w;
+    m.start = std::move(start);
+    m.nbr.resize(static_cast<std::size_t>(w));
+    m.val.resize(static_cast<std::size_t>(w));
+    opt.threshold = thr2;  // squared units from here on
+    rips_engine<T, rips_sparse_metric<T>> engine(m, n, opt);
     return engine.run();
 }
 

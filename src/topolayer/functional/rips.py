@@ -186,12 +186,12 @@ def rips(
 
 
 def _rips_diagram(
-    flat, sizes, batched, max_dim, thr, precomputed, keep_zero, n_threads, budget, h0_method
+    flat, sizes, batched, max_dim, thr, precomputed, keep_zero, n_threads, budget, method
 ):
     device = flat.device
     counts = torch.tensor(sizes, dtype=torch.int64)
     rows = torch.ops.topolayer.rips_pairs(
-        flat, counts, max_dim, thr, precomputed, keep_zero, n_threads, budget, h0_method
+        flat, counts, max_dim, thr, precomputed, keep_zero, n_threads, budget, method
     )
     starts = torch.cumsum(counts, 0) - counts
     if precomputed:
