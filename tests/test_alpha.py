@@ -150,6 +150,28 @@ class TestAlpha:
             assert_same(d3[k].numpy(), ref[k])
         assert len(d3[2]) == 0
 
+    @pytest.mark.parametrize("weak", [False, True])
+    def test_planar_dual_union_find_equals_general_reduction(self, rng, weak):
+        from topolayer import _core
+        from topolayer.functional.alpha import _filtration
+
+        p = np.concatenate([rng.random((200, 2)), grid(5) / 5])  # generic points and exact ties
+        K, value, _, _, _ = _filtration(p, len(p), 1, weak)
+        planar = _core.planar_pairs(len(p), K.edges, K.tri_edges, value, 1, True)
+        # The general core lists triangles lexicographically: permute their values to match.
+        t = K.tris
+        order = np.lexsort((t[:, 2], t[:, 1], t[:, 0]))
+        nve = len(p) + len(K.edges)
+        gvalue = np.concatenate([value[:nve], value[nve:][order]])
+        cplx = _core.Complex([np.zeros((0, 1), np.int64), K.edges, t], len(p))
+        general = _core.filtration(cplx, gvalue[None, :], 1, True, 1)
+        for k in range(2):
+            a, b = np.asarray(planar[k]), np.asarray(general[k])
+            va = np.stack([value[a[:, 1]], np.where(a[:, 2] >= 0, value[a[:, 2]], np.inf)], 1)
+            vb = np.stack([gvalue[b[:, 1]], np.where(b[:, 2] >= 0, gvalue[b[:, 2]], np.inf)], 1)
+            assert len(a) == len(b)
+            assert_same(va, vb, rtol=0, atol=0)
+
     def test_single_point(self):
         d = alpha(torch.zeros(1, 2), max_dim=1)
         assert d[0].tolist() == [[0.0, math.inf]] and len(d[1]) == 0

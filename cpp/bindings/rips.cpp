@@ -1,6 +1,7 @@
 // Bindings for Vietoris–Rips persistence: points or distance matrices in, critical edges out.
 #include "common.hpp"
 
+#include "topolayer/planar.hpp"
 #include "topolayer/rips.hpp"
 
 namespace topolayer_bindings {
@@ -114,7 +115,27 @@ int_array graph_h0(values_2d<T> x, edges_in edges, bool keep_zero) {
     return to_array(std::move(rows[0]), 5);
 }
 
+inline std::vector<int_array> planar(index_t n_v, edges_in edges, edges_in tri_edges, flat_in<double> values,
+                                     int max_dim, bool keep_zero) {
+    if (edges.shape(0) > 0 && edges.shape(1) != 2) throw std::invalid_argument("edges must have 2 columns");
+    if (tri_edges.shape(0) > 0 && tri_edges.shape(1) != 3) throw std::invalid_argument("tri_edges must have 3 columns");
+    const auto n_e = static_cast<index_t>(edges.shape(0)), n_t = static_cast<index_t>(tri_edges.shape(0));
+    if (static_cast<index_t>(values.shape(0)) != n_v + n_e + n_t)
+        throw std::invalid_argument("values must have one entry per vertex, edge and triangle");
+    topolayer::batch_pairs bp(max_dim);
+    {
+        nb::gil_scoped_release release;
+        bp.append(0, topolayer::planar_pairs(n_v, edges.data(), n_e, tri_edges.data(), n_t, values.data(), max_dim,
+                                             keep_zero));
+    }
+    return to_arrays(std::move(bp));
+}
+
 void bind_rips(nb::module_& m) {
+    m.def("planar_pairs", &planar, nb::arg("n_vertices"), nb::arg("edges"), nb::arg("tri_edges"), nb::arg("values"),
+          nb::arg("max_dim"), nb::arg("keep_zero"),
+          "H0/H1 of a filtered planar triangulation by union-find and dual union-find: per dimension an "
+          "(n_k, 3) array of (0, birth id, death id or -1); ids run over vertices, edges, triangles.");
     const char* doc_points =
         "Vietoris-Rips persistence of point clouds x (sum N_i, D) split by counts (B,), Euclidean. "
         "Returns per dimension an (n_k, 5) int64 array of (item, birth_u, birth_v, death_u, death_v); "

@@ -6,6 +6,7 @@
 // O(N^2) time, O(N) extra memory) replayed through Kruskal's union-find with the elder rule;
 // H_d, d >= 1, by persistent cohomology over Z2 with implicit (recomputed) coboundaries, clearing,
 // apparent and emergent pairs. Simplices are identified by the combinatorial number system.
+// Metrics: a dense symmetric table (N^2 values) or, for a threshold, sparse adjacency lists.
 // Invariants: simplices are ordered by (value, dimension, combinatorial index), the value of a
 // simplex is its longest edge, and the critical edge of a simplex is its edge that is largest in
 // (value, edge index); results are independent of the thread count.

@@ -9,7 +9,8 @@ The Delaunay triangulation (``scipy.spatial.Delaunay``) carries two filtrations:
 * ``weak=True`` — the reference implementation's ``AlphaLayer``: the flag filtration of the
   Delaunay complex by edge length (Rips values restricted to Delaunay simplices).
 
-Persistence runs on the general simplicial core (``topolayer._core``) and returns critical
+Persistence runs, in the plane, on a union-find for H0 and a dual union-find over the triangles
+for H1 (``_core.planar_pairs``); in 3D on the general simplicial core. Both return critical
 simplices; each bar's birth and death are then recomputed in torch from the critical simplex's
 vertices (circumradius or edge length), so gradients reach the points.
 """
@@ -130,15 +131,49 @@ def _length_torch(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     )
 
 
+class _Planar:
+    """Vertices, edges and triangles of a planar triangulation built with NumPy (no sort of rows).
+
+    ``facets(2)`` has column j = the edge omitting vertex j, like ``_core.Complex.facets``.
+    """
+
+    def __init__(self, top: np.ndarray, extra: np.ndarray, n: int) -> None:
+        self.n_vertices = n
+        tris = np.sort(top, axis=1) if top.shape[1] == 3 else np.zeros((0, 3), dtype=np.int64)
+        pairs = [np.sort(extra, axis=1)] if len(extra) else []
+        if top.shape[1] == 2:
+            pairs.append(np.sort(top, axis=1))
+        f = tris[:, [[1, 2], [0, 2], [0, 1]]]  # (T, 3, 2)
+        keys = [f[..., 0].ravel() * n + f[..., 1].ravel()] + [q[:, 0] * n + q[:, 1] for q in pairs]
+        allk = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
+        uniq, inv = np.unique(allk, return_inverse=True)
+        self.edges = (
+            np.stack([uniq // n, uniq % n], 1).astype(np.int64) if n else np.zeros((0, 2), np.int64)
+        )
+        self.tris = tris.astype(np.int64)
+        self.tri_edges = inv[: 3 * len(tris)].reshape(-1, 3).astype(np.int64)
+        self.n_simplices = [n, len(self.edges)] + ([len(tris)] if len(tris) else [])
+        self.top_dim = len(self.n_simplices) - 1
+
+    def simplices(self, d: int) -> np.ndarray:
+        return [np.arange(self.n_vertices, dtype=np.int64)[:, None], self.edges, self.tris][d]
+
+    def facets(self, d: int) -> np.ndarray:
+        return self.edges if d == 1 else self.tri_edges
+
+
 def _filtration(p: np.ndarray, n: int, max_dim: int, weak: bool):
     """Complex, per-simplex values (squared radii or lengths) and source simplex per simplex."""
-    top, extra, _ = _delaunay_top(p)
+    top, extra, r = _delaunay_top(p)
     r = top.shape[1] - 1
-    given = [np.zeros((0, d + 1), dtype=np.int64) for d in range(max(r, 1) + 1)]
-    given[r] = np.ascontiguousarray(top)
-    if len(extra):
-        given[1] = np.ascontiguousarray(np.concatenate([given[1], extra]))
-    K = _core.Complex(given, n)
+    if r <= 2:
+        K = _Planar(top, extra, n)
+    else:
+        given = [np.zeros((0, d + 1), dtype=np.int64) for d in range(r + 1)]
+        given[r] = np.ascontiguousarray(top)
+        if len(extra):
+            given[1] = np.ascontiguousarray(np.concatenate([given[1], extra]))
+        K = _core.Complex(given, n)
     off = np.concatenate([[0], np.cumsum(K.n_simplices)])
     total = int(off[-1])
     value = np.zeros(total)
@@ -224,7 +259,12 @@ def _one(x: torch.Tensor, max_dim: int, weak: bool, keep_zero: bool):
         raise ValueError("x must be finite, but it has NaN or inf entries")
     n, dim = p.shape
     K, value, src, simp, off = _filtration(p, n, max_dim, weak)
-    pairs = _core.filtration(K, np.ascontiguousarray(value[None, :]), max_dim, keep_zero, 1)
+    if isinstance(K, _Planar):
+        pairs = _core.planar_pairs(
+            n, K.edges, K.tri_edges, np.ascontiguousarray(value), min(max_dim, 1), keep_zero
+        )
+    else:
+        pairs = _core.filtration(K, np.ascontiguousarray(value[None, :]), max_dim, keep_zero, 1)
     # Torch values of the needed source simplices.
     bars, indices = [], []
     dims_of = np.searchsorted(off, np.arange(len(value)), side="right") - 1
