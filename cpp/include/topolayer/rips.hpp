@@ -632,28 +632,64 @@ private:
         index_t desc[8], ddesc[8];
         double stored = 0;
 
+        // The first enumeration of each column's coboundary does not depend on the reduction's
+        // state, so it runs in parallel, a block of columns at a time (bounded memory); the
+        // reduction itself stays sequential, hence identical for every thread count.
+        struct pre_t {
+            std::vector<entry> cof;  // cofaces up to the first one with sigma's value (or all)
+            index_t first_equal = -1;
+            bool first_equal_apparent = false;
+        };
+        const int workers = resolve_threads(opt_.n_threads, static_cast<index_t>(columns.size()));
+        const std::size_t block = workers > 1 ? 64 * static_cast<std::size_t>(workers) : 1;
+        std::vector<pre_t> pre(block);
+        auto precompute = [&](const entry& sigma, pre_t& p) {
+            index_t dv[8];
+            vertices(sigma.index, d, dv);
+            p.cof.clear();
+            p.first_equal = -1;
+            p.first_equal_apparent = false;
+            for_each_coface(dv, d, sigma.value, [&](index_t c, T m) {
+                if (m == sigma.value) {
+                    p.first_equal = c;
+                    p.first_equal_apparent = fast_ && apparent_facet(c, d + 1, m) >= 0;
+                    return false;  // the rest is enumerated again only if the pair is not emergent
+                }
+                p.cof.push_back({m, c});
+                return true;
+            });
+        };
+
         for (std::size_t col = 0; col < columns.size(); ++col) {
+            const std::size_t slot = col % block;
+            if (slot == 0 && block > 1) {
+                const std::size_t count = std::min(block, columns.size() - col);
+                parallel_for(static_cast<index_t>(count), workers, [&](index_t i) {
+                    precompute(columns[col + static_cast<std::size_t>(i)], pre[static_cast<std::size_t>(i)]);
+                });
+            }
+            pre_t& p = pre[slot];
             const entry sigma = columns[col];
+            if (block == 1) precompute(sigma, p);
             heap.clear();
             work.clear();
             entry pivot{};
             bool has_pivot = false, done = false;
-            // Emergent pair: the earliest coface has sigma's value and no column claimed it.
             vertices(sigma.index, d, desc);
-            bool check_emergent = true;
-            for_each_coface(desc, d, sigma.value, [&](index_t c, T m) {
-                if (check_emergent && m == sigma.value) {
-                    check_emergent = false;
-                    if (!pivots.count(c) && !(fast_ && apparent_facet(c, d + 1, m) >= 0)) {
-                        pivot = {m, c};
-                        has_pivot = done = true;
-                        return false;
-                    }
+            if (p.first_equal >= 0 && !pivots.count(p.first_equal) && !p.first_equal_apparent) {
+                // Emergent pair: the earliest coface has sigma's value and no column claimed it.
+                pivot = {sigma.value, p.first_equal};
+                has_pivot = done = true;
+            } else {
+                if (p.first_equal >= 0) {
+                    heap.v.clear();  // the enumeration stopped early: redo it in full
+                    for_each_coface(desc, d, sigma.value, [&](index_t c, T m) {
+                        heap.append({m, c});
+                        return true;
+                    });
+                } else {
+                    heap.v.swap(p.cof);
                 }
-                heap.append({m, c});
-                return true;
-            });
-            if (!done) {
                 heap.heapify();
                 has_pivot = pop_pivot(heap, pivot);
             }
