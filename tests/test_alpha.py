@@ -211,6 +211,31 @@ class TestAlpha:
                 )
                 assert death == pytest.approx(float(a_ * b_ * c_) / (4 * area))
 
+    def test_opcheck(self, rng):
+        x = torch.tensor(rng.random((30, 2)))
+        for args in (
+            (x, 1, False, False),
+            (x, 0, True, True),
+            (torch.tensor(rng.random((20, 3))), 2, False, False),
+        ):
+            torch.library.opcheck(torch.ops.topolayer.alpha_pairs.default, args)
+
+    def test_compile_fullgraph_no_graph_breaks(self, rng):
+        x = torch.tensor(rng.random((40, 2)), requires_grad=True)
+
+        def loss(x):
+            d = alpha(x, max_dim=1)
+            return (d[1][:, 1] - d[1][:, 0]).pow(2).sum() + d[0][:-1, 1].sum()
+
+        torch._dynamo.reset()
+        with torch._dynamo.config.patch(capture_dynamic_output_shape_ops=True):
+            assert torch._dynamo.explain(loss)(x).graph_break_count == 0
+        torch._dynamo.reset()
+        got = torch.compile(loss, fullgraph=True, backend="aot_eager")(x)
+        ref = loss(x)
+        torch.testing.assert_close(got, ref)
+        torch.testing.assert_close(torch.autograd.grad(got, x)[0], torch.autograd.grad(ref, x)[0])
+
     def test_batch_equals_loop(self, rng):
         x = torch.tensor(rng.random((3, 30, 2)))
         b = alpha(x, max_dim=1)

@@ -17,7 +17,7 @@ import torch
 
 from . import _core
 
-__all__ = ["rips_pairs", "graph_h0_pairs", "delaunay_edges"]
+__all__ = ["rips_pairs", "alpha_pairs", "graph_h0_pairs", "delaunay_edges"]
 
 # Below this many points the dense O(N^2) spanning tree beats building a Delaunay triangulation.
 _DELAUNAY_MIN_POINTS = 512
@@ -208,3 +208,33 @@ def graph_h0_pairs(points: np.ndarray, edges: np.ndarray, keep_zero: bool = Fals
     if pts.dtype not in (np.float32, np.float64):
         pts = pts.astype(np.float64)
     return np.array(_core.graph_h0(pts, np.ascontiguousarray(edges, dtype=np.int64), keep_zero))
+
+
+@torch.library.custom_op("topolayer::alpha_pairs", mutates_args=())
+def alpha_pairs(x: torch.Tensor, max_dim: int, weak: bool, keep_zero: bool) -> list[torch.Tensor]:
+    """Critical simplices of alpha (or weak-alpha) persistence of one 2D/3D cloud.
+
+    Parameters
+    ----------
+    x : (N, D) float Tensor
+    max_dim : int
+    weak, keep_zero : bool
+
+    Returns
+    -------
+    list of (n_k, 2 (D + 1)) int64 Tensor
+        Vertices of the birth's and of the death's critical simplex, ``-1`` padded (an
+        essential death is all ``-1``), on ``x``'s device.
+    """
+    from .functional.alpha import critical_rows
+
+    p = x.detach().cpu().to(torch.float64).numpy()
+    rows = critical_rows(p, max_dim, weak, keep_zero)
+    return [torch.from_numpy(r).to(x.device) for r in rows]
+
+
+@alpha_pairs.register_fake
+def _alpha_pairs_fake(x, max_dim, weak, keep_zero):
+    ctx = torch.library.get_ctx()
+    w = 2 * (x.shape[1] + 1)
+    return [x.new_empty((ctx.new_dynamic_size(), w), dtype=torch.int64) for _ in range(max_dim + 1)]

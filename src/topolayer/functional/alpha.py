@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from .. import _core
+from .. import _core, _ops_rips  # noqa: F401  (_ops_rips registers topolayer::alpha_pairs)
 from ..diagram import Diagram, DiagramBatch
 
 __all__ = ["alpha"]
@@ -98,37 +98,6 @@ def _gram_radius2_np(p: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarr
     r2 = np.einsum("mi,mi->m", lam, b)
     centre = p0 + np.einsum("mi,mid->md", lam, v)
     return r2, centre
-
-
-def _radius_torch(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-    """Circumradius (in the affine hull) of simplices ``s`` (m, k+1) of points ``x``, in torch."""
-    k = s.shape[1] - 1
-    if k == 0 or len(s) == 0:
-        return x.new_zeros(len(s))
-    p0 = x[s[:, 0]]
-    v = x[s[:, 1:]] - p0[:, None, :]
-    g = v @ v.transpose(1, 2)
-    b = 0.5 * torch.diagonal(g, dim1=1, dim2=2)
-    if k == 1:
-        r2 = 0.5 * b[:, 0]
-    else:
-        lam = torch.linalg.solve(g, b.unsqueeze(-1)).squeeze(-1)
-        r2 = (lam * b).sum(-1)
-    pos = r2 > 0
-    return torch.where(
-        pos, torch.sqrt(torch.where(pos, r2, torch.ones_like(r2))), torch.zeros_like(r2)
-    )
-
-
-def _length_torch(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
-    if len(s) == 0:
-        return x.new_zeros(0)
-    d = x[s[:, 0]] - x[s[:, 1]]
-    sq = (d * d).sum(-1)
-    pos = sq > 0
-    return torch.where(
-        pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq)
-    )
 
 
 class _Planar:
@@ -253,11 +222,17 @@ def _prepare(x) -> tuple[list[torch.Tensor], bool]:
     return items, batched
 
 
-def _one(x: torch.Tensor, max_dim: int, weak: bool, keep_zero: bool):
-    p = x.detach().cpu().to(torch.float64).numpy()
+def critical_rows(p: np.ndarray, max_dim: int, weak: bool, keep_zero: bool) -> list[np.ndarray]:
+    """Per dimension ``(n_k, 2 (D + 1))`` int64: vertices of each bar's critical simplices.
+
+    The first ``D + 1`` columns hold the birth's source simplex (the simplex whose own radius, or
+    for ``weak`` whose edge length, is the birth value), the last ``D + 1`` the death's; ``-1``
+    pads smaller simplices and fills an essential death. This is the body of the custom op
+    ``topolayer::alpha_pairs``.
+    """
+    n, dim = p.shape
     if not np.isfinite(p).all():
         raise ValueError("x must be finite, but it has NaN or inf entries")
-    n, dim = p.shape
     K, value, src, simp, off = _filtration(p, n, max_dim, weak)
     if isinstance(K, _Planar):
         pairs = _core.planar_pairs(
@@ -265,38 +240,75 @@ def _one(x: torch.Tensor, max_dim: int, weak: bool, keep_zero: bool):
         )
     else:
         pairs = _core.filtration(K, np.ascontiguousarray(value[None, :]), max_dim, keep_zero, 1)
-    # Torch values of the needed source simplices.
-    bars, indices = [], []
     dims_of = np.searchsorted(off, np.arange(len(value)), side="right") - 1
-    width = 2 * (dim + 1)
+    w = dim + 1
+    out = []
     for k in range(max_dim + 1):
         r = np.asarray(pairs[k]) if k < len(pairs) else np.zeros((0, 3), dtype=np.int64)
-        b_src = src[r[:, 1]]
+        rows = np.full((len(r), 2 * w), -1, dtype=np.int64)
         essential = r[:, 2] < 0
-        d_src = src[np.where(essential, 0, r[:, 2])]
-        vals = []
-        idx_rows = np.full((len(r), width), -1, dtype=np.int64)
-        for col, s_ids in ((0, b_src), (1, d_src)):
-            out = x.new_zeros(len(r))
+        for col, ids in ((0, r[:, 1]), (1, np.where(essential, 0, r[:, 2]))):
+            s_ids = src[ids]
             sd = dims_of[s_ids]
             for d in np.unique(sd):
                 sel = np.nonzero(sd == d)[0]
-                verts = simp[d][s_ids[sel] - off[d]]
-                vt = torch.as_tensor(verts, device=x.device)
-                v = (
-                    _length_torch(x, vt)
-                    if (weak and d == 1)
-                    else (x.new_zeros(len(sel)) if d == 0 else _radius_torch(x, vt))
-                )
-                out = out.index_put((torch.as_tensor(sel, device=x.device),), v)
-                idx_rows[sel, col * (dim + 1) : col * (dim + 1) + d + 1] = verts
-            vals.append(out)
-        ess = torch.as_tensor(essential, device=x.device)
-        death = torch.where(ess, torch.full_like(vals[1], math.inf), vals[1])
-        idx_rows[essential, dim + 1 :] = -1
-        bars.append(torch.stack([vals[0], death], 1))
-        indices.append(torch.as_tensor(idx_rows, device=x.device))
-    return bars, indices
+                rows[sel, col * w : col * w + d + 1] = simp[d][s_ids[sel] - off[d]]
+        rows[essential, w:] = -1
+        out.append(rows)
+    return out
+
+
+def _solve_small(g: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Solve ``g λ = b`` for symmetric (m, k, k) ``g``, k in {2, 3}, by the adjugate.
+
+    Elementwise formulas (no LAPACK call) keep the batch size free under torch.compile.
+    """
+    k = g.shape[-1]
+    if k == 2:
+        det = g[:, 0, 0] * g[:, 1, 1] - g[:, 0, 1] * g[:, 1, 0]
+        l0 = g[:, 1, 1] * b[:, 0] - g[:, 0, 1] * b[:, 1]
+        l1 = g[:, 0, 0] * b[:, 1] - g[:, 1, 0] * b[:, 0]
+        return torch.stack([l0, l1], -1) / det[:, None]
+    r0, r1, r2 = g[:, 0], g[:, 1], g[:, 2]
+    c0, c1, c2 = torch.linalg.cross(r1, r2), torch.linalg.cross(r2, r0), torch.linalg.cross(r0, r1)
+    det = (r0 * c0).sum(-1)
+    return (c0 * b[:, :1] + c1 * b[:, 1:2] + c2 * b[:, 2:]) / det[:, None]
+
+
+def _padded_radius(x: torch.Tensor, verts: torch.Tensor) -> torch.Tensor:
+    """Circumradius of simplices given as ``(m, D + 1)`` vertex ids padded with -1, in torch.
+
+    Padded vertices enter the Gram system as identity rows with a zero right-hand side, so one
+    batched solve of fixed shape covers vertices (radius 0), edges, triangles and tetrahedra.
+    """
+    pts = x[verts.clamp(min=0)]  # (m, D + 1, D)
+    v = pts[:, 1:] - pts[:, :1]
+    # Padding, and a vertex equal to the first (duplicate points), leave the system.
+    keep = (verts[:, 1:] >= 0) & ((v.detach() != 0).any(-1))
+    v = v * keep[..., None].to(x.dtype)
+    g = v @ v.transpose(1, 2)
+    b = 0.5 * torch.diagonal(g, dim1=1, dim2=2)
+    g = g + torch.diag_embed((~keep).to(x.dtype))
+    lam = _solve_small(g, b)
+    r2 = (lam * b).sum(-1)
+    pos = r2 > 0
+    return torch.where(
+        pos, torch.sqrt(torch.where(pos, r2, torch.ones_like(r2))), torch.zeros_like(r2)
+    )
+
+
+def _one(x: torch.Tensor, max_dim: int, weak: bool, keep_zero: bool):
+    rows = torch.ops.topolayer.alpha_pairs(x.detach(), max_dim, weak, keep_zero)
+    w = x.shape[1] + 1
+    bars = []
+    for r in rows:
+        birth = _padded_radius(x, r[:, :w])
+        death = _padded_radius(x, r[:, w:])
+        if weak:  # the source is an edge (or a vertex): its length is twice its radius
+            birth, death = 2 * birth, 2 * death
+        death = torch.where(r[:, w] < 0, torch.full_like(death, math.inf), death)
+        bars.append(torch.stack([birth, death], 1))
+    return bars, list(rows)
 
 
 def alpha(
