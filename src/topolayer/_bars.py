@@ -1,0 +1,232 @@
+"""Shared plumbing for the diagram features: input normalisation and segment operations.
+
+Every feature in :mod:`topolayer.losses`, :mod:`topolayer.distances` and
+:mod:`topolayer.vectorize` first turns its input (a :class:`~topolayer.Diagram`, a
+:class:`~topolayer.DiagramBatch` or the reference implementation's ``(dgms, issublevel)``
+tuple) into one flat view of a single homology dimension: ``(P, 2)`` bars, a ``(P,)`` batch
+vector and the batch size. Features then reduce with ``index_add``/``scatter`` and a segment
+sort, never with a Python loop over batch items.
+
+Bar classification, shared by every feature:
+
+- *finite* bar: birth and death both finite;
+- *essential* bar: birth finite, death infinite (``+inf`` sublevel, ``-inf`` superlevel);
+- *filler* row: anything else (a non-finite birth or a NaN), e.g. the reference
+  implementation's padding rows; filler rows are ignored by every feature.
+
+Lengths follow the reference implementation: ``death - birth`` for sublevel diagrams and
+``birth - death`` for superlevel ones (bars run downwards), both ``>= 0`` on valid diagrams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import torch
+
+from .diagram import Diagram, DiagramBatch
+
+
+class Flat(NamedTuple):
+    """One homology dimension of a diagram input, flattened over the batch."""
+
+    bars: torch.Tensor  # (P, 2) floating
+    batch: torch.Tensor  # (P,) int64
+    batch_size: int
+    superlevel: bool
+    single: bool  # True for a Diagram / tuple input: results lose their batch axis
+
+
+def _is_tuple_input(dgm: Any) -> bool:
+    return (
+        isinstance(dgm, (tuple, list))
+        and len(dgm) == 2
+        and isinstance(dgm[1], bool)
+        and isinstance(dgm[0], (tuple, list))
+    )
+
+
+def _check_bars(b: Any, name: str, k: int) -> torch.Tensor:
+    if not isinstance(b, torch.Tensor):
+        raise TypeError(f"{name}[{k}] must be a torch.Tensor, got {type(b).__name__}")
+    if not b.is_floating_point():
+        raise TypeError(f"{name}[{k}] must be a floating-point tensor, got dtype {b.dtype}")
+    if b.dim() != 2 or b.shape[1] != 2:
+        raise ValueError(f"{name}[{k}] must have shape (n, 2), got {tuple(b.shape)}")
+    return b
+
+
+def _check_dim(dim: Any, n_dims: int, name: str) -> int:
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
+    if not 0 <= dim < n_dims:
+        raise ValueError(
+            f"dim={dim} is out of range: {name} holds homology dimensions 0..{n_dims - 1}"
+        )
+    return dim
+
+
+def flatten(dgm: Any, dim: int, name: str = "dgm") -> Flat:
+    """Return dimension ``dim`` of ``dgm`` as a :class:`Flat` view (validated)."""
+    if isinstance(dgm, DiagramBatch):
+        _check_dim(dim, len(dgm.bars), name)
+        bars = _check_bars(dgm.bars[dim], name, dim)
+        batch = dgm.batch[dim]
+        if batch.shape != (bars.shape[0],):
+            raise ValueError(
+                f"{name}.batch[{dim}] must have shape ({bars.shape[0]},), got {tuple(batch.shape)}"
+            )
+        return Flat(bars, batch.to(bars.device, torch.long), dgm.batch_size, dgm.superlevel, False)
+    if isinstance(dgm, Diagram):
+        _check_dim(dim, len(dgm.bars), name)
+        bars = _check_bars(dgm.bars[dim], name, dim)
+        superlevel = dgm.superlevel
+    elif _is_tuple_input(dgm):
+        dgms, issublevel = dgm
+        _check_dim(dim, len(dgms), name)
+        bars = _check_bars(dgms[dim], name, dim)
+        superlevel = not issublevel
+    else:
+        raise TypeError(
+            f"{name} must be a Diagram, a DiagramBatch or a (dgms, issublevel) tuple, "
+            f"got {type(dgm).__name__}"
+        )
+    batch = torch.zeros(bars.shape[0], dtype=torch.long, device=bars.device)
+    return Flat(bars, batch, 1, superlevel, True)
+
+
+def all_dims(dgm: Any, name: str = "dgm") -> int:
+    """Number of homology dimensions held by ``dgm`` (validating its type)."""
+    if isinstance(dgm, (Diagram, DiagramBatch)):
+        return len(dgm.bars)
+    if _is_tuple_input(dgm):
+        return len(dgm[0])
+    raise TypeError(
+        f"{name} must be a Diagram, a DiagramBatch or a (dgms, issublevel) tuple, "
+        f"got {type(dgm).__name__}"
+    )
+
+
+def classify(bars: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(finite, essential)`` boolean masks, each ``(P,)``; the rest are filler rows."""
+    birth_ok = torch.isfinite(bars[:, 0])
+    death = bars[:, 1]
+    finite = birth_ok & torch.isfinite(death)
+    essential = birth_ok & torch.isinf(death)
+    return finite, essential
+
+
+def lengths_means(
+    bars: torch.Tensor, superlevel: bool, finite: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Signed lengths and midpoints of the finite bars; 0 (with zero gradient) elsewhere.
+
+    Non-finite rows are replaced *before* any arithmetic so that no ``inf``/``nan`` reaches
+    the backward pass (the double-``where`` idiom).
+    """
+    safe = torch.where(finite.unsqueeze(1), bars, torch.zeros((), dtype=bars.dtype, device=bars.device))
+    b, d = safe[:, 0], safe[:, 1]
+    length = b - d if superlevel else d - b
+    mean = (b + d) / 2
+    return length, mean
+
+
+def safe_pow(x: torch.Tensor, p: float) -> torch.Tensor:
+    """``x ** p`` for ``x >= 0`` whose gradient at ``x == 0`` is 0 rather than ``inf``/``nan``.
+
+    For ``p >= 1`` the plain power already has a finite derivative at 0 and is used as is.
+    """
+    if p >= 1:
+        return torch.pow(x, p)
+    pos = x > 0
+    one = torch.ones((), dtype=x.dtype, device=x.device)
+    y = torch.pow(torch.where(pos, x, one), p)
+    return torch.where(pos, y, torch.zeros((), dtype=x.dtype, device=x.device))
+
+
+def safe_root(x: torch.Tensor, p: float) -> torch.Tensor:
+    """``x ** (1 / p)`` for ``x >= 0`` with a zero (sub)gradient at ``x == 0``."""
+    if p == 1:
+        return x
+    return safe_pow(x, 1.0 / p)
+
+
+def segment_sum(values: torch.Tensor, batch: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """``(B, ...)`` sums of ``values`` (``(P, ...)``) per batch item; differentiable.
+
+    The output is always connected to ``values`` in the autograd graph, also when ``P == 0``.
+    """
+    out = values.new_zeros((batch_size,) + tuple(values.shape[1:]))
+    return out.index_add(0, batch, values)
+
+
+def segment_rank(
+    key: torch.Tensor, batch: torch.Tensor, batch_size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sort ``key`` decreasingly within each batch item.
+
+    Returns ``(perm, rank)``: ``perm`` (P,) orders the rows by (item, key descending, stored
+    position), ``rank`` (P,) is the 0-based position of row ``perm[i]`` within its item. Ties
+    keep the stored order (stable sorts), so the result is deterministic.
+    """
+    n = key.shape[0]
+    if n == 0:
+        empty = torch.zeros(0, dtype=torch.long, device=key.device)
+        return empty, empty
+    o1 = torch.sort(key, descending=True, stable=True).indices
+    o2 = torch.sort(batch[o1], stable=True).indices
+    perm = o1[o2]
+    sorted_batch = batch[perm]
+    counts = torch.bincount(batch, minlength=batch_size)
+    starts = torch.cumsum(counts, 0) - counts
+    rank = torch.arange(n, device=key.device) - starts[sorted_batch]
+    return perm, rank
+
+
+def anchor(bars: torch.Tensor) -> torch.Tensor:
+    """A scalar 0 that depends on ``bars`` (zero gradient), for piecewise-constant features.
+
+    Keeps outputs connected to the graph so that DistributedDataParallel sees every parameter.
+    """
+    safe = torch.where(torch.isfinite(bars), bars, torch.zeros((), dtype=bars.dtype, device=bars.device))
+    return safe.sum() * 0
+
+
+def finish(out: torch.Tensor, single: bool) -> torch.Tensor:
+    """Drop the batch axis for single-diagram inputs."""
+    return out[0] if single else out
+
+
+def check_positive(value: Any, name: str, allow_inf: bool = False) -> float:
+    """Validate a positive real number argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if v != v or v <= 0 or (v == float("inf") and not allow_inf):
+        rule = "> 0" if allow_inf else "> 0 and finite"
+        raise ValueError(f"{name} must be {rule}, got {value}")
+    return v
+
+
+def check_int(value: Any, name: str, minimum: int) -> int:
+    """Validate an integer argument ``>= minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_real(value: Any, name: str) -> float:
+    """Validate a finite real number argument."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if not (v == v and abs(v) != float("inf")):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return v
+
+
+def as_sequence(x: Sequence[Any] | None) -> list[Any] | None:
+    return None if x is None else list(x)

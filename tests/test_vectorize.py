@@ -1,0 +1,197 @@
+"""Persistence images and landscapes: oracles (persim, GUDHI), shapes, gradients, batches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from topolayer.diagram import Diagram, DiagramBatch
+from topolayer.vectorize import persistence_image, persistence_landscape
+
+INF = float("inf")
+
+
+def rand_rows(rng, n, n_ess=0):
+    b = rng.uniform(0, 1, n)
+    rows = np.stack([b, b + rng.uniform(0.05, 0.9, n)], 1)
+    if n_ess:
+        rows = np.concatenate([rows, np.stack([rng.uniform(0, 1, n_ess), np.full(n_ess, INF)], 1)])
+    return rows
+
+
+def D(a, superlevel=False):
+    return Diagram([torch.tensor(np.asarray(a, dtype=np.float64).reshape(-1, 2))], superlevel=superlevel)
+
+
+def brute_landscape(rows, t, n_layers):
+    rows = rows[np.isfinite(rows).all(1)]
+    lo, hi = rows.min(1, keepdims=True), rows.max(1, keepdims=True)
+    tents = np.maximum(0, np.minimum(t[None] - lo, hi - t[None]))
+    tents = np.concatenate([tents, np.zeros((n_layers, len(t)))])
+    return -np.sort(-tents, axis=0)[:n_layers]
+
+
+class TestPersistenceImage:
+    def test_matches_persim(self, rng):
+        from persim import PersistenceImager
+
+        for sigma in (0.05, 0.2):
+            rows = rand_rows(rng, 9)
+            pim = PersistenceImager(
+                birth_range=(0.0, 1.0),
+                pers_range=(0.0, 1.0),
+                pixel_size=0.1,
+                kernel_params={"sigma": [[sigma**2, 0.0], [0.0, sigma**2]]},
+            )
+            want = pim.transform(rows, skew=True)
+            got = persistence_image(D(rows), 0, (0.0, 1.0), (0.0, 1.0), 10, sigma)
+            np.testing.assert_allclose(got.numpy(), want, atol=1e-12)
+
+    def test_single_bar_by_hand(self):
+        from scipy.stats import norm
+
+        got = persistence_image(D([[0.3, 0.8]]), 0, (0, 1), (0, 1), (2, 1), 0.2, "uniform")
+        gx = norm.cdf([(0.5 - 0.3) / 0.2, (1 - 0.3) / 0.2]) - norm.cdf([(0 - 0.3) / 0.2, (0.5 - 0.3) / 0.2])
+        gy = norm.cdf((1 - 0.5) / 0.2) - norm.cdf((0 - 0.5) / 0.2)
+        np.testing.assert_allclose(got.numpy(), (gx * gy)[:, None], atol=1e-12)
+
+    def test_essential_and_empty(self, rng):
+        rows = rand_rows(rng, 4)
+        with_ess = np.concatenate([rows, [[0.2, INF]]])
+        torch.testing.assert_close(persistence_image(D(with_ess), 0), persistence_image(D(rows), 0))
+        empty = persistence_image(D(np.zeros((0, 2))), 0, resolution=(3, 4))
+        assert empty.shape == (3, 4) and empty.abs().sum() == 0
+
+    def test_superlevel_uses_birth_and_length(self, rng):
+        rows = rand_rows(rng, 5)
+        sup = np.stack([rows[:, 0] + 0, rows[:, 0] - (rows[:, 1] - rows[:, 0])], 1)
+        torch.testing.assert_close(
+            persistence_image(D(sup, superlevel=True), 0), persistence_image(D(rows), 0)
+        )
+
+    def test_callable_weight(self, rng):
+        rows = rand_rows(rng, 5)
+        got = persistence_image(D(rows), 0, weight=lambda x, y: 2 * y)
+        torch.testing.assert_close(got, 2 * persistence_image(D(rows), 0))
+
+    @pytest.mark.parametrize(
+        "kwargs, exc",
+        [
+            (dict(resolution=0), ValueError),
+            (dict(resolution=(2, 2, 2)), TypeError),
+            (dict(sigma=0.0), ValueError),
+            (dict(birth_range=(1.0, 0.0)), ValueError),
+            (dict(pers_range=3), TypeError),
+            (dict(weight="linear"), ValueError),
+            (dict(dim=1), ValueError),
+        ],
+    )
+    def test_bad_arguments(self, kwargs, exc):
+        kwargs = {"dim": 0, **kwargs}
+        with pytest.raises(exc):
+            persistence_image(D([[0, 1]]), **kwargs)
+
+    def test_gradcheck(self, rng):
+        x = torch.tensor(rand_rows(rng, 4), requires_grad=True)
+        ess = torch.tensor([[0.1, INF]], dtype=torch.float64)
+        f = lambda x: persistence_image(Diagram([torch.cat([x, ess])]), 0, resolution=(4, 3), sigma=0.3)
+        assert torch.autograd.gradcheck(f, (x,))
+
+    def test_empty_stays_in_graph(self):
+        src = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+        out = persistence_image(Diagram([src[torch.zeros((0, 2), dtype=torch.long)]]), 0)
+        out.sum().backward()
+        assert src.grad.tolist() == [0.0]
+
+    def test_batch_equals_loop(self, rng):
+        items = [rand_rows(rng, 4, 1), rand_rows(rng, 0), rand_rows(rng, 6)]
+        got = persistence_image(_batch(items), 0, resolution=(5, 6))
+        assert got.shape == (3, 5, 6)
+        want = torch.stack([persistence_image(D(r), 0, resolution=(5, 6)) for r in items])
+        torch.testing.assert_close(got, want)
+
+
+class TestPersistenceLandscape:
+    def test_by_hand(self):
+        got = persistence_landscape(D([[0, 2], [1, 3]]), 0, 0.0, 3.0, 7, 2)
+        want = [[0, 0.5, 1, 0.5, 1, 0.5, 0], [0, 0, 0, 0.5, 0, 0, 0]]
+        np.testing.assert_allclose(got.numpy(), want)
+
+    def test_matches_brute_force(self, rng):
+        for _ in range(5):
+            rows = rand_rows(rng, int(rng.integers(0, 9)), n_ess=1)
+            t = np.linspace(-0.5, 2.5, 31)
+            got = persistence_landscape(D(rows), 0, -0.5, 2.5, 31, 4)
+            np.testing.assert_allclose(got.numpy(), brute_landscape(rows, t, 4), atol=1e-12)
+
+    def test_matches_gudhi_up_to_sqrt2(self, rng):
+        Landscape = pytest.importorskip("gudhi.representations").Landscape
+        rows = rand_rows(rng, 7)
+        g = Landscape(num_landscapes=3, resolution=21, sample_range=[0.0, 2.0]).fit_transform([rows])
+        got = persistence_landscape(D(rows), 0, 0.0, 2.0, 21, 3)
+        # GUDHI measures tents in rotated coordinates: its landscapes are sqrt(2) times ours
+        np.testing.assert_allclose(g.reshape(3, 21), np.sqrt(2) * got.numpy(), atol=1e-12)
+
+    def test_superlevel_mirrors(self, rng):
+        rows = rand_rows(rng, 5)
+        sup = rows[:, ::-1].copy()
+        torch.testing.assert_close(
+            persistence_landscape(D(sup, superlevel=True), 0, 0.0, 2.0, 11),
+            persistence_landscape(D(rows), 0, 0.0, 2.0, 11),
+        )
+
+    def test_more_layers_than_bars_are_zero(self):
+        got = persistence_landscape(D([[0, 1]]), 0, 0.0, 1.0, 5, 4)
+        assert got.shape == (4, 5) and got[1:].abs().sum() == 0
+        assert persistence_landscape(D(np.zeros((0, 2))), 0, 0.0, 1.0, 5, 2).abs().sum() == 0
+
+    @pytest.mark.parametrize(
+        "args, exc",
+        [((1.0, 0.0, 5, 2), ValueError), ((0.0, 1.0, 0, 2), ValueError), ((0.0, 1.0, 5, 0), ValueError)],
+    )
+    def test_bad_arguments(self, args, exc):
+        with pytest.raises(exc):
+            persistence_landscape(D([[0, 1]]), 0, *args)
+
+    def test_gradcheck(self, rng):
+        x = torch.tensor(rand_rows(rng, 4), requires_grad=True)
+        ess = torch.tensor([[0.1, INF]], dtype=torch.float64)
+        # grid points chosen off the tents' kinks
+        f = lambda x: persistence_landscape(Diagram([torch.cat([x, ess])]), 0, 0.013, 1.77, 9, 3)
+        assert torch.autograd.gradcheck(f, (x,))
+
+    def test_empty_stays_in_graph(self):
+        src = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+        out = persistence_landscape(Diagram([src[torch.zeros((0, 2), dtype=torch.long)]]), 0, 0.0, 1.0)
+        out.sum().backward()
+        assert src.grad.tolist() == [0.0]
+
+    def test_batch_equals_loop(self, rng):
+        items = [rand_rows(rng, 4, 1), rand_rows(rng, 0), rand_rows(rng, 6)]
+        got = persistence_landscape(_batch(items), 0, 0.0, 2.0, 13, 3)
+        assert got.shape == (3, 3, 13)
+        want = torch.stack([persistence_landscape(D(r), 0, 0.0, 2.0, 13, 3) for r in items])
+        torch.testing.assert_close(got, want)
+
+
+def _batch(items):
+    bars = torch.cat([torch.tensor(a).reshape(-1, 2) for a in items])
+    batch = torch.cat([torch.full((len(a),), i, dtype=torch.long) for i, a in enumerate(items)])
+    perm = torch.from_numpy(np.random.default_rng(0).permutation(len(bars)))
+    return DiagramBatch([bars[perm]], [batch[perm]], len(items))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), max_size=8),
+    st.integers(1, 4),
+)
+def test_landscape_layers_are_ordered_and_bounded(pairs, n_layers):
+    rows = np.array([[b, b + l] for b, l in pairs]).reshape(-1, 2)
+    lam = persistence_landscape(D(rows), 0, 0.0, 2.0, 17, n_layers).numpy()
+    assert (np.diff(lam, axis=0) <= 1e-12).all()  # lambda_1 >= lambda_2 >= ...
+    half = (rows[:, 1] - rows[:, 0]).max() / 2 if len(rows) else 0.0
+    assert (lam >= 0).all() and (lam <= half + 1e-12).all()
