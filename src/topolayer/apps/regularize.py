@@ -314,9 +314,13 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
     for prob in progress(problems, desc="weights"):
         weights[prob] = fit_weights(prob, ns, seeds, lambdas, iters, n_val)
 
-    fig, axes = plt.subplots(1, len(problems), figsize=(4.2 * len(problems), 3.6), squeeze=False)
+    cols = min(3, len(problems))
+    rows_ = -(-len(problems) // cols)
+    fig, axes = plt.subplots(rows_, cols, figsize=(5 * cols, 4 * rows_), squeeze=False)
+    for ax in axes.flat[len(problems):]:
+        ax.axis("off")
     tables, wmetrics = [], {}
-    for ax, prob in zip(axes[0], problems):
+    for ax, prob in zip(axes.flat, problems):
         r = weights[prob]
         mean, se = r["error"].mean(1), r["error"].std(1, ddof=1) / np.sqrt(len(seeds))
         for k, pen in enumerate(r["penalties"]):
@@ -412,17 +416,22 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
 def _finding(weights: dict, ring: dict, ns: list[int]) -> str:
     parts = []
     for prob, r in weights.items():
-        mean = r["error"].mean(1)
+        err = r["error"]
+        mean, se = err.mean(1), err.std(1, ddof=1) / np.sqrt(err.shape[1])
         pens = r["penalties"]
-        match = "top2"  # three clusters / three maxima
-        k_top = pens.index(match)
-        others = [k for k, p in enumerate(pens) if not p.startswith("top")]
-        wins = sum(mean[i, k_top] < mean[i, others].min() for i in range(len(ns)))
-        best0 = pens[int(np.argmin(mean[0]))]
+        top = [k for k, p in enumerate(pens) if p.startswith("top")]
+        other = [k for k, p in enumerate(pens) if not p.startswith("top")]
+        kt = [top[int(np.argmin(mean[i, top]))] for i in range(len(ns))]
+        ko = [other[int(np.argmin(mean[i, other]))] for i in range(len(ns))]
+        wins = [i for i in range(len(ns)) if mean[i, kt[i]] < mean[i, ko[i]]]
+        sig = [i for i in wins if mean[i, ko[i]] - mean[i, kt[i]] > 2 * np.hypot(se[i, kt[i]], se[i, ko[i]])]
+        losses = [i for i in range(len(ns)) if i not in wins
+                  and mean[i, kt[i]] - mean[i, ko[i]] > 2 * np.hypot(se[i, kt[i]], se[i, ko[i]])]
         parts.append(
-            f"{WEIGHT_PROBLEMS[prob][2]}: Top2 has the lowest error among Top2 and the non-topological penalties at "
-            f"{wins} of {len(ns)} sample sizes (at n = {ns[0]}: Top2 {mean[0, k_top]:.3g} vs best non-topological "
-            f"{mean[0, others].min():.3g}, no penalty {mean[0, 0]:.3g}; best overall {PENALTY_LABELS[best0]})."
+            f"{WEIGHT_PROBLEMS[prob][2]}: the better topological penalty beats every non-topological one at "
+            f"{len(wins)} of {len(ns)} sample sizes (by more than 2 s.e. at {len(sig)}; worse by more than 2 s.e. at "
+            f"{len(losses)}); at n = {ns[0]}: {PENALTY_LABELS[pens[kt[0]]]} {mean[0, kt[0]]:.3g} vs "
+            f"{PENALTY_LABELS[pens[ko[0]]]} {mean[0, ko[0]]:.3g} (no penalty {mean[0, 0]:.3g})."
         )
     ls, pr = ring["least squares"], ring["least squares + prior"]
     parts.append(
