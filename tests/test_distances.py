@@ -25,12 +25,16 @@ def rand_dgm(rng, n, n_ess=0, scale=1.0):
     b = rng.uniform(0, scale, n)
     rows = np.stack([b, b + rng.exponential(0.3 * scale, n)], 1)
     if n_ess:
-        rows = np.concatenate([rows, np.stack([rng.uniform(0, scale, n_ess), np.full(n_ess, INF)], 1)])
+        rows = np.concatenate(
+            [rows, np.stack([rng.uniform(0, scale, n_ess), np.full(n_ess, INF)], 1)]
+        )
     return rows[rng.permutation(len(rows))]
 
 
 def D(a, superlevel=False):
-    return Diagram([torch.tensor(np.asarray(a, dtype=np.float64).reshape(-1, 2))], superlevel=superlevel)
+    return Diagram(
+        [torch.tensor(np.asarray(a, dtype=np.float64).reshape(-1, 2))], superlevel=superlevel
+    )
 
 
 def pot_wasserstein(x, y, p, r):
@@ -66,7 +70,9 @@ class TestOracles:
             x = rand_dgm(rng, int(rng.integers(0, 10)))
             y = rand_dgm(rng, int(rng.integers(0, 10)))
             got = Dist.wasserstein_distance(D(x), D(y), 0, p=p, internal_p=r).item()
-            assert got == pytest.approx(gw.wasserstein_distance(x, y, order=p, internal_p=r), abs=1e-6)
+            assert got == pytest.approx(
+                gw.wasserstein_distance(x, y, order=p, internal_p=r), abs=1e-6
+            )
             assert got == pytest.approx(pot_wasserstein(x, y, p, r), abs=1e-6)
 
     def test_wasserstein_matches_persim(self, rng):
@@ -264,7 +270,7 @@ class TestBatch:
         xs = [rand_dgm(rng, 5, 1), rand_dgm(rng, 0), rand_dgm(rng, 3, 1), rand_dgm(rng, 7)]
         ys = [rand_dgm(rng, 4, 1), rand_dgm(rng, 2), rand_dgm(rng, 6, 1), rand_dgm(rng, 0)]
         got = fn(_batch(xs), _batch(ys), 0)
-        want = torch.stack([fn(D(x), D(y), 0) for x, y in zip(xs, ys)])
+        want = torch.stack([fn(D(x), D(y), 0) for x, y in zip(xs, ys, strict=True)])
         torch.testing.assert_close(got, want)
 
     def test_batch_against_single(self, rng):
@@ -280,13 +286,13 @@ class TestBatch:
     def test_batch_gradient_equals_loop(self, rng):
         xs = [torch.tensor(rand_dgm(rng, n), requires_grad=True) for n in (4, 6)]
         ys = [torch.tensor(rand_dgm(rng, n)) for n in (5, 3)]
-        bx = DiagramBatch(
-            [torch.cat(xs)], [torch.tensor([0] * 4 + [1] * 6)], 2
-        )
+        bx = DiagramBatch([torch.cat(xs)], [torch.tensor([0] * 4 + [1] * 6)], 2)
         by = DiagramBatch([torch.cat(ys)], [torch.tensor([0] * 5 + [1] * 3)], 2)
         g = torch.autograd.grad(Dist.wasserstein_distance(bx, by, 0, p=2).sum(), xs)
-        for x, y, gi in zip(xs, ys, g):
-            (g1,) = torch.autograd.grad(Dist.wasserstein_distance(Diagram([x]), Diagram([y]), 0, p=2), x)
+        for x, y, gi in zip(xs, ys, g, strict=True):
+            (g1,) = torch.autograd.grad(
+                Dist.wasserstein_distance(Diagram([x]), Diagram([y]), 0, p=2), x
+            )
             torch.testing.assert_close(gi, g1)
 
 
@@ -297,7 +303,7 @@ points = st.lists(
 
 
 def _pts(pairs):
-    return np.array([[b, b + l] for b, l in pairs], dtype=np.float64).reshape(-1, 2)
+    return np.array([[b, b + ln] for b, ln in pairs], dtype=np.float64).reshape(-1, 2)
 
 
 @settings(max_examples=40, deadline=None)
@@ -317,3 +323,11 @@ def test_metric_properties(a, b, c, p):
     assert wxy <= wxz + wzy + 1e-9
     assert bxy <= wxy + 1e-9
     assert bxy == pytest.approx(gudhi.bottleneck_distance(_pts(a), _pts(b), 0), abs=1e-9)
+
+
+def test_batch_shape_is_kept(rng):
+    xs = [rand_dgm(rng, n) for n in (3, 4, 0, 2)]
+    bx = _batch(xs)
+    shaped = DiagramBatch(bx.bars, bx.batch, 4, batch_shape=(2, 2))
+    out = Dist.wasserstein_distance(shaped, D(rand_dgm(rng, 3)), 0)
+    assert out.shape == (2, 2)

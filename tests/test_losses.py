@@ -62,7 +62,6 @@ FEATURES = {
     "prior": lambda d, k: L.topological_prior(d, k, 1),
     "prior_eps": lambda d, k: L.topological_prior(d, k, 2, eps=0.5, p=2),
 }
-SMOOTH = [k for k in FEATURES if k not in ("betti", "betti_curve")]
 
 
 # -- hand-computed values -------------------------------------------------------------------
@@ -308,7 +307,7 @@ class TestInputs:
 
 # -- gradients ------------------------------------------------------------------------------
 class TestGradients:
-    @pytest.mark.parametrize("name", SMOOTH)
+    @pytest.mark.parametrize("name", list(FEATURES))
     @pytest.mark.parametrize("superlevel", [False, True], ids=["sub", "super"])
     def test_gradcheck(self, name, superlevel, rng):
         rows = random_bars(rng, 6, n_ess=1, superlevel=superlevel)
@@ -333,7 +332,9 @@ class TestGradients:
         assert torch.autograd.gradcheck(f, (e,))
 
     def test_sum_gradient_values(self):
-        x = torch.tensor([[0.0, 1.0], [0.5, 3.0], [0.0, INF]], dtype=torch.float64, requires_grad=True)
+        x = torch.tensor(
+            [[0.0, 1.0], [0.5, 3.0], [0.0, INF]], dtype=torch.float64, requires_grad=True
+        )
         L.sum_barcode_lengths(Diagram([x]), 0).backward()
         assert x.grad.tolist() == [[-1, 1], [-1, 1], [0, 0]]
 
@@ -399,22 +400,20 @@ class TestBatch:
         xs = [t.clone().requires_grad_(True) for t in items]
         loss = L.barcode_feature(make_batch(xs, interleave=False), 0, 2, 0, 2).sum()
         grads = torch.autograd.grad(loss, xs)
-        for x, g in zip(xs, grads):
+        for x, g in zip(xs, grads, strict=True):
             (g1,) = torch.autograd.grad(L.barcode_feature(Diagram([x]), 0, 2, 0, 2), x)
             torch.testing.assert_close(g, g1)
 
 
 # -- properties -----------------------------------------------------------------------------
 bar_lists = st.lists(
-    st.tuples(
-        st.floats(-5, 5, allow_nan=False), st.floats(0, 5, allow_nan=False)
-    ),
+    st.tuples(st.floats(-5, 5, allow_nan=False), st.floats(0, 5, allow_nan=False)),
     max_size=12,
 )
 
 
 def _from(pairs, n_ess):
-    rows = [[b, b + l] for b, l in pairs] + [[0.0, INF]] * n_ess
+    rows = [[b, b + ln] for b, ln in pairs] + [[0.0, INF]] * n_ess
     return dg(rows)
 
 
@@ -425,7 +424,9 @@ def test_special_cases_agree(pairs, n_ess, k):
     s = L.sum_barcode_lengths(d, 0)
     torch.testing.assert_close(L.barcode_feature(d, 0, 1, 0, 1), s)
     torch.testing.assert_close(L.total_persistence(d, 0, 1), s)
-    torch.testing.assert_close(L.barcode_poly_feature(d, 0, 1.5, 1), L.barcode_feature(d, 0, 1.5, 1, 1))
+    torch.testing.assert_close(
+        L.barcode_poly_feature(d, 0, 1.5, 1), L.barcode_feature(d, 0, 1.5, 1, 1)
+    )
     kk = max(k, 1)
     torch.testing.assert_close(
         L.top_k_barcode_lengths(d, 0, kk).sum() + L.partial_sum_barcode_lengths(d, 0, kk), s
@@ -473,7 +474,9 @@ def _np_lengths(dgm, issub):
 @pytest.mark.parametrize("issub", [True, False])
 def test_matches_reference_semantics(issub, rng):
     for _ in range(10):
-        bars = random_bars(rng, int(rng.integers(0, 9)), n_ess=int(rng.integers(0, 2)), superlevel=not issub)
+        bars = random_bars(
+            rng, int(rng.integers(0, 9)), n_ess=int(rng.integers(0, 2)), superlevel=not issub
+        )
         a = bars.numpy().copy()
         lengths, means = _np_lengths(a.copy(), issub)
         srt = np.sort(lengths)[::-1]
@@ -488,3 +491,21 @@ def test_matches_reference_semantics(issub, rng):
             L.partial_sum_barcode_lengths(inp, 0, skip).item(), srt[skip:].sum(), atol=1e-12
         )
         np.testing.assert_allclose(L.barcode_poly_feature(inp, 0, 2, 1).item(), poly, atol=1e-12)
+
+
+def test_batch_results_take_the_batch_shape(rng):
+    items = [random_bars(rng, n, n_ess=1) for n in (3, 0, 5, 2, 4, 1)]
+    flat = make_batch(items)
+    shaped = DiagramBatch(flat.bars, flat.batch, 6, batch_shape=(2, 3))
+    for name, fn in FEATURES.items():
+        a, b = fn(flat, 0), fn(shaped, 0)
+        assert b.shape == (2, 3) + a.shape[1:], name
+        torch.testing.assert_close(b.reshape(a.shape), a, msg=name)
+
+
+def test_remove_zero_only_changes_gradients():
+    x = torch.tensor([[0.5, 0.5], [0.0, 1.0]], dtype=torch.float64, requires_grad=True)
+    (g_keep,) = torch.autograd.grad(L.barcode_poly_feature(Diagram([x]), 0, 1, 0, False), x)
+    (g_drop,) = torch.autograd.grad(L.barcode_poly_feature(Diagram([x]), 0, 1, 0, True), x)
+    assert g_keep.tolist() == [[-1, 1], [-1, 1]]
+    assert g_drop.tolist() == [[0, 0], [-1, 1]]

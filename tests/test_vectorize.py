@@ -23,7 +23,9 @@ def rand_rows(rng, n, n_ess=0):
 
 
 def D(a, superlevel=False):
-    return Diagram([torch.tensor(np.asarray(a, dtype=np.float64).reshape(-1, 2))], superlevel=superlevel)
+    return Diagram(
+        [torch.tensor(np.asarray(a, dtype=np.float64).reshape(-1, 2))], superlevel=superlevel
+    )
 
 
 def brute_landscape(rows, t, n_layers):
@@ -54,7 +56,9 @@ class TestPersistenceImage:
         from scipy.stats import norm
 
         got = persistence_image(D([[0.3, 0.8]]), 0, (0, 1), (0, 1), (2, 1), 0.2, "uniform")
-        gx = norm.cdf([(0.5 - 0.3) / 0.2, (1 - 0.3) / 0.2]) - norm.cdf([(0 - 0.3) / 0.2, (0.5 - 0.3) / 0.2])
+        gx = norm.cdf([(0.5 - 0.3) / 0.2, (1 - 0.3) / 0.2]) - norm.cdf(
+            [(0 - 0.3) / 0.2, (0.5 - 0.3) / 0.2]
+        )
         gy = norm.cdf((1 - 0.5) / 0.2) - norm.cdf((0 - 0.5) / 0.2)
         np.testing.assert_allclose(got.numpy(), (gx * gy)[:, None], atol=1e-12)
 
@@ -97,7 +101,12 @@ class TestPersistenceImage:
     def test_gradcheck(self, rng):
         x = torch.tensor(rand_rows(rng, 4), requires_grad=True)
         ess = torch.tensor([[0.1, INF]], dtype=torch.float64)
-        f = lambda x: persistence_image(Diagram([torch.cat([x, ess])]), 0, resolution=(4, 3), sigma=0.3)
+
+        def f(x):
+            return persistence_image(
+                Diagram([torch.cat([x, ess])]), 0, resolution=(4, 3), sigma=0.3
+            )
+
         assert torch.autograd.gradcheck(f, (x,))
 
     def test_empty_stays_in_graph(self):
@@ -130,7 +139,9 @@ class TestPersistenceLandscape:
     def test_matches_gudhi_up_to_sqrt2(self, rng):
         Landscape = pytest.importorskip("gudhi.representations").Landscape
         rows = rand_rows(rng, 7)
-        g = Landscape(num_landscapes=3, resolution=21, sample_range=[0.0, 2.0]).fit_transform([rows])
+        g = Landscape(num_landscapes=3, resolution=21, sample_range=[0.0, 2.0]).fit_transform(
+            [rows]
+        )
         got = persistence_landscape(D(rows), 0, 0.0, 2.0, 21, 3)
         # GUDHI measures tents in rotated coordinates: its landscapes are sqrt(2) times ours
         np.testing.assert_allclose(g.reshape(3, 21), np.sqrt(2) * got.numpy(), atol=1e-12)
@@ -150,7 +161,11 @@ class TestPersistenceLandscape:
 
     @pytest.mark.parametrize(
         "args, exc",
-        [((1.0, 0.0, 5, 2), ValueError), ((0.0, 1.0, 0, 2), ValueError), ((0.0, 1.0, 5, 0), ValueError)],
+        [
+            ((1.0, 0.0, 5, 2), ValueError),
+            ((0.0, 1.0, 0, 2), ValueError),
+            ((0.0, 1.0, 5, 0), ValueError),
+        ],
     )
     def test_bad_arguments(self, args, exc):
         with pytest.raises(exc):
@@ -159,13 +174,18 @@ class TestPersistenceLandscape:
     def test_gradcheck(self, rng):
         x = torch.tensor(rand_rows(rng, 4), requires_grad=True)
         ess = torch.tensor([[0.1, INF]], dtype=torch.float64)
+
         # grid points chosen off the tents' kinks
-        f = lambda x: persistence_landscape(Diagram([torch.cat([x, ess])]), 0, 0.013, 1.77, 9, 3)
+        def f(x):
+            return persistence_landscape(Diagram([torch.cat([x, ess])]), 0, 0.013, 1.77, 9, 3)
+
         assert torch.autograd.gradcheck(f, (x,))
 
     def test_empty_stays_in_graph(self):
         src = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
-        out = persistence_landscape(Diagram([src[torch.zeros((0, 2), dtype=torch.long)]]), 0, 0.0, 1.0)
+        out = persistence_landscape(
+            Diagram([src[torch.zeros((0, 2), dtype=torch.long)]]), 0, 0.0, 1.0
+        )
         out.sum().backward()
         assert src.grad.tolist() == [0.0]
 
@@ -190,7 +210,7 @@ def _batch(items):
     st.integers(1, 4),
 )
 def test_landscape_layers_are_ordered_and_bounded(pairs, n_layers):
-    rows = np.array([[b, b + l] for b, l in pairs]).reshape(-1, 2)
+    rows = np.array([[b, b + ln] for b, ln in pairs]).reshape(-1, 2)
     lam = persistence_landscape(D(rows), 0, 0.0, 2.0, 17, n_layers).numpy()
     assert (np.diff(lam, axis=0) <= 1e-12).all()  # lambda_1 >= lambda_2 >= ...
     half = (rows[:, 1] - rows[:, 0]).max() / 2 if len(rows) else 0.0

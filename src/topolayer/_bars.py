@@ -20,7 +20,7 @@ Lengths follow the reference implementation: ``death - birth`` for sublevel diag
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 from typing import Any, NamedTuple
 
 import torch
@@ -36,6 +36,7 @@ class Flat(NamedTuple):
     batch_size: int
     superlevel: bool
     single: bool  # True for a Diagram / tuple input: results lose their batch axis
+    batch_shape: tuple[int, ...] = ()  # leading shape of batch results (DiagramBatch.batch_shape)
 
 
 def _is_tuple_input(dgm: Any) -> bool:
@@ -67,8 +68,26 @@ def _check_dim(dim: Any, n_dims: int, name: str) -> int:
     return dim
 
 
+def _unwrap(dgm: Any, name: str) -> Any:
+    """``(Diagram | DiagramBatch, issublevel)`` (a batched reference-style output) -> the object."""
+    if (
+        isinstance(dgm, (tuple, list))
+        and len(dgm) == 2
+        and isinstance(dgm[1], bool)
+        and isinstance(dgm[0], (Diagram, DiagramBatch))
+    ):
+        if dgm[0].superlevel == dgm[1]:
+            raise ValueError(
+                f"{name}: issublevel={dgm[1]} contradicts the diagram's "
+                f"superlevel={dgm[0].superlevel}"
+            )
+        return dgm[0]
+    return dgm
+
+
 def flatten(dgm: Any, dim: int, name: str = "dgm") -> Flat:
     """Return dimension ``dim`` of ``dgm`` as a :class:`Flat` view (validated)."""
+    dgm = _unwrap(dgm, name)
     if isinstance(dgm, DiagramBatch):
         _check_dim(dim, len(dgm.bars), name)
         bars = _check_bars(dgm.bars[dim], name, dim)
@@ -77,7 +96,12 @@ def flatten(dgm: Any, dim: int, name: str = "dgm") -> Flat:
             raise ValueError(
                 f"{name}.batch[{dim}] must have shape ({bars.shape[0]},), got {tuple(batch.shape)}"
             )
-        return Flat(bars, batch.to(bars.device, torch.long), dgm.batch_size, dgm.superlevel, False)
+        shape = tuple(dgm.batch_shape)
+        if math.prod(shape) != dgm.batch_size:
+            shape = (dgm.batch_size,)
+        return Flat(
+            bars, batch.to(bars.device, torch.long), dgm.batch_size, dgm.superlevel, False, shape
+        )
     if isinstance(dgm, Diagram):
         _check_dim(dim, len(dgm.bars), name)
         bars = _check_bars(dgm.bars[dim], name, dim)
@@ -94,18 +118,6 @@ def flatten(dgm: Any, dim: int, name: str = "dgm") -> Flat:
         )
     batch = torch.zeros(bars.shape[0], dtype=torch.long, device=bars.device)
     return Flat(bars, batch, 1, superlevel, True)
-
-
-def all_dims(dgm: Any, name: str = "dgm") -> int:
-    """Number of homology dimensions held by ``dgm`` (validating its type)."""
-    if isinstance(dgm, (Diagram, DiagramBatch)):
-        return len(dgm.bars)
-    if _is_tuple_input(dgm):
-        return len(dgm[0])
-    raise TypeError(
-        f"{name} must be a Diagram, a DiagramBatch or a (dgms, issublevel) tuple, "
-        f"got {type(dgm).__name__}"
-    )
 
 
 def classify(bars: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -125,7 +137,9 @@ def lengths_means(
     Non-finite rows are replaced *before* any arithmetic so that no ``inf``/``nan`` reaches
     the backward pass (the double-``where`` idiom).
     """
-    safe = torch.where(finite.unsqueeze(1), bars, torch.zeros((), dtype=bars.dtype, device=bars.device))
+    safe = torch.where(
+        finite.unsqueeze(1), bars, torch.zeros((), dtype=bars.dtype, device=bars.device)
+    )
     b, d = safe[:, 0], safe[:, 1]
     length = b - d if superlevel else d - b
     mean = (b + d) / 2
@@ -189,13 +203,20 @@ def anchor(bars: torch.Tensor) -> torch.Tensor:
 
     Keeps outputs connected to the graph so that DistributedDataParallel sees every parameter.
     """
-    safe = torch.where(torch.isfinite(bars), bars, torch.zeros((), dtype=bars.dtype, device=bars.device))
+    safe = torch.where(
+        torch.isfinite(bars), bars, torch.zeros((), dtype=bars.dtype, device=bars.device)
+    )
     return safe.sum() * 0
 
 
-def finish(out: torch.Tensor, single: bool) -> torch.Tensor:
-    """Drop the batch axis for single-diagram inputs."""
-    return out[0] if single else out
+def finish(out: torch.Tensor, f: Flat) -> torch.Tensor:
+    """Shape a ``(B, ...)`` result: no batch axis for a single diagram, else ``batch_shape``.
+
+    A batch of images ``(B, C, H, W)`` thus gives ``(B, C, ...)`` feature values.
+    """
+    if f.single:
+        return out[0]
+    return out.reshape(f.batch_shape + tuple(out.shape[1:]))
 
 
 def check_positive(value: Any, name: str, allow_inf: bool = False) -> float:
@@ -203,7 +224,7 @@ def check_positive(value: Any, name: str, allow_inf: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     v = float(value)
-    if v != v or v <= 0 or (v == float("inf") and not allow_inf):
+    if math.isnan(v) or v <= 0 or (v == float("inf") and not allow_inf):
         rule = "> 0" if allow_inf else "> 0 and finite"
         raise ValueError(f"{name} must be {rule}, got {value}")
     return v
@@ -223,10 +244,6 @@ def check_real(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     v = float(value)
-    if not (v == v and abs(v) != float("inf")):
+    if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {value}")
     return v
-
-
-def as_sequence(x: Sequence[Any] | None) -> list[Any] | None:
-    return None if x is None else list(x)

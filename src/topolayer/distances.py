@@ -22,7 +22,8 @@ bars in the dimension, the distance is ``inf``. ``essential="ignore"`` drops the
 Padding rows (non-finite birth) are ignored.
 
 Batches: two :class:`~topolayer.diagram.DiagramBatch` of the same size give one distance per
-item; a batch against a single diagram compares every item with that diagram.
+item (shaped by the first batch's ``batch_shape``, written ``(B,)``); a batch against a single
+diagram compares every item with that diagram.
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ def _pair_inputs(dgm1: Any, dgm2: Any, dim: int) -> tuple[Flat, Flat, int]:
     if f1.superlevel != f2.superlevel:
         raise ValueError("dgm1 and dgm2 must both be sublevel or both superlevel diagrams")
     if f1.bars.device != f2.bars.device:
-        raise ValueError(f"dgm1 and dgm2 are on different devices: {f1.bars.device}, {f2.bars.device}")
+        raise ValueError(
+            f"dgm1 and dgm2 are on different devices: {f1.bars.device}, {f2.bars.device}"
+        )
     if not f1.single and not f2.single and f1.batch_size != f2.batch_size:
         raise ValueError(
             f"dgm1 and dgm2 have different batch sizes: {f1.batch_size} and {f2.batch_size}"
@@ -184,6 +187,11 @@ def wasserstein_matching(
         One dict per batch item with int arrays ``pairs`` (K, 2) (rows of ``dgm1[dim]`` and
         ``dgm2[dim]`` matched together, finite and essential), ``diag1`` and ``diag2`` (rows
         sent to the diagonal). Row numbers index the flat bars of the dimension.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`wasserstein_distance`.
 
     Examples
     --------
@@ -310,7 +318,7 @@ def wasserstein_distance(
     if mismatch.any():
         total = total + torch.as_tensor(np.where(mismatch, np.inf, 0.0), dtype=x.dtype, device=dev)
     out = _bars.safe_root(total, p)
-    return out[0] if (f1.single and f2.single) else out
+    return _bars.finish(out, f2 if f1.single else f1)
 
 
 # -- bottleneck -------------------------------------------------------------------------------
@@ -463,4 +471,4 @@ def bottleneck_distance(
     out = base.scatter_reduce(0, bi, v, reduce="amax", include_self=True)
     if mismatch.any():
         out = out + torch.as_tensor(np.where(mismatch, np.inf, 0.0), dtype=x.dtype, device=dev)
-    return out[0] if (f1.single and f2.single) else out
+    return _bars.finish(out, f2 if f1.single else f1)

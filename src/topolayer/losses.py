@@ -4,8 +4,9 @@ Every function takes a :class:`~topolayer.diagram.Diagram`, a
 :class:`~topolayer.diagram.DiagramBatch` or the reference implementation's
 ``(dgms, issublevel)`` tuple, plus the homology dimension ``dim`` to read. A ``Diagram`` or a
 tuple gives one value (a 0-d tensor, or a fixed-size tensor for vector features); a
-``DiagramBatch`` gives one value per batch item along a leading axis of length ``B``. Batches
-are reduced with ``index_add`` and a segment sort, never with a Python loop.
+``DiagramBatch`` gives one value per batch item along leading axes ``batch.batch_shape``
+(written ``(B,)`` in the docstrings; e.g. ``(B, C)`` for a batch of multi-channel images).
+Batches are reduced with ``index_add`` and a segment sort, never with a Python loop.
 
 Conventions shared by all features (see also :mod:`topolayer._bars`):
 
@@ -57,8 +58,13 @@ def _finite_lengths(f: Flat) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, 
     return length, mean, finite, essential
 
 
-def _rank(f: Flat, length: torch.Tensor, finite: torch.Tensor, essential: torch.Tensor,
-          essential_first: bool) -> tuple[torch.Tensor, torch.Tensor]:
+def _rank(
+    f: Flat,
+    length: torch.Tensor,
+    finite: torch.Tensor,
+    essential: torch.Tensor,
+    essential_first: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Rank of every row within its item by decreasing length (``rank`` indexed like rows)."""
     inf = torch.tensor(float("inf"), dtype=length.dtype, device=length.device)
     key = torch.where(finite, length.detach(), -inf)
@@ -113,8 +119,8 @@ def sum_barcode_lengths(dgm: Any, dim: int = 0) -> torch.Tensor:
     tensor(3.5000)
     """
     f = _bars.flatten(dgm, dim)
-    length, _, finite, _ = _finite_lengths(f)
-    return _bars.finish(_bars.segment_sum(length, f.batch, f.batch_size), f.single)
+    length = _finite_lengths(f)[0]  # 0 on essential and padding rows
+    return _bars.finish(_bars.segment_sum(length, f.batch, f.batch_size), f)
 
 
 def top_k_barcode_lengths(dgm: Any, dim: int, k: int) -> torch.Tensor:
@@ -161,7 +167,7 @@ def top_k_barcode_lengths(dgm: Any, dim: int, k: int) -> torch.Tensor:
     out = out.index_put((f.batch[keep], rank[keep]), length[keep])
     # index_put with an empty selection is still connected to `length` through `out`.
     out = out + _bars.anchor(length)
-    return _bars.finish(out, f.single)
+    return _bars.finish(out, f)
 
 
 def partial_sum_barcode_lengths(dgm: Any, dim: int, skip: int) -> torch.Tensor:
@@ -204,7 +210,7 @@ def partial_sum_barcode_lengths(dgm: Any, dim: int, skip: int) -> torch.Tensor:
     length, _, finite, essential = _finite_lengths(f)
     rank, _ = _rank(f, length, finite, essential, essential_first=False)
     vals = torch.where(finite & (rank >= skip), length, torch.zeros_like(length))
-    return _bars.finish(_bars.segment_sum(vals, f.batch, f.batch_size), f.single)
+    return _bars.finish(_bars.segment_sum(vals, f.batch, f.batch_size), f)
 
 
 def barcode_poly_feature(
@@ -216,9 +222,10 @@ def barcode_poly_feature(
        \qquad m_i = (b_i + d_i)/2
 
     Essential bars and padding rows are ignored. With ``remove_zero=True`` bars with
-    ``b == d`` are removed first; since ``p > 0`` their term is 0 anyway, so the flag only
-    documents intent (their gradient is 0 either way: ``l ** p`` is differentiated with a zero
-    subgradient at ``l = 0`` when ``p < 1``).
+    ``b == d`` are removed first. Since ``p > 0`` their term is 0 either way, so the flag only
+    changes gradients: removed bars get none; kept ones get the derivative of ``l ** p`` at
+    ``l = 0``, which is 0 except for ``p = 1`` (for ``p < 1`` the zero subgradient is used
+    instead of ``inf``).
 
     Parameters
     ----------
@@ -261,10 +268,12 @@ def barcode_poly_feature(
     length = torch.where(keep, length, torch.zeros_like(length))
     mean = torch.where(keep, mean, torch.ones_like(mean))
     terms = torch.where(keep, _poly_terms(length, mean, p, q), torch.zeros_like(length))
-    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f.single)
+    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f)
 
 
-def barcode_feature(dgm: Any, dim: int, p: float = 1.0, q: float = 0.0, i0: int = 1) -> torch.Tensor:
+def barcode_feature(
+    dgm: Any, dim: int, p: float = 1.0, q: float = 0.0, i0: int = 1
+) -> torch.Tensor:
     r"""The paper's generic feature :math:`E(p, q, i_0; \mathrm{PD}_k)`.
 
     .. math:: E(p, q, i_0; \mathrm{PD}_k) = \sum_{i \ge i_0} |d_i - b_i|^{p}
@@ -323,7 +332,7 @@ def barcode_feature(dgm: Any, dim: int, p: float = 1.0, q: float = 0.0, i0: int 
     length = torch.where(keep, length, torch.zeros_like(length))
     mean = torch.where(keep, mean, torch.ones_like(mean))
     terms = torch.where(keep, _poly_terms(length, mean, p, q), torch.zeros_like(length))
-    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f.single)
+    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f)
 
 
 def total_persistence(dgm: Any, dim: int = 0, p: float = 1.0, root: bool = True) -> torch.Tensor:
@@ -375,10 +384,10 @@ def total_persistence(dgm: Any, dim: int = 0, p: float = 1.0, root: bool = True)
             0, f.batch, length, reduce="amax", include_self=True
         )
         out = out + _bars.anchor(length)
-        return _bars.finish(out, f.single)
+        return _bars.finish(out, f)
     s = _bars.segment_sum(_bars.safe_pow(length, p), f.batch, f.batch_size)
     out = _bars.safe_root(s, p) if root else s
-    return _bars.finish(out, f.single)
+    return _bars.finish(out, f)
 
 
 def persistence_entropy(dgm: Any, dim: int = 0, normalize: bool = False) -> torch.Tensor:
@@ -430,7 +439,7 @@ def persistence_entropy(dgm: Any, dim: int = 0, normalize: bool = False) -> torc
         n = _bars.segment_sum(pos.to(h.dtype), f.batch, f.batch_size)
         ok = n >= 2
         h = torch.where(ok, h / torch.log(torch.where(ok, n, torch.full_like(n, 2.0))), h * 0)
-    return _bars.finish(h, f.single)
+    return _bars.finish(h, f)
 
 
 def _alive(f: Flat, t: torch.Tensor) -> torch.Tensor:
@@ -497,12 +506,10 @@ def betti_number(dgm: Any, dim: int, t: Any) -> torch.Tensor:
     alive = _alive(f, flat_t)
     out = _bars.segment_sum(alive, f.batch, f.batch_size) + _bars.anchor(f.bars)
     out = out.reshape((f.batch_size,) + tuple(shape))
-    return _bars.finish(out, f.single)
+    return _bars.finish(out, f)
 
 
-def betti_curve(
-    dgm: Any, dim: int, t_min: float, t_max: float, n_steps: int = 100
-) -> torch.Tensor:
+def betti_curve(dgm: Any, dim: int, t_min: float, t_max: float, n_steps: int = 100) -> torch.Tensor:
     r"""The Betti curve :math:`t \mapsto \beta_k(t)` sampled on a fixed grid.
 
     The grid is ``torch.linspace(t_min, t_max, n_steps)``; the value at each point follows
@@ -558,7 +565,8 @@ def topological_prior(
     .. math:: \mathcal{L} = \sum_{i > k} l_i^{\,p} \;-\; \sum_{i \le k} l_i^{\,p}
        \qquad (\texttt{eps=None})
 
-    .. math:: \mathcal{L} = \sum_{i > k} l_i^{\,p} \;+\; \sum_{i \le k} \max(\varepsilon - l_i, 0)^{p}
+    .. math:: \mathcal{L} = \sum_{i > k} l_i^{\,p}
+       \;+\; \sum_{i \le k} \max(\varepsilon - l_i, 0)^{p}
        \qquad (\texttt{eps} = \varepsilon)
 
     With ``eps`` the loss is ``>= 0`` and is 0 exactly when the ``k`` longest bars have length
@@ -617,4 +625,4 @@ def topological_prior(
     else:
         short = torch.where(top, (eps - length).clamp_min(0), zero)
         terms = penalty + torch.where(top, _bars.safe_pow(short, p), zero)
-    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f.single)
+    return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f)

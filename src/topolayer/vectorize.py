@@ -7,7 +7,8 @@ r"""Fixed-size, differentiable vectorisations of persistence diagrams.
 
 Both take a :class:`~topolayer.diagram.Diagram`, a :class:`~topolayer.diagram.DiagramBatch`
 or a ``(dgms, issublevel)`` tuple and return tensors of a shape fixed by the arguments alone
-(a leading ``B`` axis for batches), so they can feed a standard network. Only finite bars
+(leading ``batch_shape`` axes, written ``B``, for batches), so they can feed a standard
+network. Only finite bars
 enter; essential bars and padding rows are ignored. Superlevel bars (running downwards) are
 used through their birth ``b`` and their length ``b - d``.
 """
@@ -135,7 +136,7 @@ def persistence_image(
     gy = (cv[:, 1:] - cv[:, :-1]) * w.unsqueeze(1)
     per_bar = gx.unsqueeze(2) * gy.unsqueeze(1)  # (P, nb, np)
     out = _bars.segment_sum(per_bar, f.batch, f.batch_size)
-    return _bars.finish(out, f.single)
+    return _bars.finish(out, f)
 
 
 def persistence_landscape(
@@ -211,4 +212,4 @@ def persistence_landscape(
     dense = dense.index_put((f.batch, slot), tents)
     top = torch.topk(dense, n_layers, dim=1).values
     top = top + _bars.anchor(f.bars)
-    return _bars.finish(top, f.single)
+    return _bars.finish(top, f)

@@ -7,7 +7,8 @@ so scripts written for it keep working. Every module is a thin wrapper of the fu
 same name in :mod:`topolayer.losses`, :mod:`topolayer.distances` or
 :mod:`topolayer.vectorize` (formulas and rules are documented there), validates its arguments
 at construction, and accepts a :class:`~topolayer.diagram.Diagram` (one value), a
-:class:`~topolayer.diagram.DiagramBatch` (one value per item, along a leading ``B`` axis) or
+:class:`~topolayer.diagram.DiagramBatch` (one value per item, along the batch's
+``batch_shape`` axes, written ``B``) or
 the reference implementation's ``(dgms, issublevel)`` tuple (one value, as the reference).
 """
 
@@ -43,7 +44,9 @@ def _dim(dim: Any) -> int:
 
 
 class SumBarcodeLengths(nn.Module):
-    """Sum of the finite bar lengths in dimension ``dim``; see :func:`topolayer.losses.sum_barcode_lengths`.
+    """Sum of the finite bar lengths in dimension ``dim``.
+
+    See :func:`topolayer.losses.sum_barcode_lengths`.
 
     Parameters
     ----------
@@ -71,7 +74,9 @@ class SumBarcodeLengths(nn.Module):
 
 
 class TopKBarcodeLengths(nn.Module):
-    """The ``k`` longest finite lengths, zero-padded; see :func:`topolayer.losses.top_k_barcode_lengths`.
+    """The ``k`` longest finite lengths, zero-padded.
+
+    See :func:`topolayer.losses.top_k_barcode_lengths`.
 
     Parameters
     ----------
@@ -102,7 +107,9 @@ class TopKBarcodeLengths(nn.Module):
 
 
 class PartialSumBarcodeLengths(nn.Module):
-    """Sum of finite lengths but the ``skip`` longest; see :func:`topolayer.losses.partial_sum_barcode_lengths`.
+    """Sum of finite lengths but the ``skip`` longest.
+
+    See :func:`topolayer.losses.partial_sum_barcode_lengths`.
 
     Parameters
     ----------
@@ -134,7 +141,9 @@ class PartialSumBarcodeLengths(nn.Module):
 
 
 class BarcodePolyFeature(nn.Module):
-    """Sum of ``length**p * midpoint**q`` over finite bars; see :func:`topolayer.losses.barcode_poly_feature`.
+    """Sum of ``length**p * midpoint**q`` over finite bars.
+
+    See :func:`topolayer.losses.barcode_poly_feature`.
 
     Parameters
     ----------
@@ -351,7 +360,9 @@ class BettiCurve(nn.Module):
 
 
 class WassersteinDistance(nn.Module):
-    """``p``-Wasserstein distance between two diagrams; see :func:`topolayer.distances.wasserstein_distance`.
+    """``p``-Wasserstein distance between two diagrams.
+
+    See :func:`topolayer.distances.wasserstein_distance`.
 
     Parameters
     ----------
@@ -375,7 +386,11 @@ class WassersteinDistance(nn.Module):
     """
 
     def __init__(
-        self, dim: int = 0, p: float = 1.0, internal_p: float = float("inf"), essential: str = "match"
+        self,
+        dim: int = 0,
+        p: float = 1.0,
+        internal_p: float = float("inf"),
+        essential: str = "match",
     ) -> None:
         super().__init__()
         self.dim = _dim(dim)
@@ -391,11 +406,16 @@ class WassersteinDistance(nn.Module):
         )
 
     def extra_repr(self) -> str:
-        return f"dim={self.dim}, p={self.p}, internal_p={self.internal_p}, essential={self.essential!r}"
+        return (
+            f"dim={self.dim}, p={self.p}, internal_p={self.internal_p}, "
+            f"essential={self.essential!r}"
+        )
 
 
 class BottleneckDistance(nn.Module):
-    """Bottleneck distance between two diagrams; see :func:`topolayer.distances.bottleneck_distance`.
+    """Bottleneck distance between two diagrams.
+
+    See :func:`topolayer.distances.bottleneck_distance`.
 
     Parameters
     ----------
@@ -473,13 +493,21 @@ class PersistenceImage(nn.Module):
         self.resolution = vectorize._resolution(resolution)
         self.sigma = _bars.check_positive(sigma, "sigma")
         if not (callable(weight) or weight in ("persistence", "uniform")):
-            raise ValueError(f"weight must be 'persistence', 'uniform' or a callable, got {weight!r}")
+            raise ValueError(
+                f"weight must be 'persistence', 'uniform' or a callable, got {weight!r}"
+            )
         self.weight = weight
 
     def forward(self, dgm: Any) -> torch.Tensor:
         """``(n_birth, n_pers)`` or ``(B, n_birth, n_pers)`` images."""
         return vectorize.persistence_image(
-            dgm, self.dim, self.birth_range, self.pers_range, self.resolution, self.sigma, self.weight
+            dgm,
+            self.dim,
+            self.birth_range,
+            self.pers_range,
+            self.resolution,
+            self.sigma,
+            self.weight,
         )
 
     def extra_repr(self) -> str:
