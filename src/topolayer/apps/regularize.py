@@ -302,6 +302,8 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
     """
     import matplotlib.pyplot as plt
 
+    from topolayer import plot as tlplot
+
     progress = progress or (lambda it, **k: it)
     t0 = time.perf_counter()
     ns = [25, 80] if quick else [25, 47, 69, 91, 113, 135]
@@ -346,11 +348,14 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
     plt.close(fig)
 
     ring = ring_reconstruction(seed, 150 if quick else 500, progress)
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
-    for ax, (name, r) in zip(axes, ring.items()):
-        ax.imshow(r["image"].numpy(), cmap="viridis")
-        ax.set_title(f"{name}\nMSE {r['mse']:.3g}, Betti ({r['betti0']}, {r['betti1']})", fontsize=9)
-        ax.axis("off")
+    fig, axes = plt.subplots(2, 3, figsize=(10, 7.2))
+    grid = SimplicialComplex.grid_2d(50, 50)
+    for col, (name, r) in enumerate(ring.items()):
+        axes[0, col].imshow(r["image"].numpy(), cmap="viridis")
+        axes[0, col].set_title(f"{name}\nMSE {r['mse']:.3g}, Betti ({r['betti0']}, {r['betti1']})", fontsize=9)
+        axes[0, col].axis("off")
+        dgm = lower_star(r["image"].reshape(-1), grid, max_dim=1, superlevel=True)
+        tlplot.diagram(dgm, ax=axes[1, col], size=8, title="superlevel diagram")
     fig.tight_layout()
     fig.savefig(out / "regularize_ring.png", dpi=110)
     plt.close(fig)
@@ -362,12 +367,14 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
     ))
 
     x0, clouds, cloud_rows = point_clouds(seed, 100, progress)
-    fig, axes = plt.subplots(1, 6, figsize=(18, 3.3))
-    for ax, (name, x) in zip(axes, [("start: 100 uniform points", x0)] + list(clouds.items())):
+    fig, axes = plt.subplots(2, 6, figsize=(18, 6.4))
+    for col, (name, x) in enumerate([("start: 100 uniform points", x0)] + list(clouds.items())):
+        ax = axes[0, col]
         ax.scatter(x[:, 0].numpy(), x[:, 1].numpy(), s=6)
         ax.set_title(name, fontsize=8)
         ax.set_aspect("equal")
         ax.set_xticks([]), ax.set_yticks([])
+        tlplot.barcode(weak_alpha(x), ax=axes[1, col], linewidth=1.0, legend=col == 0)
     fig.tight_layout()
     fig.savefig(out / "regularize_pointclouds.png", dpi=110)
     plt.close(fig)
@@ -405,8 +412,8 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
         tables=tables,
         figures=[
             ("regularize_weights.png", "Squared weight error against n, mean ± standard error over seeds, per penalty."),
-            ("regularize_ring.png", "Ring: truth, least squares, least squares + topological prior."),
-            ("regularize_pointclouds.png", "100 uniform points optimised with the five losses (a)-(e)."),
+            ("regularize_ring.png", "Ring: truth, least squares, least squares + topological prior, with their superlevel diagrams."),
+            ("regularize_pointclouds.png", "100 uniform points optimised with the five losses (a)-(e), with their weak-alpha barcodes."),
         ],
         metrics=metrics,
         seconds=time.perf_counter() - t0,
