@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.deps-stamp
 
-.PHONY: demo test test-all bench build clean venv
+.PHONY: demo test test-all bench build clean venv lint stubs cpp-test
 
 venv: $(STAMP)
 
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH)" "scikit-build-core>=0.10" "nanobind>=2.4" ninja cmake \
 	    numpy scipy matplotlib tqdm scikit-learn \
-	    pytest hypothesis gudhi cripser ripser persim pot
+	    pytest hypothesis gudhi cripser ripser persim pot ruff
 	touch $(STAMP)
 
 build: $(STAMP)
@@ -26,7 +26,7 @@ build: $(STAMP)
 demo: build
 	$(PY) -m topolayer demo all
 
-test: build
+test: build cpp-test
 	$(PY) -m pytest -q
 
 test-all: build
@@ -34,6 +34,21 @@ test-all: build
 
 bench: build
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+# Regenerate the committed type stubs of the C++ extension.
+stubs: build
+	$(PY) -m nanobind.stubgen -m topolayer._core -o src/topolayer/_core.pyi
+
+# The C++ core's own checks under AddressSanitizer and UBSan.
+cpp-test:
+	mkdir -p build/cpp-test
+	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Wpedantic -fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -Icpp/include cpp/tests/test_core.cpp -o build/cpp-test/test_core -pthread
+	build/cpp-test/test_core
 
 clean:
 	rm -rf build $(VENV) *.egg-info

@@ -43,8 +43,10 @@ def main() -> None:
     repeat = 3 if args.quick else 10
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
-    print(f"{'grid':>9} {'simplices':>10} {'topolayer':>10} {'gudhi':>9} {'oineus':>9} {'argsort':>9}"
-          f" {'gudhi/tl':>9} {'oineus/tl':>9} {'tl/argsort':>10}")
+    print(
+        f"{'grid':>9} {'simplices':>10} {'topolayer':>10} {'gudhi':>9} {'oineus':>9} {'argsort':>9}"
+        f" {'gudhi/tl':>9} {'oineus/tl':>9} {'tl/argsort':>10}"
+    )
     for n in sides:
         t = time.perf_counter()
         K = tl.SimplicialComplex.grid_2d(n, n)
@@ -87,9 +89,11 @@ def main() -> None:
             print("oineus not installed")
 
         t_sort = timeit(lambda: np.argsort(next(it), kind="stable"), repeat)
-        print(f"{n:>4}x{n:<4} {len(K):>10} {t_tl:>10.4f} {t_gudhi:>9.4f} {t_oineus:>9.4f} {t_sort:>9.4f}"
-              f" {t_gudhi / t_tl:>8.1f}x {t_oineus / t_tl:>8.1f}x {t_tl / t_sort:>9.1f}x"
-              f"   (complex built once in {build:.3f} s)")
+        print(
+            f"{n:>4}x{n:<4} {len(K):>10} {t_tl:>10.4f} {t_gudhi:>9.4f} {t_oineus:>9.4f} {t_sort:>9.4f}"
+            f" {t_gudhi / t_tl:>8.1f}x {t_oineus / t_tl:>8.1f}x {t_tl / t_sort:>9.1f}x"
+            f"   (complex built once in {build:.3f} s)"
+        )
 
 
 if __name__ == "__main__":

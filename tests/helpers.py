@@ -16,7 +16,9 @@ def assert_same_diagram(got, expected, max_dim: int, atol: float = 0.0) -> None:
     """``got``/``expected``: per-dimension (n, 2) arrays (or Diagram / ripser lists)."""
     for k in range(max_dim + 1):
         g, e = sorted_rows(got[k]), sorted_rows(expected[k])
-        assert g.shape == e.shape, f"H{k}: {len(g)} bars, expected {len(e)}\n got {g}\n expected {e}"
+        assert g.shape == e.shape, (
+            f"H{k}: {len(g)} bars, expected {len(e)}\n got {g}\n expected {e}"
+        )
         np.testing.assert_allclose(g, e, atol=atol, rtol=0, err_msg=f"H{k}")
 
 
@@ -25,7 +27,7 @@ def gudhi_diagram(simplices, values, max_dim: int) -> list[np.ndarray]:
     import gudhi
 
     st = gudhi.SimplexTree()
-    for s, v in sorted(zip(simplices, values), key=lambda sv: len(sv[0])):
+    for s, v in sorted(zip(simplices, values, strict=True), key=lambda sv: len(sv[0])):
         st.insert(list(s), filtration=float(v))
     st.compute_persistence(homology_coeff_field=2, persistence_dim_max=True)
     out = []
@@ -63,11 +65,16 @@ def random_complex(rng, n_vertices: int | None = None, kind: str | None = None):
         width = 3 if kind == "triangles" else 4
         m = int(rng.integers(1, 3 * n))
         tops = [tuple(sorted(rng.choice(n, width, replace=False).tolist())) for _ in range(m)]
-        tops += [tuple(sorted(rng.choice(n, 2, replace=False).tolist())) for _ in range(int(rng.integers(0, n)))]
+        tops += [
+            tuple(sorted(rng.choice(n, 2, replace=False).tolist()))
+            for _ in range(int(rng.integers(0, n)))
+        ]
     else:  # two disjoint pieces
         a, na = random_complex(rng, max(3, n // 2), "triangles")
         b, nb = random_complex(rng, max(3, n - n // 2), "clique")
-        return a + [tuple(v + na for v in s) for s in b if len(s) > 1] + [(v + na,) for v in range(nb)], na + nb
+        return a + [tuple(v + na for v in s) for s in b if len(s) > 1] + [
+            (v + na,) for v in range(nb)
+        ], na + nb
     closed = set((v,) for v in range(n))
     for s in tops:
         for r in range(1, len(s) + 1):

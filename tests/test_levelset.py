@@ -28,7 +28,10 @@ def diagram_loss(d) -> torch.Tensor:
     """Lengths of finite bars plus births of essential ones: touches every bar value."""
     total = finite_length_sum(d)
     for b in d:
-        total = total + torch.where(torch.isinf(b[:, 1]), b[:, 0], torch.zeros_like(b[:, 0])).sum() * 0.5
+        total = (
+            total
+            + torch.where(torch.isinf(b[:, 1]), b[:, 0], torch.zeros_like(b[:, 0])).sum() * 0.5
+        )
     return total
 
 
@@ -73,7 +76,9 @@ class TestHandFixtures:
         assert lower_star(f, filled)[0].tolist() == [[0.0, INF]]
 
     def test_triangle_bars_with_keep_zero(self):
-        d = lower_star(torch.tensor([0.0, 1.0, 2.0]), SimplicialComplex([(0, 1, 2)]), keep_zero=True)
+        d = lower_star(
+            torch.tensor([0.0, 1.0, 2.0]), SimplicialComplex([(0, 1, 2)]), keep_zero=True
+        )
         assert sorted(d[0].tolist()) == [[0.0, INF], [1.0, 1.0], [2.0, 2.0]]
         assert d[1].tolist() == [[2.0, 2.0]]
 
@@ -93,7 +98,9 @@ class TestHandFixtures:
 
     def test_square_with_hole_dies_when_filled(self):
         # A 4-cycle whose hole is filled by two triangles through a high centre vertex 4.
-        K = SimplicialComplex([(0, 1), (1, 2), (2, 3), (0, 3), (0, 1, 4), (1, 2, 4), (2, 3, 4), (0, 3, 4)])
+        K = SimplicialComplex(
+            [(0, 1), (1, 2), (2, 3), (0, 3), (0, 1, 4), (1, 2, 4), (2, 3, 4), (0, 3, 4)]
+        )
         f = torch.tensor([0.0, 1.0, 0.5, 2.0, 7.0], requires_grad=True)
         d = lower_star(f, K, max_dim=1)
         assert d[1].tolist() == [[2.0, 7.0]]
@@ -149,18 +156,27 @@ class TestOracles:
                 expected = gudhi_diagram(simplices, _reference.lower_star_values(simplices, g), 3)
                 if superlevel:
                     expected = [-e for e in expected]
-                got = lower_star(torch.from_numpy(f), K, max_dim=3, superlevel=superlevel).to_ripser()
+                got = lower_star(
+                    torch.from_numpy(f), K, max_dim=3, superlevel=superlevel
+                ).to_ripser()
                 assert_same_diagram(got, expected, 3)
 
     def test_filtration_matches_gudhi_on_random_values(self, rng):
         for simplices, n, _ in _cases(rng, 200):
             K = _complex(simplices, n)
             # Random monotone values: a simplex gets max(faces) + a random non-negative step.
-            ordered = [tuple(int(v) for v in K.simplices(d)[i]) for d in range(K.dim + 1)
-                       for i in range(K.n_simplices[d])]
+            ordered = [
+                tuple(int(v) for v in K.simplices(d)[i])
+                for d in range(K.dim + 1)
+                for i in range(K.n_simplices[d])
+            ]
             val: dict[tuple, float] = {}
             for s in ordered:
-                base = max((val[s[:t] + s[t + 1:]] for t in range(len(s))), default=0.0) if len(s) > 1 else 0.0
+                base = (
+                    max((val[s[:t] + s[t + 1 :]] for t in range(len(s))), default=0.0)
+                    if len(s) > 1
+                    else 0.0
+                )
                 val[s] = base + float(rng.integers(0, 3))
             values = np.array([val[s] for s in ordered])
             expected = gudhi_diagram(ordered, values, 3)
@@ -170,11 +186,16 @@ class TestOracles:
     def test_filtration_pairs_equal_reference_pairs(self, rng):
         for simplices, n, _ in _cases(rng, 60):
             K = _complex(simplices, n)
-            ordered = [tuple(int(v) for v in K.simplices(d)[i]) for d in range(K.dim + 1)
-                       for i in range(K.n_simplices[d])]
+            ordered = [
+                tuple(int(v) for v in K.simplices(d)[i])
+                for d in range(K.dim + 1)
+                for i in range(K.n_simplices[d])
+            ]
             f = rng.integers(0, 3, size=n).astype(np.float64)
             values = _reference.lower_star_values(ordered, f)
-            expected = {(d, b, k) for d, b, k in _reference.persistence_pairs(ordered, values) if d <= 2}
+            expected = {
+                (d, b, k) for d, b, k in _reference.persistence_pairs(ordered, values) if d <= 2
+            }
             dg = filtration(torch.from_numpy(values), K, max_dim=2, keep_zero=True)
             got = {(k, int(b), int(e)) for k in range(3) for b, e in dg.indices[k].tolist()}
             assert got == expected
@@ -183,7 +204,9 @@ class TestOracles:
         for simplices, n, f in _cases(rng, 60):
             K = _complex(simplices, n)
             expected = _reference.diagram(simplices, _reference.lower_star_values(simplices, f), 2)
-            assert_same_diagram(lower_star(torch.from_numpy(f), K, max_dim=2).to_ripser(), expected, 2)
+            assert_same_diagram(
+                lower_star(torch.from_numpy(f), K, max_dim=2).to_ripser(), expected, 2
+            )
 
     def test_betti_numbers_satisfy_euler_characteristic(self, rng):
         for simplices, n, f in _cases(rng, 50):
@@ -281,7 +304,9 @@ class TestGradients:
         K = SimplicialComplex.grid_2d(5, 5)
         f = torch.tensor(rng.standard_normal(25), dtype=torch.float64, requires_grad=True)
         assert torch.autograd.gradcheck(lambda x: diagram_loss(lower_star(x, K)), (f,))
-        assert torch.autograd.gradcheck(lambda x: diagram_loss(lower_star(x, K, superlevel=True)), (f,))
+        assert torch.autograd.gradcheck(
+            lambda x: diagram_loss(lower_star(x, K, superlevel=True)), (f,)
+        )
 
     def test_gradcheck_filtration(self, rng):
         K = SimplicialComplex([(0, 1), (1, 2), (2, 3), (0, 3), (0, 2)])
@@ -316,9 +341,13 @@ class TestGradients:
         K = SimplicialComplex.grid_2d(4, 4)
         K._build()
         f = torch.tensor(rng.standard_normal((2, 16)))
-        torch.library.opcheck(torch.ops.topolayer.lower_star_pairs.default, (f, K._handle, 1, False, False, 1))
+        torch.library.opcheck(
+            torch.ops.topolayer.lower_star_pairs.default, (f, K._handle, 1, False, False, 1)
+        )
         v = torch.arange(len(K), dtype=torch.float64).reshape(1, -1)
-        torch.library.opcheck(torch.ops.topolayer.filtration_pairs.default, (v, K._handle, 1, False, 1))
+        torch.library.opcheck(
+            torch.ops.topolayer.filtration_pairs.default, (v, K._handle, 1, False, 1)
+        )
 
     def test_compile_has_no_graph_break(self, rng):
         import torch._dynamo

@@ -74,7 +74,7 @@ void bind_simplicial(nb::module_& m) {
             "simplices",
             [](const simplicial_complex& K, int d) {
                 if (d < 0 || d > K.top_dim()) throw std::out_of_range("dim out of range");
-                auto copy = K.vertices[static_cast<std::size_t>(d)];
+                std::vector<index_t> copy(K.vertices[static_cast<std::size_t>(d)].begin(), K.vertices[static_cast<std::size_t>(d)].end());
                 return to_array(std::move(copy), static_cast<std::size_t>(d + 1));
             },
             nb::arg("dim"))
@@ -82,7 +82,7 @@ void bind_simplicial(nb::module_& m) {
             "facets",
             [](const simplicial_complex& K, int d) {
                 if (d < 1 || d > K.top_dim()) throw std::out_of_range("dim out of range");
-                auto copy = K.facets[static_cast<std::size_t>(d)];
+                std::vector<index_t> copy(K.facets[static_cast<std::size_t>(d)].begin(), K.facets[static_cast<std::size_t>(d)].end());
                 return to_array(std::move(copy), static_cast<std::size_t>(d + 1));
             },
             nb::arg("dim"));

@@ -4,11 +4,35 @@ The C++ core computes persistence pairs as indices of critical cells; the layers
 input's values at those indices, so autograd differentiates through topology exactly.
 """
 
-from . import _ops  # registers the torch.library custom ops  # noqa: F401
-from . import functional, nn
+from . import (
+    _ops,  # registers the torch.library custom ops  # noqa: F401
+    distances,
+    functional,
+    losses,
+    nn,
+    plot,
+    vectorize,
+)
 from .complexes import SimplicialComplex
 from .diagram import Diagram, DiagramBatch
+from .distances import bottleneck_distance, wasserstein_distance
+from .vectorize import persistence_image, persistence_landscape
 
 __version__ = "0.1.0"
 
-__all__ = ["Diagram", "DiagramBatch", "SimplicialComplex", "functional", "nn", "__version__"]
+__all__ = [
+    "Diagram",
+    "DiagramBatch",
+    "SimplicialComplex",
+    "bottleneck_distance",
+    "distances",
+    "functional",
+    "losses",
+    "nn",
+    "persistence_image",
+    "persistence_landscape",
+    "plot",
+    "vectorize",
+    "wasserstein_distance",
+    "__version__",
+]

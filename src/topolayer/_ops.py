@@ -58,7 +58,9 @@ def _to_device(arrays: list[np.ndarray], device: torch.device) -> list[torch.Ten
 
 def _fake_pairs(x: torch.Tensor, max_dim: int, width: int) -> list[torch.Tensor]:
     ctx = torch.library.get_ctx()
-    return [x.new_empty((ctx.new_dynamic_size(), width), dtype=torch.int64) for _ in range(max_dim + 1)]
+    return [
+        x.new_empty((ctx.new_dynamic_size(), width), dtype=torch.int64) for _ in range(max_dim + 1)
+    ]
 
 
 @torch.library.custom_op("topolayer::lower_star_pairs", mutates_args=())

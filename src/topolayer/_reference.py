@@ -34,7 +34,7 @@ def persistence_pairs(
         s = keys[g]
         if len(s) > 1:
             for t in range(len(s)):
-                boundary[pos[where[s[:t] + s[t + 1:]]], j] = True
+                boundary[pos[where[s[:t] + s[t + 1 :]]], j] = True
     low_owner: dict[int, int] = {}
     lows = np.full(n, -1)
     for j in range(n):
@@ -61,7 +61,10 @@ def persistence_pairs(
 
 
 def diagram(
-    simplices: Sequence[tuple[int, ...]], values: Sequence[float], max_dim: int, keep_zero: bool = False
+    simplices: Sequence[tuple[int, ...]],
+    values: Sequence[float],
+    max_dim: int,
+    keep_zero: bool = False,
 ) -> list[np.ndarray]:
     """Per dimension ``0..max_dim`` the ``(n_k, 2)`` (birth, death) values, rows sorted."""
     out: list[list[tuple[float, float]]] = [[] for _ in range(max_dim + 1)]

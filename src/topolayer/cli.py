@@ -2,7 +2,9 @@
 
 ``topolayer demo [regularize|generate|attack|all] [--quick] [--out DIR] [--seed N] [--mnist PATH]``
 runs the paper's applications and writes figures, ``metrics.json``, ``report.md`` and
-``report.html`` into ``--out``. ``python -m topolayer ...`` is the same command.
+``report.html`` into ``--out``. ``topolayer demo denoise [--steps N]`` runs the README's short
+1D denoising example and prints its progress (no report). ``python -m topolayer ...`` is the
+same command.
 """
 
 from __future__ import annotations
@@ -27,14 +29,17 @@ def _seed(text: str) -> int:
     return value
 
 
-def _threads(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--threads must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--threads must be >= 1, got {value}")
-    return value
+def _positive(name: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be >= 1, got {value}")
+        return value
+
+    return parse
 
 
 def _out_dir(text: str) -> Path:
@@ -66,16 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
             "PNG figures, metrics.json, report.md and report.html into --out."
         ),
     )
-    demo.add_argument("app", nargs="?", default="all", choices=(*_APPS, "all"), help="which application (default: all)")
+    demo.add_argument("app", nargs="?", default="all", choices=(*_APPS, "all", "denoise"),
+                      help="which application (default: all); 'denoise' is the README's 1D example, printed only")
     demo.add_argument("--quick", action="store_true", help="small settings: each application in well under a minute")
     demo.add_argument("--out", type=_out_dir, default=Path("topolayer-demo"), metavar="DIR",
                       help="output folder (default: topolayer-demo/)")
     demo.add_argument("--seed", type=_seed, default=0, metavar="N", help="random seed (default: 0)")
     demo.add_argument("--mnist", type=_mnist_dir, default=None, metavar="PATH",
                       help="folder with the MNIST IDX files, used instead of the bundled 8x8 digits")
-    demo.add_argument("--threads", type=_threads, default=None, metavar="N",
+    demo.add_argument("--threads", type=_positive("--threads"), default=None, metavar="N",
                       help="torch intra-op threads (default: 1; the topology layer threads over batches itself)")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    demo.add_argument("--steps", type=_positive("--steps"), default=200, metavar="N", help="optimisation steps of 'denoise' (default: 200)")
     return parser
 
 
@@ -93,6 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         Exit status (0 on success). Bad arguments exit with status 2 and a message.
     """
     args = build_parser().parse_args(argv)
+    if args.app == "denoise":
+        from .apps import denoise
+
+        denoise.main(args.steps, args.seed)
+        return 0
     import torch
 
     from .apps import run_demo

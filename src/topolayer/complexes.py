@@ -31,7 +31,9 @@ def _rows_by_dim(simplices: Iterable) -> list[np.ndarray]:
         elif a.ndim == 1:
             a = a.reshape(1, -1)
         if a.ndim != 2:
-            raise ValueError(f"simplices: each entry must be a tuple of vertex ids or a 2D array, got shape {a.shape}")
+            raise ValueError(
+                f"simplices: each entry must be a tuple of vertex ids or a 2D array, got shape {a.shape}"
+            )
         if a.size == 0:
             continue
         if not np.issubdtype(a.dtype, np.integer):
@@ -80,7 +82,9 @@ class SimplicialComplex:
         """Add one simplex (and, implicitly, its faces) to a complex created empty, before its
         first use (the reference implementation's way of building a complex)."""
         if self._core is not None:
-            raise RuntimeError("append: the complex is already built; create a new SimplicialComplex")
+            raise RuntimeError(
+                "append: the complex is already built; create a new SimplicialComplex"
+            )
         self._pending.append(tuple(simplex))
 
     def _build(self) -> _core.Complex:
@@ -217,7 +221,9 @@ class SimplicialComplex:
                 nbrs[u].add(v)
                 nbrs[v].add(u)
         # Grow cliques one vertex at a time, always adding a larger id (each clique once).
-        layers = [[(u, v) for u, v in {(min(a, b), max(a, b)) for a, b in edges.tolist() if a != b}]]
+        layers = [
+            [(u, v) for u, v in {(min(a, b), max(a, b)) for a, b in edges.tolist() if a != b}]
+        ]
         for _ in range(2, max_dim + 1):
             nxt = []
             for s in layers[-1]:
@@ -227,7 +233,9 @@ class SimplicialComplex:
                 break
             layers.append(nxt)
         rows = [np.zeros((0, 1), np.int64)]
-        rows += [np.asarray(layer, dtype=np.int64).reshape(-1, d + 2) for d, layer in enumerate(layers)]
+        rows += [
+            np.asarray(layer, dtype=np.int64).reshape(-1, d + 2) for d, layer in enumerate(layers)
+        ]
         return cls(rows, n_vertices=n_vertices)
 
     @classmethod
@@ -235,8 +243,12 @@ class SimplicialComplex:
         """All simplices on ``n_vertices`` vertices up to dimension ``max_dim``."""
         n = _positive_int(n_vertices, "n_vertices")
         rows = [np.arange(n, dtype=np.int64)[:, None]]
-        rows += [np.asarray(list(itertools.combinations(range(n), d + 1)), dtype=np.int64).reshape(-1, d + 1)
-                 for d in range(1, int(max_dim) + 1)]
+        rows += [
+            np.asarray(list(itertools.combinations(range(n), d + 1)), dtype=np.int64).reshape(
+                -1, d + 1
+            )
+            for d in range(1, int(max_dim) + 1)
+        ]
         return cls(rows, n_vertices=n)
 
 

@@ -20,21 +20,16 @@ struct simplicial_complex {
     index_t n_vertices = 0;
     std::vector<index_t> n_simplices;            // per dimension
     std::vector<index_t> offset;                 // global id of the first simplex of each dimension
-    std::vector<std::vector<index_t>> vertices;  // per dimension, row-major (n_d, d+1)
-    std::vector<std::vector<index_t>> facets;    // per dimension d >= 1, row-major (n_d, d+1)
+    std::vector<std::vector<cell_t>> vertices;   // per dimension, row-major (n_d, d+1)
+    std::vector<std::vector<cell_t>> facets;     // per dimension d >= 1, row-major (n_d, d+1)
 
     int top_dim() const { return static_cast<int>(n_simplices.size()) - 1; }
     index_t total() const { return offset.empty() ? 0 : offset.back() + n_simplices.back(); }
-    const index_t* simplex(int d, index_t i) const {
+    const cell_t* simplex(int d, index_t i) const {
         return vertices[static_cast<std::size_t>(d)].data() + i * (d + 1);
     }
-    const index_t* facet_ids(int d, index_t i) const {
+    const cell_t* facet_ids(int d, index_t i) const {
         return facets[static_cast<std::size_t>(d)].data() + i * (d + 1);
-    }
-    // Dimension of a global simplex id.
-    int dim_of(index_t g) const {
-        int d = static_cast<int>(std::upper_bound(offset.begin(), offset.end(), g) - offset.begin()) - 1;
-        return d;
     }
 };
 
@@ -109,17 +104,19 @@ inline simplicial_complex build_complex(std::vector<std::vector<index_t>> given,
         throw std::out_of_range("simplices: vertex id " + std::to_string(max_id) +
                                 " is out of range for n_vertices=" + std::to_string(n_vertices));
 
+    if (n_vertices > max_cells)
+        throw std::invalid_argument("n_vertices: at most 2^31 - 1 vertices are supported");
     simplicial_complex K;
     K.n_vertices = n_vertices;
     const int top = std::max(0, static_cast<int>(given.size()) - 1);
-    K.vertices.resize(static_cast<std::size_t>(top + 1));
+    std::vector<std::vector<index_t>> verts(static_cast<std::size_t>(top + 1));
     // Close under faces from the top down: each dimension is the given rows plus the facets
     // of the dimension above.
     for (int d = top; d >= 1; --d) {
         const int width = d + 1;
         std::vector<index_t> rows = given.size() > static_cast<std::size_t>(d) ? given[d] : std::vector<index_t>{};
         if (d < top) {
-            const auto& above = K.vertices[static_cast<std::size_t>(d + 1)];
+            const auto& above = verts[static_cast<std::size_t>(d + 1)];
             const index_t n_above = static_cast<index_t>(above.size()) / (d + 2);
             rows.reserve(rows.size() + static_cast<std::size_t>(n_above * (d + 2) * width));
             for (index_t i = 0; i < n_above; ++i) {
@@ -129,16 +126,18 @@ inline simplicial_complex build_complex(std::vector<std::vector<index_t>> given,
                         if (j != skip) rows.push_back(s[j]);
             }
         }
-        K.vertices[static_cast<std::size_t>(d)] = detail::sort_unique_rows(rows, width);
+        verts[static_cast<std::size_t>(d)] = detail::sort_unique_rows(rows, width);
+        if (static_cast<index_t>(verts[static_cast<std::size_t>(d)].size()) / width > max_cells)
+            throw std::invalid_argument("simplices: at most 2^31 - 1 simplices per dimension are supported");
     }
-    K.vertices[0].resize(static_cast<std::size_t>(n_vertices));
-    std::iota(K.vertices[0].begin(), K.vertices[0].end(), index_t{0});
+    verts[0].resize(static_cast<std::size_t>(n_vertices));
+    std::iota(verts[0].begin(), verts[0].end(), index_t{0});
 
     K.n_simplices.resize(static_cast<std::size_t>(top + 1));
     K.offset.resize(static_cast<std::size_t>(top + 1));
     index_t acc = 0;
     for (int d = 0; d <= top; ++d) {
-        K.n_simplices[static_cast<std::size_t>(d)] = static_cast<index_t>(K.vertices[static_cast<std::size_t>(d)].size()) / (d + 1);
+        K.n_simplices[static_cast<std::size_t>(d)] = static_cast<index_t>(verts[static_cast<std::size_t>(d)].size()) / (d + 1);
         K.offset[static_cast<std::size_t>(d)] = acc;
         acc += K.n_simplices[static_cast<std::size_t>(d)];
     }
@@ -146,8 +145,10 @@ inline simplicial_complex build_complex(std::vector<std::vector<index_t>> given,
     while (K.n_simplices.size() > 1 && K.n_simplices.back() == 0) {
         K.n_simplices.pop_back();
         K.offset.pop_back();
-        K.vertices.pop_back();
+        verts.pop_back();
     }
+    K.vertices.resize(verts.size());
+    for (std::size_t d = 0; d < verts.size(); ++d) K.vertices[d].assign(verts[d].begin(), verts[d].end());
 
     K.facets.resize(K.vertices.size());
     std::vector<index_t> face(static_cast<std::size_t>(K.top_dim() + 1));
@@ -156,13 +157,13 @@ inline simplicial_complex build_complex(std::vector<std::vector<index_t>> given,
         auto& out = K.facets[static_cast<std::size_t>(d)];
         out.resize(static_cast<std::size_t>(n * (d + 1)));
         for (index_t i = 0; i < n; ++i) {
-            const index_t* s = K.simplex(d, i);
+            const index_t* s = verts[static_cast<std::size_t>(d)].data() + i * (d + 1);
             for (int skip = 0; skip <= d; ++skip) {
                 int w = 0;
                 for (int j = 0; j <= d; ++j)
                     if (j != skip) face[static_cast<std::size_t>(w++)] = s[j];
-                index_t f = d == 1 ? face[0] : detail::find_row(K.vertices[static_cast<std::size_t>(d - 1)], d, face.data());
-                out[static_cast<std::size_t>(i * (d + 1) + skip)] = f;
+                index_t f = d == 1 ? face[0] : detail::find_row(verts[static_cast<std::size_t>(d - 1)], d, face.data());
+                out[static_cast<std::size_t>(i * (d + 1) + skip)] = static_cast<cell_t>(f);
             }
         }
     }

@@ -17,6 +17,7 @@
 
 #include "complex.hpp"
 #include "parallel.hpp"
+#include "sort.hpp"
 #include "types.hpp"
 #include "union_find.hpp"
 
@@ -27,101 +28,106 @@ inline int reduction_top(const simplicial_complex& K, int max_dim) {
     return std::min(max_dim + 1, K.top_dim());
 }
 
-// Number of simplices of dimension <= top (a prefix of the global ids).
-inline index_t prefix_count(const simplicial_complex& K, int top) {
-    return K.offset[static_cast<std::size_t>(top)] + K.n_simplices[static_cast<std::size_t>(top)];
-}
+// The filtration order, one dimension at a time: orders[d] lists the local ids of the
+// d-simplices in filtration order. Only the relative order within a dimension matters to the
+// reduction (a column holds facets of one dimension; the elder rule compares vertices), so the
+// global order need never be materialised.
+using dim_orders = std::vector<std::vector<cell_t>>;
 
-// Persistence pairs, in global simplex ids, of the filtration that lists the simplices of
-// dimension <= reduction_top(K, max_dim) in `order` (each exactly once, faces first).
-inline pairs_result persistence_in_order(const simplicial_complex& K, const std::vector<index_t>& order,
-                                         int max_dim) {
+// Persistence pairs, in global simplex ids, of the filtration given by per-dimension orders
+// of the simplices of dimension <= reduction_top(K, max_dim).
+inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_orders& orders, int max_dim) {
     const int top = reduction_top(K, max_dim);
-    const index_t n = prefix_count(K, top);
-    std::vector<index_t> pos(static_cast<std::size_t>(n));
-    for (index_t p = 0; p < n; ++p) pos[static_cast<std::size_t>(order[static_cast<std::size_t>(p)])] = p;
-    std::vector<pairs_result> by_dim(static_cast<std::size_t>(max_dim + 1));
+    auto sz = [](index_t i) { return static_cast<std::size_t>(i); };
+    // pos[d][local id] = position within dimension d.
+    std::vector<std::vector<cell_t>> pos(sz(top + 1));
+    for (int d = 0; d <= top; ++d) {
+        const auto& ord = orders[sz(d)];
+        auto& p = pos[sz(d)];
+        p.resize(ord.size());
+        for (std::size_t i = 0; i < ord.size(); ++i) p[sz(ord[i])] = static_cast<cell_t>(i);
+    }
+    std::vector<pairs_result> by_dim(sz(max_dim + 1));
     auto push = [&](int d, index_t b, index_t k) {
-        if (d <= max_dim) by_dim[static_cast<std::size_t>(d)].push(d, b, k);
+        if (d <= max_dim) by_dim[sz(d)].push(d, b, k);
     };
-    // cleared[g]: simplex g is the pivot of a reduced column one dimension up, so it is a
-    // positive simplex whose class dies; its own column reduces to zero and is skipped.
-    std::vector<char> cleared(static_cast<std::size_t>(n), 0);
-    // negative[g]: edge g merges two components. Its row in the boundary of the triangles can
-    // never hold a pivot, so it is left out of their columns (compression; the pairs do not
-    // change because a cycle is determined by its entries at positive simplices).
-    std::vector<char> negative(static_cast<std::size_t>(n), 0);
+    // state[d][local id]: bit 1 = cleared (the simplex is the pivot of a reduced column one
+    // dimension up, so it is positive, its class dies, and its own column reduces to zero);
+    // bit 2 = negative (its column is non-zero: it kills a class). A negative row can never
+    // hold a pivot one dimension up, so it is left out of those columns (compression: the
+    // pairs do not change, since a cycle is determined by its entries at positive simplices).
+    constexpr char cleared = 1, negative = 2;
+    std::vector<std::vector<char>> state(sz(top + 1));
+    for (int d = 0; d <= top; ++d) state[sz(d)].assign(orders[sz(d)].size(), 0);
 
-    // H0 by union-find over vertices; the edges that merge nothing are positive (H1 births).
+    // H0 by union-find over vertices (elder rule by vertex position); edges merging nothing
+    // are positive (H1 births).
     union_find uf(K.n_vertices);
-    const index_t eoff = top >= 1 ? K.offset[1] : n;
-    const index_t eend = top >= 1 ? eoff + K.n_simplices[1] : n;
-    for (index_t p = 0; p < n; ++p) {
-        const index_t g = order[static_cast<std::size_t>(p)];
-        if (g < eoff || g >= eend) continue;
-        const index_t* e = K.simplex(1, g - eoff);
-        index_t ru = uf.find(e[0]), rv = uf.find(e[1]);
-        if (ru == rv) continue;
-        if (pos[static_cast<std::size_t>(ru)] > pos[static_cast<std::size_t>(rv)]) std::swap(ru, rv);
-        push(0, rv, g);  // the younger root dies
-        uf.link(ru, rv);
-        negative[static_cast<std::size_t>(g)] = 1;
+    const auto& vpos = pos[0];
+    if (top >= 1) {
+        for (cell_t e : orders[1]) {
+            const cell_t* uv = K.simplex(1, e);
+            index_t ru = uf.find(uv[0]), rv = uf.find(uv[1]);
+            if (ru == rv) continue;
+            if (vpos[sz(ru)] > vpos[sz(rv)]) std::swap(ru, rv);
+            push(0, rv, K.offset[1] + e);  // the younger root dies
+            uf.link(ru, rv);
+            state[1][sz(e)] |= negative;
+        }
     }
-    for (index_t p = 0; p < n; ++p) {
-        const index_t g = order[static_cast<std::size_t>(p)];
-        if (g < K.n_vertices && uf.find(g) == g) push(0, g, no_death);
-    }
+    for (cell_t v : orders[0])
+        if (uf.find(v) == v) push(0, v, no_death);
 
-    // Dimensions top..2 by reduction, columns in filtration order. Reduced columns that own a
-    // pivot live in one flat pool.
-    std::vector<index_t> pivot_owner(static_cast<std::size_t>(n), -1);
-    std::vector<index_t> pool, pool_start, pool_len;
-    std::vector<index_t> col, tmp;
+    // Dimensions top..2 by reduction, columns in filtration order, pivots as positions in the
+    // dimension below. Reduced columns that own a pivot live in one flat pool.
+    std::vector<cell_t> col, tmp, pool;
+    std::vector<index_t> pool_start;
+    std::vector<cell_t> pool_len;
     for (int d = top; d >= 2; --d) {
-        const index_t off = K.offset[static_cast<std::size_t>(d)];
-        const index_t end = off + K.n_simplices[static_cast<std::size_t>(d)];
-        const index_t foff = K.offset[static_cast<std::size_t>(d - 1)];
-        for (index_t p = 0; p < n; ++p) {
-            const index_t g = order[static_cast<std::size_t>(p)];
-            if (g < off || g >= end || cleared[static_cast<std::size_t>(g)]) continue;
-            const index_t* fs = K.facet_ids(d, g - off);
+        const auto& fpos = pos[sz(d - 1)];
+        auto& fstate = state[sz(d - 1)];
+        const auto& forder = orders[sz(d - 1)];
+        const auto& mystate = state[sz(d)];
+        std::vector<cell_t> pivot_owner(forder.size(), -1);
+        pool.clear();
+        pool_start.clear();
+        pool_len.clear();
+        for (cell_t s : orders[sz(d)]) {
+            if (mystate[sz(s)] & cleared) continue;
+            const cell_t* fs = K.facet_ids(d, s);
             col.clear();
-            for (int j = 0; j <= d; ++j) {
-                const index_t face = foff + fs[j];
-                if (!negative[static_cast<std::size_t>(face)]) col.push_back(pos[static_cast<std::size_t>(face)]);
-            }
+            for (int j = 0; j <= d; ++j)
+                if (!(fstate[sz(fs[j])] & negative)) col.push_back(fpos[sz(fs[j])]);
             std::sort(col.begin(), col.end());
             while (!col.empty()) {
-                const index_t owner = pivot_owner[static_cast<std::size_t>(col.back())];
+                const cell_t owner = pivot_owner[sz(col.back())];
                 if (owner < 0) break;
-                const index_t* other = pool.data() + pool_start[static_cast<std::size_t>(owner)];
+                const cell_t* other = pool.data() + pool_start[sz(owner)];
                 tmp.clear();
-                std::set_symmetric_difference(col.begin(), col.end(), other,
-                                              other + pool_len[static_cast<std::size_t>(owner)],
+                std::set_symmetric_difference(col.begin(), col.end(), other, other + pool_len[sz(owner)],
                                               std::back_inserter(tmp));
                 col.swap(tmp);
             }
             if (col.empty()) {
-                push(d, g, no_death);  // positive and not cleared: never dies
-            } else {
-                const index_t low = col.back();
-                const index_t birth = order[static_cast<std::size_t>(low)];
-                pivot_owner[static_cast<std::size_t>(low)] = static_cast<index_t>(pool_start.size());
-                pool_start.push_back(static_cast<index_t>(pool.size()));
-                pool_len.push_back(static_cast<index_t>(col.size()));
-                pool.insert(pool.end(), col.begin(), col.end());
-                cleared[static_cast<std::size_t>(birth)] = 1;
-                push(d - 1, birth, g);
+                push(d, K.offset[sz(d)] + s, no_death);  // positive and not cleared: never dies
+                continue;
             }
+            const cell_t low = col.back();
+            const cell_t birth = forder[sz(low)];
+            pivot_owner[sz(low)] = static_cast<cell_t>(pool_len.size());
+            pool_start.push_back(static_cast<index_t>(pool.size()));
+            pool_len.push_back(static_cast<cell_t>(col.size()));
+            pool.insert(pool.end(), col.begin(), col.end());
+            fstate[sz(birth)] |= cleared;
+            state[sz(d)][sz(s)] |= negative;
+            push(d - 1, K.offset[sz(d - 1)] + birth, K.offset[sz(d)] + s);
         }
     }
 
     // Positive edges whose cycle no triangle kills are essential H1 classes.
-    for (index_t p = 0; p < n; ++p) {
-        const index_t g = order[static_cast<std::size_t>(p)];
-        if (g >= eoff && g < eend && !negative[static_cast<std::size_t>(g)] && !cleared[static_cast<std::size_t>(g)])
-            push(1, g, no_death);
-    }
+    if (top >= 1)
+        for (cell_t e : orders[1])
+            if (!state[1][sz(e)]) push(1, K.offset[1] + e, no_death);
 
     pairs_result out;
     for (const auto& r : by_dim) {
@@ -143,49 +149,44 @@ void check_finite(const T* x, index_t n, const char* what) {
 // Lower-star (sublevel) persistence of vertex values f; superlevel uses -f. A simplex enters
 // with its critical vertex: the vertex of largest (value, id). Simplices are ordered by
 // (rank of critical vertex, dimension, id), a refinement of (value, dimension, id) order that
-// a counting sort produces in O(n) after one sort of the vertices. Births and deaths are
+// a counting sort per dimension produces in O(n) after one sort of the vertices. Births and deaths are
 // returned as critical *vertices*; bars of zero length are dropped unless keep_zero.
 template <class T>
 pairs_result lower_star_pairs(const simplicial_complex& K, const T* f, int max_dim, bool superlevel,
                               bool keep_zero) {
     const index_t nv = K.n_vertices;
     check_finite(f, nv, "vertex values");
-    std::vector<index_t> vorder(static_cast<std::size_t>(nv));
-    std::iota(vorder.begin(), vorder.end(), index_t{0});
-    if (superlevel)
-        std::sort(vorder.begin(), vorder.end(), [f](index_t a, index_t b) {
-            return f[a] > f[b] || (f[a] == f[b] && a < b);
-        });
-    else
-        std::sort(vorder.begin(), vorder.end(), [f](index_t a, index_t b) {
-            return f[a] < f[b] || (f[a] == f[b] && a < b);
-        });
-    std::vector<index_t> rank(static_cast<std::size_t>(nv));
-    for (index_t r = 0; r < nv; ++r) rank[static_cast<std::size_t>(vorder[static_cast<std::size_t>(r)])] = r;
-
+    auto sz = [](index_t i) { return static_cast<std::size_t>(i); };
     const int top = reduction_top(K, max_dim);
-    const index_t n = prefix_count(K, top);
-    std::vector<index_t> crit(static_cast<std::size_t>(n));
-    for (index_t v = 0; v < nv; ++v) crit[static_cast<std::size_t>(v)] = v;
-    for (int d = 1; d <= top; ++d) {
-        const index_t off = K.offset[static_cast<std::size_t>(d)];
-        for (index_t i = 0; i < K.n_simplices[static_cast<std::size_t>(d)]; ++i) {
-            const index_t* s = K.simplex(d, i);
-            index_t best = s[0];
-            for (int j = 1; j <= d; ++j)
-                if (rank[static_cast<std::size_t>(s[j])] > rank[static_cast<std::size_t>(best)]) best = s[j];
-            crit[static_cast<std::size_t>(off + i)] = best;
-        }
-    }
-    // Counting sort by critical rank; stable in global id, hence (rank, dimension, id).
-    std::vector<index_t> start(static_cast<std::size_t>(nv + 1), 0);
-    for (index_t g = 0; g < n; ++g) ++start[static_cast<std::size_t>(rank[static_cast<std::size_t>(crit[static_cast<std::size_t>(g)])] + 1)];
-    for (index_t r = 0; r < nv; ++r) start[static_cast<std::size_t>(r + 1)] += start[static_cast<std::size_t>(r)];
-    std::vector<index_t> order(static_cast<std::size_t>(n));
-    for (index_t g = 0; g < n; ++g)
-        order[static_cast<std::size_t>(start[static_cast<std::size_t>(rank[static_cast<std::size_t>(crit[static_cast<std::size_t>(g)])])]++)] = g;
+    dim_orders orders(sz(top + 1));
+    orders[0] = sorted_order(f, nv, superlevel);
+    std::vector<cell_t> rank(sz(nv));
+    for (index_t r = 0; r < nv; ++r) rank[sz(orders[0][sz(r)])] = static_cast<cell_t>(r);
 
-    pairs_result raw = persistence_in_order(K, order, max_dim);
+    // Critical vertex of every simplex (by global id), and per dimension a counting sort by
+    // its rank, stable in local id.
+    std::vector<cell_t> crit(sz(K.offset[sz(top)] + K.n_simplices[sz(top)]));
+    for (index_t v = 0; v < nv; ++v) crit[sz(v)] = static_cast<cell_t>(v);
+    std::vector<cell_t> start(sz(nv + 1));
+    for (int d = 1; d <= top; ++d) {
+        const index_t off = K.offset[sz(d)];
+        const index_t count = K.n_simplices[sz(d)];
+        std::fill(start.begin(), start.end(), 0);
+        for (index_t i = 0; i < count; ++i) {
+            const cell_t* s = K.simplex(d, i);
+            cell_t best = s[0];
+            for (int j = 1; j <= d; ++j)
+                if (rank[sz(s[j])] > rank[sz(best)]) best = s[j];
+            crit[sz(off + i)] = best;
+            ++start[sz(rank[sz(best)] + 1)];
+        }
+        for (index_t r = 0; r < nv; ++r) start[sz(r + 1)] += start[sz(r)];
+        auto& ord = orders[sz(d)];
+        ord.resize(sz(count));
+        for (index_t i = 0; i < count; ++i) ord[sz(start[sz(rank[sz(crit[sz(off + i)])])]++)] = static_cast<cell_t>(i);
+    }
+
+    pairs_result raw = persistence_in_order(K, orders, max_dim);
     pairs_result out;
     for (std::size_t i = 0; i < raw.size(); ++i) {
         const index_t b = crit[static_cast<std::size_t>(raw.birth[i])];
@@ -197,7 +198,8 @@ pairs_result lower_star_pairs(const simplicial_complex& K, const T* f, int max_d
 }
 
 // Persistence of explicit per-simplex values (indexed by global id), which must be monotone:
-// no face above a coface. Order: (value, dimension, id). Returns global simplex ids.
+// no face above a coface. Order: (value, dimension, id), sorted per dimension. Returns global
+// simplex ids.
 template <class T>
 pairs_result filtration_pairs(const simplicial_complex& K, const T* values, int max_dim, bool keep_zero) {
     const index_t total = K.total();
@@ -206,11 +208,11 @@ pairs_result filtration_pairs(const simplicial_complex& K, const T* values, int 
         const index_t off = K.offset[static_cast<std::size_t>(d)];
         const index_t foff = K.offset[static_cast<std::size_t>(d - 1)];
         for (index_t i = 0; i < K.n_simplices[static_cast<std::size_t>(d)]; ++i) {
-            const index_t* fs = K.facet_ids(d, i);
+            const cell_t* fs = K.facet_ids(d, i);
             for (int j = 0; j <= d; ++j)
                 if (values[foff + fs[j]] > values[off + i]) {
                     std::string s;
-                    const index_t* vs = K.simplex(d, i);
+                    const cell_t* vs = K.simplex(d, i);
                     for (int t = 0; t <= d; ++t) s += (t ? ", " : "") + std::to_string(vs[t]);
                     throw std::invalid_argument(
                         "values must be monotone (a face never above its coface), but simplex (" + s +
@@ -219,14 +221,13 @@ pairs_result filtration_pairs(const simplicial_complex& K, const T* values, int 
         }
     }
     const int top = reduction_top(K, max_dim);
-    const index_t n = prefix_count(K, top);
-    std::vector<index_t> order(static_cast<std::size_t>(n));
-    std::iota(order.begin(), order.end(), index_t{0});
-    // Global ids already increase with dimension, so (value, id) is (value, dimension, id).
-    std::sort(order.begin(), order.end(), [values](index_t a, index_t b) {
-        return values[a] < values[b] || (values[a] == values[b] && a < b);
-    });
-    pairs_result raw = persistence_in_order(K, order, max_dim);
+    dim_orders orders(static_cast<std::size_t>(top + 1));
+    for (int d = 0; d <= top; ++d) {
+        const index_t off = K.offset[static_cast<std::size_t>(d)];
+        auto& ord = orders[static_cast<std::size_t>(d)];
+        ord = sorted_order(values + off, K.n_simplices[static_cast<std::size_t>(d)], false);
+    }
+    pairs_result raw = persistence_in_order(K, orders, max_dim);
     if (keep_zero) return raw;
     pairs_result out;
     for (std::size_t i = 0; i < raw.size(); ++i) {

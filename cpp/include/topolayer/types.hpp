@@ -15,6 +15,10 @@
 namespace topolayer {
 
 using index_t = std::int64_t;
+// Ids inside one dimension of one complex (vertex ids, local simplex ids, positions): 32 bits
+// halve the memory traffic of the reductions' random accesses. Builders check the limit.
+using cell_t = std::int32_t;
+inline constexpr index_t max_cells = 2147483647;
 
 // Marks the death of an essential class (one that never dies).
 inline constexpr index_t no_death = -1;

@@ -12,8 +12,10 @@ def as_float_tensor(x, name: str) -> torch.Tensor:
     if not isinstance(x, torch.Tensor):
         try:
             x = torch.as_tensor(x)
-        except Exception as err:  # noqa: BLE001 - report any conversion failure by name
-            raise TypeError(f"{name} must be a tensor or array of floats, got {type(x).__name__}") from err
+        except Exception as err:
+            raise TypeError(
+                f"{name} must be a tensor or array of floats, got {type(x).__name__}"
+            ) from err
     if not x.is_floating_point():
         raise TypeError(
             f"{name} must have a floating dtype (float16/bfloat16/float32/float64), got {x.dtype}; "

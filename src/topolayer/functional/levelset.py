@@ -14,12 +14,16 @@ __all__ = ["lower_star", "filtration"]
 
 def _check_complex(complex) -> SimplicialComplex:
     if not isinstance(complex, SimplicialComplex):
-        raise TypeError(f"complex must be a topolayer.SimplicialComplex, got {type(complex).__name__}")
+        raise TypeError(
+            f"complex must be a topolayer.SimplicialComplex, got {type(complex).__name__}"
+        )
     complex._build()
     return complex
 
 
-def _rows(x: torch.Tensor, n: int, name: str, what: str) -> tuple[torch.Tensor, tuple[int, ...] | None]:
+def _rows(
+    x: torch.Tensor, n: int, name: str, what: str
+) -> tuple[torch.Tensor, tuple[int, ...] | None]:
     if x.dim() == 0:
         raise ValueError(f"{name} must have shape (..., {n}) ({what}), got a scalar")
     if x.shape[-1] != n:
@@ -83,7 +87,12 @@ def lower_star(
     max_dim = check_max_dim(max_dim)
     rows, batch_shape = _rows(f, K.n_vertices, "f", "one value per vertex")
     pairs = torch.ops.topolayer.lower_star_pairs(
-        rows.detach(), K._handle, max_dim, bool(superlevel), bool(keep_zero), resolve_threads(n_threads)
+        rows.detach(),
+        K._handle,
+        max_dim,
+        bool(superlevel),
+        bool(keep_zero),
+        resolve_threads(n_threads),
     )
     return gather_diagram(rows, pairs, bool(superlevel), batch_shape)
 

@@ -44,8 +44,14 @@ class LowerStar(nn.Module):
     Shape: ``(..., n_vertices)`` → Diagram (1D input) or DiagramBatch.
     """
 
-    def __init__(self, complex: SimplicialComplex, max_dim: int = 1, superlevel: bool = False,
-                 keep_zero: bool = False, n_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        complex: SimplicialComplex,
+        max_dim: int = 1,
+        superlevel: bool = False,
+        keep_zero: bool = False,
+        n_threads: int | None = None,
+    ) -> None:
         super().__init__()
         self.complex = complex
         self.max_dim = max_dim
@@ -54,7 +60,9 @@ class LowerStar(nn.Module):
         self.n_threads = n_threads
 
     def forward(self, f: torch.Tensor) -> Diagram | DiagramBatch:
-        return lower_star(f, self.complex, self.max_dim, self.superlevel, self.keep_zero, self.n_threads)
+        return lower_star(
+            f, self.complex, self.max_dim, self.superlevel, self.keep_zero, self.n_threads
+        )
 
     def extra_repr(self) -> str:
         return f"{self.complex!r}, max_dim={self.max_dim}, superlevel={self.superlevel}"

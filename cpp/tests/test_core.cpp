@@ -1,0 +1,109 @@
+// C++-level checks of the core, meant to run under AddressSanitizer and UBSan
+// (`make cpp-test`): random complexes through every entry point, invariants that need no
+// oracle (Euler characteristic, thread-count invariance, pairs inside the complex), and bad
+// input that must throw rather than crash. The Python tests compare against GUDHI.
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <stdexcept>
+
+#include "topolayer/reduction.hpp"
+
+using namespace topolayer;
+
+static int failures = 0;
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+            ++failures;                                                    \
+        }                                                                  \
+    } while (0)
+
+template <class Fn>
+static bool throws(Fn&& fn) {
+    try {
+        fn();
+    } catch (const std::exception&) {
+        return true;
+    }
+    return false;
+}
+
+static simplicial_complex random_complex(std::mt19937& gen, index_t n) {
+    std::uniform_int_distribution<index_t> vertex(0, n - 1);
+    std::vector<std::vector<index_t>> given(4);
+    for (int k = 0; k < 3 * static_cast<int>(n); ++k) {
+        int d = 1 + static_cast<int>(gen() % 3);
+        std::vector<index_t> s;
+        while (static_cast<int>(s.size()) < d + 1) {
+            index_t v = vertex(gen);
+            if (std::find(s.begin(), s.end(), v) == s.end()) s.push_back(v);
+        }
+        given[static_cast<std::size_t>(d)].insert(given[static_cast<std::size_t>(d)].end(), s.begin(), s.end());
+    }
+    return build_complex(given, n);
+}
+
+int main() {
+    std::mt19937 gen(7);
+    for (int trial = 0; trial < 300; ++trial) {
+        const index_t n = 4 + static_cast<index_t>(gen() % 12);
+        simplicial_complex K = random_complex(gen, n);
+        std::vector<double> f(static_cast<std::size_t>(n));
+        for (auto& x : f) x = static_cast<double>(gen() % 4);  // ties on purpose
+        const int max_dim = K.top_dim();
+        pairs_result r = lower_star_pairs(K, f.data(), max_dim, trial % 2 == 1, true);
+        // With zero-length bars kept, essential classes count the Betti numbers.
+        std::vector<index_t> betti(static_cast<std::size_t>(max_dim + 1), 0);
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            CHECK(r.birth[i] >= 0 && r.birth[i] < n);
+            CHECK(r.death[i] == no_death || (r.death[i] >= 0 && r.death[i] < n));
+            if (r.death[i] == no_death) ++betti[static_cast<std::size_t>(r.dim[i])];
+        }
+        index_t euler = 0, chi = 0;
+        for (int d = 0; d <= K.top_dim(); ++d) {
+            euler += (d % 2 ? -1 : 1) * K.n_simplices[static_cast<std::size_t>(d)];
+            chi += (d % 2 ? -1 : 1) * betti[static_cast<std::size_t>(d)];
+        }
+        CHECK(euler == chi);
+        // Every simplex is in exactly one pair or essential: sum over bars of 1 + (death != -1).
+        std::vector<double> values(static_cast<std::size_t>(K.total()));
+        for (int d = 0; d <= K.top_dim(); ++d)
+            for (index_t i = 0; i < K.n_simplices[static_cast<std::size_t>(d)]; ++i) {
+                const cell_t* s = K.simplex(d, i);
+                double m = f[static_cast<std::size_t>(s[0])];
+                for (int j = 1; j <= d; ++j) m = std::max(m, f[static_cast<std::size_t>(s[j])]);
+                values[static_cast<std::size_t>(K.offset[static_cast<std::size_t>(d)] + i)] = m;
+            }
+        pairs_result g = filtration_pairs(K, values.data(), max_dim, true);
+        index_t covered = 0;
+        for (std::size_t i = 0; i < g.size(); ++i) covered += g.death[i] == no_death ? 1 : 2;
+        CHECK(covered == K.total());
+        // Thread-count invariance of a batch.
+        std::vector<double> batch(static_cast<std::size_t>(8 * n));
+        for (auto& x : batch) x = static_cast<double>(gen() % 5);
+        auto one = [&](index_t i) { return lower_star_pairs(K, batch.data() + i * n, 1, false, false); };
+        batch_pairs a = run_batch<double>(8, 1, 1, one), b = run_batch<double>(8, 1, 3, one);
+        CHECK(a.rows == b.rows);
+    }
+    // Bad input throws.
+    CHECK(throws([] { build_complex({{}, {0, 0}}, -1); }));
+    CHECK(throws([] { build_complex({{}, {0, 5}}, 3); }));
+    CHECK(throws([] { build_complex({{}, {0, -1}}, -1); }));
+    CHECK(throws([] { build_complex({{}, {0, 1, 2}}, -1); }));
+    {
+        simplicial_complex K = build_complex({{}, {0, 1}}, -1);
+        double bad[2] = {0.0, std::nan("")};
+        CHECK(throws([&] { lower_star_pairs(K, bad, 1, false, false); }));
+        double nonmono[3] = {0.0, 2.0, 1.0};
+        CHECK(throws([&] { filtration_pairs(K, nonmono, 1, false); }));
+        CHECK(throws([&] { run_batch<double>(4, 0, 2, [&](index_t) { return lower_star_pairs(K, bad, 0, false, false); }); }));
+    }
+    if (failures) {
+        std::fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    std::printf("cpp core tests: all checks passed\n");
+    return 0;
+}

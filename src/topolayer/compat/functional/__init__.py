@@ -1,0 +1,6 @@
+"""``topologylayer.functional`` names."""
+
+from . import persistence
+from .persistence import SimplicialComplex
+
+__all__ = ["SimplicialComplex", "persistence"]

@@ -1,0 +1,103 @@
+"""Level-set layers and grid complexes with the reference implementation's names."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import Delaunay
+
+from ... import nn as _nn
+from ..functional.persistence import SimplicialComplex
+from ..util.construction import unique_simplices
+
+__all__ = [
+    "LevelSetLayer",
+    "LevelSetLayer1D",
+    "LevelSetLayer2D",
+    "init_freudenthal_2d",
+    "init_grid_2d",
+    "init_line_complex",
+    "init_tri_complex",
+]
+
+
+def init_line_complex(p: int) -> SimplicialComplex:
+    """The path on ``p`` vertices."""
+    return SimplicialComplex.path(p)
+
+
+def init_freudenthal_2d(width: int, height: int) -> SimplicialComplex:
+    """Freudenthal triangulation of a ``width x height`` grid, vertex ``i * width + j`` at row i,
+    column j, squares split along the diagonal ``(i, j) - (i + 1, j + 1)``."""
+    return SimplicialComplex.grid_2d(height, width)
+
+
+def init_grid_2d(width: int, height: int) -> SimplicialComplex:
+    """The grid with both diagonals of every square and the four triangles they make."""
+    ids = np.arange(width * height, dtype=np.int64).reshape(height, width)
+    a, b = ids[:-1, :-1].ravel(), ids[:-1, 1:].ravel()
+    c, d = ids[1:, :-1].ravel(), ids[1:, 1:].ravel()
+    tris = np.concatenate([np.stack(t, 1) for t in ((a, b, d), (a, c, d), (b, c, d), (a, b, c))])
+    if len(tris) == 0:
+        return SimplicialComplex(
+            [ids.reshape(-1, 1)]
+            + ([np.stack([ids.ravel()[:-1], ids.ravel()[1:]], 1)] if ids.size > 1 else []),
+            n_vertices=ids.size,
+        )
+    return SimplicialComplex(
+        [np.zeros((0, 1), np.int64), np.zeros((0, 2), np.int64), tris], n_vertices=ids.size
+    )
+
+
+def init_tri_complex(width: int, height: int) -> SimplicialComplex:
+    """SciPy's Delaunay triangulation of the grid points (diagonals not consistently oriented)."""
+    xs, ys = np.meshgrid(np.arange(width), np.arange(height))
+    points = np.stack([xs.ravel(), ys.ravel()], 1).astype(float)
+    return unique_simplices(Delaunay(points).simplices, 2)
+
+
+class LevelSetLayer(_nn.LevelSetLayer):
+    """``LevelSetLayer(complex, maxdim=1, sublevel=True, alg='hom')``; ``alg`` is ignored."""
+
+    def __init__(self, complex, maxdim: int = 1, sublevel: bool = True, alg: str = "hom") -> None:
+        super().__init__(complex, maxdim=maxdim, sublevel=sublevel)
+        self.alg = alg
+
+
+class LevelSetLayer1D(LevelSetLayer):
+    """H0 of the level sets of a signal of length ``size``; returns ``(dgms, issublevel)``."""
+
+    def __init__(self, size: int, sublevel: bool = True, alg: str = "hom") -> None:
+        super().__init__(init_line_complex(size), maxdim=0, sublevel=sublevel, alg=alg)
+        self.size = size
+
+
+_GRIDS = {"freudenthal": init_freudenthal_2d, "grid": init_grid_2d, "delaunay": init_tri_complex}
+
+
+class LevelSetLayer2D(LevelSetLayer):
+    """Level sets of an image given as ``width * height`` values in row-major order.
+
+    ``size = (width, height)``; ``complex`` is ``"freudenthal"`` (default), ``"grid"`` (both
+    diagonals) or ``"delaunay"``. Inputs may be ``(height, width)`` images or flat vectors, with
+    leading batch dimensions.
+    """
+
+    def __init__(
+        self,
+        size,
+        maxdim: int = 1,
+        sublevel: bool = True,
+        complex: str = "freudenthal",
+        alg: str = "hom",
+    ) -> None:
+        if complex not in _GRIDS:
+            raise ValueError(f"complex must be one of {sorted(_GRIDS)}, got {complex!r}")
+        width, height = size
+        super().__init__(_GRIDS[complex](width, height), maxdim=maxdim, sublevel=sublevel, alg=alg)
+        self.size = size
+
+    def forward(self, f):
+        width, height = self.size
+        if f.dim() >= 2 and tuple(f.shape[-2:]) == (height, width):
+            f = f.reshape(*f.shape[:-2], width * height)
+        return super().forward(f)

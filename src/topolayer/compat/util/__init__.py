@@ -1,0 +1,5 @@
+"""``topologylayer.util`` names."""
+
+from . import construction, process
+
+__all__ = ["construction", "process"]
