@@ -23,7 +23,9 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be a non-negative integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"--seed must be a non-negative integer, got {text!r}"
+        ) from None
     if value < 0 or value >= 2**32:
         raise argparse.ArgumentTypeError(f"--seed must be in [0, 2**32), got {value}")
     return value
@@ -34,7 +36,9 @@ def _positive(name: str):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a positive integer, got {text!r}"
+            ) from None
         if value < 1:
             raise argparse.ArgumentTypeError(f"{name} must be >= 1, got {value}")
         return value
@@ -52,14 +56,17 @@ def _out_dir(text: str) -> Path:
 def _mnist_dir(text: str) -> Path:
     path = Path(text)
     if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"--mnist {text!r} is not a directory holding the MNIST IDX files")
+        raise argparse.ArgumentTypeError(
+            f"--mnist {text!r} is not a directory holding the MNIST IDX files"
+        )
     return path
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``topolayer`` command."""
     parser = argparse.ArgumentParser(
-        prog="topolayer", description="Differentiable persistent homology for PyTorch: demos of the paper's applications."
+        prog="topolayer",
+        description="Differentiable persistent homology for PyTorch: demos of the paper's applications.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -71,18 +78,48 @@ def build_parser() -> argparse.ArgumentParser:
             "PNG figures, metrics.json, report.md and report.html into --out."
         ),
     )
-    demo.add_argument("app", nargs="?", default="all", choices=(*_APPS, "all", "denoise"),
-                      help="which application (default: all); 'denoise' is the README's 1D example, printed only")
-    demo.add_argument("--quick", action="store_true", help="small settings: each application in well under a minute")
-    demo.add_argument("--out", type=_out_dir, default=Path("topolayer-demo"), metavar="DIR",
-                      help="output folder (default: topolayer-demo/)")
+    demo.add_argument(
+        "app",
+        nargs="?",
+        default="all",
+        choices=(*_APPS, "all", "denoise"),
+        help="which application (default: all); 'denoise' is the README's 1D example, printed only",
+    )
+    demo.add_argument(
+        "--quick",
+        action="store_true",
+        help="small settings: each application in well under a minute",
+    )
+    demo.add_argument(
+        "--out",
+        type=_out_dir,
+        default=Path("topolayer-demo"),
+        metavar="DIR",
+        help="output folder (default: topolayer-demo/)",
+    )
     demo.add_argument("--seed", type=_seed, default=0, metavar="N", help="random seed (default: 0)")
-    demo.add_argument("--mnist", type=_mnist_dir, default=None, metavar="PATH",
-                      help="folder with the MNIST IDX files, used instead of the bundled 8x8 digits")
-    demo.add_argument("--threads", type=_positive("--threads"), default=None, metavar="N",
-                      help="torch intra-op threads (default: 1; the topology layer threads over batches itself)")
+    demo.add_argument(
+        "--mnist",
+        type=_mnist_dir,
+        default=None,
+        metavar="PATH",
+        help="folder with the MNIST IDX files, used instead of the bundled 8x8 digits",
+    )
+    demo.add_argument(
+        "--threads",
+        type=_positive("--threads"),
+        default=None,
+        metavar="N",
+        help="torch intra-op threads (default: 1; the topology layer threads over batches itself)",
+    )
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bars")
-    demo.add_argument("--steps", type=_positive("--steps"), default=200, metavar="N", help="optimisation steps of 'denoise' (default: 200)")
+    demo.add_argument(
+        "--steps",
+        type=_positive("--steps"),
+        default=200,
+        metavar="N",
+        help="optimisation steps of 'denoise' (default: 200)",
+    )
     return parser
 
 
@@ -114,13 +151,22 @@ def main(argv: list[str] | None = None) -> int:
     apps = _APPS if args.app == "all" else (args.app,)
     t0 = time.perf_counter()
     try:
-        run_demo(apps, out=args.out, seed=args.seed, quick=args.quick, mnist=args.mnist, progress=not args.no_progress)
+        run_demo(
+            apps,
+            out=args.out,
+            seed=args.seed,
+            quick=args.quick,
+            mnist=args.mnist,
+            progress=not args.no_progress,
+        )
     except (FileNotFoundError, ValueError) as err:  # e.g. malformed MNIST files
         print(f"topolayer demo: error: {err}", file=sys.stderr)
         return 1
     out = args.out
-    print(f"topolayer demo {args.app}: wrote {out / 'report.md'}, {out / 'report.html'} and "
-          f"{out / 'metrics.json'} in {time.perf_counter() - t0:.0f} s")
+    print(
+        f"topolayer demo {args.app}: wrote {out / 'report.md'}, {out / 'report.html'} and "
+        f"{out / 'metrics.json'} in {time.perf_counter() - t0:.0f} s"
+    )
     return 0
 
 

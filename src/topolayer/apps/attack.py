@@ -23,7 +23,6 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -91,18 +90,34 @@ class TopModel(nn.Module):
 
 def pixel_mlp(side: int) -> nn.Module:
     """MLP on pixels: ``side^2 -> 256 -> 128 -> 10``."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(side * side, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(side * side, 256),
+        nn.ReLU(),
+        nn.Linear(256, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
+    )
 
 
 def pixel_cnn(side: int) -> nn.Module:
     """Small CNN: two 3x3 conv + max-pool blocks (16, 32 channels), a linear layer."""
     return nn.Sequential(
-        nn.Unflatten(1, (1, side)), nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * (side // 4) ** 2, 10),
+        nn.Unflatten(1, (1, side)),
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(32 * (side // 4) ** 2, 10),
     )
 
 
-def _fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int, lr: float = 2e-3) -> nn.Module:
+def _fit(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int, lr: float = 2e-3
+) -> nn.Module:
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-4)
     model.train()
@@ -190,11 +205,16 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
 
     progress = progress or (lambda it, **k: it)
     t0 = time.perf_counter()
-    xtr, ytr, xte, yte, desc = image_data(mnist, 16, seed, n_train=10000 if mnist else None, n_test=1000 if mnist else None)
+    xtr, ytr, xte, yte, desc = image_data(
+        mnist, 16, seed, n_train=10000 if mnist else None, n_test=1000 if mnist else None
+    )
     side = xtr.shape[-1]
     n_attack = 100 if quick else min(1000, len(xte))
     budgets = [0.1, 0.3] if quick else [0.05, 0.1, 0.2, 0.3]
-    eps, n_steps = budgets[-1], 10 if quick else 20  # the examples and main table use the largest budget
+    eps, n_steps = (
+        budgets[-1],
+        10 if quick else 20,
+    )  # the examples and main table use the largest budget
     epochs = 30 if quick else 100
 
     torch.manual_seed(seed)
@@ -241,14 +261,30 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
                     advs[name] = (adv, pred)
         metrics[name] = m
         f, it = m["FGSM"][str(eps)], m["iterative"][str(eps)]
-        rows.append([name, m["clean_accuracy"], f["targeted_success_rate"], it["targeted_success_rate"],
-                     it["adversarial_accuracy"], it["mean_l2"], it["mean_pixels_changed"], paper[name]])
+        rows.append(
+            [
+                name,
+                m["clean_accuracy"],
+                f["targeted_success_rate"],
+                it["targeted_success_rate"],
+                it["adversarial_accuracy"],
+                it["mean_l2"],
+                it["mean_pixels_changed"],
+                paper[name],
+            ]
+        )
 
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for c, name in enumerate(models):
         for attack, ls in (("FGSM", "--"), ("iterative", "-")):
-            ax.plot(budgets, [metrics[name][attack][str(e)]["targeted_success_rate"] for e in budgets],
-                    ls=ls, marker="o", color=f"C{c}", label=f"{name}, {attack}")
+            ax.plot(
+                budgets,
+                [metrics[name][attack][str(e)]["targeted_success_rate"] for e in budgets],
+                ls=ls,
+                marker="o",
+                color=f"C{c}",
+                label=f"{name}, {attack}",
+            )
     ax.set_xlabel("L-inf budget eps")
     ax.set_ylabel("targeted success rate")
     ax.set_ylim(-0.02, 1.02)
@@ -273,7 +309,10 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
             axes[3 * b + 2, c].imshow(adv[k].numpy(), cmap="gray", vmin=0, vmax=1)
             ok = "hit" if int(pred[k]) == int(target[k]) else "miss"
             axes[3 * b + 2, c].set_title(f"→{int(target[k])}: {int(pred[k])} ({ok})", fontsize=7)
-    fig.suptitle("rows per model: original, perturbation (red +, blue -), adversarial (target: prediction)", fontsize=9)
+    fig.suptitle(
+        "rows per model: original, perturbation (red +, blue -), adversarial (target: prediction)",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(out / "attack_examples.png", dpi=100)
     plt.close(fig)
@@ -311,23 +350,54 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
             f"iterative version ({n_steps} steps of eps/4, projected to the L-inf ball; an image stops once it hits its "
             f"target), pixels kept in [0, 1], eps in {budgets}; the paper's budget and step count are not given.",
             f"{n_attack} attacked test images (all test images up to 1,000).",
-        ] + (["--quick: fewer epochs, steps and images; numbers are a smoke test."] if quick else []),
-        tables=[Table(
-            f"Clean accuracy (all {len(xte)} test images) and targeted attacks on {n_attack} test images, L-inf budget {eps}",
-            ["model", "clean acc.", "FGSM hit rate", f"iterative hit rate ({n_steps} steps)", "acc. under iterative",
-             "mean L2 (iterative)", "pixels changed (iterative)", "paper: acc. / hit rate"],
-            rows,
-        ), Table(
-            f"Targeted success rate by L-inf budget ({n_attack} images): FGSM / iterative",
-            ["model"] + [f"eps = {e}" for e in budgets],
-            [[name] + [f"{metrics[name]['FGSM'][str(e)]['targeted_success_rate']:.3f} / "
-                       f"{metrics[name]['iterative'][str(e)]['targeted_success_rate']:.3f}" for e in budgets] for name in models],
-        )],
+        ]
+        + (["--quick: fewer epochs, steps and images; numbers are a smoke test."] if quick else []),
+        tables=[
+            Table(
+                f"Clean accuracy (all {len(xte)} test images) and targeted attacks on {n_attack} test images, L-inf budget {eps}",
+                [
+                    "model",
+                    "clean acc.",
+                    "FGSM hit rate",
+                    f"iterative hit rate ({n_steps} steps)",
+                    "acc. under iterative",
+                    "mean L2 (iterative)",
+                    "pixels changed (iterative)",
+                    "paper: acc. / hit rate",
+                ],
+                rows,
+            ),
+            Table(
+                f"Targeted success rate by L-inf budget ({n_attack} images): FGSM / iterative",
+                ["model"] + [f"eps = {e}" for e in budgets],
+                [
+                    [name]
+                    + [
+                        f"{metrics[name]['FGSM'][str(e)]['targeted_success_rate']:.3f} / "
+                        f"{metrics[name]['iterative'][str(e)]['targeted_success_rate']:.3f}"
+                        for e in budgets
+                    ]
+                    for name in models
+                ],
+            ),
+        ],
         figures=[
             ("attack_budget.png", "Targeted success rate against the L-inf budget."),
-            ("attack_examples.png", f"Originals, perturbations and adversarial images (iterative attack, eps = {eps}) for TopModel, the MLP and the CNN."),
+            (
+                "attack_examples.png",
+                f"Originals, perturbations and adversarial images (iterative attack, eps = {eps}) for TopModel, the MLP and the CNN.",
+            ),
         ],
-        metrics={"models": metrics, "settings": {"eps": eps, "budgets": budgets, "n_steps_iterative": n_steps, "n_attack": n_attack,
-                                                  "epochs": epochs, "data": desc}},
+        metrics={
+            "models": metrics,
+            "settings": {
+                "eps": eps,
+                "budgets": budgets,
+                "n_steps_iterative": n_steps,
+                "n_attack": n_attack,
+                "epochs": epochs,
+                "data": desc,
+            },
+        },
         seconds=time.perf_counter() - t0,
     )

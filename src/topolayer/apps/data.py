@@ -14,7 +14,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["read_idx", "load_mnist", "load_digit_images", "train_test_split", "ring_image", "uniform_cloud"]
+__all__ = [
+    "read_idx",
+    "load_mnist",
+    "load_digit_images",
+    "train_test_split",
+    "ring_image",
+    "uniform_cloud",
+]
 
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
@@ -54,12 +61,19 @@ def read_idx(path: str | Path) -> np.ndarray:
     dtype = np.dtype(_IDX_DTYPES[code])
     count = int(np.prod(shape)) if shape else 1
     if len(raw) - header != count * dtype.itemsize:
-        raise ValueError(f"{path}: {len(raw) - header} data bytes, header says shape {shape} of {dtype}")
+        raise ValueError(
+            f"{path}: {len(raw) - header} data bytes, header says shape {shape} of {dtype}"
+        )
     return np.frombuffer(raw[header:], dtype=dtype).reshape(shape)
 
 
 def _find(folder: Path, stem: str) -> Path:
-    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+    for name in (
+        stem,
+        stem + ".gz",
+        stem.replace("-idx", ".idx"),
+        stem.replace("-idx", ".idx") + ".gz",
+    ):
         if (folder / name).is_file():
             return folder / name
     raise FileNotFoundError(
@@ -68,7 +82,9 @@ def _find(folder: Path, stem: str) -> Path:
     )
 
 
-def load_mnist(folder: str | Path, split: str = "train", limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def load_mnist(
+    folder: str | Path, split: str = "train", limit: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Load MNIST images and labels from the standard IDX files in ``folder``.
 
     Parameters
@@ -96,7 +112,9 @@ def load_mnist(folder: str | Path, split: str = "train", limit: int | None = Non
     images = read_idx(_find(folder, f"{prefix}-images-idx3-ubyte"))
     labels = read_idx(_find(folder, f"{prefix}-labels-idx1-ubyte"))
     if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(f"MNIST {split} files do not match: images {images.shape}, labels {labels.shape}")
+        raise ValueError(
+            f"MNIST {split} files do not match: images {images.shape}, labels {labels.shape}"
+        )
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
     x = torch.from_numpy(images.astype(np.float32) / 255.0)
@@ -137,7 +155,11 @@ def train_test_split(
 
 
 def image_data(
-    mnist: str | Path | None, size: int, seed: int, n_train: int | None = None, n_test: int | None = None
+    mnist: str | Path | None,
+    size: int,
+    seed: int,
+    n_train: int | None = None,
+    n_test: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, str]:
     """Train/test digit images for the image demos: bundled digits, or MNIST when given.
 
@@ -154,7 +176,9 @@ def image_data(
         xtr, ytr = xtr[:n_train], ytr[:n_train]
     if n_test is not None:
         xte, yte = xte[:n_test], yte[:n_test]
-    desc = f"scikit-learn digits 8x8 upsampled to {size}x{size} ({len(xtr)} train / {len(xte)} test)"
+    desc = (
+        f"scikit-learn digits 8x8 upsampled to {size}x{size} ({len(xtr)} train / {len(xte)} test)"
+    )
     return xtr, ytr, xte, yte, desc
 
 
@@ -166,7 +190,9 @@ def ring_image(n: int = 50) -> torch.Tensor:
     (n, n) float64 Tensor
     """
     c = (n - 1) / 2
-    i, j = torch.meshgrid(torch.arange(n, dtype=torch.float64), torch.arange(n, dtype=torch.float64), indexing="ij")
+    i, j = torch.meshgrid(
+        torch.arange(n, dtype=torch.float64), torch.arange(n, dtype=torch.float64), indexing="ij"
+    )
     r = torch.sqrt((i - c) ** 2 + (j - c) ** 2)
     return torch.exp(-((r - n / 3) ** 2) / 100)
 

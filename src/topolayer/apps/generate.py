@@ -14,6 +14,7 @@ term, so that the comparison isolates the prior.
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from pathlib import Path
 
@@ -30,7 +31,15 @@ from topolayer.losses import barcode_feature, betti_number
 from .data import image_data
 from .report import Section, Table
 
-__all__ = ["run", "Generator", "Discriminator", "superlevel_diagrams", "betti_at", "mmd_coverage", "inception_score"]
+__all__ = [
+    "run",
+    "Generator",
+    "Discriminator",
+    "superlevel_diagrams",
+    "betti_at",
+    "mmd_coverage",
+    "inception_score",
+]
 
 Z_DIM = 64
 
@@ -39,7 +48,9 @@ class Generator(nn.Module):
     """The paper's MLP generator, scaled: ``z -> 128 -> 256 -> 512 [-> 1024] -> H*W``, LeakyReLU(0.2),
     BatchNorm on the hidden layers after the first, Tanh output."""
 
-    def __init__(self, side: int, z_dim: int = Z_DIM, widths: tuple[int, ...] = (128, 256, 512)) -> None:
+    def __init__(
+        self, side: int, z_dim: int = Z_DIM, widths: tuple[int, ...] = (128, 256, 512)
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         d = z_dim
@@ -63,24 +74,37 @@ class Discriminator(nn.Module):
     def __init__(self, side: int) -> None:
         super().__init__()
         self.net = nn.Sequential(
-            nn.Flatten(), nn.Linear(side * side, 256), nn.LeakyReLU(0.2), nn.Linear(256, 128), nn.LeakyReLU(0.2), nn.Linear(128, 1)
+            nn.Flatten(),
+            nn.Linear(side * side, 256),
+            nn.LeakyReLU(0.2),
+            nn.Linear(256, 128),
+            nn.LeakyReLU(0.2),
+            nn.Linear(128, 1),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)[:, 0]
 
 
+@functools.lru_cache(maxsize=4)
+def _grid(height: int, width: int) -> SimplicialComplex:
+    """The Freudenthal triangulation of the pixel grid, built once and reused."""
+    return SimplicialComplex.grid_2d(height, width)
+
+
 def superlevel_diagrams(images: torch.Tensor, max_dim: int = 0):
     """Superlevel persistence of a batch of images ``(B, H, W)`` on the Freudenthal grid."""
     B, H, W = images.shape
-    return lower_star(images.reshape(B, H * W), SimplicialComplex.grid_2d(H, W), max_dim=max_dim, superlevel=True)
+    return lower_star(images.reshape(B, H * W), _grid(H, W), max_dim=max_dim, superlevel=True)
 
 
 def betti_at(images: torch.Tensor, level: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Betti numbers ``(b0, b1)`` per image of the superlevel set ``{x >= level}``."""
     with torch.no_grad():
         d = superlevel_diagrams(images, max_dim=1)
-        return betti_number(d, 0, level).numpy().astype(int), betti_number(d, 1, level).numpy().astype(int)
+        return betti_number(d, 0, level).numpy().astype(int), betti_number(
+            d, 1, level
+        ).numpy().astype(int)
 
 
 def _h0_w1_matrix(gen: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
@@ -122,8 +146,14 @@ def inception_score(classifier: nn.Module, images: torch.Tensor) -> float:
 
 def _classifier(side: int) -> nn.Module:
     return nn.Sequential(
-        nn.Unflatten(1, (1, side)), nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Unflatten(1, (1, side)),
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
         nn.Linear(32 * (side // 4) ** 2, 10),
     )
 
@@ -160,7 +190,18 @@ def _gan_step(G, D, opt_g, opt_d, real, z, topo_weight: float) -> float:
     return float(topo.detach())
 
 
-def train(G, D, opt_g, opt_d, data: torch.Tensor, iters: int, seed: int, topo_weight: float, progress, desc: str) -> list[float]:
+def train(
+    G,
+    D,
+    opt_g,
+    opt_d,
+    data: torch.Tensor,
+    iters: int,
+    seed: int,
+    topo_weight: float,
+    progress,
+    desc: str,
+) -> list[float]:
     """``iters`` batch iterations of non-saturating GAN training (+ the topological term)."""
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -174,7 +215,7 @@ def train(G, D, opt_g, opt_d, data: torch.Tensor, iters: int, seed: int, topo_we
     return topo
 
 
-def _grid(ax, images: torch.Tensor, rows: int, title: str) -> None:
+def _image_grid(ax, images: torch.Tensor, rows: int, title: str) -> None:
     n, side = len(images), images.shape[-1]
     cols = int(np.ceil(n / rows))
     canvas = np.full((rows * (side + 1), cols * (side + 1)), -1.0)
@@ -213,7 +254,9 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
     base_iters = 400 if quick else 4000
     topo_iters, topo_weight = 50, 1.0
     n_eval = 100 if quick else 300
-    xtr, ytr, xte, yte, desc = image_data(mnist, 16, seed, n_train=20000 if mnist else None, n_test=2000 if mnist else None)
+    xtr, ytr, xte, yte, desc = image_data(
+        mnist, 16, seed, n_train=20000 if mnist else None, n_test=2000 if mnist else None
+    )
     side = xtr.shape[-1]
     xtr, xte = xtr * 2 - 1, xte * 2 - 1  # tanh range
     widths = (128, 256, 512, 1024) if mnist else (128, 256, 512)
@@ -229,7 +272,9 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
     for name, weight in (("GAN only (control)", 0.0), ("GAN + topological loss", topo_weight)):
         G.load_state_dict(state[0]), D.load_state_dict(state[1])
         opt_g.load_state_dict(state[2]), opt_d.load_state_dict(state[3])
-        topo_curves[name] = train(G, D, opt_g, opt_d, xtr, topo_iters, seed + 1, weight, progress, name)
+        topo_curves[name] = train(
+            G, D, opt_g, opt_d, xtr, topo_iters, seed + 1, weight, progress, name
+        )
         models[name] = copy.deepcopy(G)
 
     clf = train_classifier(xtr, ytr, 3 if quick else 8, seed)
@@ -266,9 +311,9 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
         rows.append([name] + list(m.values()))
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 5))
-    for ax, name in zip(axes, models):
+    for ax, name in zip(axes, models, strict=True):
         b0 = metrics[name]["frac_one_component"]
-        _grid(ax, samples[name][:64], 8, f"{name}\none component: {b0:.0%} of {n_eval}")
+        _image_grid(ax, samples[name][:64], 8, f"{name}\none component: {b0:.0%} of {n_eval}")
     fig.tight_layout()
     fig.savefig(out / "generate_samples.png", dpi=110)
     plt.close(fig)
@@ -280,12 +325,23 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
         for j in range(2):
             zz = (1 - steps) * pairs[j, 0] + steps * pairs[j, 1]
             with torch.no_grad():
-                _grid(axes[2 * j + i], models[name](zz), 1, f"{name}, pair {j + 1}")
+                _image_grid(axes[2 * j + i], models[name](zz), 1, f"{name}, pair {j + 1}")
     fig.tight_layout()
     fig.savefig(out / "generate_interpolation.png", dpi=110)
     plt.close(fig)
 
-    header = ["samples", "1 component", "b0 = 1, b1 <= 2", "mean b0", "mean b1", "MMD-L2 ↓", "COV-L2 ↑", "MMD-W1(H0) ↓", "COV-W1(H0) ↑", "IS ↑"]
+    header = [
+        "samples",
+        "1 component",
+        "b0 = 1, b1 <= 2",
+        "mean b0",
+        "mean b1",
+        "MMD-L2 ↓",
+        "COV-L2 ↑",
+        "MMD-W1(H0) ↓",
+        "COV-W1(H0) ↑",
+        "IS ↑",
+    ]
     base, ctrl, topo = (metrics[k] for k in models)
     better = [k for k in ("mmd_l2", "mmd_w1_h0") if topo[k] < ctrl[k]] + [
         k for k in ("cov_l2", "cov_w1_h0", "inception_score") if topo[k] > ctrl[k]
@@ -320,18 +376,37 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
             "Betti numbers of the superlevel set at 0 (mid-grey) on the Freudenthal triangulation; "
             "'usual' topology = one component and at most two holes. W1 between superlevel H0 diagrams matches the "
             "essential bars by birth. IS uses a small CNN trained on the same digits.",
-        ] + (["--quick: short training; numbers are a smoke test."] if quick else []),
-        tables=[Table(f"Samples from {n_eval} fixed latent codes (reference: {n_eval} training images)", header, rows)],
+        ]
+        + (["--quick: short training; numbers are a smoke test."] if quick else []),
+        tables=[
+            Table(
+                f"Samples from {n_eval} fixed latent codes (reference: {n_eval} training images)",
+                header,
+                rows,
+            )
+        ],
         figures=[
-            ("generate_samples.png", "Samples from the same latent codes: baseline, control, with the topological loss."),
+            (
+                "generate_samples.png",
+                "Samples from the same latent codes: baseline, control, with the topological loss.",
+            ),
             ("generate_interpolation.png", "Latent interpolations, baseline vs. topological loss."),
         ],
         metrics={
             "samples": metrics,
             "topo_loss_during_training": [float(np.mean(v)) for v in topo_curves.values()][1:],
-            "topo_loss_first_last": [topo_curves["GAN + topological loss"][0], topo_curves["GAN + topological loss"][-1]],
+            "topo_loss_first_last": [
+                topo_curves["GAN + topological loss"][0],
+                topo_curves["GAN + topological loss"][-1],
+            ],
             "classifier_test_accuracy": clf_acc,
-            "settings": {"base_iters": base_iters, "topo_iters": topo_iters, "topo_weight": topo_weight, "n_eval": n_eval, "data": desc},
+            "settings": {
+                "base_iters": base_iters,
+                "topo_iters": topo_iters,
+                "topo_weight": topo_weight,
+                "n_eval": n_eval,
+                "data": desc,
+            },
         },
         seconds=time.perf_counter() - t0,
     )

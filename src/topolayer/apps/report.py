@@ -153,7 +153,14 @@ def write_report(out: Path, sections: list[Section], meta: dict[str, Any]) -> di
         f"<p>Run: {html.escape('; '.join(_meta_lines(meta)))}</p>",
     ]
     for s in sections:
-        md += [f"## {s.title}", "", f"*Paper.* {s.paper}", "", f"*This run ({s.seconds:.0f} s).* {s.finding}", ""]
+        md += [
+            f"## {s.title}",
+            "",
+            f"*Paper.* {s.paper}",
+            "",
+            f"*This run ({s.seconds:.0f} s).* {s.finding}",
+            "",
+        ]
         if s.differences:
             md += ["Differences from the paper's protocol:", ""]
             md += [f"- {d}" for d in s.differences] + [""]
@@ -163,15 +170,19 @@ def write_report(out: Path, sections: list[Section], meta: dict[str, Any]) -> di
             md += [f"![{cap}]({f})", "", f"*{cap}*", ""]
         hp.append(f"<h2>{html.escape(s.title)}</h2><div class='cols'>")
         hp.append(f"<div><h3>Paper</h3><p>{html.escape(s.paper)}</p></div>")
-        hp.append(f"<div><h3>This run ({s.seconds:.0f} s)</h3><p>{html.escape(s.finding)}</p></div></div>")
+        hp.append(
+            f"<div><h3>This run ({s.seconds:.0f} s)</h3><p>{html.escape(s.finding)}</p></div></div>"
+        )
         if s.differences:
             hp.append("<p>Differences from the paper's protocol:</p><ul>")
             hp += [f"<li>{html.escape(d)}</li>" for d in s.differences]
             hp.append("</ul>")
         hp += [_html_table(t) for t in s.tables]
         for f, cap in s.figures:
-            hp.append(f"<figure><img src='{html.escape(f)}' alt='{html.escape(cap)}'>"
-                      f"<figcaption>{html.escape(cap)}</figcaption></figure>")
+            hp.append(
+                f"<figure><img src='{html.escape(f)}' alt='{html.escape(cap)}'>"
+                f"<figcaption>{html.escape(cap)}</figcaption></figure>"
+            )
     hp.append("</body></html>")
     paths["md"].write_text("\n".join(md))
     paths["html"].write_text("\n".join(hp) + "\n")
