@@ -343,6 +343,22 @@ def test_attack_demo_runs_on_mnist_files(tmp_path):
     )
 
 
+@pytest.mark.slow
+def test_generate_demo_runs_on_mnist_files(tmp_path):
+    data = tmp_path / "mnist"
+    data.mkdir()
+    _fake_mnist(data, n_train=300, n_test=100)
+    torch_threads = torch.get_num_threads()
+    try:
+        argv = ["demo", "generate", "--quick", "--mnist", str(data), "--out", str(tmp_path / "o")]
+        assert main([*argv, "--no-progress"]) == 0
+    finally:
+        torch.set_num_threads(torch_threads)
+    m = json.loads((tmp_path / "o" / "metrics.json").read_text())
+    assert "MNIST 28x28" in m["generate"]["settings"]["data"]
+    assert len(m["generate"]["samples"]) == 4
+
+
 # -- command line --------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "argv, message",
