@@ -276,12 +276,13 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
 
     fig, ax = plt.subplots(figsize=(5, 3.6))
     for c, name in enumerate(models):
-        for attack, ls in (("FGSM", "--"), ("iterative", "-")):
+        for attack, ls, fill in (("FGSM", "--", "none"), ("iterative", "-", f"C{c}")):
             ax.plot(
                 budgets,
                 [metrics[name][attack][str(e)]["targeted_success_rate"] for e in budgets],
                 ls=ls,
                 marker="o",
+                mfc=fill,
                 color=f"C{c}",
                 label=f"{name}, {attack}",
             )
