@@ -3,6 +3,7 @@
 
 namespace topolayer_bindings {
 void bind_simplicial(nb::module_& m);
+void bind_rips(nb::module_& m);
 }  // namespace topolayer_bindings
 
 NB_MODULE(_core, m) {
@@ -11,4 +12,5 @@ NB_MODULE(_core, m) {
     // exit, where nanobind would report them as leaks.
     nanobind::set_leak_warnings(false);
     topolayer_bindings::bind_simplicial(m);
+    topolayer_bindings::bind_rips(m);
 }
