@@ -24,7 +24,7 @@ from topolayer.apps import APPS, run_demo
 from topolayer.apps.attack import TopModel, directional_heights, targeted_attack
 from topolayer.apps.data import load_mnist, read_idx, ring_image
 from topolayer.apps.generate import betti_at, mmd_coverage
-from topolayer.apps.regularize import fit_weights, line_h0, weak_alpha, weight_penalty
+from topolayer.apps.regularize import fit_weights, line_h0, weight_penalty
 from topolayer.cli import main
 
 FIGURES = {
@@ -201,19 +201,6 @@ def test_fit_weights_shapes_and_lambda_from_the_grid():
     r = fit_weights("sawteeth", [30], [0], lambdas, iters=5, n_val=20)
     assert r["error"].shape == (1, 1, 7) and r["penalties"][0] == "none"
     assert np.all(np.isin(r["lambda"], lambdas))
-
-
-def test_weak_alpha_h0_deaths_are_the_euclidean_mst_edges(rng):
-    from scipy.sparse.csgraph import minimum_spanning_tree
-    from scipy.spatial.distance import pdist, squareform
-
-    x = rng.random((40, 2))
-    dgm = weak_alpha(torch.tensor(x, requires_grad=True))
-    deaths = dgm.finite(0)[:, 1].detach().numpy()
-    mst = minimum_spanning_tree(squareform(pdist(x))).data
-    np.testing.assert_allclose(np.sort(deaths), np.sort(mst), rtol=1e-12)
-    loss = dgm.finite(0)[:, 1].sum()
-    loss.backward()  # gradients reach the points
 
 
 def test_ring_image_has_one_component_and_one_hole():

@@ -23,12 +23,13 @@ import torch
 
 from topolayer import SimplicialComplex
 from topolayer.functional import filtration, lower_star
+from topolayer.functional.alpha import alpha
 from topolayer.losses import barcode_feature, betti_number, top_k_barcode_lengths
 
 from .data import ring_image, uniform_cloud
 from .report import Section, Table
 
-__all__ = ["run", "line_h0", "weak_alpha", "weight_penalty", "WEIGHT_PROBLEMS"]
+__all__ = ["run", "line_h0", "weight_penalty", "WEIGHT_PROBLEMS"]
 
 P_DIM = 100  # number of regression weights (the paper's p)
 
@@ -46,7 +47,8 @@ def line_h0(beta: torch.Tensor):
     On a line the Delaunay (weak-alpha) complex is the path through the sorted points, so H0
     is the sublevel persistence of the path graph whose vertices appear at 0 and whose edges
     appear at the gaps between consecutive sorted values. Gradients reach the two values that
-    bound each gap.
+    bound each gap. (:func:`topolayer.functional.alpha.alpha` takes 2D/3D clouds; on a line the
+    complex is this path, and building it directly keeps the whole batch in one layer call.)
 
     Parameters
     ----------
@@ -225,36 +227,6 @@ def _pick(
 
 
 # -- point clouds -------------------------------------------------------------------------------
-def weak_alpha(x: torch.Tensor, max_dim: int = 1):
-    """Weak-alpha persistence of a 2D point cloud: Rips values on the Delaunay triangulation.
-
-    Vertices appear at 0, an edge at its length, a triangle at its longest edge; the critical
-    edge's length carries the gradient to its two end points.
-
-    Parameters
-    ----------
-    x : (n, 2) Tensor, n >= 3 in general position
-
-    Returns
-    -------
-    Diagram
-    """
-    from scipy.spatial import Delaunay
-
-    tri = Delaunay(x.detach().cpu().numpy()).simplices
-    K = SimplicialComplex.triangle_mesh(tri, n_vertices=len(x))
-    e, t = torch.as_tensor(K.simplices(1)), torch.as_tensor(K.simplices(2))
-
-    def dist(a, b):
-        return torch.linalg.vector_norm(x[a] - x[b], dim=-1)
-
-    edge = dist(e[:, 0], e[:, 1])
-    face = torch.stack(
-        [dist(t[:, 0], t[:, 1]), dist(t[:, 1], t[:, 2]), dist(t[:, 0], t[:, 2])]
-    ).amax(0)
-    return filtration(torch.cat([x.new_zeros(len(x)), edge, face]), K, max_dim=max_dim)
-
-
 def _cloud_losses():
     E = barcode_feature
     return {
@@ -274,16 +246,19 @@ def point_clouds(
     """Optimise 100 uniform points under each of the five losses (Adam, lr 1e-2)."""
     x0 = uniform_cloud(100, seed)
     results, rows = {}, []
-    d0 = weak_alpha(x0)
+    d0 = alpha(x0, max_dim=1, weak=True)
     for name, loss_fn in progress(_cloud_losses().items(), desc="point clouds", total=5):
         x = x0.clone().requires_grad_(True)
         opt = torch.optim.Adam([x], lr=1e-2)
         for _ in range(steps):
             opt.zero_grad()
-            loss_fn(weak_alpha(x)).backward()
+            loss = loss_fn(alpha(x, max_dim=1, weak=True))
+            if not loss.requires_grad:  # e.g. no H1 bar left to close: nothing to move
+                break
+            loss.backward()
             opt.step()
         x = x.detach()
-        d = weak_alpha(x)
+        d = alpha(x, max_dim=1, weak=True)
         results[name] = x
         h0, h1 = top_k_barcode_lengths(d, 0, 3), top_k_barcode_lengths(d, 1, 3)
         rows.append(
@@ -457,7 +432,9 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
         ax.set_title(name, fontsize=8)
         ax.set_aspect("equal")
         ax.set_xticks([]), ax.set_yticks([])
-        tlplot.barcode(weak_alpha(x), ax=axes[1, col], linewidth=1.0, legend=col == 0)
+        tlplot.barcode(
+            alpha(x, max_dim=1, weak=True), ax=axes[1, col], linewidth=1.0, legend=col == 0
+        )
     fig.tight_layout()
     fig.savefig(out / "regularize_pointclouds.png", dpi=110)
     plt.close(fig)
