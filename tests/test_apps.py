@@ -28,7 +28,12 @@ from topolayer.apps.regularize import fit_weights, line_h0, weight_penalty
 from topolayer.cli import main
 
 FIGURES = {
-    "regularize": ["regularize_weights.png", "regularize_ring.png", "regularize_pointclouds.png"],
+    "regularize": [
+        "regularize_weights.png",
+        "regularize_ring.png",
+        "regularize_denoise.png",
+        "regularize_pointclouds.png",
+    ],
     "generate": ["generate_samples.png", "generate_interpolation.png"],
     "attack": ["attack_budget.png", "attack_examples.png"],
 }
@@ -66,7 +71,14 @@ def test_quick_run_metrics_have_the_documented_keys(quick_run):
     _, m = quick_run
     assert set(m) == {"meta", *APPS}
     assert m["meta"]["seed"] == 0 and m["meta"]["quick"] is True and m["meta"]["wall_time_s"] > 0
-    assert set(m["regularize"]) >= {"weights", "ring", "pointclouds", "settings", "seconds"}
+    assert set(m["regularize"]) >= {
+        "weights",
+        "ring",
+        "denoise",
+        "pointclouds",
+        "settings",
+        "seconds",
+    }
     for name, w in m["regularize"]["weights"].items():
         err = np.array(w["mean_sq_error"])
         assert err.shape == (len(w["n"]), len(w["penalties"])) and np.all(err >= 0), name
@@ -121,6 +133,13 @@ def test_ring_prior_lowers_error_and_fixes_topology(quick_run):
     assert ring["truth"]["betti0"] == 1 and ring["truth"]["betti1"] == 1
     assert prior["mse"] < ls["mse"]
     assert prior["betti0"] < ls["betti0"] and prior["bars0"] < ls["bars0"]
+
+
+def test_denoising_prior_leaves_about_one_component(quick_run):
+    _, m = quick_run
+    den = m["regularize"]["denoise"]
+    assert np.mean(den["denoised"]["betti0"]) < 0.5 * np.mean(den["noisy"]["betti0"])
+    assert den["denoised"]["mse"] < den["noisy"]["mse"]
 
 
 def test_point_cloud_losses_produce_the_named_structure(quick_run):

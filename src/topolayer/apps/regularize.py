@@ -26,7 +26,7 @@ from topolayer.functional import filtration, lower_star
 from topolayer.functional.alpha import alpha
 from topolayer.losses import barcode_feature, betti_number, top_k_barcode_lengths
 
-from .data import ring_image, uniform_cloud
+from .data import image_data, ring_image, uniform_cloud
 from .report import Section, Table
 
 __all__ = ["run", "line_h0", "weight_penalty", "WEIGHT_PROBLEMS"]
@@ -315,8 +315,65 @@ def ring_reconstruction(seed: int, steps: int, progress) -> dict:
     return out
 
 
+# -- digit denoising ----------------------------------------------------------------------------
+def digit_denoising(images: torch.Tensor, seed: int, steps: int, lam: float = 1.0) -> dict:
+    """Denoise digits with ``||x - y||^2 + lam * E(1,0,2;PD0)`` on superlevel diagrams.
+
+    ``E(1,0,2;PD0)`` sums every superlevel H0 bar but the essential one: one global maximum
+    (one blob of ink) should remain. All images are optimised together (one batched layer call
+    per step), Adam lr 1e-2.
+
+    Parameters
+    ----------
+    images : (B, H, W) Tensor in [0, 1]
+        Clean digits; Gaussian noise of standard deviation 0.3 is added.
+    seed : int
+    steps : int
+    lam : float
+
+    Returns
+    -------
+    dict
+        ``clean``, ``noisy``, ``denoised``: each ``{"image", "betti0", "bars0", "mse"}`` with
+        per-image Betti numbers of ``{x >= 0.5}`` and counts of H0 bars longer than 0.1.
+    """
+    g = torch.Generator().manual_seed(seed)
+    B, H, W = images.shape
+    noisy = images + 0.3 * torch.randn(images.shape, generator=g, dtype=images.dtype)
+    grid = _grid(H, W)
+    z = noisy.clone().requires_grad_(True)
+    opt = torch.optim.Adam([z], lr=1e-2)
+    for _ in range(steps):
+        opt.zero_grad()
+        dgm = lower_star(z.reshape(B, H * W), grid, max_dim=0, superlevel=True)
+        loss = ((z - noisy) ** 2).sum() + lam * barcode_feature(dgm, 0, 1, 0, 2).sum()
+        loss.backward()
+        opt.step()
+    out = {}
+    for name, im in (("clean", images), ("noisy", noisy), ("denoised", z.detach())):
+        dgm = lower_star(im.reshape(B, H * W), grid, max_dim=0, superlevel=True)
+        out[name] = {
+            "image": im,
+            "betti0": betti_number(dgm, 0, 0.5).int().tolist(),
+            "bars0": _count_long(dgm, 0.1),
+            "mse": float(((im - images) ** 2).mean()),
+        }
+    return out
+
+
+def _count_long(dgm, threshold: float) -> list[int]:
+    """Per item, the number of H0 bars (essential included) longer than ``threshold``."""
+    long = (dgm.bars[0][:, 0] - dgm.bars[0][:, 1]) > threshold  # superlevel: birth >= death
+    return torch.bincount(dgm.batch[0][long], minlength=dgm.batch_size).tolist()
+
+
+@functools.lru_cache(maxsize=4)
+def _grid(height: int, width: int) -> SimplicialComplex:
+    return SimplicialComplex.grid_2d(height, width)
+
+
 # -- the application ----------------------------------------------------------------------------
-def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Section:
+def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None, **_) -> Section:
     """Run the three regularisation experiments, write their figures into ``out``.
 
     Parameters
@@ -329,6 +386,8 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
         Fewer sample sizes, seeds and steps (a smoke run, well under a minute).
     progress : callable, optional
         A tqdm-like wrapper ``progress(iterable, desc=..., total=...)``.
+    mnist : str or Path, optional
+        Folder with MNIST IDX files: the denoising digits come from MNIST instead of the bundled set.
 
     Returns
     -------
@@ -424,6 +483,29 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
         )
     )
 
+    digits = image_data(mnist, 16, seed, n_train=1, n_test=8)[2]
+    den = digit_denoising(digits, seed, 100 if quick else 300)
+    fig, axes = plt.subplots(3, len(digits), figsize=(1.4 * len(digits), 4.8))
+    for r, (name, v) in enumerate(den.items()):
+        for c in range(len(digits)):
+            axes[r, c].imshow(v["image"][c].numpy(), cmap="gray", vmin=0, vmax=1)
+            axes[r, c].set_title(f"{name}: b0 {v['betti0'][c]}", fontsize=7)
+            axes[r, c].axis("off")
+    fig.tight_layout()
+    fig.savefig(out / "regularize_denoise.png", dpi=110)
+    plt.close(fig)
+    tables.append(
+        Table(
+            f"Digit denoising ({len(digits)} digits, noise sd 0.3, ||x - y||^2 + E(1,0,2;PD0), Adam lr 1e-2): "
+            "Betti0 of {x >= 0.5} and superlevel H0 bars longer than 0.1, mean per image",
+            ["images", "MSE to clean", "mean Betti0", "mean H0 bars > 0.1"],
+            [
+                [k, v["mse"], float(np.mean(v["betti0"])), float(np.mean(v["bars0"]))]
+                for k, v in den.items()
+            ],
+        )
+    )
+
     x0, clouds, cloud_rows = point_clouds(seed, 100, progress)
     fig, axes = plt.subplots(2, 6, figsize=(18, 6.4))
     for col, (name, x) in enumerate([("start: 100 uniform points", x0)] + list(clouds.items())):
@@ -449,6 +531,7 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
     metrics = {
         "weights": wmetrics,
         "ring": {k: {m: v for m, v in r.items() if m != "image"} for k, r in ring.items()},
+        "denoise": {k: {m: v for m, v in r.items() if m != "image"} for k, r in den.items()},
         "pointclouds": {
             row[0]: {"h0_top3": row[1:4], "h1_top3": row[4:7], "h1_bars_gt_0.05": row[7]}
             for row in cloud_rows
@@ -464,22 +547,23 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
     }
     return Section(
         name="regularize",
-        title="(i) Regularisation: model weights, image reconstruction, point clouds",
+        title="(i) Regularisation: model weights, image reconstruction and denoising, point clouds",
         paper=(
             "Linear regression with p = 100 weights and n = 25..135 samples: a topological penalty that matches the "
             "weights' structure (Top1/Top2 on H0 of the weights for clustered weights, superlevel H0 along the index "
             "for few local maxima) beats l1/l2 and total variation in ||beta_hat - beta*||^2, most clearly for small n "
             "(curves; exact values not recovered). The superlevel prior E(1,0,2;PD0)+E(1,0,2;PD1) recovers a clean "
-            "ring from 1500 measurements where least squares gives noise. The five point-cloud losses visibly produce "
-            "the named structures."
+            "ring from 1500 measurements where least squares gives noise; on MNIST, denoising with E(1,0,2;PD0) leaves "
+            "one global maximum. The five point-cloud losses visibly produce the named structures."
         ),
-        finding=_finding(weights, ring, ns),
+        finding=_finding(weights, ring, den, ns),
         differences=[
             "lambda is chosen per fit on a held-out validation set of 50 fresh samples (the reference scripts choose it with beta*).",
             "The 'smooth TV' penalty is the sum of squared differences; the paper does not state its smooth variant.",
             "Betti numbers of a reconstruction are those of its superlevel set at 0.5 (half the ring's peak), on the "
             "Freudenthal triangulation of the pixel grid.",
-            "MNIST denoising with E(1,0,2;PD0) is not run.",
+            "Denoising uses 8 bundled digits (16x16; MNIST test digits with --mnist), Gaussian noise sd 0.3 and "
+            "lambda = 1 (not tuned on held-out data; the paper gives no value).",
         ]
         + (
             ["--quick: fewer n, seeds, lambdas, problems and ring steps; numbers are a smoke test."]
@@ -497,6 +581,10 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
                 "Ring: truth, least squares, least squares + topological prior, with their superlevel diagrams.",
             ),
             (
+                "regularize_denoise.png",
+                "Digits: clean, noisy, denoised with E(1,0,2;PD0); b0 = components of {x >= 0.5}.",
+            ),
+            (
                 "regularize_pointclouds.png",
                 "100 uniform points optimised with the five losses (a)-(e), with their weak-alpha barcodes.",
             ),
@@ -506,7 +594,7 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, **_) -> Se
     )
 
 
-def _finding(weights: dict, ring: dict, ns: list[int]) -> str:
+def _finding(weights: dict, ring: dict, den: dict, ns: list[int]) -> str:
     parts = []
     for prob, r in weights.items():
         err = r["error"]
@@ -539,5 +627,11 @@ def _finding(weights: dict, ring: dict, ns: list[int]) -> str:
         f"Ring: the prior lowers the error to the clean ring from {ls['mse']:.3g} to {pr['mse']:.3g} (MSE per pixel) "
         f"and gives Betti numbers ({pr['betti0']}, {pr['betti1']}) against ({ls['betti0']}, {ls['betti1']}) for "
         f"least squares (the ring has (1, 1))."
+    )
+    b0 = {k: float(np.mean(v["betti0"])) for k, v in den.items()}
+    parts.append(
+        f"Digit denoising: mean Betti0 of {{x >= 0.5}} goes from {b0['noisy']:.2f} (noisy) to {b0['denoised']:.2f} "
+        f"(clean digits: {b0['clean']:.2f}); MSE to the clean digits {den['noisy']['mse']:.3g} -> "
+        f"{den['denoised']['mse']:.3g}."
     )
     return " ".join(parts)
