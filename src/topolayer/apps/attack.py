@@ -27,8 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from topolayer import SimplicialComplex
-from topolayer.functional import lower_star
+from topolayer.functional.cubical import cubical
 from topolayer.losses import top_k_barcode_lengths
 
 from .data import image_data
@@ -65,7 +64,6 @@ class TopModel(nn.Module):
     def __init__(self, side: int, k0: int = 3, k1: int = 2, hidden: int = 128) -> None:
         super().__init__()
         self.side, self.k0, self.k1 = side, k0, k1
-        self.complex = SimplicialComplex.grid_2d(side, side)
         self.register_buffer("heights", directional_heights(side))
         n_feat = N_DIRECTIONS * (k0 + k1)
         self.register_buffer("mean", torch.zeros(n_feat))
@@ -76,7 +74,7 @@ class TopModel(nn.Module):
         """``(B, side, side) -> (B, 8 * (k0 + k1))`` persistence features, differentiable in ``x``."""
         B = len(x)
         g = self.heights[None] + 2 * (1 - x.reshape(B, 1, -1))  # (B, 8, H*W)
-        dgm = lower_star(g, self.complex, max_dim=1)  # one call: B * 8 diagrams
+        dgm = cubical(g.reshape(B, N_DIRECTIONS, self.side, self.side), max_dim=1)  # B * 8 diagrams
         h0 = top_k_barcode_lengths(dgm, 0, self.k0).reshape(B, N_DIRECTIONS, self.k0)
         h1 = top_k_barcode_lengths(dgm, 1, self.k1).reshape(B, N_DIRECTIONS, self.k1)
         return torch.cat([h0.cumsum(-1), h1.cumsum(-1)], -1).reshape(B, -1)

@@ -14,7 +14,6 @@ term, so that the comparison isolates the prior.
 from __future__ import annotations
 
 import copy
-import functools
 import time
 from pathlib import Path
 
@@ -23,9 +22,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from topolayer import SimplicialComplex
 from topolayer.distances import wasserstein_distance
-from topolayer.functional import lower_star
+from topolayer.functional.cubical import cubical
 from topolayer.losses import barcode_feature, betti_number
 
 from .data import image_data
@@ -86,16 +84,9 @@ class Discriminator(nn.Module):
         return self.net(x)[:, 0]
 
 
-@functools.lru_cache(maxsize=4)
-def _grid(height: int, width: int) -> SimplicialComplex:
-    """The Freudenthal triangulation of the pixel grid, built once and reused."""
-    return SimplicialComplex.grid_2d(height, width)
-
-
 def superlevel_diagrams(images: torch.Tensor, max_dim: int = 0):
     """Superlevel persistence of a batch of images ``(B, H, W)`` on the Freudenthal grid."""
-    B, H, W = images.shape
-    return lower_star(images.reshape(B, H * W), _grid(H, W), max_dim=max_dim, superlevel=True)
+    return cubical(images, max_dim=max_dim, superlevel=True)
 
 
 def betti_at(images: torch.Tensor, level: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

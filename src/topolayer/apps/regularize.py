@@ -24,6 +24,7 @@ import torch
 from topolayer import SimplicialComplex
 from topolayer.functional import filtration, lower_star
 from topolayer.functional.alpha import alpha
+from topolayer.functional.cubical import cubical
 from topolayer.losses import barcode_feature, betti_number, top_k_barcode_lengths
 
 from .data import image_data, ring_image, uniform_cloud
@@ -287,12 +288,11 @@ def ring_reconstruction(seed: int, steps: int, progress) -> dict:
     A = torch.randn(m, n * n, generator=g, dtype=torch.float64)
     y = A @ truth + noise * torch.randn(m, generator=g, dtype=torch.float64)
     ls = A.T @ torch.linalg.solve(A @ A.T, y)  # minimum-norm least squares
-    grid = SimplicialComplex.grid_2d(n, n)
     beta = ls.clone().requires_grad_(True)
     opt = torch.optim.Adam([beta], lr=1e-2)
     for _ in progress(range(steps), desc="ring prior"):
         opt.zero_grad()
-        dgm = lower_star(beta, grid, max_dim=1, superlevel=True)
+        dgm = cubical(beta.reshape(n, n), max_dim=1, superlevel=True)
         prior = barcode_feature(dgm, 0, 1, 0, 2) + barcode_feature(dgm, 1, 1, 0, 2)
         loss = ((A @ beta - y) ** 2).mean() + 0.1 * prior
         loss.backward()
@@ -303,7 +303,7 @@ def ring_reconstruction(seed: int, steps: int, progress) -> dict:
         ("least squares", ls),
         ("least squares + prior", beta.detach()),
     ):
-        dgm = lower_star(img, grid, max_dim=1, superlevel=True)
+        dgm = cubical(img.reshape(n, n), max_dim=1, superlevel=True)
         out[name] = {
             "image": img.reshape(n, n),
             "mse": float(((img - truth) ** 2).mean()),
@@ -338,20 +338,18 @@ def digit_denoising(images: torch.Tensor, seed: int, steps: int, lam: float = 1.
         per-image Betti numbers of ``{x >= 0.5}`` and counts of H0 bars longer than 0.1.
     """
     g = torch.Generator().manual_seed(seed)
-    B, H, W = images.shape
     noisy = images + 0.3 * torch.randn(images.shape, generator=g, dtype=images.dtype)
-    grid = _grid(H, W)
     z = noisy.clone().requires_grad_(True)
     opt = torch.optim.Adam([z], lr=1e-2)
     for _ in range(steps):
         opt.zero_grad()
-        dgm = lower_star(z.reshape(B, H * W), grid, max_dim=0, superlevel=True)
+        dgm = cubical(z, max_dim=0, superlevel=True)
         loss = ((z - noisy) ** 2).sum() + lam * barcode_feature(dgm, 0, 1, 0, 2).sum()
         loss.backward()
         opt.step()
     out = {}
     for name, im in (("clean", images), ("noisy", noisy), ("denoised", z.detach())):
-        dgm = lower_star(im.reshape(B, H * W), grid, max_dim=0, superlevel=True)
+        dgm = cubical(im, max_dim=0, superlevel=True)
         out[name] = {
             "image": im,
             "betti0": betti_number(dgm, 0, 0.5).int().tolist(),
@@ -365,11 +363,6 @@ def _count_long(dgm, threshold: float) -> list[int]:
     """Per item, the number of H0 bars (essential included) longer than ``threshold``."""
     long = (dgm.bars[0][:, 0] - dgm.bars[0][:, 1]) > threshold  # superlevel: birth >= death
     return torch.bincount(dgm.batch[0][long], minlength=dgm.batch_size).tolist()
-
-
-@functools.lru_cache(maxsize=4)
-def _grid(height: int, width: int) -> SimplicialComplex:
-    return SimplicialComplex.grid_2d(height, width)
 
 
 # -- the application ----------------------------------------------------------------------------
@@ -459,14 +452,13 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
 
     ring = ring_reconstruction(seed, 150 if quick else 500, progress)
     fig, axes = plt.subplots(2, 3, figsize=(10, 7.2))
-    grid = SimplicialComplex.grid_2d(50, 50)
     for col, (name, r) in enumerate(ring.items()):
         axes[0, col].imshow(r["image"].numpy(), cmap="viridis")
         axes[0, col].set_title(
             f"{name}\nMSE {r['mse']:.3g}, Betti ({r['betti0']}, {r['betti1']})", fontsize=9
         )
         axes[0, col].axis("off")
-        dgm = lower_star(r["image"].reshape(-1), grid, max_dim=1, superlevel=True)
+        dgm = cubical(r["image"], max_dim=1, superlevel=True)
         tlplot.diagram(dgm, ax=axes[1, col], size=8, title="superlevel diagram")
     fig.tight_layout()
     fig.savefig(out / "regularize_ring.png", dpi=110)
