@@ -30,7 +30,7 @@ from topolayer.losses import barcode_feature, betti_number, top_k_barcode_length
 from .data import image_data, ring_image, uniform_cloud
 from .report import Section, Table
 
-__all__ = ["run", "line_h0", "weight_penalty", "WEIGHT_PROBLEMS"]
+__all__ = ["run", "line_h0", "weight_diagram", "weight_penalty", "WEIGHT_PROBLEMS"]
 
 P_DIM = 100  # number of regression weights (the paper's p)
 
@@ -66,6 +66,14 @@ def line_h0(beta: torch.Tensor):
     return filtration(values, _path(beta.shape[-1]), max_dim=0)
 
 
+def weight_diagram(beta: torch.Tensor, kind: str):
+    """H0 of each row of ``beta``: as points on a line (``kind="A"``) or the superlevel H0
+    along the index path (``kind="B"``)."""
+    if kind == "A":
+        return line_h0(beta)
+    return lower_star(beta, _path(beta.shape[-1]), max_dim=0, superlevel=True)
+
+
 def weight_penalty(name: str, beta: torch.Tensor, kind: str) -> torch.Tensor:
     """The penalty ``P(beta)`` of each row of ``beta`` (``(R, p) -> (R,)``).
 
@@ -86,11 +94,9 @@ def weight_penalty(name: str, beta: torch.Tensor, kind: str) -> torch.Tensor:
     if name == "tv2":
         return ((beta[..., 1:] - beta[..., :-1]) ** 2).sum(-1)
     if name in ("top1", "top2"):
-        if kind == "A":
-            dgm = line_h0(beta)
-        else:
-            dgm = lower_star(beta, _path(beta.shape[-1]), max_dim=0, superlevel=True)
-        return barcode_feature(dgm, 0, p=1, q=0, i0=2 if name == "top1" else 4)
+        return barcode_feature(
+            weight_diagram(beta, kind), 0, p=1, q=0, i0=2 if name == "top1" else 4
+        )
     raise ValueError(f"unknown penalty {name!r}")
 
 
@@ -160,11 +166,11 @@ def fit_weights(
             rng = np.random.default_rng([s, n, list(WEIGHT_PROBLEMS).index(problem)])
             b = make_beta(rng)
             X, Xv = rng.standard_normal((n, P_DIM)), rng.standard_normal((n_val, P_DIM))
-            xs.append(X), xv.append(Xv), bs.append(b)
-            (
-                ys.append(X @ b + sigma * rng.standard_normal(n)),
-                yv.append(Xv @ b + sigma * rng.standard_normal(n_val)),
-            )
+            xs.append(X)
+            xv.append(Xv)
+            bs.append(b)
+            ys.append(X @ b + sigma * rng.standard_normal(n))
+            yv.append(Xv @ b + sigma * rng.standard_normal(n_val))
         t = {
             k: torch.as_tensor(np.stack(v)) for k, v in dict(X=xs, y=ys, Xv=xv, yv=yv, b=bs).items()
         }
@@ -182,7 +188,11 @@ def fit_weights(
         loss = 0.0
         # the topological penalties of all n, seeds and lambdas in one batched layer call each
         top_rows = torch.cat([data[n]["beta"][:, topo].reshape(-1, P_DIM) for n in ns])
-        top_vals = {name: weight_penalty(name, top_rows, kind) for name in ("top1", "top2")}
+        dgm = weight_diagram(top_rows, kind)
+        top_vals = {
+            "top1": barcode_feature(dgm, 0, 1, 0, 2),
+            "top2": barcode_feature(dgm, 0, 1, 0, 4),
+        }
         offset = 0
         for n in ns:
             t = data[n]
