@@ -15,12 +15,20 @@ from .features import (
     TotalPersistence,
     WassersteinDistance,
 )
+from .cubical import CubicalLayer, LevelSetLayer2D
 from .levelset import LevelSetLayer, LevelSetLayer1D, LowerStar
+from .pointcloud import Alpha, AlphaLayer, RipsLayer, VietorisRips
 
 __all__ = [
     "LowerStar",
     "LevelSetLayer",
     "LevelSetLayer1D",
+    "LevelSetLayer2D",
+    "CubicalLayer",
+    "RipsLayer",
+    "AlphaLayer",
+    "VietorisRips",
+    "Alpha",
     "SumBarcodeLengths",
     "TopKBarcodeLengths",
     "PartialSumBarcodeLengths",
