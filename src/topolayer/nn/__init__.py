@@ -1,5 +1,6 @@
 """nn.Module wrappers: persistence layers and diagram features."""
 
+from .cubical import CubicalLayer, LevelSetLayer2D
 from .features import (
     BarcodeFeature,
     BarcodePolyFeature,
@@ -15,7 +16,6 @@ from .features import (
     TotalPersistence,
     WassersteinDistance,
 )
-from .cubical import CubicalLayer, LevelSetLayer2D
 from .levelset import LevelSetLayer, LevelSetLayer1D, LowerStar
 from .pointcloud import Alpha, AlphaLayer, RipsLayer, VietorisRips
 
