@@ -4,6 +4,7 @@
 namespace topolayer_bindings {
 void bind_simplicial(nb::module_& m);
 void bind_cubical(nb::module_& m);
+void bind_rips(nb::module_& m);
 }  // namespace topolayer_bindings
 
 NB_MODULE(_core, m) {
@@ -13,4 +14,5 @@ NB_MODULE(_core, m) {
     nanobind::set_leak_warnings(false);
     topolayer_bindings::bind_simplicial(m);
     topolayer_bindings::bind_cubical(m);
+    topolayer_bindings::bind_rips(m);
 }

@@ -1,0 +1,999 @@
+// Vietoris–Rips persistence of a finite metric space, as critical edges, never listing the
+// clique complex.
+//
+// Reference: U. Bauer, "Ripser: efficient computation of Vietoris–Rips persistence barcodes",
+// J. Appl. Comput. Topol. 5 (2021). H0 by a minimum spanning forest (Prim on the dense metric,
+// O(N^2) time, O(N) extra memory) replayed through Kruskal's union-find with the elder rule;
+// H_d, d >= 1, by persistent cohomology over Z2 with implicit (recomputed) coboundaries, clearing,
+// apparent and emergent pairs. Simplices are identified by the combinatorial number system.
+// Metrics: a dense symmetric table (N^2 values) or, for a threshold, sparse adjacency lists.
+// Invariants: simplices are ordered by (value, dimension, combinatorial index), the value of a
+// simplex is its longest edge, and the critical edge of a simplex is its edge that is largest in
+// (value, edge index); results are independent of the thread count.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "parallel.hpp"
+#include "types.hpp"
+#include "union_find.hpp"
+
+namespace topolayer {
+
+// Bars of one Rips computation, per dimension: rows of (birth_u, birth_v, death_u, death_v).
+// H0 births are vertices, encoded as the degenerate edge (v, v); essential deaths are (-1, -1).
+struct rips_result {
+    std::vector<std::vector<index_t>> rows;
+    explicit rips_result(int max_dim = 0) : rows(static_cast<std::size_t>(max_dim + 1)) {}
+    void push(int d, index_t bu, index_t bv, index_t du, index_t dv) {
+        auto& r = rows[static_cast<std::size_t>(d)];
+        r.push_back(bu);
+        r.push_back(bv);
+        r.push_back(du);
+        r.push_back(dv);
+    }
+};
+
+// Options shared by every entry point.
+struct rips_options {
+    int max_dim = 1;
+    double threshold = std::numeric_limits<double>::infinity();  // in filtration units
+    bool keep_zero = false;
+    int n_threads = 1;                      // threads used inside one item
+    double memory_budget = 4.0 * (1 << 30);  // bytes; exceeded -> std::invalid_argument
+};
+
+// A symmetric (n, n) table of filtration values (squared Euclidean distances of points, or a
+// given distance matrix's lower triangle mirrored). Full rows make every inner loop contiguous;
+// 4 N^2 bytes in float32 (64 MiB at N = 4000), still below what the peers allocate.
+template <class T>
+struct rips_dense_metric {
+    static constexpr bool sparse = false;
+    index_t n = 0;
+    std::vector<T> m;
+
+    T operator()(index_t i, index_t j) const { return m[static_cast<std::size_t>(i * n + j)]; }
+    const T* row(index_t i) const { return m.data() + i * n; }
+};
+
+// The edges within a threshold only, as sorted adjacency lists (CSR): memory O(N + E) for the
+// sparse (thresholded) variant. A missing edge reads as +inf.
+template <class T>
+struct rips_sparse_metric {
+    static constexpr bool sparse = true;
+    index_t n = 0;
+    std::vector<index_t> start;  // n + 1 row offsets
+    std::vector<index_t> nbr;    // neighbours, increasing within each row
+    std::vector<T> val;
+
+    T operator()(index_t i, index_t j) const {
+        if (i == j) return T(0);
+        const index_t* b = nbr.data() + start[static_cast<std::size_t>(i)];
+        const index_t* e = nbr.data() + start[static_cast<std::size_t>(i + 1)];
+        const index_t* p = std::lower_bound(b, e, j);
+        return (p != e && *p == j) ? val[static_cast<std::size_t>(p - nbr.data())]
+                                   : std::numeric_limits<T>::infinity();
+    }
+    index_t begin(index_t i) const { return start[static_cast<std::size_t>(i)]; }
+    index_t end(index_t i) const { return start[static_cast<std::size_t>(i + 1)]; }
+};
+
+namespace rips_detail {
+
+template <class T>
+struct entry {
+    T value;
+    index_t index;
+};
+
+template <class T>
+inline bool before(const entry<T>& a, const entry<T>& b) {
+    return a.value < b.value || (a.value == b.value && a.index < b.index);
+}
+
+template <class T>
+struct later_first {  // heap order: the earliest entry on top
+    bool operator()(const entry<T>& a, const entry<T>& b) const { return before(b, a); }
+};
+
+inline std::string bytes_str(double b) { return std::to_string(static_cast<long long>(b / (1 << 20))) + " MiB"; }
+
+// C(n, k) for n <= n_max, k <= k_max; throws when the largest index would overflow int64.
+class binomials {
+public:
+    binomials(index_t n_max, int k_max) : n_(n_max + 1), k_(k_max + 1), t_(static_cast<std::size_t>(n_ * k_), 0) {
+        const index_t limit = std::numeric_limits<index_t>::max() / 2;
+        for (index_t n = 0; n < n_; ++n) {
+            at(n, 0) = 1;
+            for (int k = 1; k < k_ && k <= n; ++k) {
+                const index_t a = at(n - 1, k - 1), b = k <= n - 1 ? at(n - 1, k) : 0;
+                if (a > limit - b)
+                    throw std::invalid_argument("Rips: simplex indices of " + std::to_string(n_max) +
+                                                " points in dimension " + std::to_string(k_max - 1) +
+                                                " overflow 64 bits; lower max_dim or the number of points");
+                at(n, k) = a + b;
+            }
+        }
+    }
+    index_t operator()(index_t n, int k) const { return k > n ? 0 : t_[static_cast<std::size_t>(n * k_ + k)]; }
+
+private:
+    index_t& at(index_t n, int k) { return t_[static_cast<std::size_t>(n * k_ + k)]; }
+    index_t n_;
+    int k_;
+    std::vector<index_t> t_;
+};
+
+}  // namespace rips_detail
+
+// The Rips computation for one metric. `Metric` maps (i, j) to a filtration value.
+template <class T, class Metric>
+class rips_engine {
+    using entry = rips_detail::entry<T>;
+
+public:
+    rips_engine(const Metric& dist, index_t n, const rips_options& opt)
+        : dist_(dist), n_(n), opt_(opt), binom_(std::max<index_t>(n, 1), opt.max_dim + 2) {
+        if (opt.max_dim < 0 || opt.max_dim + 2 > max_vertices)
+            throw std::invalid_argument("max_dim must be in 0.." + std::to_string(max_vertices - 2));
+        thr_ = std::isfinite(opt.threshold) ? static_cast<T>(opt.threshold) : std::numeric_limits<T>::infinity();
+        // Past the enclosing radius the complex is a cone, hence contractible: no bar of dim >= 1
+        // survives it and H0 has merged. Truncating there changes nothing but the zero bars.
+        if constexpr (!Metric::sparse) {
+            if (!opt.keep_zero && n > 0) thr_ = std::min(thr_, enclosing_radius());
+        }
+        fast_ = !opt.keep_zero;
+    }
+
+    rips_result run() {
+        rips_result out(opt_.max_dim);
+        if (n_ == 0) return out;
+        const std::vector<index_t> mst = dim0(out);
+        if (opt_.max_dim < 1 || n_ < 2) return out;
+        std::unordered_map<index_t, index_t> pivots;  // previous dimension's death simplices
+        for (int d = 1; d <= opt_.max_dim && d < n_; ++d) {
+            std::vector<entry> columns = assemble(d, mst, pivots);
+            pivots = reduce(d, columns, out);
+        }
+        return out;
+    }
+
+private:
+    static constexpr int max_vertices = 8;  // fixed-size vertex buffers: cofaces of max_dim <= 6
+
+    // ---- simplices ---------------------------------------------------------------------------
+    // Vertices of simplex `idx` of dimension `d`, in decreasing order.
+    void vertices(index_t idx, int d, index_t* out) const {
+        index_t hi = n_;
+        for (int k = d + 1; k >= 1; --k) {
+            index_t lo = k - 1;  // largest v in [lo, hi) with C(v, k) <= idx
+            index_t h = hi;
+            while (h - lo > 1) {
+                const index_t mid = lo + (h - lo) / 2;
+                if (binom_(mid, k) <= idx) lo = mid;
+                else h = mid;
+            }
+            *out++ = lo;
+            idx -= binom_(lo, k);
+            hi = lo;
+        }
+    }
+
+    T diameter(const index_t* v, int d) const {
+        T m = T(0);
+        for (int i = 0; i <= d; ++i)
+            for (int j = i + 1; j <= d; ++j) m = std::max(m, dist_(v[i], v[j]));
+        return m;
+    }
+
+    // The critical edge (u > w) of a simplex: largest (value, edge index) among its edges.
+    void critical_edge(const index_t* v, int d, index_t& u, index_t& w) const {
+        u = v[0];
+        w = v[0];
+        if (d == 0) return;
+        T best = T(-1);
+        index_t best_idx = -1;
+        for (int i = 0; i <= d; ++i)
+            for (int j = i + 1; j <= d; ++j) {
+                const index_t a = std::max(v[i], v[j]), b = std::min(v[i], v[j]);
+                const T x = dist_(a, b);
+                const index_t e = binom_(a, 2) + b;
+                if (x > best || (x == best && e > best_idx)) {
+                    best = x;
+                    best_idx = e;
+                    u = a;
+                    w = b;
+                }
+            }
+    }
+
+    // Calls f(coface index, coface value) for every coface with value <= threshold, in increasing
+    // index order, until f returns false. `desc` holds the d+1 vertices in decreasing order.
+    template <class F>
+    void for_each_coface(const index_t* desc, int d, T value, F&& f) const {
+        if constexpr (Metric::sparse) {
+            for_each_coface_sparse(desc, d, value, f);
+        } else {
+            for_each_coface_dense(desc, d, value, f);
+        }
+    }
+
+    // Sparse cofaces: walk the neighbours of the simplex's smallest vertex and keep those adjacent
+    // to every other vertex (one forward cursor per adjacency list, all lists sorted).
+    template <class F>
+    void for_each_coface_sparse(const index_t* desc, int d, T value, F& f) const {
+        index_t asc[8], cur[8];
+        for (int i = 0; i <= d; ++i) {
+            asc[i] = desc[d - i];
+            cur[i] = dist_.begin(asc[i]);
+        }
+        index_t below = 0, above = 0;
+        for (int i = 0; i <= d; ++i) above += binom_(asc[i], i + 2);
+        int j = 0;
+        const index_t* nb = dist_.nbr.data();
+        const T* vals = dist_.val.data();
+        for (index_t p = dist_.begin(asc[0]); p < dist_.end(asc[0]); ++p) {
+            const index_t v = nb[p];
+            T m = value;
+            if (vals[p] > thr_) continue;
+            m = vals[p] > m ? vals[p] : m;
+            bool ok = true;
+            for (int i = 1; i <= d && ok; ++i) {
+                index_t& c = cur[i];
+                const index_t e = dist_.end(asc[i]);
+                while (c < e && nb[c] < v) ++c;
+                if (c == e || nb[c] != v || vals[c] > thr_) {
+                    ok = false;
+                } else {
+                    m = vals[c] > m ? vals[c] : m;
+                }
+            }
+            if (!ok) continue;
+            while (j <= d && asc[j] < v) {
+                below += binom_(asc[j], j + 1);
+                above -= binom_(asc[j], j + 2);
+                ++j;
+            }
+            if (!f(below + binom_(v, j + 1) + above, m)) return;
+        }
+    }
+
+    template <class F>
+    void for_each_coface_dense(const index_t* desc, int d, T value, F& f) const {
+        index_t asc[8];
+        const T* rows[8];
+        for (int i = 0; i <= d; ++i) {
+            asc[i] = desc[d - i];
+            rows[i] = dist_.row(asc[i]);
+        }
+        index_t below = 0, above = 0;
+        for (int i = 0; i <= d; ++i) above += binom_(asc[i], i + 2);
+        int j = 0;
+        const T thr = thr_;
+        for (index_t v = 0; v < n_; ++v) {
+            if (j <= d && v == asc[j]) {
+                below += binom_(asc[j], j + 1);
+                above -= binom_(asc[j], j + 2);
+                ++j;
+                continue;
+            }
+            T m = value;
+            bool ok = true;
+            for (int i = 0; i <= d; ++i) {
+                const T x = rows[i][v];
+                ok &= x <= thr;
+                m = x > m ? x : m;
+            }
+            if (!ok) continue;
+            if (!f(below + binom_(v, j + 1) + above, m)) return;
+        }
+    }
+
+    // Earliest coface with the simplex's own value, for an edge: a scan of two contiguous rows
+    // for the first vertex in the lens of (a, b). Returns -1 when the lens is empty.
+    index_t zero_coface_edge(index_t a, index_t b, T value) const {
+        if constexpr (Metric::sparse) {
+            const index_t desc[2] = {a, b};
+            return zero_coface(desc, 1, value);
+        } else {
+            return zero_coface_edge_dense(a, b, value);
+        }
+    }
+
+    index_t zero_coface_edge_dense(index_t a, index_t b, T value) const {
+        const T* ra = dist_.row(a);
+        const T* rb = dist_.row(b);
+        // a > b: a coface (a, b, v) has index C(a,3)+C(b,2)+v (v < b), C(a,3)+C(v,2)+b (b < v < a),
+        // or C(v,3)+C(a,2)+b (v > a).
+        for (index_t v = 0; v < n_; ++v) {
+            if (ra[v] <= value && rb[v] <= value && v != a && v != b) {
+                if (v < b) return binom_(a, 3) + binom_(b, 2) + v;
+                if (v < a) return binom_(a, 3) + binom_(v, 2) + b;
+                return binom_(v, 3) + binom_(a, 2) + b;
+            }
+        }
+        return -1;
+    }
+
+    // The earliest coface of a simplex if it has the simplex's own value, else -1.
+    index_t zero_coface(const index_t* desc, int d, T value) const {
+        index_t found = -1;
+        for_each_coface(desc, d, value, [&](index_t idx, T m) {
+            if (m == value) {
+                found = idx;
+                return false;
+            }
+            return true;
+        });
+        return found;
+    }
+
+    // The latest facet of a simplex if it has the simplex's own value, else -1.
+    index_t zero_facet(const index_t* desc, int d, T value, index_t* facet_desc) const {
+        // Dropping the smallest vertex gives the largest facet index: scan from the bottom.
+        for (int drop = d; drop >= 0; --drop) {
+            int k = 0;
+            for (int i = 0; i <= d; ++i)
+                if (i != drop) facet_desc[k++] = desc[i];
+            if (diameter(facet_desc, d - 1) == value) {
+                index_t idx = 0;
+                for (int i = 0; i < d; ++i) idx += binom_(facet_desc[i], d - i);
+                return idx;
+            }
+        }
+        return -1;
+    }
+
+    // Zero-persistence apparent pairs (Bauer 2021, section 3.5): sigma's earliest coface tau has
+    // sigma's value and sigma is tau's latest facet.
+    index_t apparent_coface(index_t idx, int d, T value) const {
+        index_t desc[8];
+        vertices(idx, d, desc);
+        return apparent_coface(desc, idx, d, value);
+    }
+
+    index_t apparent_coface(const index_t* desc, index_t idx, int d, T value) const {
+        index_t cdesc[8], fdesc[8];
+        const index_t tau = d == 1 ? zero_coface_edge(desc[0], desc[1], value) : zero_coface(desc, d, value);
+        if (tau < 0) return -1;
+        vertices(tau, d + 1, cdesc);
+        return zero_facet(cdesc, d + 1, value, fdesc) == idx ? tau : -1;
+    }
+
+    index_t apparent_facet(index_t idx, int d, T value) const {
+        index_t desc[8], fdesc[8];
+        vertices(idx, d, desc);
+        const index_t sigma = zero_facet(desc, d, value, fdesc);
+        if (sigma < 0) return -1;
+        const index_t first = d == 2 ? zero_coface_edge(fdesc[0], fdesc[1], value) : zero_coface(fdesc, d - 1, value);
+        return first == idx ? sigma : -1;
+    }
+
+    // ---- dimension 0 -------------------------------------------------------------------------
+    T enclosing_radius() const {
+        static_assert(!Metric::sparse, "dense metrics only");
+        std::vector<T> radius(static_cast<std::size_t>(n_));
+        parallel_for(n_, opt_.n_threads, [&](index_t i) {
+            T m = T(0);
+            const T* r = dist_.row(i);
+            for (index_t j = 0; j < n_; ++j) m = std::max(m, r[j]);
+            radius[static_cast<std::size_t>(i)] = m;
+        });
+        return *std::min_element(radius.begin(), radius.end());
+    }
+
+    // Minimum spanning forest (Prim on a dense metric, a sort of the edges on a sparse one), then
+    // H0 pairs in Kruskal's order with the elder rule. Returns the forest's edge indices, sorted:
+    // they are H0's deaths, cleared from dimension 1.
+    std::vector<index_t> dim0(rips_result& out) {
+        std::vector<entry> forest = spanning_forest();
+        std::sort(forest.begin(), forest.end(), rips_detail::before<T>);
+        union_find uf(n_);
+        std::vector<index_t> mst;
+        mst.reserve(forest.size());
+        for (const entry& e : forest) {
+            index_t ev[2];
+            vertices(e.index, 1, ev);
+            index_t ru = uf.find(ev[0]), rv = uf.find(ev[1]);
+            if (ru == rv) continue;
+            if (ru > rv) std::swap(ru, rv);  // vertices enter by index: the larger root is younger
+            uf.link(ru, rv);
+            mst.push_back(e.index);
+            if (opt_.keep_zero || e.value > T(0)) out.push(0, rv, rv, ev[0], ev[1]);
+        }
+        for (index_t v = 0; v < n_; ++v)
+            if (uf.find(v) == v) out.push(0, v, v, -1, -1);
+        std::sort(mst.begin(), mst.end());
+        return mst;
+    }
+
+    std::vector<entry> spanning_forest() const {
+        if constexpr (Metric::sparse) {
+            std::vector<entry> edges;  // every edge (Kruskal skips the cycle edges)
+            for (index_t a = 0; a < n_; ++a)
+                for (index_t p = dist_.begin(a); p < dist_.end(a); ++p) {
+                    const index_t b = dist_.nbr[static_cast<std::size_t>(p)];
+                    const T x = dist_.val[static_cast<std::size_t>(p)];
+                    if (b < a && x <= thr_) edges.push_back({x, binom_(a, 2) + b});
+                }
+            return edges;
+        } else {
+            return prim();
+        }
+    }
+
+    std::vector<entry> prim() const {
+        const auto N = static_cast<std::size_t>(n_);
+        std::vector<index_t> best_from(N, -1);
+        std::vector<T> best(N, std::numeric_limits<T>::infinity());
+        std::vector<char> in_tree(N, 0);
+        std::vector<entry> forest;
+        forest.reserve(N);
+        index_t remaining = n_;
+        index_t next = 0;
+        while (remaining > 0) {
+            // Start a new tree at the smallest vertex not yet reached.
+            while (in_tree[static_cast<std::size_t>(next)]) ++next;
+            index_t cur = next;
+            for (;;) {
+                in_tree[static_cast<std::size_t>(cur)] = 1;
+                --remaining;
+                index_t pick = -1;
+                T pick_val = T(0);
+                index_t pick_idx = 0;
+                for (index_t v = 0; v < n_; ++v) {
+                    const auto sv = static_cast<std::size_t>(v);
+                    if (in_tree[sv]) continue;
+                    const T x = dist_(cur, v);
+                    if (x <= thr_) {
+                        const index_t a = std::max(cur, v), b = std::min(cur, v);
+                        const index_t e = binom_(a, 2) + b;
+                        const index_t old = best_from[sv] < 0
+                                                ? -1
+                                                : binom_(std::max(best_from[sv], v), 2) + std::min(best_from[sv], v);
+                        if (best_from[sv] < 0 || x < best[sv] || (x == best[sv] && e < old)) {
+                            best[sv] = x;
+                            best_from[sv] = cur;
+                        }
+                    }
+                    if (best_from[sv] >= 0) {
+                        const index_t e = binom_(std::max(best_from[sv], v), 2) + std::min(best_from[sv], v);
+                        if (pick < 0 || best[sv] < pick_val || (best[sv] == pick_val && e < pick_idx)) {
+                            pick = v;
+                            pick_val = best[sv];
+                            pick_idx = e;
+                        }
+                    }
+                }
+                if (pick < 0) break;
+                forest.push_back({pick_val, pick_idx});
+                cur = pick;
+            }
+        }
+        return forest;
+    }
+
+    // ---- dimensions >= 1 ---------------------------------------------------------------------
+    // Calls f(vertices (decreasing), index, value) on each d-simplex with value <= threshold whose
+    // largest vertex is `top`.
+    template <class F>
+    void simplices_with_top(index_t top, int d, F&& f) const {
+        index_t desc[8];
+        desc[0] = top;
+        recurse(desc, 1, d, binom_(top, d + 1), T(0), top, f);
+    }
+
+    template <class F>
+    void recurse(index_t* desc, int filled, int d, index_t idx, T value, index_t below, F& f) const {
+        if (filled == d + 1 || filled >= max_vertices) {
+            f(static_cast<const index_t*>(desc), idx, value);
+            return;
+        }
+        const int k = d + 1 - filled;  // binomial order of the next (smaller) vertex
+        if constexpr (Metric::sparse) {
+            // Candidates: neighbours of the last vertex placed that are below it.
+            const index_t last = desc[filled - 1];
+            for (index_t p = dist_.begin(last); p < dist_.end(last); ++p) {
+                const index_t v = dist_.nbr[static_cast<std::size_t>(p)];
+                if (v >= below) break;
+                T m = std::max(value, dist_.val[static_cast<std::size_t>(p)]);
+                bool ok = m <= thr_;
+                for (int i = 0; i < filled - 1 && ok; ++i) {
+                    const T x = dist_(desc[i], v);
+                    ok = x <= thr_;
+                    m = x > m ? x : m;
+                }
+                if (!ok) continue;
+                desc[filled] = v;
+                recurse(desc, filled + 1, d, idx + binom_(v, k), m, v, f);
+            }
+            return;
+        }
+        for (index_t v = k - 1; v < below; ++v) {
+            T m = value;
+            bool ok = true;
+            for (int i = 0; i < filled; ++i) {
+                const T x = dist_(desc[i], v);
+                if (x > thr_) {
+                    ok = false;
+                    break;
+                }
+                if (x > m) m = x;
+            }
+            if (!ok) continue;
+            desc[filled] = v;
+            recurse(desc, filled + 1, d, idx + binom_(v, k), m, v, f);
+        }
+    }
+
+    // Columns of dimension d to reduce, latest first: every d-simplex within the threshold that is
+    // neither cleared (a death one dimension down) nor in a zero-persistence apparent pair.
+    std::vector<entry> assemble(int d, const std::vector<index_t>& mst,
+                                const std::unordered_map<index_t, index_t>& pivots) {
+        const int workers = resolve_threads(opt_.n_threads, n_);
+        const index_t chunks = workers <= 1 ? 1 : std::min<index_t>(n_, 8 * workers);
+        std::vector<std::vector<entry>> parts(static_cast<std::size_t>(chunks));
+        parallel_for(chunks, workers, [&](index_t c) {
+            auto& part = parts[static_cast<std::size_t>(c)];
+            // Interleave tops so that chunks get similar work (cost grows with the top vertex).
+            for (index_t top = c; top < n_; top += chunks) {
+                simplices_with_top(top, d, [&](const index_t* desc, index_t idx, T value) {
+                    if (d == 1) {
+                        if (std::binary_search(mst.begin(), mst.end(), idx)) return;
+                    } else if (pivots.count(idx)) {
+                        return;
+                    }
+                    if (fast_) {
+                        if (d > 1 && apparent_facet(idx, d, value) >= 0) return;
+                        if (apparent_coface(desc, idx, d, value) >= 0) return;
+                    }
+                    part.push_back({value, idx});
+                });
+            }
+        });
+        std::size_t total = 0;
+        for (auto& p : parts) total += p.size();
+        check_memory(static_cast<double>(total) * sizeof(entry) * 2, d, "columns to reduce");
+        std::vector<entry> columns;
+        columns.reserve(total);
+        for (auto& p : parts) columns.insert(columns.end(), p.begin(), p.end());
+        std::sort(columns.begin(), columns.end(), [](const entry& a, const entry& b) { return rips_detail::before(b, a); });
+        return columns;
+    }
+
+    void check_memory(double bytes, int d, const char* what) const {
+        if (bytes > opt_.memory_budget)
+            throw std::invalid_argument("Rips in dimension " + std::to_string(d) + " needs about " +
+                                        rips_detail::bytes_str(bytes) + " for its " + what +
+                                        ", over the memory budget of " +
+                                        rips_detail::bytes_str(opt_.memory_budget) +
+                                        "; pass a smaller `threshold` (or lower max_dim)");
+    }
+
+    // Pushes the coboundary of a d-simplex into the working heap.
+    template <class Heap>
+    void push_coboundary(index_t idx, int d, T value, Heap& heap) const {
+        index_t desc[8];
+        vertices(idx, d, desc);
+        for_each_coface(desc, d, value, [&](index_t c, T m) {
+            heap.push({m, c});
+            return true;
+        });
+    }
+
+    template <class Heap>
+    static bool pop_pivot(Heap& heap, entry& pivot) {
+        while (!heap.empty()) {
+            entry top = heap.top();
+            heap.pop();
+            if (!heap.empty() && heap.top().index == top.index) {
+                heap.pop();  // Z2: two equal entries cancel
+                continue;
+            }
+            pivot = top;
+            heap.push(top);  // the pivot stays in the column: it is only looked at
+            return true;
+        }
+        return false;
+    }
+
+    std::unordered_map<index_t, index_t> reduce(int d, const std::vector<entry>& columns, rips_result& out) {
+        using heap_t = std::vector<entry>;
+        struct min_heap {
+            heap_t v;
+            bool empty() const { return v.empty(); }
+            const entry& top() const { return v.front(); }
+            void push(const entry& e) {
+                v.push_back(e);
+                std::push_heap(v.begin(), v.end(), rips_detail::later_first<T>());
+            }
+            void pop() {
+                std::pop_heap(v.begin(), v.end(), rips_detail::later_first<T>());
+                v.pop_back();
+            }
+            void clear() { v.clear(); }
+            void append(const entry& e) { v.push_back(e); }  // heapify() before the next top()
+            void heapify() { std::make_heap(v.begin(), v.end(), rips_detail::later_first<T>()); }
+        } heap;
+        std::unordered_map<index_t, index_t> pivots;  // death simplex -> column position
+        pivots.reserve(columns.size());
+        // Reduction matrix V, column by column (the column's own simplex is implicit).
+        std::vector<index_t> v_start{0};
+        std::vector<entry> v_entries;
+        std::vector<entry> work;
+        index_t desc[8], ddesc[8];
+        double stored = 0;
+
+        // The first enumeration of each column's coboundary does not depend on the reduction's
+        // state, so it runs in parallel, a block of columns at a time (bounded memory); the
+        // reduction itself stays sequential, hence identical for every thread count.
+        struct pre_t {
+            std::vector<entry> cof;  // cofaces up to the first one with sigma's value (or all)
+            index_t first_equal = -1;
+            bool first_equal_apparent = false;
+        };
+        const int workers = resolve_threads(opt_.n_threads, static_cast<index_t>(columns.size()));
+        const std::size_t block = workers > 1 ? 64 * static_cast<std::size_t>(workers) : 1;
+        std::vector<pre_t> pre(block);
+        auto precompute = [&](const entry& sigma, pre_t& p) {
+            index_t dv[8];
+            vertices(sigma.index, d, dv);
+            p.cof.clear();
+            p.first_equal = -1;
+            p.first_equal_apparent = false;
+            for_each_coface(dv, d, sigma.value, [&](index_t c, T m) {
+                if (m == sigma.value) {
+                    p.first_equal = c;
+                    p.first_equal_apparent = fast_ && apparent_facet(c, d + 1, m) >= 0;
+                    return false;  // the rest is enumerated again only if the pair is not emergent
+                }
+                p.cof.push_back({m, c});
+                return true;
+            });
+        };
+
+        for (std::size_t col = 0; col < columns.size(); ++col) {
+            const std::size_t slot = col % block;
+            if (slot == 0 && block > 1) {
+                const std::size_t count = std::min(block, columns.size() - col);
+                parallel_for(static_cast<index_t>(count), workers, [&](index_t i) {
+                    precompute(columns[col + static_cast<std::size_t>(i)], pre[static_cast<std::size_t>(i)]);
+                });
+            }
+            pre_t& p = pre[slot];
+            const entry sigma = columns[col];
+            if (block == 1) precompute(sigma, p);
+            heap.clear();
+            work.clear();
+            entry pivot{};
+            bool has_pivot = false, done = false;
+            vertices(sigma.index, d, desc);
+            if (p.first_equal >= 0 && !pivots.count(p.first_equal) && !p.first_equal_apparent) {
+                // Emergent pair: the earliest coface has sigma's value and no column claimed it.
+                pivot = {sigma.value, p.first_equal};
+                has_pivot = done = true;
+            } else {
+                if (p.first_equal >= 0) {
+                    heap.v.clear();  // the enumeration stopped early: redo it in full
+                    for_each_coface(desc, d, sigma.value, [&](index_t c, T m) {
+                        heap.append({m, c});
+                        return true;
+                    });
+                } else {
+                    heap.v.swap(p.cof);
+                }
+                heap.heapify();
+                has_pivot = pop_pivot(heap, pivot);
+            }
+            while (!done) {
+                if (!has_pivot) break;
+                auto it = pivots.find(pivot.index);
+                if (it != pivots.end()) {
+                    const auto j = static_cast<std::size_t>(it->second);
+                    const entry other = columns[j];
+                    work.push_back(other);
+                    push_coboundary(other.index, d, other.value, heap);
+                    for (index_t k = v_start[j]; k < v_start[j + 1]; ++k) {
+                        const entry e = v_entries[static_cast<std::size_t>(k)];
+                        work.push_back(e);
+                        push_coboundary(e.index, d, e.value, heap);
+                    }
+                    has_pivot = pop_pivot(heap, pivot);
+                    continue;
+                }
+                if (fast_) {
+                    const index_t f = apparent_facet(pivot.index, d + 1, pivot.value);
+                    if (f >= 0) {
+                        work.push_back({pivot.value, f});
+                        push_coboundary(f, d, pivot.value, heap);
+                        has_pivot = pop_pivot(heap, pivot);
+                        continue;
+                    }
+                }
+                done = true;
+            }
+            if (has_pivot) {
+                pivots.emplace(pivot.index, static_cast<index_t>(col));
+                if (opt_.keep_zero || pivot.value > sigma.value) {
+                    index_t bu, bv, du, dv;
+                    critical_edge(desc, d, bu, bv);
+                    vertices(pivot.index, d + 1, ddesc);
+                    critical_edge(ddesc, d + 1, du, dv);
+                    out.push(d, bu, bv, du, dv);
+                }
+            } else {
+                index_t bu, bv;
+                critical_edge(desc, d, bu, bv);
+                out.push(d, bu, bv, -1, -1);
+            }
+            // Store V's column in canonical form (Z2: pairs cancel).
+            std::sort(work.begin(), work.end(),
+                      [](const entry& a, const entry& b) { return a.index < b.index; });
+            for (std::size_t i = 0; i < work.size();) {
+                std::size_t k = i;
+                while (k < work.size() && work[k].index == work[i].index) ++k;
+                if ((k - i) % 2 == 1) v_entries.push_back(work[i]);
+                i = k;
+            }
+            v_start.push_back(static_cast<index_t>(v_entries.size()));
+            stored = static_cast<double>(v_entries.size()) * sizeof(entry) +
+                     static_cast<double>(heap.v.capacity()) * sizeof(entry);
+            if (stored > opt_.memory_budget) check_memory(stored, d, "reduction");
+        }
+        return pivots;
+    }
+
+    const Metric& dist_;
+    index_t n_;
+    rips_options opt_;
+    rips_detail::binomials binom_;
+    T thr_;
+    bool fast_ = true;
+};
+
+// ---- entry points ----------------------------------------------------------------------------
+
+template <class T>
+void check_finite_values(const T* x, index_t n, const char* what) {
+    for (index_t i = 0; i < n; ++i)
+        if (!std::isfinite(x[i]))
+            throw std::invalid_argument(std::string(what) + " must be finite, but entry " + std::to_string(i) + " is " +
+                                        std::to_string(static_cast<double>(x[i])));
+}
+
+// Throws unless every simplex index up to dimension max_dim + 1 fits in 63 bits.
+inline void check_index_range(index_t n, int max_dim) {
+    // C(n, k) = C(n, k - 1) (n - k + 1) / k, checked in long double before trusting int64.
+    long double c = 1;
+    for (int k = 1; k <= max_dim + 2 && k <= n; ++k) {
+        c = c * static_cast<long double>(n - k + 1) / k;
+        if (c > static_cast<long double>(std::numeric_limits<index_t>::max() / 4))
+            throw std::invalid_argument("Rips: simplex indices of " + std::to_string(n) + " points in dimension " +
+                                        std::to_string(max_dim + 1) +
+                                        " overflow 64 bits; lower max_dim or the number of points");
+    }
+}
+
+inline void check_table(index_t n, std::size_t elem, const rips_options& opt) {
+    const double table = static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(elem);
+    if (table > opt.memory_budget)
+        throw std::invalid_argument("Rips on " + std::to_string(n) + " points needs a " + rips_detail::bytes_str(table) +
+                                    " distance table, over the memory budget of " +
+                                    rips_detail::bytes_str(opt.memory_budget) +
+                                    (std::isfinite(opt.threshold)
+                                         ? "; subsample the points (the table is dense even with a threshold)"
+                                         : "; pass a `threshold` or subsample the points"));
+}
+
+// Rips persistence of n points in R^dim (row-major), Euclidean metric. Threshold in distance units.
+template <class T>
+rips_result rips_points(const T* x, index_t n, index_t dim, rips_options opt) {
+    check_index_range(n, opt.max_dim);
+    check_finite_values(x, n * dim, "x");
+    check_table(n, sizeof(T), opt);
+    rips_dense_metric<T> m;
+    m.n = n;
+    m.m.resize(static_cast<std::size_t>(n * n));
+    parallel_for(n, opt.n_threads, [&](index_t i) {
+        T* row = m.m.data() + i * n;
+        const T* xi = x + i * dim;
+        for (index_t j = 0; j < n; ++j) {
+            const T* xj = x + j * dim;
+            double s = 0;
+            // Sum in a fixed order from the smaller index, so that row i and row j agree bitwise.
+            const T* p = i < j ? xi : xj;
+            const T* q = i < j ? xj : xi;
+            for (index_t k = 0; k < dim; ++k) {
+                const double t = static_cast<double>(p[k]) - static_cast<double>(q[k]);
+                s += t * t;
+            }
+            row[j] = static_cast<T>(s);
+        }
+    });
+    if (std::isfinite(opt.threshold)) opt.threshold = opt.threshold * opt.threshold;  // squared units
+    rips_engine<T, rips_dense_metric<T>> engine(m, n, opt);
+    return engine.run();
+}
+
+// Rips persistence of an (n, n) distance matrix (row-major). It must be non-negative and
+// symmetric up to rounding (relative 1e-4); only the lower triangle is read and the diagonal is
+// ignored (vertices are born at 0).
+template <class T>
+rips_result rips_matrix(const T* d, index_t n, rips_options opt) {
+    check_index_range(n, opt.max_dim);
+    check_finite_values(d, n * n, "x (distance matrix)");
+    T scale = T(0);
+    for (index_t i = 0; i < n * n; ++i) scale = std::max(scale, std::abs(d[i]));
+    for (index_t i = 0; i < n; ++i)
+        for (index_t j = 0; j < i; ++j) {
+            const T a = d[i * n + j], b = d[j * n + i];
+            if (a < T(0) || b < T(0))
+                throw std::invalid_argument("x (distance matrix) must be non-negative, but x[" + std::to_string(i) +
+                                            ", " + std::to_string(j) + "] or its transpose is negative");
+            if (std::abs(a - b) > T(1e-4) * (a + b) + T(1e-7) * scale)
+                throw std::invalid_argument("x (distance matrix) must be symmetric, but x[" + std::to_string(i) + ", " +
+                                            std::to_string(j) + "] = " + std::to_string(static_cast<double>(a)) +
+                                            " and x[" + std::to_string(j) + ", " + std::to_string(i) +
+                                            "] = " + std::to_string(static_cast<double>(b)));
+        }
+    check_table(n, sizeof(T), opt);
+    rips_dense_metric<T> m;
+    m.n = n;
+    m.m.resize(static_cast<std::size_t>(n * n));
+    for (index_t i = 0; i < n; ++i)
+        for (index_t j = 0; j < n; ++j) m.m[static_cast<std::size_t>(i * n + j)] = i == j ? T(0) : i > j ? d[i * n + j] : d[j * n + i];
+    rips_engine<T, rips_dense_metric<T>> engine(m, n, opt);
+    return engine.run();
+}
+
+// Sparse (thresholded) Rips of n points: only the candidate `edges` (pairs of vertex ids, e.g.
+// from a k-d tree range query) whose length is <= opt.threshold enter; memory O(N + E).
+template <class T>
+rips_result rips_sparse_points(const T* x, index_t n, index_t dim, const index_t* edges, index_t n_edges,
+                               rips_options opt) {
+    check_index_range(n, opt.max_dim);
+    check_finite_values(x, n * dim, "x");
+    const double thr2 = opt.threshold * opt.threshold;
+    rips_sparse_metric<T> m;
+    m.n = n;
+    std::vector<index_t> deg(static_cast<std::size_t>(n + 1), 0);
+    std::vector<T> len(static_cast<std::size_t>(n_edges));
+    std::vector<char> keep(static_cast<std::size_t>(n_edges), 0);
+    for (index_t e = 0; e < n_edges; ++e) {
+        const index_t a = edges[2 * e], b = edges[2 * e + 1];
+        if (a < 0 || b < 0 || a >= n || b >= n)
+            throw std::out_of_range("edge " + std::to_string(e) + " has a vertex out of range");
+        if (a == b) continue;
+        const T* p = x + std::min(a, b) * dim;
+        const T* q = x + std::max(a, b) * dim;
+        double s = 0;
+        for (index_t k = 0; k < dim; ++k) {
+            const double t = static_cast<double>(p[k]) - static_cast<double>(q[k]);
+            s += t * t;
+        }
+        const T v = static_cast<T>(s);
+        if (!(static_cast<double>(v) <= thr2)) continue;
+        len[static_cast<std::size_t>(e)] = v;
+        keep[static_cast<std::size_t>(e)] = 1;
+        ++deg[static_cast<std::size_t>(a + 1)];
+        ++deg[static_cast<std::size_t>(b + 1)];
+    }
+    for (index_t i = 0; i < n; ++i) deg[static_cast<std::size_t>(i + 1)] += deg[static_cast<std::size_t>(i)];
+    const double bytes = static_cast<double>(deg.back()) * (sizeof(index_t) + sizeof(T));
+    if (bytes > opt.memory_budget)
+        throw std::invalid_argument("Rips: the " + std::to_string(deg.back() / 2) + " edges within the threshold need " +
+                                    rips_detail::bytes_str(bytes) + ", over the memory budget of " +
+                                    rips_detail::bytes_str(opt.memory_budget) + "; pass a smaller `threshold`");
+    m.start = deg;
+    m.nbr.resize(static_cast<std::size_t>(deg.back()));
+    m.val.resize(static_cast<std::size_t>(deg.back()));
+    std::vector<index_t> fill(deg.begin(), deg.end() - 1);
+    for (index_t e = 0; e < n_edges; ++e) {
+        if (!keep[static_cast<std::size_t>(e)]) continue;
+        const index_t a = edges[2 * e], b = edges[2 * e + 1];
+        const T v = len[static_cast<std::size_t>(e)];
+        auto& fa = fill[static_cast<std::size_t>(a)];
+        m.nbr[static_cast<std::size_t>(fa)] = b;
+        m.val[static_cast<std::size_t>(fa++)] = v;
+        auto& fb = fill[static_cast<std::size_t>(b)];
+        m.nbr[static_cast<std::size_t>(fb)] = a;
+        m.val[static_cast<std::size_t>(fb++)] = v;
+    }
+    // Sort each row by neighbour id (duplicates in the input are dropped).
+    std::vector<std::pair<index_t, T>> row;
+    index_t w = 0;
+    std::vector<index_t> start(static_cast<std::size_t>(n + 1), 0);
+    for (index_t i = 0; i < n; ++i) {
+        row.clear();
+        for (index_t p = m.start[static_cast<std::size_t>(i)]; p < m.start[static_cast<std::size_t>(i + 1)]; ++p)
+            row.emplace_back(m.nbr[static_cast<std::size_t>(p)], m.val[static_cast<std::size_t>(p)]);
+        std::sort(row.begin(), row.end(), [](const auto& u, const auto& v) { return u.first < v.first; });
+        start[static_cast<std::size_t>(i)] = w;
+        for (std::size_t r = 0; r < row.size(); ++r) {
+            if (r > 0 && row[r].first == row[r - 1].first) continue;
+            m.nbr[static_cast<std::size_t>(w)] = row[r].first;
+            m.val[static_cast<std::size_t>(w++)] = row[r].second;
+        }
+    }
+    start[static_cast<std::size_t>(n)] = w;
+    m.start = std::move(start);
+    m.nbr.resize(static_cast<std::size_t>(w));
+    m.val.resize(static_cast<std::size_t>(w));
+    opt.threshold = thr2;  // squared units from here on
+    rips_engine<T, rips_sparse_metric<T>> engine(m, n, opt);
+    return engine.run();
+}
+
+// H0 of a graph on points (e.g. a Delaunay graph, which contains the Euclidean minimum spanning
+// tree): Kruskal on the given edges ordered by (squared length, edge index), elder rule.
+template <class T>
+rips_result graph_h0(const T* x, index_t n, index_t dim, const index_t* edges, index_t n_edges, bool keep_zero) {
+    check_finite_values(x, n * dim, "x");
+    struct e_t {
+        T value;
+        index_t u, v;
+    };
+    std::vector<e_t> es(static_cast<std::size_t>(n_edges));
+    for (index_t i = 0; i < n_edges; ++i) {
+        index_t a = edges[2 * i], b = edges[2 * i + 1];
+        if (a < 0 || b < 0 || a >= n || b >= n)
+            throw std::out_of_range("edge " + std::to_string(i) + " has a vertex out of range");
+        if (a < b) std::swap(a, b);
+        double s = 0;
+        for (index_t k = 0; k < dim; ++k) {
+            const double t = static_cast<double>(x[a * dim + k]) - static_cast<double>(x[b * dim + k]);
+            s += t * t;
+        }
+        es[static_cast<std::size_t>(i)] = {static_cast<T>(s), a, b};
+    }
+    std::sort(es.begin(), es.end(), [](const e_t& p, const e_t& q) {
+        if (p.value != q.value) return p.value < q.value;
+        if (p.u != q.u) return p.u < q.u;  // edge index C(u, 2) + v orders as (u, v)
+        return p.v < q.v;
+    });
+    rips_result out(0);
+    union_find uf(n);
+    for (const e_t& e : es) {
+        index_t ru = uf.find(e.u), rv = uf.find(e.v);
+        if (ru == rv) continue;
+        if (ru > rv) std::swap(ru, rv);
+        uf.link(ru, rv);
+        if (keep_zero || e.value > T(0)) out.push(0, rv, rv, e.u, e.v);
+    }
+    for (index_t v = 0; v < n; ++v)
+        if (uf.find(v) == v) out.push(0, v, v, -1, -1);
+    return out;
+}
+
+// Batch of independent items; per dimension rows of (item, birth_u, birth_v, death_u, death_v).
+// Threads go to the items when there are several, otherwise inside the one item.
+template <class Fn>
+std::vector<std::vector<index_t>> rips_batch(index_t n_items, int max_dim, int n_threads, Fn&& one) {
+    std::vector<rips_result> results(static_cast<std::size_t>(n_items));
+    const int outer = n_items > 1 ? n_threads : 1;
+    const int inner = n_items > 1 ? 1 : n_threads;
+    parallel_for(n_items, outer, [&](index_t i) { results[static_cast<std::size_t>(i)] = one(i, inner); });
+    std::vector<std::vector<index_t>> rows(static_cast<std::size_t>(max_dim + 1));
+    for (index_t i = 0; i < n_items; ++i) {
+        const auto& r = results[static_cast<std::size_t>(i)];
+        for (std::size_t k = 0; k < rows.size() && k < r.rows.size(); ++k) {
+            const auto& src = r.rows[k];
+            for (std::size_t p = 0; p < src.size(); p += 4) {
+                rows[k].push_back(i);
+                rows[k].insert(rows[k].end(), src.begin() + static_cast<std::ptrdiff_t>(p),
+                               src.begin() + static_cast<std::ptrdiff_t>(p + 4));
+            }
+        }
+    }
+    return rows;
+}
+
+}  // namespace topolayer

@@ -1,0 +1,221 @@
+"""Differentiable Vietoris–Rips persistence of point clouds and distance matrices.
+
+The C++ core (``topolayer::rips_pairs``) returns the critical edges of every bar; the bar's
+birth and death are then recomputed here as those edges' lengths, ``|x_u - x_v|`` (or
+``D[u, v]`` for a distance matrix), so autograd sends each bar's gradient to the two ends of its
+critical edges. No clique complex is ever listed: dimensions >= 1 use implicit cohomology with
+clearing and apparent pairs (Bauer 2021), H0 a minimum spanning tree.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+
+from .. import _ops_rips  # noqa: F401  (registers topolayer::rips_pairs)
+from ..diagram import Diagram, DiagramBatch
+
+__all__ = ["rips", "DEFAULT_MEMORY_BUDGET"]
+
+#: Bytes a single dense Rips problem may use before ``rips`` raises and suggests ``threshold``.
+DEFAULT_MEMORY_BUDGET = 4 * 2**30
+
+_METRICS = ("euclidean", "precomputed")
+
+
+def _check_tensor(t: object, name: str) -> torch.Tensor:
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if not (t.is_floating_point()):
+        raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {t.dtype}")
+    return t
+
+
+def _prepare(x, metric: str):
+    """Flatten the input: (flat data, counts, per-item sizes, batched?, dtype)."""
+    precomputed = metric == "precomputed"
+    if isinstance(x, (list, tuple)):
+        if len(x) == 0:
+            raise ValueError("x is an empty list; give at least one point cloud")
+        items = [_check_tensor(t, f"x[{i}]") for i, t in enumerate(x)]
+        want = 2
+        for i, t in enumerate(items):
+            if t.dim() != want:
+                form = "(N_i, N_i) distance matrix" if precomputed else "(N_i, D) point cloud"
+                raise ValueError(f"x[{i}] must be a {form}, got shape {tuple(t.shape)}")
+        batched, tensors = True, items
+    else:
+        t = _check_tensor(x, "x")
+        if t.dim() == 2:
+            batched, tensors = False, [t]
+        elif t.dim() == 3:
+            batched, tensors = True, None
+        else:
+            form = "(N, N) or (B, N, N)" if precomputed else "(N, D) or (B, N, D)"
+            raise ValueError(f"x must have shape {form}, got {tuple(t.shape)}")
+    if tensors is None:  # one (B, N, D) / (B, N, N) tensor
+        t = x
+        b, n = t.shape[0], t.shape[1]
+        if b == 0:
+            raise ValueError("x has batch size 0")
+        _check_sizes(n, t.shape[2], precomputed, "x")
+        flat = t.reshape(-1) if precomputed else t.reshape(b * n, t.shape[2])
+        sizes = [n] * b
+        return flat, sizes, True
+    for i, t in enumerate(tensors):
+        _check_sizes(t.shape[0], t.shape[1], precomputed, f"x[{i}]" if batched else "x")
+    dims = {t.shape[1] for t in tensors} if not precomputed else set()
+    if len(dims) > 1:
+        raise ValueError(f"the point clouds in x must share their dimension D, got {sorted(dims)}")
+    if precomputed:
+        flat = (
+            torch.cat([t.reshape(-1) for t in tensors])
+            if len(tensors) > 1
+            else tensors[0].reshape(-1)
+        )
+    else:
+        flat = torch.cat(tensors) if len(tensors) > 1 else tensors[0]
+    return flat, [t.shape[0] for t in tensors], batched
+
+
+def _check_sizes(n: int, second: int, precomputed: bool, name: str) -> None:
+    if n == 0:
+        raise ValueError(f"{name} has no points (N = 0); give at least one")
+    if precomputed and second != n:
+        raise ValueError(f"{name} must be a square distance matrix, got {n} x {second}")
+    if not precomputed and second == 0:
+        raise ValueError(f"{name} has points of dimension D = 0")
+
+
+def _safe_norm(diff: torch.Tensor) -> torch.Tensor:
+    # sqrt has an infinite derivative at 0: duplicate points get a zero (sub)gradient instead.
+    sq = (diff * diff).sum(-1)
+    pos = sq > 0
+    return torch.where(
+        pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq)
+    )
+
+
+def rips(
+    x: torch.Tensor | Sequence[torch.Tensor],
+    max_dim: int = 1,
+    threshold: float | None = None,
+    metric: str = "euclidean",
+    keep_zero: bool = False,
+    n_threads: int | None = None,
+    memory_budget: float = DEFAULT_MEMORY_BUDGET,
+) -> Diagram | DiagramBatch:
+    """Vietoris–Rips persistence diagram, differentiable in the points (or distances).
+
+    Parameters
+    ----------
+    x : (N, D) Tensor, (B, N, D) Tensor, or list of (N_i, D) Tensor
+        Point clouds. With ``metric="precomputed"``: an (N, N) or (B, N, N) distance matrix, or a
+        list of (N_i, N_i) ones (symmetric, non-negative, zero diagonal).
+    max_dim : int
+        Highest homology dimension returned (0..5; dimension 2 and above get costly fast).
+    threshold : float, optional
+        Largest edge length in the filtration; classes alive at it are essential
+        (death ``inf``). Default: none (the enclosing radius is used, which changes nothing).
+    metric : {"euclidean", "precomputed"}
+    keep_zero : bool
+        Keep zero-length bars (slower: apparent pairs are then reduced too).
+    n_threads : int, optional
+        Threads for the batch (or inside one item when B = 1); default every core. Results are
+        identical for every thread count.
+    memory_budget : float
+        Bytes a dense problem may use; beyond it ``ValueError`` suggests ``threshold``.
+
+    Returns
+    -------
+    Diagram or DiagramBatch
+        ``Diagram`` for one cloud, ``DiagramBatch`` for a batch or a list. Bars are
+        ``(n_k, 2)`` tensors in ``x``'s dtype and device; ``indices[k]`` is ``(n_k, 4)`` int64
+        ``(birth_u, birth_v, death_u, death_v)``: the critical edges (``(v, v)`` for an H0
+        birth, ``-1`` for an essential death).
+
+    Raises
+    ------
+    TypeError
+        ``x`` is not a floating tensor (or list of them).
+    ValueError
+        Wrong shape, no points, non-finite entries, an invalid distance matrix, a bad argument, or
+        a dense problem over ``memory_budget``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer.functional.rips import rips
+    >>> t = torch.linspace(0, 2 * torch.pi, 13)[:-1]
+    >>> x = torch.stack([t.cos(), t.sin()], 1).requires_grad_()
+    >>> dgm = rips(x, max_dim=1)
+    >>> len(dgm[1])
+    1
+    >>> dgm[1][0, 1].backward()
+    """
+    if metric not in _METRICS:
+        raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}")
+    if not isinstance(max_dim, int) or isinstance(max_dim, bool) or not 0 <= max_dim <= 5:
+        raise ValueError(f"max_dim must be an int in 0..5, got {max_dim!r}")
+    if threshold is None:
+        thr = math.inf
+    else:
+        thr = float(threshold)
+        if math.isnan(thr) or thr < 0:
+            raise ValueError(f"threshold must be a non-negative number, got {threshold!r}")
+    if n_threads is not None and (not isinstance(n_threads, int) or n_threads < 1):
+        raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}")
+    if not memory_budget > 0:
+        raise ValueError(f"memory_budget must be positive, got {memory_budget!r}")
+    precomputed = metric == "precomputed"
+    flat, sizes, batched = _prepare(x, metric)
+    return _rips_diagram(
+        flat,
+        sizes,
+        batched,
+        max_dim,
+        thr,
+        precomputed,
+        keep_zero,
+        n_threads or 0,
+        float(memory_budget),
+        0,
+    )
+
+
+def _rips_diagram(
+    flat, sizes, batched, max_dim, thr, precomputed, keep_zero, n_threads, budget, method
+):
+    device = flat.device
+    counts = torch.tensor(sizes, dtype=torch.int64)
+    rows = torch.ops.topolayer.rips_pairs(
+        flat, counts, max_dim, thr, precomputed, keep_zero, n_threads, budget, method
+    )
+    starts = torch.cumsum(counts, 0) - counts
+    if precomputed:
+        mstarts = torch.cumsum(counts * counts, 0) - counts * counts
+        mstarts = mstarts.to(device)
+        ns = counts.to(device)
+    else:
+        starts = starts.to(device)
+
+    def length(item, u, v):
+        if precomputed:
+            return flat[mstarts[item] + u * ns[item] + v]
+        return _safe_norm(flat[starts[item] + u] - flat[starts[item] + v])
+
+    bars, batch, indices = [], [], []
+    for r in rows:
+        item = r[:, 0]
+        birth = length(item, r[:, 1], r[:, 2])
+        essential = r[:, 3] < 0
+        death = length(item, r[:, 3].clamp(min=0), r[:, 4].clamp(min=0))
+        death = torch.where(essential, torch.full_like(death, math.inf), death)
+        bars.append(torch.stack([birth, death], 1))
+        batch.append(item)
+        indices.append(r[:, 1:])
+    if batched:
+        return DiagramBatch(bars, batch, len(sizes), indices)
+    return Diagram(bars, indices)

@@ -1,0 +1,201 @@
+"""Point-cloud topology layers: Vietoris–Rips and alpha, modern and reference-compatible.
+
+``VietorisRips`` and ``Alpha`` return a :class:`~topolayer.Diagram` (one cloud) or a
+:class:`~topolayer.DiagramBatch` (a batch or a list). ``RipsLayer`` and ``AlphaLayer`` keep the
+reference implementation's names, arguments and output ``(dgms, issublevel)``, where ``dgms`` is
+a tuple of ``(n_k, 2)`` tensors (essential deaths ``inf``) and ``issublevel`` is ``True``.
+Unlike the reference, zero-length bars are dropped unless ``keep_zero=True``, no clique complex
+is built, and no state is kept between calls.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..functional.alpha import alpha
+from ..functional.rips import DEFAULT_MEMORY_BUDGET, rips
+
+__all__ = ["VietorisRips", "Alpha", "RipsLayer", "AlphaLayer"]
+
+
+class VietorisRips(nn.Module):
+    """Vietoris–Rips persistence of point clouds (see :func:`topolayer.functional.rips.rips`).
+
+    Parameters
+    ----------
+    max_dim : int
+        Highest homology dimension.
+    threshold : float, optional
+        Largest edge length.
+    metric : {"euclidean", "precomputed"}
+    keep_zero : bool
+        Keep zero-length bars.
+    n_threads : int, optional
+        Threads over the batch (or inside a single cloud).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer.nn.pointcloud import VietorisRips
+    >>> VietorisRips(max_dim=1)(torch.rand(20, 2))
+    Diagram(H0: 20, ...)
+    """
+
+    def __init__(
+        self,
+        max_dim: int = 1,
+        threshold: float | None = None,
+        metric: str = "euclidean",
+        keep_zero: bool = False,
+        n_threads: int | None = None,
+        memory_budget: float = DEFAULT_MEMORY_BUDGET,
+    ) -> None:
+        super().__init__()
+        self.max_dim = max_dim
+        self.threshold = threshold
+        self.metric = metric
+        self.keep_zero = keep_zero
+        self.n_threads = n_threads
+        self.memory_budget = memory_budget
+
+    def forward(self, x):
+        return rips(
+            x,
+            self.max_dim,
+            self.threshold,
+            self.metric,
+            self.keep_zero,
+            self.n_threads,
+            self.memory_budget,
+        )
+
+    def extra_repr(self) -> str:
+        s = f"max_dim={self.max_dim}"
+        if self.threshold is not None:
+            s += f", threshold={self.threshold}"
+        if self.metric != "euclidean":
+            s += f", metric={self.metric!r}"
+        if self.keep_zero:
+            s += ", keep_zero=True"
+        return s
+
+
+class Alpha(nn.Module):
+    """Alpha-complex persistence of 2D/3D point clouds (see :func:`topolayer.functional.alpha.alpha`).
+
+    Parameters
+    ----------
+    max_dim : int
+        Highest homology dimension.
+    weak : bool
+        Flag filtration of the Delaunay complex by edge length (the reference's ``AlphaLayer``).
+    keep_zero : bool
+        Keep zero-length bars.
+    """
+
+    def __init__(self, max_dim: int = 1, weak: bool = False, keep_zero: bool = False) -> None:
+        super().__init__()
+        self.max_dim = max_dim
+        self.weak = weak
+        self.keep_zero = keep_zero
+
+    def forward(self, x):
+        return alpha(x, self.max_dim, self.weak, self.keep_zero)
+
+    def extra_repr(self) -> str:
+        return (
+            f"max_dim={self.max_dim}"
+            + (", weak=True" if self.weak else "")
+            + (", keep_zero=True" if self.keep_zero else "")
+        )
+
+
+def _check_n(n: int | None, x: torch.Tensor) -> None:
+    if n is not None and isinstance(x, torch.Tensor) and x.dim() >= 2 and x.shape[-2] != n:
+        raise ValueError(f"RipsLayer was built for n={n} points, but x has {x.shape[-2]} points")
+
+
+class RipsLayer(nn.Module):
+    """Rips persistence layer with the reference implementation's interface.
+
+    Parameters
+    ----------
+    n : int, optional
+        Number of points; checked against the input when given (no longer needed).
+    maxdim : int
+        Highest homology dimension (default 1).
+    alg : {"hom", "cohom"}
+        Accepted for compatibility; the result does not depend on it.
+    keep_zero : bool
+        Keep zero-length bars (the reference keeps them all).
+    threshold, n_threads : see :class:`VietorisRips`.
+
+    Returns
+    -------
+    (dgms, issublevel) : (tuple of (n_k, 2) Tensor, bool)
+        For a (N, D) input; ``issublevel`` is True.
+    """
+
+    def __init__(
+        self,
+        n: int | None = None,
+        maxdim: int = 1,
+        alg: str = "hom",
+        keep_zero: bool = False,
+        threshold: float | None = None,
+        n_threads: int | None = None,
+    ) -> None:
+        super().__init__()
+        if alg not in ("hom", "cohom", "hom2"):
+            raise ValueError(f"alg must be 'hom' or 'cohom', got {alg!r}")
+        self.n = n
+        self.maxdim = maxdim
+        self.alg = alg
+        self.keep_zero = keep_zero
+        self.threshold = threshold
+        self.n_threads = n_threads
+
+    def forward(self, x: torch.Tensor):
+        _check_n(self.n, x)
+        d = rips(x, self.maxdim, self.threshold, "euclidean", self.keep_zero, self.n_threads)
+        return tuple(d.bars), True
+
+    def extra_repr(self) -> str:
+        return f"n={self.n}, maxdim={self.maxdim}"
+
+
+class AlphaLayer(nn.Module):
+    """Weak-alpha persistence layer with the reference implementation's interface.
+
+    The reference's ``AlphaLayer`` is the flag (Rips) filtration of the Delaunay complex by edge
+    length; that is what this computes (``Alpha(weak=True)``).
+
+    Parameters
+    ----------
+    maxdim : int
+        Highest homology dimension (default 0).
+    alg : {"hom", "cohom"}
+        Accepted for compatibility.
+    keep_zero : bool
+        Keep zero-length bars.
+
+    Returns
+    -------
+    (dgms, issublevel) : (tuple of (n_k, 2) Tensor, bool)
+    """
+
+    def __init__(self, maxdim: int = 0, alg: str = "hom", keep_zero: bool = False) -> None:
+        super().__init__()
+        if alg not in ("hom", "cohom", "hom2"):
+            raise ValueError(f"alg must be 'hom' or 'cohom', got {alg!r}")
+        self.maxdim = maxdim
+        self.alg = alg
+        self.keep_zero = keep_zero
+
+    def forward(self, x: torch.Tensor):
+        d = alpha(x, self.maxdim, True, self.keep_zero)
+        return tuple(d.bars), True
+
+    def extra_repr(self) -> str:
+        return f"maxdim={self.maxdim}"
