@@ -636,6 +636,10 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
     pivot_map owner;
     std::vector<u64> is_pivot(static_cast<std::size_t>((pg.size() * n_faces + 63) / 64), 0);  // filters misses
     std::vector<u32> pool;
+    // Up to 2^22 cells the entries themselves are kept too (no recomputation when added);
+    // larger volumes keep only ids, which halves the memory of the reduction.
+    const bool keep_entries = pg.size() <= (index_t{1} << 22);
+    std::vector<entry> pool_entries;
     std::vector<std::pair<std::size_t, u32>> spans;
     std::vector<entry> col, other, heap;
     std::vector<u32> ids;
@@ -705,6 +709,10 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
                 const u32 c = (is_pivot[piv.id >> 6] >> (piv.id & 63)) & 1 ? owner.find(piv.id) : pivot_map::none;
                 if (c != pivot_map::none) {
                     const auto span = spans[c];
+                    if (keep_entries) {
+                        push(pool_entries.data() + span.first, pool_entries.data() + span.first + span.second);
+                        continue;
+                    }
                     for (std::size_t t = span.first; t < span.first + span.second; ++t) {
                         bool inside;
                         const u32 base = pool[t] / nf32;
@@ -724,6 +732,21 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
             }
             if (!found) {
                 emit(r, no_rank);
+                continue;
+            }
+            if (keep_entries) {  // the heap's entries, sorted, equal pairs cancelled (mod 2)
+                std::sort(heap.begin(), heap.end());
+                const std::size_t start = pool_entries.size();
+                for (std::size_t t = 0; t < heap.size();) {
+                    std::size_t u = t;
+                    while (u < heap.size() && heap[u] == heap[t]) ++u;
+                    if ((u - t) % 2 == 1) pool_entries.push_back(heap[t]);
+                    t = u;
+                }
+                owner.insert(piv.id, static_cast<u32>(spans.size()));
+                is_pivot[piv.id >> 6] |= u64{1} << (piv.id & 63);
+                spans.push_back({start, static_cast<u32>(pool_entries.size() - start)});
+                emit(r, piv.top());
                 continue;
             }
             // Store the reduced column: the heap's 2-cell ids, equal pairs cancelled (mod 2).
