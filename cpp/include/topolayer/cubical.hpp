@@ -560,6 +560,10 @@ private:
     std::size_t mask_ = 0, size_ = 0;
 };
 
+// Volumes up to this many (padded) cells keep the entries of stored H1 columns; larger ones
+// keep only ids. Tests lower it to exercise both paths; set it before any computation.
+inline index_t h1_keep_entries_limit = index_t{1} << 22;
+
 // Persistent cohomology 1 -> 2: columns are the edges not cleared by H0 (`neg`), in reverse
 // filtration order; a column's pivot is its oldest 2-cell. Pairs (e, s) where s's youngest
 // edge is e and e's oldest 2-cell is s (apparent pairs) are recognised without being stored.
@@ -638,7 +642,7 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
     std::vector<u32> pool;
     // Up to 2^22 cells the entries themselves are kept too (no recomputation when added);
     // larger volumes keep only ids, which halves the memory of the reduction.
-    const bool keep_entries = pg.size() <= (index_t{1} << 22);
+    const bool keep_entries = pg.size() <= h1_keep_entries_limit;
     std::vector<entry> pool_entries;
     std::vector<std::pair<std::size_t, u32>> spans;
     std::vector<entry> col, other, heap;
