@@ -1,12 +1,11 @@
-// Level-set persistence of 2D images and 3D volumes on implicit grids (V, T, Freudenthal).
-//
+// Level-set persistence of 2D images and 3D volumes on implicit, padded grids (V, T, Freudenthal).
 // Pixels are totally ordered by (value, flat index) after one sort (LSD radix, O(N)). H0 is
 // union-find over pixels in that order with the construction's primal adjacency (elder rule);
 // the top dimension is union-find over pixels in reverse order with the dual adjacency, the
 // outside being one more node (Alexander duality; Bleile, Garin, Heiss, Maggs & Robins 2022).
 // 3D H1 is persistent cohomology of the implicit cell complex with clearing by the H0 pairs and
 // apparent pairs found on the fly (Bauer 2021; Kaji, Sudo & Ahara 2020); T via its V dual.
-// Grids are stored with one layer of padding, so neighbour loops need no bounds checks.
+// Near-linear time in 2D; pairs are critical pixels, identical for every thread count.
 #pragma once
 
 #include <algorithm>
