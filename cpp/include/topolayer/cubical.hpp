@@ -909,7 +909,7 @@ template <class T> struct cubical_workspace {
         order.resize(static_cast<std::size_t>(n));
         for (index_t r = 0; r < n; ++r)
             order[static_cast<std::size_t>(r)] = a[static_cast<std::size_t>(r)].idx;
-        if (n > (index_t{1} << 22)) { // very large grids: give the sort buffers back now
+        if (n > (index_t{1} << 21)) { // very large grids: give the sort buffers back now
             a = {};
             tmp = {};
         }
@@ -947,13 +947,14 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
         throw std::invalid_argument("the grid has too many pixels (at most about 2^32)");
     const index_t n = g.size();
     // Reused by the calls of one thread (a batch of small images allocates once per thread);
-    // a grid of more than 4M cells has its memory released after the call.
+    // a grid of more than 2M cells has its memory released after the call (at most ~60 MB
+    // stay cached per thread).
     thread_local cubical_workspace<T> ws_of_thread;
     cubical_workspace<T> &ws = ws_of_thread; // a reference, so a helper thread sees this one
     struct release {
         cubical_workspace<T> &w;
         ~release() {
-            if (w.key.size() > (std::size_t{1} << 22))
+            if (w.key.size() > (std::size_t{1} << 21))
                 w = cubical_workspace<T>{};
         }
     } release_guard{ws};
