@@ -264,11 +264,13 @@ class TestRips:
     def test_thread_count_does_not_change_results(self, rng):
         batch = torch.tensor(rng.random((5, 40, 2)))
         single = torch.tensor(rng.random((120, 2)))
-        for x in (batch, single):
-            ref = rips(x, max_dim=2, n_threads=1)
+        # Hundreds of H1 columns: blocks reduced in parallel collide with each other's pivots.
+        larger = torch.tensor(noisy_circle(rng, 600, 0.3))
+        for x, max_dim in ((batch, 2), (single, 2), (larger, 1)):
+            ref = rips(x, max_dim=max_dim, n_threads=1)
             for t in (2, 3, 8):
-                got = rips(x, max_dim=2, n_threads=t)
-                for k in range(3):
+                got = rips(x, max_dim=max_dim, n_threads=t)
+                for k in range(max_dim + 1):
                     assert torch.equal(got.indices[k], ref.indices[k])
                     assert torch.equal(got.bars[k], ref.bars[k])
 
