@@ -43,12 +43,14 @@ lint: $(STAMP)
 stubs: build
 	$(PY) -m nanobind.stubgen -m topolayer._core -o src/topolayer/_core.pyi
 
-# The C++ core's own checks under AddressSanitizer and UBSan.
+# The C++ core's own checks (one program per file in cpp/tests) under AddressSanitizer and UBSan.
+SANITIZE := -std=c++17 -O1 -g -Wall -Wextra -Wpedantic -fsanitize=address,undefined -fno-omit-frame-pointer
 cpp-test:
 	mkdir -p build/cpp-test
-	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Wpedantic -fsanitize=address,undefined -fno-omit-frame-pointer \
-	    -Icpp/include cpp/tests/test_core.cpp -o build/cpp-test/test_core -pthread
-	build/cpp-test/test_core
+	for src in cpp/tests/*.cpp; do \
+	    exe=build/cpp-test/$$(basename $$src .cpp); \
+	    $(CXX) $(SANITIZE) -Icpp/include $$src -o $$exe -pthread && $$exe || exit 1; \
+	done
 
 clean:
 	rm -rf build $(VENV) *.egg-info

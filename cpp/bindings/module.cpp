@@ -3,6 +3,7 @@
 
 namespace topolayer_bindings {
 void bind_simplicial(nb::module_& m);
+void bind_cubical(nb::module_& m);
 void bind_rips(nb::module_& m);
 }  // namespace topolayer_bindings
 
@@ -12,5 +13,6 @@ NB_MODULE(_core, m) {
     // exit, where nanobind would report them as leaks.
     nanobind::set_leak_warnings(false);
     topolayer_bindings::bind_simplicial(m);
+    topolayer_bindings::bind_cubical(m);
     topolayer_bindings::bind_rips(m);
 }

@@ -1,4 +1,4 @@
-"""``python -m topolayer ...`` is the ``topolayer`` command line."""
+"""``python -m topolayer ...``: the same command line as the ``topolayer`` script."""
 
 from .cli import main
 

@@ -1,5 +1,6 @@
 """nn.Module wrappers: persistence layers and diagram features."""
 
+from .cubical import CubicalLayer, LevelSetLayer2D
 from .features import (
     BarcodeFeature,
     BarcodePolyFeature,
@@ -16,11 +17,18 @@ from .features import (
     WassersteinDistance,
 )
 from .levelset import LevelSetLayer, LevelSetLayer1D, LowerStar
+from .pointcloud import Alpha, AlphaLayer, RipsLayer, VietorisRips
 
 __all__ = [
     "LowerStar",
     "LevelSetLayer",
     "LevelSetLayer1D",
+    "LevelSetLayer2D",
+    "CubicalLayer",
+    "RipsLayer",
+    "AlphaLayer",
+    "VietorisRips",
+    "Alpha",
     "SumBarcodeLengths",
     "TopKBarcodeLengths",
     "PartialSumBarcodeLengths",

@@ -1,0 +1,901 @@
+// Level-set persistence of 2D images and 3D volumes on implicit grids (V, T, Freudenthal).
+//
+// Pixels are totally ordered by (value, flat index) after one sort (LSD radix, O(N)). H0 is
+// union-find over pixels in that order with the construction's primal adjacency (elder rule);
+// the top dimension is union-find over pixels in reverse order with the dual adjacency, the
+// outside being one more node (Alexander duality; Bleile, Garin, Heiss, Maggs & Robins 2022).
+// 3D H1 is persistent cohomology of the implicit cell complex with clearing by the H0 pairs and
+// apparent pairs found on the fly (Bauer 2021; Kaji, Sudo & Ahara 2020); T via its V dual.
+// Grids are stored with one layer of padding, so neighbour loops need no bounds checks.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "types.hpp"
+
+namespace topolayer {
+
+enum class construction { freudenthal = 0, V = 1, T = 2 };
+
+inline construction parse_construction(const std::string& s) {
+    if (s == "freudenthal") return construction::freudenthal;
+    if (s == "V") return construction::V;
+    if (s == "T") return construction::T;
+    throw std::invalid_argument("construction must be 'freudenthal', 'V' or 'T', got '" + s + "'");
+}
+
+// Shape of one grid. 2D grids are n0 == 1 with ndim == 2 (the first axis is inactive).
+struct grid_shape {
+    index_t n0 = 1, n1 = 1, n2 = 1;
+    int ndim = 2;
+    index_t size() const { return n0 * n1 * n2; }
+};
+
+namespace detail {
+
+using u32 = std::uint32_t;
+using u64 = std::uint64_t;
+
+inline constexpr u32 pad_rank = 0xFFFFFFFFu;  // rank of padding cells: after every pixel
+inline constexpr u32 no_rank = 0xFFFFFFFFu;   // death of an essential class
+
+struct offset3 {
+    int d0, d1, d2;
+};
+
+// One half of a neighbourhood (the other half is its negation). kind 0 "axis": 4 / 6
+// neighbours; 1 "full": 8 / 26; 2 "freud": the edges of the Freudenthal (Kuhn) triangulation,
+// 6 / 14, all with non-negative offsets.
+inline std::vector<offset3> half_offsets(int ndim, int kind) {
+    std::vector<offset3> out;
+    if (ndim == 2) {
+        out = {{0, 0, 1}, {0, 1, 0}};
+        if (kind == 1) out.insert(out.end(), {{0, 1, 1}, {0, 1, -1}});
+        if (kind == 2) out.push_back({0, 1, 1});
+        return out;
+    }
+    if (kind == 0) return {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}};
+    if (kind == 1) {
+        for (int a = -1; a <= 1; ++a)
+            for (int b = -1; b <= 1; ++b)
+                for (int c = -1; c <= 1; ++c)
+                    if (a > 0 || (a == 0 && b > 0) || (a == 0 && b == 0 && c > 0)) out.push_back({a, b, c});
+        return out;
+    }
+    for (int m = 1; m < 8; ++m) out.push_back({(m >> 2) & 1, (m >> 1) & 1, m & 1});
+    return out;
+}
+
+// A grid with one layer of padding on every active axis, and flat indices into it.
+struct padded_grid {
+    index_t n0 = 1, n1 = 1, n2 = 1, p0 = 1, p1 = 1, p2 = 1;
+    int ndim = 2;
+    padded_grid() = default;
+    explicit padded_grid(const grid_shape& g)
+        : n0(g.n0), n1(g.n1), n2(g.n2), p0(g.ndim == 3 ? g.n0 + 2 : 1), p1(g.n1 + 2), p2(g.n2 + 2), ndim(g.ndim) {}
+    index_t size() const { return p0 * p1 * p2; }
+    index_t real_size() const { return n0 * n1 * n2; }
+    index_t flat(const offset3& o) const { return (o.d0 * p1 + o.d1) * p2 + o.d2; }
+    index_t first() const { return ((ndim == 3 ? 1 : 0) * p1 + 1) * p2 + 1; }  // padded index of pixel 0
+    index_t real_index(index_t q) const {
+        const index_t c = q % p2, r = q / p2, b = r % p1, a = r / p1;
+        return ((a - (ndim == 3 ? 1 : 0)) * n1 + (b - 1)) * n2 + (c - 1);
+    }
+};
+
+// Flat offsets (both halves, interleaved +o, -o) of a neighbourhood in a padded grid.
+inline std::vector<index_t> neighbour_offsets(const padded_grid& pg, int kind) {
+    std::vector<index_t> out;
+    for (const auto& o : half_offsets(pg.ndim, kind)) {
+        out.push_back(pg.flat(o));
+        out.push_back(-pg.flat(o));
+    }
+    return out;
+}
+
+// Order-preserving unsigned keys of floating-point values (-0.0 and +0.0 share one key).
+inline u32 float_key(float x) {
+    if (x == 0.0f) x = 0.0f;
+    u32 u;
+    std::memcpy(&u, &x, sizeof u);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+inline u64 float_key(double x) {
+    if (x == 0.0) x = 0.0;
+    u64 u;
+    std::memcpy(&u, &x, sizeof u);
+    return (u & 0x8000000000000000ull) ? ~u : (u | 0x8000000000000000ull);
+}
+
+template <class K>
+struct keyed {
+    K key;
+    u32 idx;
+};
+
+// Stable LSD radix sort of records by key, Bits per digit; passes whose digit is the same for
+// every key are skipped. Records start in index order, so ties stay in index order.
+template <int Bits, class K>
+void radix_sort(std::vector<keyed<K>>& a, std::vector<keyed<K>>& tmp) {
+    const std::size_t n = a.size();
+    constexpr int n_passes = (8 * static_cast<int>(sizeof(K)) + Bits - 1) / Bits;
+    constexpr std::size_t buckets = std::size_t{1} << Bits;
+    std::vector<u32> count(buckets * n_passes, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        const K k = a[i].key;
+        for (int p = 0; p < n_passes; ++p) ++count[p * buckets + static_cast<std::size_t>((k >> (p * Bits)) & (buckets - 1))];
+    }
+    tmp.resize(n);
+    for (int p = 0; p < n_passes; ++p) {
+        u32* c = count.data() + p * buckets;
+        if (c[static_cast<std::size_t>((a[0].key >> (p * Bits)) & (buckets - 1))] == n) continue;
+        u32 sum = 0;
+        for (std::size_t b = 0; b < buckets; ++b) {
+            const u32 t = c[b];
+            c[b] = sum;
+            sum += t;
+        }
+        const keyed<K>* src = a.data();
+        keyed<K>* dst = tmp.data();
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto d = static_cast<std::size_t>((src[i].key >> (p * Bits)) & (buckets - 1));
+            dst[c[d]++] = src[i];
+        }
+        a.swap(tmp);
+    }
+}
+
+inline constexpr u32 unset = 0xFFFFFFFFu;  // union-find parent of a cell not yet entered
+
+// Pixels are visited in value order, i.e. at random places: fetching the neighbourhood of the
+// pixel a few steps ahead hides most of the memory latency.
+inline constexpr index_t prefetch_distance = 12;
+inline void prefetch_rows(const u32* parent, index_t q, const std::vector<index_t>& rows) {
+#if defined(__GNUC__) || defined(__clang__)
+    for (index_t o : rows) __builtin_prefetch(parent + q + o, 1, 1);
+#else
+    (void)parent;
+    (void)q;
+    (void)rows;
+#endif
+}
+// The rows (offsets of the centre column) that a neighbourhood touches; p2 >= 3 is the padded
+// row length, so every neighbour offset is within one column of a multiple of p2.
+inline std::vector<index_t> neighbour_rows(const std::vector<index_t>& nb, index_t p2) {
+    std::vector<index_t> rows{0};
+    for (index_t o : nb) {
+        index_t r = o >= 0 ? (o + 1) / p2 : -((-o + 1) / p2);
+        r *= p2;
+        if (std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
+    }
+    return rows;
+}
+
+inline u32 find_root(u32* parent, u32 x) {
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+// Bit set of edges (low corner, edge type).
+struct edge_bits {
+    std::vector<u64> w;
+    index_t types = 1;
+    void reset(index_t cells, index_t t) {
+        types = t;
+        w.assign(static_cast<std::size_t>((cells * t + 63) / 64), 0);
+    }
+    void set(index_t low, index_t type) {
+        const u64 i = static_cast<u64>(low * types + type);
+        w[i >> 6] |= u64{1} << (i & 63);
+    }
+    bool get(index_t low, index_t type) const {
+        const u64 i = static_cast<u64>(low * types + type);
+        return (w[i >> 6] >> (i & 63)) & 1;
+    }
+};
+
+// H0 by union-find over padded cells in filtration order (`order`), with the primal
+// neighbourhood `nb` (interleaved halves). Cells are ordered by (key, index), so the root of a
+// component, its eldest cell, is found by comparing keys. With `neg`, the entered neighbours of
+// each pixel are taken in filtration order (the cell-level order of its edges) and every edge
+// that merges two components is marked. emit(birth cell, death cell or no_rank).
+template <class K, class Emit>
+void union_find_h0(u32* parent, const K* key, const u32* order, index_t n, index_t n_padded, index_t p2,
+                   const std::vector<index_t>& nb, edge_bits* neg, Emit&& emit) {
+    std::fill(parent, parent + n_padded, unset);
+    auto older = [key](u32 x, u32 y) { return key[x] < key[y] || (key[x] == key[y] && x < y); };
+    const std::size_t m = nb.size();
+    std::array<std::pair<u32, u32>, 32> low{};  // (neighbour cell, slot)
+    const auto rows = neighbour_rows(nb, p2);
+    for (index_t r = 0; r < n; ++r) {
+        if (r + prefetch_distance < n) prefetch_rows(parent, order[r + prefetch_distance], rows);
+        const u32 q = order[r];
+        parent[q] = q;
+        u32 root = q;
+        auto join = [&](u32 nq) -> bool {
+            if (parent[nq] == root) return false;
+            const u32 x = find_root(parent, nq);
+            if (x == root) return false;
+            if (root == q) {
+                parent[q] = x;
+                root = x;
+                return true;
+            }
+            u32 young = x, old = root;
+            if (older(x, root)) std::swap(young, old);
+            parent[young] = old;
+            emit(young, q);
+            root = old;
+            return true;
+        };
+        if (!neg) {
+            for (std::size_t j = 0; j < m; ++j) {
+                const u32 nq = static_cast<u32>(q + nb[j]);
+                if (parent[nq] != unset) join(nq);
+            }
+            continue;
+        }
+        std::size_t k = 0;
+        for (std::size_t j = 0; j < m; ++j) {
+            const u32 nq = static_cast<u32>(q + nb[j]);
+            if (parent[nq] != unset) low[k++] = {nq, static_cast<u32>(j)};
+        }
+        std::sort(low.begin(), low.begin() + static_cast<std::ptrdiff_t>(k),
+                  [&](const auto& x, const auto& y) { return older(x.first, y.first); });
+        for (std::size_t i = 0; i < k; ++i) {
+            const u32 nq = low[i].first;
+            const std::size_t j = low[i].second;
+            if (join(nq)) neg->set(j % 2 == 0 ? q : nq, static_cast<index_t>(j / 2));
+        }
+    }
+    if (n > 0) emit(order[0], no_rank);
+}
+
+// Top dimension by union-find in reverse filtration order with the dual neighbourhood. All
+// padding cells belong to the outside, whose root (padded cell 0) is the eldest. A complement
+// component born at its last pixel dies into an elder one at pixel q: the primal class is born
+// at q and dies at that last pixel. emit(birth cell, death cell).
+template <class K, class Emit>
+void union_find_top(u32* parent, const K* key, const u32* order, index_t n, const padded_grid& pg,
+                    const std::vector<index_t>& nb, Emit&& emit) {
+    std::fill(parent, parent + pg.size(), 0u);
+    for (index_t a = 0; a < pg.n0; ++a)
+        for (index_t b = 0; b < pg.n1; ++b) {
+            u32* row = parent + pg.first() + (a * pg.p1 + b) * pg.p2;
+            std::fill(row, row + pg.n2, unset);
+        }
+    // Reverse order: the elder of two roots is the later one; the outside is eldest of all.
+    auto older = [key](u32 x, u32 y) {
+        return x == 0 || (y != 0 && (key[x] > key[y] || (key[x] == key[y] && x > y)));
+    };
+    const std::size_t m = nb.size();
+    const auto rows = neighbour_rows(nb, pg.p2);
+    for (index_t rr = n - 1; rr >= 0; --rr) {
+        if (rr >= prefetch_distance) prefetch_rows(parent, order[rr - prefetch_distance], rows);
+        const u32 q = order[rr];
+        parent[q] = q;
+        u32 root = q;
+        for (std::size_t j = 0; j < m; ++j) {
+            const u32 nq = static_cast<u32>(q + nb[j]);
+            const u32 pn = parent[nq];
+            if (pn == unset || pn == root) continue;
+            const u32 x = find_root(parent, nq);
+            if (x == root) continue;
+            if (root == q) {
+                parent[q] = x;
+                root = x;
+                continue;
+            }
+            u32 young = x, old = root;
+            if (older(x, root)) std::swap(young, old);
+            parent[young] = old;
+            emit(q, young);
+            root = old;
+        }
+    }
+}
+
+// ---- 2D: union-find over the ring of neighbours --------------------------------------------
+//
+// Around a pixel, the 8 neighbours (6 for Freudenthal) form a cycle in which consecutive cells
+// are adjacent under every construction's adjacency (the link of the vertex). A run of entered
+// cells along that cycle is therefore one connected set, and a pixel joins one component per
+// run (for 4-adjacency: per run that contains an axis neighbour). A table from the mask of
+// entered cells to these runs replaces most finds; a pixel in a single run needs none.
+struct ring_table {
+    int size = 8;                      // cells on the ring
+    std::vector<std::array<std::int8_t, 4>> rep;  // per mask: one ring position per run, -1 ends
+    ring_table(int ring_size, bool axis_only) : size(ring_size), rep(std::size_t{1} << ring_size) {
+        for (int m = 0; m < (1 << size); ++m) {
+            auto& out = rep[static_cast<std::size_t>(m)];
+            out.fill(-1);
+            int k = 0;
+            auto on = [&](int i) { return (m >> (((i % size) + size) % size)) & 1; };
+            if (m == (1 << size) - 1) {
+                out[0] = 0;
+                continue;
+            }
+            for (int i = 0; i < size; ++i) {
+                if (!on(i) || on(i - 1)) continue;  // i starts a run
+                int chosen = -1;
+                for (int j = i; on(j); ++j)
+                    if (chosen < 0 && (!axis_only || (j % size) % 2 == 0)) chosen = j % size;
+                if (chosen >= 0 && k < 4) out[static_cast<std::size_t>(k++)] = static_cast<std::int8_t>(chosen);
+            }
+        }
+    }
+};
+
+// kind: 0 axis (4), 1 full (8), 2 Freudenthal (6). Ring offsets in cyclic order; on the 8-ring
+// the axis neighbours are the even positions.
+inline std::vector<index_t> ring_offsets(const padded_grid& pg, int kind) {
+    const index_t w = pg.p2;
+    if (kind == 2) return {1, w + 1, w, -1, -w - 1, -w};
+    return {1, w + 1, w, w - 1, -1, -w - 1, -w, -w + 1};
+}
+
+inline const ring_table& ring_for(int kind) {
+    static const ring_table axis(8, true), full(8, false), freud(6, false);
+    return kind == 0 ? axis : kind == 1 ? full : freud;
+}
+
+// One union-find pass over a 2D grid: forward (H0, elder = earlier) or reverse (top dimension,
+// elder = later, padding = the outside, rooted at cell 0). emit(dying root, pixel) forward,
+// emit(pixel, dying root) in reverse. RS is the ring size (8, or 6 for Freudenthal).
+template <bool Reverse, int RS, class K, class Emit>
+void ring_pass_n(u32* parent, const K* key, const u32* order, index_t n, const padded_grid& pg, int kind, Emit&& emit) {
+    if (!Reverse) {
+        std::fill(parent, parent + pg.size(), unset);
+    } else {
+        std::fill(parent, parent + pg.size(), 0u);
+        for (index_t b = 0; b < pg.n1; ++b) {
+            u32* row = parent + pg.first() + b * pg.p2;
+            std::fill(row, row + pg.n2, unset);
+        }
+    }
+    auto older = [key](u32 x, u32 y) {
+        if (Reverse) return x == 0 || (y != 0 && (key[x] > key[y] || (key[x] == key[y] && x > y)));
+        return key[x] < key[y] || (key[x] == key[y] && x < y);
+    };
+    const ring_table& table = ring_for(kind);
+    const auto rv = ring_offsets(pg, kind);
+    std::array<std::ptrdiff_t, RS + 1> ring{};  // ring[i + 1]: offset of ring position i
+    for (int i = 0; i < RS; ++i) ring[static_cast<std::size_t>(i + 1)] = static_cast<std::ptrdiff_t>(rv[static_cast<std::size_t>(i)]);
+    const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
+    const auto* reps_table = table.rep.data();
+    for (index_t t = 0; t < n; ++t) {
+        const index_t r = Reverse ? n - 1 - t : t;
+        if (t + prefetch_distance < n) {
+            const u32 qa = order[Reverse ? r - prefetch_distance : r + prefetch_distance];
+#if defined(__GNUC__) || defined(__clang__)
+            __builtin_prefetch(parent + qa - w, 1, 1);
+            __builtin_prefetch(parent + qa, 1, 1);
+            __builtin_prefetch(parent + qa + w, 1, 1);
+#endif
+        }
+        const u32 q = order[r];
+        const u32* pq = parent + q;
+        // The neighbours' parents (one step closer to their roots than the neighbours).
+        std::array<u32, RS + 1> up{};
+        up[0] = q;
+        unsigned mask = 0;
+        for (int i = 0; i < RS; ++i) {
+            const u32 v = pq[ring[static_cast<std::size_t>(i + 1)]];
+            up[static_cast<std::size_t>(i + 1)] = v;
+            mask |= static_cast<unsigned>(v != unset) << i;
+        }
+        const auto& reps = reps_table[mask];
+        // No entered neighbour: a new component (reps[0] == -1 selects the pixel itself); one
+        // run: attach below that run's cell's parent. Only two or more runs need finds.
+        parent[q] = up[static_cast<std::size_t>(reps[0] + 1)];
+        if (reps[1] < 0) continue;
+        const u32 first = up[static_cast<std::size_t>(reps[0] + 1)];
+        u32 root = find_root(parent, first);
+        for (int i = 1; i < 4 && reps[static_cast<std::size_t>(i)] >= 0; ++i) {
+            const u32 u = up[static_cast<std::size_t>(reps[static_cast<std::size_t>(i)] + 1)];
+            if (u == first || u == root) continue;  // same component, no find needed
+            const u32 x = find_root(parent, u);
+            if (x == root) continue;
+            u32 young = x, old = root;
+            if (older(x, root)) std::swap(young, old);
+            parent[young] = old;
+            if (Reverse)
+                emit(q, young);
+            else
+                emit(young, q);
+            root = old;
+        }
+        parent[q] = root;
+    }
+    if (!Reverse && n > 0) emit(order[0], no_rank);
+}
+
+template <bool Reverse, class K, class Emit>
+void ring_pass(u32* parent, const K* key, const u32* order, index_t n, const padded_grid& pg, int kind, Emit&& emit) {
+    if (kind == 2)
+        ring_pass_n<Reverse, 6>(parent, key, order, n, pg, kind, emit);
+    else
+        ring_pass_n<Reverse, 8>(parent, key, order, n, pg, kind, emit);
+}
+
+inline int primal_kind(construction c) { return c == construction::V ? 0 : c == construction::T ? 1 : 2; }
+inline int dual_kind(construction c) { return c == construction::V ? 1 : c == construction::T ? 0 : 2; }
+
+// ---- 3D H1 of a vertex-based construction (V or Freudenthal) ------------------------------
+
+// Edges and 2-cells as vertex offsets from their lowest corner (flat, in a padded grid), and
+// for each edge type the 2-cells that contain it.
+struct vertex_cells {
+    struct face_t {
+        int nv = 0;
+        std::array<index_t, 4> v{};                   // vertex offsets from the base
+        std::array<std::pair<int, int>, 4> e{};       // vertex pairs that are edges
+        std::array<int, 4> etype{};                   // their edge types
+        int ne = 0;
+    };
+    struct cof_t {
+        int face;
+        index_t shift;  // face base = edge low corner - shift
+    };
+    std::vector<index_t> edge;  // flat offset of each edge type (low -> high)
+    std::vector<face_t> face;
+    std::vector<std::vector<cof_t>> cof;
+
+    vertex_cells(construction c, const padded_grid& pg) {
+        const bool cube = c == construction::V;
+        const auto eo = half_offsets(3, cube ? 0 : 2);
+        for (const auto& o : eo) edge.push_back(pg.flat(o));
+        auto bit = [](int m) { return offset3{(m >> 2) & 1, (m >> 1) & 1, m & 1}; };
+        std::vector<std::vector<offset3>> verts;
+        std::vector<std::vector<std::pair<int, int>>> pairs;
+        if (cube) {
+            for (int a = 0; a < 3; ++a)
+                for (int b = a + 1; b < 3; ++b) {
+                    const int ma = 4 >> a, mb = 4 >> b;
+                    verts.push_back({bit(0), bit(ma), bit(mb), bit(ma | mb)});
+                    pairs.push_back({{0, 1}, {0, 2}, {1, 3}, {2, 3}});
+                }
+        } else {
+            for (int al = 1; al < 8; ++al)
+                for (int be = 1; be < 8; ++be)
+                    if ((al & be) == 0) {
+                        verts.push_back({bit(0), bit(al), bit(al | be)});
+                        pairs.push_back({{0, 1}, {1, 2}, {0, 2}});
+                    }
+        }
+        cof.resize(edge.size());
+        for (std::size_t t = 0; t < verts.size(); ++t) {
+            face_t f;
+            f.nv = static_cast<int>(verts[t].size());
+            for (int i = 0; i < f.nv; ++i) f.v[static_cast<std::size_t>(i)] = pg.flat(verts[t][static_cast<std::size_t>(i)]);
+            f.ne = static_cast<int>(pairs[t].size());
+            for (int i = 0; i < f.ne; ++i) {
+                const auto pr = pairs[t][static_cast<std::size_t>(i)];
+                const offset3 lo = verts[t][static_cast<std::size_t>(pr.first)];
+                const offset3 hi = verts[t][static_cast<std::size_t>(pr.second)];
+                const offset3 d{hi.d0 - lo.d0, hi.d1 - lo.d1, hi.d2 - lo.d2};
+                int type = -1;
+                for (std::size_t j = 0; j < eo.size(); ++j)
+                    if (eo[j].d0 == d.d0 && eo[j].d1 == d.d1 && eo[j].d2 == d.d2) type = static_cast<int>(j);
+                f.e[static_cast<std::size_t>(i)] = pr;
+                f.etype[static_cast<std::size_t>(i)] = type;
+                cof[static_cast<std::size_t>(type)].push_back({static_cast<int>(t), pg.flat(lo)});
+            }
+            face.push_back(f);
+        }
+    }
+};
+
+// A 2-cell in a column: its filtration key (three largest vertex ranks, descending: this
+// identifies the cell and refines the (value, dimension, index) order) and its id
+// (base cell * number of 2-cell types + type).
+struct entry {
+    u64 a;   // (largest rank << 32) | second largest
+    u32 b;   // third largest
+    u32 id;
+    bool operator<(const entry& o) const { return a < o.a || (a == o.a && b < o.b); }
+    bool operator==(const entry& o) const { return a == o.a && b == o.b; }
+    u32 top() const { return static_cast<u32>(a >> 32); }
+};
+
+// Open-addressing map from a 2-cell's id to a stored column (linear probing, load <= 1/2).
+class pivot_map {
+public:
+    static constexpr u32 none = 0xFFFFFFFFu;
+    u32 find(u32 id) const {
+        if (slots_.empty()) return none;
+        for (std::size_t i = hash(id) & mask_;; i = (i + 1) & mask_) {
+            const slot& s = slots_[i];
+            if (s.value == none) return none;
+            if (s.id == id) return s.value;
+        }
+    }
+    void insert(u32 id, u32 value) {
+        if (2 * (size_ + 1) > slots_.size()) grow();
+        for (std::size_t i = hash(id) & mask_;; i = (i + 1) & mask_) {
+            slot& s = slots_[i];
+            if (s.value == none) {
+                s = {id, value};
+                ++size_;
+                return;
+            }
+        }
+    }
+
+private:
+    struct slot {
+        u32 id;
+        u32 value;
+    };
+    static std::size_t hash(u32 id) {
+        const u64 h = static_cast<u64>(id) * 0x9E3779B97F4A7C15ull;
+        return static_cast<std::size_t>(h >> 20);
+    }
+    void grow() {
+        std::vector<slot> old;
+        old.swap(slots_);
+        slots_.assign(old.empty() ? 1024 : 2 * old.size(), slot{0, none});
+        mask_ = slots_.size() - 1;
+        size_ = 0;
+        for (const slot& t : old)
+            if (t.value != none) insert(t.id, t.value);
+    }
+    std::vector<slot> slots_;
+    std::size_t mask_ = 0, size_ = 0;
+};
+
+// Persistent cohomology 1 -> 2: columns are the edges not cleared by H0 (`neg`), in reverse
+// filtration order; a column's pivot is its oldest 2-cell. Pairs (e, s) where s's youngest
+// edge is e and e's oldest 2-cell is s (apparent pairs) are recognised without being stored.
+// emit(birth rank, death rank or no_rank).
+template <class Emit>
+void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32* order, index_t n, const edge_bits& neg,
+               Emit&& emit) {
+    const vertex_cells cells(c, pg);
+    const index_t n_types = static_cast<index_t>(cells.edge.size());
+    const index_t n_faces = static_cast<index_t>(cells.face.size());
+    const u32 nf32 = static_cast<u32>(n_faces);
+    if (pg.size() * n_faces >= static_cast<index_t>(0xFFFFFFFFu))
+        throw std::invalid_argument("the volume is too large for H1 (at most 2^32 2-cells)");
+
+    auto make_entry = [&](index_t base, int t, bool& inside) {
+        const auto& f = cells.face[static_cast<std::size_t>(t)];
+        std::array<u32, 4> rk{};
+        inside = true;
+        for (int v = 0; v < f.nv; ++v) {
+            rk[static_cast<std::size_t>(v)] = rank[base + f.v[static_cast<std::size_t>(v)]];
+            if (rk[static_cast<std::size_t>(v)] == pad_rank) inside = false;
+        }
+        if (f.nv == 3) rk[3] = 0;
+        // Sorting network, descending.
+        auto cx = [&rk](std::size_t i, std::size_t j) {
+            const u32 a = std::max(rk[i], rk[j]), b = std::min(rk[i], rk[j]);
+            rk[i] = a;
+            rk[j] = b;
+        };
+        cx(0, 1);
+        cx(2, 3);
+        cx(0, 2);
+        cx(1, 3);
+        cx(1, 2);
+        return entry{(static_cast<u64>(rk[0]) << 32) | rk[1], rk[2], static_cast<u32>(base * n_faces + t)};
+    };
+    // The 2-cells of an edge (unsorted: the heap orders them) and the position of the oldest.
+    auto coboundary = [&](index_t low, int type, std::vector<entry>& out) -> std::size_t {
+        out.clear();
+        std::size_t oldest = 0;
+        for (const auto& cf : cells.cof[static_cast<std::size_t>(type)]) {
+            bool inside;
+            const entry e = make_entry(low - cf.shift, cf.face, inside);
+            if (!inside) continue;
+            if (!out.empty() && e < out[oldest]) oldest = out.size();
+            out.push_back(e);
+        }
+        return oldest;
+    };
+    // The youngest edge of a 2-cell: its key and (low corner, type).
+    auto youngest_edge = [&](const entry& s, index_t& low, int& type) {
+        const u32 s_base32 = s.id / nf32;
+        const index_t s_base = static_cast<index_t>(s_base32);
+        const auto& f = cells.face[static_cast<std::size_t>(s.id - s_base32 * nf32)];
+        u64 best = 0;
+        for (int i = 0; i < f.ne; ++i) {
+            const auto pr = f.e[static_cast<std::size_t>(i)];
+            const index_t qa = s_base + f.v[static_cast<std::size_t>(pr.first)];
+            const index_t qb = s_base + f.v[static_cast<std::size_t>(pr.second)];
+            const u32 x = rank[qa], y = rank[qb];
+            const u64 k = (static_cast<u64>(std::max(x, y)) << 32) | std::min(x, y);
+            if (k > best) {
+                best = k;
+                low = qa;
+                type = f.etype[static_cast<std::size_t>(i)];
+            }
+        }
+        return best;
+    };
+
+    // Reduced columns that are not apparent, stored flat as 2-cell ids (their keys are
+    // recomputed when a column is added, which is cheaper than keeping them):
+    // pivot id -> (start, length) in pool.
+    pivot_map owner;
+    std::vector<u64> is_pivot(static_cast<std::size_t>((pg.size() * n_faces + 63) / 64), 0);  // filters misses
+    std::vector<u32> pool;
+    std::vector<std::pair<std::size_t, u32>> spans;
+    std::vector<entry> col, other, heap;
+    std::vector<u32> ids;
+    std::array<std::pair<u32, std::pair<index_t, int>>, 32> low{};
+    const std::size_t two_t = static_cast<std::size_t>(2 * n_types);
+    // The working column is a min-heap with lazy Z2 cancellation (equal entries cancel in
+    // pairs when they reach the top): adding a column costs its length times log, not the
+    // length of the working column.
+    auto heap_less = [](const entry& x, const entry& y) { return y < x; };
+    auto push = [&](const entry* first, const entry* last) {
+        for (; first != last; ++first) {
+            heap.push_back(*first);
+            std::push_heap(heap.begin(), heap.end(), heap_less);
+        }
+    };
+    auto pop_pivot = [&](entry& out) -> bool {
+        while (!heap.empty()) {
+            std::pop_heap(heap.begin(), heap.end(), heap_less);
+            const entry t = heap.back();
+            heap.pop_back();
+            if (!heap.empty() && heap.front() == t) {
+                std::pop_heap(heap.begin(), heap.end(), heap_less);
+                heap.pop_back();
+                continue;
+            }
+            heap.push_back(t);
+            std::push_heap(heap.begin(), heap.end(), heap_less);
+            out = t;
+            return true;
+        }
+        return false;
+    };
+
+    for (index_t rr = n - 1; rr >= 0; --rr) {
+        const u32 r = static_cast<u32>(rr);
+        const index_t q = order[r];
+        std::size_t k = 0;
+        for (std::size_t j = 0; j < two_t; ++j) {
+            const index_t off = cells.edge[j / 2];
+            const index_t nq = j % 2 == 0 ? q + off : q - off;
+            const u32 rn = rank[nq];
+            if (rn < r) low[k++] = {rn, {j % 2 == 0 ? q : nq, static_cast<int>(j / 2)}};
+        }
+        std::sort(low.begin(), low.begin() + static_cast<std::ptrdiff_t>(k),
+                  [](const auto& x, const auto& y) { return x.first > y.first; });
+        for (std::size_t i = 0; i < k; ++i) {
+            const index_t elow = low[i].second.first;
+            const int etype = low[i].second.second;
+            if (neg.get(elow, etype)) continue;
+            const u64 ekey = (static_cast<u64>(r) << 32) | low[i].first;
+            const std::size_t oldest = coboundary(elow, etype, col);
+            if (col.empty()) {
+                emit(r, no_rank);
+                continue;
+            }
+            index_t yl = 0;
+            int yt = 0;
+            if (youngest_edge(col[oldest], yl, yt) == ekey) {  // apparent pair
+                emit(r, col[oldest].top());
+                continue;
+            }
+            heap.assign(col.begin(), col.end());
+            std::make_heap(heap.begin(), heap.end(), heap_less);
+            entry piv{};
+            bool found = false;
+            while (pop_pivot(piv)) {
+                const u32 c = (is_pivot[piv.id >> 6] >> (piv.id & 63)) & 1 ? owner.find(piv.id) : pivot_map::none;
+                if (c != pivot_map::none) {
+                    const auto span = spans[c];
+                    for (std::size_t t = span.first; t < span.first + span.second; ++t) {
+                        bool inside;
+                        const u32 base = pool[t] / nf32;
+                        const entry e = make_entry(static_cast<index_t>(base), static_cast<int>(pool[t] - base * nf32), inside);
+                        push(&e, &e + 1);
+                    }
+                    continue;
+                }
+                youngest_edge(piv, yl, yt);
+                const std::size_t o = coboundary(yl, yt, other);
+                if (!other.empty() && other[o] == piv) {  // piv is in an apparent pair
+                    push(other.data(), other.data() + other.size());
+                    continue;
+                }
+                found = true;
+                break;
+            }
+            if (!found) {
+                emit(r, no_rank);
+                continue;
+            }
+            // Store the reduced column: the heap's 2-cell ids, equal pairs cancelled (mod 2).
+            ids.resize(heap.size());
+            for (std::size_t t = 0; t < heap.size(); ++t) ids[t] = heap[t].id;
+            std::sort(ids.begin(), ids.end());
+            const std::size_t start = pool.size();
+            for (std::size_t t = 0; t < ids.size();) {
+                std::size_t u = t;
+                while (u < ids.size() && ids[u] == ids[t]) ++u;
+                if ((u - t) % 2 == 1) pool.push_back(ids[t]);
+                t = u;
+            }
+            owner.insert(piv.id, static_cast<u32>(spans.size()));
+            is_pivot[piv.id >> 6] |= u64{1} << (piv.id & 63);
+            spans.push_back({start, static_cast<u32>(pool.size() - start)});
+            emit(r, piv.top());
+        }
+    }
+}
+
+}  // namespace detail
+
+// One grid on its padded layout: key[q] is the sort key of padded cell q (equal keys = equal
+// values; the filtration order is (key, index)), order[r] the cell of rank r, parent the
+// union-find forest.
+template <class T>
+struct cubical_workspace {
+    using key_t = std::conditional_t<sizeof(T) == 4, detail::u32, detail::u64>;
+    detail::padded_grid pg;
+    std::vector<key_t> key;
+    std::vector<detail::u32> order, parent;
+    std::vector<detail::keyed<key_t>> a, tmp;  // sort buffers
+
+    void build(const T* f, const grid_shape& g, bool superlevel) {
+        using detail::u32;
+        pg = detail::padded_grid(g);
+        const index_t n = g.size();
+        key.assign(static_cast<std::size_t>(pg.size()), 0);
+        parent.resize(static_cast<std::size_t>(pg.size()));
+        a.resize(static_cast<std::size_t>(n));
+        index_t i = 0;
+        for (index_t x0 = 0; x0 < g.n0; ++x0)
+            for (index_t x1 = 0; x1 < g.n1; ++x1) {
+                const index_t row = pg.first() + (x0 * pg.p1 + x1) * pg.p2;
+                for (index_t x2 = 0; x2 < g.n2; ++x2, ++i) {
+                    const T v = f[i];
+                    if (!std::isfinite(v))
+                        throw std::invalid_argument("x must be finite, but pixel " + std::to_string(i) + " is " +
+                                                    std::to_string(static_cast<double>(v)));
+                    key_t k = detail::float_key(v);
+                    if (superlevel) k = static_cast<key_t>(~k);
+                    key[static_cast<std::size_t>(row + x2)] = k;
+                    a[static_cast<std::size_t>(i)] = {k, static_cast<u32>(row + x2)};
+                }
+            }
+        if (n < 64)
+            std::stable_sort(a.begin(), a.end(), [](const auto& x, const auto& y) { return x.key < y.key; });
+        else if (n < (index_t{1} << 16))
+            detail::radix_sort<8>(a, tmp);
+        else
+            detail::radix_sort<11>(a, tmp);
+        order.resize(static_cast<std::size_t>(n));
+        for (index_t r = 0; r < n; ++r) order[static_cast<std::size_t>(r)] = a[static_cast<std::size_t>(r)].idx;
+        if (n > (index_t{1} << 16)) {  // large grids: give the sort buffers back now
+            a = {};
+            tmp = {};
+        }
+    }
+
+    // rank[q] of every padded cell (pad_rank for padding), for the cell-level 3D H1.
+    std::vector<detail::u32> ranks() const {
+        std::vector<detail::u32> rank(static_cast<std::size_t>(pg.size()), detail::pad_rank);
+        for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<detail::u32>(r);
+        return rank;
+    }
+};
+
+// Persistence pairs of one grid f (row-major, shape g) as critical pixels (flat row-major
+// indices). Dimensions 0..min(max_dim, ndim - 1), grouped by dimension, the essential H0 class
+// last in H0. Bars of zero length (equal birth and death values) are dropped unless keep_zero;
+// pairs inside one pixel's star (the same critical pixel) are never reported.
+template <class T>
+pairs_result cubical_pairs(const T* f, const grid_shape& g, construction c, int max_dim, bool superlevel,
+                           bool keep_zero) {
+    using detail::u32;
+    if (g.ndim != 2 && g.ndim != 3) throw std::invalid_argument("ndim must be 2 or 3");
+    if (g.n0 < 1 || g.n1 < 1 || g.n2 < 1) throw std::invalid_argument("the grid must have at least one pixel");
+    if (g.ndim == 2 && g.n0 != 1) throw std::invalid_argument("a 2D grid has n0 == 1");
+    if (max_dim < 0) throw std::invalid_argument("max_dim must be >= 0");
+    if ((g.n0 + 4) * (g.n1 + 4) * (g.n2 + 4) >= static_cast<index_t>(std::numeric_limits<u32>::max()))
+        throw std::invalid_argument("the grid has too many pixels (at most about 2^32)");
+    const index_t n = g.size();
+    // Reused by the calls of one thread (a batch of small images allocates once per thread);
+    // a large grid's memory is released after its call.
+    thread_local cubical_workspace<T> ws;
+    struct release {
+        cubical_workspace<T>& w;
+        ~release() {
+            if (w.key.size() > (std::size_t{1} << 20)) w = cubical_workspace<T>{};
+        }
+    } release_guard{ws};
+    ws.build(f, g, superlevel);
+    pairs_result out;
+    const auto* key = ws.key.data();
+    // Bars between padded cells b and k (k == no_rank: essential).
+    auto emit = [&](int d, u32 b, u32 k) {
+        if (b == k) return;  // a pair inside one pixel's star: not a bar between two pixels
+        if (k == detail::no_rank)
+            out.push(d, ws.pg.real_index(b), no_death);
+        else if (keep_zero || key[b] != key[k])
+            out.push(d, ws.pg.real_index(b), ws.pg.real_index(k));
+    };
+    const bool h1_3d = g.ndim == 3 && max_dim >= 1;
+    {
+        detail::edge_bits neg;
+        const bool cells = h1_3d && c != construction::T;
+        if (cells) neg.reset(ws.pg.size(), static_cast<index_t>(detail::half_offsets(3, detail::primal_kind(c)).size()));
+        if (g.ndim == 2)
+            detail::ring_pass<false>(ws.parent.data(), key, ws.order.data(), n, ws.pg, detail::primal_kind(c),
+                                     [&](u32 b, u32 k) { emit(0, b, k); });
+        else
+            detail::union_find_h0(ws.parent.data(), key, ws.order.data(), n, ws.pg.size(), ws.pg.p2,
+                                  detail::neighbour_offsets(ws.pg, detail::primal_kind(c)), cells ? &neg : nullptr,
+                                  [&](u32 b, u32 k) { emit(0, b, k); });
+        if (cells) {
+            const auto rank = ws.ranks();
+            detail::vertex_h1(c, ws.pg, rank.data(), ws.order.data(), n, neg, [&](u32 b, u32 k) {
+                emit(1, ws.order[b], k == detail::no_rank ? k : ws.order[k]);
+            });
+        } else if (h1_3d) {
+            // T by duality: H1 of the T-construction is H1 of the V-construction of the
+            // complement (reverse order) on the grid grown by one layer of outside voxels, which
+            // enter first; each dual pair (a, b) is the primal pair (b, a).
+            const auto rank = ws.ranks();
+            const grid_shape gd{g.n0 + 2, g.n1 + 2, g.n2 + 2, 3};
+            const detail::padded_grid pd(gd);
+            const index_t nd_cells = gd.size(), n_out = nd_cells - n;
+            std::vector<u32> drank(static_cast<std::size_t>(pd.size()), detail::pad_rank);
+            std::vector<u32> order(static_cast<std::size_t>(nd_cells)), parent(static_cast<std::size_t>(pd.size()));
+            u32 next_out = 0;
+            for (index_t a = 0; a < gd.n0; ++a)
+                for (index_t b = 0; b < gd.n1; ++b)
+                    for (index_t d = 0; d < gd.n2; ++d) {
+                        const index_t qd = pd.first() + (a * pd.p1 + b) * pd.p2 + d;
+                        u32 rd;
+                        if (a == 0 || b == 0 || d == 0 || a == gd.n0 - 1 || b == gd.n1 - 1 || d == gd.n2 - 1) {
+                            rd = next_out++;
+                        } else {
+                            const index_t q = ws.pg.first() + ((a - 1) * ws.pg.p1 + (b - 1)) * ws.pg.p2 + (d - 1);
+                            rd = static_cast<u32>(n_out + (n - 1 - rank[static_cast<std::size_t>(q)]));
+                        }
+                        drank[static_cast<std::size_t>(qd)] = rd;
+                        order[rd] = static_cast<u32>(qd);
+                    }
+            detail::edge_bits dneg;
+            dneg.reset(pd.size(), 3);
+            detail::union_find_h0(parent.data(), drank.data(), order.data(), nd_cells, pd.size(), pd.p2,
+                                  detail::neighbour_offsets(pd, 0), &dneg, [](u32, u32) {});
+            const u32 nn = static_cast<u32>(n), no = static_cast<u32>(n_out);
+            detail::vertex_h1(construction::V, pd, drank.data(), order.data(), nd_cells, dneg, [&](u32 a, u32 b) {
+                if (a < no || b == detail::no_rank || b < no) return;
+                emit(1, ws.order[nn - 1 - (b - no)], ws.order[nn - 1 - (a - no)]);
+            });
+        }
+    }
+    if (max_dim >= 1 && g.ndim == 2)
+        detail::ring_pass<true>(ws.parent.data(), key, ws.order.data(), n, ws.pg, detail::dual_kind(c),
+                                [&](u32 b, u32 k) { emit(1, b, k); });
+    else if (max_dim >= g.ndim - 1)
+        detail::union_find_top(ws.parent.data(), key, ws.order.data(), n, ws.pg,
+                               detail::neighbour_offsets(ws.pg, detail::dual_kind(c)),
+                               [&](u32 b, u32 k) { emit(g.ndim - 1, b, k); });
+    return out;
+}
+
+}  // namespace topolayer

@@ -1,0 +1,135 @@
+// C++-level checks of cubical.hpp, meant to run under AddressSanitizer and UBSan: random 2D and
+// 3D grids of every shape class (including 1-wide), every construction, ties on purpose;
+// invariants that need no oracle (Euler characteristic of the V complex at every threshold,
+// indices inside the grid, one essential class, thread-count invariance) and bad input that
+// must throw. The Python tests compare the diagrams with GUDHI and Cubical Ripser.
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <stdexcept>
+
+#include "topolayer/cubical.hpp"
+#include "topolayer/reduction.hpp"
+
+using namespace topolayer;
+
+static int failures = 0;
+#define CHECK(cond)                                                                        \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+            ++failures;                                                                    \
+        }                                                                                  \
+    } while (0)
+
+template <class Fn>
+static bool throws(Fn&& fn) {
+    try {
+        fn();
+    } catch (const std::invalid_argument&) {
+        return true;
+    }
+    return false;
+}
+
+// Euler characteristic of the V complex (cells = boxes of the grid, value = max of corners)
+// at threshold t.
+static index_t euler_v(const grid_shape& g, const std::vector<double>& f, double t) {
+    index_t chi = 0;
+    const int d0 = g.ndim == 3 ? 1 : 0;
+    for (index_t a = 0; a < g.n0; ++a)
+        for (index_t b = 0; b < g.n1; ++b)
+            for (index_t c = 0; c < g.n2; ++c)
+                for (int m = 0; m < 8; ++m) {  // box spanned from (a, b, c) along the axes in m
+                    const int e0 = (m >> 2) & 1, e1 = (m >> 1) & 1, e2 = m & 1;
+                    if (e0 && !d0) continue;
+                    if (a + e0 >= g.n0 || b + e1 >= g.n1 || c + e2 >= g.n2) continue;
+                    double v = -1e300;
+                    for (int k = 0; k < 8; ++k) {
+                        if ((k & ~m) != 0) continue;
+                        const index_t p = ((a + ((k >> 2) & 1)) * g.n1 + b + ((k >> 1) & 1)) * g.n2 + c + (k & 1);
+                        v = std::max(v, f[static_cast<std::size_t>(p)]);
+                    }
+                    if (v <= t) chi += ((e0 + e1 + e2) % 2) ? -1 : 1;
+                }
+    return chi;
+}
+
+int main() {
+    std::mt19937 gen(11);
+    const construction all[3] = {construction::freudenthal, construction::V, construction::T};
+    for (int trial = 0; trial < 240; ++trial) {
+        grid_shape g;
+        g.ndim = trial % 2 ? 3 : 2;
+        g.n0 = g.ndim == 3 ? 1 + static_cast<index_t>(gen() % 5) : 1;
+        g.n1 = 1 + static_cast<index_t>(gen() % 7);
+        g.n2 = 1 + static_cast<index_t>(gen() % 7);
+        const index_t n = g.size();
+        std::vector<double> f(static_cast<std::size_t>(n));
+        for (auto& x : f) x = static_cast<double>(gen() % 4);  // ties on purpose
+        const bool superlevel = trial % 4 >= 2;
+        for (construction c : all) {
+            pairs_result r = cubical_pairs(f.data(), g, c, g.ndim - 1, superlevel, false);
+            index_t essential = 0;
+            for (std::size_t i = 0; i < r.size(); ++i) {
+                CHECK(r.dim[i] >= 0 && r.dim[i] < g.ndim);
+                CHECK(r.birth[i] >= 0 && r.birth[i] < n);
+                CHECK(r.death[i] == no_death || (r.death[i] >= 0 && r.death[i] < n));
+                if (r.death[i] == no_death) {
+                    ++essential;
+                    CHECK(r.dim[i] == 0);
+                } else {
+                    const double b = f[static_cast<std::size_t>(r.birth[i])], d = f[static_cast<std::size_t>(r.death[i])];
+                    CHECK(superlevel ? b > d : b < d);
+                }
+            }
+            CHECK(essential == 1);
+            if (c == construction::V && !superlevel) {
+                for (double t = 0; t <= 3; t += 1) {
+                    index_t chi = 0;
+                    for (std::size_t i = 0; i < r.size(); ++i) {
+                        const double b = f[static_cast<std::size_t>(r.birth[i])];
+                        const bool alive = b <= t && (r.death[i] == no_death || f[static_cast<std::size_t>(r.death[i])] > t);
+                        if (alive) chi += r.dim[i] % 2 ? -1 : 1;
+                    }
+                    CHECK(chi == euler_v(g, f, t));
+                }
+            }
+        }
+    }
+    // Batches: identical for every thread count.
+    {
+        grid_shape g{3, 6, 5, 3};
+        const index_t n = g.size(), items = 7;
+        std::vector<float> x(static_cast<std::size_t>(n * items));
+        for (auto& v : x) v = static_cast<float>(gen() % 5);
+        auto run = [&](int threads) {
+            return run_batch<float>(items, 2, threads, [&](index_t i) {
+                return cubical_pairs(x.data() + i * n, g, construction::T, 2, false, false);
+            });
+        };
+        const batch_pairs one = run(1);
+        for (int t : {2, 3, 8}) CHECK(run(t).rows == one.rows);
+    }
+    // Bad input throws.
+    {
+        std::vector<double> f(12, 0.0);
+        grid_shape g{1, 3, 4, 2};
+        f[5] = std::nan("");
+        CHECK(throws([&] { cubical_pairs(f.data(), g, construction::V, 1, false, false); }));
+        f[5] = HUGE_VAL;
+        CHECK(throws([&] { cubical_pairs(f.data(), g, construction::V, 1, false, false); }));
+        f[5] = 0;
+        CHECK(throws([&] { cubical_pairs(f.data(), grid_shape{1, 0, 4, 2}, construction::V, 1, false, false); }));
+        CHECK(throws([&] { cubical_pairs(f.data(), grid_shape{1, 3, 4, 4}, construction::V, 1, false, false); }));
+        CHECK(throws([&] { cubical_pairs(f.data(), g, construction::V, -1, false, false); }));
+        CHECK(throws([] { parse_construction("cubical"); }));
+    }
+    if (failures) {
+        std::fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    std::printf("cubical core checks passed\n");
+    return 0;
+}
