@@ -1,15 +1,11 @@
-// Vietoris–Rips persistence of a finite metric space, as critical edges, never listing the
-// clique complex.
-//
-// Reference: U. Bauer, "Ripser: efficient computation of Vietoris–Rips persistence barcodes",
-// J. Appl. Comput. Topol. 5 (2021). H0 by a minimum spanning forest (Prim on the dense metric,
-// O(N^2) time, O(N) extra memory) replayed through Kruskal's union-find with the elder rule;
-// H_d, d >= 1, by persistent cohomology over Z2 with implicit (recomputed) coboundaries, clearing,
-// apparent and emergent pairs. Simplices are identified by the combinatorial number system.
-// Metrics: a dense symmetric table (N^2 values) or, for a threshold, sparse adjacency lists.
-// Invariants: simplices are ordered by (value, dimension, combinatorial index), the value of a
-// simplex is its longest edge, and the critical edge of a simplex is its edge that is largest in
-// (value, edge index); results are independent of the thread count.
+// Vietoris–Rips persistence as critical edges, never listing the clique complex (Bauer 2021,
+// "Ripser: efficient computation of Vietoris–Rips persistence barcodes", J. Appl. Comput. Topol.).
+// H0: a minimum spanning forest (Prim on a dense metric, Kruskal on a sparse one), elder rule.
+// H_d, d >= 1: cohomology over Z2, implicit coboundaries, clearing, apparent and emergent pairs;
+// simplices indexed by the combinatorial number system; dense (N^2 table) or sparse metrics.
+// Cost: O(N^2) memory dense, O(N + E) sparse; time near O(N^2) for H1 of low-dimensional clouds.
+// Invariants: order (value, dimension, index); a simplex's critical edge is its largest edge in
+// (value, edge index); results are identical for every thread count.
 #pragma once
 
 #include <algorithm>
