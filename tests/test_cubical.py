@@ -168,7 +168,7 @@ class TestCubical:
 
     @pytest.mark.parametrize("construction", ["V", "T"])
     @pytest.mark.parametrize("ndim", [2, 3])
-    @pytest.mark.parametrize("kind", ["random", "ties", "smooth"])
+    @pytest.mark.parametrize("kind", ["random", "ties", "constant", "smooth"])
     @pytest.mark.parametrize("superlevel", [False, True])
     def test_matches_cripser(self, construction, ndim, kind, superlevel, rng):
         shape = (16, 13) if ndim == 2 else (6, 5, 7)
@@ -348,6 +348,12 @@ class TestCubical:
             with pytest.raises(ValueError, match="x must be finite, but pixel 6"):
                 cubical(x)
 
+    def test_nan_in_one_item_of_a_threaded_batch_raises(self):
+        x = torch.zeros(5, 4, 4, 4)
+        x[3, 1, 2, 3] = float("nan")
+        with pytest.raises(ValueError, match="x must be finite, but pixel 27"):
+            cubical(x, 2, ndim=3, n_threads=2)
+
     def test_core_rejects_bad_shapes(self):
         x = np.zeros((1, 6), dtype=np.float32)
         with pytest.raises(ValueError, match="values per item"):
@@ -404,6 +410,15 @@ class TestCubical:
                     got.batch[k], ref.batch[k]
                 )
                 assert torch.equal(got.indices[k], ref.indices[k])
+
+    @pytest.mark.parametrize("ndim", [2, 3])
+    def test_single_grid_with_a_helper_thread_is_identical(self, ndim, rng):
+        x = torch.as_tensor(rng.random((40, 37) if ndim == 2 else (9, 8, 10)))
+        for c in CONSTRUCTIONS:
+            a = cubical(x, ndim - 1, construction=c, ndim=ndim, n_threads=1)
+            b = cubical(x, ndim - 1, construction=c, ndim=ndim, n_threads=2)
+            for k in range(ndim):
+                assert torch.equal(a.indices[k], b.indices[k]) and torch.equal(a[k], b[k])
 
     def test_opcheck(self, rng):
         x = torch.as_tensor(rng.random((3, 36)), dtype=torch.float32)

@@ -4,15 +4,17 @@
 #include <nanobind/stl/string.h>
 
 #include "topolayer/cubical.hpp"
-#include "topolayer/reduction.hpp"
+#include "topolayer/parallel.hpp"
 
 namespace topolayer_bindings {
 
 template <class T>
-std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape, const std::string& construction,
-                               int max_dim, bool superlevel, bool keep_zero, int n_threads) {
+std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
+                               const std::string &construction, int max_dim, bool superlevel,
+                               bool keep_zero, int n_threads) {
     if (shape.size() != 2 && shape.size() != 3)
-        throw std::invalid_argument("shape must have 2 or 3 entries, got " + std::to_string(shape.size()));
+        throw std::invalid_argument("shape must have 2 or 3 entries, got " +
+                                    std::to_string(shape.size()));
     topolayer::grid_shape g;
     g.ndim = static_cast<int>(shape.size());
     if (g.ndim == 2) {
@@ -24,31 +26,53 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape, const
         g.n2 = shape[2];
     }
     for (index_t s : shape)
-        if (s < 1) throw std::invalid_argument("every grid dimension must be >= 1");
+        if (s < 1)
+            throw std::invalid_argument("every grid dimension must be >= 1");
     if (static_cast<index_t>(x.shape(1)) != g.size())
-        throw std::invalid_argument("x has " + std::to_string(x.shape(1)) + " values per item, but the grid has " +
+        throw std::invalid_argument("x has " + std::to_string(x.shape(1)) +
+                                    " values per item, but the grid has " +
                                     std::to_string(g.size()) + " pixels");
-    if (max_dim < 0) throw std::invalid_argument("max_dim must be >= 0");
+    if (max_dim < 0)
+        throw std::invalid_argument("max_dim must be >= 0");
     const auto c = topolayer::parse_construction(construction);
-    const T* data = x.data();
+    const T *data = x.data();
     const index_t row = static_cast<index_t>(x.shape(1));
+    // One grid and spare threads: its top dimension runs beside H0 in a second thread.
+    const index_t items = static_cast<index_t>(x.shape(0));
+    const int inner = items == 1 && n_threads != 1 ? 2 : 1;
     topolayer::batch_pairs bp(max_dim);
     {
         nb::gil_scoped_release release;
-        bp = topolayer::run_batch<T>(static_cast<index_t>(x.shape(0)), max_dim, n_threads, [&](index_t i) {
-            return topolayer::cubical_pairs(data + i * row, g, c, max_dim, superlevel, keep_zero);
+        std::vector<topolayer::pairs_result> results(static_cast<std::size_t>(items));
+        topolayer::parallel_for(items, n_threads, [&](index_t i) {
+            results[static_cast<std::size_t>(i)] = topolayer::cubical_pairs(
+                data + i * row, g, c, max_dim, superlevel, keep_zero, inner);
         });
+        // Rows in batch order (as run_batch), sized once: large images have ~N/3 bars.
+        std::vector<std::size_t> count(static_cast<std::size_t>(max_dim + 1), 0);
+        for (const auto &r : results)
+            for (index_t d : r.dim)
+                ++count[static_cast<std::size_t>(d)];
+        for (std::size_t k = 0; k < count.size(); ++k)
+            bp.rows[k].reserve(3 * count[k]);
+        for (index_t i = 0; i < items; ++i) {
+            auto &r = results[static_cast<std::size_t>(i)];
+            bp.append(i, r);
+            r = topolayer::pairs_result{};
+        }
     }
     return to_arrays(std::move(bp));
 }
 
-void bind_cubical(nb::module_& m) {
-    m.def("cubical", &cubical<float>, nb::arg("x").noconvert(), nb::arg("shape"), nb::arg("construction"),
-          nb::arg("max_dim"), nb::arg("superlevel"), nb::arg("keep_zero"), nb::arg("n_threads"),
+void bind_cubical(nb::module_ &m) {
+    m.def("cubical", &cubical<float>, nb::arg("x").noconvert(), nb::arg("shape"),
+          nb::arg("construction"), nb::arg("max_dim"), nb::arg("superlevel"), nb::arg("keep_zero"),
+          nb::arg("n_threads"),
           "Level-set persistence pairs of each row of x (a flattened 2D or 3D grid of the given "
           "shape): per dimension an (n_k, 3) array of (item, birth pixel, death pixel or -1).");
-    m.def("cubical", &cubical<double>, nb::arg("x").noconvert(), nb::arg("shape"), nb::arg("construction"),
-          nb::arg("max_dim"), nb::arg("superlevel"), nb::arg("keep_zero"), nb::arg("n_threads"));
+    m.def("cubical", &cubical<double>, nb::arg("x").noconvert(), nb::arg("shape"),
+          nb::arg("construction"), nb::arg("max_dim"), nb::arg("superlevel"), nb::arg("keep_zero"),
+          nb::arg("n_threads"));
 }
 
-}  // namespace topolayer_bindings
+} // namespace topolayer_bindings

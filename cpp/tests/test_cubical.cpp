@@ -15,19 +15,18 @@
 using namespace topolayer;
 
 static int failures = 0;
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            ++failures;                                                                    \
-        }                                                                                  \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);          \
+            ++failures;                                                                            \
+        }                                                                                          \
     } while (0)
 
-template <class Fn>
-static bool throws(Fn&& fn) {
+template <class Fn> static bool throws(Fn &&fn) {
     try {
         fn();
-    } catch (const std::invalid_argument&) {
+    } catch (const std::invalid_argument &) {
         return true;
     }
     return false;
@@ -35,23 +34,28 @@ static bool throws(Fn&& fn) {
 
 // Euler characteristic of the V complex (cells = boxes of the grid, value = max of corners)
 // at threshold t.
-static index_t euler_v(const grid_shape& g, const std::vector<double>& f, double t) {
+static index_t euler_v(const grid_shape &g, const std::vector<double> &f, double t) {
     index_t chi = 0;
     const int d0 = g.ndim == 3 ? 1 : 0;
     for (index_t a = 0; a < g.n0; ++a)
         for (index_t b = 0; b < g.n1; ++b)
             for (index_t c = 0; c < g.n2; ++c)
-                for (int m = 0; m < 8; ++m) {  // box spanned from (a, b, c) along the axes in m
+                for (int m = 0; m < 8; ++m) { // box spanned from (a, b, c) along the axes in m
                     const int e0 = (m >> 2) & 1, e1 = (m >> 1) & 1, e2 = m & 1;
-                    if (e0 && !d0) continue;
-                    if (a + e0 >= g.n0 || b + e1 >= g.n1 || c + e2 >= g.n2) continue;
+                    if (e0 && !d0)
+                        continue;
+                    if (a + e0 >= g.n0 || b + e1 >= g.n1 || c + e2 >= g.n2)
+                        continue;
                     double v = -1e300;
                     for (int k = 0; k < 8; ++k) {
-                        if ((k & ~m) != 0) continue;
-                        const index_t p = ((a + ((k >> 2) & 1)) * g.n1 + b + ((k >> 1) & 1)) * g.n2 + c + (k & 1);
+                        if ((k & ~m) != 0)
+                            continue;
+                        const index_t p =
+                            ((a + ((k >> 2) & 1)) * g.n1 + b + ((k >> 1) & 1)) * g.n2 + c + (k & 1);
                         v = std::max(v, f[static_cast<std::size_t>(p)]);
                     }
-                    if (v <= t) chi += ((e0 + e1 + e2) % 2) ? -1 : 1;
+                    if (v <= t)
+                        chi += ((e0 + e1 + e2) % 2) ? -1 : 1;
                 }
     return chi;
 }
@@ -67,7 +71,8 @@ int main() {
         g.n2 = 1 + static_cast<index_t>(gen() % 7);
         const index_t n = g.size();
         std::vector<double> f(static_cast<std::size_t>(n));
-        for (auto& x : f) x = static_cast<double>(gen() % 4);  // ties on purpose
+        for (auto &x : f)
+            x = static_cast<double>(gen() % 4); // ties on purpose
         const bool superlevel = trial % 4 >= 2;
         for (construction c : all) {
             pairs_result r = cubical_pairs(f.data(), g, c, g.ndim - 1, superlevel, false);
@@ -80,7 +85,8 @@ int main() {
                     ++essential;
                     CHECK(r.dim[i] == 0);
                 } else {
-                    const double b = f[static_cast<std::size_t>(r.birth[i])], d = f[static_cast<std::size_t>(r.death[i])];
+                    const double b = f[static_cast<std::size_t>(r.birth[i])],
+                                 d = f[static_cast<std::size_t>(r.death[i])];
                     CHECK(superlevel ? b > d : b < d);
                 }
             }
@@ -90,8 +96,10 @@ int main() {
                     index_t chi = 0;
                     for (std::size_t i = 0; i < r.size(); ++i) {
                         const double b = f[static_cast<std::size_t>(r.birth[i])];
-                        const bool alive = b <= t && (r.death[i] == no_death || f[static_cast<std::size_t>(r.death[i])] > t);
-                        if (alive) chi += r.dim[i] % 2 ? -1 : 1;
+                        const bool alive = b <= t && (r.death[i] == no_death ||
+                                                      f[static_cast<std::size_t>(r.death[i])] > t);
+                        if (alive)
+                            chi += r.dim[i] % 2 ? -1 : 1;
                     }
                     CHECK(chi == euler_v(g, f, t));
                 }
@@ -103,14 +111,41 @@ int main() {
         grid_shape g{3, 6, 5, 3};
         const index_t n = g.size(), items = 7;
         std::vector<float> x(static_cast<std::size_t>(n * items));
-        for (auto& v : x) v = static_cast<float>(gen() % 5);
+        for (auto &v : x)
+            v = static_cast<float>(gen() % 5);
         auto run = [&](int threads) {
             return run_batch<float>(items, 2, threads, [&](index_t i) {
                 return cubical_pairs(x.data() + i * n, g, construction::T, 2, false, false);
             });
         };
         const batch_pairs one = run(1);
-        for (int t : {2, 3, 8}) CHECK(run(t).rows == one.rows);
+        for (int t : {2, 3, 8})
+            CHECK(run(t).rows == one.rows);
+        // The top dimension in a helper thread gives the same pairs, in the same order.
+        for (construction c : all) {
+            for (int nd : {2, 3}) {
+                grid_shape h = nd == 2 ? grid_shape{1, 9, 7, 2} : grid_shape{3, 6, 5, 3};
+                const pairs_result a = cubical_pairs(x.data(), h, c, nd - 1, false, true, 1);
+                const pairs_result b = cubical_pairs(x.data(), h, c, nd - 1, false, true, 2);
+                CHECK(a.dim == b.dim && a.birth == b.birth && a.death == b.death);
+            }
+        }
+    }
+    // 3D H1 with stored columns kept as ids only (the path of large volumes): same pairs.
+    for (int trial = 0; trial < 12; ++trial) {
+        grid_shape g{2 + static_cast<index_t>(gen() % 4), 3 + static_cast<index_t>(gen() % 4),
+                     3 + static_cast<index_t>(gen() % 4), 3};
+        std::vector<double> f(static_cast<std::size_t>(g.size()));
+        for (auto &v : f)
+            v = static_cast<double>(gen() % 1000);
+        for (construction c : all) {
+            detail::h1_keep_entries_limit = index_t{1} << 22;
+            const pairs_result a = cubical_pairs(f.data(), g, c, 2, trial % 2 == 1, false);
+            detail::h1_keep_entries_limit = 0;
+            const pairs_result b = cubical_pairs(f.data(), g, c, 2, trial % 2 == 1, false);
+            CHECK(a.dim == b.dim && a.birth == b.birth && a.death == b.death);
+        }
+        detail::h1_keep_entries_limit = index_t{1} << 22;
     }
     // Bad input throws.
     {
@@ -121,8 +156,12 @@ int main() {
         f[5] = HUGE_VAL;
         CHECK(throws([&] { cubical_pairs(f.data(), g, construction::V, 1, false, false); }));
         f[5] = 0;
-        CHECK(throws([&] { cubical_pairs(f.data(), grid_shape{1, 0, 4, 2}, construction::V, 1, false, false); }));
-        CHECK(throws([&] { cubical_pairs(f.data(), grid_shape{1, 3, 4, 4}, construction::V, 1, false, false); }));
+        CHECK(throws([&] {
+            cubical_pairs(f.data(), grid_shape{1, 0, 4, 2}, construction::V, 1, false, false);
+        }));
+        CHECK(throws([&] {
+            cubical_pairs(f.data(), grid_shape{1, 3, 4, 4}, construction::V, 1, false, false);
+        }));
         CHECK(throws([&] { cubical_pairs(f.data(), g, construction::V, -1, false, false); }));
         CHECK(throws([] { parse_construction("cubical"); }));
     }

@@ -1,12 +1,11 @@
-// Level-set persistence of 2D images and 3D volumes on implicit grids (V, T, Freudenthal).
-//
+// Level-set persistence of 2D images and 3D volumes on implicit, padded grids (V, T, Freudenthal).
 // Pixels are totally ordered by (value, flat index) after one sort (LSD radix, O(N)). H0 is
 // union-find over pixels in that order with the construction's primal adjacency (elder rule);
 // the top dimension is union-find over pixels in reverse order with the dual adjacency, the
 // outside being one more node (Alexander duality; Bleile, Garin, Heiss, Maggs & Robins 2022).
 // 3D H1 is persistent cohomology of the implicit cell complex with clearing by the H0 pairs and
 // apparent pairs found on the fly (Bauer 2021; Kaji, Sudo & Ahara 2020); T via its V dual.
-// Grids are stored with one layer of padding, so neighbour loops need no bounds checks.
+// Near-linear time in 2D; pairs are critical pixels, identical for every thread count.
 #pragma once
 
 #include <algorithm>
@@ -14,10 +13,12 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <vector>
@@ -28,10 +29,13 @@ namespace topolayer {
 
 enum class construction { freudenthal = 0, V = 1, T = 2 };
 
-inline construction parse_construction(const std::string& s) {
-    if (s == "freudenthal") return construction::freudenthal;
-    if (s == "V") return construction::V;
-    if (s == "T") return construction::T;
+inline construction parse_construction(const std::string &s) {
+    if (s == "freudenthal")
+        return construction::freudenthal;
+    if (s == "V")
+        return construction::V;
+    if (s == "T")
+        return construction::T;
     throw std::invalid_argument("construction must be 'freudenthal', 'V' or 'T', got '" + s + "'");
 }
 
@@ -47,8 +51,8 @@ namespace detail {
 using u32 = std::uint32_t;
 using u64 = std::uint64_t;
 
-inline constexpr u32 pad_rank = 0xFFFFFFFFu;  // rank of padding cells: after every pixel
-inline constexpr u32 no_rank = 0xFFFFFFFFu;   // death of an essential class
+inline constexpr u32 pad_rank = 0xFFFFFFFFu; // rank of padding cells: after every pixel
+inline constexpr u32 no_rank = 0xFFFFFFFFu;  // death of an essential class
 
 struct offset3 {
     int d0, d1, d2;
@@ -61,19 +65,24 @@ inline std::vector<offset3> half_offsets(int ndim, int kind) {
     std::vector<offset3> out;
     if (ndim == 2) {
         out = {{0, 0, 1}, {0, 1, 0}};
-        if (kind == 1) out.insert(out.end(), {{0, 1, 1}, {0, 1, -1}});
-        if (kind == 2) out.push_back({0, 1, 1});
+        if (kind == 1)
+            out.insert(out.end(), {{0, 1, 1}, {0, 1, -1}});
+        if (kind == 2)
+            out.push_back({0, 1, 1});
         return out;
     }
-    if (kind == 0) return {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}};
+    if (kind == 0)
+        return {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}};
     if (kind == 1) {
         for (int a = -1; a <= 1; ++a)
             for (int b = -1; b <= 1; ++b)
                 for (int c = -1; c <= 1; ++c)
-                    if (a > 0 || (a == 0 && b > 0) || (a == 0 && b == 0 && c > 0)) out.push_back({a, b, c});
+                    if (a > 0 || (a == 0 && b > 0) || (a == 0 && b == 0 && c > 0))
+                        out.push_back({a, b, c});
         return out;
     }
-    for (int m = 1; m < 8; ++m) out.push_back({(m >> 2) & 1, (m >> 1) & 1, m & 1});
+    for (int m = 1; m < 8; ++m)
+        out.push_back({(m >> 2) & 1, (m >> 1) & 1, m & 1});
     return out;
 }
 
@@ -82,12 +91,15 @@ struct padded_grid {
     index_t n0 = 1, n1 = 1, n2 = 1, p0 = 1, p1 = 1, p2 = 1;
     int ndim = 2;
     padded_grid() = default;
-    explicit padded_grid(const grid_shape& g)
-        : n0(g.n0), n1(g.n1), n2(g.n2), p0(g.ndim == 3 ? g.n0 + 2 : 1), p1(g.n1 + 2), p2(g.n2 + 2), ndim(g.ndim) {}
+    explicit padded_grid(const grid_shape &g)
+        : n0(g.n0), n1(g.n1), n2(g.n2), p0(g.ndim == 3 ? g.n0 + 2 : 1), p1(g.n1 + 2), p2(g.n2 + 2),
+          ndim(g.ndim) {}
     index_t size() const { return p0 * p1 * p2; }
     index_t real_size() const { return n0 * n1 * n2; }
-    index_t flat(const offset3& o) const { return (o.d0 * p1 + o.d1) * p2 + o.d2; }
-    index_t first() const { return ((ndim == 3 ? 1 : 0) * p1 + 1) * p2 + 1; }  // padded index of pixel 0
+    index_t flat(const offset3 &o) const { return (o.d0 * p1 + o.d1) * p2 + o.d2; }
+    index_t first() const {
+        return ((ndim == 3 ? 1 : 0) * p1 + 1) * p2 + 1;
+    } // padded index of pixel 0
     index_t real_index(index_t q) const {
         const index_t c = q % p2, r = q / p2, b = r % p1, a = r / p1;
         return ((a - (ndim == 3 ? 1 : 0)) * n1 + (b - 1)) * n2 + (c - 1);
@@ -95,9 +107,9 @@ struct padded_grid {
 };
 
 // Flat offsets (both halves, interleaved +o, -o) of a neighbourhood in a padded grid.
-inline std::vector<index_t> neighbour_offsets(const padded_grid& pg, int kind) {
+inline std::vector<index_t> neighbour_offsets(const padded_grid &pg, int kind) {
     std::vector<index_t> out;
-    for (const auto& o : half_offsets(pg.ndim, kind)) {
+    for (const auto &o : half_offsets(pg.ndim, kind)) {
         out.push_back(pg.flat(o));
         out.push_back(-pg.flat(o));
     }
@@ -106,48 +118,50 @@ inline std::vector<index_t> neighbour_offsets(const padded_grid& pg, int kind) {
 
 // Order-preserving unsigned keys of floating-point values (-0.0 and +0.0 share one key).
 inline u32 float_key(float x) {
-    if (x == 0.0f) x = 0.0f;
+    if (x == 0.0f)
+        x = 0.0f;
     u32 u;
     std::memcpy(&u, &x, sizeof u);
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 inline u64 float_key(double x) {
-    if (x == 0.0) x = 0.0;
+    if (x == 0.0)
+        x = 0.0;
     u64 u;
     std::memcpy(&u, &x, sizeof u);
     return (u & 0x8000000000000000ull) ? ~u : (u | 0x8000000000000000ull);
 }
 
-template <class K>
-struct keyed {
+template <class K> struct keyed {
     K key;
     u32 idx;
 };
 
 // Stable LSD radix sort of records by key, Bits per digit; passes whose digit is the same for
 // every key are skipped. Records start in index order, so ties stay in index order.
-template <int Bits, class K>
-void radix_sort(std::vector<keyed<K>>& a, std::vector<keyed<K>>& tmp) {
+template <int Bits, class K> void radix_sort(std::vector<keyed<K>> &a, std::vector<keyed<K>> &tmp) {
     const std::size_t n = a.size();
     constexpr int n_passes = (8 * static_cast<int>(sizeof(K)) + Bits - 1) / Bits;
     constexpr std::size_t buckets = std::size_t{1} << Bits;
     std::vector<u32> count(buckets * n_passes, 0);
     for (std::size_t i = 0; i < n; ++i) {
         const K k = a[i].key;
-        for (int p = 0; p < n_passes; ++p) ++count[p * buckets + static_cast<std::size_t>((k >> (p * Bits)) & (buckets - 1))];
+        for (int p = 0; p < n_passes; ++p)
+            ++count[p * buckets + static_cast<std::size_t>((k >> (p * Bits)) & (buckets - 1))];
     }
     tmp.resize(n);
     for (int p = 0; p < n_passes; ++p) {
-        u32* c = count.data() + p * buckets;
-        if (c[static_cast<std::size_t>((a[0].key >> (p * Bits)) & (buckets - 1))] == n) continue;
+        u32 *c = count.data() + p * buckets;
+        if (c[static_cast<std::size_t>((a[0].key >> (p * Bits)) & (buckets - 1))] == n)
+            continue;
         u32 sum = 0;
         for (std::size_t b = 0; b < buckets; ++b) {
             const u32 t = c[b];
             c[b] = sum;
             sum += t;
         }
-        const keyed<K>* src = a.data();
-        keyed<K>* dst = tmp.data();
+        const keyed<K> *src = a.data();
+        keyed<K> *dst = tmp.data();
         for (std::size_t i = 0; i < n; ++i) {
             const auto d = static_cast<std::size_t>((src[i].key >> (p * Bits)) & (buckets - 1));
             dst[c[d]++] = src[i];
@@ -156,14 +170,15 @@ void radix_sort(std::vector<keyed<K>>& a, std::vector<keyed<K>>& tmp) {
     }
 }
 
-inline constexpr u32 unset = 0xFFFFFFFFu;  // union-find parent of a cell not yet entered
+inline constexpr u32 unset = 0xFFFFFFFFu; // union-find parent of a cell not yet entered
 
 // Pixels are visited in value order, i.e. at random places: fetching the neighbourhood of the
 // pixel a few steps ahead hides most of the memory latency.
 inline constexpr index_t prefetch_distance = 12;
-inline void prefetch_rows(const u32* parent, index_t q, const std::vector<index_t>& rows) {
+inline void prefetch_rows(const u32 *parent, index_t q, const std::vector<index_t> &rows) {
 #if defined(__GNUC__) || defined(__clang__)
-    for (index_t o : rows) __builtin_prefetch(parent + q + o, 1, 1);
+    for (index_t o : rows)
+        __builtin_prefetch(parent + q + o, 1, 1);
 #else
     (void)parent;
     (void)q;
@@ -172,17 +187,18 @@ inline void prefetch_rows(const u32* parent, index_t q, const std::vector<index_
 }
 // The rows (offsets of the centre column) that a neighbourhood touches; p2 >= 3 is the padded
 // row length, so every neighbour offset is within one column of a multiple of p2.
-inline std::vector<index_t> neighbour_rows(const std::vector<index_t>& nb, index_t p2) {
+inline std::vector<index_t> neighbour_rows(const std::vector<index_t> &nb, index_t p2) {
     std::vector<index_t> rows{0};
     for (index_t o : nb) {
         index_t r = o >= 0 ? (o + 1) / p2 : -((-o + 1) / p2);
         r *= p2;
-        if (std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
+        if (std::find(rows.begin(), rows.end(), r) == rows.end())
+            rows.push_back(r);
     }
     return rows;
 }
 
-inline u32 find_root(u32* parent, u32 x) {
+inline u32 find_root(u32 *parent, u32 x) {
     while (parent[x] != x) {
         parent[x] = parent[parent[x]];
         x = parent[x];
@@ -214,29 +230,33 @@ struct edge_bits {
 // each pixel are taken in filtration order (the cell-level order of its edges) and every edge
 // that merges two components is marked. emit(birth cell, death cell or no_rank).
 template <class K, class Emit>
-void union_find_h0(u32* parent, const K* key, const u32* order, index_t n, index_t n_padded, index_t p2,
-                   const std::vector<index_t>& nb, edge_bits* neg, Emit&& emit) {
+void union_find_h0(u32 *parent, const K *key, const u32 *order, index_t n, index_t n_padded,
+                   index_t p2, const std::vector<index_t> &nb, edge_bits *neg, Emit &&emit) {
     std::fill(parent, parent + n_padded, unset);
     auto older = [key](u32 x, u32 y) { return key[x] < key[y] || (key[x] == key[y] && x < y); };
     const std::size_t m = nb.size();
-    std::array<std::pair<u32, u32>, 32> low{};  // (neighbour cell, slot)
+    std::array<std::pair<u32, u32>, 32> low{}; // (neighbour cell, slot)
     const auto rows = neighbour_rows(nb, p2);
     for (index_t r = 0; r < n; ++r) {
-        if (r + prefetch_distance < n) prefetch_rows(parent, order[r + prefetch_distance], rows);
+        if (r + prefetch_distance < n)
+            prefetch_rows(parent, order[r + prefetch_distance], rows);
         const u32 q = order[r];
         parent[q] = q;
         u32 root = q;
         auto join = [&](u32 nq) -> bool {
-            if (parent[nq] == root) return false;
+            if (parent[nq] == root)
+                return false;
             const u32 x = find_root(parent, nq);
-            if (x == root) return false;
+            if (x == root)
+                return false;
             if (root == q) {
                 parent[q] = x;
                 root = x;
                 return true;
             }
             u32 young = x, old = root;
-            if (older(x, root)) std::swap(young, old);
+            if (older(x, root))
+                std::swap(young, old);
             parent[young] = old;
             emit(young, q);
             root = old;
@@ -245,24 +265,28 @@ void union_find_h0(u32* parent, const K* key, const u32* order, index_t n, index
         if (!neg) {
             for (std::size_t j = 0; j < m; ++j) {
                 const u32 nq = static_cast<u32>(q + nb[j]);
-                if (parent[nq] != unset) join(nq);
+                if (parent[nq] != unset)
+                    join(nq);
             }
             continue;
         }
         std::size_t k = 0;
         for (std::size_t j = 0; j < m; ++j) {
             const u32 nq = static_cast<u32>(q + nb[j]);
-            if (parent[nq] != unset) low[k++] = {nq, static_cast<u32>(j)};
+            if (parent[nq] != unset)
+                low[k++] = {nq, static_cast<u32>(j)};
         }
         std::sort(low.begin(), low.begin() + static_cast<std::ptrdiff_t>(k),
-                  [&](const auto& x, const auto& y) { return older(x.first, y.first); });
+                  [&](const auto &x, const auto &y) { return older(x.first, y.first); });
         for (std::size_t i = 0; i < k; ++i) {
             const u32 nq = low[i].first;
             const std::size_t j = low[i].second;
-            if (join(nq)) neg->set(j % 2 == 0 ? q : nq, static_cast<index_t>(j / 2));
+            if (join(nq))
+                neg->set(j % 2 == 0 ? q : nq, static_cast<index_t>(j / 2));
         }
     }
-    if (n > 0) emit(order[0], no_rank);
+    if (n > 0)
+        emit(order[0], no_rank);
 }
 
 // Top dimension by union-find in reverse filtration order with the dual neighbourhood. All
@@ -270,12 +294,12 @@ void union_find_h0(u32* parent, const K* key, const u32* order, index_t n, index
 // component born at its last pixel dies into an elder one at pixel q: the primal class is born
 // at q and dies at that last pixel. emit(birth cell, death cell).
 template <class K, class Emit>
-void union_find_top(u32* parent, const K* key, const u32* order, index_t n, const padded_grid& pg,
-                    const std::vector<index_t>& nb, Emit&& emit) {
+void union_find_top(u32 *parent, const K *key, const u32 *order, index_t n, const padded_grid &pg,
+                    const std::vector<index_t> &nb, Emit &&emit) {
     std::fill(parent, parent + pg.size(), 0u);
     for (index_t a = 0; a < pg.n0; ++a)
         for (index_t b = 0; b < pg.n1; ++b) {
-            u32* row = parent + pg.first() + (a * pg.p1 + b) * pg.p2;
+            u32 *row = parent + pg.first() + (a * pg.p1 + b) * pg.p2;
             std::fill(row, row + pg.n2, unset);
         }
     // Reverse order: the elder of two roots is the later one; the outside is eldest of all.
@@ -285,23 +309,27 @@ void union_find_top(u32* parent, const K* key, const u32* order, index_t n, cons
     const std::size_t m = nb.size();
     const auto rows = neighbour_rows(nb, pg.p2);
     for (index_t rr = n - 1; rr >= 0; --rr) {
-        if (rr >= prefetch_distance) prefetch_rows(parent, order[rr - prefetch_distance], rows);
+        if (rr >= prefetch_distance)
+            prefetch_rows(parent, order[rr - prefetch_distance], rows);
         const u32 q = order[rr];
         parent[q] = q;
         u32 root = q;
         for (std::size_t j = 0; j < m; ++j) {
             const u32 nq = static_cast<u32>(q + nb[j]);
             const u32 pn = parent[nq];
-            if (pn == unset || pn == root) continue;
+            if (pn == unset || pn == root)
+                continue;
             const u32 x = find_root(parent, nq);
-            if (x == root) continue;
+            if (x == root)
+                continue;
             if (root == q) {
                 parent[q] = x;
                 root = x;
                 continue;
             }
             u32 young = x, old = root;
-            if (older(x, root)) std::swap(young, old);
+            if (older(x, root))
+                std::swap(young, old);
             parent[young] = old;
             emit(q, young);
             root = old;
@@ -317,11 +345,11 @@ void union_find_top(u32* parent, const K* key, const u32* order, index_t n, cons
 // run (for 4-adjacency: per run that contains an axis neighbour). A table from the mask of
 // entered cells to these runs replaces most finds; a pixel in a single run needs none.
 struct ring_table {
-    int size = 8;                      // cells on the ring
-    std::vector<std::array<std::int8_t, 4>> rep;  // per mask: one ring position per run, -1 ends
+    int size = 8;                                // cells on the ring
+    std::vector<std::array<std::int8_t, 4>> rep; // per mask: one ring position per run, -1 ends
     ring_table(int ring_size, bool axis_only) : size(ring_size), rep(std::size_t{1} << ring_size) {
         for (int m = 0; m < (1 << size); ++m) {
-            auto& out = rep[static_cast<std::size_t>(m)];
+            auto &out = rep[static_cast<std::size_t>(m)];
             out.fill(-1);
             int k = 0;
             auto on = [&](int i) { return (m >> (((i % size) + size) % size)) & 1; };
@@ -330,11 +358,14 @@ struct ring_table {
                 continue;
             }
             for (int i = 0; i < size; ++i) {
-                if (!on(i) || on(i - 1)) continue;  // i starts a run
+                if (!on(i) || on(i - 1))
+                    continue; // i starts a run
                 int chosen = -1;
                 for (int j = i; on(j); ++j)
-                    if (chosen < 0 && (!axis_only || (j % size) % 2 == 0)) chosen = j % size;
-                if (chosen >= 0 && k < 4) out[static_cast<std::size_t>(k++)] = static_cast<std::int8_t>(chosen);
+                    if (chosen < 0 && (!axis_only || (j % size) % 2 == 0))
+                        chosen = j % size;
+                if (chosen >= 0 && k < 4)
+                    out[static_cast<std::size_t>(k++)] = static_cast<std::int8_t>(chosen);
             }
         }
     }
@@ -342,13 +373,14 @@ struct ring_table {
 
 // kind: 0 axis (4), 1 full (8), 2 Freudenthal (6). Ring offsets in cyclic order; on the 8-ring
 // the axis neighbours are the even positions.
-inline std::vector<index_t> ring_offsets(const padded_grid& pg, int kind) {
+inline std::vector<index_t> ring_offsets(const padded_grid &pg, int kind) {
     const index_t w = pg.p2;
-    if (kind == 2) return {1, w + 1, w, -1, -w - 1, -w};
+    if (kind == 2)
+        return {1, w + 1, w, -1, -w - 1, -w};
     return {1, w + 1, w, w - 1, -1, -w - 1, -w, -w + 1};
 }
 
-inline const ring_table& ring_for(int kind) {
+inline const ring_table &ring_for(int kind) {
     static const ring_table axis(8, true), full(8, false), freud(6, false);
     return kind == 0 ? axis : kind == 1 ? full : freud;
 }
@@ -357,26 +389,30 @@ inline const ring_table& ring_for(int kind) {
 // elder = later, padding = the outside, rooted at cell 0). emit(dying root, pixel) forward,
 // emit(pixel, dying root) in reverse. RS is the ring size (8, or 6 for Freudenthal).
 template <bool Reverse, int RS, class K, class Emit>
-void ring_pass_n(u32* parent, const K* key, const u32* order, index_t n, const padded_grid& pg, int kind, Emit&& emit) {
+void ring_pass_n(u32 *parent, const K *key, const u32 *order, index_t n, const padded_grid &pg,
+                 int kind, Emit &&emit) {
     if (!Reverse) {
         std::fill(parent, parent + pg.size(), unset);
     } else {
         std::fill(parent, parent + pg.size(), 0u);
         for (index_t b = 0; b < pg.n1; ++b) {
-            u32* row = parent + pg.first() + b * pg.p2;
+            u32 *row = parent + pg.first() + b * pg.p2;
             std::fill(row, row + pg.n2, unset);
         }
     }
     auto older = [key](u32 x, u32 y) {
-        if (Reverse) return x == 0 || (y != 0 && (key[x] > key[y] || (key[x] == key[y] && x > y)));
+        if (Reverse)
+            return x == 0 || (y != 0 && (key[x] > key[y] || (key[x] == key[y] && x > y)));
         return key[x] < key[y] || (key[x] == key[y] && x < y);
     };
-    const ring_table& table = ring_for(kind);
+    const ring_table &table = ring_for(kind);
     const auto rv = ring_offsets(pg, kind);
-    std::array<std::ptrdiff_t, RS + 1> ring{};  // ring[i + 1]: offset of ring position i
-    for (int i = 0; i < RS; ++i) ring[static_cast<std::size_t>(i + 1)] = static_cast<std::ptrdiff_t>(rv[static_cast<std::size_t>(i)]);
+    std::array<std::ptrdiff_t, RS + 1> ring{}; // ring[i + 1]: offset of ring position i
+    for (int i = 0; i < RS; ++i)
+        ring[static_cast<std::size_t>(i + 1)] =
+            static_cast<std::ptrdiff_t>(rv[static_cast<std::size_t>(i)]);
     const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
-    const auto* reps_table = table.rep.data();
+    const auto *reps_table = table.rep.data();
     for (index_t t = 0; t < n; ++t) {
         const index_t r = Reverse ? n - 1 - t : t;
         if (t + prefetch_distance < n) {
@@ -388,7 +424,7 @@ void ring_pass_n(u32* parent, const K* key, const u32* order, index_t n, const p
 #endif
         }
         const u32 q = order[r];
-        const u32* pq = parent + q;
+        const u32 *pq = parent + q;
         // The neighbours' parents (one step closer to their roots than the neighbours).
         std::array<u32, RS + 1> up{};
         up[0] = q;
@@ -398,20 +434,24 @@ void ring_pass_n(u32* parent, const K* key, const u32* order, index_t n, const p
             up[static_cast<std::size_t>(i + 1)] = v;
             mask |= static_cast<unsigned>(v != unset) << i;
         }
-        const auto& reps = reps_table[mask];
+        const auto &reps = reps_table[mask];
         // No entered neighbour: a new component (reps[0] == -1 selects the pixel itself); one
         // run: attach below that run's cell's parent. Only two or more runs need finds.
         parent[q] = up[static_cast<std::size_t>(reps[0] + 1)];
-        if (reps[1] < 0) continue;
+        if (reps[1] < 0)
+            continue;
         const u32 first = up[static_cast<std::size_t>(reps[0] + 1)];
         u32 root = find_root(parent, first);
         for (int i = 1; i < 4 && reps[static_cast<std::size_t>(i)] >= 0; ++i) {
             const u32 u = up[static_cast<std::size_t>(reps[static_cast<std::size_t>(i)] + 1)];
-            if (u == first || u == root) continue;  // same component, no find needed
+            if (u == first || u == root)
+                continue; // same component, no find needed
             const u32 x = find_root(parent, u);
-            if (x == root) continue;
+            if (x == root)
+                continue;
             u32 young = x, old = root;
-            if (older(x, root)) std::swap(young, old);
+            if (older(x, root))
+                std::swap(young, old);
             parent[young] = old;
             if (Reverse)
                 emit(q, young);
@@ -421,19 +461,25 @@ void ring_pass_n(u32* parent, const K* key, const u32* order, index_t n, const p
         }
         parent[q] = root;
     }
-    if (!Reverse && n > 0) emit(order[0], no_rank);
+    if (!Reverse && n > 0)
+        emit(order[0], no_rank);
 }
 
 template <bool Reverse, class K, class Emit>
-void ring_pass(u32* parent, const K* key, const u32* order, index_t n, const padded_grid& pg, int kind, Emit&& emit) {
+void ring_pass(u32 *parent, const K *key, const u32 *order, index_t n, const padded_grid &pg,
+               int kind, Emit &&emit) {
     if (kind == 2)
         ring_pass_n<Reverse, 6>(parent, key, order, n, pg, kind, emit);
     else
         ring_pass_n<Reverse, 8>(parent, key, order, n, pg, kind, emit);
 }
 
-inline int primal_kind(construction c) { return c == construction::V ? 0 : c == construction::T ? 1 : 2; }
-inline int dual_kind(construction c) { return c == construction::V ? 1 : c == construction::T ? 0 : 2; }
+inline int primal_kind(construction c) {
+    return c == construction::V ? 0 : c == construction::T ? 1 : 2;
+}
+inline int dual_kind(construction c) {
+    return c == construction::V ? 1 : c == construction::T ? 0 : 2;
+}
 
 // ---- 3D H1 of a vertex-based construction (V or Freudenthal) ------------------------------
 
@@ -442,23 +488,24 @@ inline int dual_kind(construction c) { return c == construction::V ? 1 : c == co
 struct vertex_cells {
     struct face_t {
         int nv = 0;
-        std::array<index_t, 4> v{};                   // vertex offsets from the base
-        std::array<std::pair<int, int>, 4> e{};       // vertex pairs that are edges
-        std::array<int, 4> etype{};                   // their edge types
+        std::array<index_t, 4> v{};             // vertex offsets from the base
+        std::array<std::pair<int, int>, 4> e{}; // vertex pairs that are edges
+        std::array<int, 4> etype{};             // their edge types
         int ne = 0;
     };
     struct cof_t {
         int face;
-        index_t shift;  // face base = edge low corner - shift
+        index_t shift; // face base = edge low corner - shift
     };
-    std::vector<index_t> edge;  // flat offset of each edge type (low -> high)
+    std::vector<index_t> edge; // flat offset of each edge type (low -> high)
     std::vector<face_t> face;
     std::vector<std::vector<cof_t>> cof;
 
-    vertex_cells(construction c, const padded_grid& pg) {
+    vertex_cells(construction c, const padded_grid &pg) {
         const bool cube = c == construction::V;
         const auto eo = half_offsets(3, cube ? 0 : 2);
-        for (const auto& o : eo) edge.push_back(pg.flat(o));
+        for (const auto &o : eo)
+            edge.push_back(pg.flat(o));
         auto bit = [](int m) { return offset3{(m >> 2) & 1, (m >> 1) & 1, m & 1}; };
         std::vector<std::vector<offset3>> verts;
         std::vector<std::vector<std::pair<int, int>>> pairs;
@@ -481,7 +528,8 @@ struct vertex_cells {
         for (std::size_t t = 0; t < verts.size(); ++t) {
             face_t f;
             f.nv = static_cast<int>(verts[t].size());
-            for (int i = 0; i < f.nv; ++i) f.v[static_cast<std::size_t>(i)] = pg.flat(verts[t][static_cast<std::size_t>(i)]);
+            for (int i = 0; i < f.nv; ++i)
+                f.v[static_cast<std::size_t>(i)] = pg.flat(verts[t][static_cast<std::size_t>(i)]);
             f.ne = static_cast<int>(pairs[t].size());
             for (int i = 0; i < f.ne; ++i) {
                 const auto pr = pairs[t][static_cast<std::size_t>(i)];
@@ -490,7 +538,8 @@ struct vertex_cells {
                 const offset3 d{hi.d0 - lo.d0, hi.d1 - lo.d1, hi.d2 - lo.d2};
                 int type = -1;
                 for (std::size_t j = 0; j < eo.size(); ++j)
-                    if (eo[j].d0 == d.d0 && eo[j].d1 == d.d1 && eo[j].d2 == d.d2) type = static_cast<int>(j);
+                    if (eo[j].d0 == d.d0 && eo[j].d1 == d.d1 && eo[j].d2 == d.d2)
+                        type = static_cast<int>(j);
                 f.e[static_cast<std::size_t>(i)] = pr;
                 f.etype[static_cast<std::size_t>(i)] = type;
                 cof[static_cast<std::size_t>(type)].push_back({static_cast<int>(t), pg.flat(lo)});
@@ -504,30 +553,34 @@ struct vertex_cells {
 // identifies the cell and refines the (value, dimension, index) order) and its id
 // (base cell * number of 2-cell types + type).
 struct entry {
-    u64 a;   // (largest rank << 32) | second largest
-    u32 b;   // third largest
+    u64 a; // (largest rank << 32) | second largest
+    u32 b; // third largest
     u32 id;
-    bool operator<(const entry& o) const { return a < o.a || (a == o.a && b < o.b); }
-    bool operator==(const entry& o) const { return a == o.a && b == o.b; }
+    bool operator<(const entry &o) const { return a < o.a || (a == o.a && b < o.b); }
+    bool operator==(const entry &o) const { return a == o.a && b == o.b; }
     u32 top() const { return static_cast<u32>(a >> 32); }
 };
 
 // Open-addressing map from a 2-cell's id to a stored column (linear probing, load <= 1/2).
 class pivot_map {
-public:
+  public:
     static constexpr u32 none = 0xFFFFFFFFu;
     u32 find(u32 id) const {
-        if (slots_.empty()) return none;
+        if (slots_.empty())
+            return none;
         for (std::size_t i = hash(id) & mask_;; i = (i + 1) & mask_) {
-            const slot& s = slots_[i];
-            if (s.value == none) return none;
-            if (s.id == id) return s.value;
+            const slot &s = slots_[i];
+            if (s.value == none)
+                return none;
+            if (s.id == id)
+                return s.value;
         }
     }
     void insert(u32 id, u32 value) {
-        if (2 * (size_ + 1) > slots_.size()) grow();
+        if (2 * (size_ + 1) > slots_.size())
+            grow();
         for (std::size_t i = hash(id) & mask_;; i = (i + 1) & mask_) {
-            slot& s = slots_[i];
+            slot &s = slots_[i];
             if (s.value == none) {
                 s = {id, value};
                 ++size_;
@@ -536,7 +589,7 @@ public:
         }
     }
 
-private:
+  private:
     struct slot {
         u32 id;
         u32 value;
@@ -551,20 +604,25 @@ private:
         slots_.assign(old.empty() ? 1024 : 2 * old.size(), slot{0, none});
         mask_ = slots_.size() - 1;
         size_ = 0;
-        for (const slot& t : old)
-            if (t.value != none) insert(t.id, t.value);
+        for (const slot &t : old)
+            if (t.value != none)
+                insert(t.id, t.value);
     }
     std::vector<slot> slots_;
     std::size_t mask_ = 0, size_ = 0;
 };
+
+// Volumes up to this many (padded) cells keep the entries of stored H1 columns; larger ones
+// keep only ids. Tests lower it to exercise both paths; set it before any computation.
+inline index_t h1_keep_entries_limit = index_t{1} << 22;
 
 // Persistent cohomology 1 -> 2: columns are the edges not cleared by H0 (`neg`), in reverse
 // filtration order; a column's pivot is its oldest 2-cell. Pairs (e, s) where s's youngest
 // edge is e and e's oldest 2-cell is s (apparent pairs) are recognised without being stored.
 // emit(birth rank, death rank or no_rank).
 template <class Emit>
-void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32* order, index_t n, const edge_bits& neg,
-               Emit&& emit) {
+void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32 *order, index_t n,
+               const edge_bits &neg, Emit &&emit) {
     const vertex_cells cells(c, pg);
     const index_t n_types = static_cast<index_t>(cells.edge.size());
     const index_t n_faces = static_cast<index_t>(cells.face.size());
@@ -572,15 +630,17 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
     if (pg.size() * n_faces >= static_cast<index_t>(0xFFFFFFFFu))
         throw std::invalid_argument("the volume is too large for H1 (at most 2^32 2-cells)");
 
-    auto make_entry = [&](index_t base, int t, bool& inside) {
-        const auto& f = cells.face[static_cast<std::size_t>(t)];
+    auto make_entry = [&](index_t base, int t, bool &inside) {
+        const auto &f = cells.face[static_cast<std::size_t>(t)];
         std::array<u32, 4> rk{};
         inside = true;
         for (int v = 0; v < f.nv; ++v) {
             rk[static_cast<std::size_t>(v)] = rank[base + f.v[static_cast<std::size_t>(v)]];
-            if (rk[static_cast<std::size_t>(v)] == pad_rank) inside = false;
+            if (rk[static_cast<std::size_t>(v)] == pad_rank)
+                inside = false;
         }
-        if (f.nv == 3) rk[3] = 0;
+        if (f.nv == 3)
+            rk[3] = 0;
         // Sorting network, descending.
         auto cx = [&rk](std::size_t i, std::size_t j) {
             const u32 a = std::max(rk[i], rk[j]), b = std::min(rk[i], rk[j]);
@@ -592,26 +652,29 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
         cx(0, 2);
         cx(1, 3);
         cx(1, 2);
-        return entry{(static_cast<u64>(rk[0]) << 32) | rk[1], rk[2], static_cast<u32>(base * n_faces + t)};
+        return entry{(static_cast<u64>(rk[0]) << 32) | rk[1], rk[2],
+                     static_cast<u32>(base * n_faces + t)};
     };
     // The 2-cells of an edge (unsorted: the heap orders them) and the position of the oldest.
-    auto coboundary = [&](index_t low, int type, std::vector<entry>& out) -> std::size_t {
+    auto coboundary = [&](index_t low, int type, std::vector<entry> &out) -> std::size_t {
         out.clear();
         std::size_t oldest = 0;
-        for (const auto& cf : cells.cof[static_cast<std::size_t>(type)]) {
+        for (const auto &cf : cells.cof[static_cast<std::size_t>(type)]) {
             bool inside;
             const entry e = make_entry(low - cf.shift, cf.face, inside);
-            if (!inside) continue;
-            if (!out.empty() && e < out[oldest]) oldest = out.size();
+            if (!inside)
+                continue;
+            if (!out.empty() && e < out[oldest])
+                oldest = out.size();
             out.push_back(e);
         }
         return oldest;
     };
     // The youngest edge of a 2-cell: its key and (low corner, type).
-    auto youngest_edge = [&](const entry& s, index_t& low, int& type) {
+    auto youngest_edge = [&](const entry &s, index_t &low, int &type) {
         const u32 s_base32 = s.id / nf32;
         const index_t s_base = static_cast<index_t>(s_base32);
-        const auto& f = cells.face[static_cast<std::size_t>(s.id - s_base32 * nf32)];
+        const auto &f = cells.face[static_cast<std::size_t>(s.id - s_base32 * nf32)];
         u64 best = 0;
         for (int i = 0; i < f.ne; ++i) {
             const auto pr = f.e[static_cast<std::size_t>(i)];
@@ -632,8 +695,13 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
     // recomputed when a column is added, which is cheaper than keeping them):
     // pivot id -> (start, length) in pool.
     pivot_map owner;
-    std::vector<u64> is_pivot(static_cast<std::size_t>((pg.size() * n_faces + 63) / 64), 0);  // filters misses
+    std::vector<u64> is_pivot(static_cast<std::size_t>((pg.size() * n_faces + 63) / 64),
+                              0); // filters misses
     std::vector<u32> pool;
+    // Up to 2^22 cells the entries themselves are kept too (no recomputation when added);
+    // larger volumes keep only ids, which halves the memory of the reduction.
+    const bool keep_entries = pg.size() <= h1_keep_entries_limit;
+    std::vector<entry> pool_entries;
     std::vector<std::pair<std::size_t, u32>> spans;
     std::vector<entry> col, other, heap;
     std::vector<u32> ids;
@@ -642,14 +710,14 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
     // The working column is a min-heap with lazy Z2 cancellation (equal entries cancel in
     // pairs when they reach the top): adding a column costs its length times log, not the
     // length of the working column.
-    auto heap_less = [](const entry& x, const entry& y) { return y < x; };
-    auto push = [&](const entry* first, const entry* last) {
+    auto heap_less = [](const entry &x, const entry &y) { return y < x; };
+    auto push = [&](const entry *first, const entry *last) {
         for (; first != last; ++first) {
             heap.push_back(*first);
             std::push_heap(heap.begin(), heap.end(), heap_less);
         }
     };
-    auto pop_pivot = [&](entry& out) -> bool {
+    auto pop_pivot = [&](entry &out) -> bool {
         while (!heap.empty()) {
             std::pop_heap(heap.begin(), heap.end(), heap_less);
             const entry t = heap.back();
@@ -675,14 +743,16 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
             const index_t off = cells.edge[j / 2];
             const index_t nq = j % 2 == 0 ? q + off : q - off;
             const u32 rn = rank[nq];
-            if (rn < r) low[k++] = {rn, {j % 2 == 0 ? q : nq, static_cast<int>(j / 2)}};
+            if (rn < r)
+                low[k++] = {rn, {j % 2 == 0 ? q : nq, static_cast<int>(j / 2)}};
         }
         std::sort(low.begin(), low.begin() + static_cast<std::ptrdiff_t>(k),
-                  [](const auto& x, const auto& y) { return x.first > y.first; });
+                  [](const auto &x, const auto &y) { return x.first > y.first; });
         for (std::size_t i = 0; i < k; ++i) {
             const index_t elow = low[i].second.first;
             const int etype = low[i].second.second;
-            if (neg.get(elow, etype)) continue;
+            if (neg.get(elow, etype))
+                continue;
             const u64 ekey = (static_cast<u64>(r) << 32) | low[i].first;
             const std::size_t oldest = coboundary(elow, etype, col);
             if (col.empty()) {
@@ -691,7 +761,7 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
             }
             index_t yl = 0;
             int yt = 0;
-            if (youngest_edge(col[oldest], yl, yt) == ekey) {  // apparent pair
+            if (youngest_edge(col[oldest], yl, yt) == ekey) { // apparent pair
                 emit(r, col[oldest].top());
                 continue;
             }
@@ -700,20 +770,27 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
             entry piv{};
             bool found = false;
             while (pop_pivot(piv)) {
-                const u32 c = (is_pivot[piv.id >> 6] >> (piv.id & 63)) & 1 ? owner.find(piv.id) : pivot_map::none;
+                const u32 c = (is_pivot[piv.id >> 6] >> (piv.id & 63)) & 1 ? owner.find(piv.id)
+                                                                           : pivot_map::none;
                 if (c != pivot_map::none) {
                     const auto span = spans[c];
+                    if (keep_entries) {
+                        push(pool_entries.data() + span.first,
+                             pool_entries.data() + span.first + span.second);
+                        continue;
+                    }
                     for (std::size_t t = span.first; t < span.first + span.second; ++t) {
                         bool inside;
                         const u32 base = pool[t] / nf32;
-                        const entry e = make_entry(static_cast<index_t>(base), static_cast<int>(pool[t] - base * nf32), inside);
+                        const entry e = make_entry(static_cast<index_t>(base),
+                                                   static_cast<int>(pool[t] - base * nf32), inside);
                         push(&e, &e + 1);
                     }
                     continue;
                 }
                 youngest_edge(piv, yl, yt);
                 const std::size_t o = coboundary(yl, yt, other);
-                if (!other.empty() && other[o] == piv) {  // piv is in an apparent pair
+                if (!other.empty() && other[o] == piv) { // piv is in an apparent pair
                     push(other.data(), other.data() + other.size());
                     continue;
                 }
@@ -724,15 +801,35 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
                 emit(r, no_rank);
                 continue;
             }
+            if (keep_entries) { // the heap's entries, sorted, equal pairs cancelled (mod 2)
+                std::sort(heap.begin(), heap.end());
+                const std::size_t start = pool_entries.size();
+                for (std::size_t t = 0; t < heap.size();) {
+                    std::size_t u = t;
+                    while (u < heap.size() && heap[u] == heap[t])
+                        ++u;
+                    if ((u - t) % 2 == 1)
+                        pool_entries.push_back(heap[t]);
+                    t = u;
+                }
+                owner.insert(piv.id, static_cast<u32>(spans.size()));
+                is_pivot[piv.id >> 6] |= u64{1} << (piv.id & 63);
+                spans.push_back({start, static_cast<u32>(pool_entries.size() - start)});
+                emit(r, piv.top());
+                continue;
+            }
             // Store the reduced column: the heap's 2-cell ids, equal pairs cancelled (mod 2).
             ids.resize(heap.size());
-            for (std::size_t t = 0; t < heap.size(); ++t) ids[t] = heap[t].id;
+            for (std::size_t t = 0; t < heap.size(); ++t)
+                ids[t] = heap[t].id;
             std::sort(ids.begin(), ids.end());
             const std::size_t start = pool.size();
             for (std::size_t t = 0; t < ids.size();) {
                 std::size_t u = t;
-                while (u < ids.size() && ids[u] == ids[t]) ++u;
-                if ((u - t) % 2 == 1) pool.push_back(ids[t]);
+                while (u < ids.size() && ids[u] == ids[t])
+                    ++u;
+                if ((u - t) % 2 == 1)
+                    pool.push_back(ids[t]);
                 t = u;
             }
             owner.insert(piv.id, static_cast<u32>(spans.size()));
@@ -743,23 +840,45 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
     }
 }
 
-}  // namespace detail
+} // namespace detail
 
 // One grid on its padded layout: key[q] is the sort key of padded cell q (equal keys = equal
 // values; the filtration order is (key, index)), order[r] the cell of rank r, parent the
 // union-find forest.
-template <class T>
-struct cubical_workspace {
+template <class T> struct cubical_workspace {
     using key_t = std::conditional_t<sizeof(T) == 4, detail::u32, detail::u64>;
     detail::padded_grid pg;
     std::vector<key_t> key;
     std::vector<detail::u32> order, parent;
-    std::vector<detail::keyed<key_t>> a, tmp;  // sort buffers
+    std::vector<detail::keyed<key_t>> a, tmp; // sort buffers
+    // Small grids: padded cell -> pixel index, kept while a batch has one shape (divisions
+    // per reported bar would otherwise cost a tenth of the time on small images).
+    std::vector<detail::u32> pixel_of;
+    grid_shape pixel_of_shape{0, 0, 0, 0};
 
-    void build(const T* f, const grid_shape& g, bool superlevel) {
+    index_t pixel(detail::u32 q) const {
+        return pixel_of.empty() ? pg.real_index(q) : static_cast<index_t>(pixel_of[q]);
+    }
+
+    void build(const T *f, const grid_shape &g, bool superlevel) {
         using detail::u32;
         pg = detail::padded_grid(g);
         const index_t n = g.size();
+        const bool same = pixel_of_shape.n0 == g.n0 && pixel_of_shape.n1 == g.n1 &&
+                          pixel_of_shape.n2 == g.n2 && pixel_of_shape.ndim == g.ndim;
+        if (!same) {
+            pixel_of.clear();
+            pixel_of_shape = g;
+            if (n <= (index_t{1} << 16)) {
+                pixel_of.assign(static_cast<std::size_t>(pg.size()), 0);
+                index_t p = 0;
+                for (index_t x0 = 0; x0 < g.n0; ++x0)
+                    for (index_t x1 = 0; x1 < g.n1; ++x1)
+                        for (index_t x2 = 0; x2 < g.n2; ++x2, ++p)
+                            pixel_of[static_cast<std::size_t>(
+                                pg.first() + (x0 * pg.p1 + x1) * pg.p2 + x2)] = static_cast<u32>(p);
+            }
+        }
         key.assign(static_cast<std::size_t>(pg.size()), 0);
         parent.resize(static_cast<std::size_t>(pg.size()));
         a.resize(static_cast<std::size_t>(n));
@@ -770,23 +889,27 @@ struct cubical_workspace {
                 for (index_t x2 = 0; x2 < g.n2; ++x2, ++i) {
                     const T v = f[i];
                     if (!std::isfinite(v))
-                        throw std::invalid_argument("x must be finite, but pixel " + std::to_string(i) + " is " +
+                        throw std::invalid_argument("x must be finite, but pixel " +
+                                                    std::to_string(i) + " is " +
                                                     std::to_string(static_cast<double>(v)));
                     key_t k = detail::float_key(v);
-                    if (superlevel) k = static_cast<key_t>(~k);
+                    if (superlevel)
+                        k = static_cast<key_t>(~k);
                     key[static_cast<std::size_t>(row + x2)] = k;
                     a[static_cast<std::size_t>(i)] = {k, static_cast<u32>(row + x2)};
                 }
             }
         if (n < 64)
-            std::stable_sort(a.begin(), a.end(), [](const auto& x, const auto& y) { return x.key < y.key; });
+            std::stable_sort(a.begin(), a.end(),
+                             [](const auto &x, const auto &y) { return x.key < y.key; });
         else if (n < (index_t{1} << 16))
             detail::radix_sort<8>(a, tmp);
         else
             detail::radix_sort<11>(a, tmp);
         order.resize(static_cast<std::size_t>(n));
-        for (index_t r = 0; r < n; ++r) order[static_cast<std::size_t>(r)] = a[static_cast<std::size_t>(r)].idx;
-        if (n > (index_t{1} << 16)) {  // large grids: give the sort buffers back now
+        for (index_t r = 0; r < n; ++r)
+            order[static_cast<std::size_t>(r)] = a[static_cast<std::size_t>(r)].idx;
+        if (n > (index_t{1} << 22)) { // very large grids: give the sort buffers back now
             a = {};
             tmp = {};
         }
@@ -795,7 +918,8 @@ struct cubical_workspace {
     // rank[q] of every padded cell (pad_rank for padding), for the cell-level 3D H1.
     std::vector<detail::u32> ranks() const {
         std::vector<detail::u32> rank(static_cast<std::size_t>(pg.size()), detail::pad_rank);
-        for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<detail::u32>(r);
+        for (std::size_t r = 0; r < order.size(); ++r)
+            rank[order[r]] = static_cast<detail::u32>(r);
         return rank;
     }
 };
@@ -803,50 +927,95 @@ struct cubical_workspace {
 // Persistence pairs of one grid f (row-major, shape g) as critical pixels (flat row-major
 // indices). Dimensions 0..min(max_dim, ndim - 1), grouped by dimension, the essential H0 class
 // last in H0. Bars of zero length (equal birth and death values) are dropped unless keep_zero;
-// pairs inside one pixel's star (the same critical pixel) are never reported.
+// pairs inside one pixel's star (the same critical pixel) are never reported. With
+// inner_threads >= 2 the top dimension runs in a second thread, beside H0 (and 3D H1); the
+// result is the same.
 template <class T>
-pairs_result cubical_pairs(const T* f, const grid_shape& g, construction c, int max_dim, bool superlevel,
-                           bool keep_zero) {
+pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int max_dim,
+                           bool superlevel, bool keep_zero, int inner_threads = 1) {
     using detail::u32;
-    if (g.ndim != 2 && g.ndim != 3) throw std::invalid_argument("ndim must be 2 or 3");
-    if (g.n0 < 1 || g.n1 < 1 || g.n2 < 1) throw std::invalid_argument("the grid must have at least one pixel");
-    if (g.ndim == 2 && g.n0 != 1) throw std::invalid_argument("a 2D grid has n0 == 1");
-    if (max_dim < 0) throw std::invalid_argument("max_dim must be >= 0");
-    if ((g.n0 + 4) * (g.n1 + 4) * (g.n2 + 4) >= static_cast<index_t>(std::numeric_limits<u32>::max()))
+    if (g.ndim != 2 && g.ndim != 3)
+        throw std::invalid_argument("ndim must be 2 or 3");
+    if (g.n0 < 1 || g.n1 < 1 || g.n2 < 1)
+        throw std::invalid_argument("the grid must have at least one pixel");
+    if (g.ndim == 2 && g.n0 != 1)
+        throw std::invalid_argument("a 2D grid has n0 == 1");
+    if (max_dim < 0)
+        throw std::invalid_argument("max_dim must be >= 0");
+    if ((g.n0 + 4) * (g.n1 + 4) * (g.n2 + 4) >=
+        static_cast<index_t>(std::numeric_limits<u32>::max()))
         throw std::invalid_argument("the grid has too many pixels (at most about 2^32)");
     const index_t n = g.size();
     // Reused by the calls of one thread (a batch of small images allocates once per thread);
-    // a large grid's memory is released after its call.
-    thread_local cubical_workspace<T> ws;
+    // a grid of more than 4M cells has its memory released after the call.
+    thread_local cubical_workspace<T> ws_of_thread;
+    cubical_workspace<T> &ws = ws_of_thread; // a reference, so a helper thread sees this one
     struct release {
-        cubical_workspace<T>& w;
+        cubical_workspace<T> &w;
         ~release() {
-            if (w.key.size() > (std::size_t{1} << 20)) w = cubical_workspace<T>{};
+            if (w.key.size() > (std::size_t{1} << 22))
+                w = cubical_workspace<T>{};
         }
     } release_guard{ws};
     ws.build(f, g, superlevel);
     pairs_result out;
-    const auto* key = ws.key.data();
+    const auto *key = ws.key.data();
     // Bars between padded cells b and k (k == no_rank: essential).
-    auto emit = [&](int d, u32 b, u32 k) {
-        if (b == k) return;  // a pair inside one pixel's star: not a bar between two pixels
+    auto emit_to = [&ws, key, keep_zero](pairs_result &o, int d, u32 b, u32 k) {
+        if (b == k)
+            return; // a pair inside one pixel's star: not a bar between two pixels
         if (k == detail::no_rank)
-            out.push(d, ws.pg.real_index(b), no_death);
+            o.push(d, ws.pixel(b), no_death);
         else if (keep_zero || key[b] != key[k])
-            out.push(d, ws.pg.real_index(b), ws.pg.real_index(k));
+            o.push(d, ws.pixel(b), ws.pixel(k));
     };
+    auto emit = [&](int d, u32 b, u32 k) { emit_to(out, d, b, k); };
+    // The top dimension: in this thread after H0, or in a helper thread with its own forest.
+    const bool top = max_dim >= g.ndim - 1;
+    pairs_result top_out;
+    auto run_top = [&](u32 *parent) {
+        auto em = [&](u32 b, u32 k) { emit_to(top_out, g.ndim - 1, b, k); };
+        if (g.ndim == 2)
+            detail::ring_pass<true>(parent, key, ws.order.data(), n, ws.pg, detail::dual_kind(c),
+                                    em);
+        else
+            detail::union_find_top(parent, key, ws.order.data(), n, ws.pg,
+                                   detail::neighbour_offsets(ws.pg, detail::dual_kind(c)), em);
+    };
+    std::vector<u32> parent2;
+    std::exception_ptr top_error;
+    std::thread helper;
+    struct joiner {
+        std::thread &t;
+        ~joiner() {
+            if (t.joinable())
+                t.join();
+        }
+    } join_guard{helper};
+    if (top && inner_threads >= 2) {
+        parent2.resize(ws.parent.size());
+        helper = std::thread([&] {
+            try {
+                run_top(parent2.data());
+            } catch (...) {
+                top_error = std::current_exception();
+            }
+        });
+    }
     const bool h1_3d = g.ndim == 3 && max_dim >= 1;
     {
         detail::edge_bits neg;
         const bool cells = h1_3d && c != construction::T;
-        if (cells) neg.reset(ws.pg.size(), static_cast<index_t>(detail::half_offsets(3, detail::primal_kind(c)).size()));
+        if (cells)
+            neg.reset(ws.pg.size(),
+                      static_cast<index_t>(detail::half_offsets(3, detail::primal_kind(c)).size()));
         if (g.ndim == 2)
-            detail::ring_pass<false>(ws.parent.data(), key, ws.order.data(), n, ws.pg, detail::primal_kind(c),
-                                     [&](u32 b, u32 k) { emit(0, b, k); });
+            detail::ring_pass<false>(ws.parent.data(), key, ws.order.data(), n, ws.pg,
+                                     detail::primal_kind(c), [&](u32 b, u32 k) { emit(0, b, k); });
         else
             detail::union_find_h0(ws.parent.data(), key, ws.order.data(), n, ws.pg.size(), ws.pg.p2,
-                                  detail::neighbour_offsets(ws.pg, detail::primal_kind(c)), cells ? &neg : nullptr,
-                                  [&](u32 b, u32 k) { emit(0, b, k); });
+                                  detail::neighbour_offsets(ws.pg, detail::primal_kind(c)),
+                                  cells ? &neg : nullptr, [&](u32 b, u32 k) { emit(0, b, k); });
         if (cells) {
             const auto rank = ws.ranks();
             detail::vertex_h1(c, ws.pg, rank.data(), ws.order.data(), n, neg, [&](u32 b, u32 k) {
@@ -861,41 +1030,50 @@ pairs_result cubical_pairs(const T* f, const grid_shape& g, construction c, int 
             const detail::padded_grid pd(gd);
             const index_t nd_cells = gd.size(), n_out = nd_cells - n;
             std::vector<u32> drank(static_cast<std::size_t>(pd.size()), detail::pad_rank);
-            std::vector<u32> order(static_cast<std::size_t>(nd_cells)), parent(static_cast<std::size_t>(pd.size()));
+            std::vector<u32> order(static_cast<std::size_t>(nd_cells)),
+                parent(static_cast<std::size_t>(pd.size()));
             u32 next_out = 0;
             for (index_t a = 0; a < gd.n0; ++a)
                 for (index_t b = 0; b < gd.n1; ++b)
                     for (index_t d = 0; d < gd.n2; ++d) {
                         const index_t qd = pd.first() + (a * pd.p1 + b) * pd.p2 + d;
                         u32 rd;
-                        if (a == 0 || b == 0 || d == 0 || a == gd.n0 - 1 || b == gd.n1 - 1 || d == gd.n2 - 1) {
+                        if (a == 0 || b == 0 || d == 0 || a == gd.n0 - 1 || b == gd.n1 - 1 ||
+                            d == gd.n2 - 1) {
                             rd = next_out++;
                         } else {
-                            const index_t q = ws.pg.first() + ((a - 1) * ws.pg.p1 + (b - 1)) * ws.pg.p2 + (d - 1);
-                            rd = static_cast<u32>(n_out + (n - 1 - rank[static_cast<std::size_t>(q)]));
+                            const index_t q =
+                                ws.pg.first() + ((a - 1) * ws.pg.p1 + (b - 1)) * ws.pg.p2 + (d - 1);
+                            rd = static_cast<u32>(n_out +
+                                                  (n - 1 - rank[static_cast<std::size_t>(q)]));
                         }
                         drank[static_cast<std::size_t>(qd)] = rd;
                         order[rd] = static_cast<u32>(qd);
                     }
             detail::edge_bits dneg;
             dneg.reset(pd.size(), 3);
-            detail::union_find_h0(parent.data(), drank.data(), order.data(), nd_cells, pd.size(), pd.p2,
-                                  detail::neighbour_offsets(pd, 0), &dneg, [](u32, u32) {});
+            detail::union_find_h0(parent.data(), drank.data(), order.data(), nd_cells, pd.size(),
+                                  pd.p2, detail::neighbour_offsets(pd, 0), &dneg, [](u32, u32) {});
             const u32 nn = static_cast<u32>(n), no = static_cast<u32>(n_out);
-            detail::vertex_h1(construction::V, pd, drank.data(), order.data(), nd_cells, dneg, [&](u32 a, u32 b) {
-                if (a < no || b == detail::no_rank || b < no) return;
-                emit(1, ws.order[nn - 1 - (b - no)], ws.order[nn - 1 - (a - no)]);
-            });
+            detail::vertex_h1(construction::V, pd, drank.data(), order.data(), nd_cells, dneg,
+                              [&](u32 a, u32 b) {
+                                  if (a < no || b == detail::no_rank || b < no)
+                                      return;
+                                  emit(1, ws.order[nn - 1 - (b - no)], ws.order[nn - 1 - (a - no)]);
+                              });
         }
     }
-    if (max_dim >= 1 && g.ndim == 2)
-        detail::ring_pass<true>(ws.parent.data(), key, ws.order.data(), n, ws.pg, detail::dual_kind(c),
-                                [&](u32 b, u32 k) { emit(1, b, k); });
-    else if (max_dim >= g.ndim - 1)
-        detail::union_find_top(ws.parent.data(), key, ws.order.data(), n, ws.pg,
-                               detail::neighbour_offsets(ws.pg, detail::dual_kind(c)),
-                               [&](u32 b, u32 k) { emit(g.ndim - 1, b, k); });
+    if (helper.joinable()) {
+        helper.join();
+        if (top_error)
+            std::rethrow_exception(top_error);
+    } else if (top) {
+        run_top(ws.parent.data());
+    }
+    out.dim.insert(out.dim.end(), top_out.dim.begin(), top_out.dim.end());
+    out.birth.insert(out.birth.end(), top_out.birth.begin(), top_out.birth.end());
+    out.death.insert(out.death.end(), top_out.death.begin(), top_out.death.end());
     return out;
 }
 
-}  // namespace topolayer
+} // namespace topolayer
