@@ -32,7 +32,15 @@ test: build cpp-test
 test-all: build
 	$(PY) -m pytest -q -m ""
 
-bench: build
+# Peers for the benchmarks (not needed by the tests). torch-topological is installed without
+# its dependencies so that it cannot replace the pinned torch.
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP)
+	$(PIP) install -q oineus giotto-ph
+	$(PIP) install -q --no-deps torch-topological
+	touch $(BENCH_STAMP)
+
+bench: build $(BENCH_STAMP)
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
 
 lint: $(STAMP)

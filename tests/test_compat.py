@@ -106,7 +106,7 @@ def test_level_set_layer_2d_accepts_images_and_flat_vectors(rng):
     assert issub_a is False
     for k in range(2):
         assert torch.equal(a[k], b[k])
-    with pytest.raises(ValueError, match="complex must be one of"):
+    with pytest.raises(ValueError, match="complex must be .freudenthal., .grid. or .delaunay."):
         LevelSetLayer2D(size=(3, 3), complex="hexagonal")
 
 
@@ -136,3 +136,19 @@ def test_level_set_layer_1d_batched_gives_diagram_batch(rng):
         float(topolayer.nn.SumBarcodeLengths(0)((dgms, issub)).sum()),
         sum(float(topolayer.nn.SumBarcodeLengths(0)(dgms[i])) for i in range(3)),
     )
+
+
+def test_point_cloud_layers_and_delaunay(rng):
+    from topolayer.compat.nn import AlphaLayer, RipsLayer
+    from topolayer.compat.nn.alpha import delaunay_complex, delaunay_complex_1d
+
+    x = torch.from_numpy(rng.random((20, 2)))
+    dgms, issub = RipsLayer(20, maxdim=1)(x)
+    assert issub is True and len(dgms) == 2
+    adgms, _ = AlphaLayer(maxdim=1)(x)
+    assert len(adgms) == 2
+    K = delaunay_complex(x.numpy())
+    assert K.n_vertices == 20 and K.dim == 2
+    # Euler characteristic of a triangulated disk
+    assert K.n_simplices[0] - K.n_simplices[1] + K.n_simplices[2] == 1
+    assert delaunay_complex_1d([3.0, 1.0, 2.0]).simplices(1).tolist() == [[0, 2], [1, 2]]

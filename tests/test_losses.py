@@ -509,3 +509,12 @@ def test_remove_zero_only_changes_gradients():
     (g_drop,) = torch.autograd.grad(L.barcode_poly_feature(Diagram([x]), 0, 1, 0, True), x)
     assert g_keep.tolist() == [[-1, 1], [-1, 1]]
     assert g_drop.tolist() == [[0, 0], [-1, 1]]
+
+
+def test_entropy_of_an_underflowing_bar_is_finite():
+    # l / L underflows to 0 for the subnormal bar: its term is the limit 0, not NaN.
+    x = torch.tensor([[0.0, 2.0], [0.0, 5e-324]], dtype=torch.float64, requires_grad=True)
+    h = L.persistence_entropy(Diagram([x]), 0)
+    h.backward()
+    assert h.item() == 0.0
+    assert torch.isfinite(x.grad).all()

@@ -32,9 +32,12 @@ class Diagram:
     ----------
     bars : sequence of (n_k, 2) Tensor
         One tensor per homology dimension ``0..max_dim``.
-    indices : sequence of (n_k, 2) int64 Tensor, optional
-        The critical cells (vertex, simplex, pixel or edge ids, depending on the layer) whose
-        values are the births and deaths; ``-1`` for the death of an essential class.
+    indices : sequence of (n_k, m) int64 Tensor, optional
+        The critical cells whose values are the births and deaths; ``-1`` for the death of an
+        essential class. ``m = 2`` (birth, death) for level sets, images and explicit
+        filtrations (vertex, pixel or simplex ids); ``m = 4`` for Rips (the two vertices of the
+        birth edge, then of the death edge); ``m = 2 (D + 1)`` for alpha in dimension ``D`` (the
+        vertices of the critical birth and death simplices, padded with ``-1``).
     superlevel : bool
         True when the diagram comes from a superlevel filtration: bars then run downwards
         (birth >= death) and essential deaths are ``-inf``.

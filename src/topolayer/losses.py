@@ -433,7 +433,11 @@ def persistence_entropy(dgm: Any, dim: int = 0, normalize: bool = False) -> torc
     total = _bars.segment_sum(length, f.batch, f.batch_size)
     tb = total[f.batch]
     prob = torch.where(pos, length / torch.where(pos, tb, torch.ones_like(tb)), torch.ones_like(tb))
-    terms = torch.where(pos, -prob * torch.log(prob), torch.zeros_like(prob))
+    # A length so small that l / L underflows to 0 contributes 0 (the limit of -p log p), with a
+    # zero gradient instead of 0 * inf = NaN.
+    live = pos & (prob > 0)
+    safe = torch.where(live, prob, torch.ones_like(prob))
+    terms = torch.where(live, -safe * torch.log(safe), torch.zeros_like(prob))
     h = _bars.segment_sum(terms, f.batch, f.batch_size)
     if normalize:
         n = _bars.segment_sum(pos.to(h.dtype), f.batch, f.batch_size)

@@ -1,15 +1,11 @@
-// Vietoris–Rips persistence of a finite metric space, as critical edges, never listing the
-// clique complex.
-//
-// Reference: U. Bauer, "Ripser: efficient computation of Vietoris–Rips persistence barcodes",
-// J. Appl. Comput. Topol. 5 (2021). H0 by a minimum spanning forest (Prim on the dense metric,
-// O(N^2) time, O(N) extra memory) replayed through Kruskal's union-find with the elder rule;
-// H_d, d >= 1, by persistent cohomology over Z2 with implicit (recomputed) coboundaries, clearing,
-// apparent and emergent pairs. Simplices are identified by the combinatorial number system.
-// Metrics: a dense symmetric table (N^2 values) or, for a threshold, sparse adjacency lists.
-// Invariants: simplices are ordered by (value, dimension, combinatorial index), the value of a
-// simplex is its longest edge, and the critical edge of a simplex is its edge that is largest in
-// (value, edge index); results are independent of the thread count.
+// Vietoris–Rips persistence as critical edges, never listing the clique complex (Bauer 2021,
+// "Ripser: efficient computation of Vietoris–Rips persistence barcodes", J. Appl. Comput. Topol.).
+// H0: a minimum spanning forest (Prim on a dense metric, Kruskal on a sparse one), elder rule.
+// H_d, d >= 1: cohomology over Z2, implicit coboundaries, clearing, apparent and emergent pairs;
+// simplices indexed by the combinatorial number system; dense (N^2 table) or sparse metrics.
+// Cost: O(N^2) memory dense, O(N + E) sparse; time near O(N^2) for H1 of low-dimensional clouds.
+// Invariants: order (value, dimension, index); a simplex's critical edge is its largest edge in
+// (value, edge index); results are identical for every thread count.
 #pragma once
 
 #include <algorithm>
@@ -605,10 +601,11 @@ private:
         return false;
     }
 
-    std::unordered_map<index_t, index_t> reduce(int d, const std::vector<entry>& columns, rips_result& out) {
-        using heap_t = std::vector<entry>;
-        struct min_heap {
-            heap_t v;
+    // The working state of one column: its coboundary (a binary heap, earliest on top, entries
+    // cancelling in pairs), the simplices added to it (V's column), and its current pivot.
+    struct column_state {
+        struct heap_t {
+            std::vector<entry> v;
             bool empty() const { return v.empty(); }
             const entry& top() const { return v.front(); }
             void push(const entry& e) {
@@ -619,133 +616,150 @@ private:
                 std::pop_heap(v.begin(), v.end(), rips_detail::later_first<T>());
                 v.pop_back();
             }
-            void clear() { v.clear(); }
-            void append(const entry& e) { v.push_back(e); }  // heapify() before the next top()
-            void heapify() { std::make_heap(v.begin(), v.end(), rips_detail::later_first<T>()); }
         } heap;
-        std::unordered_map<index_t, index_t> pivots;  // death simplex -> column position
-        pivots.reserve(columns.size());
-        // Reduction matrix V, column by column (the column's own simplex is implicit).
-        std::vector<index_t> v_start{0};
-        std::vector<entry> v_entries;
         std::vector<entry> work;
-        index_t desc[8], ddesc[8];
-        double stored = 0;
+        entry pivot{};
+        bool has_pivot = false;
+        bool emergent = false;  // pivot found without enumerating the whole coboundary
+    };
 
-        // The first enumeration of each column's coboundary does not depend on the reduction's
-        // state, so it runs in parallel, a block of columns at a time (bounded memory); the
-        // reduction itself stays sequential, hence identical for every thread count.
-        struct pre_t {
-            std::vector<entry> cof;  // cofaces up to the first one with sigma's value (or all)
-            index_t first_equal = -1;
-            bool first_equal_apparent = false;
-        };
-        const int workers = resolve_threads(opt_.n_threads, static_cast<index_t>(columns.size()));
-        const std::size_t block = workers > 1 ? 64 * static_cast<std::size_t>(workers) : 1;
-        std::vector<pre_t> pre(block);
-        auto precompute = [&](const entry& sigma, pre_t& p) {
-            index_t dv[8];
-            vertices(sigma.index, d, dv);
-            p.cof.clear();
-            p.first_equal = -1;
-            p.first_equal_apparent = false;
-            for_each_coface(dv, d, sigma.value, [&](index_t c, T m) {
-                if (m == sigma.value) {
-                    p.first_equal = c;
-                    p.first_equal_apparent = fast_ && apparent_facet(c, d + 1, m) >= 0;
-                    return false;  // the rest is enumerated again only if the pair is not emergent
-                }
-                p.cof.push_back({m, c});
-                return true;
-            });
-        };
+    struct reduction_matrix {  // V, column by column (each column's own simplex is implicit)
+        std::vector<index_t> start{0};
+        std::vector<entry> entries;
+    };
 
-        for (std::size_t col = 0; col < columns.size(); ++col) {
-            const std::size_t slot = col % block;
-            if (slot == 0 && block > 1) {
-                const std::size_t count = std::min(block, columns.size() - col);
-                parallel_for(static_cast<index_t>(count), workers, [&](index_t i) {
-                    precompute(columns[col + static_cast<std::size_t>(i)], pre[static_cast<std::size_t>(i)]);
-                });
+    // First pivot of sigma's column. Emergent pairs (Bauer 2021, section 3.5): when the earliest
+    // coface has sigma's value it is the pivot, found without enumerating the rest.
+    void start_column(const entry& sigma, int d, column_state& st) const {
+        index_t dv[8];
+        vertices(sigma.index, d, dv);
+        st.heap.v.clear();
+        st.work.clear();
+        st.emergent = false;
+        index_t first_equal = -1;
+        for_each_coface(dv, d, sigma.value, [&](index_t c, T m) {
+            if (m == sigma.value) {
+                first_equal = c;
+                return false;
             }
-            pre_t& p = pre[slot];
-            const entry sigma = columns[col];
-            if (block == 1) precompute(sigma, p);
-            heap.clear();
-            work.clear();
-            entry pivot{};
-            bool has_pivot = false, done = false;
-            vertices(sigma.index, d, desc);
-            if (p.first_equal >= 0 && !pivots.count(p.first_equal) && !p.first_equal_apparent) {
-                // Emergent pair: the earliest coface has sigma's value and no column claimed it.
-                pivot = {sigma.value, p.first_equal};
-                has_pivot = done = true;
-            } else {
-                if (p.first_equal >= 0) {
-                    heap.v.clear();  // the enumeration stopped early: redo it in full
-                    for_each_coface(desc, d, sigma.value, [&](index_t c, T m) {
-                        heap.append({m, c});
-                        return true;
-                    });
-                } else {
-                    heap.v.swap(p.cof);
-                }
-                heap.heapify();
-                has_pivot = pop_pivot(heap, pivot);
-            }
-            while (!done) {
-                if (!has_pivot) break;
-                auto it = pivots.find(pivot.index);
-                if (it != pivots.end()) {
-                    const auto j = static_cast<std::size_t>(it->second);
-                    const entry other = columns[j];
-                    work.push_back(other);
-                    push_coboundary(other.index, d, other.value, heap);
-                    for (index_t k = v_start[j]; k < v_start[j + 1]; ++k) {
-                        const entry e = v_entries[static_cast<std::size_t>(k)];
-                        work.push_back(e);
-                        push_coboundary(e.index, d, e.value, heap);
-                    }
-                    has_pivot = pop_pivot(heap, pivot);
+            st.heap.v.push_back({m, c});
+            return true;
+        });
+        if (first_equal >= 0 && !(fast_ && apparent_facet(first_equal, d + 1, sigma.value) >= 0)) {
+            st.emergent = true;
+            st.pivot = {sigma.value, first_equal};
+            st.has_pivot = true;
+            return;
+        }
+        if (first_equal >= 0) full_coboundary(dv, d, sigma.value, st);
+        std::make_heap(st.heap.v.begin(), st.heap.v.end(), rips_detail::later_first<T>());
+        st.has_pivot = pop_pivot(st.heap, st.pivot);
+    }
+
+    void full_coboundary(const index_t* dv, int d, T value, column_state& st) const {
+        st.heap.v.clear();
+        for_each_coface(dv, d, value, [&](index_t c, T m) {
+            st.heap.v.push_back({m, c});
+            return true;
+        });
+    }
+
+    // Reduces a column until its pivot is claimed by no column in `pivots` and is in no apparent
+    // pair (a candidate pair), or the column is zero. Reads shared state only.
+    void advance(const entry& sigma, int d, column_state& st, const std::unordered_map<index_t, index_t>& pivots,
+                 const std::vector<entry>& columns, const reduction_matrix& V) const {
+        while (st.has_pivot) {
+            auto it = pivots.find(st.pivot.index);
+            if (it != pivots.end()) {
+                if (st.emergent) {  // the shortcut does not hold any more: build the whole column
+                    index_t dv[8];
+                    vertices(sigma.index, d, dv);
+                    full_coboundary(dv, d, sigma.value, st);
+                    std::make_heap(st.heap.v.begin(), st.heap.v.end(), rips_detail::later_first<T>());
+                    st.emergent = false;
+                    st.has_pivot = pop_pivot(st.heap, st.pivot);
                     continue;
                 }
-                if (fast_) {
-                    const index_t f = apparent_facet(pivot.index, d + 1, pivot.value);
-                    if (f >= 0) {
-                        work.push_back({pivot.value, f});
-                        push_coboundary(f, d, pivot.value, heap);
-                        has_pivot = pop_pivot(heap, pivot);
-                        continue;
+                const auto j = static_cast<std::size_t>(it->second);
+                const entry other = columns[j];
+                st.work.push_back(other);
+                push_coboundary(other.index, d, other.value, st.heap);
+                for (index_t k = V.start[j]; k < V.start[j + 1]; ++k) {
+                    const entry e = V.entries[static_cast<std::size_t>(k)];
+                    st.work.push_back(e);
+                    push_coboundary(e.index, d, e.value, st.heap);
+                }
+                st.has_pivot = pop_pivot(st.heap, st.pivot);
+                continue;
+            }
+            if (fast_ && !st.emergent) {
+                const index_t f = apparent_facet(st.pivot.index, d + 1, st.pivot.value);
+                if (f >= 0) {  // the pivot is claimed by an apparent pair (f, pivot): add f's column
+                    st.work.push_back({st.pivot.value, f});
+                    push_coboundary(f, d, st.pivot.value, st.heap);
+                    st.has_pivot = pop_pivot(st.heap, st.pivot);
+                    continue;
+                }
+            }
+            return;
+        }
+    }
+
+    // Columns are reduced in blocks: in parallel, each column of a block is reduced against the
+    // pivots of the blocks before it (read-only), up to its first candidate pivot; then, in
+    // order, each column finishes against the pivots of its own block's earlier columns too.
+    // Both phases take exactly the steps of the sequential algorithm, so the result does not
+    // depend on the thread count.
+    std::unordered_map<index_t, index_t> reduce(int d, const std::vector<entry>& columns, rips_result& out) {
+        std::unordered_map<index_t, index_t> pivots;  // death simplex -> column position
+        pivots.reserve(columns.size());
+        reduction_matrix V;
+        const int workers = resolve_threads(opt_.n_threads, static_cast<index_t>(columns.size()));
+        const std::size_t block = workers > 1 ? 32 * static_cast<std::size_t>(workers) : 1;
+        std::vector<column_state> states(block);
+        index_t desc[8], ddesc[8];
+
+        for (std::size_t first = 0; first < columns.size(); first += block) {
+            const std::size_t count = std::min(block, columns.size() - first);
+            parallel_for(static_cast<index_t>(count), workers, [&](index_t i) {
+                const auto k = static_cast<std::size_t>(i);
+                start_column(columns[first + k], d, states[k]);
+                advance(columns[first + k], d, states[k], pivots, columns, V);
+            });
+            double held = 0;
+            for (std::size_t k = 0; k < count; ++k) {
+                const std::size_t col = first + k;
+                const entry sigma = columns[col];
+                column_state& st = states[k];
+                advance(sigma, d, st, pivots, columns, V);
+                vertices(sigma.index, d, desc);
+                if (st.has_pivot) {
+                    pivots.emplace(st.pivot.index, static_cast<index_t>(col));
+                    if (opt_.keep_zero || st.pivot.value > sigma.value) {
+                        index_t bu, bv, du, dv;
+                        critical_edge(desc, d, bu, bv);
+                        vertices(st.pivot.index, d + 1, ddesc);
+                        critical_edge(ddesc, d + 1, du, dv);
+                        out.push(d, bu, bv, du, dv);
                     }
-                }
-                done = true;
-            }
-            if (has_pivot) {
-                pivots.emplace(pivot.index, static_cast<index_t>(col));
-                if (opt_.keep_zero || pivot.value > sigma.value) {
-                    index_t bu, bv, du, dv;
+                } else {
+                    index_t bu, bv;
                     critical_edge(desc, d, bu, bv);
-                    vertices(pivot.index, d + 1, ddesc);
-                    critical_edge(ddesc, d + 1, du, dv);
-                    out.push(d, bu, bv, du, dv);
+                    out.push(d, bu, bv, -1, -1);
                 }
-            } else {
-                index_t bu, bv;
-                critical_edge(desc, d, bu, bv);
-                out.push(d, bu, bv, -1, -1);
+                // Store V's column in canonical form (Z2: pairs cancel).
+                auto& work = st.work;
+                std::sort(work.begin(), work.end(), [](const entry& a, const entry& b) { return a.index < b.index; });
+                for (std::size_t i = 0; i < work.size();) {
+                    std::size_t j = i;
+                    while (j < work.size() && work[j].index == work[i].index) ++j;
+                    if ((j - i) % 2 == 1) V.entries.push_back(work[i]);
+                    i = j;
+                }
+                V.start.push_back(static_cast<index_t>(V.entries.size()));
+                held += static_cast<double>(st.heap.v.capacity()) * sizeof(entry);
             }
-            // Store V's column in canonical form (Z2: pairs cancel).
-            std::sort(work.begin(), work.end(),
-                      [](const entry& a, const entry& b) { return a.index < b.index; });
-            for (std::size_t i = 0; i < work.size();) {
-                std::size_t k = i;
-                while (k < work.size() && work[k].index == work[i].index) ++k;
-                if ((k - i) % 2 == 1) v_entries.push_back(work[i]);
-                i = k;
-            }
-            v_start.push_back(static_cast<index_t>(v_entries.size()));
-            stored = static_cast<double>(v_entries.size()) * sizeof(entry) +
-                     static_cast<double>(heap.v.capacity()) * sizeof(entry);
+            const double stored = static_cast<double>(V.entries.size()) * sizeof(entry) + held;
             if (stored > opt_.memory_budget) check_memory(stored, d, "reduction");
         }
         return pivots;

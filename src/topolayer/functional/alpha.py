@@ -94,7 +94,16 @@ def _gram_radius2_np(p: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarr
             1,
         )
     else:
-        lam = np.linalg.solve(g, b[..., None])[..., 0]
+        # Qhull's triangulated output can hold flat tetrahedra (cospherical grid points); their
+        # smallest circumsphere is the circle of their (concyclic) vertices: the min-norm solution.
+        det = np.linalg.det(g)
+        scale = np.einsum("mii->m", g) ** 3 + np.finfo(float).tiny
+        flat = np.abs(det) <= 1e-12 * scale
+        lam = np.zeros((len(s), k))
+        if (~flat).any():
+            lam[~flat] = np.linalg.solve(g[~flat], b[~flat][..., None])[..., 0]
+        if flat.any():
+            lam[flat] = np.einsum("mij,mj->mi", np.linalg.pinv(g[flat]), b[flat])
     r2 = np.einsum("mi,mi->m", lam, b)
     centre = p0 + np.einsum("mi,mid->md", lam, v)
     return r2, centre
@@ -258,6 +267,12 @@ def critical_rows(p: np.ndarray, max_dim: int, weak: bool, keep_zero: bool) -> l
     return out
 
 
+def _det_small(g: torch.Tensor) -> torch.Tensor:
+    if g.shape[-1] == 2:
+        return g[:, 0, 0] * g[:, 1, 1] - g[:, 0, 1] * g[:, 1, 0]
+    return (g[:, 0] * torch.linalg.cross(g[:, 1], g[:, 2])).sum(-1)
+
+
 def _solve_small(g: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Solve ``g λ = b`` for symmetric (m, k, k) ``g``, k in {2, 3}, by the adjugate.
 
@@ -285,6 +300,13 @@ def _padded_radius(x: torch.Tensor, verts: torch.Tensor) -> torch.Tensor:
     v = pts[:, 1:] - pts[:, :1]
     # Padding, and a vertex equal to the first (duplicate points), leave the system.
     keep = (verts[:, 1:] >= 0) & ((v.detach() != 0).any(-1))
+    # A flat (concyclic) simplex from a degenerate triangulation: its last vertex is redundant.
+    vd = v.detach() * keep[..., None].to(x.dtype)
+    gd = vd @ vd.transpose(1, 2)
+    flat = keep[:, -1] & (
+        _det_small(gd).abs() <= 1e-12 * torch.diagonal(gd, dim1=1, dim2=2).sum(-1) ** gd.shape[-1]
+    )
+    keep = keep & ~torch.nn.functional.pad(flat[:, None], (keep.shape[1] - 1, 0))
     v = v * keep[..., None].to(x.dtype)
     g = v @ v.transpose(1, 2)
     b = 0.5 * torch.diagonal(g, dim1=1, dim2=2)

@@ -6,12 +6,15 @@ from ...nn.features import (
     SumBarcodeLengths,
     TopKBarcodeLengths,
 )
+from ...nn.pointcloud import AlphaLayer, RipsLayer
 from .levelset import LevelSetLayer, LevelSetLayer1D, LevelSetLayer2D
 
 __all__ = [
     "LevelSetLayer",
     "LevelSetLayer1D",
     "LevelSetLayer2D",
+    "RipsLayer",
+    "AlphaLayer",
     "SumBarcodeLengths",
     "TopKBarcodeLengths",
     "PartialSumBarcodeLengths",

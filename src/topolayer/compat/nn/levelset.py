@@ -71,16 +71,10 @@ class LevelSetLayer1D(LevelSetLayer):
         self.size = size
 
 
-_GRIDS = {"freudenthal": init_freudenthal_2d, "grid": init_grid_2d, "delaunay": init_tri_complex}
-
-
-class LevelSetLayer2D(LevelSetLayer):
-    """Level sets of an image given as ``width * height`` values in row-major order.
-
-    ``size = (width, height)``; ``complex`` is ``"freudenthal"`` (default), ``"grid"`` (both
-    diagonals) or ``"delaunay"``. Inputs may be ``(height, width)`` images or flat vectors, with
-    leading batch dimensions.
-    """
+class LevelSetLayer2D(_nn.LevelSetLayer2D):
+    """``LevelSetLayer2D(size, maxdim=1, sublevel=True, complex="freudenthal", alg='hom')``:
+    :class:`topolayer.nn.LevelSetLayer2D` (batched, through the cubical core) with the
+    reference's ``alg`` argument, which is ignored."""
 
     def __init__(
         self,
@@ -90,14 +84,5 @@ class LevelSetLayer2D(LevelSetLayer):
         complex: str = "freudenthal",
         alg: str = "hom",
     ) -> None:
-        if complex not in _GRIDS:
-            raise ValueError(f"complex must be one of {sorted(_GRIDS)}, got {complex!r}")
-        width, height = size
-        super().__init__(_GRIDS[complex](width, height), maxdim=maxdim, sublevel=sublevel, alg=alg)
-        self.size = size
-
-    def forward(self, f):
-        width, height = self.size
-        if f.dim() >= 2 and tuple(f.shape[-2:]) == (height, width):
-            f = f.reshape(*f.shape[:-2], width * height)
-        return super().forward(f)
+        super().__init__(size, maxdim=maxdim, sublevel=sublevel, complex=complex)
+        self.alg = alg
