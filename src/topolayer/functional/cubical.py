@@ -86,9 +86,10 @@ def cubical(
 
     Notes
     -----
-    Under ``torch.compile`` the number of bars is data-dependent: set
-    ``torch._dynamo.config.capture_dynamic_output_shape_ops = True`` and the whole layer
-    (op, gather, features) traces into one graph, ``fullgraph=True`` included.
+    The number of bars is data-dependent; the op's fake kernel declares it, so
+    ``torch.compile(fullgraph=True)`` traces the whole layer (op, gather, features) into one
+    graph. (``torch._dynamo.explain`` still reports a break at the op unless
+    ``torch._dynamo.config.capture_dynamic_output_shape_ops = True``; compiling is unaffected.)
 
     Raises
     ------
