@@ -471,3 +471,12 @@ class TestRipsProperties:
         b = rips(torch.tensor(p * scale + shift), max_dim=1)
         for k in range(2):
             assert_same(b[k].numpy(), a[k].numpy() * scale, rtol=1e-9, atol=1e-9)
+
+
+def test_distance_matrix_diagonal_is_ignored():
+    # Vertices are born at 0 whatever the diagonal holds, as the core computes the pairs.
+    d = torch.tensor([[5.0, 1.0, 2.0], [1.0, 5.0, 1.5], [2.0, 1.5, 5.0]], requires_grad=True)
+    dgm = rips(d, max_dim=0, metric="precomputed")
+    assert sorted(dgm[0].tolist()) == [[0.0, 1.0], [0.0, 1.5], [0.0, float("inf")]]
+    dgm[0][:, 0].sum().backward()
+    assert (d.grad == 0).all()

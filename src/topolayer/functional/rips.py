@@ -113,7 +113,7 @@ def rips(
     ----------
     x : (N, D) Tensor, (B, N, D) Tensor, or list of (N_i, D) Tensor
         Point clouds. With ``metric="precomputed"``: an (N, N) or (B, N, N) distance matrix, or a
-        list of (N_i, N_i) ones (symmetric, non-negative, zero diagonal).
+        list of (N_i, N_i) ones (symmetric, non-negative; the diagonal is ignored: vertices are born at 0).
     max_dim : int
         Highest homology dimension returned (0..5; dimension 2 and above get costly fast).
     threshold : float, optional
@@ -203,7 +203,9 @@ def _rips_diagram(
 
     def length(item, u, v):
         if precomputed:
-            return flat[mstarts[item] + u * ns[item] + v]
+            # The core ignores the diagonal (vertices are born at 0), so the gather does too.
+            d = flat[mstarts[item] + u * ns[item] + v]
+            return torch.where(u == v, torch.zeros_like(d), d)
         return _safe_norm(flat[starts[item] + u] - flat[starts[item] + v])
 
     bars, batch, indices = [], [], []
