@@ -12,6 +12,7 @@ using simplices_in = nb::ndarray<const index_t, nb::ndim<2>, nb::c_contig, nb::d
 template <class T>
 std::vector<int_array> lower_star(const simplicial_complex& K, values_2d<T> f, int max_dim, bool superlevel,
                                   bool keep_zero, int n_threads) {
+    if (max_dim < 0) throw std::invalid_argument("max_dim must be >= 0, got " + std::to_string(max_dim));
     if (static_cast<index_t>(f.shape(1)) != K.n_vertices)
         throw std::invalid_argument("f has " + std::to_string(f.shape(1)) + " values per item, but the complex has " +
                                     std::to_string(K.n_vertices) + " vertices");
@@ -30,6 +31,7 @@ std::vector<int_array> lower_star(const simplicial_complex& K, values_2d<T> f, i
 template <class T>
 std::vector<int_array> filtration(const simplicial_complex& K, values_2d<T> v, int max_dim, bool keep_zero,
                                   int n_threads) {
+    if (max_dim < 0) throw std::invalid_argument("max_dim must be >= 0, got " + std::to_string(max_dim));
     if (static_cast<index_t>(v.shape(1)) != K.total())
         throw std::invalid_argument("values has " + std::to_string(v.shape(1)) +
                                     " entries per item, but the complex has " + std::to_string(K.total()) +

@@ -2,7 +2,9 @@
 //
 // Items are claimed from an atomic counter, so the work balances itself when item costs differ.
 // Each item writes only its own output slot, so results do not depend on the thread count.
-// The first exception thrown by any item is rethrown on the calling thread after all join.
+// If items throw, the exception of the lowest failing item is rethrown on the calling thread
+// after all join: items are claimed in increasing order and a claimed item always finishes, so
+// this is the same item (and message) for every thread count.
 #pragma once
 
 #include <algorithm>
@@ -31,6 +33,7 @@ void parallel_for(index_t n_items, int n_threads, Fn&& fn) {
     }
     std::atomic<index_t> next{0};
     std::exception_ptr error;
+    index_t error_item = n_items;
     std::mutex error_mutex;
     auto work = [&]() {
         for (;;) {
@@ -40,7 +43,10 @@ void parallel_for(index_t n_items, int n_threads, Fn&& fn) {
                 fn(i);
             } catch (...) {
                 std::lock_guard<std::mutex> lock(error_mutex);
-                if (!error) error = std::current_exception();
+                if (i < error_item) {
+                    error_item = i;
+                    error = std::current_exception();
+                }
                 next.store(n_items);
                 return;
             }

@@ -347,7 +347,7 @@ def alpha(
         Point clouds. Duplicate points give zero-length H0 bars (dropped unless ``keep_zero``);
         collinear or coplanar clouds are triangulated in their own affine hull.
     max_dim : int
-        Highest homology dimension (0..D-1).
+        Highest homology dimension, 0..2 (the alpha complex of points in R^D has no homology above D - 1, so H2 of a 2D cloud is empty).
     weak : bool
         False: the alpha filtration (values are radii, GUDHI's squared radii square-rooted).
         True: flag filtration of the Delaunay complex by edge length (the reference's AlphaLayer).

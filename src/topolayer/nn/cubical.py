@@ -7,6 +7,7 @@ from torch import nn
 
 from ..diagram import Diagram, DiagramBatch
 from ..functional.cubical import cubical
+from ..functional.levelset import lower_star
 from .levelset import as_reference_output
 
 __all__ = ["CubicalLayer", "LevelSetLayer2D"]
@@ -157,32 +158,22 @@ class LevelSetLayer2D(nn.Module):
 
 
 def _delaunay_complex(width: int, height: int):
+    """SciPy's Delaunay triangulation of the ``width x height`` lattice (the reference's
+    ``init_tri_complex``), vertex ``row * width + col``; a path when the grid is one wide."""
     import numpy as np
     from scipy.spatial import Delaunay
 
-    from .. import _core
+    from ..complexes import SimplicialComplex
 
-    xs, ys = np.meshgrid(np.arange(width), np.arange(height))
-    pts = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(float)
     n = width * height
     if width < 2 or height < 2:
-        edges = np.array([[i, i + 1] for i in range(n - 1)], dtype=np.int64).reshape(-1, 2)
-        return _core.Complex([np.arange(n, dtype=np.int64).reshape(-1, 1), edges], n)
-    tri = np.sort(Delaunay(pts).simplices.astype(np.int64), axis=1)
-    edges = np.unique(np.concatenate([tri[:, [0, 1]], tri[:, [0, 2]], tri[:, [1, 2]]]), axis=0)
-    return _core.Complex([np.arange(n, dtype=np.int64).reshape(-1, 1), edges, tri], n)
+        return SimplicialComplex.path(n)
+    xs, ys = np.meshgrid(np.arange(width), np.arange(height))
+    pts = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(float)
+    return SimplicialComplex.triangle_mesh(Delaunay(pts).simplices, n_vertices=n)
 
 
 def _lower_star_delaunay(img: torch.Tensor, K, maxdim: int, superlevel: bool):
-    from .. import _core
-    from .._ops_cubical import _host
-    from ..functional._common import gather_diagram
-
-    if not img.is_floating_point():
-        raise TypeError(f"input must have a floating dtype, got {img.dtype}")
-    batch_shape = tuple(img.shape[:-2])
-    rows = img.reshape(-1, img.shape[-2] * img.shape[-1])
-    host = _host(rows)
-    out = _core.lower_star(K, host, maxdim, superlevel, False, 0)
-    pairs = [torch.from_numpy(a).to(img.device) for a in out]
-    return gather_diagram(rows, pairs, superlevel, batch_shape if img.dim() > 2 else None)
+    """Lower-star persistence of ``(..., H, W)`` images on the Delaunay complex ``K``."""
+    rows = img.reshape(*img.shape[:-2], img.shape[-2] * img.shape[-1])
+    return lower_star(rows, K, max_dim=maxdim, superlevel=superlevel)
