@@ -8,22 +8,12 @@ lets ``torch.compile(fullgraph=True)`` trace through it without a graph break.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from . import _core
-from ._ops import _fake_pairs, _to_device
+from ._ops import _fake_pairs, _to_device, host_array
 
 CONSTRUCTIONS = ("freudenthal", "V", "T")
-
-
-def _host(x: torch.Tensor) -> np.ndarray:
-    """A C-contiguous float32/float64 host copy (or view) of ``x``; finiteness is checked by the
-    C++ core, which names the first offending pixel."""
-    x = x.detach()
-    if x.dtype not in (torch.float32, torch.float64):
-        x = x.to(torch.float32)  # float16/bfloat16: upcast for the core only
-    return x.cpu().contiguous().numpy()
 
 
 @torch.library.custom_op("topolayer::cubical_pairs", mutates_args=())
@@ -42,7 +32,7 @@ def cubical_pairs(
     Raises ValueError if a value is NaN or infinite (the C++ core checks every pixel).
     """
     out = _core.cubical(
-        _host(x), list(shape), construction, max_dim, superlevel, keep_zero, n_threads
+        host_array(x), list(shape), construction, max_dim, superlevel, keep_zero, n_threads
     )
     return _to_device(out, x.device)
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from . import _core
+from ._ops import host_array
 
 __all__ = ["rips_pairs", "alpha_pairs", "graph_h0_pairs", "delaunay_edges"]
 
@@ -23,15 +24,6 @@ __all__ = ["rips_pairs", "alpha_pairs", "graph_h0_pairs", "delaunay_edges"]
 _DELAUNAY_MIN_POINTS = 512
 # With a threshold, from this many points on the sparse variant (memory O(N + E)) is used.
 _SPARSE_MIN_POINTS = 1500
-
-
-def _to_numpy(t: torch.Tensor) -> np.ndarray:
-    t = t.detach()
-    if t.device.type != "cpu":
-        t = t.cpu()
-    if t.dtype not in (torch.float32, torch.float64):
-        t = t.to(torch.float32)
-    return np.ascontiguousarray(t.numpy())
 
 
 def delaunay_edges(points: np.ndarray) -> np.ndarray | None:
@@ -99,7 +91,7 @@ def rips_pairs(
     list of (n_k, 5) int64 Tensor
         ``(item, birth_u, birth_v, death_u, death_v)`` per bar, on ``data``'s device.
     """
-    x = _to_numpy(data)
+    x = host_array(data)
     c = np.ascontiguousarray(counts.detach().cpu().numpy().astype(np.int64))
     use_delaunay = (
         not precomputed

@@ -155,7 +155,7 @@ template <class T>
 pairs_result lower_star_pairs(const simplicial_complex& K, const T* f, int max_dim, bool superlevel,
                               bool keep_zero) {
     const index_t nv = K.n_vertices;
-    check_finite(f, nv, "vertex values");
+    check_finite(f, nv, "f");
     auto sz = [](index_t i) { return static_cast<std::size_t>(i); };
     const int top = reduction_top(K, max_dim);
     dim_orders orders(sz(top + 1));
@@ -203,7 +203,7 @@ pairs_result lower_star_pairs(const simplicial_complex& K, const T* f, int max_d
 template <class T>
 pairs_result filtration_pairs(const simplicial_complex& K, const T* values, int max_dim, bool keep_zero) {
     const index_t total = K.total();
-    check_finite(values, total, "simplex values");
+    check_finite(values, total, "values");
     for (int d = 1; d <= K.top_dim(); ++d) {
         const index_t off = K.offset[static_cast<std::size_t>(d)];
         const index_t foff = K.offset[static_cast<std::size_t>(d - 1)];
