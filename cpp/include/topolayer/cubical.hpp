@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sort.hpp"
 #include "types.hpp"
 
 namespace topolayer {
@@ -114,22 +115,6 @@ inline std::vector<index_t> neighbour_offsets(const padded_grid &pg, int kind) {
         out.push_back(-pg.flat(o));
     }
     return out;
-}
-
-// Order-preserving unsigned keys of floating-point values (-0.0 and +0.0 share one key).
-inline u32 float_key(float x) {
-    if (x == 0.0f)
-        x = 0.0f;
-    u32 u;
-    std::memcpy(&u, &x, sizeof u);
-    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-inline u64 float_key(double x) {
-    if (x == 0.0)
-        x = 0.0;
-    u64 u;
-    std::memcpy(&u, &x, sizeof u);
-    return (u & 0x8000000000000000ull) ? ~u : (u | 0x8000000000000000ull);
 }
 
 template <class K> struct keyed {
@@ -892,9 +877,7 @@ template <class T> struct cubical_workspace {
                         throw std::invalid_argument("x must be finite, but pixel " +
                                                     std::to_string(i) + " is " +
                                                     std::to_string(static_cast<double>(v)));
-                    key_t k = detail::float_key(v);
-                    if (superlevel)
-                        k = static_cast<key_t>(~k);
+                    const key_t k = sortable_key(v, superlevel);
                     key[static_cast<std::size_t>(row + x2)] = k;
                     a[static_cast<std::size_t>(i)] = {k, static_cast<u32>(row + x2)};
                 }

@@ -138,14 +138,6 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
     return out;
 }
 
-template <class T>
-void check_finite(const T* x, index_t n, const char* what) {
-    for (index_t i = 0; i < n; ++i)
-        if (!std::isfinite(x[i]))
-            throw std::invalid_argument(std::string(what) + " must be finite, but entry " + std::to_string(i) +
-                                        " is " + std::to_string(static_cast<double>(x[i])));
-}
-
 // Lower-star (sublevel) persistence of vertex values f; superlevel uses -f. A simplex enters
 // with its critical vertex: the vertex of largest (value, id). Simplices are ordered by
 // (rank of critical vertex, dimension, id), a refinement of (value, dimension, id) order that

@@ -775,14 +775,6 @@ private:
 
 // ---- entry points ----------------------------------------------------------------------------
 
-template <class T>
-void check_finite_values(const T* x, index_t n, const char* what) {
-    for (index_t i = 0; i < n; ++i)
-        if (!std::isfinite(x[i]))
-            throw std::invalid_argument(std::string(what) + " must be finite, but entry " + std::to_string(i) + " is " +
-                                        std::to_string(static_cast<double>(x[i])));
-}
-
 // Throws unless every simplex index up to dimension max_dim + 1 fits in 63 bits.
 inline void check_index_range(index_t n, int max_dim) {
     // C(n, k) = C(n, k - 1) (n - k + 1) / k, checked in long double before trusting int64.
@@ -811,7 +803,7 @@ inline void check_table(index_t n, std::size_t elem, const rips_options& opt) {
 template <class T>
 rips_result rips_points(const T* x, index_t n, index_t dim, rips_options opt) {
     check_index_range(n, opt.max_dim);
-    check_finite_values(x, n * dim, "x");
+    check_finite(x, n * dim, "x");
     check_table(n, sizeof(T), opt);
     rips_dense_metric<T> m;
     m.n = n;
@@ -843,7 +835,7 @@ rips_result rips_points(const T* x, index_t n, index_t dim, rips_options opt) {
 template <class T>
 rips_result rips_matrix(const T* d, index_t n, rips_options opt) {
     check_index_range(n, opt.max_dim);
-    check_finite_values(d, n * n, "x (distance matrix)");
+    check_finite(d, n * n, "x (distance matrix)");
     T scale = T(0);
     for (index_t i = 0; i < n * n; ++i) scale = std::max(scale, std::abs(d[i]));
     for (index_t i = 0; i < n; ++i)
@@ -874,7 +866,7 @@ template <class T>
 rips_result rips_sparse_points(const T* x, index_t n, index_t dim, const index_t* edges, index_t n_edges,
                                rips_options opt) {
     check_index_range(n, opt.max_dim);
-    check_finite_values(x, n * dim, "x");
+    check_finite(x, n * dim, "x");
     const double thr2 = opt.threshold * opt.threshold;
     rips_sparse_metric<T> m;
     m.n = n;
@@ -950,7 +942,7 @@ rips_result rips_sparse_points(const T* x, index_t n, index_t dim, const index_t
 // tree): Kruskal on the given edges ordered by (squared length, edge index), elder rule.
 template <class T>
 rips_result graph_h0(const T* x, index_t n, index_t dim, const index_t* edges, index_t n_edges, bool keep_zero) {
-    check_finite_values(x, n * dim, "x");
+    check_finite(x, n * dim, "x");
     struct e_t {
         T value;
         index_t u, v;

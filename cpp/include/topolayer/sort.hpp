@@ -15,11 +15,10 @@
 
 namespace topolayer {
 
-namespace detail {
-
 template <class T>
 using key_of_t = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
 
+// Unsigned key whose order is the order of x (reversed when descending); -0.0 ties with +0.0.
 template <class T>
 key_of_t<T> sortable_key(T x, bool descending) {
     using K = key_of_t<T>;
@@ -31,13 +30,11 @@ key_of_t<T> sortable_key(T x, bool descending) {
     return descending ? ~key : key;
 }
 
-}  // namespace detail
-
 // Indices 0..n-1 sorted by (value, index) ascending, or by (-value, index) when descending.
 template <class T>
 std::vector<cell_t> sorted_order(const T* values, index_t n, bool descending) {
     static_assert(std::is_floating_point_v<T>, "sorted_order needs float or double values");
-    using K = detail::key_of_t<T>;
+    using K = key_of_t<T>;
     constexpr int bits = 11;
     constexpr std::size_t buckets = std::size_t{1} << bits;
     constexpr int passes = static_cast<int>((8 * sizeof(K) + bits - 1) / bits);
@@ -45,7 +42,7 @@ std::vector<cell_t> sorted_order(const T* values, index_t n, bool descending) {
     std::vector<K> keys(un), keys2(un);
     std::vector<cell_t> idx(un), idx2(un);
     for (std::size_t i = 0; i < un; ++i) {
-        keys[i] = detail::sortable_key(values[i], descending);
+        keys[i] = sortable_key(values[i], descending);
         idx[i] = static_cast<cell_t>(i);
     }
     std::vector<std::size_t> count(buckets);

@@ -7,6 +7,7 @@
 // Results are a struct of vectors (no per-bar allocation); bars are grouped by dimension.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -35,6 +36,15 @@ struct pairs_result {
     }
     std::size_t size() const { return dim.size(); }
 };
+
+// Throws std::invalid_argument naming `what` and the first entry of x that is NaN or infinite.
+template <class T>
+void check_finite(const T* x, index_t n, const char* what) {
+    for (index_t i = 0; i < n; ++i)
+        if (!std::isfinite(x[i]))
+            throw std::invalid_argument(std::string(what) + " must be finite, but entry " + std::to_string(i) +
+                                        " is " + std::to_string(static_cast<double>(x[i])));
+}
 
 // Pairs of a batch, split by homology dimension: per dimension a row-major (n_k, 3) array of
 // (batch item, birth, death). Items appear in batch order, so the split is independent of how
