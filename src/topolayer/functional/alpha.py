@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from .. import _core, _ops_rips  # noqa: F401  (_ops_rips registers topolayer::alpha_pairs)
+from .._bars import safe_root
 from ..diagram import Diagram, DiagramBatch
 
 __all__ = ["alpha"]
@@ -312,11 +313,7 @@ def _padded_radius(x: torch.Tensor, verts: torch.Tensor) -> torch.Tensor:
     b = 0.5 * torch.diagonal(g, dim1=1, dim2=2)
     g = g + torch.diag_embed((~keep).to(x.dtype))
     lam = _solve_small(g, b)
-    r2 = (lam * b).sum(-1)
-    pos = r2 > 0
-    return torch.where(
-        pos, torch.sqrt(torch.where(pos, r2, torch.ones_like(r2))), torch.zeros_like(r2)
-    )
+    return safe_root((lam * b).sum(-1), 2)  # zero (sub)gradient at radius 0
 
 
 def _one(x: torch.Tensor, max_dim: int, weak: bool, keep_zero: bool):

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import torch
 
 from .. import _ops_rips  # noqa: F401  (registers topolayer::rips_pairs)
+from .._bars import safe_root
+from .._ops import resolve_threads
 from ..diagram import Diagram, DiagramBatch
 
 __all__ = ["rips", "DEFAULT_MEMORY_BUDGET"]
@@ -91,11 +93,7 @@ def _check_sizes(n: int, second: int, precomputed: bool, name: str) -> None:
 
 def _safe_norm(diff: torch.Tensor) -> torch.Tensor:
     # sqrt has an infinite derivative at 0: duplicate points get a zero (sub)gradient instead.
-    sq = (diff * diff).sum(-1)
-    pos = sq > 0
-    return torch.where(
-        pos, torch.sqrt(torch.where(pos, sq, torch.ones_like(sq))), torch.zeros_like(sq)
-    )
+    return safe_root((diff * diff).sum(-1), 2)
 
 
 def rips(
@@ -165,8 +163,7 @@ def rips(
         thr = float(threshold)
         if math.isnan(thr) or thr < 0:
             raise ValueError(f"threshold must be a non-negative number, got {threshold!r}")
-    if n_threads is not None and (not isinstance(n_threads, int) or n_threads < 1):
-        raise ValueError(f"n_threads must be a positive int or None, got {n_threads!r}")
+    n_threads = resolve_threads(n_threads)
     if not memory_budget > 0:
         raise ValueError(f"memory_budget must be positive, got {memory_budget!r}")
     precomputed = metric == "precomputed"
@@ -179,7 +176,7 @@ def rips(
         thr,
         precomputed,
         keep_zero,
-        n_threads or 0,
+        n_threads,
         float(memory_budget),
         0,
     )
