@@ -25,8 +25,9 @@ inline int_array to_array(std::vector<index_t>&& v, std::size_t cols) {
 
 inline std::vector<int_array> to_arrays(topolayer::batch_pairs&& bp) {
     std::vector<int_array> out;
-    out.reserve(bp.rows.size());
+    out.reserve(bp.rows.size() + bp.flat.size());
     for (auto& r : bp.rows) out.push_back(to_array(std::move(r), 3));
+    for (auto& r : bp.flat) out.push_back(to_array(std::move(r), 2));  // after every row array
     return out;
 }
 

@@ -40,7 +40,7 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
     // One grid and spare threads: its top dimension runs beside H0 in a second thread.
     const index_t items = static_cast<index_t>(x.shape(0));
     const int inner = items == 1 && n_threads != 1 ? 2 : 1;
-    topolayer::batch_pairs bp(max_dim);
+    topolayer::batch_pairs bp(max_dim, items, row);
     {
         nb::gil_scoped_release release;
         std::vector<topolayer::pairs_result> results(static_cast<std::size_t>(items));
@@ -53,8 +53,10 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
         for (const auto &r : results)
             for (index_t d : r.dim)
                 ++count[static_cast<std::size_t>(d)];
-        for (std::size_t k = 0; k < count.size(); ++k)
+        for (std::size_t k = 0; k < count.size(); ++k) {
             bp.rows[k].reserve(3 * count[k]);
+            bp.flat[k].reserve(2 * count[k]);
+        }
         for (index_t i = 0; i < items; ++i) {
             auto &r = results[static_cast<std::size_t>(i)];
             bp.append(i, r);
@@ -69,7 +71,9 @@ void bind_cubical(nb::module_ &m) {
           nb::arg("construction"), nb::arg("max_dim"), nb::arg("superlevel"), nb::arg("keep_zero"),
           nb::arg("n_threads"),
           "Level-set persistence pairs of each row of x (a flattened 2D or 3D grid of the given "
-          "shape): per dimension an (n_k, 3) array of (item, birth pixel, death pixel or -1).");
+          "shape): per dimension an (n_k, 3) array of (item, birth pixel, death pixel or -1), then "
+          "per dimension an (n_k, 2) array of the same bars as positions in x.ravel() (essential "
+          "deaths: x.size).");
     m.def("cubical", &cubical<double>, nb::arg("x").noconvert(), nb::arg("shape"),
           nb::arg("construction"), nb::arg("max_dim"), nb::arg("superlevel"), nb::arg("keep_zero"),
           nb::arg("n_threads"));

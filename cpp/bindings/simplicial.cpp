@@ -23,7 +23,7 @@ std::vector<int_array> lower_star(const simplicial_complex& K, values_2d<T> f, i
         nb::gil_scoped_release release;
         bp = topolayer::run_batch<T>(static_cast<index_t>(f.shape(0)), max_dim, n_threads, [&](index_t i) {
             return topolayer::lower_star_pairs(K, data + i * row, max_dim, superlevel, keep_zero);
-        });
+        }, row);
     }
     return to_arrays(std::move(bp));
 }
@@ -43,7 +43,7 @@ std::vector<int_array> filtration(const simplicial_complex& K, values_2d<T> v, i
         nb::gil_scoped_release release;
         bp = topolayer::run_batch<T>(static_cast<index_t>(v.shape(0)), max_dim, n_threads, [&](index_t i) {
             return topolayer::filtration_pairs(K, data + i * row, max_dim, keep_zero);
-        });
+        }, row);
     }
     return to_arrays(std::move(bp));
 }
@@ -92,13 +92,15 @@ void bind_simplicial(nb::module_& m) {
     m.def("lower_star", &lower_star<float>, nb::arg("complex"), nb::arg("f").noconvert(), nb::arg("max_dim"),
           nb::arg("superlevel"), nb::arg("keep_zero"), nb::arg("n_threads"),
           "Lower-star persistence pairs of each row of f: per dimension an (n_k, 3) array of "
-          "(item, birth vertex, death vertex or -1).");
+          "(item, birth vertex, death vertex or -1), then per dimension an (n_k, 2) array of the "
+          "same bars as positions in f.ravel() (essential deaths: f.size).");
     m.def("lower_star", &lower_star<double>, nb::arg("complex"), nb::arg("f").noconvert(), nb::arg("max_dim"),
           nb::arg("superlevel"), nb::arg("keep_zero"), nb::arg("n_threads"));
     m.def("filtration", &filtration<float>, nb::arg("complex"), nb::arg("values").noconvert(), nb::arg("max_dim"),
           nb::arg("keep_zero"), nb::arg("n_threads"),
           "Persistence pairs of explicit per-simplex values (global ids): per dimension an (n_k, 3) "
-          "array of (item, birth simplex, death simplex or -1).");
+          "array of (item, birth simplex, death simplex or -1), then per dimension an (n_k, 2) "
+          "array of the same bars as positions in values.ravel() (essential deaths: values.size).");
     m.def("filtration", &filtration<double>, nb::arg("complex"), nb::arg("values").noconvert(), nb::arg("max_dim"),
           nb::arg("keep_zero"), nb::arg("n_threads"));
 }

@@ -55,10 +55,12 @@ def _to_device(arrays: list[np.ndarray], device: torch.device) -> list[torch.Ten
 
 
 def _fake_pairs(x: torch.Tensor, max_dim: int, width: int) -> list[torch.Tensor]:
+    """Fake outputs of a pairs op: per dimension an ``(n_k, width)`` row tensor, then per
+    dimension the ``(n_k, 2)`` flat positions of the same bars (data-dependent ``n_k``)."""
     ctx = torch.library.get_ctx()
-    return [
-        x.new_empty((ctx.new_dynamic_size(), width), dtype=torch.int64) for _ in range(max_dim + 1)
-    ]
+    sizes = [ctx.new_dynamic_size() for _ in range(max_dim + 1)]
+    rows = [x.new_empty((n, width), dtype=torch.int64) for n in sizes]
+    return rows + [x.new_empty((n, 2), dtype=torch.int64) for n in sizes]
 
 
 @torch.library.custom_op("topolayer::lower_star_pairs", mutates_args=())
@@ -66,7 +68,8 @@ def lower_star_pairs(
     f: torch.Tensor, handle: int, max_dim: int, superlevel: bool, keep_zero: bool, n_threads: int
 ) -> list[torch.Tensor]:
     """Per dimension an ``(n_k, 3)`` int64 tensor of (item, birth vertex, death vertex or -1)
-    for each row of the ``(B, n_vertices)`` values ``f``."""
+    for each row of the ``(B, n_vertices)`` values ``f``; then per dimension the ``(n_k, 2)``
+    positions of the same bars in ``f.ravel()`` (essential deaths: ``f.numel()``)."""
     out = _core.lower_star(
         _COMPLEXES[handle], host_array(f), max_dim, superlevel, keep_zero, n_threads
     )
@@ -83,7 +86,9 @@ def filtration_pairs(
     values: torch.Tensor, handle: int, max_dim: int, keep_zero: bool, n_threads: int
 ) -> list[torch.Tensor]:
     """Per dimension an ``(n_k, 3)`` int64 tensor of (item, birth simplex, death simplex or -1)
-    for each row of the ``(B, n_simplices)`` per-simplex ``values``."""
+    for each row of the ``(B, n_simplices)`` per-simplex ``values``; then per dimension the
+    ``(n_k, 2)`` positions of the same bars in ``values.ravel()`` (essential deaths:
+    ``values.numel()``)."""
     out = _core.filtration(_COMPLEXES[handle], host_array(values), max_dim, keep_zero, n_threads)
     return _to_device(out, values.device)
 

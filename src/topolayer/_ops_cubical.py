@@ -27,7 +27,9 @@ def cubical_pairs(
     n_threads: int,
 ) -> list[torch.Tensor]:
     """Per dimension ``0..max_dim`` an ``(n_k, 3)`` int64 tensor of (item, birth pixel, death
-    pixel or -1) for each row of the ``(B, prod(shape))`` grid values ``x``.
+    pixel or -1) for each row of the ``(B, prod(shape))`` grid values ``x``; then per dimension
+    the ``(n_k, 2)`` positions of the same bars in ``x.ravel()`` (essential deaths:
+    ``x.numel()``).
 
     Raises ValueError if a value is NaN or infinite (the C++ core checks every pixel).
     """

@@ -332,113 +332,211 @@ void union_find_top(u32 *parent, const K *key, const u32 *order, index_t n, cons
 struct ring_table {
     int size = 8;                                // cells on the ring
     std::vector<std::array<std::int8_t, 4>> rep; // per mask: one ring position per run, -1 ends
-    ring_table(int ring_size, bool axis_only) : size(ring_size), rep(std::size_t{1} << ring_size) {
+    ring_table(int ring_size, bool axis_only)
+        : size(ring_size), rep(std::size_t{1} << ring_size) {
         for (int m = 0; m < (1 << size); ++m) {
             auto &out = rep[static_cast<std::size_t>(m)];
             out.fill(-1);
             int k = 0;
             auto on = [&](int i) { return (m >> (((i % size) + size) % size)) & 1; };
+            auto pick = [&](int i, int len) { // the representative of the run i .. i + len - 1
+                bool adjacent = !axis_only;
+                int chosen = -1;
+                for (int j = i; j < i + len; ++j) {
+                    adjacent = adjacent || (j % size) % 2 == 0;
+                    if (chosen < 0 && (!axis_only || (j % size) % 2 == 0))
+                        chosen = j % size;
+                }
+                if (adjacent && k < 4)
+                    out[static_cast<std::size_t>(k++)] =
+                        static_cast<std::int8_t>(chosen >= 0 ? chosen : i % size);
+            };
             if (m == (1 << size) - 1) {
-                out[0] = 0;
+                pick(0, size);
                 continue;
             }
             for (int i = 0; i < size; ++i) {
                 if (!on(i) || on(i - 1))
                     continue; // i starts a run
-                int chosen = -1;
-                for (int j = i; on(j); ++j)
-                    if (chosen < 0 && (!axis_only || (j % size) % 2 == 0))
-                        chosen = j % size;
-                if (chosen >= 0 && k < 4)
-                    out[static_cast<std::size_t>(k++)] = static_cast<std::int8_t>(chosen);
+                int len = 0;
+                while (on(i + len))
+                    ++len;
+                pick(i, len);
             }
         }
     }
 };
 
-// kind: 0 axis (4), 1 full (8), 2 Freudenthal (6). Ring offsets in cyclic order; on the 8-ring
-// the axis neighbours are the even positions.
-inline std::vector<index_t> ring_offsets(const padded_grid &pg, int kind) {
-    const index_t w = pg.p2;
-    if (kind == 2)
-        return {1, w + 1, w, -1, -w - 1, -w};
+// The 8 ring positions of a pixel in cyclic order (axis neighbours at even positions); the
+// Freudenthal ring is positions 0, 1, 2, 4, 5, 6 of it.
+inline std::array<index_t, 8> ring_offsets(index_t w) {
     return {1, w + 1, w, w - 1, -1, -w - 1, -w, -w + 1};
 }
 
-inline const ring_table &ring_for(int kind) {
-    static const ring_table axis(8, true), full(8, false), freud(6, false);
-    return kind == 0 ? axis : kind == 1 ? full : freud;
+// Per mask of entered cells on the 8-ring: one ring position per run (a connected set under
+// adjacency `kind`: 0 axis, 1 full, 2 Freudenthal, which ignores positions 3 and 7), -1 ends.
+using ring_runs = std::array<std::array<std::int8_t, 4>, 256>;
+inline const ring_runs &ring_runs_for(int kind) {
+    static const std::array<ring_runs, 3> tables = [] {
+        std::array<ring_runs, 3> t{};
+        const ring_table axis(8, true), full(8, false), freud(6, false);
+        constexpr int pos6[6] = {0, 1, 2, 4, 5, 6};
+        for (std::size_t m = 0; m < 256; ++m) {
+            t[0][m] = axis.rep[m];
+            t[1][m] = full.rep[m];
+            std::size_t m6 = 0;
+            for (int i = 0; i < 6; ++i)
+                m6 |= ((m >> pos6[i]) & 1u) << i;
+            auto rep = freud.rep[m6];
+            for (auto &p : rep)
+                if (p >= 0)
+                    p = static_cast<std::int8_t>(pos6[p]);
+            t[2][m] = rep;
+        }
+        return t;
+    }();
+    return tables[static_cast<std::size_t>(kind)];
 }
 
-// One union-find pass over a 2D grid: forward (H0, elder = earlier) or reverse (top dimension,
-// elder = later, padding = the outside, rooted at cell 0). emit(dying root, pixel) forward,
-// emit(pixel, dying root) in reverse. RS is the ring size (8, or 6 for Freudenthal).
-template <bool Reverse, int RS, class K, class Emit>
-void ring_pass_n(u32 *parent, const K *key, const u32 *order, index_t n, const padded_grid &pg,
-                 int kind, Emit &&emit) {
-    if (!Reverse) {
-        std::fill(parent, parent + pg.size(), unset);
-    } else {
-        std::fill(parent, parent + pg.size(), 0u);
-        for (index_t b = 0; b < pg.n1; ++b) {
-            u32 *row = parent + pg.first() + b * pg.p2;
-            std::fill(row, row + pg.n2, unset);
+// ---- 2D: union-find over saddles only ------------------------------------------------------
+//
+// Whether a ring neighbour entered before a pixel depends on their ranks alone, so the lower
+// link of every pixel (a mask on its ring) is known before any union-find. A pixel whose lower
+// link is one run is regular: it joins that run's component, so its union-find parent can be
+// set to a cell of the run right away, in raster order (no find, no branch). A pixel with no
+// run is a minimum (its own root). Only pixels with two or more runs (saddles) merge
+// components: they alone are visited in filtration order, with finds. Every parent pointer
+// goes to an earlier cell, so a find from an entered pixel never meets one that is not. The
+// top dimension is the same on the upper link (the complement of the lower one, padding =
+// the outside, entered first) with the dual adjacency, in reverse order.
+template <class K> struct saddle_workspace {
+    std::vector<u32> parent_up, saddles_down, saddles_up;
+    std::vector<std::uint8_t> lower, flags; // lower-link mask; bit 0 down, bit 1 up saddle
+    std::vector<keyed<K>> recs, tmp;        // the saddles, sorted by (key, index)
+};
+
+// Padding keys are all ones: above every finite value's key, so padding never enters first.
+// Fills the lower masks, both parent arrays and the saddle lists (in filtration order for H0,
+// reverse order for the top dimension); `up` false skips the top dimension. Only saddles are
+// sorted.
+template <class K>
+void prepare_saddles(saddle_workspace<K> &s, u32 *parent, const K *key, const padded_grid &pg,
+                     int kind_down, int kind_up, bool up) {
+    const index_t size = pg.size();
+    s.lower.resize(static_cast<std::size_t>(size));
+    s.flags.resize(static_cast<std::size_t>(size));
+    if (up)
+        s.parent_up.assign(static_cast<std::size_t>(size), 0u); // padding: the outside
+    s.recs.resize(static_cast<std::size_t>(pg.real_size()));
+    const auto ring = ring_offsets(pg.p2);
+    std::array<std::ptrdiff_t, 9> off{}; // off[p + 1]: offset of ring position p; off[0] = 0
+    for (int i = 0; i < 8; ++i)
+        off[static_cast<std::size_t>(i + 1)] =
+            static_cast<std::ptrdiff_t>(ring[static_cast<std::size_t>(i)]);
+    const auto &runs_down = ring_runs_for(kind_down);
+    const auto &runs_up = ring_runs_for(kind_up);
+    std::uint8_t *lower = s.lower.data();
+    std::uint8_t *flags = s.flags.data();
+    u32 *parent_up = up ? s.parent_up.data() : nullptr;
+    keyed<K> *recs = s.recs.data();
+    std::size_t k = 0;
+    const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
+    for (index_t b = 0; b < pg.n1; ++b) {
+        const std::ptrdiff_t row = static_cast<std::ptrdiff_t>(pg.first() + b * pg.p2);
+        const std::ptrdiff_t end = row + static_cast<std::ptrdiff_t>(pg.n2);
+        // Lower-link masks of the row, branch-free. Cells are ordered by (key, index): a
+        // neighbour after q in the row-major order enters first only with a smaller key.
+        for (std::ptrdiff_t q = row; q < end; ++q) {
+            const K kq = key[q];
+            unsigned m = static_cast<unsigned>(key[q + 1] < kq);
+            m |= static_cast<unsigned>(key[q + w + 1] < kq) << 1;
+            m |= static_cast<unsigned>(key[q + w] < kq) << 2;
+            m |= static_cast<unsigned>(key[q + w - 1] < kq) << 3;
+            m |= static_cast<unsigned>(key[q - 1] <= kq) << 4;
+            m |= static_cast<unsigned>(key[q - w - 1] <= kq) << 5;
+            m |= static_cast<unsigned>(key[q - w] <= kq) << 6;
+            m |= static_cast<unsigned>(key[q - w + 1] <= kq) << 7;
+            lower[q] = static_cast<std::uint8_t>(m);
+        }
+        for (std::ptrdiff_t q = row; q < end; ++q) {
+            const unsigned m = lower[q];
+            const auto &d = runs_down[m];
+            parent[q] = static_cast<u32>(q + off[static_cast<std::size_t>(d[0] + 1)]);
+            unsigned fl = static_cast<unsigned>(d[1] >= 0);
+            if (up) {
+                const auto &u = runs_up[~m & 255u];
+                parent_up[q] = static_cast<u32>(q + off[static_cast<std::size_t>(u[0] + 1)]);
+                fl |= static_cast<unsigned>(u[1] >= 0) << 1;
+            }
+            flags[q] = static_cast<std::uint8_t>(fl);
+            recs[k] = {key[q], static_cast<u32>(q)};
+            k += fl != 0;
         }
     }
-    auto older = [key](u32 x, u32 y) {
-        if (Reverse)
-            return x == 0 || (y != 0 && (key[x] > key[y] || (key[x] == key[y] && x > y)));
-        return key[x] < key[y] || (key[x] == key[y] && x < y);
-    };
-    const ring_table &table = ring_for(kind);
-    const auto rv = ring_offsets(pg, kind);
-    std::array<std::ptrdiff_t, RS + 1> ring{}; // ring[i + 1]: offset of ring position i
-    for (int i = 0; i < RS; ++i)
-        ring[static_cast<std::size_t>(i + 1)] =
-            static_cast<std::ptrdiff_t>(rv[static_cast<std::size_t>(i)]);
-    const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
-    const auto *reps_table = table.rep.data();
-    for (index_t t = 0; t < n; ++t) {
-        const index_t r = Reverse ? n - 1 - t : t;
-        if (t + prefetch_distance < n) {
-            const u32 qa = order[Reverse ? r - prefetch_distance : r + prefetch_distance];
+    // Sort the saddles (records are in index order, and the sort is stable), then split them.
+    s.recs.resize(k);
+    if (k < 64)
+        std::stable_sort(s.recs.begin(), s.recs.end(),
+                         [](const auto &x, const auto &y) { return x.key < y.key; });
+    else
+        radix_sort<8>(s.recs, s.tmp);
+    recs = s.recs.data();
+    s.saddles_down.resize(k + 1);
+    std::size_t nd = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+        const u32 q = recs[i].idx;
+        s.saddles_down[nd] = q;
+        nd += flags[q] & 1u;
+    }
+    s.saddles_down.resize(nd);
+    if (up) {
+        s.saddles_up.resize(k + 1);
+        std::size_t nu = 0;
+        for (std::size_t i = k; i-- > 0;) {
+            const u32 q = recs[i].idx;
+            s.saddles_up[nu] = q;
+            nu += flags[q] >> 1;
+        }
+        s.saddles_up.resize(nu);
+    }
+}
+
+// The merges at the saddles of one direction. Up: elder = later (higher rank), the outside
+// (cell 0, all padding) eldest of all; emit(pixel, dying root). Down: elder = earlier;
+// emit(dying root, pixel).
+template <bool Up, class K, class Emit>
+void saddle_pass(u32 *parent, const K *key, const std::uint8_t *lower,
+                 const std::vector<u32> &saddles, const padded_grid &pg, int kind, Emit &&emit) {
+    const auto ring = ring_offsets(pg.p2);
+    std::array<std::ptrdiff_t, 8> off{};
+    for (int i = 0; i < 8; ++i)
+        off[static_cast<std::size_t>(i)] = static_cast<std::ptrdiff_t>(ring[static_cast<std::size_t>(i)]);
+    const auto &runs = ring_runs_for(kind);
+    const std::size_t ns = saddles.size();
+    for (std::size_t t = 0; t < ns; ++t) {
+        if (t + prefetch_distance < ns) {
+            const u32 qa = saddles[t + prefetch_distance];
 #if defined(__GNUC__) || defined(__clang__)
-            __builtin_prefetch(parent + qa - w, 1, 1);
-            __builtin_prefetch(parent + qa, 1, 1);
-            __builtin_prefetch(parent + qa + w, 1, 1);
+            __builtin_prefetch(lower + qa, 0, 1);
 #endif
         }
-        const u32 q = order[r];
-        const u32 *pq = parent + q;
-        // The neighbours' parents (one step closer to their roots than the neighbours).
-        std::array<u32, RS + 1> up{};
-        up[0] = q;
-        unsigned mask = 0;
-        for (int i = 0; i < RS; ++i) {
-            const u32 v = pq[ring[static_cast<std::size_t>(i + 1)]];
-            up[static_cast<std::size_t>(i + 1)] = v;
-            mask |= static_cast<unsigned>(v != unset) << i;
-        }
-        const auto &reps = reps_table[mask];
-        // No entered neighbour: a new component (reps[0] == -1 selects the pixel itself); one
-        // run: attach below that run's cell's parent. Only two or more runs need finds.
-        parent[q] = up[static_cast<std::size_t>(reps[0] + 1)];
-        if (reps[1] < 0)
-            continue;
-        const u32 first = up[static_cast<std::size_t>(reps[0] + 1)];
+        const u32 q = saddles[t];
+        const unsigned m = Up ? (~static_cast<unsigned>(lower[q]) & 255u) : lower[q];
+        const auto &reps = runs[m];
+        const u32 first = static_cast<u32>(q + off[static_cast<std::size_t>(reps[0])]);
         u32 root = find_root(parent, first);
         for (int i = 1; i < 4 && reps[static_cast<std::size_t>(i)] >= 0; ++i) {
-            const u32 u = up[static_cast<std::size_t>(reps[static_cast<std::size_t>(i)] + 1)];
-            if (u == first || u == root)
-                continue; // same component, no find needed
+            const u32 u = static_cast<u32>(q + off[static_cast<std::size_t>(reps[static_cast<std::size_t>(i)])]);
             const u32 x = find_root(parent, u);
             if (x == root)
                 continue;
-            u32 young = x, old = root;
-            if (older(x, root))
-                std::swap(young, old);
+            const bool x_older =
+                Up ? (x == 0 || (root != 0 && (key[x] > key[root] ||
+                                               (key[x] == key[root] && x > root))))
+                   : (key[x] < key[root] || (key[x] == key[root] && x < root));
+            const u32 young = x_older ? root : x, old = x_older ? x : root;
             parent[young] = old;
-            if (Reverse)
+            if (Up)
                 emit(q, young);
             else
                 emit(young, q);
@@ -446,17 +544,6 @@ void ring_pass_n(u32 *parent, const K *key, const u32 *order, index_t n, const p
         }
         parent[q] = root;
     }
-    if (!Reverse && n > 0)
-        emit(order[0], no_rank);
-}
-
-template <bool Reverse, class K, class Emit>
-void ring_pass(u32 *parent, const K *key, const u32 *order, index_t n, const padded_grid &pg,
-               int kind, Emit &&emit) {
-    if (kind == 2)
-        ring_pass_n<Reverse, 6>(parent, key, order, n, pg, kind, emit);
-    else
-        ring_pass_n<Reverse, 8>(parent, key, order, n, pg, kind, emit);
 }
 
 inline int primal_kind(construction c) {
@@ -836,16 +923,19 @@ template <class T> struct cubical_workspace {
     std::vector<key_t> key;
     std::vector<detail::u32> order, parent;
     std::vector<detail::keyed<key_t>> a, tmp; // sort buffers
+    detail::saddle_workspace<key_t> saddles; // 2D: link masks, saddle lists
     // Small grids: padded cell -> pixel index, kept while a batch has one shape (divisions
     // per reported bar would otherwise cost a tenth of the time on small images).
     std::vector<detail::u32> pixel_of;
     grid_shape pixel_of_shape{0, 0, 0, 0};
+    detail::u32 first_cell = 0;
 
     index_t pixel(detail::u32 q) const {
         return pixel_of.empty() ? pg.real_index(q) : static_cast<index_t>(pixel_of[q]);
     }
 
-    void build(const T *f, const grid_shape &g, bool superlevel) {
+    // Fills key (and first_cell, the first cell in the filtration); with `sort`, also order.
+    void build(const T *f, const grid_shape &g, bool superlevel, bool sort) {
         using detail::u32;
         pg = detail::padded_grid(g);
         const index_t n = g.size();
@@ -864,10 +954,12 @@ template <class T> struct cubical_workspace {
                                 pg.first() + (x0 * pg.p1 + x1) * pg.p2 + x2)] = static_cast<u32>(p);
             }
         }
-        key.assign(static_cast<std::size_t>(pg.size()), 0);
+        // Padding keys are all ones, above every finite value's key.
+        key.assign(static_cast<std::size_t>(pg.size()), std::numeric_limits<key_t>::max());
         parent.resize(static_cast<std::size_t>(pg.size()));
-        a.resize(static_cast<std::size_t>(n));
         index_t i = 0;
+        key_t lowest = std::numeric_limits<key_t>::max();
+        first_cell = 0;
         for (index_t x0 = 0; x0 < g.n0; ++x0)
             for (index_t x1 = 0; x1 < g.n1; ++x1) {
                 const index_t row = pg.first() + (x0 * pg.p1 + x1) * pg.p2;
@@ -879,8 +971,22 @@ template <class T> struct cubical_workspace {
                                                     std::to_string(static_cast<double>(v)));
                     const key_t k = sortable_key(v, superlevel);
                     key[static_cast<std::size_t>(row + x2)] = k;
-                    a[static_cast<std::size_t>(i)] = {k, static_cast<u32>(row + x2)};
+                    if (k < lowest) {
+                        lowest = k;
+                        first_cell = static_cast<u32>(row + x2);
+                    }
                 }
+            }
+        if (!sort)
+            return;
+        a.resize(static_cast<std::size_t>(n));
+        i = 0;
+        for (index_t x0 = 0; x0 < g.n0; ++x0)
+            for (index_t x1 = 0; x1 < g.n1; ++x1) {
+                const index_t row = pg.first() + (x0 * pg.p1 + x1) * pg.p2;
+                for (index_t x2 = 0; x2 < g.n2; ++x2, ++i)
+                    a[static_cast<std::size_t>(i)] = {key[static_cast<std::size_t>(row + x2)],
+                                                      static_cast<u32>(row + x2)};
             }
         if (n < 64)
             std::stable_sort(a.begin(), a.end(),
@@ -941,7 +1047,7 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
                 w = cubical_workspace<T>{};
         }
     } release_guard{ws};
-    ws.build(f, g, superlevel);
+    ws.build(f, g, superlevel, g.ndim == 3);
     pairs_result out;
     const auto *key = ws.key.data();
     // Bars between padded cells b and k (k == no_rank: essential).
@@ -960,12 +1066,16 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
     auto run_top = [&](u32 *parent) {
         auto em = [&](u32 b, u32 k) { emit_to(top_out, g.ndim - 1, b, k); };
         if (g.ndim == 2)
-            detail::ring_pass<true>(parent, key, ws.order.data(), n, ws.pg, detail::dual_kind(c),
-                                    em);
+            detail::saddle_pass<true>(ws.saddles.parent_up.data(), key,
+                                      ws.saddles.lower.data(), ws.saddles.saddles_up, ws.pg,
+                                      detail::dual_kind(c), em);
         else
             detail::union_find_top(parent, key, ws.order.data(), n, ws.pg,
                                    detail::neighbour_offsets(ws.pg, detail::dual_kind(c)), em);
     };
+    if (g.ndim == 2)
+        detail::prepare_saddles(ws.saddles, ws.parent.data(), key, ws.pg, detail::primal_kind(c),
+                                detail::dual_kind(c), top);
     std::vector<u32> parent2;
     std::exception_ptr top_error;
     std::thread helper;
@@ -977,7 +1087,8 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
         }
     } join_guard{helper};
     if (top && inner_threads >= 2) {
-        parent2.resize(ws.parent.size());
+        if (g.ndim == 3)
+            parent2.resize(ws.parent.size());
         helper = std::thread([&] {
             try {
                 run_top(parent2.data());
@@ -993,10 +1104,13 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
         if (cells)
             neg.reset(ws.pg.size(),
                       static_cast<index_t>(detail::half_offsets(3, detail::primal_kind(c)).size()));
-        if (g.ndim == 2)
-            detail::ring_pass<false>(ws.parent.data(), key, ws.order.data(), n, ws.pg,
-                                     detail::primal_kind(c), [&](u32 b, u32 k) { emit(0, b, k); });
-        else
+        if (g.ndim == 2) {
+            detail::saddle_pass<false>(ws.parent.data(), key,
+                                       ws.saddles.lower.data(), ws.saddles.saddles_down, ws.pg,
+                                       detail::primal_kind(c),
+                                       [&](u32 b, u32 k) { emit(0, b, k); });
+            emit(0, ws.first_cell, detail::no_rank);
+        } else
             detail::union_find_h0(ws.parent.data(), key, ws.order.data(), n, ws.pg.size(), ws.pg.p2,
                                   detail::neighbour_offsets(ws.pg, detail::primal_kind(c)),
                                   cells ? &neg : nullptr, [&](u32 b, u32 k) { emit(0, b, k); });

@@ -229,12 +229,13 @@ pairs_result filtration_pairs(const simplicial_complex& K, const T* values, int 
     return out;
 }
 
-// Batched forms: `x` is row-major (n_items, row) and every row is one filtration of K.
+// Batched forms: `x` is row-major (n_items, row) and every row is one filtration of K. With
+// row > 0 the result has flat positions too (batch_pairs).
 template <class T, class Fn>
-batch_pairs run_batch(index_t n_items, int max_dim, int n_threads, Fn&& one) {
+batch_pairs run_batch(index_t n_items, int max_dim, int n_threads, Fn&& one, index_t row = 0) {
     std::vector<pairs_result> results(static_cast<std::size_t>(n_items));
     parallel_for(n_items, n_threads, [&](index_t i) { results[static_cast<std::size_t>(i)] = one(i); });
-    batch_pairs out(max_dim);
+    batch_pairs out(max_dim, n_items, row);
     for (index_t i = 0; i < n_items; ++i) out.append(i, results[static_cast<std::size_t>(i)]);
     return out;
 }

@@ -48,11 +48,21 @@ void check_finite(const T* x, index_t n, const char* what) {
 
 // Pairs of a batch, split by homology dimension: per dimension a row-major (n_k, 3) array of
 // (batch item, birth, death). Items appear in batch order, so the split is independent of how
-// many threads computed it.
+// many threads computed it. With a row stride (the number of values per item), also per
+// dimension an (n_k, 2) array of (birth, death) as positions in the values flattened to
+// items * stride + 1 entries: item * stride + cell, and items * stride (one slot past the
+// values, where the caller puts the essential death value) for no_death. One gather then
+// gives every bar's values.
 struct batch_pairs {
     std::vector<std::vector<index_t>> rows;  // rows[k] holds 3 * n_k entries
+    std::vector<std::vector<index_t>> flat;  // flat[k] holds 2 * n_k entries (with a stride)
+    index_t items = 0, stride = 0;
 
-    explicit batch_pairs(int max_dim) : rows(static_cast<std::size_t>(max_dim + 1)) {}
+    explicit batch_pairs(int max_dim, index_t n_items = 0, index_t row_stride = 0)
+        : rows(static_cast<std::size_t>(max_dim + 1)),
+          flat(row_stride > 0 ? static_cast<std::size_t>(max_dim + 1) : 0),
+          items(n_items),
+          stride(row_stride) {}
 
     void append(index_t item, const pairs_result& r) {
         for (std::size_t i = 0; i < r.size(); ++i) {
@@ -61,6 +71,10 @@ struct batch_pairs {
             rows[k].push_back(item);
             rows[k].push_back(r.birth[i]);
             rows[k].push_back(r.death[i]);
+            if (stride > 0) {
+                flat[k].push_back(item * stride + r.birth[i]);
+                flat[k].push_back(r.death[i] == no_death ? items * stride : item * stride + r.death[i]);
+            }
         }
     }
 };

@@ -38,22 +38,23 @@ def gather_diagram(
     superlevel: bool,
     batch_shape: tuple[int, ...] | None,
 ) -> Diagram | DiagramBatch:
-    """Build a diagram from ``(item, birth, death)`` index rows by gathering ``values``.
+    """Build a diagram from a pairs op's output by gathering ``values``.
 
-    ``values`` is ``(B, n)``: row ``item`` holds the values that the indices point into. Births
-    and deaths are entries of ``values`` (so gradients reach exactly the critical cells);
-    essential deaths (index -1) become ``+inf`` (sublevel) or ``-inf`` (superlevel).
-    ``batch_shape=None`` means a single item, returned as a :class:`Diagram`.
+    ``values`` is ``(B, n)``; ``pairs`` holds per dimension the ``(n_k, 3)`` rows of (item,
+    birth, death or -1), then per dimension the ``(n_k, 2)`` positions of the same bars in
+    ``values.ravel()``, essential deaths pointing one past its end. Births and deaths are
+    entries of ``values`` (so gradients reach exactly the critical cells), gathered for every
+    bar of a dimension by one ``index_select``; essential deaths become ``+inf`` (sublevel) or
+    ``-inf`` (superlevel). ``batch_shape=None`` means a single item, returned as a
+    :class:`Diagram`.
     """
     inf = float("-inf") if superlevel else float("inf")
-    bars, batch, idx = [], [], []
-    for p in pairs:
-        item, b, d = p[:, 0], p[:, 1], p[:, 2]
-        birth = values[item, b]
-        death = torch.where(d >= 0, values[item, d.clamp(min=0)], torch.full_like(birth, inf))
-        bars.append(torch.stack([birth, death], dim=1))
-        batch.append(item)
-        idx.append(p[:, 1:])
+    m = len(pairs) // 2
+    rows, flat = pairs[:m], pairs[m:]
+    ext = torch.cat([values.reshape(-1), values.new_full((1,), inf)])
+    bars = [ext.index_select(0, f.reshape(-1)).view(-1, 2) for f in flat]
+    batch = [r[:, 0] for r in rows]
+    idx = [r[:, 1:] for r in rows]
     if batch_shape is None:
         return Diagram(bars, idx, superlevel)
     size = 1
