@@ -94,16 +94,29 @@ struct padded_grid {
     padded_grid() = default;
     explicit padded_grid(const grid_shape &g)
         : n0(g.n0), n1(g.n1), n2(g.n2), p0(g.ndim == 3 ? g.n0 + 2 : 1), p1(g.n1 + 2), p2(g.n2 + 2),
-          ndim(g.ndim) {}
+          ndim(g.ndim), inv_p1(1.0 / static_cast<double>(p1)),
+          inv_p2(1.0 / static_cast<double>(p2)) {}
     index_t size() const { return p0 * p1 * p2; }
     index_t real_size() const { return n0 * n1 * n2; }
     index_t flat(const offset3 &o) const { return (o.d0 * p1 + o.d1) * p2 + o.d2; }
     index_t first() const {
         return ((ndim == 3 ? 1 : 0) * p1 + 1) * p2 + 1;
     } // padded index of pixel 0
+    // Row-major pixel index of padded cell q. Divisions by a reciprocal (exact after one
+    // correction, as q < 2^32): a hardware division per bar would cost ~10% on large images.
     index_t real_index(index_t q) const {
-        const index_t c = q % p2, r = q / p2, b = r % p1, a = r / p1;
+        const index_t r = quotient(q, p2, inv_p2), c = q - r * p2;
+        const index_t a = quotient(r, p1, inv_p1), b = r - a * p1;
         return ((a - (ndim == 3 ? 1 : 0)) * n1 + (b - 1)) * n2 + (c - 1);
+    }
+    double inv_p1 = 1.0, inv_p2 = 1.0;
+    static index_t quotient(index_t x, index_t d, double inv) {
+        index_t t = static_cast<index_t>(static_cast<double>(x) * inv);
+        if (t * d > x)
+            --t;
+        else if ((t + 1) * d <= x)
+            ++t;
+        return t;
     }
 };
 
@@ -189,6 +202,17 @@ inline u32 find_root(u32 *parent, u32 x) {
         x = parent[x];
     }
     return x;
+}
+
+// The same, for a union-find whose paths are mostly at most two steps long (the 2D saddle
+// passes): those take three loads and a store and no unpredictable branch.
+inline u32 find_root_short(u32 *parent, u32 x) {
+    const u32 p = parent[x];
+    const u32 gp = parent[p];
+    parent[x] = gp;
+    if (parent[gp] == gp)
+        return gp;
+    return find_root(parent, gp);
 }
 
 // Bit set of edges (low corner, edge type).
@@ -411,6 +435,7 @@ inline const ring_runs &ring_runs_for(int kind) {
 // the outside, entered first) with the dual adjacency, in reverse order.
 template <class K> struct saddle_workspace {
     std::vector<u32> parent_up, saddles_down, saddles_up;
+    std::vector<u32> bars_down, bars_up; // (birth, death) cells found by the saddle passes
     std::vector<std::uint8_t> lower, flags; // lower-link mask; bit 0 down, bit 1 up saddle
     std::vector<keyed<K>> recs, tmp;        // the saddles, sorted by (key, index)
 };
@@ -478,8 +503,10 @@ void prepare_saddles(saddle_workspace<K> &s, u32 *parent, const K *key, const pa
     if (k < 64)
         std::stable_sort(s.recs.begin(), s.recs.end(),
                          [](const auto &x, const auto &y) { return x.key < y.key; });
-    else
+    else if (k < (std::size_t{1} << 16))
         radix_sort<8>(s.recs, s.tmp);
+    else
+        radix_sort<11>(s.recs, s.tmp);
     recs = s.recs.data();
     s.saddles_down.resize(k + 1);
     std::size_t nd = 0;
@@ -501,49 +528,64 @@ void prepare_saddles(saddle_workspace<K> &s, u32 *parent, const K *key, const pa
     }
 }
 
-// The merges at the saddles of one direction. Up: elder = later (higher rank), the outside
-// (cell 0, all padding) eldest of all; emit(pixel, dying root). Down: elder = earlier;
-// emit(dying root, pixel).
-template <bool Up, class K, class Emit>
-void saddle_pass(u32 *parent, const K *key, const std::uint8_t *lower,
-                 const std::vector<u32> &saddles, const padded_grid &pg, int kind, Emit &&emit) {
+// (key x, cell x) before (key y, cell y) in the filtration order, without branches.
+template <class K> inline bool cell_before(K kx, u32 x, K ky, u32 y) {
+    return (kx < ky) | ((kx == ky) & (x < y));
+}
+
+// The merges at the saddles of one direction, written to `out` as (birth cell, death cell)
+// pairs, those of zero length (equal keys) only with keep_zero; returns their number (at most
+// 3 per saddle). Down: elder = earlier, a bar is (dying
+// root, saddle). Up: elder = later, the outside (cell 0, all padding) eldest of all, a bar is
+// (saddle, dying root). Branch-free apart from the finds: a run already in the saddle's
+// component makes a no-op union.
+template <bool Up, bool Large, class K>
+std::size_t saddle_pass(u32 *parent, const K *key, const std::uint8_t *lower,
+                        const std::vector<u32> &saddles, const padded_grid &pg, int kind,
+                        bool keep_zero, u32 *out) {
     const auto ring = ring_offsets(pg.p2);
     std::array<std::ptrdiff_t, 8> off{};
     for (int i = 0; i < 8; ++i)
-        off[static_cast<std::size_t>(i)] = static_cast<std::ptrdiff_t>(ring[static_cast<std::size_t>(i)]);
+        off[static_cast<std::size_t>(i)] =
+            static_cast<std::ptrdiff_t>(ring[static_cast<std::size_t>(i)]);
     const auto &runs = ring_runs_for(kind);
     const std::size_t ns = saddles.size();
+    const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
+    std::size_t k = 0;
     for (std::size_t t = 0; t < ns; ++t) {
-        if (t + prefetch_distance < ns) {
-            const u32 qa = saddles[t + prefetch_distance];
 #if defined(__GNUC__) || defined(__clang__)
+        if (Large && t + prefetch_distance < ns) { // saddles are at random places
+            const u32 qa = saddles[t + prefetch_distance];
             __builtin_prefetch(lower + qa, 0, 1);
-#endif
+            __builtin_prefetch(key + qa, 0, 1);
+            __builtin_prefetch(parent + qa - w, 1, 1);
+            __builtin_prefetch(parent + qa, 1, 1);
+            __builtin_prefetch(parent + qa + w, 1, 1);
         }
+#endif
         const u32 q = saddles[t];
+        const K kq = key[q];
         const unsigned m = Up ? (~static_cast<unsigned>(lower[q]) & 255u) : lower[q];
         const auto &reps = runs[m];
-        const u32 first = static_cast<u32>(q + off[static_cast<std::size_t>(reps[0])]);
-        u32 root = find_root(parent, first);
-        for (int i = 1; i < 4 && reps[static_cast<std::size_t>(i)] >= 0; ++i) {
-            const u32 u = static_cast<u32>(q + off[static_cast<std::size_t>(reps[static_cast<std::size_t>(i)])]);
-            const u32 x = find_root(parent, u);
-            if (x == root)
-                continue;
-            const bool x_older =
-                Up ? (x == 0 || (root != 0 && (key[x] > key[root] ||
-                                               (key[x] == key[root] && x > root))))
-                   : (key[x] < key[root] || (key[x] == key[root] && x < root));
+        // Large grids have longer paths (and cache misses): the plain loop is faster there.
+        auto find = [](u32 *pa, u32 x) { return Large ? find_root(pa, x) : find_root_short(pa, x); };
+        u32 root = find(parent, static_cast<u32>(q + off[static_cast<std::size_t>(reps[0])]));
+        for (std::size_t i = 1; i < 4 && reps[i] >= 0; ++i) {
+            const u32 x =
+                find(parent, static_cast<u32>(q + off[static_cast<std::size_t>(reps[i])]));
+            const bool x_older = Up ? (x == 0) | ((root != 0) & cell_before(key[root], root,
+                                                                             key[x], x))
+                                    : cell_before(key[x], x, key[root], root);
             const u32 young = x_older ? root : x, old = x_older ? x : root;
-            parent[young] = old;
-            if (Up)
-                emit(q, young);
-            else
-                emit(young, q);
+            parent[young] = old; // x == root: parent[root] = root, a no-op
+            out[2 * k] = Up ? q : young;
+            out[2 * k + 1] = Up ? young : q;
+            k += (x != root) & (keep_zero | (key[young] != kq));
             root = old;
         }
         parent[q] = root;
     }
+    return k;
 }
 
 inline int primal_kind(construction c) {
@@ -628,8 +670,9 @@ struct entry {
     u64 a; // (largest rank << 32) | second largest
     u32 b; // third largest
     u32 id;
-    bool operator<(const entry &o) const { return a < o.a || (a == o.a && b < o.b); }
-    bool operator==(const entry &o) const { return a == o.a && b == o.b; }
+    // Branch-free: these run in the heap of the reduction, on unpredictable data.
+    bool operator<(const entry &o) const { return (a < o.a) | ((a == o.a) & (b < o.b)); }
+    bool operator==(const entry &o) const { return (a == o.a) & (b == o.b); }
     u32 top() const { return static_cast<u32>(a >> 32); }
 };
 
@@ -763,48 +806,77 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
         return best;
     };
 
-    // Reduced columns that are not apparent, stored flat as 2-cell ids (their keys are
-    // recomputed when a column is added, which is cheaper than keeping them):
-    // pivot id -> (start, length) in pool.
+    // Reduced columns that are not apparent are stored sorted (oldest 2-cell first, so a
+    // column's first entry is its pivot): pivot id -> (start, length) in the pool. Up to 2^22
+    // cells the entries are kept; larger volumes keep only 2-cell ids (in entry order), which
+    // halves the memory of the reduction, and recompute the keys when a column is added.
     pivot_map owner;
     std::vector<u64> is_pivot(static_cast<std::size_t>((pg.size() * n_faces + 63) / 64),
                               0); // filters misses
-    std::vector<u32> pool;
-    // Up to 2^22 cells the entries themselves are kept too (no recomputation when added);
-    // larger volumes keep only ids, which halves the memory of the reduction.
     const bool keep_entries = pg.size() <= h1_keep_entries_limit;
     std::vector<entry> pool_entries;
+    std::vector<u32> pool;
     std::vector<std::pair<std::size_t, u32>> spans;
-    std::vector<entry> col, other, heap;
-    std::vector<u32> ids;
+    std::vector<entry> col, other, scratch;
     std::array<std::pair<u32, std::pair<index_t, int>>, 32> low{};
     const std::size_t two_t = static_cast<std::size_t>(2 * n_types);
-    // The working column is a min-heap with lazy Z2 cancellation (equal entries cancel in
-    // pairs when they reach the top): adding a column costs its length times log, not the
-    // length of the working column.
-    auto heap_less = [](const entry &x, const entry &y) { return y < x; };
-    auto push = [&](const entry *first, const entry *last) {
-        for (; first != last; ++first) {
-            heap.push_back(*first);
+
+    // The working column is a sum (mod 2) of sorted runs of entries: the column's coboundary
+    // and the columns added to it. A k-way merge over the runs yields its entries in order,
+    // equal entries cancelling in pairs; adding a column whose first entry is the current
+    // pivot costs one heap step, not its length times a log.
+    struct run {
+        bool in_scratch;
+        std::size_t pos, end;
+    };
+    std::vector<run> runs;
+    std::vector<std::pair<entry, u32>> heap; // (current entry, run), a min-heap
+    auto heap_less = [](const std::pair<entry, u32> &x, const std::pair<entry, u32> &y) {
+        return y.first < x.first;
+    };
+    auto at = [&](const run &u) -> const entry & {
+        return u.in_scratch ? scratch[u.pos] : pool_entries[u.pos];
+    };
+    auto add_run = [&](bool in_scratch, std::size_t pos, std::size_t end) {
+        if (pos == end)
+            return;
+        runs.push_back({in_scratch, pos, end});
+        const u32 i = static_cast<u32>(runs.size() - 1);
+        heap.push_back({at(runs.back()), i});
+        std::push_heap(heap.begin(), heap.end(), heap_less);
+    };
+    auto advance = [&](u32 i) { // the run at the top of the heap moves on
+        std::pop_heap(heap.begin(), heap.end(), heap_less);
+        run &u = runs[i];
+        if (++u.pos < u.end) {
+            heap.back().first = at(u);
             std::push_heap(heap.begin(), heap.end(), heap_less);
+        } else {
+            heap.pop_back();
         }
     };
-    auto pop_pivot = [&](entry &out) -> bool {
+    // The next entry of the working column (odd multiplicity), removed from the runs.
+    auto next_entry = [&](entry &out) -> bool {
         while (!heap.empty()) {
-            std::pop_heap(heap.begin(), heap.end(), heap_less);
-            const entry t = heap.back();
-            heap.pop_back();
-            if (!heap.empty() && heap.front() == t) {
-                std::pop_heap(heap.begin(), heap.end(), heap_less);
-                heap.pop_back();
-                continue;
+            const entry t = heap.front().first;
+            int count = 0;
+            while (!heap.empty() && heap.front().first == t) {
+                advance(heap.front().second);
+                ++count;
             }
-            heap.push_back(t);
-            std::push_heap(heap.begin(), heap.end(), heap_less);
-            out = t;
-            return true;
+            if (count % 2 == 1) {
+                out = t;
+                return true;
+            }
         }
         return false;
+    };
+    // A sorted copy of `v` in scratch, as a run without its first entry (the pivot it cancels).
+    auto add_sorted_tail = [&](std::vector<entry> &v) {
+        std::sort(v.begin(), v.end());
+        const std::size_t start = scratch.size();
+        scratch.insert(scratch.end(), v.begin() + 1, v.end());
+        add_run(true, start, scratch.size());
     };
 
     for (index_t rr = n - 1; rr >= 0; --rr) {
@@ -837,33 +909,38 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
                 emit(r, col[oldest].top());
                 continue;
             }
-            heap.assign(col.begin(), col.end());
-            std::make_heap(heap.begin(), heap.end(), heap_less);
+            runs.clear();
+            heap.clear();
+            scratch.clear();
+            std::sort(col.begin(), col.end());
+            scratch.assign(col.begin(), col.end());
+            add_run(true, 0, scratch.size());
             entry piv{};
             bool found = false;
-            while (pop_pivot(piv)) {
+            while (next_entry(piv)) {
                 const u32 c = (is_pivot[piv.id >> 6] >> (piv.id & 63)) & 1 ? owner.find(piv.id)
                                                                            : pivot_map::none;
-                if (c != pivot_map::none) {
+                if (c != pivot_map::none) { // add the column with this pivot: piv cancels
                     const auto span = spans[c];
                     if (keep_entries) {
-                        push(pool_entries.data() + span.first,
-                             pool_entries.data() + span.first + span.second);
+                        add_run(false, span.first + 1, span.first + span.second);
                         continue;
                     }
-                    for (std::size_t t = span.first; t < span.first + span.second; ++t) {
+                    const std::size_t start = scratch.size();
+                    for (std::size_t t = span.first + 1; t < span.first + span.second; ++t) {
                         bool inside;
                         const u32 base = pool[t] / nf32;
-                        const entry e = make_entry(static_cast<index_t>(base),
-                                                   static_cast<int>(pool[t] - base * nf32), inside);
-                        push(&e, &e + 1);
+                        scratch.push_back(make_entry(static_cast<index_t>(base),
+                                                     static_cast<int>(pool[t] - base * nf32),
+                                                     inside));
                     }
+                    add_run(true, start, scratch.size());
                     continue;
                 }
                 youngest_edge(piv, yl, yt);
                 const std::size_t o = coboundary(yl, yt, other);
                 if (!other.empty() && other[o] == piv) { // piv is in an apparent pair
-                    push(other.data(), other.data() + other.size());
+                    add_sorted_tail(other);
                     continue;
                 }
                 found = true;
@@ -873,40 +950,19 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
                 emit(r, no_rank);
                 continue;
             }
-            if (keep_entries) { // the heap's entries, sorted, equal pairs cancelled (mod 2)
-                std::sort(heap.begin(), heap.end());
-                const std::size_t start = pool_entries.size();
-                for (std::size_t t = 0; t < heap.size();) {
-                    std::size_t u = t;
-                    while (u < heap.size() && heap[u] == heap[t])
-                        ++u;
-                    if ((u - t) % 2 == 1)
-                        pool_entries.push_back(heap[t]);
-                    t = u;
-                }
-                owner.insert(piv.id, static_cast<u32>(spans.size()));
-                is_pivot[piv.id >> 6] |= u64{1} << (piv.id & 63);
-                spans.push_back({start, static_cast<u32>(pool_entries.size() - start)});
-                emit(r, piv.top());
-                continue;
-            }
-            // Store the reduced column: the heap's 2-cell ids, equal pairs cancelled (mod 2).
-            ids.resize(heap.size());
-            for (std::size_t t = 0; t < heap.size(); ++t)
-                ids[t] = heap[t].id;
-            std::sort(ids.begin(), ids.end());
-            const std::size_t start = pool.size();
-            for (std::size_t t = 0; t < ids.size();) {
-                std::size_t u = t;
-                while (u < ids.size() && ids[u] == ids[t])
-                    ++u;
-                if ((u - t) % 2 == 1)
-                    pool.push_back(ids[t]);
-                t = u;
-            }
+            // Store the reduced column: the pivot, then the rest of the merge (sorted).
+            const std::size_t start = keep_entries ? pool_entries.size() : pool.size();
+            entry e = piv;
+            do {
+                if (keep_entries)
+                    pool_entries.push_back(e);
+                else
+                    pool.push_back(e.id);
+            } while (next_entry(e));
+            const std::size_t end = keep_entries ? pool_entries.size() : pool.size();
             owner.insert(piv.id, static_cast<u32>(spans.size()));
             is_pivot[piv.id >> 6] |= u64{1} << (piv.id & 63);
-            spans.push_back({start, static_cast<u32>(pool.size() - start)});
+            spans.push_back({start, static_cast<u32>(end - start)});
             emit(r, piv.top());
         }
     }
@@ -1050,6 +1106,7 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
     ws.build(f, g, superlevel, g.ndim == 3);
     pairs_result out;
     const auto *key = ws.key.data();
+    const bool large_grid = ws.pg.size() > (index_t{1} << 16); // beyond the L2 cache
     // Bars between padded cells b and k (k == no_rank: essential).
     auto emit_to = [&ws, key, keep_zero](pairs_result &o, int d, u32 b, u32 k) {
         if (b == k)
@@ -1065,11 +1122,21 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
     pairs_result top_out;
     auto run_top = [&](u32 *parent) {
         auto em = [&](u32 b, u32 k) { emit_to(top_out, g.ndim - 1, b, k); };
-        if (g.ndim == 2)
-            detail::saddle_pass<true>(ws.saddles.parent_up.data(), key,
-                                      ws.saddles.lower.data(), ws.saddles.saddles_up, ws.pg,
-                                      detail::dual_kind(c), em);
-        else
+        if (g.ndim == 2) {
+            auto &buf = ws.saddles.bars_up;
+            buf.resize(6 * ws.saddles.saddles_up.size() + 2);
+            auto pass = [&](auto large) {
+                return detail::saddle_pass<true, decltype(large)::value>(
+                    ws.saddles.parent_up.data(), key, ws.saddles.lower.data(),
+                    ws.saddles.saddles_up, ws.pg, detail::dual_kind(c), keep_zero, buf.data());
+            };
+            const std::size_t nb = large_grid ? pass(std::true_type{}) : pass(std::false_type{});
+            top_out.dim.reserve(nb);
+            top_out.birth.reserve(nb);
+            top_out.death.reserve(nb);
+            for (std::size_t i = 0; i < nb; ++i) // already filtered by length
+                top_out.push(1, ws.pixel(buf[2 * i]), ws.pixel(buf[2 * i + 1]));
+        } else
             detail::union_find_top(parent, key, ws.order.data(), n, ws.pg,
                                    detail::neighbour_offsets(ws.pg, detail::dual_kind(c)), em);
     };
@@ -1105,10 +1172,19 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
             neg.reset(ws.pg.size(),
                       static_cast<index_t>(detail::half_offsets(3, detail::primal_kind(c)).size()));
         if (g.ndim == 2) {
-            detail::saddle_pass<false>(ws.parent.data(), key,
-                                       ws.saddles.lower.data(), ws.saddles.saddles_down, ws.pg,
-                                       detail::primal_kind(c),
-                                       [&](u32 b, u32 k) { emit(0, b, k); });
+            auto &buf = ws.saddles.bars_down;
+            buf.resize(6 * ws.saddles.saddles_down.size() + 2);
+            auto pass = [&](auto large) {
+                return detail::saddle_pass<false, decltype(large)::value>(
+                    ws.parent.data(), key, ws.saddles.lower.data(), ws.saddles.saddles_down,
+                    ws.pg, detail::primal_kind(c), keep_zero, buf.data());
+            };
+            const std::size_t nb = large_grid ? pass(std::true_type{}) : pass(std::false_type{});
+            out.dim.reserve(nb + 1);
+            out.birth.reserve(nb + 1);
+            out.death.reserve(nb + 1);
+            for (std::size_t i = 0; i < nb; ++i) // already filtered by length
+                out.push(0, ws.pixel(buf[2 * i]), ws.pixel(buf[2 * i + 1]));
             emit(0, ws.first_cell, detail::no_rank);
         } else
             detail::union_find_h0(ws.parent.data(), key, ws.order.data(), n, ws.pg.size(), ws.pg.p2,

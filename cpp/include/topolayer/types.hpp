@@ -65,15 +65,33 @@ struct batch_pairs {
           stride(row_stride) {}
 
     void append(index_t item, const pairs_result& r) {
-        for (std::size_t i = 0; i < r.size(); ++i) {
-            auto k = static_cast<std::size_t>(r.dim[i]);
-            if (k >= rows.size()) continue;
-            rows[k].push_back(item);
-            rows[k].push_back(r.birth[i]);
-            rows[k].push_back(r.death[i]);
+        const std::size_t n_dims = rows.size();
+        std::vector<std::size_t> at(n_dims), at_flat(n_dims);  // where this item's rows start
+        std::vector<std::size_t> count(n_dims, 0);
+        for (index_t d : r.dim)
+            if (static_cast<std::size_t>(d) < n_dims) ++count[static_cast<std::size_t>(d)];
+        for (std::size_t k = 0; k < n_dims; ++k) {
+            at[k] = rows[k].size();
+            rows[k].resize(at[k] + 3 * count[k]);
             if (stride > 0) {
-                flat[k].push_back(item * stride + r.birth[i]);
-                flat[k].push_back(r.death[i] == no_death ? items * stride : item * stride + r.death[i]);
+                at_flat[k] = flat[k].size();
+                flat[k].resize(at_flat[k] + 2 * count[k]);
+            }
+        }
+        const index_t base = item * stride, essential = items * stride;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            const auto k = static_cast<std::size_t>(r.dim[i]);
+            if (k >= n_dims) continue;
+            index_t* row = rows[k].data() + at[k];
+            at[k] += 3;
+            row[0] = item;
+            row[1] = r.birth[i];
+            row[2] = r.death[i];
+            if (stride > 0) {
+                index_t* f = flat[k].data() + at_flat[k];
+                at_flat[k] += 2;
+                f[0] = base + r.birth[i];
+                f[1] = r.death[i] == no_death ? essential : base + r.death[i];
             }
         }
     }
