@@ -192,6 +192,42 @@ class TestCubical:
             )
             assert sorted(map(tuple, dgm.indices[k].tolist())) == expected
 
+    @pytest.mark.parametrize("construction", ["V", "T"])
+    @pytest.mark.parametrize("kind", ["random", "ties", "smooth"])
+    def test_morse_complex_h1_matches_gudhi(self, construction, kind, rng):
+        # 3D H1 of V (and T, through its dual) is reduced on a discrete Morse complex; volumes
+        # large enough for long gradient paths, many critical cells and column additions.
+        x = image(kind, (11, 9, 12), rng)
+        for sup in (False, True):
+            assert ours(x, construction, 2, sup) == oracle(x, construction, 2, sup), sup
+
+    @pytest.mark.parametrize("construction", ["V", "T"])
+    def test_morse_complex_critical_voxels(self, construction, rng):
+        # Generic position: the critical voxels of every bar are the oracle's.
+        shape = (7, 8, 6)
+        x = rng.permutation(np.arange(np.prod(shape), dtype=np.float64)).reshape(shape)
+        pixel_of = {v: i for i, v in enumerate(x.ravel().tolist())}
+        dgm = cubical(torch.as_tensor(x), 2, construction=construction, ndim=3)
+        want = oracle(x, construction, 2, False)
+        for k in range(3):
+            expected = sorted(
+                (pixel_of[b], pixel_of[d] if np.isfinite(d) else -1) for b, d in want[k]
+            )
+            assert sorted(map(tuple, dgm.indices[k].tolist())) == expected, k
+
+    @pytest.mark.parametrize("construction", ["V", "T"])
+    @pytest.mark.parametrize("kind", ["random", "ties"])
+    def test_large_images_match_cripser(self, construction, kind, rng):
+        # Beyond 2^16 cells the saddle passes prefetch and use plain finds (another code path).
+        x = image(kind, (263, 251), rng)
+        for sup in (False, True):
+            got = ours(x, construction, 1, sup)
+            assert got == cripser_diagram(x, construction, 1, sup), sup
+
+    def test_large_freudenthal_image_matches_gudhi(self, rng):
+        x = image("ties", (257, 260), rng)
+        assert ours(x, "freudenthal", 1, False) == oracle(x, "freudenthal", 1, False)
+
     @pytest.mark.slow
     @pytest.mark.parametrize("construction", CONSTRUCTIONS)
     def test_matches_gudhi_larger_volumes(self, construction, rng):
