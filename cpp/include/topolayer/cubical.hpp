@@ -1,11 +1,15 @@
 // Level-set persistence of 2D images and 3D volumes on implicit, padded grids (V, T, Freudenthal).
-// Pixels are totally ordered by (value, flat index) after one sort (LSD radix, O(N)). H0 is
-// union-find over pixels in that order with the construction's primal adjacency (elder rule);
-// the top dimension is union-find over pixels in reverse order with the dual adjacency, the
-// outside being one more node (Alexander duality; Bleile, Garin, Heiss, Maggs & Robins 2022).
-// 3D H1 is persistent cohomology of the implicit cell complex with clearing by the H0 pairs and
-// apparent pairs found on the fly (Bauer 2021; Kaji, Sudo & Ahara 2020); T via its V dual.
-// Near-linear time in 2D; pairs are critical pixels, identical for every thread count.
+// Cells are totally ordered by (value, flat index).
+// 2D: the lower link of every pixel (a mask on its ring of neighbours) is computed in one
+// branch-free raster pass; regular pixels get their union-find parent there, and only saddles
+// (two or more runs in the link) are sorted and visited, for H0 (primal adjacency) and for the
+// top dimension (dual adjacency on the upper link, the outside being one more node: Alexander
+// duality; Bleile, Garin, Heiss, Maggs & Robins 2022).
+// 3D: one LSD radix sort; H0 and H2 by union-find (elder rule); H1 of V on the discrete Morse
+// complex of a lower-star gradient (Robins, Wood & Sheppard 2011), by cohomology of its critical
+// cells cleared with H0; T through its V dual; Freudenthal by cohomology of the implicit complex
+// with clearing and apparent pairs (Bauer 2021; Kaji, Sudo & Ahara 2020).
+// Pairs are critical pixels, identical for every thread count.
 #pragma once
 
 #include <algorithm>
@@ -1072,8 +1076,8 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
         return static_cast<u32>(base * 3 + (3 - ai - aj));
     };
 
+    // Per edge: its gradient code (low 3 bits) and step in its lower star (high 5 bits).
     std::vector<std::uint8_t> code(static_cast<std::size_t>(size * 3), edge_unset);
-    std::vector<std::uint8_t> step(static_cast<std::size_t>(size * 3), 0);
     std::vector<u32> parent(static_cast<std::size_t>(size)); // gradient forest, then union-find
     std::vector<u64> crit_edges;                              // (top rank << 8 | step), id
     std::vector<u32> crit_edge_ids;
@@ -1081,7 +1085,7 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
     auto edge_key = [&](u32 id) -> u64 {
         const index_t base = static_cast<index_t>(id / 3);
         const u32 top = std::max(rank[base], rank[base + ax[id % 3]]);
-        return (static_cast<u64>(top) << 8) | step[id];
+        return (static_cast<u64>(top) << 8) | (code[id] >> 3);
     };
 
     (void)n;
@@ -1110,8 +1114,7 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
                 parent[static_cast<std::size_t>(v)] = static_cast<u32>(v + ov[static_cast<std::size_t>(w0)]);
                 {
                     const u32 id = edge_id(v, w0);
-                    code[id] = edge_down;
-                    step[id] = 0;
+                    code[id] = edge_down; // step 0
                 }
                 for (int e = 0; e < 12; ++e) {
                     const u32 need = oct.facets[static_cast<std::size_t>(6 + e)];
@@ -1149,8 +1152,8 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
                                 const int k = other_axis(A, 0) == X ? 0 : 1;
                                 const u32 id = edge_id(v, a);
                                 code[id] = static_cast<std::uint8_t>(
-                                    1 + 2 * k + (oct.sign[static_cast<std::size_t>(other)] < 0 ? 1 : 0));
-                                step[id] = st;
+                                    (st << 3) | (1 + 2 * k +
+                                                 (oct.sign[static_cast<std::size_t>(other)] < 0 ? 1 : 0)));
                             }
                             ++st; // a square pairing with a cube needs no record
                         }
@@ -1169,8 +1172,7 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
                     U &= ~(1u << c);
                     if (c < 6) {
                         const u32 id = edge_id(v, c);
-                        code[id] = edge_critical;
-                        step[id] = st;
+                        code[id] = static_cast<std::uint8_t>((st << 3) | edge_critical);
                         crit_edge_ids.push_back(id);
                     } else if (c < 18) {
                         crit_squares.push_back(
@@ -1198,11 +1200,11 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
         const u32 y = find_root(par, static_cast<u32>(base + ax[id % 3]));
         if (x != y) {
             par[std::max(x, y)] = std::min(x, y); // which root survives does not matter here
-            code[id] = edge_negative;
+            code[id] = static_cast<std::uint8_t>((code[id] & ~7u) | edge_negative);
             continue;
         }
         if ((ce[i].first >> 8) < min_rank) {
-            code[id] = edge_negative; // born in the outside: not a column
+            code[id] = static_cast<std::uint8_t>((code[id] & ~7u) | edge_negative); // outside
             continue;
         }
         column_of.insert(id, static_cast<u32>(positive.size()));
@@ -1224,7 +1226,8 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
         for (std::size_t i = 0; i < ns; ++i)
             sorted_pos[by_key[i]] = static_cast<u32>(i);
     }
-    std::vector<std::vector<u32>> cob(positive.size()); // square indices, ascending
+    // Coboundary entries (column, square's place in the filtration order), gathered flat.
+    std::vector<std::pair<u32, u32>> entries;
     // The working chain of a flow is small: a vector of distinct edges (an edge added twice
     // cancels, mod 2), the youngest taken first by a linear scan.
     std::vector<std::pair<u64, u32>> chain; // (edge key, edge id)
@@ -1260,9 +1263,9 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
             const u32 id = chain[top].second;
             chain[top] = chain.back();
             chain.pop_back();
-            const std::uint8_t cd = code[id];
+            const unsigned cd = code[id] & 7u;
             if (cd == edge_critical) {
-                cob[column_of.find(id)].push_back(sorted_pos[si]);
+                entries.push_back({column_of.find(id), sorted_pos[si]});
                 continue;
             }
             if (cd == edge_down || cd == edge_negative)
@@ -1283,17 +1286,33 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
         }
     }
 
-    for (auto &c : cob)
-        std::sort(c.begin(), c.end());
+    // Columns in compressed form (counting sort by column, then each column sorted).
+    const std::size_t n_cols = positive.size();
+    std::vector<std::size_t> start(n_cols + 1, 0);
+    for (const auto &e : entries)
+        ++start[e.first + 1];
+    for (std::size_t c = 0; c < n_cols; ++c)
+        start[c + 1] += start[c];
+    std::vector<u32> cob(entries.size());
+    {
+        std::vector<std::size_t> at(start.begin(), start.end() - 1);
+        for (const auto &e : entries)
+            cob[at[e.first]++] = e.second;
+    }
+    entries = {};
+    for (std::size_t c = 0; c < n_cols; ++c)
+        std::sort(cob.begin() + static_cast<std::ptrdiff_t>(start[c]),
+                  cob.begin() + static_cast<std::ptrdiff_t>(start[c + 1]));
     std::sort(crit_squares.begin(), crit_squares.end());
     // Cohomology on the Morse complex: positive critical edges in reverse order; a column's
-    // pivot is its oldest critical square.
+    // pivot is its oldest critical square. Reduced columns are kept flat in `pool`.
     std::vector<u32> owner(ns, pivot_map::none);
-    std::vector<std::vector<u32>> reduced(positive.size());
-    std::vector<u32> col, tmp;
-    for (std::size_t pi = positive.size(); pi-- > 0;) {
+    std::vector<std::pair<std::size_t, std::size_t>> span(n_cols); // reduced column in pool
+    std::vector<u32> pool, col, tmp;
+    for (std::size_t pi = n_cols; pi-- > 0;) {
         const u32 birth = static_cast<u32>(ce[positive[pi]].first >> 8);
-        col = cob[pi];
+        col.assign(cob.begin() + static_cast<std::ptrdiff_t>(start[pi]),
+                   cob.begin() + static_cast<std::ptrdiff_t>(start[pi + 1]));
         bool paired = false;
         while (!col.empty()) {
             const u32 p = col.front();
@@ -1301,13 +1320,16 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
             if (o == pivot_map::none) {
                 owner[p] = static_cast<u32>(pi);
                 emit(birth, static_cast<u32>(crit_squares[p].first >> 8));
-                reduced[pi] = col;
+                span[pi] = {pool.size(), pool.size() + col.size()};
+                pool.insert(pool.end(), col.begin(), col.end());
                 paired = true;
                 break;
             }
-            const auto &other = reduced[o];
+            const auto sp = span[o];
             tmp.clear();
-            std::set_symmetric_difference(col.begin(), col.end(), other.begin(), other.end(),
+            std::set_symmetric_difference(col.begin(), col.end(),
+                                          pool.begin() + static_cast<std::ptrdiff_t>(sp.first),
+                                          pool.begin() + static_cast<std::ptrdiff_t>(sp.second),
                                           std::back_inserter(tmp));
             col.swap(tmp);
         }
