@@ -43,24 +43,42 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
     topolayer::batch_pairs bp(max_dim, items, row);
     {
         nb::gil_scoped_release release;
-        std::vector<topolayer::pairs_result> results(static_cast<std::size_t>(items));
-        topolayer::parallel_for(items, n_threads, [&](index_t i) {
-            results[static_cast<std::size_t>(i)] = topolayer::cubical_pairs(
-                data + i * row, g, c, max_dim, superlevel, keep_zero, inner);
+        // Items in contiguous chunks, each appending to one result (few allocations; a
+        // chunk's items stay in order, so the rows do not depend on the thread count).
+        const int workers = topolayer::resolve_threads(n_threads, items);
+        const index_t chunk = std::max<index_t>(
+            1, workers <= 1 ? items : items / (8 * static_cast<index_t>(workers)));
+        const index_t n_chunks = (items + chunk - 1) / chunk;
+        struct chunk_result {
+            topolayer::pairs_result r;
+            std::vector<std::size_t> end; // where each item's bars end in r
+        };
+        std::vector<chunk_result> results(static_cast<std::size_t>(n_chunks));
+        topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
+            auto &cr = results[static_cast<std::size_t>(k)];
+            for (index_t i = k * chunk; i < std::min(items, (k + 1) * chunk); ++i) {
+                topolayer::cubical_pairs_into(cr.r, data + i * row, g, c, max_dim, superlevel,
+                                              keep_zero, inner);
+                cr.end.push_back(cr.r.size());
+            }
         });
         // Rows in batch order (as run_batch), sized once: large images have ~N/3 bars.
         std::vector<std::size_t> count(static_cast<std::size_t>(max_dim + 1), 0);
-        for (const auto &r : results)
-            for (index_t d : r.dim)
+        for (const auto &cr : results)
+            for (index_t d : cr.r.dim)
                 ++count[static_cast<std::size_t>(d)];
         for (std::size_t k = 0; k < count.size(); ++k) {
             bp.rows[k].reserve(3 * count[k]);
             bp.flat[k].reserve(2 * count[k]);
         }
-        for (index_t i = 0; i < items; ++i) {
-            auto &r = results[static_cast<std::size_t>(i)];
-            bp.append(i, r);
-            r = topolayer::pairs_result{};
+        for (index_t k = 0; k < n_chunks; ++k) {
+            auto &cr = results[static_cast<std::size_t>(k)];
+            std::size_t begin = 0;
+            for (std::size_t j = 0; j < cr.end.size(); ++j) {
+                bp.append(k * chunk + static_cast<index_t>(j), cr.r, begin, cr.end[j]);
+                begin = cr.end[j];
+            }
+            cr = chunk_result{};
         }
     }
     return to_arrays(std::move(bp));

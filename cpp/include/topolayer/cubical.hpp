@@ -1350,6 +1350,7 @@ template <class T> struct cubical_workspace {
     std::vector<detail::u32> order, parent;
     std::vector<detail::keyed<key_t>> a, tmp; // sort buffers
     detail::saddle_workspace<key_t> saddles; // 2D: link masks, saddle lists
+    pairs_result top_out;                    // bars of the top dimension, before appending
     // Small grids: padded cell -> pixel index, kept while a batch has one shape (divisions
     // per reported bar would otherwise cost a tenth of the time on small images).
     std::vector<detail::u32> pixel_of;
@@ -1440,14 +1441,14 @@ template <class T> struct cubical_workspace {
 };
 
 // Persistence pairs of one grid f (row-major, shape g) as critical pixels (flat row-major
-// indices). Dimensions 0..min(max_dim, ndim - 1), grouped by dimension, the essential H0 class
-// last in H0. Bars of zero length (equal birth and death values) are dropped unless keep_zero;
-// pairs inside one pixel's star (the same critical pixel) are never reported. With
-// inner_threads >= 2 the top dimension runs in a second thread, beside H0 (and 3D H1); the
+// indices), appended to `out`. Dimensions 0..min(max_dim, ndim - 1), grouped by dimension, the
+// essential H0 class last in H0. Bars of zero length (equal birth and death values) are dropped
+// unless keep_zero; pairs inside one pixel's star (the same critical pixel) are never reported.
+// With inner_threads >= 2 the top dimension runs in a second thread, beside H0 (and 3D H1); the
 // result is the same.
 template <class T>
-pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int max_dim,
-                           bool superlevel, bool keep_zero, int inner_threads = 1) {
+void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, construction c,
+                        int max_dim, bool superlevel, bool keep_zero, int inner_threads = 1) {
     using detail::u32;
     if (g.ndim != 2 && g.ndim != 3)
         throw std::invalid_argument("ndim must be 2 or 3");
@@ -1474,7 +1475,6 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
         }
     } release_guard{ws};
     ws.build(f, g, superlevel, g.ndim == 3);
-    pairs_result out;
     const auto *key = ws.key.data();
     const bool large_grid = ws.pg.size() > (index_t{1} << 16); // beyond the L2 cache
     // Bars between padded cells b and k (k == no_rank: essential).
@@ -1489,7 +1489,10 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
     auto emit = [&](int d, u32 b, u32 k) { emit_to(out, d, b, k); };
     // The top dimension: in this thread after H0, or in a helper thread with its own forest.
     const bool top = max_dim >= g.ndim - 1;
-    pairs_result top_out;
+    pairs_result &top_out = ws.top_out;
+    top_out.dim.clear();
+    top_out.birth.clear();
+    top_out.death.clear();
     auto run_top = [&](u32 *parent) {
         auto em = [&](u32 b, u32 k) { emit_to(top_out, g.ndim - 1, b, k); };
         if (g.ndim == 2) {
@@ -1551,9 +1554,6 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
                     ws.pg, detail::primal_kind(c), keep_zero, buf.data());
             };
             const std::size_t nb = large_grid ? pass(std::true_type{}) : pass(std::false_type{});
-            out.dim.reserve(nb + 1);
-            out.birth.reserve(nb + 1);
-            out.death.reserve(nb + 1);
             for (std::size_t i = 0; i < nb; ++i) // already filtered by length
                 out.push(0, ws.pixel(buf[2 * i]), ws.pixel(buf[2 * i + 1]));
             emit(0, ws.first_cell, detail::no_rank);
@@ -1618,6 +1618,14 @@ pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int 
     out.dim.insert(out.dim.end(), top_out.dim.begin(), top_out.dim.end());
     out.birth.insert(out.birth.end(), top_out.birth.begin(), top_out.birth.end());
     out.death.insert(out.death.end(), top_out.death.begin(), top_out.death.end());
+}
+
+// The pairs of one grid, as cubical_pairs_into.
+template <class T>
+pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int max_dim,
+                           bool superlevel, bool keep_zero, int inner_threads = 1) {
+    pairs_result out;
+    cubical_pairs_into(out, f, g, c, max_dim, superlevel, keep_zero, inner_threads);
     return out;
 }
 

@@ -64,12 +64,15 @@ struct batch_pairs {
           items(n_items),
           stride(row_stride) {}
 
-    void append(index_t item, const pairs_result& r) {
+    void append(index_t item, const pairs_result& r) { append(item, r, 0, r.size()); }
+
+    // Bars begin..end of r, all of one item.
+    void append(index_t item, const pairs_result& r, std::size_t begin, std::size_t end) {
         const std::size_t n_dims = rows.size();
         std::vector<std::size_t> at(n_dims), at_flat(n_dims);  // where this item's rows start
         std::vector<std::size_t> count(n_dims, 0);
-        for (index_t d : r.dim)
-            if (static_cast<std::size_t>(d) < n_dims) ++count[static_cast<std::size_t>(d)];
+        for (std::size_t i = begin; i < end; ++i)
+            if (static_cast<std::size_t>(r.dim[i]) < n_dims) ++count[static_cast<std::size_t>(r.dim[i])];
         for (std::size_t k = 0; k < n_dims; ++k) {
             at[k] = rows[k].size();
             rows[k].resize(at[k] + 3 * count[k]);
@@ -79,7 +82,7 @@ struct batch_pairs {
             }
         }
         const index_t base = item * stride, essential = items * stride;
-        for (std::size_t i = 0; i < r.size(); ++i) {
+        for (std::size_t i = begin; i < end; ++i) {
             const auto k = static_cast<std::size_t>(r.dim[i]);
             if (k >= n_dims) continue;
             index_t* row = rows[k].data() + at[k];
