@@ -49,36 +49,41 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
         const index_t chunk = std::max<index_t>(
             1, workers <= 1 ? items : items / (8 * static_cast<index_t>(workers)));
         const index_t n_chunks = (items + chunk - 1) / chunk;
-        struct chunk_result {
+        // Each chunk also lays out its own rows, so that only copies remain serial.
+        std::vector<topolayer::batch_pairs> parts(static_cast<std::size_t>(n_chunks),
+                                                  topolayer::batch_pairs(max_dim, items, row));
+        topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
             topolayer::pairs_result r;
             std::vector<std::size_t> end; // where each item's bars end in r
-        };
-        std::vector<chunk_result> results(static_cast<std::size_t>(n_chunks));
-        topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
-            auto &cr = results[static_cast<std::size_t>(k)];
-            for (index_t i = k * chunk; i < std::min(items, (k + 1) * chunk); ++i) {
-                topolayer::cubical_pairs_into(cr.r, data + i * row, g, c, max_dim, superlevel,
+            const index_t first = k * chunk, last = std::min(items, (k + 1) * chunk);
+            for (index_t i = first; i < last; ++i) {
+                topolayer::cubical_pairs_into(r, data + i * row, g, c, max_dim, superlevel,
                                               keep_zero, inner);
-                cr.end.push_back(cr.r.size());
+                end.push_back(r.size());
+            }
+            auto &part = parts[static_cast<std::size_t>(k)];
+            std::size_t begin = 0;
+            for (index_t i = first; i < last; ++i) {
+                part.append(i, r, begin, end[static_cast<std::size_t>(i - first)]);
+                begin = end[static_cast<std::size_t>(i - first)];
             }
         });
-        // Rows in batch order (as run_batch), sized once: large images have ~N/3 bars.
-        std::vector<std::size_t> count(static_cast<std::size_t>(max_dim + 1), 0);
-        for (const auto &cr : results)
-            for (index_t d : cr.r.dim)
-                ++count[static_cast<std::size_t>(d)];
-        for (std::size_t k = 0; k < count.size(); ++k) {
-            bp.rows[k].reserve(3 * count[k]);
-            bp.flat[k].reserve(2 * count[k]);
-        }
-        for (index_t k = 0; k < n_chunks; ++k) {
-            auto &cr = results[static_cast<std::size_t>(k)];
-            std::size_t begin = 0;
-            for (std::size_t j = 0; j < cr.end.size(); ++j) {
-                bp.append(k * chunk + static_cast<index_t>(j), cr.r, begin, cr.end[j]);
-                begin = cr.end[j];
+        if (n_chunks == 1)
+            bp = std::move(parts[0]);
+        for (std::size_t d = 0; n_chunks > 1 && d < bp.rows.size(); ++d) {
+            std::size_t n_rows = 0, n_flat = 0;
+            for (const auto &part : parts) {
+                n_rows += part.rows[d].size();
+                n_flat += part.flat[d].size();
             }
-            cr = chunk_result{};
+            bp.rows[d].reserve(n_rows);
+            bp.flat[d].reserve(n_flat);
+            for (auto &part : parts) {
+                bp.rows[d].insert(bp.rows[d].end(), part.rows[d].begin(), part.rows[d].end());
+                bp.flat[d].insert(bp.flat[d].end(), part.flat[d].begin(), part.flat[d].end());
+                part.rows[d] = {};
+                part.flat[d] = {};
+            }
         }
     }
     return to_arrays(std::move(bp));
