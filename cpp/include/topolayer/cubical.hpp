@@ -361,24 +361,32 @@ void union_find_top(u32 *parent, const K *key, const u32 *order, index_t n, cons
 struct ring_table {
     int size = 8;                                // cells on the ring
     std::vector<std::array<std::int8_t, 4>> rep; // per mask: one ring position per run, -1 ends
-    ring_table(int ring_size, bool axis_only)
+    // bridges (8-adjacency on the 8-ring): the two axis cells beside a missing diagonal cell
+    // are adjacent too, so runs separated by one diagonal gap are one component.
+    ring_table(int ring_size, bool axis_only, bool bridges = false)
         : size(ring_size), rep(std::size_t{1} << ring_size) {
-        for (int m = 0; m < (1 << size); ++m) {
-            auto &out = rep[static_cast<std::size_t>(m)];
+        for (int m0 = 0; m0 < (1 << size); ++m0) {
+            auto &out = rep[static_cast<std::size_t>(m0)];
             out.fill(-1);
             int k = 0;
-            auto on = [&](int i) { return (m >> (((i % size) + size) % size)) & 1; };
+            auto wrap = [&](int i) { return ((i % size) + size) % size; };
+            auto on0 = [&](int i) { return (m0 >> wrap(i)) & 1; };
+            int m = m0;
+            if (bridges)
+                for (int i = 1; i < size; i += 2)
+                    if (!on0(i) && on0(i - 1) && on0(i + 1))
+                        m |= 1 << i;
+            auto on = [&](int i) { return (m >> wrap(i)) & 1; };
             auto pick = [&](int i, int len) { // the representative of the run i .. i + len - 1
                 bool adjacent = !axis_only;
                 int chosen = -1;
                 for (int j = i; j < i + len; ++j) {
-                    adjacent = adjacent || (j % size) % 2 == 0;
-                    if (chosen < 0 && (!axis_only || (j % size) % 2 == 0))
-                        chosen = j % size;
+                    adjacent = adjacent || wrap(j) % 2 == 0;
+                    if (chosen < 0 && on0(j) && (!axis_only || wrap(j) % 2 == 0))
+                        chosen = wrap(j);
                 }
                 if (adjacent && k < 4)
-                    out[static_cast<std::size_t>(k++)] =
-                        static_cast<std::int8_t>(chosen >= 0 ? chosen : i % size);
+                    out[static_cast<std::size_t>(k++)] = static_cast<std::int8_t>(chosen);
             };
             if (m == (1 << size) - 1) {
                 pick(0, size);
@@ -408,7 +416,7 @@ using ring_runs = std::array<std::array<std::int8_t, 4>, 256>;
 inline const ring_runs &ring_runs_for(int kind) {
     static const std::array<ring_runs, 3> tables = [] {
         std::array<ring_runs, 3> t{};
-        const ring_table axis(8, true), full(8, false), freud(6, false);
+        const ring_table axis(8, true), full(8, false, true), freud(6, false);
         constexpr int pos6[6] = {0, 1, 2, 4, 5, 6};
         for (std::size_t m = 0; m < 256; ++m) {
             t[0][m] = axis.rep[m];
