@@ -16,6 +16,7 @@ import weakref
 
 import numpy as np
 import torch
+from torch.utils._python_dispatch import _get_current_dispatch_mode
 
 from . import _core
 
@@ -48,6 +49,21 @@ def host_array(x: torch.Tensor) -> np.ndarray:
     if x.dtype not in (torch.float32, torch.float64):
         x = x.to(torch.float32)  # float16/bfloat16: upcast for the core only
     return x.cpu().contiguous().numpy()
+
+
+def plain_eager(x: torch.Tensor) -> bool:
+    """Whether a pairs op may call its kernel directly for ``x``: a plain tensor in eager mode,
+    with no tracing (``torch.compile``, export), dispatch mode or functorch transform active.
+
+    The op is what those see; the kernel is the same code minus ~30 us of dispatch per call,
+    which is a tenth of the time of a batch of 64 small images.
+    """
+    return (
+        type(x) is torch.Tensor
+        and not torch.compiler.is_compiling()
+        and _get_current_dispatch_mode() is None
+        and not torch._C._functorch.is_functorch_wrapped_tensor(x)
+    )
 
 
 def _to_device(arrays: list[np.ndarray], device: torch.device) -> list[torch.Tensor]:

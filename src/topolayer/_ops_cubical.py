@@ -16,8 +16,7 @@ from ._ops import _fake_pairs, _to_device, host_array
 CONSTRUCTIONS = ("freudenthal", "V", "T")
 
 
-@torch.library.custom_op("topolayer::cubical_pairs", mutates_args=())
-def cubical_pairs(
+def cubical_pairs_kernel(
     x: torch.Tensor,
     shape: list[int],
     construction: str,
@@ -37,6 +36,13 @@ def cubical_pairs(
         host_array(x), list(shape), construction, max_dim, superlevel, keep_zero, n_threads
     )
     return _to_device(out, x.device)
+
+
+# The op (what torch.compile and export see); eager callers may use the kernel directly
+# (_ops.plain_eager).
+cubical_pairs = torch.library.custom_op("topolayer::cubical_pairs", mutates_args=())(
+    cubical_pairs_kernel
+)
 
 
 @cubical_pairs.register_fake

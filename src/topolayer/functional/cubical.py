@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from .._ops import resolve_threads
-from .._ops_cubical import CONSTRUCTIONS, cubical_pairs
+from .._ops import plain_eager, resolve_threads
+from .._ops_cubical import CONSTRUCTIONS, cubical_pairs, cubical_pairs_kernel
 from ..diagram import Diagram, DiagramBatch
 from ._common import as_float_tensor, check_max_dim, gather_diagram
 
@@ -118,7 +118,8 @@ def cubical(
         n *= s
     batch_shape = tuple(x.shape[: x.dim() - ndim])
     rows = x.reshape(-1, n)
-    pairs = cubical_pairs(
+    op = cubical_pairs_kernel if plain_eager(rows) else cubical_pairs
+    pairs = op(
         rows.detach(),
         grid,
         construction,
