@@ -552,36 +552,42 @@ template <class K> inline bool cell_before(K kx, u32 x, K ky, u32 y) {
 // root, saddle). Up: elder = later, the outside (cell 0, all padding) eldest of all, a bar is
 // (saddle, dying root). Branch-free apart from the finds: a run already in the saddle's
 // component makes a no-op union.
-template <bool Up, bool Large, class K>
-std::size_t saddle_pass(u32 *parent, const K *key, const std::uint8_t *lower,
-                        const std::vector<u32> &saddles, const padded_grid &pg, int kind,
-                        bool keep_zero, u32 *out) {
-    const auto ring = ring_offsets(pg.p2);
-    std::array<std::ptrdiff_t, 8> off{};
-    for (int i = 0; i < 8; ++i)
-        off[static_cast<std::size_t>(i)] =
-            static_cast<std::ptrdiff_t>(ring[static_cast<std::size_t>(i)]);
-    const auto &runs = ring_runs_for(kind);
-    const std::size_t ns = saddles.size();
-    const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
-    std::size_t k = 0;
-    for (std::size_t t = 0; t < ns; ++t) {
+template <bool Up, bool Large, class K> struct saddle_step {
+    u32 *parent;
+    const K *key;
+    const std::uint8_t *lower;
+    const ring_runs &runs;
+    std::array<std::ptrdiff_t, 8> off;
+    bool keep_zero;
+    u32 *out;
+    std::size_t k = 0; // bars written
+
+    saddle_step(u32 *parent_, const K *key_, const std::uint8_t *lower_, const padded_grid &pg,
+                int kind, bool keep_zero_, u32 *out_)
+        : parent(parent_), key(key_), lower(lower_), runs(ring_runs_for(kind)), off(),
+          keep_zero(keep_zero_), out(out_) {
+        const auto ring = ring_offsets(pg.p2);
+        for (std::size_t i = 0; i < 8; ++i)
+            off[i] = static_cast<std::ptrdiff_t>(ring[i]);
+    }
+    void prefetch(u32 qa, std::ptrdiff_t w) const {
 #if defined(__GNUC__) || defined(__clang__)
-        if (Large && t + prefetch_distance < ns) { // saddles are at random places
-            const u32 qa = saddles[t + prefetch_distance];
-            __builtin_prefetch(lower + qa, 0, 1);
-            __builtin_prefetch(key + qa, 0, 1);
-            __builtin_prefetch(parent + qa - w, 1, 1);
-            __builtin_prefetch(parent + qa, 1, 1);
-            __builtin_prefetch(parent + qa + w, 1, 1);
-        }
+        __builtin_prefetch(lower + qa, 0, 1);
+        __builtin_prefetch(key + qa, 0, 1);
+        __builtin_prefetch(parent + qa - w, 1, 1);
+        __builtin_prefetch(parent + qa, 1, 1);
+        __builtin_prefetch(parent + qa + w, 1, 1);
+#else
+        (void)qa;
+        (void)w;
 #endif
-        const u32 q = saddles[t];
+    }
+    // Large grids have longer paths (and cache misses): the plain loop is faster there.
+    static u32 find(u32 *pa, u32 x) { return Large ? find_root(pa, x) : find_root_short(pa, x); }
+    void operator()(u32 q) {
         const K kq = key[q];
         const unsigned m = Up ? (~static_cast<unsigned>(lower[q]) & 255u) : lower[q];
         const auto &reps = runs[m];
-        // Large grids have longer paths (and cache misses): the plain loop is faster there.
-        auto find = [](u32 *pa, u32 x) { return Large ? find_root(pa, x) : find_root_short(pa, x); };
         u32 root = find(parent, static_cast<u32>(q + off[static_cast<std::size_t>(reps[0])]));
         for (std::size_t i = 1; i < 4 && reps[i] >= 0; ++i) {
             const u32 x =
@@ -598,7 +604,44 @@ std::size_t saddle_pass(u32 *parent, const K *key, const std::uint8_t *lower,
         }
         parent[q] = root;
     }
-    return k;
+};
+
+template <bool Up, bool Large, class K>
+std::size_t saddle_pass(u32 *parent, const K *key, const std::uint8_t *lower,
+                        const std::vector<u32> &saddles, const padded_grid &pg, int kind,
+                        bool keep_zero, u32 *out) {
+    saddle_step<Up, Large, K> step(parent, key, lower, pg, kind, keep_zero, out);
+    const std::size_t ns = saddles.size();
+    const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
+    for (std::size_t t = 0; t < ns; ++t) {
+        if (Large && t + prefetch_distance < ns) // saddles are at random places
+            step.prefetch(saddles[t + prefetch_distance], w);
+        step(saddles[t]);
+    }
+    return step.k;
+}
+
+// Both passes of a small grid in one loop: their finds are independent chains of loads, which
+// the processor overlaps. Returns the numbers of bars (down, up).
+template <class K>
+std::pair<std::size_t, std::size_t>
+saddle_passes_interleaved(u32 *parent, u32 *parent_up, const K *key, const std::uint8_t *lower,
+                          const std::vector<u32> &down, const std::vector<u32> &up,
+                          const padded_grid &pg, int kind_down, int kind_up, bool keep_zero,
+                          u32 *out_down, u32 *out_up) {
+    saddle_step<false, false, K> step_down(parent, key, lower, pg, kind_down, keep_zero,
+                                           out_down);
+    saddle_step<true, false, K> step_up(parent_up, key, lower, pg, kind_up, keep_zero, out_up);
+    const std::size_t nd = down.size(), nu = up.size(), both = std::min(nd, nu);
+    for (std::size_t t = 0; t < both; ++t) {
+        step_down(down[t]);
+        step_up(up[t]);
+    }
+    for (std::size_t t = both; t < nd; ++t)
+        step_down(down[t]);
+    for (std::size_t t = both; t < nu; ++t)
+        step_up(up[t]);
+    return {step_down.k, step_up.k};
 }
 
 inline int primal_kind(construction c) {
@@ -1524,6 +1567,9 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
     if (g.ndim == 2)
         detail::prepare_saddles(ws.saddles, ws.parent.data(), key, ws.pg, detail::primal_kind(c),
                                 detail::dual_kind(c), top);
+    // In this thread (no helper), a small 2D grid runs both passes at once.
+    const bool top_here = top && inner_threads < 2;
+    bool top_done = false;
     std::vector<u32> parent2;
     std::exception_ptr top_error;
     std::thread helper;
@@ -1556,12 +1602,30 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
         if (g.ndim == 2) {
             auto &buf = ws.saddles.bars_down;
             buf.resize(6 * ws.saddles.saddles_down.size() + 2);
-            auto pass = [&](auto large) {
-                return detail::saddle_pass<false, decltype(large)::value>(
+            std::size_t nb = 0;
+            if (top_here && !large_grid) { // both passes at once
+                auto &buf_up = ws.saddles.bars_up;
+                buf_up.resize(6 * ws.saddles.saddles_up.size() + 2);
+                const auto counts = detail::saddle_passes_interleaved(
+                    ws.parent.data(), ws.saddles.parent_up.data(), key, ws.saddles.lower.data(),
+                    ws.saddles.saddles_down, ws.saddles.saddles_up, ws.pg, detail::primal_kind(c),
+                    detail::dual_kind(c), keep_zero, buf.data(), buf_up.data());
+                nb = counts.first;
+                top_out.dim.reserve(counts.second);
+                top_out.birth.reserve(counts.second);
+                top_out.death.reserve(counts.second);
+                for (std::size_t i = 0; i < counts.second; ++i)
+                    top_out.push(1, ws.pixel(buf_up[2 * i]), ws.pixel(buf_up[2 * i + 1]));
+                top_done = true;
+            } else if (large_grid) {
+                nb = detail::saddle_pass<false, true>(ws.parent.data(), key, ws.saddles.lower.data(),
+                                                      ws.saddles.saddles_down, ws.pg,
+                                                      detail::primal_kind(c), keep_zero, buf.data());
+            } else {
+                nb = detail::saddle_pass<false, false>(
                     ws.parent.data(), key, ws.saddles.lower.data(), ws.saddles.saddles_down,
                     ws.pg, detail::primal_kind(c), keep_zero, buf.data());
-            };
-            const std::size_t nb = large_grid ? pass(std::true_type{}) : pass(std::false_type{});
+            }
             for (std::size_t i = 0; i < nb; ++i) // already filtered by length
                 out.push(0, ws.pixel(buf[2 * i]), ws.pixel(buf[2 * i + 1]));
             emit(0, ws.first_cell, detail::no_rank);
@@ -1620,7 +1684,7 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
         helper.join();
         if (top_error)
             std::rethrow_exception(top_error);
-    } else if (top) {
+    } else if (top && !top_done) {
         run_top(ws.parent.data());
     }
     out.dim.insert(out.dim.end(), top_out.dim.begin(), top_out.dim.end());
