@@ -340,6 +340,25 @@ class TestCubical:
                 assert torch.equal(b[k][~zero], a[k])
             assert int((b[0][:, 0] == b[0][:, 1]).sum()) > 0
 
+    @pytest.mark.parametrize("ndim", [2, 3])
+    @pytest.mark.parametrize("superlevel", [False, True])
+    def test_keep_zero_bars_are_the_bars_of_the_total_order(self, ndim, superlevel, rng):
+        # Cells are ordered by (value, flat index): replacing the values by their ranks in that
+        # order gives a tie-free image with the same filtration. Its critical pixels must be
+        # exactly those of the tied image with keep_zero (every bar between distinct pixels).
+        shape = (23, 19) if ndim == 2 else (9, 7, 8)
+        x = rng.integers(0, 4, size=shape).astype(np.float64)
+        flat = -x.ravel() if superlevel else x.ravel()
+        ranks = np.empty(flat.size)
+        ranks[np.argsort(flat, kind="stable")] = np.arange(flat.size)
+        ranked = (-ranks if superlevel else ranks).reshape(shape)
+        for c in CONSTRUCTIONS:
+            tied = cubical(torch.as_tensor(x), ndim - 1, superlevel, c, ndim, keep_zero=True)
+            exact = cubical(torch.as_tensor(ranked), ndim - 1, superlevel, c, ndim)
+            for k in range(ndim):
+                got = sorted(map(tuple, tied.indices[k].tolist()))
+                assert got == sorted(map(tuple, exact.indices[k].tolist())), (c, k)
+
     def test_float32_matches_float64_and_half_is_upcast(self, rng):
         x = torch.as_tensor(rng.random((10, 12)))
         d64 = cubical(x, 1)
