@@ -74,6 +74,44 @@ def grid(k, jitter=0.0, rng=None):
     return g if not jitter else g + jitter * rng.standard_normal(g.shape)
 
 
+# Qhull's triangulated output ('Qt') on degenerate 3D input holds flat tetrahedra: four coplanar
+# vertices whose faces are both triangulations of their polygon. Here a rectangle on the hull
+# (it gave a false H2 bar) and one between two Delaunay cells (it gave another).
+FLAT_ON_HULL = [(0, 1, 0), (0, 2, 0), (1, 0, 1), (1, 2, 0), (0, 0, 1), (2, 0, 0), (2, 2, 0)]
+FLAT_INSIDE = [
+    (0, 1, 0),
+    (1, 0, 2),
+    (1, 1, 1),
+    (2, 2, 0),
+    (2, 2, 1),
+    (2, 3, 0),
+    (3, 0, 1),
+    (3, 2, 0),
+    (3, 2, 2),
+    (3, 3, 3),
+]
+
+
+def has_flat_top_simplex(p):
+    tri = scipy_spatial.Delaunay(p)
+    v = p[tri.simplices[:, 1:]] - p[tri.simplices[:, :1]]
+    return bool((np.abs(np.linalg.det(v)) < 1e-12).any())
+
+
+def degenerate_3d_clouds():
+    a = np.arange(3.0)
+    grid3 = np.stack(np.meshgrid(a, a, a), -1).reshape(-1, 3)
+    cube = grid3[(grid3 != 1).all(1)] / 2  # 8 cospherical points
+    yield "flat_on_hull", np.array(FLAT_ON_HULL, dtype=np.float64)
+    yield "flat_inside", np.array(FLAT_INSIDE, dtype=np.float64)
+    yield "cube_corners", cube
+    yield "cube_and_octahedron", np.concatenate([cube - 0.5, 1.5 * np.eye(3), -1.5 * np.eye(3)])
+    yield "grid_0_2_cubed", grid3
+    yield "grid_tenths", grid3 * 0.1 + 0.3  # rounded coordinates: Qhull bends, flats on the hull
+    yield "grid_subset", np.unique(np.random.default_rng(5).integers(0, 4, (40, 3)), axis=0) * 1.0
+    yield "duplicates", np.concatenate([grid3[::2], grid3[:5]])
+
+
 def clouds(rng):
     yield "uniform2d", rng.random((150, 2))
     yield "uniform3d", rng.random((120, 3))
@@ -137,6 +175,66 @@ class TestAlpha:
         assert_same(d[0].numpy(), np.array([[0, 0.5]] * 35 + [[0, np.inf]]))
         assert len(d[1]) == 25  # every unit square is a hole from 1/2 to sqrt(2)/2
         np.testing.assert_allclose(d[1].numpy(), [[0.5, math.sqrt(0.5)]] * 25)
+
+    def test_flat_tetrahedron_on_the_hull_adds_no_h2_bar(self):
+        p = np.array(FLAT_ON_HULL, dtype=np.float64)
+        assert has_flat_top_simplex(p)
+        d = alpha(torch.tensor(p), max_dim=2)
+        ref = gudhi_alpha(p, 2)
+        for k in range(3):
+            assert_same(d[k].numpy(), ref[k], rtol=1e-9, atol=1e-9)
+        assert len(d[2]) == 1  # the one void; the rectangle's second triangulation made another
+
+    def test_flat_tetrahedron_inside_takes_the_value_of_its_cells(self):
+        p = np.array(FLAT_INSIDE, dtype=np.float64)
+        assert has_flat_top_simplex(p)
+        d = alpha(torch.tensor(p), max_dim=2)
+        ref = gudhi_alpha(p, 2)
+        for k in range(3):
+            assert_same(d[k].numpy(), ref[k], rtol=1e-9, atol=1e-9)
+        assert len(d[2]) == 0
+
+    @pytest.mark.parametrize("case", range(8))
+    def test_degenerate_3d_clouds_match_gudhi(self, case):
+        name, p = list(degenerate_3d_clouds())[case]
+        x = torch.tensor(p, requires_grad=True)
+        d = alpha(x, max_dim=2)
+        ref = gudhi_alpha(np.unique(p, axis=0), 2)
+        for k in range(3):
+            assert_same(d[k].detach().numpy(), ref[k], rtol=1e-9, atol=1e-9)
+        assert int(torch.isinf(d[0][:, 1]).sum()) == 1
+        assert not torch.isinf(d[1][:, 1]).any() and not torch.isinf(d[2][:, 1]).any()
+        (d[0][:-1, 1].sum() + d[1].sum() + d[2].sum()).backward()
+        assert torch.isfinite(x.grad).all()
+
+    def test_collinear_points_on_the_hull_in_the_plane(self):
+        # Three collinear hull points at inexact coordinates: Qhull adds a zero-area triangle.
+        p = np.array([[1, 0], [1, 3], [2, 2], [3, 1]]) * 0.1 + 0.3
+        assert has_flat_top_simplex(p)
+        d = alpha(torch.tensor(p), max_dim=1)
+        ref = gudhi_alpha(p, 1)
+        for k in range(2):
+            assert_same(d[k].numpy(), ref[k], rtol=1e-9, atol=1e-9)
+
+    @pytest.mark.parametrize("jitter", [1e-12, 1e-9, 1e-7])
+    def test_near_degenerate_3d_grids_match_gudhi(self, rng, jitter):
+        # Within Qhull's own rounding of a degeneracy, thin simplices are taken for flat: the
+        # diagram stays within a few jitters of GUDHI's exact one (no spurious or missing bars).
+        for _ in range(10):
+            p = np.unique(rng.integers(0, 4, (30, 3)), axis=0).astype(np.float64)
+            p += jitter * rng.standard_normal(p.shape)
+            d = alpha(torch.tensor(p), max_dim=2)
+            ref = gudhi_alpha(p, 2)
+            for k in range(3):  # (bottleneck_distance is unreliable on near-diagonal points)
+                ours, theirs = (a[a[:, 1] - a[:, 0] > 1e-6] for a in (d[k].numpy(), ref[k]))
+                assert gudhi.bottleneck_distance(ours, theirs) < 1e-5
+
+    def test_weak_keeps_qhull_delaunay_on_degenerate_clouds(self):
+        for _, p in degenerate_3d_clouds():
+            d = alpha(torch.tensor(p), max_dim=2, weak=True)
+            ref = gudhi_weak(p, 2)
+            for k in range(3):
+                assert_same(d[k].numpy(), ref[k])
 
     def test_collinear_and_coplanar_points(self, rng):
         t = rng.random(20)
@@ -359,3 +457,22 @@ class TestAlphaProperties:
             assert_same(d[k].detach().numpy(), ref[k], rtol=1e-9, atol=1e-9)
         (d[0][:-1, 1].sum() + d[1].sum() + d[2].sum()).backward()
         assert torch.isfinite(x.grad).all()
+
+    @settings(max_examples=30, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3)),
+            min_size=4,
+            max_size=30,
+        ),
+        st.sampled_from([0.1, 0.37, 1 / 3]),
+    )
+    def test_grid_clouds_at_inexact_spacing_match_gudhi_in_3d(self, pts, spacing):
+        # Rounded coordinates: Qhull's flat tetrahedra are then coplanar but not concyclic.
+        p = np.asarray(pts, dtype=np.float64) * spacing + 0.3
+        if np.linalg.matrix_rank(p - p.mean(0)) < 3:
+            return
+        d = alpha(torch.tensor(p), max_dim=2)
+        ref = gudhi_alpha(np.unique(p, axis=0), 2)
+        for k in range(3):
+            assert_same(d[k].numpy(), ref[k], rtol=1e-7, atol=1e-9)

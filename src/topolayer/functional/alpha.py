@@ -9,6 +9,11 @@ The Delaunay triangulation (``scipy.spatial.Delaunay``) carries two filtrations:
 * ``weak=True`` — the reference implementation's ``AlphaLayer``: the flag filtration of the
   Delaunay complex by edge length (Rips values restricted to Delaunay simplices).
 
+Degenerate input (grids, cospherical or coplanar points) makes Qhull's triangulated output hold
+flat simplices, so it is no triangulation: the alpha filtration drops those on the hull
+(``_drop_hull_flat_simplices``) and gives those inside their true values
+(``_settle_flat_tetrahedra``).
+
 Persistence runs, in the plane, on a union-find for H0 and a dual union-find over the triangles
 for H1 (``_core.planar_pairs``); in 3D on the general simplicial core. Both return critical
 simplices; each bar's birth and death are then recomputed in torch from the critical simplex's
@@ -30,11 +35,13 @@ from ..diagram import Diagram, DiagramBatch
 __all__ = ["alpha"]
 
 
-def _delaunay_top(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def _delaunay_top(p: np.ndarray, drop_flat: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
     """Top simplices of the Delaunay triangulation of ``p`` (N, D) in its affine hull.
 
     Returns (top simplices (m, r+1), extra edges (e, 2) joining dropped duplicates, r) where r is
     the affine dimension used (points of lower rank are triangulated in their own hull).
+    ``drop_flat`` removes Qhull's flat simplices on the hull (``_drop_hull_flat_simplices``);
+    the weak filtration keeps Qhull's output as it is, like the reference implementation.
     """
     from scipy.spatial import Delaunay, QhullError
 
@@ -70,7 +77,135 @@ def _delaunay_top(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         if len(tri.coplanar)
         else np.zeros((0, 2), dtype=np.int64)
     )
-    return tri.simplices.astype(np.int64), extra, rank
+    top = tri.simplices.astype(np.int64)
+    if drop_flat:
+        top = _drop_hull_flat_simplices(q, top, tri.neighbors)
+    return top, extra, rank
+
+
+def _drop_hull_flat_simplices(q: np.ndarray, top: np.ndarray, nbr: np.ndarray) -> np.ndarray:
+    """Remove the flat top simplices that Qhull lays on flat parts of the convex hull.
+
+    SciPy always asks Qhull for triangulated output ('Qt'). On degenerate input (grids,
+    cospherical, coplanar or collinear points) that output holds flat simplices: in 3D four
+    coplanar vertices whose faces are two different triangulations of one planar polygon, in the
+    plane three collinear vertices on a hull edge. The complex is then no triangulation. On the
+    hull one side of such a flat simplex is glued to nothing but flat simplices; dropping each
+    connected group of flat simplices that reaches the hull (``nbr``: Qhull's neighbours, -1 on
+    the hull), with the faces that only it holds, leaves a proper triangulation there. Flat
+    tetrahedra that remain lie between two Delaunay cells (they close the 2-sphere that the two
+    triangulations of their polygon make); ``_settle_flat_tetrahedra`` gives them their values.
+    A group is kept when its removal would not be a collapse (``_collapses_away``): a thin but
+    real simplex taken for flat must not change the homotopy type.
+    """
+    flat = _is_flat(q[top[:, 1:]] - q[top[:, :1]])
+    if not flat.any():
+        return top
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    m, w = top.shape
+    a, b = np.repeat(np.arange(m), w), nbr.reshape(-1).astype(np.int64)
+    link = flat[a] & (b >= 0) & flat[np.maximum(b, 0)]
+    graph = coo_matrix((np.ones(int(link.sum())), (a[link], b[link])), shape=(m, m))
+    _, comp = connected_components(graph, directed=False)
+    on_hull = np.zeros(comp.max() + 1, dtype=bool)
+    on_hull[comp[a[flat[a] & (b < 0)]]] = True
+    drop = flat & on_hull[comp]
+    while drop.any():
+        # Kept top simplices by vertex (CSR), so each group looks only at its neighbourhood.
+        kept = np.nonzero(~drop)[0]
+        order = np.argsort(top[kept].ravel(), kind="stable")
+        by_vertex = np.repeat(kept, w)[order]
+        starts = np.searchsorted(top[kept].ravel()[order], np.arange(len(q) + 1))
+        cand = np.nonzero(drop)[0]
+        cand = cand[np.argsort(comp[cand], kind="stable")]
+        bounds = np.flatnonzero(np.diff(comp[cand])) + 1
+        blocked = [
+            g for g in np.split(cand, bounds) if not _collapses_away(top, g, by_vertex, starts)
+        ]
+        if not blocked:
+            break
+        drop[np.concatenate(blocked)] = False
+    return top[~drop]
+
+
+def _collapses_away(
+    top: np.ndarray, group: np.ndarray, by_vertex: np.ndarray, starts: np.ndarray
+) -> bool:
+    """Whether removing the top simplices ``group``, and the faces that no kept top simplex holds,
+    is a sequence of elementary collapses (so the homotopy type stays) that loses no vertex.
+
+    ``by_vertex[starts[v]:starts[v + 1]]`` lists the kept top simplices at vertex v. Exact
+    degeneracies always pass; a thin but real simplex near the flatness threshold may not.
+    """
+    from itertools import combinations
+
+    verts = np.unique(top[group])
+    if (starts[verts + 1] == starts[verts]).any():
+        return False
+    near = np.unique(np.concatenate([by_vertex[starts[v] : starts[v + 1]] for v in verts]))
+    rows = np.sort(top[near], axis=1).tolist()
+    held = {f for t in rows for k in range(2, len(t) + 1) for f in combinations(t, k)}
+    rest = {
+        f
+        for t in np.sort(top[group], axis=1).tolist()
+        for k in range(2, len(t) + 1)
+        for f in combinations(t, k)
+        if f not in held
+    }
+    cofaces = {f: {g for g in rest if len(g) == len(f) + 1 and set(f) <= set(g)} for f in rest}
+    while rest:
+        free = next(((f, next(iter(c))) for f, c in cofaces.items() if len(c) == 1), None)
+        if free is None:
+            return False
+        for f in free:
+            rest.discard(f)
+            del cofaces[f]
+            for c in cofaces.values():
+                c.discard(f)
+    return True
+
+
+# A full-dimensional simplex is flat when |det| of its edge vectors is below this fraction of
+# (mean squared edge length)^(k/2). Qhull's flat simplices on exactly degenerate input measure
+# ~1e-16; this threshold also takes input within ~1e-7 of a degeneracy (float32 grids, rounded
+# coordinates), where Qhull's own rounding already bends its output, for degenerate. Random
+# clouds rarely hold real simplices this thin. Near-degenerate input just above the threshold
+# (relative perturbations ~1e-6..1e-5) is the one regime where the result may still stray from
+# exact arithmetic.
+_FLAT_RTOL = 1e-6
+
+
+def _is_flat(v: np.ndarray) -> np.ndarray:
+    """Zero-volume test for k-simplices in R^k from their (m, k, k) edge vectors.
+
+    ``_padded_radius`` applies the same test in torch, so both sides agree on which simplices
+    are flat.
+    """
+    k = v.shape[-1]
+    scale = (np.einsum("mij,mij->m", v, v) / k) ** (k / 2)
+    return np.abs(_adjugate_solve_np(v, None)[0]) <= _FLAT_RTOL * scale
+
+
+def _adjugate_solve_np(v: np.ndarray, b: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """``det(v)`` and ``adj(v) b`` for (m, k, k) ``v``, k in {2, 3}, by closed forms.
+
+    ``v x = b`` is then ``x = adj(v) b / det(v)``; as ``_solve_small`` does in torch, without a
+    LAPACK call per simplex.
+    """
+    if v.shape[-1] == 2:
+        det = v[:, 0, 0] * v[:, 1, 1] - v[:, 0, 1] * v[:, 1, 0]
+        if b is None:
+            return det, None
+        y0 = v[:, 1, 1] * b[:, 0] - v[:, 0, 1] * b[:, 1]
+        return det, np.stack([y0, v[:, 0, 0] * b[:, 1] - v[:, 1, 0] * b[:, 0]], 1)
+    r0, r1, r2 = v[:, 0], v[:, 1], v[:, 2]
+    c0 = np.cross(r1, r2)
+    det = np.einsum("md,md->m", r0, c0)
+    if b is None:
+        return det, None
+    return det, c0 * b[:, :1] + np.cross(r2, r0) * b[:, 1:2] + np.cross(r0, r1) * b[:, 2:]
 
 
 def _gram_radius2_np(p: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,10 +217,25 @@ def _gram_radius2_np(p: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarr
     v = p[s[:, 1:]] - p0[:, None, :]  # (m, k, D)
     g = np.einsum("mid,mjd->mij", v, v)
     b = 0.5 * np.einsum("mii->mi", g)
+    if k == v.shape[2]:
+        # Full-dimensional: solve v x = b with the edge vectors themselves, whose condition number
+        # is the square root of the Gram matrix's (thin simplices of near-degenerate input). A flat
+        # tetrahedron (see _settle_flat_tetrahedra) takes the min-norm solution of the Gram
+        # system: the circle of its (concyclic) vertices. Three collinear points have no circle;
+        # only an exactly singular triangle (never seen in practice) takes that fallback.
+        det, y = _adjugate_solve_np(v, b)
+        scale = (np.einsum("mij,mij->m", v, v) / k) ** (k / 2)
+        flat = np.abs(det) <= _FLAT_RTOL * scale if k == 3 else det == 0  # _is_flat for k = 3
+        x = y / np.where(flat, 1.0, det)[:, None]
+        if flat.any():
+            lam = np.einsum("mij,mj->mi", np.linalg.pinv(g[flat]), b[flat])
+            x[flat] = np.einsum("mi,mid->md", lam, v[flat])
+        return np.einsum("md,md->m", x, x), p0 + x
     if k == 1:
         lam = np.full((len(s), 1), 0.5)
-    elif k == 2:
-        det = g[:, 0, 0] * g[:, 1, 1] - g[:, 0, 1] ** 2
+    else:  # a triangle in R^3: |a x b|^2 directly, not g00 g11 - g01^2 (which cancels)
+        n = np.cross(v[:, 0], v[:, 1])
+        det = np.einsum("md,md->m", n, n)
         det = np.where(det == 0, np.finfo(float).tiny, det)
         lam = np.stack(
             [
@@ -94,17 +244,6 @@ def _gram_radius2_np(p: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarr
             ],
             1,
         )
-    else:
-        # Qhull's triangulated output can hold flat tetrahedra (cospherical grid points); their
-        # smallest circumsphere is the circle of their (concyclic) vertices: the min-norm solution.
-        det = np.linalg.det(g)
-        scale = np.einsum("mii->m", g) ** 3 + np.finfo(float).tiny
-        flat = np.abs(det) <= 1e-12 * scale
-        lam = np.zeros((len(s), k))
-        if (~flat).any():
-            lam[~flat] = np.linalg.solve(g[~flat], b[~flat][..., None])[..., 0]
-        if flat.any():
-            lam[flat] = np.einsum("mij,mj->mi", np.linalg.pinv(g[flat]), b[flat])
     r2 = np.einsum("mi,mi->m", lam, b)
     centre = p0 + np.einsum("mi,mid->md", lam, v)
     return r2, centre
@@ -141,9 +280,86 @@ class _Planar:
         return self.edges if d == 1 else self.tri_edges
 
 
+class _NearFlat:
+    """Faces of flat tetrahedra (per dimension, sorted ids) and an exact emptiness test of balls."""
+
+    def __init__(self, p: np.ndarray, faces: dict[int, np.ndarray]) -> None:
+        from scipy.spatial import cKDTree
+
+        self.faces = faces
+        self._tree = cKDTree(p)
+
+    def holds_point(self, r2: np.ndarray, centre: np.ndarray) -> np.ndarray:
+        """Whether some input point lies strictly inside each ball (centre, squared radius r2)."""
+        if len(r2) == 0:
+            return np.zeros(0, dtype=bool)
+        d, _ = self._tree.query(centre)
+        return d * d < r2 * (1 - 1e-12)
+
+
+def _settle_flat_tetrahedra(
+    p: np.ndarray, K, simp: list[np.ndarray], off: np.ndarray, value: np.ndarray, src: np.ndarray
+) -> _NearFlat | None:
+    """Give Qhull's flat tetrahedra their alpha values; return their faces for a global test.
+
+    The flat tetrahedra left after ``_drop_hull_flat_simplices`` lie inside the hull: four
+    concyclic vertices of a planar polygon Q of the Delaunay subdivision (cospherical input,
+    grids), whose faces are *both* triangulations of Q, each glued to the cell on its side.
+    Dropping one would leave the 2-sphere those two triangulations make unfilled (a false H2
+    class), so they stay, with the value the alpha filtration gives all of Q's interior
+    simplices: the squared radius of the smallest *empty* sphere through Q. That is Q's circle
+    when its ball holds no input point; else the nearer end of Q's Voronoi segment, i.e. the
+    smaller value of the tetrahedra on either side (through chains of flat ones).
+
+    The usual attachment test (an opposite vertex of a coface inside the face's smallest ball)
+    relies on the star of the face covering a neighbourhood of it; a flat tetrahedron breaks that
+    for its own faces (its opposite vertices lie on the circle, the point inside can be anywhere),
+    so those faces are tested against all points instead. ``value`` and ``src`` are updated in
+    place for the flat tetrahedra.
+    """
+    tets = simp[3]
+    flat = np.nonzero(_is_flat(p[tets[:, 1:]] - p[tets[:, :1]]))[0]
+    if len(flat) == 0:
+        return None
+    tri_of = np.asarray(K.facets(3))  # (T, 4) triangle ids
+    edge_of = np.asarray(K.facets(2))  # (F, 3) edge ids
+    tri_ids = np.unique(tri_of[flat])
+    near = _NearFlat(p, {2: tri_ids, 1: np.unique(edge_of[tri_ids])})
+    r2, centre = _gram_radius2_np(p, tets[flat])
+    attached = flat[near.holds_point(r2, centre)]
+    if len(attached) == 0:
+        return near
+    # Tetrahedra sharing a triangle, as directed links into the attached flat ones.
+    t_rows = np.repeat(np.arange(len(tets)), 4)
+    order = np.lexsort((t_rows, tri_of.ravel()))
+    tri_sorted, tet_sorted = tri_of.ravel()[order], t_rows[order]
+    same = tri_sorted[1:] == tri_sorted[:-1]
+    a, b = tet_sorted[:-1][same], tet_sorted[1:][same]
+    u, w = np.concatenate([a, b]), np.concatenate([b, a])
+    is_att = np.zeros(len(tets), dtype=bool)
+    is_att[attached] = True
+    u, w = u[is_att[w]], w[is_att[w]]
+    tv, ts = value[off[3] : off[4]], src[off[3] : off[4]]  # views: writes land in value/src
+    own = tv[attached].copy()
+    tv[attached] = np.inf
+    while True:  # values only fall, so this ends; chains of flat tetrahedra are short
+        cand = tv[u]
+        better = cand < tv[w]
+        if not better.any():
+            break
+        best = np.full(len(tets), np.inf)
+        np.minimum.at(best, w[better], cand[better])
+        hit = better & (cand == best[w])
+        tv[w[hit]] = cand[hit]
+        ts[w[hit]] = ts[u[hit]]
+    lone = np.isinf(tv[attached])  # no proper tetrahedron around (not seen in practice)
+    tv[attached[lone]] = own[lone]
+    return near
+
+
 def _filtration(p: np.ndarray, n: int, max_dim: int, weak: bool):
     """Complex, per-simplex values (squared radii or lengths) and source simplex per simplex."""
-    top, extra, r = _delaunay_top(p)
+    top, extra, r = _delaunay_top(p, drop_flat=not weak)
     r = top.shape[1] - 1
     if r <= 2:
         K = _Planar(top, extra, n)
@@ -177,6 +393,7 @@ def _filtration(p: np.ndarray, n: int, max_dim: int, weak: bool):
             src[off[d] : off[d + 1]] = src[f[rows, j]]
         return K, value, src, simp, off
     # Alpha: top-down propagation to attached (non-Gabriel) faces.
+    near_flat = _settle_flat_tetrahedra(p, K, simp, off, value, src) if r == 3 else None
     for d in range(K.top_dim, 1, -1):
         s = simp[d]
         f = np.asarray(K.facets(d)) + off[d - 1]  # column j omits vertex j
@@ -188,6 +405,11 @@ def _filtration(p: np.ndarray, n: int, max_dim: int, weak: bool):
         fl = faces - off[d - 1]
         dist2 = ((p[opp] - centre[fl]) ** 2).sum(1)
         attached = dist2 < fr2[fl] * (1 - 1e-12)
+        if near_flat is not None:  # faces of flat tetrahedra: the opposite vertices do not tell
+            g_att = np.zeros(len(simp[d - 1]), dtype=bool)
+            sel = near_flat.faces[d - 1]
+            g_att[sel] = near_flat.holds_point(fr2[sel], centre[sel])
+            attached = attached | g_att[fl]
         cv = value[cof]
         best = np.full(len(simp[d - 1]), np.inf)
         np.minimum.at(best, fl, cv)
@@ -275,7 +497,7 @@ def _det_small(g: torch.Tensor) -> torch.Tensor:
 
 
 def _solve_small(g: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Solve ``g λ = b`` for symmetric (m, k, k) ``g``, k in {2, 3}, by the adjugate.
+    """Solve ``g λ = b`` for (m, k, k) ``g``, k in {2, 3}, by the adjugate.
 
     Elementwise formulas (no LAPACK call) keep the batch size free under torch.compile.
     """
@@ -295,25 +517,31 @@ def _padded_radius(x: torch.Tensor, verts: torch.Tensor) -> torch.Tensor:
     """Circumradius of simplices given as ``(m, D + 1)`` vertex ids padded with -1, in torch.
 
     Padded vertices enter the Gram system as identity rows with a zero right-hand side, so one
-    batched solve of fixed shape covers vertices (radius 0), edges, triangles and tetrahedra.
+    batched solve of fixed shape covers vertices (radius 0), edges and triangles. Full-dimensional
+    simplices solve with their edge vectors instead (better conditioned, as in
+    ``_gram_radius2_np``); each branch sees the identity in the other's rows, so neither makes
+    NaN gradients.
     """
     pts = x[verts.clamp(min=0)]  # (m, D + 1, D)
     v = pts[:, 1:] - pts[:, :1]
     # Padding, and a vertex equal to the first (duplicate points), leave the system.
     keep = (verts[:, 1:] >= 0) & ((v.detach() != 0).any(-1))
     # A flat (concyclic) simplex from a degenerate triangulation: its last vertex is redundant.
-    vd = v.detach() * keep[..., None].to(x.dtype)
-    gd = vd @ vd.transpose(1, 2)
-    flat = keep[:, -1] & (
-        _det_small(gd).abs() <= 1e-12 * torch.diagonal(gd, dim1=1, dim2=2).sum(-1) ** gd.shape[-1]
-    )
+    vd = v.detach().double() * keep[..., None]  # float64 like _is_flat, whatever x.dtype
+    k = vd.shape[-1]
+    scale = ((vd * vd).sum((-2, -1)) / k) ** (k / 2)
+    flat = keep[:, -1] & (_det_small(vd).abs() <= _FLAT_RTOL * scale) & (k == 3)  # as _is_flat
     keep = keep & ~torch.nn.functional.pad(flat[:, None], (keep.shape[1] - 1, 0))
     v = v * keep[..., None].to(x.dtype)
     g = v @ v.transpose(1, 2)
     b = 0.5 * torch.diagonal(g, dim1=1, dim2=2)
     g = g + torch.diag_embed((~keep).to(x.dtype))
-    lam = _solve_small(g, b)
-    return safe_root((lam * b).sum(-1), 2)  # zero (sub)gradient at radius 0
+    full = keep.all(-1)[:, None, None]
+    eye = torch.eye(k, dtype=x.dtype, device=x.device).expand_as(g)
+    lam = _solve_small(torch.where(full, eye, g), b)
+    xc = _solve_small(torch.where(full, v, eye), b)  # circumcentre minus first vertex
+    r2 = torch.where(full[:, 0, 0], (xc * xc).sum(-1), (lam * b).sum(-1))
+    return safe_root(r2, 2)  # zero (sub)gradient at radius 0
 
 
 def _one(x: torch.Tensor, max_dim: int, weak: bool, keep_zero: bool):
