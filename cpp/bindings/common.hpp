@@ -5,6 +5,7 @@
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/vector.h>
 
+#include <memory>
 #include <vector>
 
 #include "topolayer/types.hpp"
@@ -21,6 +22,14 @@ inline int_array to_array(std::vector<index_t>&& v, std::size_t cols) {
     nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<index_t>*>(p); });
     std::size_t rows = cols ? heap->size() / cols : 0;
     return int_array(heap->data(), {rows, cols}, owner);
+}
+
+// A capsule-owned (rows, cols) int64 array over a buffer allocated with new[] (uninitialised
+// buffers: no zero-filling of large outputs).
+inline int_array owned_array(std::unique_ptr<index_t[]>&& buf, std::size_t rows, std::size_t cols) {
+    index_t* p = buf.release();
+    nb::capsule owner(p, [](void* q) noexcept { delete[] static_cast<index_t*>(q); });
+    return int_array(p, {rows, cols}, owner);
 }
 
 inline std::vector<int_array> to_arrays(topolayer::batch_pairs&& bp) {

@@ -3,6 +3,8 @@
 
 #include <nanobind/stl/string.h>
 
+#include <memory>
+
 #include "topolayer/cubical.hpp"
 #include "topolayer/parallel.hpp"
 
@@ -40,53 +42,75 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
     // One grid and spare threads: its top dimension runs beside H0 in a second thread.
     const index_t items = static_cast<index_t>(x.shape(0));
     const int inner = items == 1 && n_threads != 1 ? 2 : 1;
-    topolayer::batch_pairs bp(max_dim, items, row);
+    // Per dimension the (n_k, 3) rows and the (n_k, 2) flat positions, filled in place.
+    const std::size_t n_dims = static_cast<std::size_t>(max_dim + 1);
+    std::vector<std::unique_ptr<index_t[]>> rows(n_dims), flat(n_dims);
+    std::vector<std::size_t> total(n_dims, 0);
     {
         nb::gil_scoped_release release;
-        // Items in contiguous chunks, each appending to one result (few allocations; a
-        // chunk's items stay in order, so the rows do not depend on the thread count).
+        // Items in contiguous chunks, each appending to one result (few allocations). Then
+        // the output is sized once and every chunk writes its rows at its offset, in the
+        // threads too: the layout is batch order whatever the thread count.
         const int workers = topolayer::resolve_threads(n_threads, items);
         const index_t chunk = std::max<index_t>(
             1, workers <= 1 ? items : items / (8 * static_cast<index_t>(workers)));
         const index_t n_chunks = (items + chunk - 1) / chunk;
-        // Each chunk also lays out its own rows, so that only copies remain serial.
-        std::vector<topolayer::batch_pairs> parts(static_cast<std::size_t>(n_chunks),
-                                                  topolayer::batch_pairs(max_dim, items, row));
-        topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
+        struct part {
             topolayer::pairs_result r;
-            std::vector<std::size_t> end; // where each item's bars end in r
-            const index_t first = k * chunk, last = std::min(items, (k + 1) * chunk);
-            for (index_t i = first; i < last; ++i) {
-                topolayer::cubical_pairs_into(r, data + i * row, g, c, max_dim, superlevel,
+            std::vector<std::size_t> end;   // where each item's bars end in r
+            std::vector<std::size_t> count; // bars per dimension
+            std::vector<std::size_t> at;    // first row per dimension in the output
+        };
+        std::vector<part> parts(static_cast<std::size_t>(n_chunks));
+        topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
+            part &pt = parts[static_cast<std::size_t>(k)];
+            for (index_t i = k * chunk; i < std::min(items, (k + 1) * chunk); ++i) {
+                topolayer::cubical_pairs_into(pt.r, data + i * row, g, c, max_dim, superlevel,
                                               keep_zero, inner);
-                end.push_back(r.size());
+                pt.end.push_back(pt.r.size());
             }
-            auto &part = parts[static_cast<std::size_t>(k)];
-            std::size_t begin = 0;
-            for (index_t i = first; i < last; ++i) {
-                part.append(i, r, begin, end[static_cast<std::size_t>(i - first)]);
-                begin = end[static_cast<std::size_t>(i - first)];
-            }
+            pt.count.assign(n_dims, 0);
+            for (index_t d : pt.r.dim)
+                ++pt.count[static_cast<std::size_t>(d)];
         });
-        if (n_chunks == 1)
-            bp = std::move(parts[0]);
-        for (std::size_t d = 0; n_chunks > 1 && d < bp.rows.size(); ++d) {
-            std::size_t n_rows = 0, n_flat = 0;
-            for (const auto &part : parts) {
-                n_rows += part.rows[d].size();
-                n_flat += part.flat[d].size();
-            }
-            bp.rows[d].reserve(n_rows);
-            bp.flat[d].reserve(n_flat);
-            for (auto &part : parts) {
-                bp.rows[d].insert(bp.rows[d].end(), part.rows[d].begin(), part.rows[d].end());
-                bp.flat[d].insert(bp.flat[d].end(), part.flat[d].begin(), part.flat[d].end());
-                part.rows[d] = {};
-                part.flat[d] = {};
-            }
+        for (auto &pt : parts) {
+            pt.at = total;
+            for (std::size_t d = 0; d < n_dims; ++d)
+                total[d] += pt.count[d];
         }
+        for (std::size_t d = 0; d < n_dims; ++d) {
+            rows[d].reset(new index_t[3 * total[d] + 1]);
+            flat[d].reset(new index_t[2 * total[d] + 1]);
+        }
+        const index_t essential = items * row;
+        topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
+            part &pt = parts[static_cast<std::size_t>(k)];
+            std::size_t begin = 0;
+            for (std::size_t j = 0; j < pt.end.size(); ++j) {
+                const index_t item = k * chunk + static_cast<index_t>(j), base = item * row;
+                for (std::size_t t = begin; t < pt.end[j]; ++t) {
+                    const auto d = static_cast<std::size_t>(pt.r.dim[t]);
+                    const std::size_t at = pt.at[d]++;
+                    const index_t b = pt.r.birth[t], e = pt.r.death[t];
+                    index_t *rw = rows[d].get() + 3 * at;
+                    rw[0] = item;
+                    rw[1] = b;
+                    rw[2] = e;
+                    index_t *fl = flat[d].get() + 2 * at;
+                    fl[0] = base + b;
+                    fl[1] = e == topolayer::no_death ? essential : base + e;
+                }
+                begin = pt.end[j];
+            }
+            pt.r = topolayer::pairs_result{};
+        });
     }
-    return to_arrays(std::move(bp));
+    std::vector<int_array> out;
+    for (std::size_t d = 0; d < n_dims; ++d)
+        out.push_back(owned_array(std::move(rows[d]), total[d], 3));
+    for (std::size_t d = 0; d < n_dims; ++d)
+        out.push_back(owned_array(std::move(flat[d]), total[d], 2));
+    return out;
 }
 
 void bind_cubical(nb::module_ &m) {
