@@ -35,6 +35,11 @@ struct pairs_result {
         death.push_back(k);
     }
     std::size_t size() const { return dim.size(); }
+    void reserve(std::size_t n) {
+        dim.reserve(n);
+        birth.reserve(n);
+        death.reserve(n);
+    }
 };
 
 // Throws std::invalid_argument naming `what` and the first entry of x that is NaN or infinite.
