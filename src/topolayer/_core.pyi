@@ -31,7 +31,7 @@ class Complex:
 @overload
 def lower_star(complex: Complex, f: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], max_dim: int, superlevel: bool, keep_zero: bool, n_threads: int) -> list[NDArray[numpy.int64]]:
     """
-    Lower-star persistence pairs of each row of f: per dimension an (n_k, 3) array of (item, birth vertex, death vertex or -1).
+    Lower-star persistence pairs of each row of f: per dimension an (n_k, 3) array of (item, birth vertex, death vertex or -1), then per dimension an (n_k, 2) array of the same bars as positions in f.ravel() (essential deaths: f.size).
     """
 
 @overload
@@ -40,7 +40,7 @@ def lower_star(complex: Complex, f: Annotated[NDArray[numpy.float64], dict(shape
 @overload
 def filtration(complex: Complex, values: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], max_dim: int, keep_zero: bool, n_threads: int) -> list[NDArray[numpy.int64]]:
     """
-    Persistence pairs of explicit per-simplex values (global ids): per dimension an (n_k, 3) array of (item, birth simplex, death simplex or -1).
+    Persistence pairs of explicit per-simplex values (global ids): per dimension an (n_k, 3) array of (item, birth simplex, death simplex or -1), then per dimension an (n_k, 2) array of the same bars as positions in values.ravel() (essential deaths: values.size).
     """
 
 @overload
@@ -49,7 +49,7 @@ def filtration(complex: Complex, values: Annotated[NDArray[numpy.float64], dict(
 @overload
 def cubical(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, max_dim: int, superlevel: bool, keep_zero: bool, n_threads: int) -> list[NDArray[numpy.int64]]:
     """
-    Level-set persistence pairs of each row of x (a flattened 2D or 3D grid of the given shape): per dimension an (n_k, 3) array of (item, birth pixel, death pixel or -1).
+    Level-set persistence pairs of each row of x (a flattened 2D or 3D grid of the given shape): per dimension an (n_k, 3) array of (item, birth pixel, death pixel or -1), then per dimension an (n_k, 2) array of the same bars as positions in x.ravel() (essential deaths: x.size).
     """
 
 @overload
