@@ -322,9 +322,22 @@ def test_metric_properties(a, b, c, p):
     assert bxy == pytest.approx(byx, abs=1e-9)
     assert wxy <= wxz + wzy + 1e-9
     assert bxy <= wxy + 1e-9
-    # GUDHI's default e (the smallest positive double) is exact up to rounding; its e=0 mode
-    # returned 1.5 instead of 1.0 on a = 3 x (0, 2), b = 2 x (0, 0.5) + (2, 3) (persim: 1.0).
-    assert bxy == pytest.approx(gudhi.bottleneck_distance(_pts(a), _pts(b)), abs=1e-9)
+    # The oracle is persim. GUDHI is wrong on some diagrams with repeated points: its e=0 mode
+    # gave 1.5 instead of 1.0 on a = 3 x (0, 2), b = 2 x (0, 0.5) + (2, 3), and its default
+    # mode gives 1.0 instead of 0.5 on a = (0, 2) + 2 x (1, 2), b = 3 x (0, 1) + (0, 2), where
+    # sending every (0, 1) and (1, 2) to the diagonal costs 0.5 (persim: 0.5).
+    if a and b:
+        assert bxy == pytest.approx(persim.bottleneck(_pts(a), _pts(b)), abs=1e-9)
+    else:
+        assert bxy == pytest.approx(gudhi.bottleneck_distance(_pts(a), _pts(b)), abs=1e-9)
+
+
+def test_bottleneck_with_repeated_points_gudhi_gets_wrong():
+    a = np.array([[0.0, 2.0], [1.0, 2.0], [1.0, 2.0]])
+    b = np.array([[0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [0.0, 2.0]])
+    got = Dist.bottleneck_distance(D(a), D(b), 0).item()
+    assert got == pytest.approx(0.5, abs=1e-12)
+    assert persim.bottleneck(a, b) == pytest.approx(0.5, abs=1e-12)
 
 
 def test_batch_shape_is_kept(rng):
