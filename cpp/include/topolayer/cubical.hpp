@@ -19,13 +19,11 @@
 #include <cstring>
 #include <exception>
 #include <iterator>
-#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
-#include <unordered_map>
 #include <vector>
 
 #include "sort.hpp"
@@ -974,10 +972,11 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
             entry piv{};
             bool found = false;
             while (next_entry(piv)) {
-                const u32 c = (is_pivot[piv.id >> 6] >> (piv.id & 63)) & 1 ? owner.find(piv.id)
-                                                                           : pivot_map::none;
-                if (c != pivot_map::none) { // add the column with this pivot: piv cancels
-                    const auto span = spans[c];
+                const u32 col_of = (is_pivot[piv.id >> 6] >> (piv.id & 63)) & 1
+                                       ? owner.find(piv.id)
+                                       : pivot_map::none;
+                if (col_of != pivot_map::none) { // add the column with this pivot: piv cancels
+                    const auto span = spans[col_of];
                     if (keep_entries) {
                         add_run(false, span.first + 1, span.first + span.second);
                         continue;
