@@ -433,6 +433,35 @@ inline const ring_runs &ring_runs_for(int kind) {
     return tables[static_cast<std::size_t>(kind)];
 }
 
+// Per lower-link mask, what the raster pass of prepare_saddles needs for one pair of
+// adjacencies (down, up): the first run's ring position + 1 in each direction (0: none, the
+// pixel itself) and the saddle flags (bit 0 down, bit 1 up).
+struct link_step {
+    std::uint8_t down, up, flags;
+};
+inline const std::array<link_step, 256> &link_steps_for(int kind_down, int kind_up) {
+    auto make = [](int kd, int ku) {
+        std::array<link_step, 256> t{};
+        const auto &d = ring_runs_for(kd);
+        const auto &u = ring_runs_for(ku);
+        for (std::size_t m = 0; m < 256; ++m) {
+            const auto &a = d[m];
+            const auto &b = u[~m & 255u];
+            t[m] = {static_cast<std::uint8_t>(a[0] + 1), static_cast<std::uint8_t>(b[0] + 1),
+                    static_cast<std::uint8_t>((a[1] >= 0 ? 1 : 0) | (b[1] >= 0 ? 2 : 0))};
+        }
+        return t;
+    };
+    static const std::array<std::array<link_step, 256>, 9> all = [&] {
+        std::array<std::array<link_step, 256>, 9> a{};
+        for (int kd = 0; kd < 3; ++kd)
+            for (int ku = 0; ku < 3; ++ku)
+                a[static_cast<std::size_t>(3 * kd + ku)] = make(kd, ku);
+        return a;
+    }();
+    return all[static_cast<std::size_t>(3 * kind_down + kind_up)];
+}
+
 // ---- 2D: union-find over saddles only ------------------------------------------------------
 //
 // Whether a ring neighbour entered before a pixel depends on their ranks alone, so the lower
@@ -469,8 +498,7 @@ void prepare_saddles(saddle_workspace<K> &s, u32 *parent, const K *key, const pa
     for (int i = 0; i < 8; ++i)
         off[static_cast<std::size_t>(i + 1)] =
             static_cast<std::ptrdiff_t>(ring[static_cast<std::size_t>(i)]);
-    const auto &runs_down = ring_runs_for(kind_down);
-    const auto &runs_up = ring_runs_for(kind_up);
+    const auto &steps = link_steps_for(kind_down, kind_up);
     std::uint8_t *lower = s.lower.data();
     std::uint8_t *flags = s.flags.data();
     u32 *parent_up = up ? s.parent_up.data() : nullptr;
@@ -494,19 +522,24 @@ void prepare_saddles(saddle_workspace<K> &s, u32 *parent, const K *key, const pa
             m |= static_cast<unsigned>(key[q - w + 1] <= kq) << 7;
             lower[q] = static_cast<std::uint8_t>(m);
         }
-        for (std::ptrdiff_t q = row; q < end; ++q) {
-            const unsigned m = lower[q];
-            const auto &d = runs_down[m];
-            parent[q] = static_cast<u32>(q + off[static_cast<std::size_t>(d[0] + 1)]);
-            unsigned fl = static_cast<unsigned>(d[1] >= 0);
-            if (up) {
-                const auto &u = runs_up[~m & 255u];
-                parent_up[q] = static_cast<u32>(q + off[static_cast<std::size_t>(u[0] + 1)]);
-                fl |= static_cast<unsigned>(u[1] >= 0) << 1;
+        if (up) {
+            for (std::ptrdiff_t q = row; q < end; ++q) {
+                const link_step e = steps[lower[q]];
+                parent[q] = static_cast<u32>(q + off[e.down]);
+                parent_up[q] = static_cast<u32>(q + off[e.up]);
+                flags[q] = e.flags;
+                recs[k] = {key[q], static_cast<u32>(q)};
+                k += e.flags != 0;
             }
-            flags[q] = static_cast<std::uint8_t>(fl);
-            recs[k] = {key[q], static_cast<u32>(q)};
-            k += fl != 0;
+        } else {
+            for (std::ptrdiff_t q = row; q < end; ++q) {
+                const link_step e = steps[lower[q]];
+                parent[q] = static_cast<u32>(q + off[e.down]);
+                const unsigned fl = e.flags & 1u;
+                flags[q] = static_cast<std::uint8_t>(fl);
+                recs[k] = {key[q], static_cast<u32>(q)};
+                k += fl;
+            }
         }
     }
     // Sort the saddles (records are in index order, and the sort is stable), then split them.
