@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.deps-stamp
 
-.PHONY: demo test test-all bench build clean venv lint stubs cpp-test
+.PHONY: demo test test-all bench build clean venv lint typecheck stubs cpp-test
 
 venv: $(STAMP)
 
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH)" "scikit-build-core>=0.10" "nanobind>=2.4" ninja cmake \
 	    numpy scipy matplotlib tqdm scikit-learn \
-	    pytest hypothesis gudhi cripser ripser persim pot ruff
+	    pytest hypothesis gudhi cripser ripser persim pot ruff mypy
 	touch $(STAMP)
 
 build: $(STAMP)
@@ -46,6 +46,11 @@ bench: build $(BENCH_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(PY) -m mypy src/topolayer
+
+# Static type check of the package alone (settings in pyproject.toml, [tool.mypy]); also in lint.
+typecheck: $(STAMP)
+	$(PY) -m mypy src/topolayer
 
 # Regenerate the committed type stubs of the C++ extension.
 stubs: build

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
 from . import _core
 from ._ops import register_complex
+
+# The classmethod constructors return an instance of the class they are called on.
+_S = TypeVar("_S", bound="SimplicialComplex")
 
 __all__ = ["SimplicialComplex"]
 
@@ -111,7 +115,7 @@ class SimplicialComplex:
         }
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["simplices"], state["n_vertices"])
+        type(self).__init__(self, state["simplices"], state["n_vertices"])
 
     # -- queries ----------------------------------------------------------------------
     @property
@@ -166,7 +170,7 @@ class SimplicialComplex:
 
     # -- constructors -----------------------------------------------------------------
     @classmethod
-    def path(cls, n: int) -> SimplicialComplex:
+    def path(cls: type[_S], n: int) -> _S:
         """The path graph ``0 - 1 - ... - n-1``: the complex of a 1D signal of length ``n``."""
         n = _positive_int(n, "n")
         v = np.arange(n, dtype=np.int64)
@@ -175,7 +179,7 @@ class SimplicialComplex:
     line = path
 
     @classmethod
-    def grid_2d(cls, height: int, width: int) -> SimplicialComplex:
+    def grid_2d(cls: type[_S], height: int, width: int) -> _S:
         """Freudenthal triangulation of an ``height x width`` grid of vertices.
 
         Vertex ``(i, j)`` has id ``i * width + j`` (row-major); each square is split along
@@ -194,7 +198,7 @@ class SimplicialComplex:
         return cls([np.zeros((0, 1), np.int64), np.zeros((0, 2), np.int64), tris], n_vertices=h * w)
 
     @classmethod
-    def triangle_mesh(cls, faces: np.ndarray, n_vertices: int | None = None) -> SimplicialComplex:
+    def triangle_mesh(cls: type[_S], faces: np.ndarray, n_vertices: int | None = None) -> _S:
         """A triangle mesh given by its ``(F, 3)`` faces (vertex ids)."""
         faces = np.asarray(faces)
         if faces.ndim != 2 or faces.shape[1] != 3:
@@ -203,13 +207,13 @@ class SimplicialComplex:
         return cls(empty + [faces], n_vertices=n_vertices)
 
     @classmethod
-    def graph(cls, n_vertices: int, edges: np.ndarray) -> SimplicialComplex:
+    def graph(cls: type[_S], n_vertices: int, edges: np.ndarray) -> _S:
         """A graph: ``n_vertices`` vertices and ``(E, 2)`` edges."""
         edges = np.asarray(edges).reshape(-1, 2)
         return cls([np.zeros((0, 1), np.int64), edges], n_vertices=n_vertices)
 
     @classmethod
-    def clique(cls, n_vertices: int, edges: np.ndarray, max_dim: int = 2) -> SimplicialComplex:
+    def clique(cls: type[_S], n_vertices: int, edges: np.ndarray, max_dim: int = 2) -> _S:
         """The clique (flag) complex of a graph, up to dimension ``max_dim``."""
         max_dim = int(max_dim)
         if max_dim < 1:
@@ -221,11 +225,11 @@ class SimplicialComplex:
                 nbrs[u].add(v)
                 nbrs[v].add(u)
         # Grow cliques one vertex at a time, always adding a larger id (each clique once).
-        layers = [
+        layers: list[list[tuple[int, ...]]] = [
             [(u, v) for u, v in {(min(a, b), max(a, b)) for a, b in edges.tolist() if a != b}]
         ]
         for _ in range(2, max_dim + 1):
-            nxt = []
+            nxt: list[tuple[int, ...]] = []
             for s in layers[-1]:
                 common = set.intersection(*(nbrs[v] for v in s))
                 nxt.extend(s + (w,) for w in sorted(common) if w > s[-1])
@@ -239,7 +243,7 @@ class SimplicialComplex:
         return cls(rows, n_vertices=n_vertices)
 
     @classmethod
-    def full(cls, n_vertices: int, max_dim: int) -> SimplicialComplex:
+    def full(cls: type[_S], n_vertices: int, max_dim: int) -> _S:
         """All simplices on ``n_vertices`` vertices up to dimension ``max_dim``."""
         n = _positive_int(n_vertices, "n_vertices")
         rows = [np.arange(n, dtype=np.int64)[:, None]]

@@ -290,13 +290,19 @@ def wasserstein_distance(
         r1, e1 = it1.item(b)
         r2, e2 = it2.item(b)
         i, j, ii, jj = _solve_wasserstein(it1.values[r1], it2.values[r2], p, r)
-        pi.append(r1[i]), pj.append(r2[j]), pb.append(np.full(len(i), b))
-        di.append(r1[ii]), db.append(np.full(len(ii), b))
-        dj.append(r2[jj]), djb.append(np.full(len(jj), b))
+        pi.append(r1[i])
+        pj.append(r2[j])
+        pb.append(np.full(len(i), b))
+        di.append(r1[ii])
+        db.append(np.full(len(ii), b))
+        dj.append(r2[jj])
+        djb.append(np.full(len(jj), b))
         if keep_essential:
             s1, s2, ok = _match_essential(it1.values, it2.values, e1, e2)
             mismatch[b] = not ok
-            ei.append(s1), ej.append(s2), eb.append(np.full(len(s1), b))
+            ei.append(s1)
+            ej.append(s2)
+            eb.append(np.full(len(s1), b))
     x, y = f1.bars, f2.bars
     dev = x.device
 
@@ -344,13 +350,17 @@ def _solve_bottleneck(x: np.ndarray, y: np.ndarray, r: float) -> tuple[str, int,
         # rows: x_0..x_{n-1}, diag copies of y (n..n+m-1); cols: y_0..y_{m-1}, diag copies of x
         rows, cols = [], []
         ii, jj = np.nonzero(cxy <= t)
-        rows.append(ii), cols.append(jj)
+        rows.append(ii)
+        cols.append(jj)
         ix = np.nonzero(cx <= t)[0]
-        rows.append(ix), cols.append(m + ix)
+        rows.append(ix)
+        cols.append(m + ix)
         jy = np.nonzero(cy <= t)[0]
-        rows.append(n + jy), cols.append(jy)
+        rows.append(n + jy)
+        cols.append(jy)
         dd_r, dd_c = np.meshgrid(np.arange(n, n + m), np.arange(m, m + n), indexing="ij")
-        rows.append(dd_r.ravel()), cols.append(dd_c.ravel())
+        rows.append(dd_r.ravel())
+        cols.append(dd_c.ravel())
         rr, cc = np.concatenate(rows), np.concatenate(cols)
         g = csr_matrix((np.ones(len(rr)), (rr, cc)), shape=(n + m, m + n))
         match = maximum_bipartite_matching(g, perm_type="column")
@@ -440,15 +450,21 @@ def bottleneck_distance(
         r2, e2 = it2.item(b)
         kind, i, j = _solve_bottleneck(it1.values[r1], it2.values[r2], r)
         if kind == "pair":
-            pi.append(r1[[i]]), pj.append(r2[[j]]), pb.append([b])
+            pi.append(r1[[i]])
+            pj.append(r2[[j]])
+            pb.append([b])
         elif kind == "x":
-            di.append(r1[[i]]), db.append([b])
+            di.append(r1[[i]])
+            db.append([b])
         elif kind == "y":
-            dj.append(r2[[j]]), djb.append([b])
+            dj.append(r2[[j]])
+            djb.append([b])
         if keep_essential:
             s1, s2, ok = _match_essential(it1.values, it2.values, e1, e2)
             mismatch[b] = not ok
-            ei.append(s1), ej.append(s2), eb.append(np.full(len(s1), b))
+            ei.append(s1)
+            ej.append(s2)
+            eb.append(np.full(len(s1), b))
     x, y = f1.bars, f2.bars
     dev = x.device
 

@@ -165,9 +165,11 @@ def diagram(
     ]
     tick_labels = [f"{t:g}" for t in ticks]
     if has_pinf:
-        ticks.append(y_pinf), tick_labels.append("∞")
+        ticks.append(y_pinf)
+        tick_labels.append("∞")
     if has_ninf:
-        ticks.append(y_ninf), tick_labels.append("-∞")
+        ticks.append(y_ninf)
+        tick_labels.append("-∞")
     ax.set_yticks(ticks)
     ax.set_yticklabels(tick_labels)
     ax.set_xlabel("Birth")
@@ -275,9 +277,11 @@ def barcode(
     ]
     tick_labels = [f"{t:g}" for t in ticks]
     if has_pinf:
-        ticks.append(x_pinf), tick_labels.append("∞")
+        ticks.append(x_pinf)
+        tick_labels.append("∞")
     if has_ninf:
-        ticks.append(x_ninf), tick_labels.append("-∞")
+        ticks.append(x_ninf)
+        tick_labels.append("-∞")
     ax.set_xticks(ticks)
     ax.set_xticklabels(tick_labels)
     ax.set_yticks([])

@@ -16,7 +16,7 @@ used through their birth ``b`` and their length ``b - d``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -122,12 +122,12 @@ def persistence_image(
         w = y
     elif weight == "uniform":
         w = torch.ones_like(y)
-    else:
-        w = weight(x, y)
+    else:  # validated above: weight is callable here
+        w = cast(Callable[[torch.Tensor, torch.Tensor], torch.Tensor], weight)(x, y)
         if not isinstance(w, torch.Tensor) or w.shape != y.shape:
             raise ValueError(f"weight(x, y) must return a tensor of shape {tuple(y.shape)}")
     w = torch.where(finite, w, zero)
-    opts = dict(dtype=f.bars.dtype, device=f.bars.device)
+    opts: dict[str, Any] = dict(dtype=f.bars.dtype, device=f.bars.device)
     u = torch.linspace(birth_range[0], birth_range[1], nb + 1, **opts)
     v = torch.linspace(pers_range[0], pers_range[1], npers + 1, **opts)
     cu = torch.special.ndtr((u.unsqueeze(0) - x.unsqueeze(1)) / sigma)  # (P, nb+1)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -60,6 +61,11 @@ class TopModel(nn.Module):
     hidden : int
         Width of the MLP on the standardised features.
     """
+
+    # buffers, registered in __init__
+    heights: torch.Tensor
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(self, side: int, k0: int = 3, k1: int = 2, hidden: int = 128) -> None:
         super().__init__()
@@ -216,7 +222,7 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
     epochs = 30 if quick else 100
 
     torch.manual_seed(seed)
-    models = {}
+    models: dict[str, nn.Module] = {}
     for name in progress(["TopModel", "MLP", "CNN"], desc="train models"):
         torch.manual_seed(seed)
         if name == "TopModel":
@@ -234,7 +240,7 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
     rows, metrics, advs = [], {}, {}
     paper = {"TopModel": "80-85 % / 25.2 %", "MLP": "- / 100 %", "CNN": "- / 100 %"}
     for name, model in progress(models.items(), desc="attack"):
-        m = {
+        m: dict[str, Any] = {
             "clean_accuracy": float((_predict(model, xte) == yte).float().mean()),
             "clean_accuracy_attacked_subset": float((_predict(model, x) == y).float().mean()),
         }

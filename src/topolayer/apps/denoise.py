@@ -6,6 +6,8 @@ the gradient pushes its birth (the minimum) up and its death (the saddle) down u
 disappears. Runs in seconds on a CPU.
 """
 
+from typing import cast
+
 import torch
 
 import topolayer as tl
@@ -20,7 +22,8 @@ def main(steps: int = 200, seed: int = 0) -> list[float]:
     opt = torch.optim.SGD([x], lr=0.01)
     losses = []
     for step in range(steps):
-        dgm = tl.functional.lower_star(x, K, max_dim=0)
+        # one signal: one Diagram
+        dgm = cast(tl.Diagram, tl.functional.lower_star(x, K, max_dim=0))
         bars = dgm[0]
         finite = torch.isfinite(bars[:, 1])
         topo = (
@@ -36,7 +39,7 @@ def main(steps: int = 200, seed: int = 0) -> list[float]:
                 f"step {step:3d}  loss {loss.item():.4f}  sum of squared H0 bar lengths {topo.item():.5f}"
             )
     for name, signal in (("noisy", y), ("denoised", x.detach())):
-        bars = tl.functional.lower_star(signal, K, max_dim=0)[0]
+        bars = cast(tl.Diagram, tl.functional.lower_star(signal, K, max_dim=0))[0]
         long = bars[(bars[:, 1] - bars[:, 0]) > 0.01]
         print(
             f"{name:>8}: {len(bars)} H0 bars, {len(long)} longer than 0.01: {long.numpy().round(3).tolist()}"

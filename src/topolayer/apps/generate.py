@@ -287,7 +287,7 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
             w1 = _h0_w1_matrix(imgs, ref)
         mmd_l2, cov_l2 = mmd_coverage(l2)
         mmd_w1, cov_w1 = mmd_coverage(w1)
-        m = {
+        vals = {
             "frac_one_component": float((b0 == 1).mean()),
             "frac_usual_betti": float(((b0 == 1) & (b1 <= 2)).mean()),
             "mean_components": float(b0.mean()),
@@ -298,13 +298,13 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
             "cov_w1_h0": cov_w1,
             "inception_score": inception_score(clf, imgs),
         }
-        metrics[name] = m
-        rows.append([name] + list(m.values()))
+        metrics[name] = vals
+        rows.append([name] + list(vals.values()))
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 5))
     for ax, name in zip(axes, models, strict=True):
-        b0 = metrics[name]["frac_one_component"]
-        _image_grid(ax, samples[name][:64], 8, f"{name}\none component: {b0:.0%} of {n_eval}")
+        frac = metrics[name]["frac_one_component"]
+        _image_grid(ax, samples[name][:64], 8, f"{name}\none component: {frac:.0%} of {n_eval}")
     fig.tight_layout()
     fig.savefig(out / "generate_samples.png", dpi=110)
     plt.close(fig)

@@ -17,11 +17,13 @@ from __future__ import annotations
 import functools
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import torch
 
 from topolayer import SimplicialComplex
+from topolayer.diagram import Diagram
 from topolayer.functional import filtration, lower_star
 from topolayer.functional.alpha import alpha
 from topolayer.functional.cubical import cubical
@@ -142,7 +144,7 @@ PENALTY_LABELS = {
 
 def fit_weights(
     problem: str, ns: list[int], seeds: list[int], lambdas: np.ndarray, iters: int, n_val: int
-) -> dict[str, np.ndarray]:
+) -> dict[str, Any]:
     """Fit every penalty and every ``lambda`` for every ``n`` and seed of one problem.
 
     All fits are independent, so they run together as one batched Adam optimisation (Adam's
@@ -185,7 +187,7 @@ def fit_weights(
     topo = [k for k, name in enumerate(pens) if name.startswith("top")]
     for _ in range(iters):
         opt.zero_grad()
-        loss = 0.0
+        loss: torch.Tensor | float = 0.0
         # the topological penalties of all n, seeds and lambdas in one batched layer call each
         top_rows = torch.cat([data[n]["beta"][:, topo].reshape(-1, P_DIM) for n in ns])
         dgm = weight_diagram(top_rows, kind)
@@ -207,7 +209,7 @@ def fit_weights(
                     pen.append(weight_penalty(name, beta[:, k], kind))
             offset += len(seeds) * len(topo) * len(lam)
             loss = loss + (fit + lam * torch.stack(pen, 1)).sum()
-        loss.backward()
+        cast(torch.Tensor, loss).backward()  # a tensor: ns is not empty
         opt.step()
     error = np.zeros((len(ns), len(seeds), 1 + len(pens)))
     chosen = np.zeros((len(ns), len(seeds), len(pens)))
@@ -257,7 +259,7 @@ def point_clouds(
     """Optimise 100 uniform points under each of the five losses (Adam, lr 1e-2)."""
     x0 = uniform_cloud(100, seed)
     results, rows = {}, []
-    d0 = alpha(x0, max_dim=1, weak=True)
+    d0 = cast(Diagram, alpha(x0, max_dim=1, weak=True))  # one cloud: one Diagram
     for name, loss_fn in progress(_cloud_losses().items(), desc="point clouds", total=5):
         x = x0.clone().requires_grad_(True)
         opt = torch.optim.Adam([x], lr=1e-2)
@@ -269,7 +271,7 @@ def point_clouds(
             loss.backward()
             opt.step()
         x = x.detach()
-        d = alpha(x, max_dim=1, weak=True)
+        d = cast(Diagram, alpha(x, max_dim=1, weak=True))  # one cloud: one Diagram
         results[name] = x
         h0, h1 = top_k_barcode_lengths(d, 0, 3), top_k_barcode_lengths(d, 1, 3)
         rows.append(
@@ -313,7 +315,8 @@ def ring_reconstruction(seed: int, steps: int, progress) -> dict:
         ("least squares", ls),
         ("least squares + prior", beta.detach()),
     ):
-        dgm = cubical(img.reshape(n, n), max_dim=1, superlevel=True)
+        # one image: one Diagram
+        dgm = cast(Diagram, cubical(img.reshape(n, n), max_dim=1, superlevel=True))
         out[name] = {
             "image": img.reshape(n, n),
             "mse": float(((img - truth) ** 2).mean()),
@@ -488,11 +491,11 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
     digits = image_data(mnist, 16, seed, n_train=1, n_test=8)[2]
     den = digit_denoising(digits, seed, 100 if quick else 300)
     fig, axes = plt.subplots(3, len(digits), figsize=(1.4 * len(digits), 4.8))
-    for r, (name, v) in enumerate(den.items()):
+    for row, (name, v) in enumerate(den.items()):
         for c in range(len(digits)):
-            axes[r, c].imshow(v["image"][c].numpy(), cmap="gray", vmin=0, vmax=1)
-            axes[r, c].set_title(f"{name}: b0 {v['betti0'][c]}", fontsize=7)
-            axes[r, c].axis("off")
+            axes[row, c].imshow(v["image"][c].numpy(), cmap="gray", vmin=0, vmax=1)
+            axes[row, c].set_title(f"{name}: b0 {v['betti0'][c]}", fontsize=7)
+            axes[row, c].axis("off")
     fig.tight_layout()
     fig.savefig(out / "regularize_denoise.png", dpi=110)
     plt.close(fig)

@@ -361,6 +361,7 @@ def _filtration(p: np.ndarray, n: int, max_dim: int, weak: bool):
     """Complex, per-simplex values (squared radii or lengths) and source simplex per simplex."""
     top, extra, r = _delaunay_top(p, drop_flat=not weak)
     r = top.shape[1] - 1
+    K: _Planar | _core.Complex
     if r <= 2:
         K = _Planar(top, extra, n)
     else:

@@ -14,7 +14,7 @@ __all__ = ["unique_simplices", "clique_complex"]
 def unique_simplices(faces, dim: int) -> SimplicialComplex:
     """The complex of all faces of dimension <= ``dim`` of the given simplices."""
     faces = [np.sort(np.asarray(f, dtype=np.int64)) for f in faces]
-    cells = set()
+    cells: set[tuple[int, ...]] = set()
     for f in faces:
         for k in range(min(dim, len(f) - 1) + 1):
             cells.update(itertools.combinations(f.tolist(), k + 1))
