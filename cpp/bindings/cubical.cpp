@@ -85,23 +85,17 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
             rows[d].reset(new index_t[3 * total[d] + 1]);
             flat[d].reset(new index_t[2 * total[d] + 1]);
         }
-        const index_t essential = items * row;
         topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
             part &pt = parts[static_cast<std::size_t>(k)];
             std::size_t begin = 0;
             for (std::size_t j = 0; j < pt.end.size(); ++j) {
-                const index_t item = k * chunk + static_cast<index_t>(j), base = item * row;
+                const index_t item = k * chunk + static_cast<index_t>(j);
                 for (std::size_t t = begin; t < pt.end[j]; ++t) {
                     const auto d = static_cast<std::size_t>(pt.r.dim[t]);
                     const std::size_t at = pt.at[d]++;
-                    const index_t b = pt.r.birth[t], e = pt.r.death[t];
-                    index_t *rw = rows[d].get() + 3 * at;
-                    rw[0] = item;
-                    rw[1] = b;
-                    rw[2] = e;
-                    index_t *fl = flat[d].get() + 2 * at;
-                    fl[0] = base + b;
-                    fl[1] = e == topolayer::no_death ? essential : base + e;
+                    topolayer::batch_pairs::write_bar(rows[d].get() + 3 * at,
+                                                      flat[d].get() + 2 * at, item, pt.r.birth[t],
+                                                      pt.r.death[t], row, items);
                 }
                 begin = pt.end[j];
             }

@@ -1116,14 +1116,13 @@ struct octahedron {
 // birth) once H0 has marked the negative ones edge_negative.
 inline constexpr std::uint8_t edge_unset = 0, edge_down = 5, edge_critical = 6, edge_negative = 7;
 
-// H1 pairs of the V construction; rank[q] of each padded cell (pad_rank for padding), n real
-// cells. emit(birth rank, death rank or no_rank), as vertex_h1.
-//
+// H1 pairs of the V construction; rank[q] of each padded cell (pad_rank for padding).
+// emit(birth rank, death rank or no_rank), as vertex_h1.
 // Cells whose top rank is below `min_rank` (the outside layer of the T dual) take part in H0
 // only: a gradient path never climbs back from them, so flows stop there and no pair born
 // there is reported.
 template <class Emit>
-void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u32 min_rank = 0) {
+void morse_h1(const padded_grid &pg, const u32 *rank, Emit &&emit, u32 min_rank = 0) {
     static const octahedron oct;
     const index_t size = pg.size();
     if (size * 3 >= static_cast<index_t>(0xFFFFFFFFu))
@@ -1162,7 +1161,6 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
     // Per edge: its gradient code (low 3 bits) and step in its lower star (high 5 bits).
     std::vector<std::uint8_t> code(static_cast<std::size_t>(size * 3), edge_unset);
     std::vector<u32> parent(static_cast<std::size_t>(size)); // gradient forest, then union-find
-    std::vector<u64> crit_edges;                              // (top rank << 8 | step), id
     std::vector<u32> crit_edge_ids;
     std::vector<std::pair<u64, u32>> crit_squares; // (top rank << 8 | step, square id)
     auto edge_key = [&](u32 id) -> u64 {
@@ -1171,7 +1169,6 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
         return (static_cast<u64>(top) << 8) | (code[id] >> 3);
     };
 
-    (void)n;
     for (index_t a0 = 0; a0 < pg.n0; ++a0)
         for (index_t a1 = 0; a1 < pg.n1; ++a1)
             for (index_t a2 = 0; a2 < pg.n2; ++a2) {
@@ -1268,7 +1265,6 @@ void morse_h1(const padded_grid &pg, const u32 *rank, index_t n, Emit &&emit, u3
     // H0 on the critical edges (in filtration order) tells the negative ones; the others are
     // the columns of the cohomology reduction.
     const std::size_t ne = crit_edge_ids.size();
-    crit_edges.resize(ne);
     std::vector<std::pair<u64, u32>> ce(ne);
     for (std::size_t i = 0; i < ne; ++i)
         ce[i] = {edge_key(crit_edge_ids[i]), crit_edge_ids[i]};
@@ -1667,7 +1663,7 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
                                   cells ? &neg : nullptr, [&](u32 b, u32 k) { emit(0, b, k); });
         if (h1_3d && c == construction::V) {
             const auto rank = ws.ranks();
-            detail::morse_h1(ws.pg, rank.data(), n, [&](u32 b, u32 k) {
+            detail::morse_h1(ws.pg, rank.data(), [&](u32 b, u32 k) {
                 emit(1, ws.order[b], k == detail::no_rank ? k : ws.order[k]);
             });
         } else if (cells) {
@@ -1703,7 +1699,7 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
                     }
             const u32 nn = static_cast<u32>(n), no = static_cast<u32>(n_out);
             detail::morse_h1(
-                pd, drank.data(), nd_cells,
+                pd, drank.data(),
                 [&](u32 a, u32 b) {
                     if (a < no || b == detail::no_rank || b < no)
                         return;

@@ -69,38 +69,35 @@ struct batch_pairs {
           items(n_items),
           stride(row_stride) {}
 
-    void append(index_t item, const pairs_result& r) { append(item, r, 0, r.size()); }
+    // One bar of `item` (stride = values per item): its (item, birth, death) row and its flat
+    // (birth, death) positions, the essential death at items * stride.
+    static void write_bar(index_t* row, index_t* flat_row, index_t item, index_t birth, index_t death,
+                          index_t stride, index_t items) {
+        row[0] = item;
+        row[1] = birth;
+        row[2] = death;
+        if (flat_row == nullptr) return;
+        flat_row[0] = item * stride + birth;
+        flat_row[1] = death == no_death ? items * stride : item * stride + death;
+    }
 
-    // Bars begin..end of r, all of one item.
-    void append(index_t item, const pairs_result& r, std::size_t begin, std::size_t end) {
+    void append(index_t item, const pairs_result& r) {
         const std::size_t n_dims = rows.size();
-        std::vector<std::size_t> at(n_dims), at_flat(n_dims);  // where this item's rows start
+        std::vector<std::size_t> at(n_dims);  // where this item's rows start
         std::vector<std::size_t> count(n_dims, 0);
-        for (std::size_t i = begin; i < end; ++i)
-            if (static_cast<std::size_t>(r.dim[i]) < n_dims) ++count[static_cast<std::size_t>(r.dim[i])];
+        for (index_t d : r.dim)
+            if (static_cast<std::size_t>(d) < n_dims) ++count[static_cast<std::size_t>(d)];
         for (std::size_t k = 0; k < n_dims; ++k) {
-            at[k] = rows[k].size();
-            rows[k].resize(at[k] + 3 * count[k]);
-            if (stride > 0) {
-                at_flat[k] = flat[k].size();
-                flat[k].resize(at_flat[k] + 2 * count[k]);
-            }
+            at[k] = rows[k].size() / 3;
+            rows[k].resize(3 * (at[k] + count[k]));
+            if (stride > 0) flat[k].resize(2 * (at[k] + count[k]));
         }
-        const index_t base = item * stride, essential = items * stride;
-        for (std::size_t i = begin; i < end; ++i) {
+        for (std::size_t i = 0; i < r.size(); ++i) {
             const auto k = static_cast<std::size_t>(r.dim[i]);
             if (k >= n_dims) continue;
-            index_t* row = rows[k].data() + at[k];
-            at[k] += 3;
-            row[0] = item;
-            row[1] = r.birth[i];
-            row[2] = r.death[i];
-            if (stride > 0) {
-                index_t* f = flat[k].data() + at_flat[k];
-                at_flat[k] += 2;
-                f[0] = base + r.birth[i];
-                f[1] = r.death[i] == no_death ? essential : base + r.death[i];
-            }
+            const std::size_t j = at[k]++;
+            write_bar(rows[k].data() + 3 * j, stride > 0 ? flat[k].data() + 2 * j : nullptr, item,
+                      r.birth[i], r.death[i], stride, items);
         }
     }
 };
