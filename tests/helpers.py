@@ -12,6 +12,21 @@ def sorted_rows(a) -> np.ndarray:
     return a[np.lexsort((a[:, 1], a[:, 0]))]
 
 
+def canon(a, tol=1e-9) -> np.ndarray:
+    """Bars as a sorted (m, 2) float64 array, bars not longer than ``tol`` dropped."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 2)
+    a = a[~(a[:, 1] - a[:, 0] <= tol)]
+    r = np.round(a, 7)  # sort on rounded values: ties that differ by an ulp keep one order
+    return a[np.lexsort((r[:, 0], r[:, 1]))]
+
+
+def assert_same_bars(ours, theirs, rtol: float, atol: float) -> None:
+    """Same bars up to tolerance, zero-length (up to ``atol``) bars ignored."""
+    a, b = canon(ours, atol), canon(theirs, atol)
+    assert a.shape == b.shape, f"{len(a)} bars vs {len(b)}"
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
 def assert_same_diagram(got, expected, max_dim: int, atol: float = 0.0) -> None:
     """``got``/``expected``: per-dimension (n, 2) arrays (or Diagram / ripser lists)."""
     for k in range(max_dim + 1):

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import assert_same_bars, canon
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,17 +24,8 @@ def rng():
     return np.random.default_rng(2024)
 
 
-def canon(a, tol=1e-9):
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 2)
-    a = a[~(a[:, 1] - a[:, 0] <= tol)]
-    r = np.round(a, 7)  # sort on rounded values: ties that differ by an ulp keep one order
-    return a[np.lexsort((r[:, 0], r[:, 1]))]
-
-
 def assert_same(ours, theirs, rtol=1e-7, atol=1e-9):
-    a, b = canon(ours, atol), canon(theirs, atol)
-    assert a.shape == b.shape, f"{len(a)} bars vs {len(b)}"
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    assert_same_bars(ours, theirs, rtol, atol)
 
 
 def gudhi_alpha(p, max_dim):

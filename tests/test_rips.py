@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from helpers import assert_same_bars
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,18 +25,8 @@ def rng():
     return np.random.default_rng(12345)
 
 
-def canon(a, tol=1e-9):
-    """Bars as a sorted (m, 2) float64 array, zero-length bars dropped."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 2)
-    a = a[~(a[:, 1] - a[:, 0] <= tol)]
-    r = np.round(a, 7)  # sort on rounded values: ties that differ by an ulp keep one order
-    return a[np.lexsort((r[:, 0], r[:, 1]))]
-
-
 def assert_same(ours, theirs, rtol=1e-5, atol=1e-6):
-    a, b = canon(ours, atol), canon(theirs, atol)
-    assert a.shape == b.shape, f"{len(a)} bars vs {len(b)}"
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    assert_same_bars(ours, theirs, rtol, atol)
 
 
 def ripser_dgms(p, max_dim, thresh=np.inf):
