@@ -125,7 +125,13 @@ def cripser_diagram(x, construction, max_dim, superlevel):
 
 
 def ours(x, construction, max_dim, superlevel):
-    dgm = cubical(torch.as_tensor(x), max_dim, superlevel, construction, ndim=x.ndim)
+    # One grid runs its two directions one after the other (one thread) or side by side (a
+    # helper thread): two code paths, which must agree pair for pair.
+    x = torch.as_tensor(x)
+    dgm = cubical(x, max_dim, superlevel, construction, ndim=x.ndim, n_threads=1)
+    two = cubical(x, max_dim, superlevel, construction, ndim=x.ndim, n_threads=2)
+    for k in range(max_dim + 1):
+        assert torch.equal(dgm.indices[k], two.indices[k]), k
     return [sorted((float(a), float(b)) for a, b in dgm[k].tolist()) for k in range(max_dim + 1)]
 
 

@@ -10,6 +10,40 @@
 
 namespace topolayer_bindings {
 
+namespace {
+
+// One contiguous chunk of a batch: its bars, then where they go in the output.
+struct chunk_result {
+    topolayer::pairs_result r;
+    std::vector<std::size_t> end;   // where each item's bars end in r
+    std::vector<std::size_t> count; // bars per dimension
+    std::vector<std::size_t> at;    // first row per dimension in the output
+};
+
+// The chunks of the calls of one thread, kept between calls: every bar is written there first,
+// and a fresh buffer would be faulted in page by page each time. Released above 16 MiB.
+std::vector<chunk_result> &chunk_results(std::size_t n) {
+    thread_local std::vector<chunk_result> parts;
+    parts.resize(n);
+    for (auto &pt : parts) {
+        pt.r.dim.clear();
+        pt.r.birth.clear();
+        pt.r.death.clear();
+        pt.end.clear();
+    }
+    return parts;
+}
+
+void release_large(std::vector<chunk_result> &parts) {
+    std::size_t bytes = 0;
+    for (const auto &pt : parts)
+        bytes += 3 * pt.r.dim.capacity() * sizeof(index_t);
+    if (bytes > (std::size_t{16} << 20))
+        parts = {};
+}
+
+} // namespace
+
 template <class T>
 std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
                                const std::string &construction, int max_dim, bool superlevel,
@@ -44,7 +78,7 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
     const int inner = items == 1 && n_threads != 1 ? 2 : 1;
     // Per dimension the (n_k, 3) rows and the (n_k, 2) flat positions, filled in place.
     const std::size_t n_dims = static_cast<std::size_t>(max_dim + 1);
-    std::vector<std::unique_ptr<index_t[]>> rows(n_dims), flat(n_dims);
+    std::vector<pooled> rows(n_dims), flat(n_dims);
     std::vector<std::size_t> total(n_dims, 0);
     {
         nb::gil_scoped_release release;
@@ -55,15 +89,13 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
         const index_t chunk = std::max<index_t>(
             1, workers <= 1 ? items : items / (8 * static_cast<index_t>(workers)));
         const index_t n_chunks = (items + chunk - 1) / chunk;
-        struct part {
-            topolayer::pairs_result r;
-            std::vector<std::size_t> end;   // where each item's bars end in r
-            std::vector<std::size_t> count; // bars per dimension
-            std::vector<std::size_t> at;    // first row per dimension in the output
-        };
-        std::vector<part> parts(static_cast<std::size_t>(n_chunks));
+        auto &parts = chunk_results(static_cast<std::size_t>(n_chunks));
+        struct releaser {
+            std::vector<chunk_result> &p;
+            ~releaser() { release_large(p); }
+        } release_guard{parts};
         topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
-            part &pt = parts[static_cast<std::size_t>(k)];
+            chunk_result &pt = parts[static_cast<std::size_t>(k)];
             // Random images have about one bar per three pixels: reserve that, once.
             const index_t last = std::min(items, (k + 1) * chunk);
             pt.r.reserve(static_cast<std::size_t>((last - k * chunk) * (row / 3 + 2)));
@@ -82,11 +114,11 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
                 total[d] += pt.count[d];
         }
         for (std::size_t d = 0; d < n_dims; ++d) {
-            rows[d].reset(new index_t[3 * total[d] + 1]);
-            flat[d].reset(new index_t[2 * total[d] + 1]);
+            rows[d] = pooled(3 * total[d] + 1);
+            flat[d] = pooled(2 * total[d] + 1);
         }
         topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
-            part &pt = parts[static_cast<std::size_t>(k)];
+            chunk_result &pt = parts[static_cast<std::size_t>(k)];
             std::size_t begin = 0;
             for (std::size_t j = 0; j < pt.end.size(); ++j) {
                 const index_t item = k * chunk + static_cast<index_t>(j);
@@ -99,7 +131,6 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
                 }
                 begin = pt.end[j];
             }
-            pt.r = topolayer::pairs_result{};
         });
     }
     std::vector<int_array> out;

@@ -147,6 +147,23 @@ int main() {
         }
         detail::h1_keep_entries_limit = index_t{1} << 22;
     }
+    // 2D: a lower-link mask has two or more runs exactly when its complement has as many above
+    // (prepare_saddles keeps one saddle flag, and the second saddle pass relies on it).
+    {
+        const int kinds[3][2] = {{0, 1}, {1, 0}, {2, 2}}; // V, T, Freudenthal (down, up)
+        for (const auto &k : kinds) {
+            const auto &down = detail::ring_runs_for(k[0]);
+            const auto &up = detail::ring_runs_for(k[1]);
+            for (unsigned m = 0; m < 256; ++m) {
+                int rd = 0, ru = 0;
+                for (int i = 0; i < 4; ++i) {
+                    rd += down[m][static_cast<std::size_t>(i)] >= 0;
+                    ru += up[~m & 255u][static_cast<std::size_t>(i)] >= 0;
+                }
+                CHECK((rd >= 2 || ru >= 2) == (rd >= 2 && rd == ru));
+            }
+        }
+    }
     // Bad input throws.
     {
         std::vector<double> f(12, 0.0);

@@ -138,10 +138,13 @@ template <class K> struct keyed {
     u32 idx;
 };
 
-// Stable LSD radix sort of records by key, Bits per digit; passes whose digit is the same for
-// every key are skipped. Records start in index order, so ties stay in index order.
-template <int Bits, class K> void radix_sort(std::vector<keyed<K>> &a, std::vector<keyed<K>> &tmp) {
-    const std::size_t n = a.size();
+// Stable LSD radix sort of the first n records of `a` by key, Bits per digit (`tmp` is a
+// buffer; the two may be swapped); passes whose digit is the same for every key are skipped.
+// Records start in index order, so ties stay in index order.
+template <int Bits, class K>
+void radix_sort(std::vector<keyed<K>> &a, std::vector<keyed<K>> &tmp, std::size_t n) {
+    if (n == 0)
+        return;
     constexpr int n_passes = (8 * static_cast<int>(sizeof(K)) + Bits - 1) / Bits;
     constexpr std::size_t buckets = std::size_t{1} << Bits;
     std::vector<u32> count(buckets * n_passes, 0);
@@ -150,7 +153,8 @@ template <int Bits, class K> void radix_sort(std::vector<keyed<K>> &a, std::vect
         for (int p = 0; p < n_passes; ++p)
             ++count[p * buckets + static_cast<std::size_t>((k >> (p * Bits)) & (buckets - 1))];
     }
-    tmp.resize(n);
+    if (tmp.size() < n)
+        tmp.resize(n);
     for (int p = 0; p < n_passes; ++p) {
         u32 *c = count.data() + p * buckets;
         if (c[static_cast<std::size_t>((a[0].key >> (p * Bits)) & (buckets - 1))] == n)
@@ -434,33 +438,34 @@ inline const ring_runs &ring_runs_for(int kind) {
 }
 
 // Per lower-link mask, what the raster pass of prepare_saddles needs for one pair of
-// adjacencies (down, up): the first run's ring position + 1 in each direction (0: none, the
-// pixel itself) and the saddle flags (bit 0 down, bit 1 up).
-struct link_step {
-    std::uint8_t down, up, flags;
-};
-inline const std::array<link_step, 256> &link_steps_for(int kind_down, int kind_up) {
-    auto make = [](int kd, int ku) {
-        std::array<link_step, 256> t{};
+// adjacencies (down, up) and one padded row length: the offset of the first run's cell in each
+// direction (0 if there is no run: the pixel itself), and whether the pixel is a saddle. A mask
+// has two or more runs below if and only if its complement has as many above (checked for every
+// mask and construction by the C++ tests), so one flag serves both directions.
+struct link_table {
+    int kind_down = -1, kind_up = -1;
+    index_t w = -1;
+    std::array<std::int32_t, 256> down{}, up{};
+    std::array<std::uint8_t, 256> saddle{};
+
+    void set(int kd, int ku, index_t row_length) {
+        if (kd == kind_down && ku == kind_up && row_length == w)
+            return;
+        kind_down = kd;
+        kind_up = ku;
+        w = row_length;
+        const auto ring = ring_offsets(w);
         const auto &d = ring_runs_for(kd);
         const auto &u = ring_runs_for(ku);
         for (std::size_t m = 0; m < 256; ++m) {
             const auto &a = d[m];
             const auto &b = u[~m & 255u];
-            t[m] = {static_cast<std::uint8_t>(a[0] + 1), static_cast<std::uint8_t>(b[0] + 1),
-                    static_cast<std::uint8_t>((a[1] >= 0 ? 1 : 0) | (b[1] >= 0 ? 2 : 0))};
+            down[m] = a[0] < 0 ? 0 : static_cast<std::int32_t>(ring[static_cast<std::size_t>(a[0])]);
+            up[m] = b[0] < 0 ? 0 : static_cast<std::int32_t>(ring[static_cast<std::size_t>(b[0])]);
+            saddle[m] = a[1] >= 0 ? 1 : 0;
         }
-        return t;
-    };
-    static const std::array<std::array<link_step, 256>, 9> all = [&] {
-        std::array<std::array<link_step, 256>, 9> a{};
-        for (int kd = 0; kd < 3; ++kd)
-            for (int ku = 0; ku < 3; ++ku)
-                a[static_cast<std::size_t>(3 * kd + ku)] = make(kd, ku);
-        return a;
-    }();
-    return all[static_cast<std::size_t>(3 * kind_down + kind_up)];
-}
+    }
+};
 
 // ---- 2D: union-find over saddles only ------------------------------------------------------
 //
@@ -474,43 +479,44 @@ inline const std::array<link_step, 256> &link_steps_for(int kind_down, int kind_
 // top dimension is the same on the upper link (the complement of the lower one, padding =
 // the outside, entered first) with the dual adjacency, in reverse order.
 template <class K> struct saddle_workspace {
-    std::vector<u32> parent_up, saddles_down, saddles_up;
+    std::vector<u32> parent_up;
+    std::vector<u32> saddles;            // in filtration order
     std::vector<u32> bars_down, bars_up; // (birth, death) cells found by the saddle passes
-    std::vector<std::uint8_t> lower, flags; // lower-link mask; bit 0 down, bit 1 up saddle
-    std::vector<keyed<K>> recs, tmp;        // the saddles, sorted by (key, index)
+    std::vector<std::uint8_t> lower;     // lower-link masks
+    std::vector<keyed<K>> recs, tmp;     // the saddles, sorted by (key, index)
+    std::vector<u32> rest;               // saddles left to the second pass
+    link_table links;
 };
 
 // Padding keys are all ones: above every finite value's key, so padding never enters first.
-// Fills the lower masks, both parent arrays and the saddle lists (in filtration order for H0,
-// reverse order for the top dimension); `up` false skips the top dimension. Only saddles are
-// sorted.
+// Fills the lower masks, both parent arrays (`up` false: only the down one) and the saddles in
+// filtration order (the top dimension visits them in reverse). Only saddles are sorted.
 template <class K>
 void prepare_saddles(saddle_workspace<K> &s, u32 *parent, const K *key, const padded_grid &pg,
                      int kind_down, int kind_up, bool up) {
     const index_t size = pg.size();
     s.lower.resize(static_cast<std::size_t>(size));
-    s.flags.resize(static_cast<std::size_t>(size));
     if (up)
         s.parent_up.assign(static_cast<std::size_t>(size), 0u); // padding: the outside
-    s.recs.resize(static_cast<std::size_t>(pg.real_size()));
-    const auto ring = ring_offsets(pg.p2);
-    std::array<std::ptrdiff_t, 9> off{}; // off[p + 1]: offset of ring position p; off[0] = 0
-    for (int i = 0; i < 8; ++i)
-        off[static_cast<std::size_t>(i + 1)] =
-            static_cast<std::ptrdiff_t>(ring[static_cast<std::size_t>(i)]);
-    const auto &steps = link_steps_for(kind_down, kind_up);
+    if (s.recs.size() < static_cast<std::size_t>(pg.real_size())) // only grows: no refill
+        s.recs.resize(static_cast<std::size_t>(pg.real_size()));
+    s.links.set(kind_down, kind_up, pg.p2);
+    const std::int32_t *to_down = s.links.down.data();
+    const std::int32_t *to_up = s.links.up.data();
+    const std::uint8_t *is_saddle = s.links.saddle.data();
     std::uint8_t *lower = s.lower.data();
-    std::uint8_t *flags = s.flags.data();
     u32 *parent_up = up ? s.parent_up.data() : nullptr;
     keyed<K> *recs = s.recs.data();
     std::size_t k = 0;
     const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
-    for (index_t b = 0; b < pg.n1; ++b) {
-        const std::ptrdiff_t row = static_cast<std::ptrdiff_t>(pg.first() + b * pg.p2);
-        const std::ptrdiff_t end = row + static_cast<std::ptrdiff_t>(pg.n2);
-        // Lower-link masks of the row, branch-free. Cells are ordered by (key, index): a
-        // neighbour after q in the row-major order enters first only with a smaller key.
-        for (std::ptrdiff_t q = row; q < end; ++q) {
+    {
+        // Lower-link masks, branch-free, in one loop from the first pixel to the last (the
+        // padding cells between rows get masks too, never read; every neighbour is inside the
+        // padded grid). Cells are ordered by (key, index): a neighbour after q in the row-major
+        // order enters first only with a smaller key.
+        const std::ptrdiff_t begin = static_cast<std::ptrdiff_t>(pg.first());
+        const std::ptrdiff_t end = begin + static_cast<std::ptrdiff_t>((pg.n1 - 1) * pg.p2 + pg.n2);
+        for (std::ptrdiff_t q = begin; q < end; ++q) {
             const K kq = key[q];
             unsigned m = static_cast<unsigned>(key[q + 1] < kq);
             m |= static_cast<unsigned>(key[q + w + 1] < kq) << 1;
@@ -522,54 +528,39 @@ void prepare_saddles(saddle_workspace<K> &s, u32 *parent, const K *key, const pa
             m |= static_cast<unsigned>(key[q - w + 1] <= kq) << 7;
             lower[q] = static_cast<std::uint8_t>(m);
         }
+    }
+    for (index_t b = 0; b < pg.n1; ++b) {
+        const std::ptrdiff_t row = static_cast<std::ptrdiff_t>(pg.first() + b * pg.p2);
+        const std::ptrdiff_t end = row + static_cast<std::ptrdiff_t>(pg.n2);
         if (up) {
             for (std::ptrdiff_t q = row; q < end; ++q) {
-                const link_step e = steps[lower[q]];
-                parent[q] = static_cast<u32>(q + off[e.down]);
-                parent_up[q] = static_cast<u32>(q + off[e.up]);
-                flags[q] = e.flags;
+                const unsigned m = lower[q];
+                parent[q] = static_cast<u32>(q + to_down[m]);
+                parent_up[q] = static_cast<u32>(q + to_up[m]);
                 recs[k] = {key[q], static_cast<u32>(q)};
-                k += e.flags != 0;
+                k += is_saddle[m];
             }
         } else {
             for (std::ptrdiff_t q = row; q < end; ++q) {
-                const link_step e = steps[lower[q]];
-                parent[q] = static_cast<u32>(q + off[e.down]);
-                const unsigned fl = e.flags & 1u;
-                flags[q] = static_cast<std::uint8_t>(fl);
+                const unsigned m = lower[q];
+                parent[q] = static_cast<u32>(q + to_down[m]);
                 recs[k] = {key[q], static_cast<u32>(q)};
-                k += fl;
+                k += is_saddle[m];
             }
         }
     }
-    // Sort the saddles (records are in index order, and the sort is stable), then split them.
-    s.recs.resize(k);
+    // Sort the saddles (records are in index order, and the sort is stable).
     if (k < 64)
-        std::stable_sort(s.recs.begin(), s.recs.end(),
+        std::stable_sort(s.recs.begin(), s.recs.begin() + static_cast<std::ptrdiff_t>(k),
                          [](const auto &x, const auto &y) { return x.key < y.key; });
     else if (k < (std::size_t{1} << 16))
-        radix_sort<8>(s.recs, s.tmp);
+        radix_sort<8>(s.recs, s.tmp, k);
     else
-        radix_sort<11>(s.recs, s.tmp);
+        radix_sort<11>(s.recs, s.tmp, k);
     recs = s.recs.data();
-    s.saddles_down.resize(k + 1);
-    std::size_t nd = 0;
-    for (std::size_t i = 0; i < k; ++i) {
-        const u32 q = recs[i].idx;
-        s.saddles_down[nd] = q;
-        nd += flags[q] & 1u;
-    }
-    s.saddles_down.resize(nd);
-    if (up) {
-        s.saddles_up.resize(k + 1);
-        std::size_t nu = 0;
-        for (std::size_t i = k; i-- > 0;) {
-            const u32 q = recs[i].idx;
-            s.saddles_up[nu] = q;
-            nu += flags[q] >> 1;
-        }
-        s.saddles_up.resize(nu);
-    }
+    s.saddles.resize(k);
+    for (std::size_t i = 0; i < k; ++i)
+        s.saddles[i] = recs[i].idx;
 }
 
 // (key x, cell x) before (key y, cell y) in the filtration order, without branches.
@@ -583,7 +574,9 @@ template <class K> inline bool cell_before(K kx, u32 x, K ky, u32 y) {
 // root, saddle). Up: elder = later, the outside (cell 0, all padding) eldest of all, a bar is
 // (saddle, dying root). Branch-free apart from the finds: a run already in the saddle's
 // component makes a no-op union.
-template <bool Up, bool Large, class K> struct saddle_step {
+// With Record, the saddles where some run was not merged (a class of the other dimension is
+// born there) are listed in `rest`, in the order visited.
+template <bool Up, bool Large, class K, bool Record = false> struct saddle_step {
     u32 *parent;
     const K *key;
     const std::uint8_t *lower;
@@ -592,6 +585,8 @@ template <bool Up, bool Large, class K> struct saddle_step {
     bool keep_zero;
     u32 *out;
     std::size_t k = 0; // bars written
+    u32 *rest = nullptr;
+    std::size_t n_rest = 0;
 
     saddle_step(u32 *parent_, const K *key_, const std::uint8_t *lower_, const padded_grid &pg,
                 int kind, bool keep_zero_, u32 *out_)
@@ -620,6 +615,7 @@ template <bool Up, bool Large, class K> struct saddle_step {
         const unsigned m = Up ? (~static_cast<unsigned>(lower[q]) & 255u) : lower[q];
         const auto &reps = runs[m];
         u32 root = find(parent, static_cast<u32>(q + off[static_cast<std::size_t>(reps[0])]));
+        std::size_t unmerged = 0;
         for (std::size_t i = 1; i < 4 && reps[i] >= 0; ++i) {
             const u32 x =
                 find(parent, static_cast<u32>(q + off[static_cast<std::size_t>(reps[i])]));
@@ -631,48 +627,65 @@ template <bool Up, bool Large, class K> struct saddle_step {
             out[2 * k] = Up ? q : young;
             out[2 * k + 1] = Up ? young : q;
             k += (x != root) & (keep_zero | (key[young] != kq));
+            if (Record)
+                unmerged += x == root;
             root = old;
         }
         parent[q] = root;
+        if (Record) {
+            rest[n_rest] = q;
+            n_rest += unmerged != 0;
+        }
     }
 };
 
+// Visits n saddles with `step`, forwards or in reverse; large grids prefetch ahead.
+template <bool Reverse, bool Large, class Step>
+void visit_saddles(Step &step, const u32 *saddles, std::size_t n, std::ptrdiff_t w) {
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t t = Reverse ? n - 1 - i : i;
+        if (Large && i + prefetch_distance < n) // saddles are at random places
+            step.prefetch(saddles[Reverse ? t - prefetch_distance : t + prefetch_distance], w);
+        step(saddles[t]);
+    }
+}
+
+// One direction over all saddles (given in filtration order; Up visits them in reverse).
 template <bool Up, bool Large, class K>
 std::size_t saddle_pass(u32 *parent, const K *key, const std::uint8_t *lower,
                         const std::vector<u32> &saddles, const padded_grid &pg, int kind,
                         bool keep_zero, u32 *out) {
     saddle_step<Up, Large, K> step(parent, key, lower, pg, kind, keep_zero, out);
-    const std::size_t ns = saddles.size();
-    const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
-    for (std::size_t t = 0; t < ns; ++t) {
-        if (Large && t + prefetch_distance < ns) // saddles are at random places
-            step.prefetch(saddles[t + prefetch_distance], w);
-        step(saddles[t]);
-    }
+    visit_saddles<Up, Large>(step, saddles.data(), saddles.size(),
+                             static_cast<std::ptrdiff_t>(pg.p2));
     return step.k;
 }
 
-// Both passes of a small grid in one loop: their finds are independent chains of loads, which
-// the processor overlaps. Returns the numbers of bars (down, up).
-template <class K>
+// Both passes of a grid, one after the other. A saddle's lower and upper links have as many
+// runs, and every run but one merges two components in exactly one of the two directions (an H0
+// death below, or the birth of an H1 class that dies by a merge above: Alexander duality). So
+// the second pass visits only the saddles where the first left a run unmerged; at the others it
+// would make no-op unions only, and their parent already points into one of their runs. The
+// first pass (`FirstUp`: the upper links, in reverse order) should be the one with 4-adjacency,
+// which merges most. Returns the numbers of bars (down, up).
+template <bool FirstUp, bool Large, class K>
 std::pair<std::size_t, std::size_t>
-saddle_passes_interleaved(u32 *parent, u32 *parent_up, const K *key, const std::uint8_t *lower,
-                          const std::vector<u32> &down, const std::vector<u32> &up,
-                          const padded_grid &pg, int kind_down, int kind_up, bool keep_zero,
-                          u32 *out_down, u32 *out_up) {
-    saddle_step<false, false, K> step_down(parent, key, lower, pg, kind_down, keep_zero,
-                                           out_down);
-    saddle_step<true, false, K> step_up(parent_up, key, lower, pg, kind_up, keep_zero, out_up);
-    const std::size_t nd = down.size(), nu = up.size(), both = std::min(nd, nu);
-    for (std::size_t t = 0; t < both; ++t) {
-        step_down(down[t]);
-        step_up(up[t]);
-    }
-    for (std::size_t t = both; t < nd; ++t)
-        step_down(down[t]);
-    for (std::size_t t = both; t < nu; ++t)
-        step_up(up[t]);
-    return {step_down.k, step_up.k};
+saddle_passes_sequential(u32 *parent, u32 *parent_up, const K *key, const std::uint8_t *lower,
+                         const std::vector<u32> &saddles, const padded_grid &pg, int kind_down,
+                         int kind_up, bool keep_zero, u32 *out_down, u32 *out_up,
+                         std::vector<u32> &rest) {
+    const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
+    rest.resize(saddles.size() + 1);
+    saddle_step<FirstUp, Large, K, true> step1(FirstUp ? parent_up : parent, key, lower, pg,
+                                               FirstUp ? kind_up : kind_down, keep_zero,
+                                               FirstUp ? out_up : out_down);
+    step1.rest = rest.data();
+    visit_saddles<FirstUp, Large>(step1, saddles.data(), saddles.size(), w);
+    saddle_step<!FirstUp, Large, K> step2(FirstUp ? parent : parent_up, key, lower, pg,
+                                          FirstUp ? kind_down : kind_up, keep_zero,
+                                          FirstUp ? out_down : out_up);
+    visit_saddles<true, Large>(step2, rest.data(), step1.n_rest, w); // the other direction
+    return FirstUp ? std::make_pair(step2.k, step1.k) : std::make_pair(step1.k, step2.k);
 }
 
 inline int primal_kind(construction c) {
@@ -1434,13 +1447,12 @@ template <class T> struct cubical_workspace {
     // per reported bar would otherwise cost a tenth of the time on small images).
     std::vector<detail::u32> pixel_of;
     grid_shape pixel_of_shape{0, 0, 0, 0};
-    detail::u32 first_cell = 0;
 
     index_t pixel(detail::u32 q) const {
         return pixel_of.empty() ? pg.real_index(q) : static_cast<index_t>(pixel_of[q]);
     }
 
-    // Fills key (and first_cell, the first cell in the filtration); with `sort`, also order.
+    // Fills key; with `sort`, also order.
     void build(const T *f, const grid_shape &g, bool superlevel, bool sort) {
         using detail::u32;
         pg = detail::padded_grid(g);
@@ -1463,26 +1475,29 @@ template <class T> struct cubical_workspace {
         // Padding keys are all ones, above every finite value's key.
         key.assign(static_cast<std::size_t>(pg.size()), std::numeric_limits<key_t>::max());
         parent.resize(static_cast<std::size_t>(pg.size()));
+        // Keys from the values' bits, in place, by integer operations that vectorise; NaN and
+        // infinite pixels (all exponent bits set) are looked for only if there is one.
+        constexpr key_t exponent = sizeof(key_t) == 4 ? key_t(0x7F800000u)
+                                                      : key_t(0x7FF0000000000000ull);
+        const key_t flip = superlevel ? ~key_t(0) : key_t(0);
+        key_t bad = 0;
         index_t i = 0;
-        key_t lowest = std::numeric_limits<key_t>::max();
-        first_cell = 0;
         for (index_t x0 = 0; x0 < g.n0; ++x0)
             for (index_t x1 = 0; x1 < g.n1; ++x1) {
-                const index_t row = pg.first() + (x0 * pg.p1 + x1) * pg.p2;
-                for (index_t x2 = 0; x2 < g.n2; ++x2, ++i) {
-                    const T v = f[i];
-                    if (!std::isfinite(v))
-                        throw std::invalid_argument("x must be finite, but pixel " +
-                                                    std::to_string(i) + " is " +
-                                                    std::to_string(static_cast<double>(v)));
-                    const key_t k = sortable_key(v, superlevel);
-                    key[static_cast<std::size_t>(row + x2)] = k;
-                    if (k < lowest) {
-                        lowest = k;
-                        first_cell = static_cast<u32>(row + x2);
-                    }
+                key_t *row = key.data() + pg.first() + (x0 * pg.p1 + x1) * pg.p2;
+                std::memcpy(row, f + i, static_cast<std::size_t>(g.n2) * sizeof(T));
+                for (index_t x2 = 0; x2 < g.n2; ++x2) {
+                    bad |= key_t((row[x2] & exponent) == exponent);
+                    row[x2] = key_from_bits(row[x2], flip);
                 }
+                i += g.n2;
             }
+        if (bad != 0)
+            for (index_t j = 0; j < n; ++j)
+                if (!std::isfinite(f[j]))
+                    throw std::invalid_argument("x must be finite, but pixel " +
+                                                std::to_string(j) + " is " +
+                                                std::to_string(static_cast<double>(f[j])));
         if (!sort)
             return;
         a.resize(static_cast<std::size_t>(n));
@@ -1498,9 +1513,9 @@ template <class T> struct cubical_workspace {
             std::stable_sort(a.begin(), a.end(),
                              [](const auto &x, const auto &y) { return x.key < y.key; });
         else if (n < (index_t{1} << 16))
-            detail::radix_sort<8>(a, tmp);
+            detail::radix_sort<8>(a, tmp, a.size());
         else
-            detail::radix_sort<11>(a, tmp);
+            detail::radix_sort<11>(a, tmp, a.size());
         order.resize(static_cast<std::size_t>(n));
         for (index_t r = 0; r < n; ++r)
             order[static_cast<std::size_t>(r)] = a[static_cast<std::size_t>(r)].idx;
@@ -1576,11 +1591,11 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
         auto em = [&](u32 b, u32 k) { emit_to(top_out, g.ndim - 1, b, k); };
         if (g.ndim == 2) {
             auto &buf = ws.saddles.bars_up;
-            buf.resize(6 * ws.saddles.saddles_up.size() + 2);
+            buf.resize(6 * ws.saddles.saddles.size() + 2);
             auto pass = [&](auto large) {
                 return detail::saddle_pass<true, decltype(large)::value>(
                     ws.saddles.parent_up.data(), key, ws.saddles.lower.data(),
-                    ws.saddles.saddles_up, ws.pg, detail::dual_kind(c), keep_zero, buf.data());
+                    ws.saddles.saddles, ws.pg, detail::dual_kind(c), keep_zero, buf.data());
             };
             const std::size_t nb = large_grid ? pass(std::true_type{}) : pass(std::false_type{});
             top_out.dim.reserve(nb);
@@ -1629,15 +1644,23 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
                       static_cast<index_t>(detail::half_offsets(3, detail::primal_kind(c)).size()));
         if (g.ndim == 2) {
             auto &buf = ws.saddles.bars_down;
-            buf.resize(6 * ws.saddles.saddles_down.size() + 2);
+            buf.resize(6 * ws.saddles.saddles.size() + 2);
             std::size_t nb = 0;
-            if (top_here && !large_grid) { // both passes at once
+            if (top_here) { // both passes, the second only where the first left a run
                 auto &buf_up = ws.saddles.bars_up;
-                buf_up.resize(6 * ws.saddles.saddles_up.size() + 2);
-                const auto counts = detail::saddle_passes_interleaved(
-                    ws.parent.data(), ws.saddles.parent_up.data(), key, ws.saddles.lower.data(),
-                    ws.saddles.saddles_down, ws.saddles.saddles_up, ws.pg, detail::primal_kind(c),
-                    detail::dual_kind(c), keep_zero, buf.data(), buf_up.data());
+                buf_up.resize(6 * ws.saddles.saddles.size() + 2);
+                auto both = [&](auto first_up, auto large) {
+                    return detail::saddle_passes_sequential<decltype(first_up)::value,
+                                                            decltype(large)::value>(
+                        ws.parent.data(), ws.saddles.parent_up.data(), key,
+                        ws.saddles.lower.data(), ws.saddles.saddles, ws.pg, detail::primal_kind(c), detail::dual_kind(c), keep_zero, buf.data(),
+                        buf_up.data(), ws.saddles.rest);
+                };
+                using yes = std::true_type;
+                using no = std::false_type;
+                const bool up_first = detail::dual_kind(c) == 0; // T: 4-adjacency above
+                const auto counts = up_first ? (large_grid ? both(yes{}, yes{}) : both(yes{}, no{}))
+                                             : (large_grid ? both(no{}, yes{}) : both(no{}, no{}));
                 nb = counts.first;
                 top_out.dim.reserve(counts.second);
                 top_out.birth.reserve(counts.second);
@@ -1647,16 +1670,18 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
                 top_done = true;
             } else if (large_grid) {
                 nb = detail::saddle_pass<false, true>(ws.parent.data(), key, ws.saddles.lower.data(),
-                                                      ws.saddles.saddles_down, ws.pg,
+                                                      ws.saddles.saddles, ws.pg,
                                                       detail::primal_kind(c), keep_zero, buf.data());
             } else {
                 nb = detail::saddle_pass<false, false>(
-                    ws.parent.data(), key, ws.saddles.lower.data(), ws.saddles.saddles_down,
+                    ws.parent.data(), key, ws.saddles.lower.data(), ws.saddles.saddles,
                     ws.pg, detail::primal_kind(c), keep_zero, buf.data());
             }
             for (std::size_t i = 0; i < nb; ++i) // already filtered by length
                 out.push(0, ws.pixel(buf[2 * i]), ws.pixel(buf[2 * i + 1]));
-            emit(0, ws.first_cell, detail::no_rank);
+            // The essential class: born at the first cell, the root of the one tree left.
+            emit(0, detail::find_root(ws.parent.data(), static_cast<u32>(ws.pg.first())),
+                 detail::no_rank);
         } else
             detail::union_find_h0(ws.parent.data(), key, ws.order.data(), n, ws.pg.size(), ws.pg.p2,
                                   detail::neighbour_offsets(ws.pg, detail::primal_kind(c)),

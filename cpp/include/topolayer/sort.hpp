@@ -18,16 +18,23 @@ namespace topolayer {
 template <class T>
 using key_of_t = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
 
+// The key of a value from its bits: unsigned, in the order of the values, -0.0 tying with
+// +0.0; `flip` is all ones for descending order. Branch-free, so that loops vectorise.
+template <class K>
+K key_from_bits(K bits, K flip) {
+    constexpr K sign = K(1) << (8 * sizeof(K) - 1);
+    bits &= K(0) - K(bits != sign);                                // -0.0 -> +0.0
+    const K negative = K(0) - (bits >> (8 * sizeof(K) - 1));       // all ones for x < 0
+    return (bits ^ (negative | sign)) ^ flip;
+}
+
 // Unsigned key whose order is the order of x (reversed when descending); -0.0 ties with +0.0.
 template <class T>
 key_of_t<T> sortable_key(T x, bool descending) {
     using K = key_of_t<T>;
-    if (x == T(0)) x = T(0);  // -0.0 ties with +0.0
     K bits;
     std::memcpy(&bits, &x, sizeof(K));
-    const K sign = K(1) << (8 * sizeof(K) - 1);
-    K key = (bits & sign) ? ~bits : (bits | sign);
-    return descending ? ~key : key;
+    return key_from_bits(bits, K(0) - K(descending));
 }
 
 // Indices 0..n-1 sorted by (value, index) ascending, or by (-value, index) when descending.
