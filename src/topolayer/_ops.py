@@ -48,7 +48,11 @@ def host_array(x: torch.Tensor) -> np.ndarray:
     x = x.detach()
     if x.dtype not in (torch.float32, torch.float64):
         x = x.to(torch.float32)  # float16/bfloat16: upcast for the core only
-    return x.cpu().contiguous().numpy()
+    if x.device.type != "cpu":
+        x = x.cpu()
+    if not x.is_contiguous():
+        x = x.contiguous()
+    return x.numpy()  # the common case (a contiguous CPU tensor) makes no copy and no op
 
 
 def plain_eager(x: torch.Tensor) -> bool:
@@ -67,6 +71,8 @@ def plain_eager(x: torch.Tensor) -> bool:
 
 
 def _to_device(arrays: list[np.ndarray], device: torch.device) -> list[torch.Tensor]:
+    if device.type == "cpu":
+        return [torch.from_numpy(a) for a in arrays]
     return [torch.from_numpy(a).to(device) for a in arrays]
 
 

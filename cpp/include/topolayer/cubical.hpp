@@ -483,6 +483,7 @@ template <class K> struct saddle_workspace {
     std::vector<u32> saddles;            // in filtration order
     std::vector<u32> bars_down, bars_up; // (birth, death) cells found by the saddle passes
     std::vector<std::uint8_t> lower;     // lower-link masks
+    std::vector<std::uint8_t> later;     // their bits 0-3 (the neighbours after a cell)
     std::vector<keyed<K>> recs, tmp;     // the saddles, sorted by (key, index)
     std::vector<u32> rest;               // saddles left to the second pass
     link_table links;
@@ -496,6 +497,7 @@ void prepare_saddles(saddle_workspace<K> &s, u32 *parent, const K *key, const pa
                      int kind_down, int kind_up, bool up) {
     const index_t size = pg.size();
     s.lower.resize(static_cast<std::size_t>(size));
+    s.later.resize(static_cast<std::size_t>(size));
     if (up)
         s.parent_up.assign(static_cast<std::size_t>(size), 0u); // padding: the outside
     if (s.recs.size() < static_cast<std::size_t>(pg.real_size())) // only grows: no refill
@@ -510,24 +512,28 @@ void prepare_saddles(saddle_workspace<K> &s, u32 *parent, const K *key, const pa
     std::size_t k = 0;
     const std::ptrdiff_t w = static_cast<std::ptrdiff_t>(pg.p2);
     {
-        // Lower-link masks, branch-free, in one loop from the first pixel to the last (the
-        // padding cells between rows get masks too, never read; every neighbour is inside the
-        // padded grid). Cells are ordered by (key, index): a neighbour after q in the row-major
-        // order enters first only with a smaller key.
+        // Lower-link masks, branch-free, in loops over every cell from the first pixel's
+        // lower-left neighbour to the last pixel (padding cells between rows get masks too,
+        // never read; every neighbour is inside the padded grid). Cells are ordered by (key,
+        // index): a neighbour after q in the row-major order enters first only with a smaller
+        // key, and one before q unless q has the smaller key. So the four comparisons with the
+        // later neighbours (bits 0-3) give the other four bits of those neighbours' masks,
+        // negated: four comparisons per cell, then byte operations.
         const std::ptrdiff_t begin = static_cast<std::ptrdiff_t>(pg.first());
         const std::ptrdiff_t end = begin + static_cast<std::ptrdiff_t>((pg.n1 - 1) * pg.p2 + pg.n2);
-        for (std::ptrdiff_t q = begin; q < end; ++q) {
+        std::uint8_t *later = s.later.data();
+        for (std::ptrdiff_t q = begin - w - 1; q < end; ++q) {
             const K kq = key[q];
             unsigned m = static_cast<unsigned>(key[q + 1] < kq);
             m |= static_cast<unsigned>(key[q + w + 1] < kq) << 1;
             m |= static_cast<unsigned>(key[q + w] < kq) << 2;
             m |= static_cast<unsigned>(key[q + w - 1] < kq) << 3;
-            m |= static_cast<unsigned>(key[q - 1] <= kq) << 4;
-            m |= static_cast<unsigned>(key[q - w - 1] <= kq) << 5;
-            m |= static_cast<unsigned>(key[q - w] <= kq) << 6;
-            m |= static_cast<unsigned>(key[q - w + 1] <= kq) << 7;
-            lower[q] = static_cast<std::uint8_t>(m);
+            later[q] = static_cast<std::uint8_t>(m);
         }
+        for (std::ptrdiff_t q = begin; q < end; ++q)
+            lower[q] = static_cast<std::uint8_t>(
+                later[q] | ((~later[q - 1] & 1u) << 4) | ((~later[q - w - 1] & 2u) << 4) |
+                ((~later[q - w] & 4u) << 4) | ((~later[q - w + 1] & 8u) << 4));
     }
     for (index_t b = 0; b < pg.n1; ++b) {
         const std::ptrdiff_t row = static_cast<std::ptrdiff_t>(pg.first() + b * pg.p2);
