@@ -3,7 +3,7 @@
 
 #include <nanobind/stl/string.h>
 
-#include <memory>
+#include <cstdint>
 
 #include "topolayer/cubical.hpp"
 #include "topolayer/parallel.hpp"
@@ -12,23 +12,30 @@ namespace topolayer_bindings {
 
 namespace {
 
-// One contiguous chunk of a batch: its bars, then where they go in the output.
+// The bars of one contiguous chunk of a batch, per dimension as 32-bit (birth, death) pixel
+// pairs (death ~0u: essential), and per item where they end; then where they go in the output.
 struct chunk_result {
-    topolayer::pairs_result r;
-    std::vector<std::size_t> end;   // where each item's bars end in r
-    std::vector<std::size_t> count; // bars per dimension
-    std::vector<std::size_t> at;    // first row per dimension in the output
+    std::vector<std::vector<std::uint32_t>> bars; // per dimension, two entries per bar
+    std::vector<std::size_t> end;                 // per item and dimension: bars so far
+    std::vector<std::size_t> at;                  // first row per dimension in the output
+
+    void push(index_t d, index_t b, index_t k) { // the sink of cubical_pairs_into
+        auto &v = bars[static_cast<std::size_t>(d)];
+        v.push_back(static_cast<std::uint32_t>(b));
+        v.push_back(k == topolayer::no_death ? ~std::uint32_t{0} : static_cast<std::uint32_t>(k));
+    }
+    std::size_t count(std::size_t d) const { return bars[d].size() / 2; }
 };
 
 // The chunks of the calls of one thread, kept between calls: every bar is written there first,
 // and a fresh buffer would be faulted in page by page each time. Released above 16 MiB.
-std::vector<chunk_result> &chunk_results(std::size_t n) {
+std::vector<chunk_result> &chunk_results(std::size_t n, std::size_t n_dims) {
     thread_local std::vector<chunk_result> parts;
     parts.resize(n);
     for (auto &pt : parts) {
-        pt.r.dim.clear();
-        pt.r.birth.clear();
-        pt.r.death.clear();
+        pt.bars.resize(n_dims);
+        for (auto &v : pt.bars)
+            v.clear();
         pt.end.clear();
     }
     return parts;
@@ -37,7 +44,8 @@ std::vector<chunk_result> &chunk_results(std::size_t n) {
 void release_large(std::vector<chunk_result> &parts) {
     std::size_t bytes = 0;
     for (const auto &pt : parts)
-        bytes += 3 * pt.r.dim.capacity() * sizeof(index_t);
+        for (const auto &v : pt.bars)
+            bytes += v.capacity() * sizeof(std::uint32_t);
     if (bytes > (std::size_t{16} << 20))
         parts = {};
 }
@@ -89,47 +97,47 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
         const index_t chunk = std::max<index_t>(
             1, workers <= 1 ? items : items / (8 * static_cast<index_t>(workers)));
         const index_t n_chunks = (items + chunk - 1) / chunk;
-        auto &parts = chunk_results(static_cast<std::size_t>(n_chunks));
+        auto &parts = chunk_results(static_cast<std::size_t>(n_chunks), n_dims);
         struct releaser {
             std::vector<chunk_result> &p;
             ~releaser() { release_large(p); }
         } release_guard{parts};
         topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
             chunk_result &pt = parts[static_cast<std::size_t>(k)];
-            // Random images have about one bar per three pixels: reserve that, once.
             const index_t last = std::min(items, (k + 1) * chunk);
-            pt.r.reserve(static_cast<std::size_t>((last - k * chunk) * (row / 3 + 2)));
             for (index_t i = k * chunk; i < last; ++i) {
-                topolayer::cubical_pairs_into(pt.r, data + i * row, g, c, max_dim, superlevel,
+                topolayer::cubical_pairs_into(pt, data + i * row, g, c, max_dim, superlevel,
                                               keep_zero, inner);
-                pt.end.push_back(pt.r.size());
+                for (std::size_t d = 0; d < n_dims; ++d)
+                    pt.end.push_back(pt.count(d));
             }
-            pt.count.assign(n_dims, 0);
-            for (index_t d : pt.r.dim)
-                ++pt.count[static_cast<std::size_t>(d)];
         });
         for (auto &pt : parts) {
             pt.at = total;
             for (std::size_t d = 0; d < n_dims; ++d)
-                total[d] += pt.count[d];
+                total[d] += pt.count(d);
         }
         for (std::size_t d = 0; d < n_dims; ++d) {
             rows[d] = pooled(3 * total[d] + 1);
             flat[d] = pooled(2 * total[d] + 1);
         }
         topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
-            chunk_result &pt = parts[static_cast<std::size_t>(k)];
-            std::size_t begin = 0;
-            for (std::size_t j = 0; j < pt.end.size(); ++j) {
-                const index_t item = k * chunk + static_cast<index_t>(j);
-                for (std::size_t t = begin; t < pt.end[j]; ++t) {
-                    const auto d = static_cast<std::size_t>(pt.r.dim[t]);
-                    const std::size_t at = pt.at[d]++;
-                    topolayer::batch_pairs::write_bar(rows[d].get() + 3 * at,
-                                                      flat[d].get() + 2 * at, item, pt.r.birth[t],
-                                                      pt.r.death[t], row, items);
+            const chunk_result &pt = parts[static_cast<std::size_t>(k)];
+            for (std::size_t d = 0; d < n_dims; ++d) {
+                const std::uint32_t *bar = pt.bars[d].data();
+                index_t *r = rows[d].get() + 3 * pt.at[d];
+                index_t *fl = flat[d].get() + 2 * pt.at[d];
+                std::size_t t = 0;
+                for (std::size_t j = 0; j * n_dims < pt.end.size(); ++j) {
+                    const index_t item = k * chunk + static_cast<index_t>(j);
+                    for (const std::size_t e = pt.end[j * n_dims + d]; t < e; ++t) {
+                        const std::uint32_t death = bar[2 * t + 1];
+                        topolayer::batch_pairs::write_bar(
+                            r + 3 * t, fl + 2 * t, item, bar[2 * t],
+                            death == ~std::uint32_t{0} ? topolayer::no_death : index_t{death}, row,
+                            items);
+                    }
                 }
-                begin = pt.end[j];
             }
         });
     }

@@ -1545,9 +1545,9 @@ template <class T> struct cubical_workspace {
 // essential H0 class last in H0. Bars of zero length (equal birth and death values) are dropped
 // unless keep_zero; pairs inside one pixel's star (the same critical pixel) are never reported.
 // With inner_threads >= 2 the top dimension runs in a second thread, beside H0 (and 3D H1); the
-// result is the same.
-template <class T>
-void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, construction c,
+// result is the same. `Out` is a pairs_result or any sink with push(dim, birth, death).
+template <class T, class Out>
+void cubical_pairs_into(Out &out, const T *f, const grid_shape &g, construction c,
                         int max_dim, bool superlevel, bool keep_zero, int inner_threads = 1) {
     using detail::u32;
     if (g.ndim != 2 && g.ndim != 3)
@@ -1578,7 +1578,7 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
     const auto *key = ws.key.data();
     const bool large_grid = ws.pg.size() > (index_t{1} << 16); // beyond the L2 cache
     // Bars between padded cells b and k (k == no_rank: essential).
-    auto emit_to = [&ws, key, keep_zero](pairs_result &o, int d, u32 b, u32 k) {
+    auto emit_to = [&ws, key, keep_zero](auto &o, int d, u32 b, u32 k) {
         if (b == k)
             return; // a pair inside one pixel's star: not a bar between two pixels
         if (k == detail::no_rank)
@@ -1651,7 +1651,7 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
         if (g.ndim == 2) {
             auto &buf = ws.saddles.bars_down;
             buf.resize(6 * ws.saddles.saddles.size() + 2);
-            std::size_t nb = 0;
+            std::size_t nb = 0, nb_up = 0; // bars found below, and above if top_done
             if (top_here) { // both passes, the second only where the first left a run
                 auto &buf_up = ws.saddles.bars_up;
                 buf_up.resize(6 * ws.saddles.saddles.size() + 2);
@@ -1668,11 +1668,7 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
                 const auto counts = up_first ? (large_grid ? both(yes{}, yes{}) : both(yes{}, no{}))
                                              : (large_grid ? both(no{}, yes{}) : both(no{}, no{}));
                 nb = counts.first;
-                top_out.dim.reserve(counts.second);
-                top_out.birth.reserve(counts.second);
-                top_out.death.reserve(counts.second);
-                for (std::size_t i = 0; i < counts.second; ++i)
-                    top_out.push(1, ws.pixel(buf_up[2 * i]), ws.pixel(buf_up[2 * i + 1]));
+                nb_up = counts.second;
                 top_done = true;
             } else if (large_grid) {
                 nb = detail::saddle_pass<false, true>(ws.parent.data(), key, ws.saddles.lower.data(),
@@ -1688,6 +1684,9 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
             // The essential class: born at the first cell, the root of the one tree left.
             emit(0, detail::find_root(ws.parent.data(), static_cast<u32>(ws.pg.first())),
                  detail::no_rank);
+            const auto &buf_up = ws.saddles.bars_up;
+            for (std::size_t i = 0; i < nb_up; ++i) // H1 found in this thread, after H0
+                out.push(1, ws.pixel(buf_up[2 * i]), ws.pixel(buf_up[2 * i + 1]));
         } else
             detail::union_find_h0(ws.parent.data(), key, ws.order.data(), n, ws.pg.size(), ws.pg.p2,
                                   detail::neighbour_offsets(ws.pg, detail::primal_kind(c)),
@@ -1746,9 +1745,8 @@ void cubical_pairs_into(pairs_result &out, const T *f, const grid_shape &g, cons
     } else if (top && !top_done) {
         run_top(ws.parent.data());
     }
-    out.dim.insert(out.dim.end(), top_out.dim.begin(), top_out.dim.end());
-    out.birth.insert(out.birth.end(), top_out.birth.begin(), top_out.birth.end());
-    out.death.insert(out.death.end(), top_out.death.begin(), top_out.death.end());
+    for (std::size_t i = 0; i < top_out.size(); ++i)
+        out.push(top_out.dim[i], top_out.birth[i], top_out.death[i]);
 }
 
 // The pairs of one grid, as cubical_pairs_into.
