@@ -3,6 +3,7 @@
 // invariants that need no oracle (Euler characteristic of the V complex at every threshold,
 // indices inside the grid, one essential class, thread-count invariance) and bad input that
 // must throw. The Python tests compare the diagrams with GUDHI and Cubical Ripser.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -170,6 +171,33 @@ int main() {
                 CHECK(ws.key[static_cast<std::size_t>(ws.pg.first() + (i / 3) * ws.pg.p2 + i % 3)] ==
                       sortable_key(img[i], sup));
         }
+    }
+    // radix_sort_high16 (the saddles' sort) is a stable sort by key: random keys, keys that
+    // share their 16 highest varying bits (insertion, then the full radix sort), ties.
+    {
+        std::mt19937 gen(7);
+        for (int kind = 0; kind < 4; ++kind)
+            for (std::size_t n : {2u, 70u, 300u, 5000u}) {
+                std::vector<detail::keyed<std::uint32_t>> a(n), tmp;
+                for (std::size_t i = 0; i < n; ++i) {
+                    std::uint32_t k = static_cast<std::uint32_t>(gen());
+                    if (kind == 1) // crowded: one outlier, the rest differ in the low 12 bits
+                        k = i == 0 ? 0xF0000000u : 0x40000000u + (k & 0xFFFu);
+                    if (kind == 2) // few distinct keys
+                        k %= 5;
+                    if (kind == 3) // a little crowding: some insertion, no fallback
+                        k = (k & 0x3FFFFu) | ((k % 7) << 28);
+                    a[i] = {k, static_cast<std::uint32_t>(i)};
+                }
+                auto want = a;
+                std::stable_sort(want.begin(), want.end(),
+                                 [](const auto &x, const auto &y) { return x.key < y.key; });
+                detail::radix_sort_high16(a, tmp, n);
+                bool same = true;
+                for (std::size_t i = 0; i < n; ++i)
+                    same = same && a[i].key == want[i].key && a[i].idx == want[i].idx;
+                CHECK(same);
+            }
     }
     // 2D: a lower-link mask has two or more runs exactly when its complement has as many above
     // (prepare_saddles keeps one saddle flag, and the second saddle pass relies on it).
