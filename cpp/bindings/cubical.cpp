@@ -33,7 +33,8 @@ std::vector<chunk_result> &chunk_results(std::size_t n, std::size_t n_dims) {
     thread_local std::vector<chunk_result> parts;
     parts.resize(n);
     for (auto &pt : parts) {
-        pt.bars.resize(n_dims);
+        if (pt.bars.size() < n_dims) // never shrunk: calls may alternate between max_dims
+            pt.bars.resize(n_dims);
         for (auto &v : pt.bars)
             v.clear();
         pt.end.clear();
