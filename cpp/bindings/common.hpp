@@ -125,7 +125,9 @@ struct pooled {
 // the array).
 inline int_array owned_array(pooled&& buf, std::size_t rows, std::size_t cols) {
     index_t* p = buf.p;
-    nb::capsule owner(p, [](void* q) noexcept { buffer_pool::instance().give(static_cast<index_t*>(q)); });
+    nb::capsule owner(p, [](void* q) noexcept {
+        buffer_pool::instance().give(static_cast<index_t*>(q));
+    });
     buf.p = nullptr;  // the capsule owns it now
     return int_array(p, {rows, cols}, owner);
 }

@@ -522,8 +522,11 @@ struct link_table {
         for (std::size_t m = 0; m < 256; ++m) {
             const auto &a = d[m];
             const auto &b = u[~m & 255u];
-            down[m] = a[0] < 0 ? 0 : static_cast<std::int32_t>(ring[static_cast<std::size_t>(a[0])]);
-            up[m] = b[0] < 0 ? 0 : static_cast<std::int32_t>(ring[static_cast<std::size_t>(b[0])]);
+            auto offset = [&](std::int8_t pos) {
+                return pos < 0 ? 0 : static_cast<std::int32_t>(ring[static_cast<std::size_t>(pos)]);
+            };
+            down[m] = offset(a[0]);
+            up[m] = offset(b[0]);
             saddle[m] = a[1] >= 0 ? 1 : 0;
         }
     }

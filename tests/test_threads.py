@@ -1,0 +1,71 @@
+"""The C++ worker pool: results independent of how calls reach it (one after another, from
+concurrent Python threads, from a forked child process)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sys
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from topolayer.functional.cubical import cubical
+from topolayer.functional.rips import rips
+
+
+def _indices(d):
+    return [t.tolist() for t in d.indices] + [t.tolist() for t in d.batch]
+
+
+def test_repeated_calls_identical(rng):
+    x = torch.as_tensor(rng.random((40, 12, 11)))
+    ref = _indices(cubical(x, 1, construction="V", n_threads=1))
+    for _ in range(5):
+        assert _indices(cubical(x, 1, construction="V", n_threads=2)) == ref
+
+
+def test_concurrent_python_threads_identical(rng):
+    # The GIL is released in C++: two calls at once, one on the pool, one on its own threads.
+    xs = [torch.as_tensor(rng.random((30, 10, 9))) for _ in range(4)]
+    want = [_indices(cubical(x, 1, construction="T", n_threads=1)) for x in xs]
+    got: dict[int, list] = {}
+
+    def work(i):
+        for _ in range(3):
+            got[i] = _indices(cubical(xs[i], 1, construction="T", n_threads=2))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [got[i] for i in range(4)] == want
+
+
+def _child(queue):
+    x = torch.as_tensor(np.random.default_rng(1).random((20, 9, 9)))
+    d = cubical(x, 1, construction="V", n_threads=2)
+    p = rips(torch.as_tensor(np.random.default_rng(2).random((3, 15, 2))), 1, n_threads=2)
+    queue.put((_indices(d), [len(b) for b in p.bars]))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork() start method: Linux")
+def test_forked_child_gets_its_own_pool():
+    # The parent's pool threads do not exist in a child made by fork() (DataLoader workers):
+    # the child must make its own pool, not wait on the parent's forever.
+    x = torch.as_tensor(np.random.default_rng(1).random((20, 9, 9)))
+    want = _indices(cubical(x, 1, construction="V", n_threads=2))  # the parent's pool exists
+    rips(torch.as_tensor(np.random.default_rng(2).random((3, 15, 2))), 1, n_threads=2)
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_child, args=(queue,), daemon=True)
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hangs (it waits on the parent's pool threads)")
+    assert child.exitcode == 0
+    got, _ = queue.get(timeout=5)
+    assert got == want
