@@ -635,8 +635,18 @@ void prepare_saddles(saddle_workspace<K> &s, u32 *parent, const K *key, const pa
 }
 
 // (key x, cell x) before (key y, cell y) in the filtration order, without branches.
-template <class K> inline bool cell_before(K kx, u32 x, K ky, u32 y) {
+// One comparison of (key, cell) composites: compilers turn the boolean formula into two
+// branches, mispredicted at every other merge.
+inline bool cell_before(u32 kx, u32 x, u32 ky, u32 y) {
+    return ((u64{kx} << 32) | x) < ((u64{ky} << 32) | y);
+}
+inline bool cell_before(u64 kx, u32 x, u64 ky, u32 y) {
+#if defined(__SIZEOF_INT128__)
+    __extension__ typedef unsigned __int128 u128;
+    return ((u128{kx} << 32) | x) < ((u128{ky} << 32) | y);
+#else
     return (kx < ky) | ((kx == ky) & (x < y));
+#endif
 }
 
 // The merges at the saddles of one direction, written to `out` as (birth cell, death cell)
@@ -693,7 +703,10 @@ template <bool Up, bool Large, class K, bool Record = false> struct saddle_step 
             const bool x_older = Up ? (x == 0) | ((root != 0) & cell_before(key[root], root,
                                                                              key[x], x))
                                     : cell_before(key[x], x, key[root], root);
-            const u32 young = x_older ? root : x, old = x_older ? x : root;
+            // Selected by masks, not branches: which root is older is a coin toss on fresh
+            // data, and compilers otherwise branch on it.
+            const u32 pick = u32{0} - static_cast<u32>(x_older);
+            const u32 young = (root & pick) | (x & ~pick), old = (x & pick) | (root & ~pick);
             parent[young] = old; // x == root: parent[root] = root, a no-op
             out[2 * k] = Up ? q : young;
             out[2 * k + 1] = Up ? young : q;
