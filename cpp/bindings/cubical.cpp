@@ -122,12 +122,12 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
             rows[d] = pooled(3 * total[d] + 1);
             flat[d] = pooled(2 * total[d] + 1);
         }
-        // Written by this thread unless there are millions of bars: the gather that follows
-        // in Python reads them from this core's cache.
+        // Small outputs are written by this thread (the gather that follows in Python reads
+        // them from this core's cache); from 16k bars on (40 bytes each) by all threads.
         std::size_t all_bars = 0;
         for (std::size_t d = 0; d < n_dims; ++d)
             all_bars += total[d];
-        const int write_threads = all_bars > (std::size_t{1} << 20) ? n_threads : 1;
+        const int write_threads = all_bars > (std::size_t{1} << 14) ? n_threads : 1;
         topolayer::parallel_for(n_chunks, write_threads, [&](index_t k) {
             const chunk_result &pt = parts[static_cast<std::size_t>(k)];
             for (std::size_t d = 0; d < n_dims; ++d) {
