@@ -132,7 +132,7 @@ def main():
     if cripser is not None:
         # Two readings. A loop over batches: each sample is 5 calls on the 5 batches, per
         # call. Single call: one call right after the peer's 7 ms. On the 2-core development
-        # VM such a call was 0.1-0.3 ms slower than in a loop, also after an 8 ms sleep or
+        # VM such a call was 0.1-0.4 ms slower than in a loop, also after an 8 ms sleep or
         # busy loop instead of cripser (cold caches and predictors).
         fns = [
             loop(lambda b: cubical(b, 1, construction="V", n_threads=1), xs),
