@@ -110,7 +110,8 @@ def main():
     x = rng.random((64, 28, 28)).astype(np.float32)
     xt = torch.from_numpy(x)
     x64 = [np.ascontiguousarray(a, dtype=np.float64) for a in x]
-    # Five different batches: a loop over one batch lets the branch predictors learn it.
+    # Five different batches, as in training (when the saddle passes still had data-dependent
+    # branches, a loop over one batch let the branch predictors learn it).
     xs = [torch.from_numpy(rng.random((64, 28, 28)).astype(np.float32)) for _ in range(5)]
     xs64 = [[a.numpy().astype(np.float64) for a in b] for b in xs]
 
