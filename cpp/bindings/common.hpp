@@ -87,7 +87,7 @@ class buffer_pool {
         std::size_t bytes;
         void* base;
     };
-    static constexpr std::size_t header = 64;  // keeps the payload 64-byte aligned
+    static constexpr std::size_t header = 64;  // the block size; keeps malloc's alignment
     static constexpr std::size_t min_cached = std::size_t{32} << 10;
     static constexpr std::size_t max_cached_bytes = std::size_t{64} << 20;
     static constexpr std::size_t max_blocks = 32;
@@ -97,6 +97,7 @@ class buffer_pool {
         while (step * 8 < bytes) step *= 2;
         return (bytes + step - 1) / step * step;
     }
+    buffer_pool() { free_.reserve(max_blocks); }  // give() never allocates
     static index_t* payload(void* base) {
         return reinterpret_cast<index_t*>(static_cast<char*>(base) + header);
     }

@@ -634,9 +634,9 @@ void prepare_saddles(saddle_workspace<K> &s, u32 *parent, const K *key, const pa
         s.saddles[i] = recs[i].idx;
 }
 
-// (key x, cell x) before (key y, cell y) in the filtration order, without branches.
-// One comparison of (key, cell) composites: compilers turn the boolean formula into two
-// branches, mispredicted at every other merge.
+// (key x, cell x) before (key y, cell y) in the filtration order: one comparison of (key,
+// cell) composites, without branches (compilers turn the boolean formula into two branches,
+// mispredicted at every other merge).
 inline bool cell_before(u32 kx, u32 x, u32 ky, u32 y) {
     return ((u64{kx} << 32) | x) < ((u64{ky} << 32) | y);
 }
