@@ -182,7 +182,7 @@ def main():
     xbs = [torch.from_numpy(rng.random((256, 28, 28)).astype(np.float32)) for _ in range(4)]
     t1, t2 = interleaved(
         [loop(lambda b, n=n: cubical(b, 1, construction="V", n_threads=n), xbs) for n in (1, 2)],
-        2 * rep,
+        30,  # cheap (~0.4 s), and the second core of a shared machine comes and goes
     )
     t1, t2 = t1 / len(xbs), t2 / len(xbs)
     ok = "met" if t1 / t2 >= 1.7 else "NOT met"
