@@ -5,6 +5,7 @@
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/vector.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,10 @@
 #include <vector>
 
 #include "topolayer/types.hpp"
+
+#if !defined(_WIN32)
+#include <unistd.h>
+#endif
 
 namespace topolayer_bindings {
 
@@ -35,13 +40,24 @@ inline int_array to_array(std::vector<index_t>&& v, std::size_t cols) {
 // most 32 of them and 64 MiB in all (the oldest go first); smaller ones are plain malloc/free.
 class buffer_pool {
   public:
+    // Never destroyed: capsules may outlive static destructors at exit. A child process
+    // after fork() gets a new pool (the parent's mutex may have been held by another thread
+    // at the fork); its blocks carry their sizes, so any pool takes back any block.
     static buffer_pool& instance() {
-        static buffer_pool* pool = new buffer_pool;  // never destroyed: capsules may outlive
-        return *pool;                                // static destructors at exit
+        static std::atomic<buffer_pool*> pool{nullptr};
+        const long pid = current_pid();
+        buffer_pool* p = pool.load();
+        while (p == nullptr || p->pid_ != pid) {
+            auto* fresh = new buffer_pool(pid);
+            if (pool.compare_exchange_strong(p, fresh)) return *fresh;
+            delete fresh;  // another thread made one first: p is now that one
+        }
+        return *p;
     }
 
     // A buffer of at least n entries (n >= 1).
     index_t* take(std::size_t n) {
+        if (n > (std::size_t{1} << 58)) throw std::bad_alloc();  // no overflow below
         const std::size_t want = round_up(n * sizeof(index_t));
         if (want >= min_cached) {
             std::lock_guard<std::mutex> lock(mutex_);
@@ -97,10 +113,19 @@ class buffer_pool {
         while (step * 8 < bytes) step *= 2;
         return (bytes + step - 1) / step * step;
     }
-    buffer_pool() { free_.reserve(max_blocks); }  // give() never allocates
+    // The free list is reserved up front: give() never allocates.
+    explicit buffer_pool(long pid) : pid_(pid) { free_.reserve(max_blocks); }
+    static long current_pid() {
+#if defined(_WIN32)
+        return 0;
+#else
+        return static_cast<long>(::getpid());
+#endif
+    }
     static index_t* payload(void* base) {
         return reinterpret_cast<index_t*>(static_cast<char*>(base) + header);
     }
+    long pid_;
     std::mutex mutex_;
     std::vector<block> free_;  // oldest first
     std::size_t cached_ = 0;

@@ -15,6 +15,7 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -37,33 +38,51 @@ namespace detail {
 // Worker threads kept between calls: creating a thread costs tens of microseconds, and a
 // batch of small images takes well under a millisecond; kept workers also keep their
 // thread-local workspaces. One parallel_for at a time runs on the pool (a concurrent or
-// nested one spawns its own threads, as before). A child process after fork() does not have
-// the parent's threads: it makes a new pool and never touches the old one.
+// nested one spawns its own threads, as before), with at most max_workers workers. A child
+// process after fork() does not have the parent's threads: it makes a new pool and never
+// touches the old one. If the system refuses a new thread, the threads there are do the work.
 class thread_pool {
   public:
-    // Runs work() on n - 1 pool threads and the calling thread, and waits for all; false
-    // (nothing run) if the pool is in use.
+    static constexpr int max_workers = 256;
+
+    // Runs work() (which must not throw) on up to n - 1 pool threads and the calling thread,
+    // and waits for all; false (nothing run) if the pool is in use or n is too large.
     static bool run(int n, const std::function<void()>& work) {
+        if (n - 1 > max_workers) return false;
         thread_pool* pool = instance();
-        std::unique_lock<std::mutex> busy(pool->busy_, std::try_to_lock);
-        if (!busy.owns_lock()) return false;
+        bool idle = false;  // an atomic flag, not a mutex: a nested call tests it on the thread
+        if (!pool->busy_.compare_exchange_strong(idle, true)) return false;  // that holds it
+        struct release {
+            std::atomic<bool>& busy;
+            ~release() { busy.store(false); }
+        } release_guard{pool->busy_};
+        int helpers = 0;
         {
             std::lock_guard<std::mutex> lock(pool->mutex_);
-            while (static_cast<int>(pool->workers_.size()) < n - 1) {
-                const int index = static_cast<int>(pool->workers_.size());
-                const std::uint64_t seen = pool->generation_;
-                pool->workers_.emplace_back([pool, index, seen] { pool->serve(index, seen); });
-                pool->workers_.back().detach();
+            try {
+                while (pool->workers_ < n - 1) {
+                    const int index = pool->workers_;
+                    const std::uint64_t seen = pool->generation_;
+                    std::thread([pool, index, seen] { pool->serve(index, seen); }).detach();
+                    ++pool->workers_;
+                }
+            } catch (const std::system_error&) {  // no more threads: use those there are
             }
+            helpers = std::min(n - 1, pool->workers_);
             pool->job_ = &work;
-            pool->active_ = n - 1;
-            pool->remaining_ = n - 1;
+            pool->active_ = helpers;
+            pool->remaining_ = helpers;
             ++pool->generation_;
         }
-        pool->wake_.notify_all();
+        if (helpers > 0) pool->wake_.notify_all();
+        struct wait_all {  // the helpers use `work` until their last decrement
+            thread_pool* p;
+            ~wait_all() {
+                std::unique_lock<std::mutex> lock(p->mutex_);
+                p->done_.wait(lock, [this] { return p->remaining_ == 0; });
+            }
+        } wait_guard{pool};
         work();
-        std::unique_lock<std::mutex> lock(pool->mutex_);
-        pool->done_.wait(lock, [pool] { return pool->remaining_ == 0; });
         return true;
     }
 
@@ -105,10 +124,10 @@ class thread_pool {
     }
 
     long pid_;
-    std::mutex busy_;   // held by the parallel_for running on the pool
-    std::mutex mutex_;  // guards what follows
+    std::atomic<bool> busy_{false};  // set by the parallel_for running on the pool
+    std::mutex mutex_;               // guards what follows
     std::condition_variable wake_, done_;
-    std::vector<std::thread> workers_;
+    int workers_ = 0;  // detached threads serving this pool
     const std::function<void()>* job_ = nullptr;
     int active_ = 0, remaining_ = 0;
     std::uint64_t generation_ = 0;
@@ -147,7 +166,10 @@ void parallel_for(index_t n_items, int n_threads, Fn&& fn) {
     if (!detail::thread_pool::run(n_workers, work)) {  // the pool is busy: own threads
         std::vector<std::thread> pool;
         pool.reserve(static_cast<std::size_t>(n_workers - 1));
-        for (int t = 1; t < n_workers; ++t) pool.emplace_back(work);
+        try {
+            for (int t = 1; t < n_workers; ++t) pool.emplace_back(work);
+        } catch (const std::system_error&) {  // no more threads: those started and this one
+        }
         work();
         for (auto& th : pool) th.join();
     }
