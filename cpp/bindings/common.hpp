@@ -5,7 +5,6 @@
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/vector.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -13,11 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "topolayer/parallel.hpp"
 #include "topolayer/types.hpp"
-
-#if !defined(_WIN32)
-#include <unistd.h>
-#endif
 
 namespace topolayer_bindings {
 
@@ -40,20 +36,9 @@ inline int_array to_array(std::vector<index_t>&& v, std::size_t cols) {
 // most 32 of them and 64 MiB in all (the oldest go first); smaller ones are plain malloc/free.
 class buffer_pool {
   public:
-    // Never destroyed: capsules may outlive static destructors at exit. A child process
-    // after fork() gets a new pool (the parent's mutex may have been held by another thread
-    // at the fork); its blocks carry their sizes, so any pool takes back any block.
-    static buffer_pool& instance() {
-        static std::atomic<buffer_pool*> pool{nullptr};
-        const long pid = current_pid();
-        buffer_pool* p = pool.load();
-        while (p == nullptr || p->pid_ != pid) {
-            auto* fresh = new buffer_pool(pid);
-            if (pool.compare_exchange_strong(p, fresh)) return *fresh;
-            delete fresh;  // another thread made one first: p is now that one
-        }
-        return *p;
-    }
+    // One per process (a child after fork() makes its own); its blocks carry their sizes,
+    // so any pool takes back any block.
+    static buffer_pool& instance() { return topolayer::detail::per_process<buffer_pool>(); }
 
     // A buffer of at least n entries (n >= 1).
     index_t* take(std::size_t n) {
@@ -113,15 +98,10 @@ class buffer_pool {
         while (step * 8 < bytes) step *= 2;
         return (bytes + step - 1) / step * step;
     }
+    template <class T>
+    friend T& topolayer::detail::per_process();
     // The free list is reserved up front: give() never allocates.
     explicit buffer_pool(long pid) : pid_(pid) { free_.reserve(max_blocks); }
-    static long current_pid() {
-#if defined(_WIN32)
-        return 0;
-#else
-        return static_cast<long>(::getpid());
-#endif
-    }
     static index_t* payload(void* base) {
         return reinterpret_cast<index_t*>(static_cast<char*>(base) + header);
     }

@@ -141,6 +141,25 @@ template <class K> struct keyed {
 // Stable LSD radix sort of the first n records of `a` by key, Bits per digit (`tmp` is a
 // buffer; the two may be swapped); passes whose digit is the same for every key are skipped.
 // Records start in index order, so ties stay in index order.
+// One stable counting pass: the n records of `a` into `tmp` by their Bits-bit digit at
+// `shift`, then swapped into `a`; `count` is that digit's histogram (made bucket starts here).
+template <int Bits, class K>
+void radix_pass(std::vector<keyed<K>> &a, std::vector<keyed<K>> &tmp, std::size_t n, int shift,
+                u32 *count) {
+    constexpr std::size_t mask = (std::size_t{1} << Bits) - 1;
+    u32 sum = 0;
+    for (std::size_t b = 0; b <= mask; ++b) {
+        const u32 t = count[b];
+        count[b] = sum;
+        sum += t;
+    }
+    const keyed<K> *src = a.data();
+    keyed<K> *dst = tmp.data();
+    for (std::size_t i = 0; i < n; ++i)
+        dst[count[static_cast<std::size_t>(src[i].key >> shift) & mask]++] = src[i];
+    a.swap(tmp);
+}
+
 template <int Bits, class K>
 void radix_sort(std::vector<keyed<K>> &a, std::vector<keyed<K>> &tmp, std::size_t n) {
     if (n == 0)
@@ -159,19 +178,7 @@ void radix_sort(std::vector<keyed<K>> &a, std::vector<keyed<K>> &tmp, std::size_
         u32 *c = count.data() + p * buckets;
         if (c[static_cast<std::size_t>((a[0].key >> (p * Bits)) & (buckets - 1))] == n)
             continue;
-        u32 sum = 0;
-        for (std::size_t b = 0; b < buckets; ++b) {
-            const u32 t = c[b];
-            c[b] = sum;
-            sum += t;
-        }
-        const keyed<K> *src = a.data();
-        keyed<K> *dst = tmp.data();
-        for (std::size_t i = 0; i < n; ++i) {
-            const auto d = static_cast<std::size_t>((src[i].key >> (p * Bits)) & (buckets - 1));
-            dst[c[d]++] = src[i];
-        }
-        a.swap(tmp);
+        radix_pass<Bits>(a, tmp, n, p * Bits, c);
     }
 }
 
@@ -202,17 +209,7 @@ void radix_sort_high16(std::vector<keyed<K>> &a, std::vector<keyed<K>> &tmp, std
         std::array<u32, 256> count{};
         for (std::size_t i = 0; i < n; ++i)
             ++count[static_cast<std::size_t>((a[i].key >> shift) & 255u)];
-        u32 sum = 0;
-        for (auto &c : count) {
-            const u32 t = c;
-            c = sum;
-            sum += t;
-        }
-        const keyed<K> *src = a.data();
-        keyed<K> *dst = tmp.data();
-        for (std::size_t i = 0; i < n; ++i)
-            dst[count[static_cast<std::size_t>((src[i].key >> shift) & 255u)]++] = src[i];
-        a.swap(tmp);
+        radix_pass<8>(a, tmp, n, shift, count.data());
     }
     if (low == 0)
         return; // every varying bit is sorted

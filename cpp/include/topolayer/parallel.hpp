@@ -35,6 +35,31 @@ inline int resolve_threads(int n_threads, index_t n_items) {
 
 namespace detail {
 
+inline long current_pid() {
+#if defined(_WIN32)
+    return 0;
+#else
+    return static_cast<long>(::getpid());
+#endif
+}
+
+// The one T of this process, made on first use as T(pid) and never destroyed (detached
+// threads and late capsule deleters use it). A child process after fork() makes its own and
+// never touches the parent's, whose mutexes another thread may have held at the fork. T has
+// a member `long pid_` and befriends this function.
+template <class T>
+T& per_process() {
+    static std::atomic<T*> slot{nullptr};
+    const long pid = current_pid();
+    T* p = slot.load();
+    while (p == nullptr || p->pid_ != pid) {
+        auto* fresh = new T(pid);
+        if (slot.compare_exchange_strong(p, fresh)) return *fresh;
+        delete fresh;  // another thread made one first: p is now that one
+    }
+    return *p;
+}
+
 // Worker threads kept between calls: creating a thread costs tens of microseconds, and a
 // batch of small images takes well under a millisecond; kept workers also keep their
 // thread-local workspaces. One parallel_for at a time runs on the pool (a concurrent or
@@ -49,7 +74,7 @@ class thread_pool {
     // and waits for all; false (nothing run) if the pool is in use or n is too large.
     static bool run(int n, const std::function<void()>& work) {
         if (n - 1 > max_workers) return false;
-        thread_pool* pool = instance();
+        thread_pool* pool = &per_process<thread_pool>();
         bool idle = false;  // an atomic flag, not a mutex: a nested call tests it on the thread
         if (!pool->busy_.compare_exchange_strong(idle, true)) return false;  // that holds it
         struct release {
@@ -87,27 +112,9 @@ class thread_pool {
     }
 
   private:
+    template <class T>
+    friend T& per_process();
     explicit thread_pool(long pid) : pid_(pid) {}
-
-    static long current_pid() {
-#if defined(_WIN32)
-        return 0;
-#else
-        return static_cast<long>(::getpid());
-#endif
-    }
-
-    static thread_pool* instance() {
-        static std::atomic<thread_pool*> pool{nullptr};
-        const long pid = current_pid();
-        thread_pool* p = pool.load();
-        while (p == nullptr || p->pid_ != pid) {  // none yet, or the parent's (after fork)
-            auto* fresh = new thread_pool(pid);  // never deleted: detached workers use it
-            if (pool.compare_exchange_strong(p, fresh)) return fresh;
-            delete fresh;  // another thread made one first: p is now that one
-        }
-        return p;
-    }
 
     void serve(int index, std::uint64_t seen) {
         std::unique_lock<std::mutex> lock(mutex_);
