@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -98,6 +99,7 @@ class thread_pool {
             pool->active_ = helpers;
             pool->remaining_ = helpers;
             ++pool->generation_;
+            pool->next_.store(pool->generation_, std::memory_order_release);
         }
         if (helpers > 0) pool->wake_.notify_all();
         struct wait_all {  // the helpers use `work` until their last decrement
@@ -127,6 +129,14 @@ class thread_pool {
             (*job)();  // parallel_for's work: catches every exception itself
             lock.lock();
             if (--remaining_ == 0) done_.notify_one();
+            // A call's second parallel region, or the next call, often follows within
+            // microseconds: watch for it briefly before sleeping (a wake-up costs more).
+            lock.unlock();
+            const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+            while (next_.load(std::memory_order_acquire) == seen &&
+                   std::chrono::steady_clock::now() < until)
+                std::this_thread::yield();
+            lock.lock();
         }
     }
 
@@ -138,6 +148,7 @@ class thread_pool {
     const std::function<void()>* job_ = nullptr;
     int active_ = 0, remaining_ = 0;
     std::uint64_t generation_ = 0;
+    std::atomic<std::uint64_t> next_{0};  // generation_, readable without the lock
 };
 
 }  // namespace detail
