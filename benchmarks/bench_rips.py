@@ -19,7 +19,7 @@ import torch
 
 from topolayer.functional.alpha import alpha
 from topolayer.functional.rips import rips
-from topolayer.nn.pointcloud import VietorisRips
+from topolayer.nn.rips import VietorisRips
 
 
 def best(fn, repeat):

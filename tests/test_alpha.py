@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from topolayer.diagram import Diagram, DiagramBatch
 from topolayer.functional.alpha import alpha
-from topolayer.nn.pointcloud import Alpha, AlphaLayer
+from topolayer.nn.alpha import Alpha, AlphaLayer
 
 gudhi = pytest.importorskip("gudhi")
 scipy_spatial = pytest.importorskip("scipy.spatial")
@@ -247,7 +247,7 @@ class TestAlpha:
     @pytest.mark.parametrize("weak", [False, True])
     def test_planar_dual_union_find_equals_general_reduction(self, rng, weak):
         from topolayer import _core
-        from topolayer.functional.alpha import _filtration
+        from topolayer._ops.alpha import _filtration
 
         p = np.concatenate([rng.random((200, 2)), grid(5) / 5])  # generic points and exact ties
         K, value, _, _, _ = _filtration(p, len(p), 1, weak)
@@ -308,9 +308,9 @@ class TestAlpha:
     def test_opcheck(self, rng):
         x = torch.tensor(rng.random((30, 2)))
         for args in (
-            (x, 1, False, False),
-            (x, 0, True, True),
-            (torch.tensor(rng.random((20, 3))), 2, False, False),
+            (x, torch.tensor([30]), 1, False, False),
+            (x, torch.tensor([12, 18]), 0, True, True),
+            (torch.tensor(rng.random((20, 3))), torch.tensor([20]), 2, False, False),
         ):
             torch.library.opcheck(torch.ops.topolayer.alpha_pairs.default, args)
 

@@ -12,7 +12,7 @@ from topolayer import distances, losses, vectorize
 from topolayer.complexes import SimplicialComplex
 from topolayer.diagram import Diagram, DiagramBatch
 from topolayer.nn import features as F
-from topolayer.nn.levelset import LevelSetLayer, LevelSetLayer1D, LowerStar
+from topolayer.nn.simplicial import LevelSetLayer, LevelSetLayer1D, LowerStar
 
 INF = float("inf")
 

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from topolayer.diagram import Diagram, DiagramBatch
-from topolayer.functional.rips import _rips_diagram, rips
-from topolayer.nn.pointcloud import RipsLayer, VietorisRips
+from topolayer.functional.rips import rips
+from topolayer.nn.rips import RipsLayer, VietorisRips
 
 ripser = pytest.importorskip("ripser")
 gudhi = pytest.importorskip("gudhi")
@@ -170,8 +170,8 @@ class TestRips:
             "grid": grid(25),
         }[kind]
         x = torch.tensor(p)
-        dense = _rips_diagram(x, [len(p)], False, 0, math.inf, False, False, 1, 2.0**32, 1)
-        tri = _rips_diagram(x, [len(p)], False, 0, math.inf, False, False, 1, 2.0**32, 2)
+        dense = rips(x, 0, n_threads=1, memory_budget=2.0**32, method="dense")
+        tri = rips(x, 0, n_threads=1, memory_budget=2.0**32, method="delaunay")
         assert_same(tri[0].numpy(), dense[0].numpy(), rtol=1e-12, atol=1e-12)
         assert_same(rips(x, max_dim=0)[0].numpy(), dense[0].numpy())
 
@@ -179,8 +179,8 @@ class TestRips:
     def test_sparse_equals_dense(self, rng, max_dim, thresh):
         p = np.concatenate([rng.random((150, 3)), rng.random((10, 3))[[0, 0, 1]]])  # duplicates too
         x = torch.tensor(p)
-        dense = _rips_diagram(x, [len(p)], False, max_dim, thresh, False, False, 1, 2.0**32, 1)
-        sparse = _rips_diagram(x, [len(p)], False, max_dim, thresh, False, False, 1, 2.0**32, 3)
+        dense = rips(x, max_dim, thresh, n_threads=1, memory_budget=2.0**32, method="dense")
+        sparse = rips(x, max_dim, thresh, n_threads=1, memory_budget=2.0**32, method="sparse")
         for k in range(max_dim + 1):
             # The same total order on the same simplices: identical critical edges.
             assert torch.equal(sparse.indices[k], dense.indices[k])
@@ -285,8 +285,18 @@ class TestRips:
         x = torch.tensor(rng.random((20, 2)))
         c = torch.tensor([12, 8])
         for args in (
-            (x, c, 1, math.inf, False, False, 1, 2.0**32, 0),
-            (torch.cdist(x, x).reshape(-1), torch.tensor([20]), 2, 0.5, True, False, 1, 2.0**32, 0),
+            (x, c, 1, math.inf, False, False, 1, 2.0**32, "auto"),
+            (
+                torch.cdist(x, x).reshape(-1),
+                torch.tensor([20]),
+                2,
+                0.5,
+                True,
+                False,
+                1,
+                2.0**32,
+                "auto",
+            ),
         ):
             torch.library.opcheck(torch.ops.topolayer.rips_pairs.default, args)
 

@@ -2,7 +2,7 @@
 
 from .alpha import alpha
 from .cubical import cubical
-from .levelset import filtration, lower_star
 from .rips import rips
+from .simplicial import filtration, lower_star
 
 __all__ = ["lower_star", "filtration", "cubical", "rips", "alpha"]

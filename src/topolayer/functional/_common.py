@@ -37,27 +37,28 @@ def gather_diagram(
     pairs: list[torch.Tensor],
     superlevel: bool,
     batch_shape: tuple[int, ...] | None,
+    indices: list[torch.Tensor] | None = None,
 ) -> Diagram | DiagramBatch:
-    """Build a diagram from a pairs op's output by gathering ``values``.
+    """Build a diagram from a pairs op's output (the contract of :mod:`topolayer._ops`).
 
-    ``values`` is ``(B, n)``; ``pairs`` holds per dimension the ``(n_k, 3)`` rows of (item,
-    birth, death or -1), then per dimension the ``(n_k, 2)`` positions of the same bars in
-    ``values.ravel()``, essential deaths pointing one past its end. Births and deaths are
-    entries of ``values`` (so gradients reach exactly the critical cells), gathered for every
-    bar of a dimension by one ``index_select``; essential deaths become ``+inf`` (sublevel) or
-    ``-inf`` (superlevel). ``batch_shape=None`` means a single item, returned as a
-    :class:`Diagram`.
+    ``values`` is the value vector the positions index: the input itself for level sets,
+    images, explicit filtrations and distance matrices, else the values of the op's cell table
+    (lengths, radii) computed by the caller. Births and deaths are gathered for every bar of a
+    dimension by one ``index_select``, so gradients reach exactly the critical cells; position
+    ``len(values)`` is an essential death (``+inf``, or ``-inf`` superlevel) and
+    ``len(values) + 1`` the value 0. ``indices`` defaults to the rows' (birth cell, death cell).
+    ``batch_shape=None`` means a single item, returned as a :class:`Diagram`.
     """
     inf = float("-inf") if superlevel else float("inf")
     m = len(pairs) // 2
-    rows, flat = pairs[:m], pairs[m:]
-    ext = torch.cat([values.reshape(-1), values.new_full((1,), inf)])
-    bars = [ext.index_select(0, f.reshape(-1)).view(-1, 2) for f in flat]
-    batch = [r[:, 0] for r in rows]
-    idx = [r[:, 1:] for r in rows]
+    rows, pos = pairs[:m], pairs[m : 2 * m]
+    flat = values.reshape(-1)
+    ext = torch.cat([flat, flat.new_full((1,), inf), flat.new_zeros(1)])
+    bars = [ext.index_select(0, p.reshape(-1)).view(-1, 2) for p in pos]
+    idx = indices if indices is not None else [r[:, 1:] for r in rows]
     if batch_shape is None:
         return Diagram(bars, idx, superlevel)
     size = 1
     for s in batch_shape:
         size *= s
-    return DiagramBatch(bars, batch, size, idx, superlevel, batch_shape)
+    return DiagramBatch(bars, [r[:, 0] for r in rows], size, idx, superlevel, batch_shape)

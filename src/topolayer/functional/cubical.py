@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from .._ops import plain_eager, resolve_threads
-from .._ops_cubical import CONSTRUCTIONS, cubical_pairs, cubical_pairs_kernel
+from .._ops.cubical import CONSTRUCTIONS, cubical_pairs, cubical_pairs_kernel
 from ..diagram import Diagram, DiagramBatch
 from ._common import as_float_tensor, check_max_dim, gather_diagram
 

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 
 import torch
 
-from .. import _ops_rips  # noqa: F401  (registers topolayer::rips_pairs)
 from .._bars import safe_root
 from .._ops import resolve_threads
+from .._ops.rips import METHODS, Method
 from ..diagram import Diagram, DiagramBatch
+from ._common import gather_diagram
 
 __all__ = ["rips", "DEFAULT_MEMORY_BUDGET"]
 
@@ -104,6 +105,7 @@ def rips(
     keep_zero: bool = False,
     n_threads: int | None = None,
     memory_budget: float = DEFAULT_MEMORY_BUDGET,
+    method: Method = "auto",
 ) -> Diagram | DiagramBatch:
     """Vietoris–Rips persistence diagram, differentiable in the points (or distances).
 
@@ -125,6 +127,12 @@ def rips(
         identical for every thread count.
     memory_budget : float
         Bytes a dense problem may use; beyond it ``ValueError`` suggests ``threshold``.
+    method : {"auto", "dense", "delaunay", "sparse"}
+        The algorithm; every one gives the same diagram where it applies. ``"delaunay"``: H0
+        through the Delaunay graph (2D/3D points, ``max_dim=0``, no threshold); ``"sparse"``:
+        points with a threshold (neighbours by a k-d tree); ``"dense"``: the full distance
+        table. ``"auto"`` picks Delaunay for H0 of 512 points or more, sparse for a threshold
+        with 1500 points or more, else dense. A method that does not apply falls back to dense.
 
     Returns
     -------
@@ -153,6 +161,8 @@ def rips(
     1
     >>> dgm[1][0, 1].backward()
     """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if metric not in _METRICS:
         raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}")
     if not isinstance(max_dim, int) or isinstance(max_dim, bool) or not 0 <= max_dim <= 5:
@@ -178,43 +188,29 @@ def rips(
         keep_zero,
         n_threads,
         float(memory_budget),
-        0,
+        method,
     )
 
 
 def _rips_diagram(
     flat, sizes, batched, max_dim, thr, precomputed, keep_zero, n_threads, budget, method
 ):
-    device = flat.device
     counts = torch.tensor(sizes, dtype=torch.int64)
-    rows = torch.ops.topolayer.rips_pairs(
-        flat, counts, max_dim, thr, precomputed, keep_zero, n_threads, budget, method
+    pairs = torch.ops.topolayer.rips_pairs(
+        flat.detach(), counts, max_dim, thr, precomputed, keep_zero, n_threads, budget, method
     )
-    starts = torch.cumsum(counts, 0) - counts
     if precomputed:
-        mstarts = torch.cumsum(counts * counts, 0) - counts * counts
-        mstarts = mstarts.to(device)
-        ns = counts.to(device)
+        values = flat
     else:
-        starts = starts.to(device)
-
-    def length(item, u, v):
-        if precomputed:
-            # The core ignores the diagonal (vertices are born at 0), so the gather does too.
-            d = flat[mstarts[item] + u * ns[item] + v]
-            return torch.where(u == v, torch.zeros_like(d), d)
-        return _safe_norm(flat[starts[item] + u] - flat[starts[item] + v])
-
-    bars, batch, indices = [], [], []
-    for r in rows:
-        item = r[:, 0]
-        birth = length(item, r[:, 1], r[:, 2])
-        essential = r[:, 3] < 0
-        death = length(item, r[:, 3].clamp(min=0), r[:, 4].clamp(min=0))
-        death = torch.where(essential, torch.full_like(death, math.inf), death)
-        bars.append(torch.stack([birth, death], 1))
-        batch.append(item)
-        indices.append(r[:, 1:])
-    if batched:
-        return DiagramBatch(bars, batch, len(sizes), indices)
-    return Diagram(bars, indices)
+        edges = pairs[-1]
+        values = _safe_norm(flat[edges[:, 0]] - flat[edges[:, 1]])
+    n = counts.to(flat.device)
+    indices = []
+    for r in pairs[: max_dim + 1]:
+        size = n[r[:, 0]]
+        essential = r[:, 2] < 0
+        d = r[:, 2].clamp(min=0)
+        birth = torch.stack([r[:, 1] // size, r[:, 1] % size], 1)
+        death = torch.where(essential[:, None], -1, torch.stack([d // size, d % size], 1))
+        indices.append(torch.cat([birth, death], 1))
+    return gather_diagram(values, pairs, False, (len(sizes),) if batched else None, indices)

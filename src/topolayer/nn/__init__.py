@@ -1,5 +1,6 @@
 """nn.Module wrappers: persistence layers and diagram features."""
 
+from .alpha import Alpha, AlphaLayer
 from .cubical import CubicalLayer, LevelSetLayer2D
 from .features import (
     BarcodeFeature,
@@ -16,8 +17,8 @@ from .features import (
     TotalPersistence,
     WassersteinDistance,
 )
-from .levelset import LevelSetLayer, LevelSetLayer1D, LowerStar
-from .pointcloud import Alpha, AlphaLayer, RipsLayer, VietorisRips
+from .rips import RipsLayer, VietorisRips
+from .simplicial import LevelSetLayer, LevelSetLayer1D, LowerStar
 
 __all__ = [
     "LowerStar",

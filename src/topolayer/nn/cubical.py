@@ -7,8 +7,8 @@ from torch import nn
 
 from ..diagram import Diagram, DiagramBatch
 from ..functional.cubical import cubical
-from ..functional.levelset import lower_star
-from .levelset import as_reference_output
+from ..functional.simplicial import lower_star
+from .simplicial import as_reference_output
 
 __all__ = ["CubicalLayer", "LevelSetLayer2D"]
 

@@ -1,12 +1,13 @@
 """``topologylayer.nn`` names."""
 
+from ...nn.alpha import AlphaLayer
 from ...nn.features import (
     BarcodePolyFeature,
     PartialSumBarcodeLengths,
     SumBarcodeLengths,
     TopKBarcodeLengths,
 )
-from ...nn.pointcloud import AlphaLayer, RipsLayer
+from ...nn.rips import RipsLayer
 from .levelset import LevelSetLayer, LevelSetLayer1D, LevelSetLayer2D
 
 __all__ = [

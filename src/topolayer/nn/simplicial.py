@@ -13,7 +13,7 @@ from torch import nn
 
 from ..complexes import SimplicialComplex
 from ..diagram import Diagram, DiagramBatch
-from ..functional.levelset import lower_star
+from ..functional.simplicial import lower_star
 
 __all__ = ["LowerStar", "LevelSetLayer", "LevelSetLayer1D", "as_reference_output"]
 

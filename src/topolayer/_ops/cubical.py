@@ -1,17 +1,15 @@
-"""torch.library custom op for images and volumes: ``topolayer::cubical_pairs``.
+"""Custom op for images and volumes: ``topolayer::cubical_pairs``.
 
-The op takes the detached grid values and returns *integer* critical-pixel indices per bar,
-so it needs no autograd formula: the differentiable part is the gather that
-:func:`topolayer.functional.cubical` does afterwards. A fake kernel with data-dependent sizes
-lets ``torch.compile(fullgraph=True)`` trace through it without a graph break.
+It returns the result contract of :mod:`topolayer._ops`: cells are flat (row-major) pixel
+indices of the item's grid, and every value is a pixel of the input.
 """
 
 from __future__ import annotations
 
 import torch
 
-from . import _core
-from ._ops import _fake_pairs, _to_device, host_array
+from .. import _core
+from . import fake_pairs, host_array, to_device
 
 CONSTRUCTIONS = ("freudenthal", "V", "T")
 
@@ -35,11 +33,11 @@ def cubical_pairs_kernel(
     out = _core.cubical(
         host_array(x), list(shape), construction, max_dim, superlevel, keep_zero, n_threads
     )
-    return _to_device(out, x.device)
+    return to_device(out, x.device)
 
 
 # The op (what torch.compile and export see); eager callers may use the kernel directly
-# (_ops.plain_eager).
+# (topolayer._ops.plain_eager).
 cubical_pairs = torch.library.custom_op("topolayer::cubical_pairs", mutates_args=())(
     cubical_pairs_kernel
 )
@@ -47,4 +45,4 @@ cubical_pairs = torch.library.custom_op("topolayer::cubical_pairs", mutates_args
 
 @cubical_pairs.register_fake
 def _(x, shape, construction, max_dim, superlevel, keep_zero, n_threads):
-    return _fake_pairs(x, max_dim, 3)
+    return fake_pairs(x, max_dim)

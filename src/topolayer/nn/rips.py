@@ -1,11 +1,11 @@
-"""Point-cloud topology layers: Vietoris–Rips and alpha, modern and reference-compatible.
+"""Vietoris–Rips layers, modern and reference-compatible.
 
-``VietorisRips`` and ``Alpha`` return a :class:`~topolayer.Diagram` (one cloud) or a
-:class:`~topolayer.DiagramBatch` (a batch or a list). ``RipsLayer`` and ``AlphaLayer`` keep the
-reference implementation's names, arguments and output ``(dgms, issublevel)``, where ``dgms`` is
-a tuple of ``(n_k, 2)`` tensors (essential deaths ``inf``) and ``issublevel`` is ``True``.
-Unlike the reference, zero-length bars are dropped unless ``keep_zero=True``, no clique complex
-is built, and no state is kept between calls.
+``VietorisRips`` returns a :class:`~topolayer.Diagram` (one cloud) or a
+:class:`~topolayer.DiagramBatch` (a batch or a list). ``RipsLayer`` keeps the reference
+implementation's name, arguments and output ``(dgms, issublevel)``, where ``dgms`` is a tuple
+of ``(n_k, 2)`` tensors (essential deaths ``inf``) and ``issublevel`` is ``True``. Unlike the
+reference, zero-length bars are dropped unless ``keep_zero=True``, no clique complex is built,
+and no state is kept between calls.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..functional.alpha import alpha
 from ..functional.rips import DEFAULT_MEMORY_BUDGET, rips
 
-__all__ = ["VietorisRips", "Alpha", "RipsLayer", "AlphaLayer"]
+__all__ = ["VietorisRips", "RipsLayer"]
 
 
 class VietorisRips(nn.Module):
@@ -37,7 +36,7 @@ class VietorisRips(nn.Module):
     Examples
     --------
     >>> import torch
-    >>> from topolayer.nn.pointcloud import VietorisRips
+    >>> from topolayer.nn.rips import VietorisRips
     >>> VietorisRips(max_dim=1)(torch.rand(20, 2))
     Diagram(H0: 20, ...)
     """
@@ -79,36 +78,6 @@ class VietorisRips(nn.Module):
         if self.keep_zero:
             s += ", keep_zero=True"
         return s
-
-
-class Alpha(nn.Module):
-    """Alpha-complex persistence of 2D/3D point clouds (see :func:`topolayer.functional.alpha.alpha`).
-
-    Parameters
-    ----------
-    max_dim : int
-        Highest homology dimension.
-    weak : bool
-        Flag filtration of the Delaunay complex by edge length (the reference's ``AlphaLayer``).
-    keep_zero : bool
-        Keep zero-length bars.
-    """
-
-    def __init__(self, max_dim: int = 1, weak: bool = False, keep_zero: bool = False) -> None:
-        super().__init__()
-        self.max_dim = max_dim
-        self.weak = weak
-        self.keep_zero = keep_zero
-
-    def forward(self, x):
-        return alpha(x, self.max_dim, self.weak, self.keep_zero)
-
-    def extra_repr(self) -> str:
-        return (
-            f"max_dim={self.max_dim}"
-            + (", weak=True" if self.weak else "")
-            + (", keep_zero=True" if self.keep_zero else "")
-        )
 
 
 def _check_n(n: int | None, x: torch.Tensor) -> None:
@@ -163,39 +132,3 @@ class RipsLayer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"n={self.n}, maxdim={self.maxdim}"
-
-
-class AlphaLayer(nn.Module):
-    """Weak-alpha persistence layer with the reference implementation's interface.
-
-    The reference's ``AlphaLayer`` is the flag (Rips) filtration of the Delaunay complex by edge
-    length; that is what this computes (``Alpha(weak=True)``).
-
-    Parameters
-    ----------
-    maxdim : int
-        Highest homology dimension (default 0).
-    alg : {"hom", "cohom"}
-        Accepted for compatibility.
-    keep_zero : bool
-        Keep zero-length bars.
-
-    Returns
-    -------
-    (dgms, issublevel) : (tuple of (n_k, 2) Tensor, bool)
-    """
-
-    def __init__(self, maxdim: int = 0, alg: str = "hom", keep_zero: bool = False) -> None:
-        super().__init__()
-        if alg not in ("hom", "cohom", "hom2"):
-            raise ValueError(f"alg must be 'hom' or 'cohom', got {alg!r}")
-        self.maxdim = maxdim
-        self.alg = alg
-        self.keep_zero = keep_zero
-
-    def forward(self, x: torch.Tensor):
-        d = alpha(x, self.maxdim, True, self.keep_zero)
-        return tuple(d.bars), True
-
-    def extra_repr(self) -> str:
-        return f"maxdim={self.maxdim}"

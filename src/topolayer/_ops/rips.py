@@ -1,0 +1,212 @@
+"""Custom op for Vietoris–Rips persistence: ``topolayer::rips_pairs``.
+
+The C++ core runs on a flat batch of point clouds (or distance matrices) and finds, per bar,
+the critical edges. The op returns the result contract of :mod:`topolayer._ops`: a cell is the
+edge ``u * N + v`` of the item's ``N x N`` distance matrix (an H0 birth is the vertex
+``v * N + v``, value 0). For distance matrices the positions are those entries of the input;
+for points they index the lengths of a ``(C, 2)`` table of critical edges (global point ids),
+which the caller computes in torch, so gradients reach the points.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import numpy as np
+import torch
+
+from .. import _core
+from .._delaunay import delaunay_edges
+from . import fake_pairs, host_array
+
+__all__ = ["rips_pairs", "METHODS"]
+
+#: Rips algorithms: ``"auto"`` picks one of the others from the input.
+METHODS = ("auto", "dense", "delaunay", "sparse")
+Method = Literal["auto", "dense", "delaunay", "sparse"]
+
+# Below this many points the dense O(N^2) spanning tree beats building a Delaunay triangulation.
+_DELAUNAY_MIN_POINTS = 512
+# With a threshold, from this many points on the sparse variant (memory O(N + E)) is used.
+_SPARSE_MIN_POINTS = 1500
+
+
+@torch.library.custom_op("topolayer::rips_pairs", mutates_args=())
+def rips_pairs(
+    data: torch.Tensor,
+    counts: torch.Tensor,
+    max_dim: int,
+    threshold: float,
+    precomputed: bool,
+    keep_zero: bool,
+    n_threads: int,
+    memory_budget: float,
+    method: str,
+) -> list[torch.Tensor]:
+    """Critical edges of Vietoris–Rips persistence, in the result contract of
+    :mod:`topolayer._ops` (with a ``(C, 2)`` edge table when ``precomputed`` is False).
+
+    Parameters
+    ----------
+    data : (M, D) float Tensor, or (sum N_i^2,) float Tensor when ``precomputed``
+        The points of every item stacked, or every distance matrix flattened and concatenated.
+    counts : (B,) int64 Tensor
+        Number of points of each item.
+    max_dim : int
+    threshold : float
+        Largest edge length (``inf``: none).
+    precomputed, keep_zero : bool
+    n_threads : int
+        0 uses every core.
+    memory_budget : float
+        Bytes; larger dense problems raise ``ValueError``.
+    method : {"auto", "dense", "delaunay", "sparse"}
+        ``"delaunay"``: H0 through the Delaunay graph (2D/3D points, ``max_dim == 0``, no
+        threshold); ``"sparse"``: points with a finite threshold (k-d tree range query, then
+        adjacency lists). ``"auto"`` picks Delaunay for H0 of >= 512 points and sparse for a
+        threshold with >= 1500 points or a dense table over ``memory_budget``.
+    """
+    x = host_array(data)
+    c = np.ascontiguousarray(counts.detach().cpu().numpy().astype(np.int64))
+    raw = _raw_rows(
+        x, c, max_dim, threshold, precomputed, keep_zero, n_threads, memory_budget, method
+    )
+    out = _contract(raw, c, precomputed, x.size)
+    return [torch.from_numpy(a).to(data.device) for a in out]
+
+
+@rips_pairs.register_fake
+def _rips_pairs_fake(
+    data, counts, max_dim, threshold, precomputed, keep_zero, n_threads, memory_budget, method
+):
+    return fake_pairs(data, max_dim, 0 if precomputed else 2)
+
+
+def _raw_rows(x, c, max_dim, threshold, precomputed, keep_zero, n_threads, budget, method):
+    """Per dimension the core's ``(n_k, 5)`` rows ``(item, birth_u, birth_v, death_u, death_v)``."""
+    n_max = int(c.max()) if c.size else 0
+    use_delaunay = (
+        not precomputed
+        and max_dim == 0
+        and not np.isfinite(threshold)
+        and x.ndim == 2
+        and x.shape[1] in (2, 3)
+        and (method == "delaunay" or (method == "auto" and n_max >= _DELAUNAY_MIN_POINTS))
+    )
+    use_sparse = (
+        not precomputed
+        and np.isfinite(threshold)
+        and (
+            method == "sparse"
+            or (
+                method == "auto"
+                and (n_max >= _SPARSE_MIN_POINTS or n_max * n_max * x.itemsize > budget)
+            )
+        )
+    )
+    if use_delaunay:
+        return [_delaunay_h0(x, c, keep_zero, n_threads, budget)]
+    if use_sparse:
+        return _sparse(x, c, max_dim, threshold, keep_zero, n_threads, budget)
+    if precomputed:
+        return _core.rips_matrices(
+            x.reshape(-1), c, max_dim, threshold, keep_zero, n_threads, budget
+        )
+    return _core.rips_points(x, c, max_dim, threshold, keep_zero, n_threads, budget)
+
+
+def _contract(raw, counts: np.ndarray, precomputed: bool, n_values: int) -> list[np.ndarray]:
+    """The core's ``(item, bu, bv, du, dv)`` rows as rows, positions and (for points) the edge
+    table of the result contract."""
+    rows, pos, cells = [], [], []
+    n_cells = 0 if precomputed else 2 * sum(len(r) for r in raw)
+    end = n_values if precomputed else n_cells  # position of +inf; end + 1 holds 0
+    starts = np.cumsum(counts) - counts
+    if precomputed:
+        starts = np.cumsum(counts * counts) - counts * counts
+    offset = 0
+    for r in raw:
+        r = np.asarray(r)
+        item, bu, bv, du, dv = r.T
+        n = counts[item]
+        essential = du < 0
+        rows.append(np.stack([item, bu * n + bv, np.where(essential, -1, du * n + dv)], 1))
+        if precomputed:
+            base = starts[item]
+            pb = np.where(bu == bv, end + 1, base + bu * n + bv)
+            pd = np.where(essential, end, base + du * n + dv)
+        else:
+            s = starts[item]
+            k = len(r)
+            cells.append(np.stack([s + bu, s + bv], 1))
+            cells.append(np.stack([s + np.maximum(du, 0), s + np.maximum(dv, 0)], 1))
+            ids = offset + np.arange(k, dtype=np.int64)
+            pb = np.where(bu == bv, end + 1, ids)
+            pd = np.where(essential, end, ids + k)
+            offset += 2 * k
+        pos.append(np.stack([pb, pd], 1))
+    out = [np.ascontiguousarray(a, dtype=np.int64).reshape(-1, 3) for a in rows]
+    out += [np.ascontiguousarray(a, dtype=np.int64).reshape(-1, 2) for a in pos]
+    if not precomputed:
+        table = np.concatenate(cells) if cells else np.zeros((0, 2), dtype=np.int64)
+        out.append(np.ascontiguousarray(table, dtype=np.int64))
+    return out
+
+
+def _sparse(x, counts, max_dim, threshold, keep_zero, n_threads, budget):
+    from scipy.spatial import cKDTree
+
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    parts: list[list[np.ndarray]] = [[] for _ in range(max_dim + 1)]
+    for i in range(len(counts)):
+        n = int(counts[i])
+        if math.comb(n, max_dim + 2) > 2**61:
+            raise ValueError(
+                f"Rips: simplex indices of {n} points in dimension {max_dim + 1} overflow 64 bits; "
+                "lower max_dim or the number of points"
+            )
+        pts = np.ascontiguousarray(x[starts[i] : starts[i + 1]])
+        tree = cKDTree(pts)
+        # A hair over the threshold: the core filters the candidates with its own lengths.
+        r = threshold * (1 + 1e-6) + 1e-300
+        n_pairs = (int(tree.count_neighbors(tree, r)) - n) // 2  # ordered pairs, self pairs
+        need = n_pairs * 2 * 8 * 3  # candidate list, then adjacency lists with values
+        if need > budget:
+            raise ValueError(
+                f"Rips: the {n_pairs} edges within the threshold need about {need >> 20} MiB, over "
+                f"the memory budget of {int(budget) >> 20} MiB; pass a smaller `threshold`"
+            )
+        pairs = tree.query_pairs(r, output_type="ndarray")
+        rows = _core.rips_sparse(
+            pts,
+            np.ascontiguousarray(pairs, dtype=np.int64),
+            max_dim,
+            threshold,
+            keep_zero,
+            n_threads,
+            budget,
+        )
+        for k, r in enumerate(rows):
+            r = np.array(r)
+            r[:, 0] = i
+            parts[k].append(r)
+    return [np.concatenate(p) if p else np.zeros((0, 5), dtype=np.int64) for p in parts]
+
+
+def _delaunay_h0(x: np.ndarray, counts: np.ndarray, keep_zero: bool, n_threads: int, budget: float):
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    parts = []
+    for i, n in enumerate(counts):
+        pts = x[starts[i] : starts[i + 1]]
+        e = delaunay_edges(pts)
+        if e is None:  # degenerate (collinear, coplanar, tiny): the dense path is exact and cheap
+            r = _core.rips_points(
+                pts, np.array([n], dtype=np.int64), 0, np.inf, keep_zero, n_threads, budget
+            )[0]
+            r = np.array(r)
+        else:
+            r = np.array(_core.graph_h0(np.ascontiguousarray(pts), e, keep_zero))
+        r[:, 0] = i
+        parts.append(r)
+    return np.concatenate(parts) if parts else np.zeros((0, 5), dtype=np.int64)
