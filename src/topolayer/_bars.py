@@ -217,33 +217,3 @@ def finish(out: torch.Tensor, f: Flat) -> torch.Tensor:
     if f.single:
         return out[0]
     return out.reshape(f.batch_shape + tuple(out.shape[1:]))
-
-
-def check_positive(value: Any, name: str, allow_inf: bool = False) -> float:
-    """Validate a positive real number argument."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    v = float(value)
-    if math.isnan(v) or v <= 0 or (v == float("inf") and not allow_inf):
-        rule = "> 0" if allow_inf else "> 0 and finite"
-        raise ValueError(f"{name} must be {rule}, got {value}")
-    return v
-
-
-def check_int(value: Any, name: str, minimum: int) -> int:
-    """Validate an integer argument ``>= minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def check_real(value: Any, name: str) -> float:
-    """Validate a finite real number argument."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    v = float(value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return v

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["delaunay_edges", "delaunay_top", "Triangulation"]
+__all__ = ["delaunay_edges", "delaunay_simplices", "delaunay_top", "Triangulation"]
 
 
 def delaunay_edges(points: np.ndarray) -> np.ndarray | None:
@@ -81,3 +81,11 @@ def delaunay_top(p: np.ndarray) -> Triangulation:
         ) from err
     extra = tri.coplanar[:, [0, 2]].astype(np.int64) if len(tri.coplanar) else no_edges
     return Triangulation(tri.simplices.astype(np.int64), extra, rank, q, tri.neighbors)
+
+
+def delaunay_simplices(points: np.ndarray) -> np.ndarray:
+    """Qhull's top simplices ``(m, D + 1)`` of the Delaunay triangulation of ``points`` (N, D),
+    as scipy returns them (the reference implementation's complexes are built from these)."""
+    from scipy.spatial import Delaunay
+
+    return Delaunay(np.asarray(points, dtype=np.float64)).simplices.astype(np.int64)

@@ -36,7 +36,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from . import _bars
+from . import _bars, _validate
 from ._bars import Flat
 
 __all__ = ["wasserstein_distance", "bottleneck_distance", "wasserstein_matching"]
@@ -129,7 +129,7 @@ def _check_essential(essential: str) -> bool:
 
 
 def _check_internal_p(internal_p: Any) -> float:
-    r = _bars.check_positive(internal_p, "internal_p", allow_inf=True)
+    r = _validate.check_positive(internal_p, "internal_p", allow_inf=True)
     if r < 1:
         raise ValueError(f"internal_p must be >= 1, got {internal_p}")
     return r
@@ -219,7 +219,7 @@ def wasserstein_matching(
 
 
 def _check_order(p: Any) -> float:
-    p = _bars.check_positive(p, "p")
+    p = _validate.check_positive(p, "p")
     if p < 1:
         raise ValueError(f"p must be >= 1 for a Wasserstein distance, got {p}")
     return p

@@ -35,7 +35,7 @@ from typing import Any
 
 import torch
 
-from . import _bars
+from . import _bars, _validate
 from ._bars import Flat
 
 __all__ = [
@@ -158,7 +158,7 @@ def top_k_barcode_lengths(dgm: Any, dim: int, k: int) -> torch.Tensor:
     >>> top_k_barcode_lengths(d, 0, 3)
     tensor([2.5000, 1.0000, 0.0000])
     """
-    k = _bars.check_int(k, "k", 1)
+    k = _validate.check_int(k, "k", 1)
     f = _bars.flatten(dgm, dim)
     length, _, finite, essential = _finite_lengths(f)
     rank, _ = _rank(f, length, finite, essential, essential_first=False)
@@ -205,7 +205,7 @@ def partial_sum_barcode_lengths(dgm: Any, dim: int, skip: int) -> torch.Tensor:
     >>> partial_sum_barcode_lengths(d, 0, skip=1)
     tensor(1.)
     """
-    skip = _bars.check_int(skip, "skip", 0)
+    skip = _validate.check_int(skip, "skip", 0)
     f = _bars.flatten(dgm, dim)
     length, _, finite, essential = _finite_lengths(f)
     rank, _ = _rank(f, length, finite, essential, essential_first=False)
@@ -258,8 +258,8 @@ def barcode_poly_feature(
     >>> barcode_poly_feature(d, 0, p=2, q=1)   # 1**2 * 0.5 + 2**2 * 2
     tensor(8.5000)
     """
-    p = _bars.check_positive(p, "p")
-    q = _bars.check_real(q, "q")
+    p = _validate.check_positive(p, "p")
+    q = _validate.check_real(q, "q")
     f = _bars.flatten(dgm, dim)
     length, mean, finite, _ = _finite_lengths(f)
     keep = finite
@@ -322,9 +322,9 @@ def barcode_feature(
     >>> barcode_feature(d, 0, p=1, q=0, i0=3)   # also skips the 2.5 bar
     tensor(1.5000)
     """
-    p = _bars.check_positive(p, "p")
-    q = _bars.check_real(q, "q")
-    i0 = _bars.check_int(i0, "i0", 1)
+    p = _validate.check_positive(p, "p")
+    q = _validate.check_real(q, "q")
+    i0 = _validate.check_int(i0, "i0", 1)
     f = _bars.flatten(dgm, dim)
     length, mean, finite, essential = _finite_lengths(f)
     rank, _ = _rank(f, length, finite, essential, essential_first=True)
@@ -375,7 +375,7 @@ def total_persistence(dgm: Any, dim: int = 0, p: float = 1.0, root: bool = True)
     >>> total_persistence(d, 0, p=2, root=False)
     tensor(25.)
     """
-    p = _bars.check_positive(p, "p", allow_inf=True)
+    p = _validate.check_positive(p, "p", allow_inf=True)
     f = _bars.flatten(dgm, dim)
     length, _, finite, _ = _finite_lengths(f)
     length = torch.where(finite, length.clamp_min(0), torch.zeros_like(length))
@@ -547,11 +547,11 @@ def betti_curve(dgm: Any, dim: int, t_min: float, t_max: float, n_steps: int = 1
     >>> betti_curve(d, 0, 0.0, 4.0, 5)
     tensor([1., 1., 1., 0., 0.])
     """
-    t_min = _bars.check_real(t_min, "t_min")
-    t_max = _bars.check_real(t_max, "t_max")
+    t_min = _validate.check_real(t_min, "t_min")
+    t_max = _validate.check_real(t_max, "t_max")
     if t_max < t_min:
         raise ValueError(f"t_max must be >= t_min, got t_min={t_min}, t_max={t_max}")
-    n_steps = _bars.check_int(n_steps, "n_steps", 1)
+    n_steps = _validate.check_int(n_steps, "n_steps", 1)
     f = _bars.flatten(dgm, dim)
     grid = torch.linspace(t_min, t_max, n_steps, dtype=f.bars.dtype, device=f.bars.device)
     return betti_number(dgm, dim, grid)
@@ -611,10 +611,10 @@ def topological_prior(
     >>> topological_prior(d, 0, k=1, eps=4.0)   # (1 + 0.5) + (4 - 3)
     tensor(2.5000)
     """
-    k = _bars.check_int(k, "k", 0)
-    p = _bars.check_positive(p, "p")
+    k = _validate.check_int(k, "k", 0)
+    p = _validate.check_positive(p, "p")
     if eps is not None:
-        eps = _bars.check_positive(eps, "eps")
+        eps = _validate.check_positive(eps, "eps")
     f = _bars.flatten(dgm, dim)
     length, _, finite, essential = _finite_lengths(f)
     rank, _ = _rank(f, length, finite, essential, essential_first=True)

@@ -20,7 +20,7 @@ from typing import Any, cast
 
 import torch
 
-from . import _bars
+from . import _bars, _validate
 
 __all__ = ["persistence_image", "persistence_landscape"]
 
@@ -30,8 +30,8 @@ def _pair(value: Any, name: str) -> tuple[float, float]:
         lo, hi = value
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a pair (low, high), got {value!r}") from None
-    lo = _bars.check_real(lo, f"{name}[0]")
-    hi = _bars.check_real(hi, f"{name}[1]")
+    lo = _validate.check_real(lo, f"{name}[0]")
+    hi = _validate.check_real(hi, f"{name}[1]")
     if not hi > lo:
         raise ValueError(f"{name} must have high > low, got {value!r}")
     return lo, hi
@@ -44,7 +44,9 @@ def _resolution(value: Any) -> tuple[int, int]:
         nb, npers = value
     except (TypeError, ValueError):
         raise TypeError(f"resolution must be an int or a pair of ints, got {value!r}") from None
-    return _bars.check_int(nb, "resolution[0]", 1), _bars.check_int(npers, "resolution[1]", 1)
+    return _validate.check_int(nb, "resolution[0]", 1), _validate.check_int(
+        npers, "resolution[1]", 1
+    )
 
 
 def persistence_image(
@@ -109,7 +111,7 @@ def persistence_image(
     birth_range = _pair(birth_range, "birth_range")
     pers_range = _pair(pers_range, "pers_range")
     nb, npers = _resolution(resolution)
-    sigma = _bars.check_positive(sigma, "sigma")
+    sigma = _validate.check_positive(sigma, "sigma")
     if not (callable(weight) or weight in ("persistence", "uniform")):
         raise ValueError(f"weight must be 'persistence', 'uniform' or a callable, got {weight!r}")
     f = _bars.flatten(dgm, dim)
@@ -189,8 +191,8 @@ def persistence_landscape(
             [0.0000, 0.0000, 0.0000, 0.5000, 0.0000, 0.0000, 0.0000]])
     """
     t_min, t_max = _pair((t_min, t_max), "(t_min, t_max)")
-    n_steps = _bars.check_int(n_steps, "n_steps", 1)
-    n_layers = _bars.check_int(n_layers, "n_layers", 1)
+    n_steps = _validate.check_int(n_steps, "n_steps", 1)
+    n_layers = _validate.check_int(n_layers, "n_layers", 1)
     f = _bars.flatten(dgm, dim)
     finite, _ = _bars.classify(f.bars)
     zero = torch.zeros((), dtype=f.bars.dtype, device=f.bars.device)

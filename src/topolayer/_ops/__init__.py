@@ -38,6 +38,7 @@ import torch
 from torch.utils._python_dispatch import _get_current_dispatch_mode
 
 from .. import _core
+from .._validate import check_threads
 
 _COMPLEXES: dict[int, _core.Complex] = {}
 _next_handle = itertools.count(1)
@@ -53,12 +54,7 @@ def register_complex(owner: object, core: _core.Complex) -> int:
 
 def resolve_threads(n_threads: int | None) -> int:
     """``None`` means every core (0 for the C++ side); otherwise a positive count."""
-    if n_threads is None:
-        return 0
-    n = int(n_threads)
-    if n < 1:
-        raise ValueError(f"n_threads must be a positive integer or None, got {n_threads}")
-    return n
+    return check_threads(n_threads)
 
 
 def host_array(x: torch.Tensor) -> np.ndarray:

@@ -4,32 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from .._validate import as_float_tensor, check_max_dim
 from ..diagram import Diagram, DiagramBatch
 
-
-def as_float_tensor(x, name: str) -> torch.Tensor:
-    """``x`` as a floating tensor; integer, boolean and complex inputs are a TypeError."""
-    if not isinstance(x, torch.Tensor):
-        try:
-            x = torch.as_tensor(x)
-        except Exception as err:
-            raise TypeError(
-                f"{name} must be a tensor or array of floats, got {type(x).__name__}"
-            ) from err
-    if not x.is_floating_point():
-        raise TypeError(
-            f"{name} must have a floating dtype (float16/bfloat16/float32/float64), got {x.dtype}; "
-            f"convert with {name}.float()"
-        )
-    return x
-
-
-def check_max_dim(max_dim, name: str = "max_dim") -> int:
-    if isinstance(max_dim, bool) or not isinstance(max_dim, int):
-        raise TypeError(f"{name} must be an int, got {type(max_dim).__name__}")
-    if max_dim < 0:
-        raise ValueError(f"{name} must be >= 0, got {max_dim}")
-    return max_dim
+__all__ = ["as_float_tensor", "check_max_dim", "gather_diagram"]
 
 
 def gather_diagram(

@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from .._ops import plain_eager, resolve_threads
 from .._ops.cubical import CONSTRUCTIONS, cubical_pairs, cubical_pairs_kernel
+from .._validate import as_float_tensor, check_bool, check_choice, check_max_dim
 from ..diagram import Diagram, DiagramBatch
-from ._common import as_float_tensor, check_max_dim, gather_diagram
+from ._common import gather_diagram
 
 __all__ = ["cubical"]
 
 
-def _validate(x, max_dim, construction, ndim) -> torch.Tensor:
-    x = as_float_tensor(x, "x")
+class Options(NamedTuple):
+    max_dim: int
+    superlevel: bool
+    construction: str
+    ndim: int
+    keep_zero: bool
+    n_threads: int  # 0: every core
+
+
+def check_options(max_dim, superlevel, construction, ndim, keep_zero, n_threads) -> Options:
+    """Validated arguments of :func:`cubical` (also what :class:`~topolayer.nn.CubicalLayer`
+    checks when it is built)."""
     if isinstance(ndim, bool) or ndim not in (2, 3):
         raise ValueError(f"ndim must be 2 (images) or 3 (volumes), got {ndim!r}")
+    return Options(
+        check_max_dim(max_dim),
+        check_bool(superlevel, "superlevel"),
+        check_choice(construction, "construction", CONSTRUCTIONS),
+        int(ndim),
+        check_bool(keep_zero, "keep_zero"),
+        resolve_threads(n_threads),
+    )
+
+
+def _check_grid(x, ndim: int) -> torch.Tensor:
+    x = as_float_tensor(x, "x")
     if x.dim() < ndim:
         raise ValueError(
             f"x must have at least ndim={ndim} dimensions (the grid is the last {ndim}), "
@@ -25,9 +50,6 @@ def _validate(x, max_dim, construction, ndim) -> torch.Tensor:
         raise ValueError(
             f"the grid (last {ndim} dims of x) must be non-empty, got {tuple(x.shape)}"
         )
-    check_max_dim(max_dim)
-    if construction not in CONSTRUCTIONS:
-        raise ValueError(f"construction must be one of {CONSTRUCTIONS}, got {construction!r}")
     return x
 
 
@@ -111,7 +133,9 @@ def cubical(
             [0., 1.],
             [0., inf]])
     """
-    x = _validate(x, max_dim, construction, ndim)
+    opt = check_options(max_dim, superlevel, construction, ndim, keep_zero, n_threads)
+    ndim = opt.ndim
+    x = _check_grid(x, ndim)
     grid = [int(s) for s in x.shape[x.dim() - ndim :]]
     n = 1
     for s in grid:
@@ -122,10 +146,10 @@ def cubical(
     pairs = op(
         rows.detach(),
         grid,
-        construction,
-        max_dim,
-        bool(superlevel),
-        bool(keep_zero),
-        resolve_threads(n_threads),
+        opt.construction,
+        opt.max_dim,
+        opt.superlevel,
+        opt.keep_zero,
+        opt.n_threads,
     )
-    return gather_diagram(rows, pairs, bool(superlevel), batch_shape if x.dim() > ndim else None)
+    return gather_diagram(rows, pairs, opt.superlevel, batch_shape if x.dim() > ndim else None)

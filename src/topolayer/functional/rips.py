@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Real
+from typing import NamedTuple
 
 import torch
 
 from .._bars import safe_root
 from .._ops import resolve_threads
 from .._ops.rips import METHODS, Method
+from .._validate import check_bool, check_choice, check_max_dim, check_positive
 from ..diagram import Diagram, DiagramBatch
 from ._common import gather_diagram
 
@@ -161,34 +164,55 @@ def rips(
     1
     >>> dgm[1][0, 1].backward()
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if metric not in _METRICS:
-        raise ValueError(f"metric must be one of {_METRICS}, got {metric!r}")
-    if not isinstance(max_dim, int) or isinstance(max_dim, bool) or not 0 <= max_dim <= 5:
-        raise ValueError(f"max_dim must be an int in 0..5, got {max_dim!r}")
-    if threshold is None:
-        thr = math.inf
-    else:
-        thr = float(threshold)
-        if math.isnan(thr) or thr < 0:
-            raise ValueError(f"threshold must be a non-negative number, got {threshold!r}")
-    n_threads = resolve_threads(n_threads)
-    if not memory_budget > 0:
-        raise ValueError(f"memory_budget must be positive, got {memory_budget!r}")
-    precomputed = metric == "precomputed"
-    flat, sizes, batched = _prepare(x, metric)
+    o = check_options(max_dim, threshold, metric, keep_zero, n_threads, memory_budget, method)
+    flat, sizes, batched = _prepare(x, o.metric)
     return _rips_diagram(
         flat,
         sizes,
         batched,
-        max_dim,
+        o.max_dim,
+        o.threshold,
+        o.metric == "precomputed",
+        o.keep_zero,
+        o.n_threads,
+        o.memory_budget,
+        o.method,
+    )
+
+
+class Options(NamedTuple):
+    max_dim: int
+    threshold: float  # inf: none
+    metric: str
+    keep_zero: bool
+    n_threads: int  # 0: every core
+    memory_budget: float
+    method: str
+
+
+def check_options(
+    max_dim, threshold, metric, keep_zero, n_threads, memory_budget, method
+) -> Options:
+    """Validated arguments of :func:`rips` (also what :class:`~topolayer.nn.VietorisRips` and
+    :class:`~topolayer.nn.RipsLayer` check when they are built)."""
+    if threshold is None:
+        thr = math.inf
+    else:
+        if isinstance(threshold, bool) or not isinstance(threshold, Real):
+            raise TypeError(
+                f"threshold must be a real number or None, got {type(threshold).__name__}"
+            )
+        thr = float(threshold)
+        if math.isnan(thr) or thr < 0:
+            raise ValueError(f"threshold must be a non-negative number, got {threshold!r}")
+    return Options(
+        check_max_dim(max_dim, 5),
         thr,
-        precomputed,
-        keep_zero,
-        n_threads,
-        float(memory_budget),
-        method,
+        check_choice(metric, "metric", _METRICS),
+        check_bool(keep_zero, "keep_zero"),
+        resolve_threads(n_threads),
+        check_positive(memory_budget, "memory_budget", allow_inf=True),
+        check_choice(method, "method", METHODS),
     )
 
 

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from .._ops import resolve_threads
+from .._validate import as_float_tensor, check_bool, check_max_dim
 from ..complexes import SimplicialComplex
 from ..diagram import Diagram, DiagramBatch
-from ._common import as_float_tensor, check_max_dim, gather_diagram
+from ._common import gather_diagram
 
 __all__ = ["lower_star", "filtration"]
+
+
+class Options(NamedTuple):
+    max_dim: int
+    superlevel: bool
+    keep_zero: bool
+    n_threads: int  # 0: every core
+
+
+def check_options(max_dim, superlevel, keep_zero, n_threads) -> Options:
+    """Validated arguments of :func:`lower_star` and :func:`filtration` (also what the
+    :mod:`topolayer.nn` level-set modules check when they are built)."""
+    return Options(
+        check_max_dim(max_dim),
+        check_bool(superlevel, "superlevel"),
+        check_bool(keep_zero, "keep_zero"),
+        resolve_threads(n_threads),
+    )
 
 
 def _check_complex(complex) -> SimplicialComplex:
@@ -83,18 +104,13 @@ def lower_star(
             [0., inf]])
     """
     K = _check_complex(complex)
+    o = check_options(max_dim, superlevel, keep_zero, n_threads)
     f = as_float_tensor(f, "f")
-    max_dim = check_max_dim(max_dim)
     rows, batch_shape = _rows(f, K.n_vertices, "f", "one value per vertex")
     pairs = torch.ops.topolayer.lower_star_pairs(
-        rows.detach(),
-        K._handle,
-        max_dim,
-        bool(superlevel),
-        bool(keep_zero),
-        resolve_threads(n_threads),
+        rows.detach(), K._handle, o.max_dim, o.superlevel, o.keep_zero, o.n_threads
     )
-    return gather_diagram(rows, pairs, bool(superlevel), batch_shape)
+    return gather_diagram(rows, pairs, o.superlevel, batch_shape)
 
 
 def filtration(
@@ -121,10 +137,10 @@ def filtration(
     Diagram or DiagramBatch; ``indices[k]`` hold global simplex ids.
     """
     K = _check_complex(complex)
+    o = check_options(max_dim, False, keep_zero, n_threads)
     values = as_float_tensor(values, "values")
-    max_dim = check_max_dim(max_dim)
     rows, batch_shape = _rows(values, len(K), "values", "one value per simplex")
     pairs = torch.ops.topolayer.filtration_pairs(
-        rows.detach(), K._handle, max_dim, bool(keep_zero), resolve_threads(n_threads)
+        rows.detach(), K._handle, o.max_dim, o.keep_zero, o.n_threads
     )
     return gather_diagram(rows, pairs, False, batch_shape)

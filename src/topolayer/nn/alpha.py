@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from ..functional.alpha import alpha
+from .simplicial import as_reference_output
 
 __all__ = ["Alpha", "AlphaLayer"]
 
@@ -63,6 +64,9 @@ class AlphaLayer(nn.Module):
     Returns
     -------
     (dgms, issublevel) : (tuple of (n_k, 2) Tensor, bool)
+        For one ``(N, D)`` cloud ``dgms`` is a tuple of ``(n_k, 2)`` tensors; for a batch
+        ``(B, N, D)`` (or a list of clouds) it is a :class:`~topolayer.DiagramBatch` holding each
+        cloud's own diagram.
     """
 
     def __init__(self, maxdim: int = 0, alg: str = "hom", keep_zero: bool = False) -> None:
@@ -75,7 +79,7 @@ class AlphaLayer(nn.Module):
 
     def forward(self, x: torch.Tensor):
         d = alpha(x, self.maxdim, True, self.keep_zero)
-        return tuple(d.bars), True
+        return as_reference_output(d, True)
 
     def extra_repr(self) -> str:
         return f"maxdim={self.maxdim}"

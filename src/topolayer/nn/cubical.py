@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._validate import check_bool, check_max_dim
 from ..diagram import Diagram, DiagramBatch
-from ..functional.cubical import cubical
+from ..functional.cubical import check_options, cubical
 from ..functional.simplicial import lower_star
 from .simplicial import as_reference_output
 
@@ -49,6 +50,7 @@ class CubicalLayer(nn.Module):
         n_threads: int | None = None,
     ) -> None:
         super().__init__()
+        check_options(max_dim, superlevel, construction, ndim, keep_zero, n_threads)
         self.max_dim = max_dim
         self.superlevel = superlevel
         self.construction = construction
@@ -117,8 +119,8 @@ class LevelSetLayer2D(nn.Module):
                 f"complex must be 'freudenthal', 'grid' or 'delaunay', got {complex!r}"
             )
         self.size = (width, height)
-        self.maxdim = maxdim
-        self.sublevel = sublevel
+        self.maxdim = check_max_dim(maxdim, name="maxdim")
+        self.sublevel = check_bool(sublevel, "sublevel")
         self.complex = complex
         self._delaunay = None
         if complex == "delaunay":
@@ -161,8 +163,8 @@ def _delaunay_complex(width: int, height: int):
     """SciPy's Delaunay triangulation of the ``width x height`` lattice (the reference's
     ``init_tri_complex``), vertex ``row * width + col``; a path when the grid is one wide."""
     import numpy as np
-    from scipy.spatial import Delaunay
 
+    from .._delaunay import delaunay_simplices
     from ..complexes import SimplicialComplex
 
     n = width * height
@@ -170,7 +172,7 @@ def _delaunay_complex(width: int, height: int):
         return SimplicialComplex.path(n)
     xs, ys = np.meshgrid(np.arange(width), np.arange(height))
     pts = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(float)
-    return SimplicialComplex.triangle_mesh(Delaunay(pts).simplices, n_vertices=n)
+    return SimplicialComplex.triangle_mesh(delaunay_simplices(pts), n_vertices=n)
 
 
 def _lower_star_delaunay(img: torch.Tensor, K, maxdim: int, superlevel: bool):

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .. import _bars, distances, losses, vectorize
+from .. import _validate, distances, losses, vectorize
 
 __all__ = [
     "SumBarcodeLengths",
@@ -40,7 +40,7 @@ __all__ = [
 
 
 def _dim(dim: Any) -> int:
-    return _bars.check_int(dim, "dim", 0)
+    return _validate.check_int(dim, "dim", 0)
 
 
 class SumBarcodeLengths(nn.Module):
@@ -96,7 +96,7 @@ class TopKBarcodeLengths(nn.Module):
     def __init__(self, dim: int, k: int) -> None:
         super().__init__()
         self.dim = _dim(dim)
-        self.k = _bars.check_int(k, "k", 1)
+        self.k = _validate.check_int(k, "k", 1)
 
     def forward(self, dgm: Any) -> torch.Tensor:
         """``(k,)`` or ``(B, k)`` lengths."""
@@ -130,7 +130,7 @@ class PartialSumBarcodeLengths(nn.Module):
     def __init__(self, dim: int, skip: int) -> None:
         super().__init__()
         self.dim = _dim(dim)
-        self.skip = _bars.check_int(skip, "skip", 0)
+        self.skip = _validate.check_int(skip, "skip", 0)
 
     def forward(self, dgm: Any) -> torch.Tensor:
         """``()`` or ``(B,)`` sums."""
@@ -167,8 +167,8 @@ class BarcodePolyFeature(nn.Module):
     def __init__(self, dim: int, p: float, q: float, remove_zero: bool = True) -> None:
         super().__init__()
         self.dim = _dim(dim)
-        self.p = _bars.check_positive(p, "p")
-        self.q = _bars.check_real(q, "q")
+        self.p = _validate.check_positive(p, "p")
+        self.q = _validate.check_real(q, "q")
         self.remove_zero = bool(remove_zero)
 
     def forward(self, dgm: Any) -> torch.Tensor:
@@ -205,9 +205,9 @@ class BarcodeFeature(nn.Module):
     def __init__(self, dim: int, p: float = 1.0, q: float = 0.0, i0: int = 1) -> None:
         super().__init__()
         self.dim = _dim(dim)
-        self.p = _bars.check_positive(p, "p")
-        self.q = _bars.check_real(q, "q")
-        self.i0 = _bars.check_int(i0, "i0", 1)
+        self.p = _validate.check_positive(p, "p")
+        self.q = _validate.check_real(q, "q")
+        self.i0 = _validate.check_int(i0, "i0", 1)
 
     def forward(self, dgm: Any) -> torch.Tensor:
         """``()`` or ``(B,)`` values."""
@@ -245,9 +245,9 @@ class TopologicalPrior(nn.Module):
     def __init__(self, dim: int = 0, k: int = 1, eps: float | None = None, p: float = 1.0) -> None:
         super().__init__()
         self.dim = _dim(dim)
-        self.k = _bars.check_int(k, "k", 0)
-        self.eps = None if eps is None else _bars.check_positive(eps, "eps")
-        self.p = _bars.check_positive(p, "p")
+        self.k = _validate.check_int(k, "k", 0)
+        self.eps = None if eps is None else _validate.check_positive(eps, "eps")
+        self.p = _validate.check_positive(p, "p")
 
     def forward(self, dgm: Any) -> torch.Tensor:
         """``()`` or ``(B,)`` losses."""
@@ -280,7 +280,7 @@ class TotalPersistence(nn.Module):
     def __init__(self, dim: int = 0, p: float = 1.0, root: bool = True) -> None:
         super().__init__()
         self.dim = _dim(dim)
-        self.p = _bars.check_positive(p, "p", allow_inf=True)
+        self.p = _validate.check_positive(p, "p", allow_inf=True)
         self.root = bool(root)
 
     def forward(self, dgm: Any) -> torch.Tensor:
@@ -345,11 +345,11 @@ class BettiCurve(nn.Module):
     def __init__(self, dim: int, t_min: float, t_max: float, n_steps: int = 100) -> None:
         super().__init__()
         self.dim = _dim(dim)
-        self.t_min = _bars.check_real(t_min, "t_min")
-        self.t_max = _bars.check_real(t_max, "t_max")
+        self.t_min = _validate.check_real(t_min, "t_min")
+        self.t_max = _validate.check_real(t_max, "t_max")
         if self.t_max < self.t_min:
             raise ValueError(f"t_max must be >= t_min, got t_min={t_min}, t_max={t_max}")
-        self.n_steps = _bars.check_int(n_steps, "n_steps", 1)
+        self.n_steps = _validate.check_int(n_steps, "n_steps", 1)
 
     def forward(self, dgm: Any) -> torch.Tensor:
         """``(n_steps,)`` or ``(B, n_steps)`` counts."""
@@ -491,7 +491,7 @@ class PersistenceImage(nn.Module):
         self.birth_range = vectorize._pair(birth_range, "birth_range")
         self.pers_range = vectorize._pair(pers_range, "pers_range")
         self.resolution = vectorize._resolution(resolution)
-        self.sigma = _bars.check_positive(sigma, "sigma")
+        self.sigma = _validate.check_positive(sigma, "sigma")
         if not (callable(weight) or weight in ("persistence", "uniform")):
             raise ValueError(
                 f"weight must be 'persistence', 'uniform' or a callable, got {weight!r}"
@@ -546,8 +546,8 @@ class PersistenceLandscape(nn.Module):
         super().__init__()
         self.dim = _dim(dim)
         self.t_min, self.t_max = vectorize._pair((t_min, t_max), "(t_min, t_max)")
-        self.n_steps = _bars.check_int(n_steps, "n_steps", 1)
-        self.n_layers = _bars.check_int(n_layers, "n_layers", 1)
+        self.n_steps = _validate.check_int(n_steps, "n_steps", 1)
+        self.n_layers = _validate.check_int(n_layers, "n_layers", 1)
 
     def forward(self, dgm: Any) -> torch.Tensor:
         """``(n_layers, n_steps)`` or ``(B, n_layers, n_steps)`` landscapes."""

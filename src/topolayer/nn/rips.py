@@ -13,7 +13,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..functional.rips import DEFAULT_MEMORY_BUDGET, rips
+from .._validate import check_int
+from ..functional.rips import DEFAULT_MEMORY_BUDGET, check_options, rips
+from .simplicial import as_reference_output
 
 __all__ = ["VietorisRips", "RipsLayer"]
 
@@ -51,6 +53,7 @@ class VietorisRips(nn.Module):
         memory_budget: float = DEFAULT_MEMORY_BUDGET,
     ) -> None:
         super().__init__()
+        check_options(max_dim, threshold, metric, keep_zero, n_threads, memory_budget, "auto")
         self.max_dim = max_dim
         self.threshold = threshold
         self.metric = metric
@@ -103,7 +106,9 @@ class RipsLayer(nn.Module):
     Returns
     -------
     (dgms, issublevel) : (tuple of (n_k, 2) Tensor, bool)
-        For a (N, D) input; ``issublevel`` is True.
+        For one ``(N, D)`` cloud ``dgms`` is a tuple of ``(n_k, 2)`` tensors; for a batch
+        ``(B, N, D)`` (or a list of clouds) it is a :class:`~topolayer.DiagramBatch` holding each
+        cloud's own diagram. ``issublevel`` is True.
     """
 
     def __init__(
@@ -118,6 +123,9 @@ class RipsLayer(nn.Module):
         super().__init__()
         if alg not in ("hom", "cohom", "hom2"):
             raise ValueError(f"alg must be 'hom' or 'cohom', got {alg!r}")
+        if n is not None:
+            check_int(n, "n", 1)
+        check_options(maxdim, threshold, "euclidean", keep_zero, n_threads, 1.0, "auto")
         self.n = n
         self.maxdim = maxdim
         self.alg = alg
@@ -128,7 +136,7 @@ class RipsLayer(nn.Module):
     def forward(self, x: torch.Tensor):
         _check_n(self.n, x)
         d = rips(x, self.maxdim, self.threshold, "euclidean", self.keep_zero, self.n_threads)
-        return tuple(d.bars), True
+        return as_reference_output(d, True)
 
     def extra_repr(self) -> str:
         return f"n={self.n}, maxdim={self.maxdim}"

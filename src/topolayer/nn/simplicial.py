@@ -11,9 +11,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._validate import check_bool, check_int, check_max_dim
 from ..complexes import SimplicialComplex
 from ..diagram import Diagram, DiagramBatch
-from ..functional.simplicial import lower_star
+from ..functional.simplicial import _check_complex, check_options, lower_star
 
 __all__ = ["LowerStar", "LevelSetLayer", "LevelSetLayer1D", "as_reference_output"]
 
@@ -53,7 +54,8 @@ class LowerStar(nn.Module):
         n_threads: int | None = None,
     ) -> None:
         super().__init__()
-        self.complex = complex
+        check_options(max_dim, superlevel, keep_zero, n_threads)
+        self.complex = _check_complex(complex)
         self.max_dim = max_dim
         self.superlevel = superlevel
         self.keep_zero = keep_zero
@@ -86,9 +88,9 @@ class LevelSetLayer(nn.Module):
 
     def __init__(self, complex: SimplicialComplex, maxdim: int = 1, sublevel: bool = True) -> None:
         super().__init__()
-        self.complex = complex
-        self.maxdim = maxdim
-        self.sublevel = sublevel
+        self.complex = _check_complex(complex)
+        self.maxdim = check_max_dim(maxdim, name="maxdim")
+        self.sublevel = check_bool(sublevel, "sublevel")
 
     def forward(self, f: torch.Tensor):
         dgm = lower_star(f, self.complex, self.maxdim, superlevel=not self.sublevel)
@@ -105,6 +107,7 @@ class LevelSetLayer1D(LevelSetLayer):
     """
 
     def __init__(self, size: int, sublevel: bool = True) -> None:
+        size = check_int(size, "size", 1)
         super().__init__(SimplicialComplex.path(size), maxdim=0, sublevel=sublevel)
         self.size = size
 

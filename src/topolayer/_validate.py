@@ -1,0 +1,107 @@
+"""One validator per argument kind, shared by every layer, module and feature.
+
+Each raises ``TypeError`` for a value of the wrong type and ``ValueError`` for a value out of
+range, with a message naming the argument and the expected form, so that ``max_dim=1.0`` or
+``n_threads="2"`` fail the same way wherever they are passed.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+__all__ = [
+    "as_float_tensor",
+    "check_int",
+    "check_max_dim",
+    "check_bool",
+    "check_choice",
+    "check_positive",
+    "check_real",
+    "check_threads",
+]
+
+_T = TypeVar("_T")
+
+
+def as_float_tensor(x: Any, name: str) -> torch.Tensor:
+    """``x`` as a floating tensor; integer, boolean and complex inputs are a TypeError."""
+    if not isinstance(x, torch.Tensor):
+        try:
+            x = torch.as_tensor(x)
+        except Exception as err:
+            raise TypeError(
+                f"{name} must be a tensor or array of floats, got {type(x).__name__}"
+            ) from err
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{name} must have a floating dtype (float16/bfloat16/float32/float64), got {x.dtype}; "
+            f"convert with {name}.float()"
+        )
+    return x
+
+
+def check_int(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:
+    """An integer (Python or NumPy, not bool) in ``minimum..maximum``."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    v = int(value)
+    if v < minimum or (maximum is not None and v > maximum):
+        rule = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+        raise ValueError(f"{name} must be {rule}, got {v}")
+    return v
+
+
+def check_max_dim(max_dim: Any, maximum: int | None = None, name: str = "max_dim") -> int:
+    """The highest homology dimension: an int ``>= 0`` (and ``<= maximum`` when given)."""
+    return check_int(max_dim, name, 0, maximum)
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """A bool (Python or NumPy); ints and strings are a TypeError, not silently truthy."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+
+
+def check_choice(value: _T, name: str, choices: tuple[_T, ...]) -> _T:
+    """One of ``choices`` (a ``Literal`` argument)."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_positive(value: Any, name: str, allow_inf: bool = False) -> float:
+    """A real number ``> 0`` (finite unless ``allow_inf``)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if math.isnan(v) or v <= 0 or (v == math.inf and not allow_inf):
+        rule = "> 0" if allow_inf else "> 0 and finite"
+        raise ValueError(f"{name} must be {rule}, got {value}")
+    return v
+
+
+def check_real(value: Any, name: str) -> float:
+    """A finite real number."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return v
+
+
+def check_threads(n_threads: Any) -> int:
+    """``n_threads``: ``None`` (every core, 0 for the C++ side) or a positive int."""
+    if n_threads is None:
+        return 0
+    if isinstance(n_threads, bool) or not isinstance(n_threads, Integral):
+        raise TypeError(f"n_threads must be a positive int or None, got {type(n_threads).__name__}")
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be a positive int or None, got {n_threads}")
+    return int(n_threads)
