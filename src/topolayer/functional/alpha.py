@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import torch
 
 from .._bars import safe_root
+from .._validate import check_bool, check_max_dim
 from ..diagram import Diagram, DiagramBatch
 from ._common import gather_diagram
 
@@ -117,6 +118,16 @@ def _padded_radius(x: torch.Tensor, verts: torch.Tensor) -> torch.Tensor:
     return safe_root(r2, 2)  # zero (sub)gradient at radius 0
 
 
+def check_options(max_dim, weak, keep_zero) -> tuple[int, bool, bool]:
+    """Validated ``(max_dim, weak, keep_zero)`` of :func:`alpha` (also what the
+    :mod:`topolayer.nn` alpha modules check when they are built)."""
+    return (
+        check_max_dim(max_dim, 2),
+        check_bool(weak, "weak"),
+        check_bool(keep_zero, "keep_zero"),
+    )
+
+
 def _cell_values(x: torch.Tensor, cells: torch.Tensor, weak: bool) -> torch.Tensor:
     """Values of the op's critical simplices: circumradii, or for ``weak`` edge lengths (an edge
     is the source of every weak value, and its length is twice its radius)."""
@@ -182,8 +193,7 @@ def alpha(
     >>> len(dgm[1])
     1
     """
-    if not isinstance(max_dim, int) or isinstance(max_dim, bool) or not 0 <= max_dim <= 2:
-        raise ValueError(f"max_dim must be an int in 0..2, got {max_dim!r}")
+    max_dim, weak, keep_zero = check_options(max_dim, weak, keep_zero)
     items, batched = _prepare(x)
     flat = torch.cat(items) if len(items) > 1 else items[0]
     counts = torch.tensor([len(t) for t in items], dtype=torch.int64)

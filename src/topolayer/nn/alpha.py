@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..functional.alpha import alpha
+from ..functional.alpha import alpha, check_options
 from .simplicial import as_reference_output
 
 __all__ = ["Alpha", "AlphaLayer"]
@@ -31,6 +31,7 @@ class Alpha(nn.Module):
 
     def __init__(self, max_dim: int = 1, weak: bool = False, keep_zero: bool = False) -> None:
         super().__init__()
+        check_options(max_dim, weak, keep_zero)
         self.max_dim = max_dim
         self.weak = weak
         self.keep_zero = keep_zero
@@ -73,6 +74,7 @@ class AlphaLayer(nn.Module):
         super().__init__()
         if alg not in ("hom", "cohom", "hom2"):
             raise ValueError(f"alg must be 'hom' or 'cohom', got {alg!r}")
+        check_options(maxdim, True, keep_zero)
         self.maxdim = maxdim
         self.alg = alg
         self.keep_zero = keep_zero
