@@ -30,8 +30,8 @@ inline int_array to_array(std::vector<index_t>&& v, std::size_t cols) {
 }
 
 // Uninitialised int64 output buffers, recycled. A fresh buffer of a few hundred KB is mapped
-// by malloc and then faulted in page by page as it is written: on a batch of 64 small images
-// that was a quarter of the call. Buffers that Python frees come back here (a capsule's
+// by malloc and then faulted in page by page as it is written, which costs a sizeable part of
+// a call on a batch of small images. Buffers that Python frees come back here (a capsule's
 // deleter) and serve later calls already resident. Blocks of at least 32 KiB are cached, at
 // most 32 of them and 64 MiB in all (the oldest go first); smaller ones are plain malloc/free.
 class buffer_pool {
