@@ -26,8 +26,9 @@ build: $(STAMP)
 demo: build
 	$(PY) -m topolayer demo all
 
+# The test suite and the docstring examples of the package.
 test: build cpp-test
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --doctest-modules tests src/topolayer
 
 test-all: build
 	$(PY) -m pytest -q -m ""
