@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import itertools
 
-import cripser
-import gudhi
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 import torch
+from helpers import oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +23,8 @@ from topolayer.functional.cubical import cubical
 from topolayer.nn.cubical import CubicalLayer, LevelSetLayer2D
 
 CONSTRUCTIONS = ("freudenthal", "V", "T")
+cripser = oracle("cripser")
+gudhi = oracle("gudhi")
 
 
 # --------------------------------------------------------------------------------------------

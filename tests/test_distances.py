@@ -7,16 +7,17 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from helpers import oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from topolayer import distances as Dist
 from topolayer.diagram import Diagram, DiagramBatch
 
-gudhi = pytest.importorskip("gudhi")
-gw = pytest.importorskip("gudhi.wasserstein")
-ot = pytest.importorskip("ot")
-persim = pytest.importorskip("persim")
+gudhi = oracle("gudhi")
+gw = oracle("gudhi.wasserstein")
+ot = oracle("ot")
+persim = oracle("persim")
 
 INF = float("inf")
 

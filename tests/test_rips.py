@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import assert_same_bars
+from helpers import assert_same_bars, grid, noisy_circle, noisy_sphere, oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,8 +16,8 @@ from topolayer.diagram import Diagram, DiagramBatch
 from topolayer.functional.rips import rips
 from topolayer.nn.rips import RipsLayer, VietorisRips
 
-ripser = pytest.importorskip("ripser")
-gudhi = pytest.importorskip("gudhi")
+ripser = oracle("ripser")
+gudhi = oracle("gudhi")
 
 
 @pytest.fixture
@@ -37,21 +37,6 @@ def gudhi_dgms(p, max_dim):
     st = gudhi.RipsComplex(points=p).create_simplex_tree(max_dimension=max_dim + 1)
     st.compute_persistence()
     return [st.persistence_intervals_in_dimension(k) for k in range(max_dim + 1)]
-
-
-def noisy_circle(rng, n, noise=0.05):
-    t = rng.uniform(0, 2 * np.pi, n)
-    return np.stack([np.cos(t), np.sin(t)], 1) + noise * rng.standard_normal((n, 2))
-
-
-def noisy_sphere(rng, n, noise=0.02):
-    v = rng.standard_normal((n, 3))
-    return v / np.linalg.norm(v, axis=1, keepdims=True) + noise * rng.standard_normal((n, 3))
-
-
-def grid(k):
-    a = np.arange(k, dtype=np.float64)
-    return np.stack(np.meshgrid(a, a), -1).reshape(-1, 2)
 
 
 def clouds(rng):

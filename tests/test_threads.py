@@ -48,7 +48,7 @@ def _child(queue):
     x = torch.as_tensor(np.random.default_rng(1).random((20, 9, 9)))
     d = cubical(x, 1, construction="V", n_threads=2)
     p = rips(torch.as_tensor(np.random.default_rng(2).random((3, 15, 2))), 1, n_threads=2)
-    queue.put((_indices(d), [len(b) for b in p.bars]))
+    queue.put((_indices(d), _indices(p), [b.tolist() for b in p.bars]))
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork() start method: Linux")
@@ -57,7 +57,7 @@ def test_forked_child_gets_its_own_pool():
     # the child must make its own pool, not wait on the parent's forever.
     x = torch.as_tensor(np.random.default_rng(1).random((20, 9, 9)))
     want = _indices(cubical(x, 1, construction="V", n_threads=2))  # the parent's pool exists
-    rips(torch.as_tensor(np.random.default_rng(2).random((3, 15, 2))), 1, n_threads=2)
+    p = rips(torch.as_tensor(np.random.default_rng(2).random((3, 15, 2))), 1, n_threads=2)
     ctx = mp.get_context("fork")
     queue = ctx.Queue()
     child = ctx.Process(target=_child, args=(queue,), daemon=True)
@@ -67,5 +67,7 @@ def test_forked_child_gets_its_own_pool():
         child.kill()
         pytest.fail("the forked child hangs (it waits on the parent's pool threads)")
     assert child.exitcode == 0
-    got, _ = queue.get(timeout=5)
+    got, got_rips, got_bars = queue.get(timeout=5)
     assert got == want
+    assert got_rips == _indices(p)
+    assert got_bars == [b.tolist() for b in p.bars]
