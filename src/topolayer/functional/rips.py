@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from numbers import Real
-from typing import NamedTuple
+from typing import Literal, NamedTuple, overload
 
 import torch
 
@@ -29,6 +29,7 @@ __all__ = ["rips", "DEFAULT_MEMORY_BUDGET"]
 DEFAULT_MEMORY_BUDGET = 4 * 2**30
 
 _METRICS = ("euclidean", "precomputed")
+Metric = Literal["euclidean", "precomputed"]
 
 
 def _check_tensor(t: object, name: str) -> torch.Tensor:
@@ -100,11 +101,37 @@ def _safe_norm(diff: torch.Tensor) -> torch.Tensor:
     return safe_root((diff * diff).sum(-1), 2)
 
 
+@overload
+def rips(
+    x: Sequence[torch.Tensor],
+    max_dim: int = ...,
+    threshold: float | None = ...,
+    metric: Metric = ...,
+    keep_zero: bool = ...,
+    n_threads: int | None = ...,
+    memory_budget: float = ...,
+    method: Method = ...,
+) -> DiagramBatch: ...
+
+
+@overload
+def rips(
+    x: torch.Tensor,
+    max_dim: int = ...,
+    threshold: float | None = ...,
+    metric: Metric = ...,
+    keep_zero: bool = ...,
+    n_threads: int | None = ...,
+    memory_budget: float = ...,
+    method: Method = ...,
+) -> Diagram | DiagramBatch: ...
+
+
 def rips(
     x: torch.Tensor | Sequence[torch.Tensor],
     max_dim: int = 1,
     threshold: float | None = None,
-    metric: str = "euclidean",
+    metric: Metric = "euclidean",
     keep_zero: bool = False,
     n_threads: int | None = None,
     memory_budget: float = DEFAULT_MEMORY_BUDGET,
