@@ -166,6 +166,28 @@ def safe_root(x: torch.Tensor, p: float) -> torch.Tensor:
     return safe_pow(x, 1.0 / p)
 
 
+def safe_norm(diff: torch.Tensor) -> torch.Tensor:
+    """Euclidean norms of the rows of ``diff`` (last axis), with a zero (sub)gradient at 0 and
+    neither overflow nor underflow at any scale of the input's dtype.
+
+    Rows whose largest entry lies outside a safe window are scaled by a power of two before
+    squaring and scaled back after the root; both scalings are exact, and rows inside the
+    window (almost all) are not touched, so their norms are bit for bit the plain formula's.
+    float16/bfloat16 rows are computed in float32 and returned in their dtype.
+    """
+    if diff.dtype in (torch.float16, torch.bfloat16):
+        return safe_norm(diff.float()).to(diff.dtype)
+    big = 60 if diff.dtype == torch.float32 else 500
+    m = diff.detach().abs().amax(-1) if diff.shape[-1] else diff.new_zeros(diff.shape[:-1])
+    e = torch.frexp(m).exponent
+    e = torch.where((e > big) | ((e < -big) & (m > 0)), e, torch.zeros_like(e)).to(diff.dtype)
+    # 2^e in two factors: one alone would overflow for the smallest subnormal rows.
+    h = torch.exp2(torch.floor(e / 2))
+    g = torch.exp2(e - torch.floor(e / 2))
+    scaled = diff / h[..., None] / g[..., None]
+    return safe_root((scaled * scaled).sum(-1), 2) * h * g
+
+
 def segment_sum(values: torch.Tensor, batch: torch.Tensor, batch_size: int) -> torch.Tensor:
     """``(B, ...)`` sums of ``values`` (``(P, ...)``) per batch item; differentiable.
 

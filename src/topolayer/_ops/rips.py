@@ -84,7 +84,14 @@ def _rips_pairs_fake(
 
 
 def _raw_rows(x, c, max_dim, threshold, precomputed, keep_zero, n_threads, budget, method):
-    """Per dimension the core's ``(n_k, 5)`` rows ``(item, birth_u, birth_v, death_u, death_v)``."""
+    """Per dimension the core's ``(n_k, 5)`` rows ``(item, birth_u, birth_v, death_u, death_v)``.
+
+    The core squares distances; points whose coordinates are so large or small that the squares
+    would overflow or underflow are first scaled by a power of two (with the threshold), which
+    is exact and keeps every comparison, so the pairs are those of exact arithmetic.
+    """
+    if not precomputed and x.size and _needs_rescale(x):
+        return _rescaled_rows(x, c, max_dim, threshold, keep_zero, n_threads, budget, method)
     n_max = int(c.max()) if c.size else 0
     use_delaunay = (
         not precomputed
@@ -114,6 +121,39 @@ def _raw_rows(x, c, max_dim, threshold, precomputed, keep_zero, n_threads, budge
             x.reshape(-1), c, max_dim, threshold, keep_zero, n_threads, budget
         )
     return _core.rips_points(x, c, max_dim, threshold, keep_zero, n_threads, budget)
+
+
+# Largest |exponent| of the coordinates for which squared distances stay normal in the core.
+_SAFE_EXPONENT = {np.dtype(np.float32): 40, np.dtype(np.float64): 400}
+
+
+def _needs_rescale(x: np.ndarray) -> bool:
+    m = float(np.abs(x).max())
+    if m == 0.0:
+        return False
+    e = math.frexp(m)[1]
+    return abs(e) > _SAFE_EXPONENT[x.dtype]
+
+
+def _rescaled_rows(x, c, max_dim, threshold, keep_zero, n_threads, budget, method):
+    """``_raw_rows`` item by item, each scaled by the power of two that brings its largest
+    coordinate to [0.5, 1)."""
+    starts = np.cumsum(c) - c
+    parts: list[list[np.ndarray]] = [[] for _ in range(max_dim + 1)]
+    for i, (s, n) in enumerate(zip(starts, c, strict=True)):
+        pts = x[s : s + n]
+        m = float(np.abs(pts).max()) if n else 0.0
+        e = math.frexp(m)[1] if m > 0 else 0
+        pts = np.ascontiguousarray(np.ldexp(pts, -e).astype(x.dtype))
+        thr = math.ldexp(threshold, -e) if math.isfinite(threshold) else threshold
+        one = np.array([n], dtype=np.int64)
+        for k, r in enumerate(
+            _raw_rows(pts, one, max_dim, thr, False, keep_zero, n_threads, budget, method)
+        ):
+            r = np.array(r)
+            r[:, 0] = i
+            parts[k].append(r)
+    return [np.concatenate(p) if p else np.zeros((0, 5), dtype=np.int64) for p in parts]
 
 
 def _contract(raw, counts: np.ndarray, precomputed: bool, n_values: int) -> list[np.ndarray]:

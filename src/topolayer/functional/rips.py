@@ -16,7 +16,7 @@ from typing import Literal, NamedTuple, overload
 
 import torch
 
-from .._bars import safe_root
+from .._bars import safe_norm
 from .._ops import resolve_threads
 from .._ops.rips import METHODS, Method
 from .._validate import check_bool, check_choice, check_max_dim, check_positive
@@ -94,11 +94,6 @@ def _check_sizes(n: int, second: int, precomputed: bool, name: str) -> None:
         raise ValueError(f"{name} must be a square distance matrix, got {n} x {second}")
     if not precomputed and second == 0:
         raise ValueError(f"{name} has points of dimension D = 0")
-
-
-def _safe_norm(diff: torch.Tensor) -> torch.Tensor:
-    # sqrt has an infinite derivative at 0: duplicate points get a zero (sub)gradient instead.
-    return safe_root((diff * diff).sum(-1), 2)
 
 
 @overload
@@ -254,7 +249,7 @@ def _rips_diagram(
         values = flat
     else:
         edges = pairs[-1]
-        values = _safe_norm(flat[edges[:, 0]] - flat[edges[:, 1]])
+        values = safe_norm(flat[edges[:, 0]] - flat[edges[:, 1]])
     n = counts.to(flat.device)
     indices = []
     for r in pairs[: max_dim + 1]:
