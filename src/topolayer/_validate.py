@@ -16,6 +16,7 @@ import torch
 
 __all__ = [
     "as_float_tensor",
+    "MAX_DIM",
     "check_int",
     "check_max_dim",
     "check_bool",
@@ -50,15 +51,21 @@ def check_int(value: Any, name: str, minimum: int, maximum: int | None = None) -
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     v = int(value)
-    if v < minimum or (maximum is not None and v > maximum):
-        rule = f">= {minimum}" if maximum is None else f"in {minimum}..{maximum}"
-        raise ValueError(f"{name} must be {rule}, got {v}")
+    if v < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {v}")
+    if maximum is not None and v > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {v}")
     return v
 
 
+#: Largest ``max_dim`` any layer accepts. Layers compute only up to the dimension their complex
+#: can carry and return empty diagrams above it, so this bounds the output, not the work.
+MAX_DIM = 255
+
+
 def check_max_dim(max_dim: Any, maximum: int | None = None, name: str = "max_dim") -> int:
-    """The highest homology dimension: an int ``>= 0`` (and ``<= maximum`` when given)."""
-    return check_int(max_dim, name, 0, maximum)
+    """The highest homology dimension: an int in ``0..maximum`` (default :data:`MAX_DIM`)."""
+    return check_int(max_dim, name, 0, MAX_DIM if maximum is None else maximum)
 
 
 def check_bool(value: Any, name: str) -> bool:

@@ -16,13 +16,21 @@ from typing import TypeVar
 
 import numpy as np
 
-from . import _core
+from . import _core, _validate
 from ._ops import register_complex
 
 # The classmethod constructors return an instance of the class they are called on.
 _S = TypeVar("_S", bound="SimplicialComplex")
 
-__all__ = ["SimplicialComplex"]
+__all__ = ["SimplicialComplex", "MAX_VERTICES", "MAX_SIMPLEX_DIM", "MAX_SIMPLICES"]
+
+#: Largest number of vertices (vertex ids are ``0..MAX_VERTICES - 1``).
+MAX_VERTICES = 2**31
+#: Highest dimension of a simplex: a ``d``-simplex brings ``2^(d + 1) - 1`` faces with it.
+MAX_SIMPLEX_DIM = 20
+#: Largest number of simplices the face closure may have (an upper bound is checked before
+#: anything is allocated: the sum of every given simplex's face count).
+MAX_SIMPLICES = 2**28
 
 
 def _rows_by_dim(simplices: Iterable) -> list[np.ndarray]:
@@ -46,10 +54,45 @@ def _rows_by_dim(simplices: Iterable) -> list[np.ndarray]:
     if not groups:
         return []
     top = max(groups)
+    if top > MAX_SIMPLEX_DIM:
+        raise ValueError(
+            f"simplices: a simplex of dimension {top} has {2 ** (top + 1) - 1} faces; "
+            f"dimensions above MAX_SIMPLEX_DIM={MAX_SIMPLEX_DIM} are refused"
+        )
+    bound = sum(sum(len(a) for a in groups[d]) * (2 ** (d + 1) - 1) for d in groups)
+    if bound > MAX_SIMPLICES:
+        raise ValueError(
+            f"simplices: the face closure may hold up to {bound} simplices, over "
+            f"MAX_SIMPLICES={MAX_SIMPLICES}; give fewer or lower-dimensional simplices"
+        )
+    for a in groups.values():
+        for rows in a:
+            if rows.size and rows.min() < 0:
+                raise ValueError(f"simplices: negative vertex id {int(rows.min())}")
+            if rows.size and rows.max() >= MAX_VERTICES:
+                raise ValueError(
+                    f"simplices: vertex id {int(rows.max())} exceeds MAX_VERTICES - 1 = "
+                    f"{MAX_VERTICES - 1}"
+                )
     return [
         np.concatenate(groups[d]) if d in groups else np.zeros((0, d + 1), dtype=np.int64)
         for d in range(top + 1)
     ]
+
+
+def _edges(edges, n_vertices: int) -> np.ndarray:
+    """``edges`` as an ``(E, 2)`` int64 array of vertex ids in ``0..n_vertices - 1``."""
+    a = np.asarray(edges)
+    if a.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    if a.ndim != 2 or a.shape[1] != 2:
+        raise ValueError(f"edges must be an (E, 2) array of vertex-id pairs, got shape {a.shape}")
+    if not np.issubdtype(a.dtype, np.integer):
+        raise TypeError(f"edges must hold integer vertex ids, got dtype {a.dtype}")
+    if a.min() < 0 or a.max() >= n_vertices:
+        bad = int(a.min() if a.min() < 0 else a.max())
+        raise ValueError(f"edges: vertex id {bad} is out of range for n_vertices={n_vertices}")
+    return a.astype(np.int64)
 
 
 class SimplicialComplex:
@@ -95,8 +138,8 @@ class SimplicialComplex:
         if self._core is None:
             rows = _rows_by_dim(self._pending)
             n = -1 if self._n_vertices_arg is None else int(self._n_vertices_arg)
-            if self._n_vertices_arg is not None and n < 0:
-                raise ValueError(f"n_vertices must be >= 0, got {n}")
+            if self._n_vertices_arg is not None:
+                n = _validate.check_int(self._n_vertices_arg, "n_vertices", 0, MAX_VERTICES)
             if not rows and n <= 0:
                 raise ValueError("simplices: the complex is empty (no simplices and no n_vertices)")
             self._core = _core.Complex(rows, n)
@@ -209,17 +252,16 @@ class SimplicialComplex:
     @classmethod
     def graph(cls: type[_S], n_vertices: int, edges: np.ndarray) -> _S:
         """A graph: ``n_vertices`` vertices and ``(E, 2)`` edges."""
-        edges = np.asarray(edges).reshape(-1, 2)
-        return cls([np.zeros((0, 1), np.int64), edges], n_vertices=n_vertices)
+        n = _validate.check_int(n_vertices, "n_vertices", 0, MAX_VERTICES)
+        return cls([np.zeros((0, 1), np.int64), _edges(edges, n)], n_vertices=n)
 
     @classmethod
     def clique(cls: type[_S], n_vertices: int, edges: np.ndarray, max_dim: int = 2) -> _S:
         """The clique (flag) complex of a graph, up to dimension ``max_dim``."""
-        max_dim = int(max_dim)
-        if max_dim < 1:
-            raise ValueError(f"max_dim must be >= 1, got {max_dim}")
-        edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-        nbrs: list[set[int]] = [set() for _ in range(int(n_vertices))]
+        max_dim = _validate.check_int(max_dim, "max_dim", 1, MAX_SIMPLEX_DIM)
+        n_vertices = _validate.check_int(n_vertices, "n_vertices", 0, MAX_VERTICES)
+        edges = _edges(edges, n_vertices)
+        nbrs: list[set[int]] = [set() for _ in range(n_vertices)]
         for u, v in edges.tolist():
             if u != v:
                 nbrs[u].add(v)

@@ -85,7 +85,8 @@ def cubical(
         batch. Any float dtype (float16/bfloat16 are computed in float32, gathered from ``x``)
         and any device (the pairs are computed on the CPU).
     max_dim : int
-        Highest homology dimension returned (``H_ndim`` of a grid is always empty).
+        Highest homology dimension returned (0..255). Dimensions from ``ndim`` on are always
+        empty; they are returned without being computed.
     superlevel : bool
         Superlevel filtration: the sublevel filtration of ``-x`` reported in the values of
         ``x`` (bars run downwards, essential deaths are ``-inf``).
@@ -135,6 +136,10 @@ def cubical(
     """
     opt = check_options(max_dim, superlevel, construction, ndim, keep_zero, n_threads)
     ndim = opt.ndim
+    # Nothing lies above H_(ndim - 1) of a grid: compute up to there, return empty dimensions
+    # above it.
+    requested = opt.max_dim
+    opt = opt._replace(max_dim=min(opt.max_dim, ndim - 1))
     x = _check_grid(x, ndim)
     grid = [int(s) for s in x.shape[x.dim() - ndim :]]
     n = 1
@@ -152,4 +157,6 @@ def cubical(
         opt.keep_zero,
         opt.n_threads,
     )
-    return gather_diagram(rows, pairs, opt.superlevel, batch_shape if x.dim() > ndim else None)
+    return gather_diagram(
+        rows, pairs, opt.superlevel, batch_shape if x.dim() > ndim else None, max_dim=requested
+    )

@@ -33,6 +33,12 @@ def check_options(max_dim, superlevel, keep_zero, n_threads) -> Options:
     )
 
 
+def _carried(max_dim: int, K: SimplicialComplex) -> int:
+    """``max_dim`` clamped to the complex's dimension: no homology lies above it (the diagram
+    is padded with empty dimensions up to ``max_dim``)."""
+    return min(max_dim, max(len(K.n_simplices) - 1, 0))
+
+
 def _check_complex(complex) -> SimplicialComplex:
     if not isinstance(complex, SimplicialComplex):
         raise TypeError(
@@ -74,7 +80,8 @@ def lower_star(
         Vertex values; leading dimensions are a batch. Any float dtype and device.
     complex : SimplicialComplex
     max_dim : int
-        Highest homology dimension returned.
+        Highest homology dimension returned (0..255); dimensions above the complex's own are
+        empty and are returned without being computed.
     superlevel : bool
         Superlevel instead of sublevel filtration.
     keep_zero : bool
@@ -108,9 +115,9 @@ def lower_star(
     f = as_float_tensor(f, "f")
     rows, batch_shape = _rows(f, K.n_vertices, "f", "one value per vertex")
     pairs = torch.ops.topolayer.lower_star_pairs(
-        rows.detach(), K._handle, o.max_dim, o.superlevel, o.keep_zero, o.n_threads
+        rows.detach(), K._handle, _carried(o.max_dim, K), o.superlevel, o.keep_zero, o.n_threads
     )
-    return gather_diagram(rows, pairs, o.superlevel, batch_shape)
+    return gather_diagram(rows, pairs, o.superlevel, batch_shape, max_dim=o.max_dim)
 
 
 def filtration(
@@ -141,6 +148,6 @@ def filtration(
     values = as_float_tensor(values, "values")
     rows, batch_shape = _rows(values, len(K), "values", "one value per simplex")
     pairs = torch.ops.topolayer.filtration_pairs(
-        rows.detach(), K._handle, o.max_dim, o.keep_zero, o.n_threads
+        rows.detach(), K._handle, _carried(o.max_dim, K), o.keep_zero, o.n_threads
     )
-    return gather_diagram(rows, pairs, False, batch_shape)
+    return gather_diagram(rows, pairs, False, batch_shape, max_dim=o.max_dim)
