@@ -65,8 +65,8 @@ def _rows_by_dim(simplices: Iterable) -> list[np.ndarray]:
             f"simplices: the face closure may hold up to {bound} simplices, over "
             f"MAX_SIMPLICES={MAX_SIMPLICES}; give fewer or lower-dimensional simplices"
         )
-    for a in groups.values():
-        for rows in a:
+    for group in groups.values():
+        for rows in group:
             if rows.size and rows.min() < 0:
                 raise ValueError(f"simplices: negative vertex id {int(rows.min())}")
             if rows.size and rows.max() >= MAX_VERTICES:
