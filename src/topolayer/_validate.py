@@ -24,6 +24,8 @@ __all__ = [
     "check_positive",
     "check_real",
     "check_threads",
+    "check_feature_size",
+    "MAX_FEATURE_BYTES",
 ]
 
 _T = TypeVar("_T")
@@ -101,6 +103,21 @@ def check_real(value: Any, name: str) -> float:
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {value}")
     return v
+
+
+#: Bytes a feature (persistence image, landscape, Betti curve) may allocate for its work
+#: arrays; a request over it is refused before anything is allocated.
+MAX_FEATURE_BYTES = 2**31
+
+
+def check_feature_size(n_elements: int, itemsize: int, what: str, hint: str) -> None:
+    """Refuse a feature whose work arrays would exceed :data:`MAX_FEATURE_BYTES`."""
+    need = n_elements * itemsize
+    if need > MAX_FEATURE_BYTES:
+        raise ValueError(
+            f"{what} would allocate about {need / 2**20:.0f} MiB, over the limit of "
+            f"{MAX_FEATURE_BYTES >> 20} MiB (topolayer._validate.MAX_FEATURE_BYTES); {hint}"
+        )
 
 
 def check_threads(n_threads: Any) -> int:

@@ -553,6 +553,12 @@ def betti_curve(dgm: Any, dim: int, t_min: float, t_max: float, n_steps: int = 1
         raise ValueError(f"t_max must be >= t_min, got t_min={t_min}, t_max={t_max}")
     n_steps = _validate.check_int(n_steps, "n_steps", 1)
     f = _bars.flatten(dgm, dim)
+    _validate.check_feature_size(
+        (3 * len(f.bars) + f.batch_size) * n_steps,
+        f.bars.element_size(),
+        f"betti_curve(n_steps={n_steps}) on {len(f.bars)} bars",
+        "lower n_steps",
+    )
     grid = torch.linspace(t_min, t_max, n_steps, dtype=f.bars.dtype, device=f.bars.device)
     return betti_number(dgm, dim, grid)
 

@@ -115,6 +115,12 @@ def persistence_image(
     if not (callable(weight) or weight in ("persistence", "uniform")):
         raise ValueError(f"weight must be 'persistence', 'uniform' or a callable, got {weight!r}")
     f = _bars.flatten(dgm, dim)
+    _validate.check_feature_size(
+        (len(f.bars) + f.batch_size) * nb * npers + len(f.bars) * (nb + npers + 2),
+        f.bars.element_size(),
+        f"persistence_image(resolution=({nb}, {npers})) on {len(f.bars)} bars",
+        "lower the resolution",
+    )
     finite, _ = _bars.classify(f.bars)
     length, _ = _bars.lengths_means(f.bars, f.superlevel, finite)
     zero = torch.zeros((), dtype=f.bars.dtype, device=f.bars.device)
@@ -194,6 +200,12 @@ def persistence_landscape(
     n_steps = _validate.check_int(n_steps, "n_steps", 1)
     n_layers = _validate.check_int(n_layers, "n_layers", 1)
     f = _bars.flatten(dgm, dim)
+    _validate.check_feature_size(
+        (2 * len(f.bars) + f.batch_size * max(len(f.bars), n_layers)) * n_steps,
+        f.bars.element_size(),
+        f"persistence_landscape(n_steps={n_steps}, n_layers={n_layers}) on {len(f.bars)} bars",
+        "lower n_steps or n_layers",
+    )
     finite, _ = _bars.classify(f.bars)
     zero = torch.zeros((), dtype=f.bars.dtype, device=f.bars.device)
     safe = torch.where(finite.unsqueeze(1), f.bars, zero)
