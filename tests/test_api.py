@@ -112,3 +112,60 @@ def test_reference_point_cloud_layers_keep_a_batch_apart(layer):
         assert isinstance(single, tuple)
         for k in range(2):
             assert torch.equal(dgms[i][k], single[k])
+
+
+@pytest.mark.parametrize("layer", [F.rips, F.alpha])
+def test_point_clouds_as_arrays_and_nested_lists_equal_tensors(layer):
+    p = np.random.default_rng(3).random((15, 2))
+    for x, same in ((p, torch.tensor(p)), (p.tolist(), torch.tensor(p.tolist())), ([p, p], None)):
+        want = layer(same if same is not None else torch.tensor(p), max_dim=1)
+        got = layer(x, max_dim=1)
+        for k in range(2):
+            item = got[1][k] if isinstance(got, topolayer.DiagramBatch) else got[k]
+            assert torch.equal(item, want[k])
+
+
+@pytest.mark.parametrize("name", list(_calls()))
+def test_sparse_and_meta_inputs_are_clear_errors(name):
+    x = {"cubical": torch.rand(6, 6), "lower_star": torch.rand(5)}.get(name)
+    x = x if x is not None else torch.rand(12, 2)
+    if name == "filtration":
+        x = torch.arange(len(PATH)).double()
+    call = {
+        "cubical": lambda x: F.cubical(x),
+        "lower_star": lambda x: F.lower_star(x, PATH),
+        "filtration": lambda x: F.filtration(x, PATH),
+        "rips": lambda x: F.rips(x),
+        "alpha": lambda x: F.alpha(x),
+    }[name]
+    with pytest.raises(TypeError, match="to_dense"):
+        call(x.to_sparse())
+    with pytest.raises(ValueError, match="meta device"):
+        call(x.to("meta"))
+
+
+def test_hand_built_diagrams_are_checked():
+    with pytest.raises(TypeError, match="sequence of"):
+        topolayer.Diagram(5)
+    with pytest.raises(ValueError, match=r"bars\[0\] must have shape \(n, 2\)"):
+        topolayer.Diagram([torch.rand(3)])
+    with pytest.raises(ValueError, match="one row per bar"):
+        topolayer.Diagram([torch.rand(3, 2)], [torch.zeros(2, 2, dtype=torch.int64)])
+    with pytest.raises(ValueError, match="item ids outside"):
+        topolayer.DiagramBatch([torch.rand(3, 2)], [torch.tensor([0, 5, 0])], 2)
+    with pytest.raises(ValueError, match="batch_shape"):
+        topolayer.DiagramBatch([torch.rand(1, 2)], [torch.tensor([0])], 2, batch_shape=(3,))
+
+
+def test_diagram_indexing_names_the_range():
+    d = topolayer.Diagram([torch.rand(3, 2), torch.rand(1, 2)])
+    with pytest.raises(IndexError, match=r"holds H0..H1"):
+        d[5]
+    assert torch.equal(d[-1], d[1])
+    b = topolayer.DiagramBatch([torch.rand(3, 2)], [torch.zeros(3, dtype=torch.int64)], 1)
+    with pytest.raises(IndexError, match="holds H0..H0"):
+        b.to_padded(-1)
+    with pytest.raises(ValueError, match="n must be"):
+        b.to_padded(0, n=-1)
+    with pytest.raises(TypeError, match="batch index"):
+        b["a"]

@@ -315,7 +315,7 @@ class TestRips:
             (torch.zeros(5), {}, ValueError, "shape"),
             (torch.zeros(2, 3, 4, 5), {}, ValueError, "shape"),
             (torch.zeros(4, 2, dtype=torch.int64), {}, TypeError, "floating"),
-            (np.zeros((4, 2)), {}, TypeError, "torch.Tensor"),
+            ("points", {}, TypeError, "tensor or array"),
             (torch.zeros(4, 2), {"metric": "cosine"}, ValueError, "metric"),
             (torch.zeros(4, 2), {"max_dim": -1}, ValueError, "max_dim"),
             (torch.zeros(4, 2), {"threshold": -1.0}, ValueError, "threshold"),

@@ -40,12 +40,25 @@ def as_float_tensor(x: Any, name: str) -> torch.Tensor:
             raise TypeError(
                 f"{name} must be a tensor or array of floats, got {type(x).__name__}"
             ) from err
+    if x.layout != torch.strided:
+        raise TypeError(f"{name} is a {x.layout} tensor; pass a dense one ({name}.to_dense())")
     if not x.is_floating_point():
         raise TypeError(
             f"{name} must have a floating dtype (float16/bfloat16/float32/float64), got {x.dtype}; "
             f"convert with {name}.float()"
         )
+    if x.device.type == "meta" and not _is_fake(x):
+        raise ValueError(
+            f"{name} is on the meta device and holds no values, which persistence needs "
+            "(torch.compile's fake tensors are traced through)"
+        )
     return x
+
+
+def _is_fake(x: torch.Tensor) -> bool:
+    from torch._subclasses.fake_tensor import is_fake
+
+    return bool(is_fake(x))
 
 
 def check_int(value: Any, name: str, minimum: int, maximum: int | None = None) -> int:

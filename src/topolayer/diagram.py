@@ -13,7 +13,10 @@ batch with ``index_add``/``scatter`` instead of a Python loop.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
+from numbers import Integral
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,6 +26,61 @@ __all__ = ["Diagram", "DiagramBatch"]
 
 def _as_list(x: Sequence[torch.Tensor]) -> list[torch.Tensor]:
     return [t for t in x]
+
+
+def _check_parts(
+    name: str, bars: Any, indices: Any, batch: Any = None
+) -> tuple[list[torch.Tensor], list[torch.Tensor] | None, list[torch.Tensor] | None]:
+    """Validate the per-dimension parts of a diagram built by hand (the layers' own outputs
+    skip this: they are right by construction)."""
+    if isinstance(bars, torch.Tensor) or not isinstance(bars, Sequence):
+        raise TypeError(
+            f"{name}: bars must be a sequence of (n_k, 2) tensors, one per homology dimension, "
+            f"got {type(bars).__name__}"
+        )
+    out = []
+    for k, b in enumerate(bars):
+        if not isinstance(b, torch.Tensor):
+            raise TypeError(f"{name}: bars[{k}] must be a torch.Tensor, got {type(b).__name__}")
+        if not b.is_floating_point():
+            raise TypeError(f"{name}: bars[{k}] must be floating point, got {b.dtype}")
+        if b.dim() != 2 or b.shape[1] != 2:
+            raise ValueError(f"{name}: bars[{k}] must have shape (n, 2), got {tuple(b.shape)}")
+        out.append(b)
+    parts: list[list[torch.Tensor] | None] = []
+    for what, seq, width in (("indices", indices, None), ("batch", batch, 0)):
+        if seq is None:
+            parts.append(None)
+            continue
+        if isinstance(seq, torch.Tensor) or not isinstance(seq, Sequence) or len(seq) != len(out):
+            raise ValueError(
+                f"{name}: {what} must be a sequence of {len(out)} tensors (one per dimension)"
+            )
+        for k, (t, b) in enumerate(zip(seq, out, strict=True)):
+            if not isinstance(t, torch.Tensor) or t.dtype != torch.int64:
+                raise TypeError(f"{name}: {what}[{k}] must be an int64 tensor")
+            if (width == 0 and t.shape != (len(b),)) or (
+                width is None and (t.dim() != 2 or len(t) != len(b))
+            ):
+                want = f"({len(b)},)" if width == 0 else f"({len(b)}, m)"
+                raise ValueError(
+                    f"{name}: {what}[{k}] must have shape {want} (one row per bar), "
+                    f"got {tuple(t.shape)}"
+                )
+        parts.append(list(seq))
+    return out, parts[0], parts[1]
+
+
+def _dim(k: Any, n_dims: int, allow_negative: bool = False) -> int:
+    """A homology dimension held by a diagram of ``n_dims`` dimensions."""
+    if isinstance(k, bool) or not isinstance(k, Integral):
+        raise TypeError(f"homology dimension must be an int, got {type(k).__name__}")
+    lo = -n_dims if allow_negative else 0
+    if not lo <= k < n_dims:
+        raise IndexError(
+            f"homology dimension {k} is out of range: the diagram holds H0..H{n_dims - 1}"
+        )
+    return int(k) % n_dims
 
 
 class Diagram:
@@ -56,9 +114,19 @@ class Diagram:
         indices: Sequence[torch.Tensor] | None = None,
         superlevel: bool = False,
     ) -> None:
-        self.bars = _as_list(bars)
-        self.indices = _as_list(indices) if indices is not None else None
+        b, idx, _ = _check_parts("Diagram", bars, indices)
+        self.bars = b
+        self.indices = idx
         self.superlevel = bool(superlevel)
+
+    @classmethod
+    def _trusted(
+        cls, bars: list[torch.Tensor], indices: list[torch.Tensor] | None, superlevel: bool
+    ) -> Diagram:
+        """A diagram from parts that are right by construction (no validation)."""
+        d = cls.__new__(cls)
+        d.bars, d.indices, d.superlevel = bars, indices, superlevel
+        return d
 
     # -- container protocol ---------------------------------------------------------------
     @property
@@ -67,7 +135,7 @@ class Diagram:
         return len(self.bars) - 1
 
     def __getitem__(self, k: int) -> torch.Tensor:
-        return self.bars[k]
+        return self.bars[_dim(k, len(self.bars), allow_negative=True)]
 
     def __len__(self) -> int:
         return len(self.bars)
@@ -83,21 +151,21 @@ class Diagram:
     # -- views ----------------------------------------------------------------------------
     def essential_mask(self, k: int) -> torch.Tensor:
         """Boolean ``(n_k,)`` mask of the essential (infinite) bars in dimension ``k``."""
-        return torch.isinf(self.bars[k][:, 1])
+        return torch.isinf(self[k][:, 1])
 
     def finite(self, k: int) -> torch.Tensor:
         """The ``(m, 2)`` finite bars of dimension ``k``."""
-        b = self.bars[k]
+        b = self[k]
         return b[torch.isfinite(b[:, 1])]
 
     def lengths(self, k: int) -> torch.Tensor:
         """``|death - birth|`` per bar of dimension ``k`` (``inf`` for essential bars)."""
-        b = self.bars[k]
+        b = self[k]
         return (b[:, 1] - b[:, 0]).abs()
 
     def detach(self) -> Diagram:
         """The same diagram with values detached from the autograd graph."""
-        return Diagram([b.detach() for b in self.bars], self.indices, self.superlevel)
+        return Diagram._trusted([b.detach() for b in self.bars], self.indices, self.superlevel)
 
     # -- conversions ----------------------------------------------------------------------
     def to_ripser(self) -> list[np.ndarray]:
@@ -116,7 +184,7 @@ class Diagram:
         bars = [b.to(*args, **kwargs) for b in self.bars]
         device = bars[0].device if bars else None
         idx = None if self.indices is None else [i.to(device) for i in self.indices]
-        return Diagram(bars, idx, self.superlevel)
+        return Diagram._trusted(bars, idx, self.superlevel)
 
 
 class DiagramBatch:
@@ -147,12 +215,42 @@ class DiagramBatch:
         superlevel: bool = False,
         batch_shape: tuple[int, ...] | None = None,
     ) -> None:
-        self.bars = _as_list(bars)
-        self.batch = _as_list(batch)
+        b, idx, bt = _check_parts("DiagramBatch", bars, indices, batch)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 0:
+            raise ValueError(f"DiagramBatch: batch_size must be an int >= 0, got {batch_size!r}")
+        for k, t in enumerate(bt or []):
+            if len(t) and (int(t.min()) < 0 or int(t.max()) >= batch_size):
+                raise ValueError(
+                    f"DiagramBatch: batch[{k}] holds item ids outside 0..{int(batch_size) - 1}"
+                )
+        shape = tuple(int(s) for s in batch_shape) if batch_shape is not None else None
+        if shape is not None and math.prod(shape) != batch_size:
+            raise ValueError(
+                f"DiagramBatch: batch_shape {shape} does not hold batch_size={batch_size} items"
+            )
+        self.bars = b
+        self.batch = bt if bt is not None else []
         self.batch_size = int(batch_size)
-        self.indices = _as_list(indices) if indices is not None else None
+        self.indices = idx
         self.superlevel = bool(superlevel)
-        self.batch_shape = tuple(batch_shape) if batch_shape is not None else (self.batch_size,)
+        self.batch_shape = shape if shape is not None else (self.batch_size,)
+
+    @classmethod
+    def _trusted(
+        cls,
+        bars: list[torch.Tensor],
+        batch: list[torch.Tensor],
+        batch_size: int,
+        indices: list[torch.Tensor] | None,
+        superlevel: bool,
+        batch_shape: tuple[int, ...] | None,
+    ) -> DiagramBatch:
+        """A batch from parts that are right by construction (no validation)."""
+        d = cls.__new__(cls)
+        d.bars, d.batch, d.batch_size, d.indices = bars, batch, batch_size, indices
+        d.superlevel = superlevel
+        d.batch_shape = batch_shape if batch_shape is not None else (batch_size,)
+        return d
 
     @property
     def max_dim(self) -> int:
@@ -167,6 +265,8 @@ class DiagramBatch:
         return f"DiagramBatch(batch_size={self.batch_size}; {counts}; {kind})"
 
     def __getitem__(self, i: int) -> Diagram:
+        if isinstance(i, bool) or not isinstance(i, Integral):
+            raise TypeError(f"batch index must be an int, got {type(i).__name__}")
         if not -self.batch_size <= i < self.batch_size:
             raise IndexError(f"batch index {i} out of range for batch_size={self.batch_size}")
         i = i % self.batch_size
@@ -176,14 +276,14 @@ class DiagramBatch:
             bars.append(b[sel])
             if self.indices is not None:
                 idx.append(self.indices[k][sel])
-        return Diagram(bars, idx if self.indices is not None else None, self.superlevel)
+        return Diagram._trusted(bars, idx if self.indices is not None else None, self.superlevel)
 
     def __iter__(self) -> Iterator[Diagram]:
         return (self[i] for i in range(self.batch_size))
 
     def counts(self, k: int) -> torch.Tensor:
         """``(B,)`` number of bars of dimension ``k`` per item."""
-        return torch.bincount(self.batch[k], minlength=self.batch_size)
+        return torch.bincount(self.batch[_dim(k, len(self.bars))], minlength=self.batch_size)
 
     def to_padded(
         self, k: int, n: int | None = None, fill: float = 0.0
@@ -193,6 +293,9 @@ class DiagramBatch:
         ``n`` defaults to the largest number of bars of any item; items with more than ``n``
         bars keep their first ``n`` (in stored order). Padding rows hold ``fill``.
         """
+        k = _dim(k, len(self.bars))
+        if n is not None and (isinstance(n, bool) or not isinstance(n, Integral) or n < 0):
+            raise ValueError(f"to_padded: n must be an int >= 0 or None, got {n!r}")
         bars, batch = self.bars[k], self.batch[k]
         counts = self.counts(k)
         if n is None:
@@ -211,7 +314,7 @@ class DiagramBatch:
         return [d.to_ripser() for d in self]
 
     def detach(self) -> DiagramBatch:
-        return DiagramBatch(
+        return DiagramBatch._trusted(
             [b.detach() for b in self.bars],
             self.batch,
             self.batch_size,

@@ -43,8 +43,8 @@ def gather_diagram(
         idx.append(idx[0].new_zeros((0, idx[0].shape[1])))
         batch.append(batch[0].new_zeros(0))
     if batch_shape is None:
-        return Diagram(bars, idx, superlevel)
+        return Diagram._trusted(bars, idx, superlevel)
     size = 1
     for s in batch_shape:
         size *= s
-    return DiagramBatch(bars, batch, size, idx, superlevel, batch_shape)
+    return DiagramBatch._trusted(bars, batch, size, idx, superlevel, tuple(batch_shape))

@@ -27,9 +27,10 @@ from collections.abc import Sequence
 import torch
 
 from .._bars import safe_root
-from .._validate import check_bool, check_max_dim
+from .._validate import as_float_tensor, check_bool, check_max_dim
 from ..diagram import Diagram, DiagramBatch
 from ._common import gather_diagram
+from .rips import is_cloud_list
 
 __all__ = ["alpha"]
 
@@ -38,23 +39,22 @@ from .._ops.alpha import _FLAT_RTOL
 
 
 def _prepare(x) -> tuple[list[torch.Tensor], bool]:
-    if isinstance(x, (list, tuple)):
+    if is_cloud_list(x):
         if len(x) == 0:
             raise ValueError("x is an empty list; give at least one point cloud")
-        items, batched = list(x), True
+        items = [as_float_tensor(t, f"x[{i}]") for i, t in enumerate(x)]
+        batched = True
         names = [f"x[{i}]" for i in range(len(items))]
-    elif isinstance(x, torch.Tensor) and x.dim() == 3:
-        items, batched = list(x.unbind(0)), True
-        names = [f"x[{i}]" for i in range(len(items))]
-        if not items:
-            raise ValueError("x has batch size 0")
     else:
-        items, batched, names = [x], False, ["x"]
+        x = as_float_tensor(x, "x")
+        if x.dim() == 3:
+            items, batched = list(x.unbind(0)), True
+            names = [f"x[{i}]" for i in range(len(items))]
+            if not items:
+                raise ValueError("x has batch size 0")
+        else:
+            items, batched, names = [x], False, ["x"]
     for t, name in zip(items, names, strict=True):
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-        if not t.is_floating_point():
-            raise TypeError(f"{name} must have a floating dtype, got {t.dtype}")
         if t.dim() != 2 or t.shape[1] not in (2, 3):
             raise ValueError(
                 f"{name} must be an (N, 2) or (N, 3) point cloud, got shape {tuple(t.shape)}"

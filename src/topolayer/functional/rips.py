@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from numbers import Real
 from typing import Literal, NamedTuple, overload
 
+import numpy as np
 import torch
 
 from .._bars import safe_norm
 from .._ops import resolve_threads
 from .._ops.rips import METHODS, Method
-from .._validate import check_bool, check_choice, check_max_dim, check_positive
+from .._validate import as_float_tensor, check_bool, check_choice, check_max_dim, check_positive
 from ..diagram import Diagram, DiagramBatch
 from ._common import gather_diagram
 
@@ -32,21 +33,21 @@ _METRICS = ("euclidean", "precomputed")
 Metric = Literal["euclidean", "precomputed"]
 
 
-def _check_tensor(t: object, name: str) -> torch.Tensor:
-    if not isinstance(t, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-    if not (t.is_floating_point()):
-        raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {t.dtype}")
-    return t
+def is_cloud_list(x: object) -> bool:
+    """Whether ``x`` is a list (or tuple) of clouds, tensors or arrays, one per batch item
+    (a nested list of numbers is one cloud)."""
+    return isinstance(x, (list, tuple)) and (
+        len(x) == 0 or all(isinstance(t, (torch.Tensor, np.ndarray)) for t in x)
+    )
 
 
 def _prepare(x, metric: str):
     """Flatten the input: (flat data, counts, per-item sizes, batched?, dtype)."""
     precomputed = metric == "precomputed"
-    if isinstance(x, (list, tuple)):
+    if is_cloud_list(x):
         if len(x) == 0:
             raise ValueError("x is an empty list; give at least one point cloud")
-        items = [_check_tensor(t, f"x[{i}]") for i, t in enumerate(x)]
+        items = [as_float_tensor(t, f"x[{i}]") for i, t in enumerate(x)]
         want = 2
         for i, t in enumerate(items):
             if t.dim() != want:
@@ -54,7 +55,7 @@ def _prepare(x, metric: str):
                 raise ValueError(f"x[{i}] must be a {form}, got shape {tuple(t.shape)}")
         batched, tensors = True, items
     else:
-        t = _check_tensor(x, "x")
+        t = x = as_float_tensor(x, "x")
         if t.dim() == 2:
             batched, tensors = False, [t]
         elif t.dim() == 3:
