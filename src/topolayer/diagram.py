@@ -75,12 +75,13 @@ def _dim(k: Any, n_dims: int, allow_negative: bool = False) -> int:
     """A homology dimension held by a diagram of ``n_dims`` dimensions."""
     if isinstance(k, bool) or not isinstance(k, Integral):
         raise TypeError(f"homology dimension must be an int, got {type(k).__name__}")
+    k = int(k)
     lo = -n_dims if allow_negative else 0
     if not lo <= k < n_dims:
         raise IndexError(
             f"homology dimension {k} is out of range: the diagram holds H0..H{n_dims - 1}"
         )
-    return int(k) % n_dims
+    return k % n_dims
 
 
 class Diagram:
@@ -107,6 +108,10 @@ class Diagram:
     >>> d.max_dim, len(d[0])
     (0, 2)
     """
+
+    bars: list[torch.Tensor]
+    indices: list[torch.Tensor] | None
+    superlevel: bool
 
     def __init__(
         self,
@@ -205,6 +210,13 @@ class DiagramBatch:
     batch_shape : tuple of int, optional
         The leading shape the items came in (e.g. ``(B, C)`` for images); defaults to ``(B,)``.
     """
+
+    bars: list[torch.Tensor]
+    batch: list[torch.Tensor]
+    batch_size: int
+    indices: list[torch.Tensor] | None
+    superlevel: bool
+    batch_shape: tuple[int, ...]
 
     def __init__(
         self,
