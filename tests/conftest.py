@@ -21,7 +21,11 @@ try:
     from hypothesis import settings
 
     settings.register_profile("ci", derandomize=True, deadline=None)
-    if os.environ.get("CI"):
+    # The fuzzing lane (make test-all): many more examples per property (helpers.examples).
+    settings.register_profile("slow", max_examples=2000, deadline=None)
+    if os.environ.get("HYPOTHESIS_PROFILE"):
+        settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
+    elif os.environ.get("CI"):
         settings.load_profile("ci")
 except ImportError:  # hypothesis is a test dependency; without it the property tests fail to import
     pass

@@ -23,6 +23,18 @@ class oracle(ModuleType):
         return getattr(pytest.importorskip(self._name), attr)
 
 
+def examples(n: int) -> int:
+    """``max_examples`` for a property test: ``n`` in the default run, the profile's own count
+    (thousands) in the fuzzing lane (``HYPOTHESIS_PROFILE=slow``, ``make test-all``)."""
+    import os
+
+    if os.environ.get("HYPOTHESIS_PROFILE") == "slow":
+        from hypothesis import settings
+
+        return max(n, settings.default.max_examples)
+    return n
+
+
 def noisy_circle(rng, n: int, noise: float = 0.05) -> np.ndarray:
     t = rng.uniform(0, 2 * np.pi, n)
     return np.stack([np.cos(t), np.sin(t)], 1) + noise * rng.standard_normal((n, 2))
