@@ -7,28 +7,12 @@
 #include <random>
 #include <stdexcept>
 
+#include "check.hpp"
 #include "topolayer/reduction.hpp"
 
 using namespace topolayer;
 
-static int failures = 0;
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            ++failures;                                                    \
-        }                                                                  \
-    } while (0)
-
-template <class Fn>
-static bool throws(Fn&& fn) {
-    try {
-        fn();
-    } catch (const std::exception&) {
-        return true;
-    }
-    return false;
-}
+using topolayer_test::throws;
 
 static simplicial_complex random_complex(std::mt19937& gen, index_t n) {
     std::uniform_int_distribution<index_t> vertex(0, n - 1);
@@ -100,10 +84,5 @@ int main() {
         CHECK(throws([&] { filtration_pairs(K, nonmono, 1, false); }));
         CHECK(throws([&] { run_batch<double>(4, 0, 2, [&](index_t) { return lower_star_pairs(K, bad, 0, false, false); }); }));
     }
-    if (failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    std::printf("cpp core tests: all checks passed\n");
-    return 0;
+    return topolayer_test::check_summary("cpp core tests");
 }

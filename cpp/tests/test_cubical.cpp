@@ -10,28 +10,13 @@
 #include <random>
 #include <stdexcept>
 
+#include "check.hpp"
 #include "topolayer/cubical.hpp"
 #include "topolayer/reduction.hpp"
 
 using namespace topolayer;
 
-static int failures = 0;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);          \
-            ++failures;                                                                            \
-        }                                                                                          \
-    } while (0)
-
-template <class Fn> static bool throws(Fn &&fn) {
-    try {
-        fn();
-    } catch (const std::invalid_argument &) {
-        return true;
-    }
-    return false;
-}
+using topolayer_test::throws;
 
 // Euler characteristic of the V complex (cells = boxes of the grid, value = max of corners)
 // at threshold t.
@@ -221,23 +206,18 @@ int main() {
         std::vector<double> f(12, 0.0);
         grid_shape g{1, 3, 4, 2};
         f[5] = std::nan("");
-        CHECK(throws([&] { cubical_pairs(f.data(), g, construction::V, 1, false, false); }));
+        CHECK(throws<std::invalid_argument>([&] { cubical_pairs(f.data(), g, construction::V, 1, false, false); }));
         f[5] = HUGE_VAL;
-        CHECK(throws([&] { cubical_pairs(f.data(), g, construction::V, 1, false, false); }));
+        CHECK(throws<std::invalid_argument>([&] { cubical_pairs(f.data(), g, construction::V, 1, false, false); }));
         f[5] = 0;
-        CHECK(throws([&] {
+        CHECK(throws<std::invalid_argument>([&] {
             cubical_pairs(f.data(), grid_shape{1, 0, 4, 2}, construction::V, 1, false, false);
         }));
-        CHECK(throws([&] {
+        CHECK(throws<std::invalid_argument>([&] {
             cubical_pairs(f.data(), grid_shape{1, 3, 4, 4}, construction::V, 1, false, false);
         }));
-        CHECK(throws([&] { cubical_pairs(f.data(), g, construction::V, -1, false, false); }));
-        CHECK(throws([] { parse_construction("cubical"); }));
+        CHECK(throws<std::invalid_argument>([&] { cubical_pairs(f.data(), g, construction::V, -1, false, false); }));
+        CHECK(throws<std::invalid_argument>([] { parse_construction("cubical"); }));
     }
-    if (failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    std::printf("cubical core checks passed\n");
-    return 0;
+    return topolayer_test::check_summary("cubical core checks");
 }
