@@ -1,7 +1,11 @@
 // C++-level checks of the core, meant to run under AddressSanitizer and UBSan
 // (`make cpp-test`): random complexes through every entry point, invariants that need no
-// oracle (Euler characteristic, thread-count invariance, pairs inside the complex), and bad
-// input that must throw rather than crash. The Python tests compare against GUDHI.
+// oracle (Euler characteristic, thread-count invariance, pairs inside the complex), the sorts
+// against std::stable_sort (empty input included), and bad input that must throw rather than
+// crash. The Python tests compare against GUDHI.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -13,6 +17,24 @@
 using namespace topolayer;
 
 using topolayer_test::throws;
+
+// sorted_order against the definition: indices stably sorted by value (ascending or descending),
+// with -0.0 tying with +0.0; n values drawn from few distinct ones so that ties are common.
+template <class T>
+static void check_sorted_order(std::mt19937& gen, std::size_t n) {
+    const T pool[] = {T(-2.5), T(-0.0), T(0.0), T(1.0), T(3.0), T(-1e30), T(1e-30)};
+    std::vector<T> v(n);
+    for (auto& x : v) x = pool[gen() % 7];
+    for (bool desc : {false, true}) {
+        std::vector<cell_t> want(n);
+        for (std::size_t i = 0; i < n; ++i) want[i] = static_cast<cell_t>(i);
+        std::stable_sort(want.begin(), want.end(), [&](cell_t a, cell_t b) {
+            const T x = v[static_cast<std::size_t>(a)], y = v[static_cast<std::size_t>(b)];
+            return desc ? x > y : x < y;  // -0.0 == +0.0: a tie, kept in index order
+        });
+        CHECK(sorted_order(v.data(), static_cast<index_t>(n), desc) == want);
+    }
+}
 
 static simplicial_complex random_complex(std::mt19937& gen, index_t n) {
     std::uniform_int_distribution<index_t> vertex(0, n - 1);
@@ -70,6 +92,28 @@ int main() {
         auto one = [&](index_t i) { return lower_star_pairs(K, batch.data() + i * n, 1, false, false); };
         batch_pairs a = run_batch<double>(8, 1, 1, one), b = run_batch<double>(8, 1, 3, one);
         CHECK(a.rows == b.rows);
+    }
+    // The sorts: empty and tiny inputs (nothing read past the end), and the definition.
+    CHECK(sorted_order(static_cast<const double*>(nullptr), 0, false).empty());
+    CHECK(sorted_order(static_cast<const float*>(nullptr), 0, true).empty());
+    {
+        std::vector<keyed<std::uint32_t>> a, tmp;
+        radix_sort<8>(a, tmp, 0);
+        radix_sort<11>(a, tmp, 0);
+        radix_sort_high16(a, tmp, 0);
+        CHECK(a.empty());
+        a = {{7u, 0u}};
+        radix_sort_high16(a, tmp, 1);
+        radix_sort<11>(a, tmp, 1);
+        CHECK(a.size() == 1 && a[0].key == 7u && a[0].idx == 0u);
+        std::vector<keyed<std::uint64_t>> b, tmp64;
+        radix_sort<11>(b, tmp64, 0);
+        radix_sort_high16(b, tmp64, 0);
+        CHECK(b.empty());
+    }
+    for (std::size_t n : {1u, 2u, 5u, 100u, 3000u}) {
+        check_sorted_order<double>(gen, n);
+        check_sorted_order<float>(gen, n);
     }
     // Bad input throws.
     CHECK(throws([] { build_complex({{}, {0, 0}}, -1); }));

@@ -163,7 +163,7 @@ int main() {
         std::mt19937 gen(7);
         for (int kind = 0; kind < 4; ++kind)
             for (std::size_t n : {2u, 70u, 300u, 5000u}) {
-                std::vector<detail::keyed<std::uint32_t>> a(n), tmp;
+                std::vector<keyed<std::uint32_t>> a(n), tmp;
                 for (std::size_t i = 0; i < n; ++i) {
                     std::uint32_t k = static_cast<std::uint32_t>(gen());
                     if (kind == 1) // crowded: one outlier, the rest differ in the low 12 bits
@@ -177,7 +177,7 @@ int main() {
                 auto want = a;
                 std::stable_sort(want.begin(), want.end(),
                                  [](const auto &x, const auto &y) { return x.key < y.key; });
-                detail::radix_sort_high16(a, tmp, n);
+                radix_sort_high16(a, tmp, n);
                 bool same = true;
                 for (std::size_t i = 0; i < n; ++i)
                     same = same && a[i].key == want[i].key && a[i].idx == want[i].idx;

@@ -133,104 +133,6 @@ inline std::vector<index_t> neighbour_offsets(const padded_grid &pg, int kind) {
     return out;
 }
 
-template <class K> struct keyed {
-    K key;
-    u32 idx;
-};
-
-// Stable LSD radix sort of the first n records of `a` by key, Bits per digit (`tmp` is a
-// buffer; the two may be swapped); passes whose digit is the same for every key are skipped.
-// Records start in index order, so ties stay in index order.
-// One stable counting pass: the n records of `a` into `tmp` by their Bits-bit digit at
-// `shift`, then swapped into `a`; `count` is that digit's histogram (made bucket starts here).
-template <int Bits, class K>
-void radix_pass(std::vector<keyed<K>> &a, std::vector<keyed<K>> &tmp, std::size_t n, int shift,
-                u32 *count) {
-    constexpr std::size_t mask = (std::size_t{1} << Bits) - 1;
-    u32 sum = 0;
-    for (std::size_t b = 0; b <= mask; ++b) {
-        const u32 t = count[b];
-        count[b] = sum;
-        sum += t;
-    }
-    const keyed<K> *src = a.data();
-    keyed<K> *dst = tmp.data();
-    for (std::size_t i = 0; i < n; ++i)
-        dst[count[static_cast<std::size_t>(src[i].key >> shift) & mask]++] = src[i];
-    a.swap(tmp);
-}
-
-template <int Bits, class K>
-void radix_sort(std::vector<keyed<K>> &a, std::vector<keyed<K>> &tmp, std::size_t n) {
-    if (n == 0)
-        return;
-    constexpr int n_passes = (8 * static_cast<int>(sizeof(K)) + Bits - 1) / Bits;
-    constexpr std::size_t buckets = std::size_t{1} << Bits;
-    std::vector<u32> count(buckets * n_passes, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-        const K k = a[i].key;
-        for (int p = 0; p < n_passes; ++p)
-            ++count[p * buckets + static_cast<std::size_t>((k >> (p * Bits)) & (buckets - 1))];
-    }
-    if (tmp.size() < n)
-        tmp.resize(n);
-    for (int p = 0; p < n_passes; ++p) {
-        u32 *c = count.data() + p * buckets;
-        if (c[static_cast<std::size_t>((a[0].key >> (p * Bits)) & (buckets - 1))] == n)
-            continue;
-        radix_pass<Bits>(a, tmp, n, p * Bits, c);
-    }
-}
-
-// Sorts the first n records of `a` by key (stable, like radix_sort) in two 8-bit LSD passes
-// over the 16 highest bits in which the keys differ; then insertion puts records that share
-// those bits in order. Few share them unless the keys crowd below them; after 4n moves the
-// full radix sort finishes instead (stable: equal keys are still in index order). For the
-// few hundred saddles of a small image, half the passes of radix_sort<8>.
-template <class K>
-void radix_sort_high16(std::vector<keyed<K>> &a, std::vector<keyed<K>> &tmp, std::size_t n) {
-    if (n < 2)
-        return;
-    K any = 0, all = ~K(0);
-    for (std::size_t i = 0; i < n; ++i) {
-        any |= a[i].key;
-        all &= a[i].key;
-    }
-    const K varying = any ^ all; // bits that differ between some keys
-    if (varying == 0)
-        return;
-    int top = 8 * static_cast<int>(sizeof(K)) - 1;
-    while (((varying >> top) & 1) == 0)
-        --top;
-    const int low = std::max(0, top - 15);
-    if (tmp.size() < n)
-        tmp.resize(n);
-    for (int shift = low; shift <= top; shift += 8) {
-        std::array<u32, 256> count{};
-        for (std::size_t i = 0; i < n; ++i)
-            ++count[static_cast<std::size_t>((a[i].key >> shift) & 255u)];
-        radix_pass<8>(a, tmp, n, shift, count.data());
-    }
-    if (low == 0)
-        return; // every varying bit is sorted
-    keyed<K> *r = a.data();
-    std::size_t moves = 0;
-    for (std::size_t i = 1; i < n; ++i) {
-        if (!(r[i].key < r[i - 1].key))
-            continue;
-        const keyed<K> x = r[i];
-        std::size_t j = i;
-        for (; j > 0 && x.key < r[j - 1].key; --j)
-            r[j] = r[j - 1];
-        r[j] = x;
-        moves += i - j;
-        if (moves > 4 * n) {
-            radix_sort<8>(a, tmp, n);
-            return;
-        }
-    }
-}
-
 inline constexpr u32 unset = 0xFFFFFFFFu; // union-find parent of a cell not yet entered
 
 // Pixels are visited in value order, i.e. at random places: fetching the neighbourhood of the
@@ -1521,7 +1423,7 @@ template <class T> struct cubical_workspace {
     detail::padded_grid pg;
     std::vector<key_t> key;
     std::vector<detail::u32> order, parent;
-    std::vector<detail::keyed<key_t>> a, tmp; // sort buffers
+    std::vector<keyed<key_t>> a, tmp;       // sort buffers
     detail::saddle_workspace<key_t> saddles; // 2D: link masks, saddle lists
     pairs_result top_out;                    // bars of the top dimension, before appending
     // Small grids: padded cell -> pixel index, kept while a batch has one shape (divisions
@@ -1594,9 +1496,9 @@ template <class T> struct cubical_workspace {
             std::stable_sort(a.begin(), a.end(),
                              [](const auto &x, const auto &y) { return x.key < y.key; });
         else if (n < (index_t{1} << 16))
-            detail::radix_sort<8>(a, tmp, a.size());
+            radix_sort<8>(a, tmp, a.size());
         else
-            detail::radix_sort<11>(a, tmp, a.size());
+            radix_sort<11>(a, tmp, a.size());
         order.resize(static_cast<std::size_t>(n));
         for (index_t r = 0; r < n; ++r)
             order[static_cast<std::size_t>(r)] = a[static_cast<std::size_t>(r)].idx;
