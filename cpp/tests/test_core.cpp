@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "check.hpp"
 #include "topolayer/reduction.hpp"
@@ -17,6 +19,40 @@
 using namespace topolayer;
 
 using topolayer_test::throws;
+
+// kruskal_h0 on a hand example: vertices 0..4 entering in the order 2, 0, 3, 1, 4 (ages 1, 3,
+// 0, 2, 4), edges in filtration order 0-1, 2-3, 1-2, 0-3 (closes a cycle). 0-1 kills 1 (younger
+// than 0), 2-3 kills 3, 1-2 joins the components rooted at 0 and 2 and kills 0 (younger than
+// 2); 0-3 merges nothing. Components left: those of 2 and of the lonely 4.
+static void check_kruskal_h0() {
+    const index_t age[5] = {1, 3, 0, 2, 4};
+    const std::vector<std::pair<index_t, index_t>> edges = {{0, 1}, {2, 3}, {1, 2}, {0, 3}};
+    std::vector<index_t> births, deaths, us, vs;
+    union_find uf = kruskal_h0(
+        5, edges, [](const std::pair<index_t, index_t>& e) { return e; },
+        [&age](index_t a, index_t b) { return age[a] > age[b]; },
+        [&](index_t birth, const std::pair<index_t, index_t>& e, index_t u, index_t v) {
+            births.push_back(birth);
+            deaths.push_back(static_cast<index_t>(&e - edges.data()));
+            us.push_back(u);
+            vs.push_back(v);
+        });
+    CHECK((births == std::vector<index_t>{1, 3, 0}));
+    CHECK((deaths == std::vector<index_t>{0, 1, 2}));
+    CHECK((us == std::vector<index_t>{0, 2, 1}) && (vs == std::vector<index_t>{1, 3, 2}));
+    std::vector<index_t> roots;
+    for (index_t v = 0; v < 5; ++v)
+        if (uf.find(v) == v) roots.push_back(v);
+    CHECK((roots == std::vector<index_t>{2, 4}));
+    // The same filtration through the reduction: vertex values = ages, edge values 5..8 in the
+    // order above. Global ids: vertices 0-4, then edges 0-1 (5), 0-3 (6), 1-2 (7), 2-3 (8).
+    simplicial_complex K = build_complex({{}, {0, 1, 2, 3, 1, 2, 0, 3}}, 5);
+    const double values[9] = {1, 3, 0, 2, 4, 5, 8, 7, 6};
+    const pairs_result r = filtration_pairs(K, values, 1, true);
+    CHECK((r.dim == std::vector<index_t>{0, 0, 0, 0, 0, 1}));
+    CHECK((r.birth == std::vector<index_t>{1, 3, 0, 2, 4, 6}));
+    CHECK((r.death == std::vector<index_t>{5, 8, 7, no_death, no_death, no_death}));
+}
 
 // sorted_order against the definition: indices stably sorted by value (ascending or descending),
 // with -0.0 tying with +0.0; n values drawn from few distinct ones so that ties are common.
@@ -93,6 +129,7 @@ int main() {
         batch_pairs a = run_batch<double>(8, 1, 1, one), b = run_batch<double>(8, 1, 3, one);
         CHECK(a.rows == b.rows);
     }
+    check_kruskal_h0();
     // The sorts: empty and tiny inputs (nothing read past the end), and the definition.
     CHECK(sorted_order(static_cast<const double*>(nullptr), 0, false).empty());
     CHECK(sorted_order(static_cast<const float*>(nullptr), 0, true).empty());

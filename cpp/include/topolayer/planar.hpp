@@ -14,6 +14,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "types.hpp"
@@ -60,15 +61,13 @@ pairs_result planar_pairs(index_t n_v, const index_t* edges, index_t n_e, const 
     std::sort(recs.begin(), recs.end());
     std::vector<index_t> eorder(static_cast<std::size_t>(n_e));
     for (index_t e = 0; e < n_e; ++e) eorder[static_cast<std::size_t>(e)] = recs[static_cast<std::size_t>(e)].id;
-    union_find uf(n_v);
-    for (index_t g : eorder) {
-        const index_t e = g - n_v;
-        index_t ru = uf.find(edges[2 * e]), rv = uf.find(edges[2 * e + 1]);
-        if (ru == rv) continue;
-        if (vrank[static_cast<std::size_t>(ru)] > vrank[static_cast<std::size_t>(rv)]) std::swap(ru, rv);
-        uf.link(ru, rv);
-        if (keep_zero || values[rv] != values[g]) out.push(0, rv, g);
-    }
+    union_find uf = kruskal_h0(
+        n_v, eorder,
+        [edges, n_v](index_t g) { return std::pair<index_t, index_t>(edges[2 * (g - n_v)], edges[2 * (g - n_v) + 1]); },
+        [&vrank](index_t a, index_t b) { return vrank[static_cast<std::size_t>(a)] > vrank[static_cast<std::size_t>(b)]; },
+        [&](index_t birth, index_t g, index_t, index_t) {
+            if (keep_zero || values[birth] != values[g]) out.push(0, birth, g);
+        });
     for (index_t v : vorder)
         if (uf.find(v) == v) out.push(0, v, no_death);
     if (max_dim < 1) return out;

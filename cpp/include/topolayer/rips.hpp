@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "parallel.hpp"
@@ -392,19 +393,20 @@ private:
     std::vector<index_t> dim0(rips_result& out) {
         std::vector<entry> forest = spanning_forest();
         std::sort(forest.begin(), forest.end(), rips_detail::before<T>);
-        union_find uf(n_);
         std::vector<index_t> mst;
         mst.reserve(forest.size());
-        for (const entry& e : forest) {
-            index_t ev[2];
-            vertices(e.index, 1, ev);
-            index_t ru = uf.find(ev[0]), rv = uf.find(ev[1]);
-            if (ru == rv) continue;
-            if (ru > rv) std::swap(ru, rv);  // vertices enter by index: the larger root is younger
-            uf.link(ru, rv);
-            mst.push_back(e.index);
-            if (opt_.keep_zero || e.value > T(0)) out.push(0, rv, rv, ev[0], ev[1]);
-        }
+        union_find uf = kruskal_h0(
+            n_, forest,
+            [this](const entry& e) {
+                index_t ev[2];
+                vertices(e.index, 1, ev);
+                return std::pair<index_t, index_t>(ev[0], ev[1]);
+            },
+            [](index_t a, index_t b) { return a > b; },  // vertices enter by index: the larger is younger
+            [&](index_t birth, const entry& e, index_t u, index_t v) {
+                mst.push_back(e.index);
+                if (opt_.keep_zero || e.value > T(0)) out.push(0, birth, birth, u, v);
+            });
         for (index_t v = 0; v < n_; ++v)
             if (uf.find(v) == v) out.push(0, v, v, -1, -1);
         std::sort(mst.begin(), mst.end());
@@ -966,14 +968,12 @@ rips_result graph_h0(const T* x, index_t n, index_t dim, const index_t* edges, i
         return p.v < q.v;
     });
     rips_result out(0);
-    union_find uf(n);
-    for (const e_t& e : es) {
-        index_t ru = uf.find(e.u), rv = uf.find(e.v);
-        if (ru == rv) continue;
-        if (ru > rv) std::swap(ru, rv);
-        uf.link(ru, rv);
-        if (keep_zero || e.value > T(0)) out.push(0, rv, rv, e.u, e.v);
-    }
+    union_find uf = kruskal_h0(
+        n, es, [](const e_t& e) { return std::pair<index_t, index_t>(e.u, e.v); },
+        [](index_t a, index_t b) { return a > b; },  // vertices enter by index: the larger is younger
+        [&](index_t birth, const e_t& e, index_t u, index_t v) {
+            if (keep_zero || e.value > T(0)) out.push(0, birth, birth, u, v);
+        });
     for (index_t v = 0; v < n; ++v)
         if (uf.find(v) == v) out.push(0, v, v, -1, -1);
     return out;
