@@ -777,6 +777,24 @@ private:
 
 // ---- entry points ----------------------------------------------------------------------------
 
+namespace rips_detail {
+
+// Squared Euclidean distance of points p and q of R^dim, summed in double in coordinate order.
+// Every Euclidean edge value comes from here, so an edge has one value in the dense table (both
+// rows), the sparse lists and the graph. Callers pass the point of smaller index first, which
+// fixes the operands; (p - q)^2 and (q - p)^2 are equal in IEEE arithmetic anyway.
+template <class T>
+double squared_distance(const T* p, const T* q, index_t dim) {
+    double s = 0;
+    for (index_t k = 0; k < dim; ++k) {
+        const double t = static_cast<double>(p[k]) - static_cast<double>(q[k]);
+        s += t * t;
+    }
+    return s;
+}
+
+}  // namespace rips_detail
+
 // Throws unless every simplex index up to dimension max_dim + 1 fits in 63 bits.
 inline void check_index_range(index_t n, int max_dim) {
     // C(n, k) = C(n, k - 1) (n - k + 1) / k, checked in long double before trusting int64.
@@ -815,15 +833,7 @@ rips_result rips_points(const T* x, index_t n, index_t dim, rips_options opt) {
         const T* xi = x + i * dim;
         for (index_t j = 0; j < n; ++j) {
             const T* xj = x + j * dim;
-            double s = 0;
-            // Sum in a fixed order from the smaller index, so that row i and row j agree bitwise.
-            const T* p = i < j ? xi : xj;
-            const T* q = i < j ? xj : xi;
-            for (index_t k = 0; k < dim; ++k) {
-                const double t = static_cast<double>(p[k]) - static_cast<double>(q[k]);
-                s += t * t;
-            }
-            row[j] = static_cast<T>(s);
+            row[j] = static_cast<T>(rips_detail::squared_distance(i < j ? xi : xj, i < j ? xj : xi, dim));
         }
     });
     if (std::isfinite(opt.threshold)) opt.threshold = opt.threshold * opt.threshold;  // squared units
@@ -880,14 +890,7 @@ rips_result rips_sparse_points(const T* x, index_t n, index_t dim, const index_t
         if (a < 0 || b < 0 || a >= n || b >= n)
             throw std::out_of_range("edge " + std::to_string(e) + " has a vertex out of range");
         if (a == b) continue;
-        const T* p = x + std::min(a, b) * dim;
-        const T* q = x + std::max(a, b) * dim;
-        double s = 0;
-        for (index_t k = 0; k < dim; ++k) {
-            const double t = static_cast<double>(p[k]) - static_cast<double>(q[k]);
-            s += t * t;
-        }
-        const T v = static_cast<T>(s);
+        const T v = static_cast<T>(rips_detail::squared_distance(x + std::min(a, b) * dim, x + std::max(a, b) * dim, dim));
         if (!(static_cast<double>(v) <= thr2)) continue;
         len[static_cast<std::size_t>(e)] = v;
         keep[static_cast<std::size_t>(e)] = 1;
@@ -955,12 +958,7 @@ rips_result graph_h0(const T* x, index_t n, index_t dim, const index_t* edges, i
         if (a < 0 || b < 0 || a >= n || b >= n)
             throw std::out_of_range("edge " + std::to_string(i) + " has a vertex out of range");
         if (a < b) std::swap(a, b);
-        double s = 0;
-        for (index_t k = 0; k < dim; ++k) {
-            const double t = static_cast<double>(x[a * dim + k]) - static_cast<double>(x[b * dim + k]);
-            s += t * t;
-        }
-        es[static_cast<std::size_t>(i)] = {static_cast<T>(s), a, b};
+        es[static_cast<std::size_t>(i)] = {static_cast<T>(rips_detail::squared_distance(x + b * dim, x + a * dim, dim)), a, b};
     }
     std::sort(es.begin(), es.end(), [](const e_t& p, const e_t& q) {
         if (p.value != q.value) return p.value < q.value;
