@@ -49,8 +49,8 @@ struct rips_options {
 };
 
 // A symmetric (n, n) table of filtration values (squared Euclidean distances of points, or a
-// given distance matrix's lower triangle mirrored). Full rows make every inner loop contiguous;
-// 4 N^2 bytes in float32 (64 MiB at N = 4000), still below what the peers allocate.
+// given distance matrix's lower triangle mirrored). Full rows make every inner loop contiguous,
+// at twice the memory of a triangle: 4 N^2 bytes in float32, checked against the memory budget.
 template <class T>
 struct rips_dense_metric {
     static constexpr bool sparse = false;
