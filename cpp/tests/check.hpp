@@ -43,7 +43,7 @@ inline int check_summary(const char* name) {
 
 }  // namespace topolayer_test
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) ::topolayer_test::check_failed(__FILE__, __LINE__, #cond); \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (!(cond)) ::topolayer_test::check_failed(__FILE__, __LINE__, #cond);                                        \
     } while (0)

@@ -163,7 +163,8 @@ int main() {
         CHECK(throws([&] { lower_star_pairs(K, bad, 1, false, false); }));
         double nonmono[3] = {0.0, 2.0, 1.0};
         CHECK(throws([&] { filtration_pairs(K, nonmono, 1, false); }));
-        CHECK(throws([&] { run_batch<double>(4, 0, 2, [&](index_t) { return lower_star_pairs(K, bad, 0, false, false); }); }));
+        CHECK(throws(
+            [&] { run_batch<double>(4, 0, 2, [&](index_t) { return lower_star_pairs(K, bad, 0, false, false); }); }));
     }
     return topolayer_test::check_summary("cpp core tests");
 }

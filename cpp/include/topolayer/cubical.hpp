@@ -31,14 +31,15 @@ namespace topolayer {
 // One grid on its padded layout: key[q] is the sort key of padded cell q (equal keys = equal
 // values; the filtration order is (key, index)), order[r] the cell of rank r, parent the
 // union-find forest.
-template <class T> struct cubical_workspace {
+template <class T>
+struct cubical_workspace {
     using key_t = std::conditional_t<sizeof(T) == 4, detail::u32, detail::u64>;
     detail::padded_grid pg;
     std::vector<key_t> key;
     std::vector<detail::u32> order, parent;
-    std::vector<keyed<key_t>> a, tmp;       // sort buffers
-    detail::saddle_workspace<key_t> saddles; // 2D: link masks, saddle lists
-    pairs_result top_out;                    // bars of the top dimension, before appending
+    std::vector<keyed<key_t>> a, tmp;         // sort buffers
+    detail::saddle_workspace<key_t> saddles;  // 2D: link masks, saddle lists
+    pairs_result top_out;                     // bars of the top dimension, before appending
     // Small grids: padded cell -> pixel index, kept while a batch has one shape, so that
     // reporting a bar is a load rather than two divisions.
     std::vector<detail::u32> pixel_of;
@@ -49,12 +50,12 @@ template <class T> struct cubical_workspace {
     }
 
     // Fills key; with `sort`, also order.
-    void build(const T *f, const grid_shape &g, bool superlevel, bool sort) {
+    void build(const T* f, const grid_shape& g, bool superlevel, bool sort) {
         using detail::u32;
         pg = detail::padded_grid(g);
         const index_t n = g.size();
-        const bool same = pixel_of_shape.n0 == g.n0 && pixel_of_shape.n1 == g.n1 &&
-                          pixel_of_shape.n2 == g.n2 && pixel_of_shape.ndim == g.ndim;
+        const bool same = pixel_of_shape.n0 == g.n0 && pixel_of_shape.n1 == g.n1 && pixel_of_shape.n2 == g.n2 &&
+                          pixel_of_shape.ndim == g.ndim;
         if (!same) {
             pixel_of.clear();
             pixel_of_shape = g;
@@ -64,8 +65,8 @@ template <class T> struct cubical_workspace {
                 for (index_t x0 = 0; x0 < g.n0; ++x0)
                     for (index_t x1 = 0; x1 < g.n1; ++x1)
                         for (index_t x2 = 0; x2 < g.n2; ++x2, ++p)
-                            pixel_of[static_cast<std::size_t>(
-                                pg.first() + (x0 * pg.p1 + x1) * pg.p2 + x2)] = static_cast<u32>(p);
+                            pixel_of[static_cast<std::size_t>(pg.first() + (x0 * pg.p1 + x1) * pg.p2 + x2)] =
+                                static_cast<u32>(p);
             }
         }
         // Padding keys are all ones, above every finite value's key.
@@ -73,14 +74,13 @@ template <class T> struct cubical_workspace {
         parent.resize(static_cast<std::size_t>(pg.size()));
         // Keys from the values' bits, in place, by integer operations that vectorise; NaN and
         // infinite pixels (all exponent bits set) are looked for only if there is one.
-        constexpr key_t exponent = sizeof(key_t) == 4 ? key_t(0x7F800000u)
-                                                      : key_t(0x7FF0000000000000ull);
+        constexpr key_t exponent = sizeof(key_t) == 4 ? key_t(0x7F800000u) : key_t(0x7FF0000000000000ull);
         const key_t flip = superlevel ? ~key_t(0) : key_t(0);
         key_t bad = 0;
         index_t i = 0;
         for (index_t x0 = 0; x0 < g.n0; ++x0)
             for (index_t x1 = 0; x1 < g.n1; ++x1) {
-                key_t *row = key.data() + pg.first() + (x0 * pg.p1 + x1) * pg.p2;
+                key_t* row = key.data() + pg.first() + (x0 * pg.p1 + x1) * pg.p2;
                 std::memcpy(row, f + i, static_cast<std::size_t>(g.n2) * sizeof(T));
                 for (index_t x2 = 0; x2 < g.n2; ++x2) {
                     bad |= key_t((row[x2] & exponent) == exponent);
@@ -91,11 +91,9 @@ template <class T> struct cubical_workspace {
         if (bad != 0)
             for (index_t j = 0; j < n; ++j)
                 if (!std::isfinite(f[j]))
-                    throw std::invalid_argument("x must be finite, but pixel " +
-                                                std::to_string(j) + " is " +
+                    throw std::invalid_argument("x must be finite, but pixel " + std::to_string(j) + " is " +
                                                 std::to_string(static_cast<double>(f[j])));
-        if (!sort)
-            return;
+        if (!sort) return;
         a.resize(static_cast<std::size_t>(n));
         i = 0;
         for (index_t x0 = 0; x0 < g.n0; ++x0)
@@ -106,16 +104,14 @@ template <class T> struct cubical_workspace {
                                                       static_cast<u32>(row + x2)};
             }
         if (n < 64)
-            std::stable_sort(a.begin(), a.end(),
-                             [](const auto &x, const auto &y) { return x.key < y.key; });
+            std::stable_sort(a.begin(), a.end(), [](const auto& x, const auto& y) { return x.key < y.key; });
         else if (n < (index_t{1} << 16))
             radix_sort<8>(a, tmp, a.size());
         else
             radix_sort<11>(a, tmp, a.size());
         order.resize(static_cast<std::size_t>(n));
-        for (index_t r = 0; r < n; ++r)
-            order[static_cast<std::size_t>(r)] = a[static_cast<std::size_t>(r)].idx;
-        if (n > (index_t{1} << 21)) { // very large grids: give the sort buffers back now
+        for (index_t r = 0; r < n; ++r) order[static_cast<std::size_t>(r)] = a[static_cast<std::size_t>(r)].idx;
+        if (n > (index_t{1} << 21)) {  // very large grids: give the sort buffers back now
             a = {};
             tmp = {};
         }
@@ -124,8 +120,7 @@ template <class T> struct cubical_workspace {
     // rank[q] of every padded cell (pad_rank for padding), for the cell-level 3D H1.
     std::vector<detail::u32> ranks() const {
         std::vector<detail::u32> rank(static_cast<std::size_t>(pg.size()), detail::pad_rank);
-        for (std::size_t r = 0; r < order.size(); ++r)
-            rank[order[r]] = static_cast<detail::u32>(r);
+        for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<detail::u32>(r);
         return rank;
     }
 };
@@ -137,40 +132,33 @@ template <class T> struct cubical_workspace {
 // With inner_threads >= 2 the top dimension runs in a second thread, beside H0 (and 3D H1); the
 // result is the same. `Out` is a pairs_result or any sink with push(dim, birth, death).
 template <class T, class Out>
-void cubical_pairs_into(Out &out, const T *f, const grid_shape &g, construction c,
-                        int max_dim, bool superlevel, bool keep_zero, int inner_threads = 1) {
+void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction c, int max_dim, bool superlevel,
+                        bool keep_zero, int inner_threads = 1) {
     using detail::u32;
-    if (g.ndim != 2 && g.ndim != 3)
-        throw std::invalid_argument("ndim must be 2 or 3");
-    if (g.n0 < 1 || g.n1 < 1 || g.n2 < 1)
-        throw std::invalid_argument("the grid must have at least one pixel");
-    if (g.ndim == 2 && g.n0 != 1)
-        throw std::invalid_argument("a 2D grid has n0 == 1");
-    if (max_dim < 0)
-        throw std::invalid_argument("max_dim must be >= 0");
-    if ((g.n0 + 4) * (g.n1 + 4) * (g.n2 + 4) >=
-        static_cast<index_t>(std::numeric_limits<u32>::max()))
+    if (g.ndim != 2 && g.ndim != 3) throw std::invalid_argument("ndim must be 2 or 3");
+    if (g.n0 < 1 || g.n1 < 1 || g.n2 < 1) throw std::invalid_argument("the grid must have at least one pixel");
+    if (g.ndim == 2 && g.n0 != 1) throw std::invalid_argument("a 2D grid has n0 == 1");
+    if (max_dim < 0) throw std::invalid_argument("max_dim must be >= 0");
+    if ((g.n0 + 4) * (g.n1 + 4) * (g.n2 + 4) >= static_cast<index_t>(std::numeric_limits<u32>::max()))
         throw std::invalid_argument("the grid has too many pixels (at most about 2^32)");
     const index_t n = g.size();
     // Reused by the calls of one thread (a batch of small images allocates once per thread);
     // a grid of more than 2M cells has its memory released after the call (at most ~60 MB
     // stay cached per thread).
     thread_local cubical_workspace<T> ws_of_thread;
-    cubical_workspace<T> &ws = ws_of_thread; // a reference, so a helper thread sees this one
+    cubical_workspace<T>& ws = ws_of_thread;  // a reference, so a helper thread sees this one
     struct release {
-        cubical_workspace<T> &w;
+        cubical_workspace<T>& w;
         ~release() {
-            if (w.key.size() > (std::size_t{1} << 21))
-                w = cubical_workspace<T>{};
+            if (w.key.size() > (std::size_t{1} << 21)) w = cubical_workspace<T>{};
         }
     } release_guard{ws};
     ws.build(f, g, superlevel, g.ndim == 3);
-    const auto *key = ws.key.data();
-    const bool large_grid = ws.pg.size() > (index_t{1} << 16); // beyond the L2 cache
+    const auto* key = ws.key.data();
+    const bool large_grid = ws.pg.size() > (index_t{1} << 16);  // beyond the L2 cache
     // Bars between padded cells b and k (k == no_rank: essential).
-    auto emit_to = [&ws, key, keep_zero](auto &o, int d, u32 b, u32 k) {
-        if (b == k)
-            return; // a pair inside one pixel's star: not a bar between two pixels
+    auto emit_to = [&ws, key, keep_zero](auto& o, int d, u32 b, u32 k) {
+        if (b == k) return;  // a pair inside one pixel's star: not a bar between two pixels
         if (k == detail::no_rank)
             o.push(d, ws.pixel(b), no_death);
         else if (keep_zero || key[b] != key[k])
@@ -179,33 +167,33 @@ void cubical_pairs_into(Out &out, const T *f, const grid_shape &g, construction 
     auto emit = [&](int d, u32 b, u32 k) { emit_to(out, d, b, k); };
     // The top dimension: in this thread after H0, or in a helper thread with its own forest.
     const bool top = max_dim >= g.ndim - 1;
-    pairs_result &top_out = ws.top_out;
+    pairs_result& top_out = ws.top_out;
     top_out.dim.clear();
     top_out.birth.clear();
     top_out.death.clear();
-    auto run_top = [&](u32 *parent) {
+    auto run_top = [&](u32* parent) {
         auto em = [&](u32 b, u32 k) { emit_to(top_out, g.ndim - 1, b, k); };
         if (g.ndim == 2) {
-            auto &buf = ws.saddles.bars_up;
+            auto& buf = ws.saddles.bars_up;
             buf.resize(6 * ws.saddles.saddles.size() + 2);
             auto pass = [&](auto large) {
                 return detail::saddle_pass<true, decltype(large)::value>(
-                    ws.saddles.parent_up.data(), key, ws.saddles.lower.data(),
-                    ws.saddles.saddles, ws.pg, detail::dual_kind(c), keep_zero, buf.data());
+                    ws.saddles.parent_up.data(), key, ws.saddles.lower.data(), ws.saddles.saddles, ws.pg,
+                    detail::dual_kind(c), keep_zero, buf.data());
             };
             const std::size_t nb = large_grid ? pass(std::true_type{}) : pass(std::false_type{});
             top_out.dim.reserve(nb);
             top_out.birth.reserve(nb);
             top_out.death.reserve(nb);
-            for (std::size_t i = 0; i < nb; ++i) // already filtered by length
+            for (std::size_t i = 0; i < nb; ++i)  // already filtered by length
                 top_out.push(1, ws.pixel(buf[2 * i]), ws.pixel(buf[2 * i + 1]));
         } else
             detail::union_find_top(parent, key, ws.order.data(), n, ws.pg,
                                    detail::neighbour_offsets(ws.pg, detail::dual_kind(c)), em);
     };
     if (g.ndim == 2)
-        detail::prepare_saddles(ws.saddles, ws.parent.data(), key, ws.pg, detail::primal_kind(c),
-                                detail::dual_kind(c), top);
+        detail::prepare_saddles(ws.saddles, ws.parent.data(), key, ws.pg, detail::primal_kind(c), detail::dual_kind(c),
+                                top);
     // In this thread (no helper), a small 2D grid runs both passes at once.
     const bool top_here = top && inner_threads < 2;
     bool top_done = false;
@@ -213,15 +201,13 @@ void cubical_pairs_into(Out &out, const T *f, const grid_shape &g, construction 
     std::exception_ptr top_error;
     std::thread helper;
     struct joiner {
-        std::thread &t;
+        std::thread& t;
         ~joiner() {
-            if (t.joinable())
-                t.join();
+            if (t.joinable()) t.join();
         }
     } join_guard{helper};
     if (top && inner_threads >= 2) {
-        if (g.ndim == 3)
-            parent2.resize(ws.parent.size());
+        if (g.ndim == 3) parent2.resize(ws.parent.size());
         helper = std::thread([&] {
             try {
                 run_top(parent2.data());
@@ -236,61 +222,56 @@ void cubical_pairs_into(Out &out, const T *f, const grid_shape &g, construction 
         // Freudenthal: cohomology of the cell complex; V (and T, by duality): Morse complex.
         const bool cells = h1_3d && c == construction::freudenthal;
         if (cells)
-            neg.reset(ws.pg.size(),
-                      static_cast<index_t>(detail::half_offsets(3, detail::primal_kind(c)).size()));
+            neg.reset(ws.pg.size(), static_cast<index_t>(detail::half_offsets(3, detail::primal_kind(c)).size()));
         if (g.ndim == 2) {
-            auto &buf = ws.saddles.bars_down;
+            auto& buf = ws.saddles.bars_down;
             buf.resize(6 * ws.saddles.saddles.size() + 2);
-            std::size_t nb = 0, nb_up = 0; // bars found below, and above if top_done
-            if (top_here) { // both passes, the second only where the first left a run
-                auto &buf_up = ws.saddles.bars_up;
+            std::size_t nb = 0, nb_up = 0;  // bars found below, and above if top_done
+            if (top_here) {                 // both passes, the second only where the first left a run
+                auto& buf_up = ws.saddles.bars_up;
                 buf_up.resize(6 * ws.saddles.saddles.size() + 2);
                 auto both = [&](auto first_up, auto large) {
-                    return detail::saddle_passes_sequential<decltype(first_up)::value,
-                                                            decltype(large)::value>(
-                        ws.parent.data(), ws.saddles.parent_up.data(), key,
-                        ws.saddles.lower.data(), ws.saddles.saddles, ws.pg, detail::primal_kind(c), detail::dual_kind(c), keep_zero, buf.data(),
-                        buf_up.data(), ws.saddles.rest);
+                    return detail::saddle_passes_sequential<decltype(first_up)::value, decltype(large)::value>(
+                        ws.parent.data(), ws.saddles.parent_up.data(), key, ws.saddles.lower.data(), ws.saddles.saddles,
+                        ws.pg, detail::primal_kind(c), detail::dual_kind(c), keep_zero, buf.data(), buf_up.data(),
+                        ws.saddles.rest);
                 };
                 using yes = std::true_type;
                 using no = std::false_type;
-                const bool up_first = detail::dual_kind(c) == 0; // T: 4-adjacency above
+                const bool up_first = detail::dual_kind(c) == 0;  // T: 4-adjacency above
                 const auto counts = up_first ? (large_grid ? both(yes{}, yes{}) : both(yes{}, no{}))
                                              : (large_grid ? both(no{}, yes{}) : both(no{}, no{}));
                 nb = counts.first;
                 nb_up = counts.second;
                 top_done = true;
             } else if (large_grid) {
-                nb = detail::saddle_pass<false, true>(ws.parent.data(), key, ws.saddles.lower.data(),
-                                                      ws.saddles.saddles, ws.pg,
-                                                      detail::primal_kind(c), keep_zero, buf.data());
+                nb =
+                    detail::saddle_pass<false, true>(ws.parent.data(), key, ws.saddles.lower.data(), ws.saddles.saddles,
+                                                     ws.pg, detail::primal_kind(c), keep_zero, buf.data());
             } else {
-                nb = detail::saddle_pass<false, false>(
-                    ws.parent.data(), key, ws.saddles.lower.data(), ws.saddles.saddles,
-                    ws.pg, detail::primal_kind(c), keep_zero, buf.data());
+                nb = detail::saddle_pass<false, false>(ws.parent.data(), key, ws.saddles.lower.data(),
+                                                       ws.saddles.saddles, ws.pg, detail::primal_kind(c), keep_zero,
+                                                       buf.data());
             }
-            for (std::size_t i = 0; i < nb; ++i) // already filtered by length
+            for (std::size_t i = 0; i < nb; ++i)  // already filtered by length
                 out.push(0, ws.pixel(buf[2 * i]), ws.pixel(buf[2 * i + 1]));
             // The essential class: born at the first cell, the root of the one tree left.
-            emit(0, detail::find_root(ws.parent.data(), static_cast<u32>(ws.pg.first())),
-                 detail::no_rank);
-            const auto &buf_up = ws.saddles.bars_up;
-            for (std::size_t i = 0; i < nb_up; ++i) // H1 found in this thread, after H0
+            emit(0, detail::find_root(ws.parent.data(), static_cast<u32>(ws.pg.first())), detail::no_rank);
+            const auto& buf_up = ws.saddles.bars_up;
+            for (std::size_t i = 0; i < nb_up; ++i)  // H1 found in this thread, after H0
                 out.push(1, ws.pixel(buf_up[2 * i]), ws.pixel(buf_up[2 * i + 1]));
         } else
             detail::union_find_h0(ws.parent.data(), key, ws.order.data(), n, ws.pg.size(), ws.pg.p2,
-                                  detail::neighbour_offsets(ws.pg, detail::primal_kind(c)),
-                                  cells ? &neg : nullptr, [&](u32 b, u32 k) { emit(0, b, k); });
+                                  detail::neighbour_offsets(ws.pg, detail::primal_kind(c)), cells ? &neg : nullptr,
+                                  [&](u32 b, u32 k) { emit(0, b, k); });
         if (h1_3d && c == construction::V) {
             const auto rank = ws.ranks();
-            detail::morse_h1(ws.pg, rank.data(), [&](u32 b, u32 k) {
-                emit(1, ws.order[b], k == detail::no_rank ? k : ws.order[k]);
-            });
+            detail::morse_h1(ws.pg, rank.data(),
+                             [&](u32 b, u32 k) { emit(1, ws.order[b], k == detail::no_rank ? k : ws.order[k]); });
         } else if (cells) {
             const auto rank = ws.ranks();
-            detail::vertex_h1(c, ws.pg, rank.data(), ws.order.data(), n, neg, [&](u32 b, u32 k) {
-                emit(1, ws.order[b], k == detail::no_rank ? k : ws.order[k]);
-            });
+            detail::vertex_h1(c, ws.pg, rank.data(), ws.order.data(), n, neg,
+                              [&](u32 b, u32 k) { emit(1, ws.order[b], k == detail::no_rank ? k : ws.order[k]); });
         } else if (h1_3d) {
             // T by duality: H1 of the T-construction is H1 of the V-construction of the
             // complement (reverse order) on the grid grown by one layer of outside voxels, which
@@ -306,14 +287,11 @@ void cubical_pairs_into(Out &out, const T *f, const grid_shape &g, construction 
                     for (index_t d = 0; d < gd.n2; ++d) {
                         const index_t qd = pd.first() + (a * pd.p1 + b) * pd.p2 + d;
                         u32 rd;
-                        if (a == 0 || b == 0 || d == 0 || a == gd.n0 - 1 || b == gd.n1 - 1 ||
-                            d == gd.n2 - 1) {
+                        if (a == 0 || b == 0 || d == 0 || a == gd.n0 - 1 || b == gd.n1 - 1 || d == gd.n2 - 1) {
                             rd = next_out++;
                         } else {
-                            const index_t q =
-                                ws.pg.first() + ((a - 1) * ws.pg.p1 + (b - 1)) * ws.pg.p2 + (d - 1);
-                            rd = static_cast<u32>(n_out +
-                                                  (n - 1 - rank[static_cast<std::size_t>(q)]));
+                            const index_t q = ws.pg.first() + ((a - 1) * ws.pg.p1 + (b - 1)) * ws.pg.p2 + (d - 1);
+                            rd = static_cast<u32>(n_out + (n - 1 - rank[static_cast<std::size_t>(q)]));
                         }
                         drank[static_cast<std::size_t>(qd)] = rd;
                     }
@@ -321,8 +299,7 @@ void cubical_pairs_into(Out &out, const T *f, const grid_shape &g, construction 
             detail::morse_h1(
                 pd, drank.data(),
                 [&](u32 a, u32 b) {
-                    if (a < no || b == detail::no_rank || b < no)
-                        return;
+                    if (a < no || b == detail::no_rank || b < no) return;
                     emit(1, ws.order[nn - 1 - (b - no)], ws.order[nn - 1 - (a - no)]);
                 },
                 no);
@@ -330,22 +307,20 @@ void cubical_pairs_into(Out &out, const T *f, const grid_shape &g, construction 
     }
     if (helper.joinable()) {
         helper.join();
-        if (top_error)
-            std::rethrow_exception(top_error);
+        if (top_error) std::rethrow_exception(top_error);
     } else if (top && !top_done) {
         run_top(ws.parent.data());
     }
-    for (std::size_t i = 0; i < top_out.size(); ++i)
-        out.push(top_out.dim[i], top_out.birth[i], top_out.death[i]);
+    for (std::size_t i = 0; i < top_out.size(); ++i) out.push(top_out.dim[i], top_out.birth[i], top_out.death[i]);
 }
 
 // The pairs of one grid, as cubical_pairs_into.
 template <class T>
-pairs_result cubical_pairs(const T *f, const grid_shape &g, construction c, int max_dim,
-                           bool superlevel, bool keep_zero, int inner_threads = 1) {
+pairs_result cubical_pairs(const T* f, const grid_shape& g, construction c, int max_dim, bool superlevel,
+                           bool keep_zero, int inner_threads = 1) {
     pairs_result out;
     cubical_pairs_into(out, f, g, c, max_dim, superlevel, keep_zero, inner_threads);
     return out;
 }
 
-} // namespace topolayer
+}  // namespace topolayer

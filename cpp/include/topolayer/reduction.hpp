@@ -25,9 +25,7 @@
 namespace topolayer {
 
 // Highest simplex dimension that matters for homology up to max_dim.
-inline int reduction_top(const simplicial_complex& K, int max_dim) {
-    return std::min(max_dim + 1, K.top_dim());
-}
+inline int reduction_top(const simplicial_complex& K, int max_dim) { return std::min(max_dim + 1, K.top_dim()); }
 
 // The filtration order, one dimension at a time: orders[d] lists the local ids of the
 // d-simplices in filtration order. Only the relative order within a dimension matters to the
@@ -145,8 +143,7 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
 // a counting sort per dimension produces in O(n) after one sort of the vertices. Births and deaths are
 // returned as critical *vertices*; bars of zero length are dropped unless keep_zero.
 template <class T>
-pairs_result lower_star_pairs(const simplicial_complex& K, const T* f, int max_dim, bool superlevel,
-                              bool keep_zero) {
+pairs_result lower_star_pairs(const simplicial_complex& K, const T* f, int max_dim, bool superlevel, bool keep_zero) {
     const index_t nv = K.n_vertices;
     check_finite(f, nv, "f");
     auto sz = [](index_t i) { return static_cast<std::size_t>(i); };

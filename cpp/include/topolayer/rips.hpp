@@ -59,12 +59,11 @@ inline void check_index_range(index_t n, int max_dim) {
 inline void check_table(index_t n, std::size_t elem, const rips_options& opt) {
     const double table = static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(elem);
     if (table > opt.memory_budget)
-        throw std::invalid_argument("Rips on " + std::to_string(n) + " points needs a " + rips_detail::bytes_str(table) +
-                                    " distance table, over the memory budget of " +
-                                    rips_detail::bytes_str(opt.memory_budget) +
-                                    (std::isfinite(opt.threshold)
-                                         ? "; subsample the points (the table is dense even with a threshold)"
-                                         : "; pass a `threshold` or subsample the points"));
+        throw std::invalid_argument(
+            "Rips on " + std::to_string(n) + " points needs a " + rips_detail::bytes_str(table) +
+            " distance table, over the memory budget of " + rips_detail::bytes_str(opt.memory_budget) +
+            (std::isfinite(opt.threshold) ? "; subsample the points (the table is dense even with a threshold)"
+                                          : "; pass a `threshold` or subsample the points"));
 }
 
 // Rips persistence of n points in R^dim (row-major), Euclidean metric. Threshold in distance units.
@@ -115,7 +114,8 @@ rips_result rips_matrix(const T* d, index_t n, rips_options opt) {
     m.n = n;
     m.m.resize(static_cast<std::size_t>(n * n));
     for (index_t i = 0; i < n; ++i)
-        for (index_t j = 0; j < n; ++j) m.m[static_cast<std::size_t>(i * n + j)] = i == j ? T(0) : i > j ? d[i * n + j] : d[j * n + i];
+        for (index_t j = 0; j < n; ++j)
+            m.m[static_cast<std::size_t>(i * n + j)] = i == j ? T(0) : i > j ? d[i * n + j] : d[j * n + i];
     rips_engine<T, rips_dense_metric<T>> engine(m, n, opt);
     return engine.run();
 }
@@ -138,7 +138,8 @@ rips_result rips_sparse_points(const T* x, index_t n, index_t dim, const index_t
         if (a < 0 || b < 0 || a >= n || b >= n)
             throw std::out_of_range("edge " + std::to_string(e) + " has a vertex out of range");
         if (a == b) continue;
-        const T v = static_cast<T>(rips_detail::squared_distance(x + std::min(a, b) * dim, x + std::max(a, b) * dim, dim));
+        const T v =
+            static_cast<T>(rips_detail::squared_distance(x + std::min(a, b) * dim, x + std::max(a, b) * dim, dim));
         if (!(static_cast<double>(v) <= thr2)) continue;
         len[static_cast<std::size_t>(e)] = v;
         keep[static_cast<std::size_t>(e)] = 1;
@@ -148,9 +149,10 @@ rips_result rips_sparse_points(const T* x, index_t n, index_t dim, const index_t
     for (index_t i = 0; i < n; ++i) deg[static_cast<std::size_t>(i + 1)] += deg[static_cast<std::size_t>(i)];
     const double bytes = static_cast<double>(deg.back()) * (sizeof(index_t) + sizeof(T));
     if (bytes > opt.memory_budget)
-        throw std::invalid_argument("Rips: the " + std::to_string(deg.back() / 2) + " edges within the threshold need " +
-                                    rips_detail::bytes_str(bytes) + ", over the memory budget of " +
-                                    rips_detail::bytes_str(opt.memory_budget) + "; pass a smaller `threshold`");
+        throw std::invalid_argument("Rips: the " + std::to_string(deg.back() / 2) +
+                                    " edges within the threshold need " + rips_detail::bytes_str(bytes) +
+                                    ", over the memory budget of " + rips_detail::bytes_str(opt.memory_budget) +
+                                    "; pass a smaller `threshold`");
     m.start = deg;
     m.nbr.resize(static_cast<std::size_t>(deg.back()));
     m.val.resize(static_cast<std::size_t>(deg.back()));
@@ -206,7 +208,8 @@ rips_result graph_h0(const T* x, index_t n, index_t dim, const index_t* edges, i
         if (a < 0 || b < 0 || a >= n || b >= n)
             throw std::out_of_range("edge " + std::to_string(i) + " has a vertex out of range");
         if (a < b) std::swap(a, b);
-        es[static_cast<std::size_t>(i)] = {static_cast<T>(rips_detail::squared_distance(x + b * dim, x + a * dim, dim)), a, b};
+        es[static_cast<std::size_t>(i)] = {static_cast<T>(rips_detail::squared_distance(x + b * dim, x + a * dim, dim)),
+                                           a, b};
     }
     std::sort(es.begin(), es.end(), [](const e_t& p, const e_t& q) {
         if (p.value != q.value) return p.value < q.value;

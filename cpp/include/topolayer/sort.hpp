@@ -28,8 +28,8 @@ using key_of_t = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t
 template <class K>
 K key_from_bits(K bits, K flip) {
     constexpr K sign = K(1) << (8 * sizeof(K) - 1);
-    bits &= K(0) - K(bits != sign);                                // -0.0 -> +0.0
-    const K negative = K(0) - (bits >> (8 * sizeof(K) - 1));       // all ones for x < 0
+    bits &= K(0) - K(bits != sign);                           // -0.0 -> +0.0
+    const K negative = K(0) - (bits >> (8 * sizeof(K) - 1));  // all ones for x < 0
     return (bits ^ (negative | sign)) ^ flip;
 }
 
@@ -52,8 +52,7 @@ struct keyed {
 // One stable counting pass: the first n records of `a` into `tmp` by their Bits-bit digit at
 // `shift`, then swapped into `a`; `count` is that digit's histogram (made bucket starts here).
 template <int Bits, class K>
-void radix_pass(std::vector<keyed<K>>& a, std::vector<keyed<K>>& tmp, std::size_t n, int shift,
-                std::uint32_t* count) {
+void radix_pass(std::vector<keyed<K>>& a, std::vector<keyed<K>>& tmp, std::size_t n, int shift, std::uint32_t* count) {
     constexpr std::size_t mask = (std::size_t{1} << Bits) - 1;
     std::uint32_t sum = 0;
     for (std::size_t b = 0; b <= mask; ++b) {

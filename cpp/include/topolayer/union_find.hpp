@@ -16,7 +16,7 @@
 namespace topolayer {
 
 class union_find {
-public:
+  public:
     explicit union_find(index_t n = 0) { reset(n); }
 
     void reset(index_t n) {
@@ -38,7 +38,7 @@ public:
 
     index_t size() const { return static_cast<index_t>(parent_.size()); }
 
-private:
+  private:
     std::vector<index_t> parent_;
 };
 

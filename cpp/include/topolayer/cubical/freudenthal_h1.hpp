@@ -28,24 +28,23 @@ namespace detail {
 struct vertex_cells {
     struct face_t {
         int nv = 0;
-        std::array<index_t, 4> v{};             // vertex offsets from the base
-        std::array<std::pair<int, int>, 4> e{}; // vertex pairs that are edges
-        std::array<int, 4> etype{};             // their edge types
+        std::array<index_t, 4> v{};              // vertex offsets from the base
+        std::array<std::pair<int, int>, 4> e{};  // vertex pairs that are edges
+        std::array<int, 4> etype{};              // their edge types
         int ne = 0;
     };
     struct cof_t {
         int face;
-        index_t shift; // face base = edge low corner - shift
+        index_t shift;  // face base = edge low corner - shift
     };
-    std::vector<index_t> edge; // flat offset of each edge type (low -> high)
+    std::vector<index_t> edge;  // flat offset of each edge type (low -> high)
     std::vector<face_t> face;
     std::vector<std::vector<cof_t>> cof;
 
-    vertex_cells(construction c, const padded_grid &pg) {
+    vertex_cells(construction c, const padded_grid& pg) {
         const bool cube = c == construction::V;
         const auto eo = half_offsets(3, cube ? 0 : 2);
-        for (const auto &o : eo)
-            edge.push_back(pg.flat(o));
+        for (const auto& o : eo) edge.push_back(pg.flat(o));
         auto bit = [](int m) { return offset3{(m >> 2) & 1, (m >> 1) & 1, m & 1}; };
         std::vector<std::vector<offset3>> verts;
         std::vector<std::vector<std::pair<int, int>>> pairs;
@@ -78,8 +77,7 @@ struct vertex_cells {
                 const offset3 d{hi.d0 - lo.d0, hi.d1 - lo.d1, hi.d2 - lo.d2};
                 int type = -1;
                 for (std::size_t j = 0; j < eo.size(); ++j)
-                    if (eo[j].d0 == d.d0 && eo[j].d1 == d.d1 && eo[j].d2 == d.d2)
-                        type = static_cast<int>(j);
+                    if (eo[j].d0 == d.d0 && eo[j].d1 == d.d1 && eo[j].d2 == d.d2) type = static_cast<int>(j);
                 f.e[static_cast<std::size_t>(i)] = pr;
                 f.etype[static_cast<std::size_t>(i)] = type;
                 cof[static_cast<std::size_t>(type)].push_back({static_cast<int>(t), pg.flat(lo)});
@@ -93,12 +91,12 @@ struct vertex_cells {
 // identifies the cell and refines the (value, dimension, index) order) and its id
 // (base cell * number of 2-cell types + type).
 struct entry {
-    u64 a; // (largest rank << 32) | second largest
-    u32 b; // third largest
+    u64 a;  // (largest rank << 32) | second largest
+    u32 b;  // third largest
     u32 id;
     // Branch-free: these run in the heap of the reduction, on unpredictable data.
-    bool operator<(const entry &o) const { return (a < o.a) | ((a == o.a) & (b < o.b)); }
-    bool operator==(const entry &o) const { return (a == o.a) & (b == o.b); }
+    bool operator<(const entry& o) const { return (a < o.a) | ((a == o.a) & (b < o.b)); }
+    bool operator==(const entry& o) const { return (a == o.a) & (b == o.b); }
     u32 top() const { return static_cast<u32>(a >> 32); }
 };
 
@@ -111,8 +109,8 @@ inline index_t h1_keep_entries_limit = index_t{1} << 22;
 // edge is e and e's oldest 2-cell is s (apparent pairs) are recognised without being stored.
 // emit(birth rank, death rank or no_rank).
 template <class Emit>
-void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32 *order, index_t n,
-               const edge_bits &neg, Emit &&emit) {
+void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32* order, index_t n,
+               const edge_bits& neg, Emit&& emit) {
     const vertex_cells cells(c, pg);
     const index_t n_types = static_cast<index_t>(cells.edge.size());
     const index_t n_faces = static_cast<index_t>(cells.face.size());
@@ -120,17 +118,15 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
     if (pg.size() * n_faces >= static_cast<index_t>(0xFFFFFFFFu))
         throw std::invalid_argument("the volume is too large for H1 (at most 2^32 2-cells)");
 
-    auto make_entry = [&](index_t base, int t, bool &inside) {
-        const auto &f = cells.face[static_cast<std::size_t>(t)];
+    auto make_entry = [&](index_t base, int t, bool& inside) {
+        const auto& f = cells.face[static_cast<std::size_t>(t)];
         std::array<u32, 4> rk{};
         inside = true;
         for (int v = 0; v < f.nv; ++v) {
             rk[static_cast<std::size_t>(v)] = rank[base + f.v[static_cast<std::size_t>(v)]];
-            if (rk[static_cast<std::size_t>(v)] == pad_rank)
-                inside = false;
+            if (rk[static_cast<std::size_t>(v)] == pad_rank) inside = false;
         }
-        if (f.nv == 3)
-            rk[3] = 0;
+        if (f.nv == 3) rk[3] = 0;
         // Sorting network, descending.
         auto cx = [&rk](std::size_t i, std::size_t j) {
             const u32 a = std::max(rk[i], rk[j]), b = std::min(rk[i], rk[j]);
@@ -142,29 +138,26 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
         cx(0, 2);
         cx(1, 3);
         cx(1, 2);
-        return entry{(static_cast<u64>(rk[0]) << 32) | rk[1], rk[2],
-                     static_cast<u32>(base * n_faces + t)};
+        return entry{(static_cast<u64>(rk[0]) << 32) | rk[1], rk[2], static_cast<u32>(base * n_faces + t)};
     };
     // The 2-cells of an edge (unsorted: the heap orders them) and the position of the oldest.
-    auto coboundary = [&](index_t low, int type, std::vector<entry> &out) -> std::size_t {
+    auto coboundary = [&](index_t low, int type, std::vector<entry>& out) -> std::size_t {
         out.clear();
         std::size_t oldest = 0;
-        for (const auto &cf : cells.cof[static_cast<std::size_t>(type)]) {
+        for (const auto& cf : cells.cof[static_cast<std::size_t>(type)]) {
             bool inside;
             const entry e = make_entry(low - cf.shift, cf.face, inside);
-            if (!inside)
-                continue;
-            if (!out.empty() && e < out[oldest])
-                oldest = out.size();
+            if (!inside) continue;
+            if (!out.empty() && e < out[oldest]) oldest = out.size();
             out.push_back(e);
         }
         return oldest;
     };
     // The youngest edge of a 2-cell: its key and (low corner, type).
-    auto youngest_edge = [&](const entry &s, index_t &low, int &type) {
+    auto youngest_edge = [&](const entry& s, index_t& low, int& type) {
         const u32 s_base32 = s.id / nf32;
         const index_t s_base = static_cast<index_t>(s_base32);
-        const auto &f = cells.face[static_cast<std::size_t>(s.id - s_base32 * nf32)];
+        const auto& f = cells.face[static_cast<std::size_t>(s.id - s_base32 * nf32)];
         u64 best = 0;
         for (int i = 0; i < f.ne; ++i) {
             const auto pr = f.e[static_cast<std::size_t>(i)];
@@ -187,7 +180,7 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
     // halves the memory of the reduction, and recompute the keys when a column is added.
     pivot_map owner;
     std::vector<u64> is_pivot(static_cast<std::size_t>((pg.size() * n_faces + 63) / 64),
-                              0); // filters misses
+                              0);  // filters misses
     const bool keep_entries = pg.size() <= h1_keep_entries_limit;
     std::vector<entry> pool_entries;
     std::vector<u32> pool;
@@ -205,24 +198,19 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
         std::size_t pos, end;
     };
     std::vector<run> runs;
-    std::vector<std::pair<entry, u32>> heap; // (current entry, run), a min-heap
-    auto heap_less = [](const std::pair<entry, u32> &x, const std::pair<entry, u32> &y) {
-        return y.first < x.first;
-    };
-    auto at = [&](const run &u) -> const entry & {
-        return u.in_scratch ? scratch[u.pos] : pool_entries[u.pos];
-    };
+    std::vector<std::pair<entry, u32>> heap;  // (current entry, run), a min-heap
+    auto heap_less = [](const std::pair<entry, u32>& x, const std::pair<entry, u32>& y) { return y.first < x.first; };
+    auto at = [&](const run& u) -> const entry& { return u.in_scratch ? scratch[u.pos] : pool_entries[u.pos]; };
     auto add_run = [&](bool in_scratch, std::size_t pos, std::size_t end) {
-        if (pos == end)
-            return;
+        if (pos == end) return;
         runs.push_back({in_scratch, pos, end});
         const u32 i = static_cast<u32>(runs.size() - 1);
         heap.push_back({at(runs.back()), i});
         std::push_heap(heap.begin(), heap.end(), heap_less);
     };
-    auto advance = [&](u32 i) { // the run at the top of the heap moves on
+    auto advance = [&](u32 i) {  // the run at the top of the heap moves on
         std::pop_heap(heap.begin(), heap.end(), heap_less);
-        run &u = runs[i];
+        run& u = runs[i];
         if (++u.pos < u.end) {
             heap.back().first = at(u);
             std::push_heap(heap.begin(), heap.end(), heap_less);
@@ -231,7 +219,7 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
         }
     };
     // The next entry of the working column (odd multiplicity), removed from the runs.
-    auto next_entry = [&](entry &out) -> bool {
+    auto next_entry = [&](entry& out) -> bool {
         while (!heap.empty()) {
             const entry t = heap.front().first;
             int count = 0;
@@ -247,7 +235,7 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
         return false;
     };
     // A sorted copy of `v` in scratch, as a run without its first entry (the pivot it cancels).
-    auto add_sorted_tail = [&](std::vector<entry> &v) {
+    auto add_sorted_tail = [&](std::vector<entry>& v) {
         std::sort(v.begin(), v.end());
         const std::size_t start = scratch.size();
         scratch.insert(scratch.end(), v.begin() + 1, v.end());
@@ -262,16 +250,14 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
             const index_t off = cells.edge[j / 2];
             const index_t nq = j % 2 == 0 ? q + off : q - off;
             const u32 rn = rank[nq];
-            if (rn < r)
-                low[k++] = {rn, {j % 2 == 0 ? q : nq, static_cast<int>(j / 2)}};
+            if (rn < r) low[k++] = {rn, {j % 2 == 0 ? q : nq, static_cast<int>(j / 2)}};
         }
         std::sort(low.begin(), low.begin() + static_cast<std::ptrdiff_t>(k),
-                  [](const auto &x, const auto &y) { return x.first > y.first; });
+                  [](const auto& x, const auto& y) { return x.first > y.first; });
         for (std::size_t i = 0; i < k; ++i) {
             const index_t elow = low[i].second.first;
             const int etype = low[i].second.second;
-            if (neg.get(elow, etype))
-                continue;
+            if (neg.get(elow, etype)) continue;
             const u64 ekey = (static_cast<u64>(r) << 32) | low[i].first;
             const std::size_t oldest = coboundary(elow, etype, col);
             if (col.empty()) {
@@ -280,7 +266,7 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
             }
             index_t yl = 0;
             int yt = 0;
-            if (youngest_edge(col[oldest], yl, yt) == ekey) { // apparent pair
+            if (youngest_edge(col[oldest], yl, yt) == ekey) {  // apparent pair
                 emit(r, col[oldest].top());
                 continue;
             }
@@ -293,10 +279,8 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
             entry piv{};
             bool found = false;
             while (next_entry(piv)) {
-                const u32 col_of = (is_pivot[piv.id >> 6] >> (piv.id & 63)) & 1
-                                       ? owner.find(piv.id)
-                                       : pivot_map::none;
-                if (col_of != pivot_map::none) { // add the column with this pivot: piv cancels
+                const u32 col_of = (is_pivot[piv.id >> 6] >> (piv.id & 63)) & 1 ? owner.find(piv.id) : pivot_map::none;
+                if (col_of != pivot_map::none) {  // add the column with this pivot: piv cancels
                     const auto span = spans[col_of];
                     if (keep_entries) {
                         add_run(false, span.first + 1, span.first + span.second);
@@ -306,16 +290,15 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
                     for (std::size_t t = span.first + 1; t < span.first + span.second; ++t) {
                         bool inside;
                         const u32 base = pool[t] / nf32;
-                        scratch.push_back(make_entry(static_cast<index_t>(base),
-                                                     static_cast<int>(pool[t] - base * nf32),
-                                                     inside));
+                        scratch.push_back(
+                            make_entry(static_cast<index_t>(base), static_cast<int>(pool[t] - base * nf32), inside));
                     }
                     add_run(true, start, scratch.size());
                     continue;
                 }
                 youngest_edge(piv, yl, yt);
                 const std::size_t o = coboundary(yl, yt, other);
-                if (!other.empty() && other[o] == piv) { // piv is in an apparent pair
+                if (!other.empty() && other[o] == piv) {  // piv is in an apparent pair
                     add_sorted_tail(other);
                     continue;
                 }
@@ -344,6 +327,6 @@ void vertex_h1(construction c, const padded_grid &pg, const u32 *rank, const u32
     }
 }
 
-} // namespace detail
+}  // namespace detail
 
-} // namespace topolayer
+}  // namespace topolayer

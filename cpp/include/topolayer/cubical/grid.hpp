@@ -18,13 +18,10 @@ namespace topolayer {
 
 enum class construction { freudenthal = 0, V = 1, T = 2 };
 
-inline construction parse_construction(const std::string &s) {
-    if (s == "freudenthal")
-        return construction::freudenthal;
-    if (s == "V")
-        return construction::V;
-    if (s == "T")
-        return construction::T;
+inline construction parse_construction(const std::string& s) {
+    if (s == "freudenthal") return construction::freudenthal;
+    if (s == "V") return construction::V;
+    if (s == "T") return construction::T;
     throw std::invalid_argument("construction must be 'freudenthal', 'V' or 'T', got '" + s + "'");
 }
 
@@ -40,8 +37,8 @@ namespace detail {
 using u32 = std::uint32_t;
 using u64 = std::uint64_t;
 
-inline constexpr u32 pad_rank = 0xFFFFFFFFu; // rank of padding cells: after every pixel
-inline constexpr u32 no_rank = 0xFFFFFFFFu;  // death of an essential class
+inline constexpr u32 pad_rank = 0xFFFFFFFFu;  // rank of padding cells: after every pixel
+inline constexpr u32 no_rank = 0xFFFFFFFFu;   // death of an essential class
 
 struct offset3 {
     int d0, d1, d2;
@@ -54,24 +51,19 @@ inline std::vector<offset3> half_offsets(int ndim, int kind) {
     std::vector<offset3> out;
     if (ndim == 2) {
         out = {{0, 0, 1}, {0, 1, 0}};
-        if (kind == 1)
-            out.insert(out.end(), {{0, 1, 1}, {0, 1, -1}});
-        if (kind == 2)
-            out.push_back({0, 1, 1});
+        if (kind == 1) out.insert(out.end(), {{0, 1, 1}, {0, 1, -1}});
+        if (kind == 2) out.push_back({0, 1, 1});
         return out;
     }
-    if (kind == 0)
-        return {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}};
+    if (kind == 0) return {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}};
     if (kind == 1) {
         for (int a = -1; a <= 1; ++a)
             for (int b = -1; b <= 1; ++b)
                 for (int c = -1; c <= 1; ++c)
-                    if (a > 0 || (a == 0 && b > 0) || (a == 0 && b == 0 && c > 0))
-                        out.push_back({a, b, c});
+                    if (a > 0 || (a == 0 && b > 0) || (a == 0 && b == 0 && c > 0)) out.push_back({a, b, c});
         return out;
     }
-    for (int m = 1; m < 8; ++m)
-        out.push_back({(m >> 2) & 1, (m >> 1) & 1, m & 1});
+    for (int m = 1; m < 8; ++m) out.push_back({(m >> 2) & 1, (m >> 1) & 1, m & 1});
     return out;
 }
 
@@ -80,16 +72,13 @@ struct padded_grid {
     index_t n0 = 1, n1 = 1, n2 = 1, p0 = 1, p1 = 1, p2 = 1;
     int ndim = 2;
     padded_grid() = default;
-    explicit padded_grid(const grid_shape &g)
-        : n0(g.n0), n1(g.n1), n2(g.n2), p0(g.ndim == 3 ? g.n0 + 2 : 1), p1(g.n1 + 2), p2(g.n2 + 2),
-          ndim(g.ndim), inv_p1(1.0 / static_cast<double>(p1)),
-          inv_p2(1.0 / static_cast<double>(p2)) {}
+    explicit padded_grid(const grid_shape& g)
+        : n0(g.n0), n1(g.n1), n2(g.n2), p0(g.ndim == 3 ? g.n0 + 2 : 1), p1(g.n1 + 2), p2(g.n2 + 2), ndim(g.ndim),
+          inv_p1(1.0 / static_cast<double>(p1)), inv_p2(1.0 / static_cast<double>(p2)) {}
     index_t size() const { return p0 * p1 * p2; }
     index_t real_size() const { return n0 * n1 * n2; }
-    index_t flat(const offset3 &o) const { return (o.d0 * p1 + o.d1) * p2 + o.d2; }
-    index_t first() const {
-        return ((ndim == 3 ? 1 : 0) * p1 + 1) * p2 + 1;
-    } // padded index of pixel 0
+    index_t flat(const offset3& o) const { return (o.d0 * p1 + o.d1) * p2 + o.d2; }
+    index_t first() const { return ((ndim == 3 ? 1 : 0) * p1 + 1) * p2 + 1; }  // padded index of pixel 0
     // Row-major pixel index of padded cell q. Divisions by a reciprocal (exact after one
     // correction, as q < 2^32): this runs for every reported bar, and a multiplication has a
     // fraction of a hardware division's latency.
@@ -110,9 +99,9 @@ struct padded_grid {
 };
 
 // Flat offsets (both halves, interleaved +o, -o) of a neighbourhood in a padded grid.
-inline std::vector<index_t> neighbour_offsets(const padded_grid &pg, int kind) {
+inline std::vector<index_t> neighbour_offsets(const padded_grid& pg, int kind) {
     std::vector<index_t> out;
-    for (const auto &o : half_offsets(pg.ndim, kind)) {
+    for (const auto& o : half_offsets(pg.ndim, kind)) {
         out.push_back(pg.flat(o));
         out.push_back(-pg.flat(o));
     }
@@ -122,10 +111,9 @@ inline std::vector<index_t> neighbour_offsets(const padded_grid &pg, int kind) {
 // Pixels are visited in value order, i.e. at random places: fetching the neighbourhood of the
 // pixel a few steps ahead hides most of the memory latency.
 inline constexpr index_t prefetch_distance = 12;
-inline void prefetch_rows(const u32 *parent, index_t q, const std::vector<index_t> &rows) {
+inline void prefetch_rows(const u32* parent, index_t q, const std::vector<index_t>& rows) {
 #if defined(__GNUC__) || defined(__clang__)
-    for (index_t o : rows)
-        __builtin_prefetch(parent + q + o, 1, 1);
+    for (index_t o : rows) __builtin_prefetch(parent + q + o, 1, 1);
 #else
     (void)parent;
     (void)q;
@@ -134,18 +122,17 @@ inline void prefetch_rows(const u32 *parent, index_t q, const std::vector<index_
 }
 // The rows (offsets of the centre column) that a neighbourhood touches; p2 >= 3 is the padded
 // row length, so every neighbour offset is within one column of a multiple of p2.
-inline std::vector<index_t> neighbour_rows(const std::vector<index_t> &nb, index_t p2) {
+inline std::vector<index_t> neighbour_rows(const std::vector<index_t>& nb, index_t p2) {
     std::vector<index_t> rows{0};
     for (index_t o : nb) {
         index_t r = o >= 0 ? (o + 1) / p2 : -((-o + 1) / p2);
         r *= p2;
-        if (std::find(rows.begin(), rows.end(), r) == rows.end())
-            rows.push_back(r);
+        if (std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
     }
     return rows;
 }
 
-inline u32 find_root(u32 *parent, u32 x) {
+inline u32 find_root(u32* parent, u32 x) {
     while (parent[x] != x) {
         parent[x] = parent[parent[x]];
         x = parent[x];
@@ -171,13 +158,9 @@ struct edge_bits {
     }
 };
 
-inline int primal_kind(construction c) {
-    return c == construction::V ? 0 : c == construction::T ? 1 : 2;
-}
-inline int dual_kind(construction c) {
-    return c == construction::V ? 1 : c == construction::T ? 0 : 2;
-}
+inline int primal_kind(construction c) { return c == construction::V ? 0 : c == construction::T ? 1 : 2; }
+inline int dual_kind(construction c) { return c == construction::V ? 1 : c == construction::T ? 0 : 2; }
 
-} // namespace detail
+}  // namespace detail
 
-} // namespace topolayer
+}  // namespace topolayer

@@ -18,21 +18,17 @@ class pivot_map {
   public:
     static constexpr u32 none = 0xFFFFFFFFu;
     u32 find(u32 id) const {
-        if (slots_.empty())
-            return none;
+        if (slots_.empty()) return none;
         for (std::size_t i = hash(id) & mask_;; i = (i + 1) & mask_) {
-            const slot &s = slots_[i];
-            if (s.value == none)
-                return none;
-            if (s.id == id)
-                return s.value;
+            const slot& s = slots_[i];
+            if (s.value == none) return none;
+            if (s.id == id) return s.value;
         }
     }
     void insert(u32 id, u32 value) {
-        if (2 * (size_ + 1) > slots_.size())
-            grow();
+        if (2 * (size_ + 1) > slots_.size()) grow();
         for (std::size_t i = hash(id) & mask_;; i = (i + 1) & mask_) {
-            slot &s = slots_[i];
+            slot& s = slots_[i];
             if (s.value == none) {
                 s = {id, value};
                 ++size_;
@@ -56,14 +52,13 @@ class pivot_map {
         slots_.assign(old.empty() ? 1024 : 2 * old.size(), slot{0, none});
         mask_ = slots_.size() - 1;
         size_ = 0;
-        for (const slot &t : old)
-            if (t.value != none)
-                insert(t.id, t.value);
+        for (const slot& t : old)
+            if (t.value != none) insert(t.id, t.value);
     }
     std::vector<slot> slots_;
     std::size_t mask_ = 0, size_ = 0;
 };
 
-} // namespace detail
+}  // namespace detail
 
-} // namespace topolayer
+}  // namespace topolayer

@@ -43,7 +43,7 @@ struct rips_options {
     int max_dim = 1;
     double threshold = std::numeric_limits<double>::infinity();  // in filtration units
     bool keep_zero = false;
-    int n_threads = 1;                      // threads used inside one item
+    int n_threads = 1;                       // threads used inside one item
     double memory_budget = 4.0 * (1 << 30);  // bytes; exceeded -> std::invalid_argument
 };
 
@@ -75,8 +75,7 @@ struct rips_sparse_metric {
         const index_t* b = nbr.data() + start[static_cast<std::size_t>(i)];
         const index_t* e = nbr.data() + start[static_cast<std::size_t>(i + 1)];
         const index_t* p = std::lower_bound(b, e, j);
-        return (p != e && *p == j) ? val[static_cast<std::size_t>(p - nbr.data())]
-                                   : std::numeric_limits<T>::infinity();
+        return (p != e && *p == j) ? val[static_cast<std::size_t>(p - nbr.data())] : std::numeric_limits<T>::infinity();
     }
     index_t begin(index_t i) const { return start[static_cast<std::size_t>(i)]; }
     index_t end(index_t i) const { return start[static_cast<std::size_t>(i + 1)]; }
@@ -104,7 +103,7 @@ inline std::string bytes_str(double b) { return std::to_string(static_cast<long 
 
 // C(n, k) for n <= n_max, k <= k_max; throws when the largest index would overflow int64.
 class binomials {
-public:
+  public:
     binomials(index_t n_max, int k_max) : n_(n_max + 1), k_(k_max + 1), t_(static_cast<std::size_t>(n_ * k_), 0) {
         const index_t limit = std::numeric_limits<index_t>::max() / 2;
         for (index_t n = 0; n < n_; ++n) {
@@ -121,7 +120,7 @@ public:
     }
     index_t operator()(index_t n, int k) const { return k > n ? 0 : t_[static_cast<std::size_t>(n * k_ + k)]; }
 
-private:
+  private:
     index_t& at(index_t n, int k) { return t_[static_cast<std::size_t>(n * k_ + k)]; }
     index_t n_;
     int k_;
@@ -135,7 +134,7 @@ template <class T, class Metric>
 class rips_engine {
     using entry = rips_detail::entry<T>;
 
-public:
+  public:
     rips_engine(const Metric& dist, index_t n, const rips_options& opt)
         : dist_(dist), n_(n), opt_(opt), binom_(std::max<index_t>(n, 1), opt.max_dim + 2) {
         if (opt.max_dim < 0 || opt.max_dim + 2 > max_vertices)
@@ -162,7 +161,7 @@ public:
         return out;
     }
 
-private:
+  private:
     static constexpr int max_vertices = 8;  // fixed-size vertex buffers: cofaces of max_dim <= 6
 
     // ---- simplices ---------------------------------------------------------------------------
@@ -174,8 +173,10 @@ private:
             index_t h = hi;
             while (h - lo > 1) {
                 const index_t mid = lo + (h - lo) / 2;
-                if (binom_(mid, k) <= idx) lo = mid;
-                else h = mid;
+                if (binom_(mid, k) <= idx)
+                    lo = mid;
+                else
+                    h = mid;
             }
             *out++ = lo;
             idx -= binom_(lo, k);
@@ -453,9 +454,8 @@ private:
                     if (x <= thr_) {
                         const index_t a = std::max(cur, v), b = std::min(cur, v);
                         const index_t e = binom_(a, 2) + b;
-                        const index_t old = best_from[sv] < 0
-                                                ? -1
-                                                : binom_(std::max(best_from[sv], v), 2) + std::min(best_from[sv], v);
+                        const index_t old =
+                            best_from[sv] < 0 ? -1 : binom_(std::max(best_from[sv], v), 2) + std::min(best_from[sv], v);
                         if (best_from[sv] < 0 || x < best[sv] || (x == best[sv] && e < old)) {
                             best[sv] = x;
                             best_from[sv] = cur;
@@ -562,7 +562,8 @@ private:
         std::vector<entry> columns;
         columns.reserve(total);
         for (auto& p : parts) columns.insert(columns.end(), p.begin(), p.end());
-        std::sort(columns.begin(), columns.end(), [](const entry& a, const entry& b) { return rips_detail::before(b, a); });
+        std::sort(columns.begin(), columns.end(),
+                  [](const entry& a, const entry& b) { return rips_detail::before(b, a); });
         return columns;
     }
 
@@ -570,8 +571,7 @@ private:
         if (bytes > opt_.memory_budget)
             throw std::invalid_argument("Rips in dimension " + std::to_string(d) + " needs about " +
                                         rips_detail::bytes_str(bytes) + " for its " + what +
-                                        ", over the memory budget of " +
-                                        rips_detail::bytes_str(opt_.memory_budget) +
+                                        ", over the memory budget of " + rips_detail::bytes_str(opt_.memory_budget) +
                                         "; pass a smaller `threshold` (or lower max_dim)");
     }
 
