@@ -2,9 +2,9 @@
 // points (points, a distance matrix, candidate edges within a threshold, the H0 of a graph) and
 // batches. Each validates its input, builds the metric of squared Euclidean distances (or the
 // given distances) and runs the engine of rips/engine.hpp (Bauer 2021, Ripser). Cost: O(N^2 D)
-// for a dense table, O(E D) for candidate edges, then the engine's. Invariants: an edge's value
-// is the same wherever it is computed; results are identical for every thread count (threads go
-// to the items of a batch, or inside a single item).
+// for a dense table, O(E (D + log E)) for candidate edges or a graph, then the engine's.
+// Invariants: an edge's value is the same wherever it is computed; results are identical for
+// every thread count (threads go to the items of a batch, or inside a single item).
 #pragma once
 
 #include <algorithm>
@@ -22,8 +22,6 @@
 #include "union_find.hpp"
 
 namespace topolayer {
-
-// ---- entry points ----------------------------------------------------------------------------
 
 namespace rips_detail {
 

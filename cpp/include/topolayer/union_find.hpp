@@ -5,7 +5,7 @@
 // components meet the root that is younger is the one that dies (the elder rule).
 // Path halving keeps finds near-constant in practice; no ranks are needed because the root is
 // fixed by age. Elements are identified by their filtration position or by any id whose order
-// is the filtration order. Kruskal costs O(E alpha(V)) after the caller's sort of the edges.
+// is the filtration order. kruskal_h0 makes two finds per edge; the caller sorts the edges.
 #pragma once
 
 #include <utility>
