@@ -4,7 +4,7 @@
 // & Sheppard 2011; Mischaikow & Nanda 2013). H0 on the critical edges clears the negative ones,
 // gradient flows give the Morse coboundaries, and cohomology over Z2 pairs the positive
 // critical edges with critical squares. Cost: one pass over the cells for the gradient; the
-// flows and the reduction touch the critical cells only.
+// flows follow gradient paths down from the critical squares; the reduction sees critical cells.
 #pragma once
 
 #include <algorithm>
