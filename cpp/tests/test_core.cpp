@@ -1,33 +1,75 @@
 // C++-level checks of the core, meant to run under AddressSanitizer and UBSan
 // (`make cpp-test`): random complexes through every entry point, invariants that need no
-// oracle (Euler characteristic, thread-count invariance, pairs inside the complex), and bad
-// input that must throw rather than crash. The Python tests compare against GUDHI.
+// oracle (Euler characteristic, thread-count invariance, pairs inside the complex), the sorts
+// against std::stable_sort (empty input included), and bad input that must throw rather than
+// crash. The Python tests compare against GUDHI.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
+#include "check.hpp"
 #include "topolayer/reduction.hpp"
 
 using namespace topolayer;
 
-static int failures = 0;
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            ++failures;                                                    \
-        }                                                                  \
-    } while (0)
+using topolayer_test::throws;
 
-template <class Fn>
-static bool throws(Fn&& fn) {
-    try {
-        fn();
-    } catch (const std::exception&) {
-        return true;
+// kruskal_h0 on a hand example: vertices 0..4 entering in the order 2, 0, 3, 1, 4 (ages 1, 3,
+// 0, 2, 4), edges in filtration order 0-1, 2-3, 1-2, 0-3 (closes a cycle). 0-1 kills 1 (younger
+// than 0), 2-3 kills 3, 1-2 joins the components rooted at 0 and 2 and kills 0 (younger than
+// 2); 0-3 merges nothing. Components left: those of 2 and of the lonely 4.
+static void check_kruskal_h0() {
+    const index_t age[5] = {1, 3, 0, 2, 4};
+    const std::vector<std::pair<index_t, index_t>> edges = {{0, 1}, {2, 3}, {1, 2}, {0, 3}};
+    std::vector<index_t> births, deaths, us, vs;
+    union_find uf = kruskal_h0(
+        5, edges, [](const std::pair<index_t, index_t>& e) { return e; },
+        [&age](index_t a, index_t b) { return age[a] > age[b]; },
+        [&](index_t birth, const std::pair<index_t, index_t>& e, index_t u, index_t v) {
+            births.push_back(birth);
+            deaths.push_back(static_cast<index_t>(&e - edges.data()));
+            us.push_back(u);
+            vs.push_back(v);
+        });
+    CHECK((births == std::vector<index_t>{1, 3, 0}));
+    CHECK((deaths == std::vector<index_t>{0, 1, 2}));
+    CHECK((us == std::vector<index_t>{0, 2, 1}) && (vs == std::vector<index_t>{1, 3, 2}));
+    std::vector<index_t> roots;
+    for (index_t v = 0; v < 5; ++v)
+        if (uf.find(v) == v) roots.push_back(v);
+    CHECK((roots == std::vector<index_t>{2, 4}));
+    // The same filtration through the reduction: vertex values = ages, edge values 5..8 in the
+    // order above. Global ids: vertices 0-4, then edges 0-1 (5), 0-3 (6), 1-2 (7), 2-3 (8).
+    simplicial_complex K = build_complex({{}, {0, 1, 2, 3, 1, 2, 0, 3}}, 5);
+    const double values[9] = {1, 3, 0, 2, 4, 5, 8, 7, 6};
+    const pairs_result r = filtration_pairs(K, values, 1, true);
+    CHECK((r.dim == std::vector<index_t>{0, 0, 0, 0, 0, 1}));
+    CHECK((r.birth == std::vector<index_t>{1, 3, 0, 2, 4, 6}));
+    CHECK((r.death == std::vector<index_t>{5, 8, 7, no_death, no_death, no_death}));
+}
+
+// sorted_order against the definition: indices stably sorted by value (ascending or descending),
+// with -0.0 tying with +0.0; n values drawn from few distinct ones so that ties are common.
+template <class T>
+static void check_sorted_order(std::mt19937& gen, std::size_t n) {
+    const T pool[] = {T(-2.5), T(-0.0), T(0.0), T(1.0), T(3.0), T(-1e30), T(1e-30)};
+    std::vector<T> v(n);
+    for (auto& x : v) x = pool[gen() % 7];
+    for (bool desc : {false, true}) {
+        std::vector<cell_t> want(n);
+        for (std::size_t i = 0; i < n; ++i) want[i] = static_cast<cell_t>(i);
+        std::stable_sort(want.begin(), want.end(), [&](cell_t a, cell_t b) {
+            const T x = v[static_cast<std::size_t>(a)], y = v[static_cast<std::size_t>(b)];
+            return desc ? x > y : x < y;  // -0.0 == +0.0: a tie, kept in index order
+        });
+        CHECK(sorted_order(v.data(), static_cast<index_t>(n), desc) == want);
     }
-    return false;
 }
 
 static simplicial_complex random_complex(std::mt19937& gen, index_t n) {
@@ -87,6 +129,29 @@ int main() {
         batch_pairs a = run_batch<double>(8, 1, 1, one), b = run_batch<double>(8, 1, 3, one);
         CHECK(a.rows == b.rows);
     }
+    check_kruskal_h0();
+    // The sorts: empty and tiny inputs (nothing read past the end), and the definition.
+    CHECK(sorted_order(static_cast<const double*>(nullptr), 0, false).empty());
+    CHECK(sorted_order(static_cast<const float*>(nullptr), 0, true).empty());
+    {
+        std::vector<keyed<std::uint32_t>> a, tmp;
+        radix_sort<8>(a, tmp, 0);
+        radix_sort<11>(a, tmp, 0);
+        radix_sort_high16(a, tmp, 0);
+        CHECK(a.empty());
+        a = {{7u, 0u}};
+        radix_sort_high16(a, tmp, 1);
+        radix_sort<11>(a, tmp, 1);
+        CHECK(a.size() == 1 && a[0].key == 7u && a[0].idx == 0u);
+        std::vector<keyed<std::uint64_t>> b, tmp64;
+        radix_sort<11>(b, tmp64, 0);
+        radix_sort_high16(b, tmp64, 0);
+        CHECK(b.empty());
+    }
+    for (std::size_t n : {1u, 2u, 5u, 100u, 3000u}) {
+        check_sorted_order<double>(gen, n);
+        check_sorted_order<float>(gen, n);
+    }
     // Bad input throws.
     CHECK(throws([] { build_complex({{}, {0, 0}}, -1); }));
     CHECK(throws([] { build_complex({{}, {0, 5}}, 3); }));
@@ -98,12 +163,8 @@ int main() {
         CHECK(throws([&] { lower_star_pairs(K, bad, 1, false, false); }));
         double nonmono[3] = {0.0, 2.0, 1.0};
         CHECK(throws([&] { filtration_pairs(K, nonmono, 1, false); }));
-        CHECK(throws([&] { run_batch<double>(4, 0, 2, [&](index_t) { return lower_star_pairs(K, bad, 0, false, false); }); }));
+        CHECK(throws(
+            [&] { run_batch<double>(4, 0, 2, [&](index_t) { return lower_star_pairs(K, bad, 0, false, false); }); }));
     }
-    if (failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    std::printf("cpp core tests: all checks passed\n");
-    return 0;
+    return topolayer_test::check_summary("cpp core tests");
 }

@@ -10,53 +10,33 @@
 #include <random>
 #include <stdexcept>
 
+#include "check.hpp"
 #include "topolayer/cubical.hpp"
 #include "topolayer/reduction.hpp"
 
 using namespace topolayer;
 
-static int failures = 0;
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);          \
-            ++failures;                                                                            \
-        }                                                                                          \
-    } while (0)
-
-template <class Fn> static bool throws(Fn &&fn) {
-    try {
-        fn();
-    } catch (const std::invalid_argument &) {
-        return true;
-    }
-    return false;
-}
+using topolayer_test::throws;
 
 // Euler characteristic of the V complex (cells = boxes of the grid, value = max of corners)
 // at threshold t.
-static index_t euler_v(const grid_shape &g, const std::vector<double> &f, double t) {
+static index_t euler_v(const grid_shape& g, const std::vector<double>& f, double t) {
     index_t chi = 0;
     const int d0 = g.ndim == 3 ? 1 : 0;
     for (index_t a = 0; a < g.n0; ++a)
         for (index_t b = 0; b < g.n1; ++b)
             for (index_t c = 0; c < g.n2; ++c)
-                for (int m = 0; m < 8; ++m) { // box spanned from (a, b, c) along the axes in m
+                for (int m = 0; m < 8; ++m) {  // box spanned from (a, b, c) along the axes in m
                     const int e0 = (m >> 2) & 1, e1 = (m >> 1) & 1, e2 = m & 1;
-                    if (e0 && !d0)
-                        continue;
-                    if (a + e0 >= g.n0 || b + e1 >= g.n1 || c + e2 >= g.n2)
-                        continue;
+                    if (e0 && !d0) continue;
+                    if (a + e0 >= g.n0 || b + e1 >= g.n1 || c + e2 >= g.n2) continue;
                     double v = -1e300;
                     for (int k = 0; k < 8; ++k) {
-                        if ((k & ~m) != 0)
-                            continue;
-                        const index_t p =
-                            ((a + ((k >> 2) & 1)) * g.n1 + b + ((k >> 1) & 1)) * g.n2 + c + (k & 1);
+                        if ((k & ~m) != 0) continue;
+                        const index_t p = ((a + ((k >> 2) & 1)) * g.n1 + b + ((k >> 1) & 1)) * g.n2 + c + (k & 1);
                         v = std::max(v, f[static_cast<std::size_t>(p)]);
                     }
-                    if (v <= t)
-                        chi += ((e0 + e1 + e2) % 2) ? -1 : 1;
+                    if (v <= t) chi += ((e0 + e1 + e2) % 2) ? -1 : 1;
                 }
     return chi;
 }
@@ -72,8 +52,7 @@ int main() {
         g.n2 = 1 + static_cast<index_t>(gen() % 7);
         const index_t n = g.size();
         std::vector<double> f(static_cast<std::size_t>(n));
-        for (auto &x : f)
-            x = static_cast<double>(gen() % 4); // ties on purpose
+        for (auto& x : f) x = static_cast<double>(gen() % 4);  // ties on purpose
         const bool superlevel = trial % 4 >= 2;
         for (construction c : all) {
             pairs_result r = cubical_pairs(f.data(), g, c, g.ndim - 1, superlevel, false);
@@ -97,10 +76,9 @@ int main() {
                     index_t chi = 0;
                     for (std::size_t i = 0; i < r.size(); ++i) {
                         const double b = f[static_cast<std::size_t>(r.birth[i])];
-                        const bool alive = b <= t && (r.death[i] == no_death ||
-                                                      f[static_cast<std::size_t>(r.death[i])] > t);
-                        if (alive)
-                            chi += r.dim[i] % 2 ? -1 : 1;
+                        const bool alive =
+                            b <= t && (r.death[i] == no_death || f[static_cast<std::size_t>(r.death[i])] > t);
+                        if (alive) chi += r.dim[i] % 2 ? -1 : 1;
                     }
                     CHECK(chi == euler_v(g, f, t));
                 }
@@ -112,16 +90,14 @@ int main() {
         grid_shape g{3, 6, 5, 3};
         const index_t n = g.size(), items = 7;
         std::vector<float> x(static_cast<std::size_t>(n * items));
-        for (auto &v : x)
-            v = static_cast<float>(gen() % 5);
+        for (auto& v : x) v = static_cast<float>(gen() % 5);
         auto run = [&](int threads) {
             return run_batch<float>(items, 2, threads, [&](index_t i) {
                 return cubical_pairs(x.data() + i * n, g, construction::T, 2, false, false);
             });
         };
         const batch_pairs one = run(1);
-        for (int t : {2, 3, 8})
-            CHECK(run(t).rows == one.rows);
+        for (int t : {2, 3, 8}) CHECK(run(t).rows == one.rows);
         // The top dimension in a helper thread gives the same pairs, in the same order.
         for (construction c : all) {
             for (int nd : {2, 3}) {
@@ -137,8 +113,7 @@ int main() {
         grid_shape g{2 + static_cast<index_t>(gen() % 4), 3 + static_cast<index_t>(gen() % 4),
                      3 + static_cast<index_t>(gen() % 4), 3};
         std::vector<double> f(static_cast<std::size_t>(g.size()));
-        for (auto &v : f)
-            v = static_cast<double>(gen() % 1000);
+        for (auto& v : f) v = static_cast<double>(gen() % 1000);
         for (construction c : all) {
             detail::h1_keep_entries_limit = index_t{1} << 22;
             const pairs_result a = cubical_pairs(f.data(), g, c, 2, trial % 2 == 1, false);
@@ -178,34 +153,32 @@ int main() {
         std::mt19937 gen(7);
         for (int kind = 0; kind < 4; ++kind)
             for (std::size_t n : {2u, 70u, 300u, 5000u}) {
-                std::vector<detail::keyed<std::uint32_t>> a(n), tmp;
+                std::vector<keyed<std::uint32_t>> a(n), tmp;
                 for (std::size_t i = 0; i < n; ++i) {
                     std::uint32_t k = static_cast<std::uint32_t>(gen());
-                    if (kind == 1) // crowded: one outlier, the rest differ in the low 12 bits
+                    if (kind == 1)  // crowded: one outlier, the rest differ in the low 12 bits
                         k = i == 0 ? 0xF0000000u : 0x40000000u + (k & 0xFFFu);
-                    if (kind == 2) // few distinct keys
+                    if (kind == 2)  // few distinct keys
                         k %= 5;
-                    if (kind == 3) // a little crowding: some insertion, no fallback
+                    if (kind == 3)  // a little crowding: some insertion, no fallback
                         k = (k & 0x3FFFFu) | ((k % 7) << 28);
                     a[i] = {k, static_cast<std::uint32_t>(i)};
                 }
                 auto want = a;
-                std::stable_sort(want.begin(), want.end(),
-                                 [](const auto &x, const auto &y) { return x.key < y.key; });
-                detail::radix_sort_high16(a, tmp, n);
+                std::stable_sort(want.begin(), want.end(), [](const auto& x, const auto& y) { return x.key < y.key; });
+                radix_sort_high16(a, tmp, n);
                 bool same = true;
-                for (std::size_t i = 0; i < n; ++i)
-                    same = same && a[i].key == want[i].key && a[i].idx == want[i].idx;
+                for (std::size_t i = 0; i < n; ++i) same = same && a[i].key == want[i].key && a[i].idx == want[i].idx;
                 CHECK(same);
             }
     }
     // 2D: a lower-link mask has two or more runs exactly when its complement has as many above
     // (prepare_saddles keeps one saddle flag, and the second saddle pass relies on it).
     {
-        const int kinds[3][2] = {{0, 1}, {1, 0}, {2, 2}}; // V, T, Freudenthal (down, up)
-        for (const auto &k : kinds) {
-            const auto &down = detail::ring_runs_for(k[0]);
-            const auto &up = detail::ring_runs_for(k[1]);
+        const int kinds[3][2] = {{0, 1}, {1, 0}, {2, 2}};  // V, T, Freudenthal (down, up)
+        for (const auto& k : kinds) {
+            const auto& down = detail::ring_runs_for(k[0]);
+            const auto& up = detail::ring_runs_for(k[1]);
             for (unsigned m = 0; m < 256; ++m) {
                 int rd = 0, ru = 0;
                 for (int i = 0; i < 4; ++i) {
@@ -221,23 +194,18 @@ int main() {
         std::vector<double> f(12, 0.0);
         grid_shape g{1, 3, 4, 2};
         f[5] = std::nan("");
-        CHECK(throws([&] { cubical_pairs(f.data(), g, construction::V, 1, false, false); }));
+        CHECK(throws<std::invalid_argument>([&] { cubical_pairs(f.data(), g, construction::V, 1, false, false); }));
         f[5] = HUGE_VAL;
-        CHECK(throws([&] { cubical_pairs(f.data(), g, construction::V, 1, false, false); }));
+        CHECK(throws<std::invalid_argument>([&] { cubical_pairs(f.data(), g, construction::V, 1, false, false); }));
         f[5] = 0;
-        CHECK(throws([&] {
+        CHECK(throws<std::invalid_argument>([&] {
             cubical_pairs(f.data(), grid_shape{1, 0, 4, 2}, construction::V, 1, false, false);
         }));
-        CHECK(throws([&] {
+        CHECK(throws<std::invalid_argument>([&] {
             cubical_pairs(f.data(), grid_shape{1, 3, 4, 4}, construction::V, 1, false, false);
         }));
-        CHECK(throws([&] { cubical_pairs(f.data(), g, construction::V, -1, false, false); }));
-        CHECK(throws([] { parse_construction("cubical"); }));
+        CHECK(throws<std::invalid_argument>([&] { cubical_pairs(f.data(), g, construction::V, -1, false, false); }));
+        CHECK(throws<std::invalid_argument>([] { parse_construction("cubical"); }));
     }
-    if (failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    std::printf("cubical core checks passed\n");
-    return 0;
+    return topolayer_test::check_summary("cubical core checks");
 }

@@ -14,6 +14,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "types.hpp"
@@ -60,15 +61,15 @@ pairs_result planar_pairs(index_t n_v, const index_t* edges, index_t n_e, const 
     std::sort(recs.begin(), recs.end());
     std::vector<index_t> eorder(static_cast<std::size_t>(n_e));
     for (index_t e = 0; e < n_e; ++e) eorder[static_cast<std::size_t>(e)] = recs[static_cast<std::size_t>(e)].id;
-    union_find uf(n_v);
-    for (index_t g : eorder) {
-        const index_t e = g - n_v;
-        index_t ru = uf.find(edges[2 * e]), rv = uf.find(edges[2 * e + 1]);
-        if (ru == rv) continue;
-        if (vrank[static_cast<std::size_t>(ru)] > vrank[static_cast<std::size_t>(rv)]) std::swap(ru, rv);
-        uf.link(ru, rv);
-        if (keep_zero || values[rv] != values[g]) out.push(0, rv, g);
-    }
+    union_find uf = kruskal_h0(
+        n_v, eorder,
+        [edges, n_v](index_t g) { return std::pair<index_t, index_t>(edges[2 * (g - n_v)], edges[2 * (g - n_v) + 1]); },
+        [&vrank](index_t a, index_t b) {
+            return vrank[static_cast<std::size_t>(a)] > vrank[static_cast<std::size_t>(b)];
+        },
+        [&](index_t birth, index_t g, index_t, index_t) {
+            if (keep_zero || values[birth] != values[g]) out.push(0, birth, g);
+        });
     for (index_t v : vorder)
         if (uf.find(v) == v) out.push(0, v, no_death);
     if (max_dim < 1) return out;
@@ -78,9 +79,12 @@ pairs_result planar_pairs(index_t n_v, const index_t* edges, index_t n_e, const 
     for (index_t t = 0; t < n_t; ++t)
         for (int j = 0; j < 3; ++j) {
             const auto e = static_cast<std::size_t>(tri_edges[3 * t + j]);
-            if (face[2 * e] < 0) face[2 * e] = t;
-            else if (face[2 * e + 1] < 0) face[2 * e + 1] = t;
-            else throw std::invalid_argument("planar: an edge has more than two triangles");
+            if (face[2 * e] < 0)
+                face[2 * e] = t;
+            else if (face[2 * e + 1] < 0)
+                face[2 * e + 1] = t;
+            else
+                throw std::invalid_argument("planar: an edge has more than two triangles");
         }
     recs.resize(static_cast<std::size_t>(n_e + n_t));
     for (index_t i = 0; i < n_e + n_t; ++i) recs[static_cast<std::size_t>(i)] = {values[n_v + i], n_v + i};

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "complex.hpp"
@@ -24,9 +25,7 @@
 namespace topolayer {
 
 // Highest simplex dimension that matters for homology up to max_dim.
-inline int reduction_top(const simplicial_complex& K, int max_dim) {
-    return std::min(max_dim + 1, K.top_dim());
-}
+inline int reduction_top(const simplicial_complex& K, int max_dim) { return std::min(max_dim + 1, K.top_dim()); }
 
 // The filtration order, one dimension at a time: orders[d] lists the local ids of the
 // d-simplices in filtration order. Only the relative order within a dimension matters to the
@@ -62,19 +61,19 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
 
     // H0 by union-find over vertices (elder rule by vertex position); edges merging nothing
     // are positive (H1 births).
-    union_find uf(K.n_vertices);
     const auto& vpos = pos[0];
-    if (top >= 1) {
-        for (cell_t e : orders[1]) {
+    const std::vector<cell_t> no_edges;
+    union_find uf = kruskal_h0(
+        K.n_vertices, top >= 1 ? orders[1] : no_edges,
+        [&K](cell_t e) {
             const cell_t* uv = K.simplex(1, e);
-            index_t ru = uf.find(uv[0]), rv = uf.find(uv[1]);
-            if (ru == rv) continue;
-            if (vpos[sz(ru)] > vpos[sz(rv)]) std::swap(ru, rv);
-            push(0, rv, K.offset[1] + e);  // the younger root dies
-            uf.link(ru, rv);
+            return std::pair<index_t, index_t>(uv[0], uv[1]);
+        },
+        [&vpos, &sz](index_t a, index_t b) { return vpos[sz(a)] > vpos[sz(b)]; },
+        [&](index_t birth, cell_t e, index_t, index_t) {
+            push(0, birth, K.offset[1] + e);  // the younger root dies
             state[1][sz(e)] |= negative;
-        }
-    }
+        });
     for (cell_t v : orders[0])
         if (uf.find(v) == v) push(0, v, no_death);
 
@@ -144,8 +143,7 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
 // a counting sort per dimension produces in O(n) after one sort of the vertices. Births and deaths are
 // returned as critical *vertices*; bars of zero length are dropped unless keep_zero.
 template <class T>
-pairs_result lower_star_pairs(const simplicial_complex& K, const T* f, int max_dim, bool superlevel,
-                              bool keep_zero) {
+pairs_result lower_star_pairs(const simplicial_complex& K, const T* f, int max_dim, bool superlevel, bool keep_zero) {
     const index_t nv = K.n_vertices;
     check_finite(f, nv, "f");
     auto sz = [](index_t i) { return static_cast<std::size_t>(i); };

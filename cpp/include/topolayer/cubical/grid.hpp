@@ -1,0 +1,166 @@
+// Implicit grids for the cubical algorithms: the three constructions (V, T, Freudenthal), the
+// shape of a grid, and the padded layout (one layer of padding on every active axis) in which
+// every pixel has its whole neighbourhood, with the flat offsets of the neighbourhoods: 4 / 6
+// axis, 8 / 26 full, 6 / 14 Freudenthal edges (Kuhn triangulation). Flat indices fit in 32
+// bits (the driver checks the size). Cells are totally ordered by (value, flat index). Also the
+// pieces the algorithms share: the union-find's find (path halving), prefetching, edge bit sets.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../types.hpp"
+
+namespace topolayer {
+
+enum class construction { freudenthal = 0, V = 1, T = 2 };
+
+inline construction parse_construction(const std::string& s) {
+    if (s == "freudenthal") return construction::freudenthal;
+    if (s == "V") return construction::V;
+    if (s == "T") return construction::T;
+    throw std::invalid_argument("construction must be 'freudenthal', 'V' or 'T', got '" + s + "'");
+}
+
+// Shape of one grid. 2D grids are n0 == 1 with ndim == 2 (the first axis is inactive).
+struct grid_shape {
+    index_t n0 = 1, n1 = 1, n2 = 1;
+    int ndim = 2;
+    index_t size() const { return n0 * n1 * n2; }
+};
+
+namespace detail {
+
+using u32 = std::uint32_t;
+using u64 = std::uint64_t;
+
+inline constexpr u32 pad_rank = 0xFFFFFFFFu;  // rank of padding cells: after every pixel
+inline constexpr u32 no_rank = 0xFFFFFFFFu;   // death of an essential class
+
+struct offset3 {
+    int d0, d1, d2;
+};
+
+// One half of a neighbourhood (the other half is its negation). kind 0 "axis": 4 / 6
+// neighbours; 1 "full": 8 / 26; 2 "freud": the edges of the Freudenthal (Kuhn) triangulation,
+// 6 / 14, all with non-negative offsets.
+inline std::vector<offset3> half_offsets(int ndim, int kind) {
+    std::vector<offset3> out;
+    if (ndim == 2) {
+        out = {{0, 0, 1}, {0, 1, 0}};
+        if (kind == 1) out.insert(out.end(), {{0, 1, 1}, {0, 1, -1}});
+        if (kind == 2) out.push_back({0, 1, 1});
+        return out;
+    }
+    if (kind == 0) return {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}};
+    if (kind == 1) {
+        for (int a = -1; a <= 1; ++a)
+            for (int b = -1; b <= 1; ++b)
+                for (int c = -1; c <= 1; ++c)
+                    if (a > 0 || (a == 0 && b > 0) || (a == 0 && b == 0 && c > 0)) out.push_back({a, b, c});
+        return out;
+    }
+    for (int m = 1; m < 8; ++m) out.push_back({(m >> 2) & 1, (m >> 1) & 1, m & 1});
+    return out;
+}
+
+// A grid with one layer of padding on every active axis, and flat indices into it.
+struct padded_grid {
+    index_t n0 = 1, n1 = 1, n2 = 1, p0 = 1, p1 = 1, p2 = 1;
+    int ndim = 2;
+    padded_grid() = default;
+    explicit padded_grid(const grid_shape& g)
+        : n0(g.n0), n1(g.n1), n2(g.n2), p0(g.ndim == 3 ? g.n0 + 2 : 1), p1(g.n1 + 2), p2(g.n2 + 2), ndim(g.ndim),
+          inv_p1(1.0 / static_cast<double>(p1)), inv_p2(1.0 / static_cast<double>(p2)) {}
+    index_t size() const { return p0 * p1 * p2; }
+    index_t real_size() const { return n0 * n1 * n2; }
+    index_t flat(const offset3& o) const { return (o.d0 * p1 + o.d1) * p2 + o.d2; }
+    index_t first() const { return ((ndim == 3 ? 1 : 0) * p1 + 1) * p2 + 1; }  // padded index of pixel 0
+    // Row-major pixel index of padded cell q. Divisions by a reciprocal (exact after one
+    // correction, as q < 2^32): this runs for every reported bar, and a multiplication has a
+    // fraction of a hardware division's latency.
+    index_t real_index(index_t q) const {
+        const index_t r = quotient(q, p2, inv_p2), c = q - r * p2;
+        const index_t a = quotient(r, p1, inv_p1), b = r - a * p1;
+        return ((a - (ndim == 3 ? 1 : 0)) * n1 + (b - 1)) * n2 + (c - 1);
+    }
+    double inv_p1 = 1.0, inv_p2 = 1.0;
+    static index_t quotient(index_t x, index_t d, double inv) {
+        index_t t = static_cast<index_t>(static_cast<double>(x) * inv);
+        if (t * d > x)
+            --t;
+        else if ((t + 1) * d <= x)
+            ++t;
+        return t;
+    }
+};
+
+// Flat offsets (both halves, interleaved +o, -o) of a neighbourhood in a padded grid.
+inline std::vector<index_t> neighbour_offsets(const padded_grid& pg, int kind) {
+    std::vector<index_t> out;
+    for (const auto& o : half_offsets(pg.ndim, kind)) {
+        out.push_back(pg.flat(o));
+        out.push_back(-pg.flat(o));
+    }
+    return out;
+}
+
+// Pixels are visited in value order, i.e. at random places: fetching the neighbourhood of the
+// pixel a few steps ahead hides most of the memory latency.
+inline constexpr index_t prefetch_distance = 12;
+inline void prefetch_rows(const u32* parent, index_t q, const std::vector<index_t>& rows) {
+#if defined(__GNUC__) || defined(__clang__)
+    for (index_t o : rows) __builtin_prefetch(parent + q + o, 1, 1);
+#else
+    (void)parent;
+    (void)q;
+    (void)rows;
+#endif
+}
+// The rows (offsets of the centre column) that a neighbourhood touches; p2 >= 3 is the padded
+// row length, so every neighbour offset is within one column of a multiple of p2.
+inline std::vector<index_t> neighbour_rows(const std::vector<index_t>& nb, index_t p2) {
+    std::vector<index_t> rows{0};
+    for (index_t o : nb) {
+        index_t r = o >= 0 ? (o + 1) / p2 : -((-o + 1) / p2);
+        r *= p2;
+        if (std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
+    }
+    return rows;
+}
+
+inline u32 find_root(u32* parent, u32 x) {
+    while (parent[x] != x) {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    return x;
+}
+
+// Bit set of edges (low corner, edge type).
+struct edge_bits {
+    std::vector<u64> w;
+    index_t types = 1;
+    void reset(index_t cells, index_t t) {
+        types = t;
+        w.assign(static_cast<std::size_t>((cells * t + 63) / 64), 0);
+    }
+    void set(index_t low, index_t type) {
+        const u64 i = static_cast<u64>(low * types + type);
+        w[i >> 6] |= u64{1} << (i & 63);
+    }
+    bool get(index_t low, index_t type) const {
+        const u64 i = static_cast<u64>(low * types + type);
+        return (w[i >> 6] >> (i & 63)) & 1;
+    }
+};
+
+inline int primal_kind(construction c) { return c == construction::V ? 0 : c == construction::T ? 1 : 2; }
+inline int dual_kind(construction c) { return c == construction::V ? 1 : c == construction::T ? 0 : 2; }
+
+}  // namespace detail
+
+}  // namespace topolayer

@@ -1,0 +1,358 @@
+// 3D H1 of the V construction (and of T, through its V dual) on a discrete Morse complex: a
+// gradient matched inside each vertex's lower star is compatible with the lower-star
+// filtration, so the Morse complex of its critical cells has the same persistence (Robins, Wood
+// & Sheppard 2011; Mischaikow & Nanda 2013). H0 on the critical edges clears the negative ones,
+// gradient flows give the Morse coboundaries, and cohomology over Z2 pairs the positive
+// critical edges with critical squares. Cost: one pass over the cells for the gradient; the
+// flows follow gradient paths down from the critical squares; the reduction sees critical cells.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "grid.hpp"
+#include "pivot_map.hpp"
+
+namespace topolayer {
+
+namespace detail {
+
+// ---- 3D H1 of the V construction through a discrete Morse complex -------------------------
+//
+// Every cell of a lower-star filtration enters with its top vertex, so any acyclic matching of
+// cells within each vertex's lower star is a gradient compatible with the filtration, and the
+// Morse complex of its critical cells has the same persistence (Robins, Wood & Sheppard 2011;
+// Mischaikow & Nanda 2013). Most cells pair up inside their lower star (the zero-length pairs
+// that dominate a cell-level reduction), so H1 is reduced on the critical edges and 2-cells only.
+//
+// The lower star of v is the cone from v over its lower link, a subcomplex of the octahedron
+// formed by the 6 axis neighbours (link vertices = edges at v), 12 link edges (squares at v)
+// and 8 link triangles (cubes at v); a link cell is present when every other vertex of its
+// star cell is lower than v. v pairs with its lowest axis neighbour's edge; then a cell with
+// exactly one unpaired facet pairs with it, and when none has, an unpaired cell with no
+// unpaired facet becomes critical. Each pairing or critical cell gets the next step number in
+// the star: along a gradient path (top rank, step) strictly decreases, which orders the flows.
+struct octahedron {
+    std::array<int, 6> axis{}, sign{};             // link vertex i: neighbour sign * e_axis
+    std::array<std::array<int, 2>, 12> ev{};       // link edge: its two link vertices
+    std::array<std::array<int, 3>, 8> tv{}, te{};  // link triangle: its vertices and edges
+    std::array<u32, 26> facets{};                  // cell bits 0-5 vertices, 6-17 edges, 18-25
+    octahedron() {
+        for (int i = 0; i < 6; ++i) {
+            axis[static_cast<std::size_t>(i)] = i / 2;
+            sign[static_cast<std::size_t>(i)] = i % 2 == 0 ? 1 : -1;
+        }
+        int k = 0;
+        for (int i = 0; i < 6; ++i)
+            for (int j = i + 1; j < 6; ++j)
+                if (i / 2 != j / 2) ev[static_cast<std::size_t>(k++)] = {i, j};
+        auto edge_of = [&](int i, int j) {
+            for (int e = 0; e < 12; ++e)
+                if ((ev[static_cast<std::size_t>(e)][0] == i && ev[static_cast<std::size_t>(e)][1] == j) ||
+                    (ev[static_cast<std::size_t>(e)][0] == j && ev[static_cast<std::size_t>(e)][1] == i))
+                    return e;
+            return -1;
+        };
+        for (int t = 0; t < 8; ++t) {
+            const int a = (t >> 2) & 1, b = (t >> 1) & 1, c = t & 1;
+            tv[static_cast<std::size_t>(t)] = {a, 2 + b, 4 + c};
+            te[static_cast<std::size_t>(t)] = {edge_of(a, 2 + b), edge_of(a, 4 + c), edge_of(2 + b, 4 + c)};
+        }
+        for (int e = 0; e < 12; ++e)
+            facets[static_cast<std::size_t>(6 + e)] =
+                (1u << ev[static_cast<std::size_t>(e)][0]) | (1u << ev[static_cast<std::size_t>(e)][1]);
+        for (int t = 0; t < 8; ++t)
+            for (int e : te[static_cast<std::size_t>(t)]) facets[static_cast<std::size_t>(18 + t)] |= 1u << (6 + e);
+    }
+};
+
+// Per edge of the V complex (low corner * 3 + axis): how the gradient treats it.
+// 1-4: paired up with one of its 4 squares; edge_critical: critical and positive (an H1
+// birth) once H0 has marked the negative ones edge_negative.
+inline constexpr std::uint8_t edge_unset = 0, edge_down = 5, edge_critical = 6, edge_negative = 7;
+
+// H1 pairs of the V construction; rank[q] of each padded cell (pad_rank for padding).
+// emit(birth rank, death rank or no_rank), as vertex_h1.
+// Cells whose top rank is below `min_rank` (the outside layer of the T dual) take part in H0
+// only: a gradient path never climbs back from them, so flows stop there and no pair born
+// there is reported.
+template <class Emit>
+void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank = 0) {
+    static const octahedron oct;
+    const index_t size = pg.size();
+    if (size * 3 >= static_cast<index_t>(0xFFFFFFFFu))
+        throw std::invalid_argument("the volume is too large for H1 (at most 2^32 edges)");
+    const std::array<index_t, 3> ax{pg.p1 * pg.p2, pg.p2, 1};
+    std::array<index_t, 6> ov{};  // link vertex offsets
+    for (std::size_t i = 0; i < 6; ++i) ov[i] = oct.sign[i] * ax[static_cast<std::size_t>(oct.axis[i])];
+    std::array<index_t, 12> od{};  // link edge diagonal offsets
+    for (std::size_t e = 0; e < 12; ++e)
+        od[e] = ov[static_cast<std::size_t>(oct.ev[e][0])] + ov[static_cast<std::size_t>(oct.ev[e][1])];
+    std::array<index_t, 8> oc{};  // link triangle corner offsets
+    for (std::size_t t = 0; t < 8; ++t)
+        oc[t] = ov[static_cast<std::size_t>(oct.tv[t][0])] + ov[static_cast<std::size_t>(oct.tv[t][1])] +
+                ov[static_cast<std::size_t>(oct.tv[t][2])];
+    // The other axis and side of each up code (1-4) of an edge on axis a.
+    auto other_axis = [](int a, int k) { return k == 0 ? (a == 0 ? 1 : 0) : (a == 2 ? 1 : 2); };
+    // Edge and square ids: low corner * 3 + axis (edges) or normal axis (squares).
+    auto edge_id = [&](index_t v, int i) -> u32 {  // the edge from v to its link vertex i
+        const std::size_t a = static_cast<std::size_t>(oct.axis[static_cast<std::size_t>(i)]);
+        const index_t base = oct.sign[static_cast<std::size_t>(i)] > 0 ? v : v - ax[a];
+        return static_cast<u32>(base * 3 + static_cast<index_t>(a));
+    };
+    auto square_id = [&](index_t v, int e) -> u32 {  // the square at v over link edge e
+        const int i = oct.ev[static_cast<std::size_t>(e)][0], j = oct.ev[static_cast<std::size_t>(e)][1];
+        const int ai = oct.axis[static_cast<std::size_t>(i)], aj = oct.axis[static_cast<std::size_t>(j)];
+        index_t base = v;
+        if (oct.sign[static_cast<std::size_t>(i)] < 0) base -= ax[static_cast<std::size_t>(ai)];
+        if (oct.sign[static_cast<std::size_t>(j)] < 0) base -= ax[static_cast<std::size_t>(aj)];
+        return static_cast<u32>(base * 3 + (3 - ai - aj));
+    };
+
+    // Per edge: its gradient code (low 3 bits) and step in its lower star (high 5 bits).
+    std::vector<std::uint8_t> code(static_cast<std::size_t>(size * 3), edge_unset);
+    std::vector<u32> parent(static_cast<std::size_t>(size));  // gradient forest, then union-find
+    std::vector<u32> crit_edge_ids;
+    std::vector<std::pair<u64, u32>> crit_squares;  // (top rank << 8 | step, square id)
+    auto edge_key = [&](u32 id) -> u64 {
+        const index_t base = static_cast<index_t>(id / 3);
+        const u32 top = std::max(rank[base], rank[base + ax[id % 3]]);
+        return (static_cast<u64>(top) << 8) | (code[id] >> 3);
+    };
+
+    for (index_t a0 = 0; a0 < pg.n0; ++a0)
+        for (index_t a1 = 0; a1 < pg.n1; ++a1)
+            for (index_t a2 = 0; a2 < pg.n2; ++a2) {
+                const index_t v = pg.first() + (a0 * pg.p1 + a1) * pg.p2 + a2;
+                const u32 rv = rank[v];
+                u32 L = 0;  // present link cells
+                int w0 = -1;
+                u32 best = 0;
+                for (int i = 0; i < 6; ++i) {
+                    const u32 ri = rank[v + ov[static_cast<std::size_t>(i)]];
+                    if (ri < rv) {
+                        L |= 1u << i;
+                        if (w0 < 0 || ri < best) {
+                            best = ri;
+                            w0 = i;
+                        }
+                    }
+                }
+                if (w0 < 0) {  // a minimum: a critical vertex
+                    parent[static_cast<std::size_t>(v)] = static_cast<u32>(v);
+                    continue;
+                }
+                parent[static_cast<std::size_t>(v)] = static_cast<u32>(v + ov[static_cast<std::size_t>(w0)]);
+                {
+                    const u32 id = edge_id(v, w0);
+                    code[id] = edge_down;  // step 0
+                }
+                for (int e = 0; e < 12; ++e) {
+                    const u32 need = oct.facets[static_cast<std::size_t>(6 + e)];
+                    if ((L & need) == need && rank[v + od[static_cast<std::size_t>(e)]] < rv) L |= 1u << (6 + e);
+                }
+                for (int t = 0; t < 8; ++t) {
+                    const u32 need = oct.facets[static_cast<std::size_t>(18 + t)];
+                    if ((L & need) == need && rank[v + oc[static_cast<std::size_t>(t)]] < rv) L |= 1u << (18 + t);
+                }
+                u32 U = L & ~(1u << w0);
+                std::uint8_t st = 1;
+                while (U != 0) {
+                    bool changed = true;
+                    while (changed) {
+                        changed = false;
+                        for (u32 m = U & ~0x3Fu; m != 0; m &= m - 1) {
+                            const int c = __builtin_ctz(m);
+                            if (!((U >> c) & 1u)) continue;
+                            const u32 f = U & oct.facets[static_cast<std::size_t>(c)];
+                            if (f == 0 || (f & (f - 1)) != 0) continue;  // not exactly one unpaired facet
+                            const int a = __builtin_ctz(f);
+                            U &= ~((1u << a) | (1u << c));
+                            changed = true;
+                            if (a < 6) {  // edge v-a pairs up with the square over link edge c
+                                const int le = c - 6;
+                                const int other = oct.ev[static_cast<std::size_t>(le)][0] == a
+                                                      ? oct.ev[static_cast<std::size_t>(le)][1]
+                                                      : oct.ev[static_cast<std::size_t>(le)][0];
+                                const int A = oct.axis[static_cast<std::size_t>(a)];
+                                const int X = oct.axis[static_cast<std::size_t>(other)];
+                                const int k = other_axis(A, 0) == X ? 0 : 1;
+                                const u32 id = edge_id(v, a);
+                                code[id] = static_cast<std::uint8_t>(
+                                    (st << 3) | (1 + 2 * k + (oct.sign[static_cast<std::size_t>(other)] < 0 ? 1 : 0)));
+                            }
+                            ++st;  // a square pairing with a cube needs no record
+                        }
+                    }
+                    if (U == 0) break;
+                    // Stuck: the first unpaired cell with no unpaired facet becomes critical.
+                    int c = -1;
+                    for (u32 m = U; m != 0; m &= m - 1) {
+                        const int x = __builtin_ctz(m);
+                        if ((U & oct.facets[static_cast<std::size_t>(x)]) == 0) {
+                            c = x;
+                            break;
+                        }
+                    }
+                    U &= ~(1u << c);
+                    if (c < 6) {
+                        const u32 id = edge_id(v, c);
+                        code[id] = static_cast<std::uint8_t>((st << 3) | edge_critical);
+                        crit_edge_ids.push_back(id);
+                    } else if (c < 18) {
+                        crit_squares.push_back({(static_cast<u64>(rv) << 8) | st, square_id(v, c - 6)});
+                    }
+                    ++st;
+                }
+            }
+
+    // H0 on the critical edges (in filtration order) tells the negative ones; the others are
+    // the columns of the cohomology reduction.
+    const std::size_t ne = crit_edge_ids.size();
+    std::vector<std::pair<u64, u32>> ce(ne);
+    for (std::size_t i = 0; i < ne; ++i) ce[i] = {edge_key(crit_edge_ids[i]), crit_edge_ids[i]};
+    std::sort(ce.begin(), ce.end());
+    u32* par = parent.data();
+    std::vector<u32> positive;  // indices into ce
+    pivot_map column_of;        // positive critical edge id -> column index
+    for (std::size_t i = 0; i < ne; ++i) {
+        const u32 id = ce[i].second;
+        const index_t base = static_cast<index_t>(id / 3);
+        const u32 x = find_root(par, static_cast<u32>(base));
+        const u32 y = find_root(par, static_cast<u32>(base + ax[id % 3]));
+        if (x != y) {
+            par[std::max(x, y)] = std::min(x, y);  // which root survives does not matter here
+            code[id] = static_cast<std::uint8_t>((code[id] & ~7u) | edge_negative);
+            continue;
+        }
+        if ((ce[i].first >> 8) < min_rank) {
+            code[id] = static_cast<std::uint8_t>((code[id] & ~7u) | edge_negative);  // outside
+            continue;
+        }
+        column_of.insert(id, static_cast<u32>(positive.size()));
+        positive.push_back(static_cast<u32>(i));
+    }
+
+    // Flows: the Morse boundary of each critical square over the positive critical edges.
+    // Flows run in raster order (neighbouring squares touch the same memory); the columns
+    // need the squares' filtration order: sorted_pos[i] is square i's place in it.
+    const std::size_t ns = crit_squares.size();
+    std::vector<u32> sorted_pos(ns);
+    {
+        std::vector<u32> by_key(ns);
+        for (std::size_t i = 0; i < ns; ++i) by_key[i] = static_cast<u32>(i);
+        std::sort(by_key.begin(), by_key.end(),
+                  [&](u32 x, u32 y) { return crit_squares[x].first < crit_squares[y].first; });
+        for (std::size_t i = 0; i < ns; ++i) sorted_pos[by_key[i]] = static_cast<u32>(i);
+    }
+    // Coboundary entries (column, square's place in the filtration order), gathered flat.
+    std::vector<std::pair<u32, u32>> entries;
+    // The working chain of a flow is small: a vector of distinct edges (an edge added twice
+    // cancels, mod 2), the youngest taken first by a linear scan.
+    std::vector<std::pair<u64, u32>> chain;  // (edge key, edge id)
+    const u64 min_key = static_cast<u64>(min_rank) << 8;
+    auto toggle = [&](u32 id) {
+        for (std::size_t i = 0; i < chain.size(); ++i)
+            if (chain[i].second == id) {
+                chain[i] = chain.back();
+                chain.pop_back();
+                return;
+            }
+        const u64 k = edge_key(id);
+        if (k >= min_key) chain.push_back({k, id});
+    };
+    for (std::size_t si = 0; si < ns; ++si) {
+        if ((crit_squares[si].first >> 8) < min_rank) continue;
+        const u32 sq = crit_squares[si].second;
+        const index_t sb = static_cast<index_t>(sq / 3);
+        const int N = static_cast<int>(sq % 3);
+        const int A = N == 0 ? 1 : 0, B = N == 2 ? 1 : 2;
+        chain.clear();
+        toggle(static_cast<u32>(sb * 3 + A));
+        toggle(static_cast<u32>(sb * 3 + B));
+        toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(B)]) * 3 + A));
+        toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(A)]) * 3 + B));
+        while (!chain.empty()) {
+            std::size_t top = 0;
+            for (std::size_t i = 1; i < chain.size(); ++i)
+                if (chain[i].first > chain[top].first) top = i;
+            const u32 id = chain[top].second;
+            chain[top] = chain.back();
+            chain.pop_back();
+            const unsigned cd = code[id] & 7u;
+            if (cd == edge_critical) {
+                entries.push_back({column_of.find(id), sorted_pos[si]});
+                continue;
+            }
+            if (cd == edge_down || cd == edge_negative) continue;
+            // Up: replace the edge by the other three edges of its square (all of them
+            // younger in no case: keys decrease along a gradient path).
+            const int ea = static_cast<int>(id % 3);
+            const index_t eb = static_cast<index_t>(id / 3);
+            const int X = other_axis(ea, (cd - 1) / 2);
+            const index_t tb = eb - ((cd - 1) % 2) * ax[static_cast<std::size_t>(X)];
+            const u32 e1 = static_cast<u32>(tb * 3 + ea);
+            const u32 e2 = static_cast<u32>((tb + ax[static_cast<std::size_t>(X)]) * 3 + ea);
+            const u32 e3 = static_cast<u32>(tb * 3 + X);
+            const u32 e4 = static_cast<u32>((tb + ax[static_cast<std::size_t>(ea)]) * 3 + X);
+            for (u32 f : {e1, e2, e3, e4})
+                if (f != id) toggle(f);
+        }
+    }
+
+    // Columns in compressed form (counting sort by column, then each column sorted).
+    const std::size_t n_cols = positive.size();
+    std::vector<std::size_t> start(n_cols + 1, 0);
+    for (const auto& e : entries) ++start[e.first + 1];
+    for (std::size_t c = 0; c < n_cols; ++c) start[c + 1] += start[c];
+    std::vector<u32> cob(entries.size());
+    {
+        std::vector<std::size_t> at(start.begin(), start.end() - 1);
+        for (const auto& e : entries) cob[at[e.first]++] = e.second;
+    }
+    entries = {};
+    for (std::size_t c = 0; c < n_cols; ++c)
+        std::sort(cob.begin() + static_cast<std::ptrdiff_t>(start[c]),
+                  cob.begin() + static_cast<std::ptrdiff_t>(start[c + 1]));
+    std::sort(crit_squares.begin(), crit_squares.end());
+    // Cohomology on the Morse complex: positive critical edges in reverse order; a column's
+    // pivot is its oldest critical square. Reduced columns are kept flat in `pool`.
+    std::vector<u32> owner(ns, pivot_map::none);
+    std::vector<std::pair<std::size_t, std::size_t>> span(n_cols);  // reduced column in pool
+    std::vector<u32> pool, col, tmp;
+    for (std::size_t pi = n_cols; pi-- > 0;) {
+        const u32 birth = static_cast<u32>(ce[positive[pi]].first >> 8);
+        col.assign(cob.begin() + static_cast<std::ptrdiff_t>(start[pi]),
+                   cob.begin() + static_cast<std::ptrdiff_t>(start[pi + 1]));
+        bool paired = false;
+        while (!col.empty()) {
+            const u32 p = col.front();
+            const u32 o = owner[p];
+            if (o == pivot_map::none) {
+                owner[p] = static_cast<u32>(pi);
+                emit(birth, static_cast<u32>(crit_squares[p].first >> 8));
+                span[pi] = {pool.size(), pool.size() + col.size()};
+                pool.insert(pool.end(), col.begin(), col.end());
+                paired = true;
+                break;
+            }
+            const auto sp = span[o];
+            tmp.clear();
+            std::set_symmetric_difference(col.begin(), col.end(), pool.begin() + static_cast<std::ptrdiff_t>(sp.first),
+                                          pool.begin() + static_cast<std::ptrdiff_t>(sp.second),
+                                          std::back_inserter(tmp));
+            col.swap(tmp);
+        }
+        if (!paired) emit(birth, no_rank);
+    }
+}
+
+}  // namespace detail
+
+}  // namespace topolayer
