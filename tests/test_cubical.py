@@ -13,7 +13,7 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 import torch
-from helpers import oracle
+from helpers import examples, oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -294,7 +294,7 @@ class TestCubical:
                 assert torch.equal(sup.bars[k], -sub.bars[k])
                 assert torch.equal(sup.indices[k], sub.indices[k])
 
-    @settings(max_examples=40, deadline=None)
+    @settings(max_examples=examples(40), deadline=None)
     @given(
         x=hnp.arrays(
             np.float64,
@@ -315,7 +315,7 @@ class TestCubical:
             assert bool((d[k][fin, 0] < d[k][fin, 1]).all())
             assert int((~fin).sum()) == (1 if k == 0 else 0)
 
-    @settings(max_examples=30, deadline=None)
+    @settings(max_examples=examples(30), deadline=None)
     @given(
         x=hnp.arrays(
             np.float64,

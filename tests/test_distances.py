@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import oracle
+from helpers import examples, oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -307,7 +307,7 @@ def _pts(pairs):
     return np.array([[b, b + ln] for b, ln in pairs], dtype=np.float64).reshape(-1, 2)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(points, points, points, st.sampled_from([1.0, 2.0]))
 def test_metric_properties(a, b, c, p):
     x, y, z = D(_pts(a)), D(_pts(b)), D(_pts(c))

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from helpers import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -422,7 +423,7 @@ def _from(pairs, n_ess):
     return dg(rows)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(bar_lists, st.integers(0, 2), st.integers(0, 14))
 def test_special_cases_agree(pairs, n_ess, k):
     d = _from(pairs, n_ess)
@@ -444,7 +445,7 @@ def test_special_cases_agree(pairs, n_ess, k):
     torch.testing.assert_close(L.topological_prior(d, 0, 0), s)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(bar_lists, st.randoms(use_true_random=False))
 def test_row_order_does_not_matter(pairs, rnd):
     d = _from(pairs, 1)
@@ -455,7 +456,7 @@ def test_row_order_does_not_matter(pairs, rnd):
         torch.testing.assert_close(fn(d2, 0), fn(d, 0), msg=name)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(bar_lists, st.floats(-3, 3, allow_nan=False))
 def test_shift_changes_only_midpoint_features(pairs, c):
     d = _from(pairs, 1)

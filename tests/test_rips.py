@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from helpers import assert_same_bars, grid, noisy_circle, noisy_sphere, oracle
+from helpers import assert_same_bars, examples, grid, noisy_circle, noisy_sphere, oracle
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -435,7 +435,7 @@ class TestRipsProperties:
         st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 2)), min_size=1, max_size=14
     )
 
-    @settings(max_examples=60, deadline=None)
+    @settings(max_examples=examples(60), deadline=None)
     @given(clouds)
     def test_integer_clouds_match_ripser(self, pts):
         p = np.asarray(pts, dtype=np.float64)
@@ -449,7 +449,7 @@ class TestRipsProperties:
         assert int(torch.isinf(d[0][:, 1]).sum()) == 1
         assert not torch.isinf(d[1][:, 1]).any() and not torch.isinf(d[2][:, 1]).any()
 
-    @settings(max_examples=30, deadline=None)
+    @settings(max_examples=examples(30), deadline=None)
     @given(clouds, st.floats(-10, 10), st.floats(0.5, 3.0))
     def test_translation_and_scaling_equivariance(self, pts, shift, scale):
         p = np.asarray(pts, dtype=np.float64)
