@@ -342,6 +342,15 @@ class TestRips:
         with pytest.raises(err, match=match):
             rips(x, **kwargs)
 
+    def test_time_guard_refuses_before_working_and_suggests_threshold(self):
+        x = torch.rand(20000, 2)
+        with pytest.raises(ValueError, match="threshold=.*time_budget"):
+            rips(x, max_dim=1)
+        with pytest.raises(ValueError, match="time_budget"):
+            VietorisRips(max_dim=1, time_budget=0.01)(torch.rand(3000, 2))
+        assert len(rips(x, max_dim=0)[0]) == 20000  # H0: a spanning tree, no guard
+        assert len(rips(torch.rand(2000, 2), max_dim=1, time_budget=None)[0]) == 2000
+
     def test_memory_guard_suggests_threshold(self, rng):
         x = torch.tensor(rng.random((300, 2)))
         with pytest.raises(ValueError, match="threshold"):

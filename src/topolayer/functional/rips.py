@@ -24,10 +24,25 @@ from .._validate import as_float_tensor, check_bool, check_choice, check_max_dim
 from ..diagram import Diagram, DiagramBatch
 from ._common import gather_diagram
 
-__all__ = ["rips", "DEFAULT_MEMORY_BUDGET"]
+__all__ = ["rips", "DEFAULT_MEMORY_BUDGET", "DEFAULT_TIME_BUDGET", "estimated_seconds"]
 
 #: Bytes a single dense Rips problem may use before ``rips`` raises and suggests ``threshold``.
 DEFAULT_MEMORY_BUDGET = 4 * 2**30
+#: Seconds a dense Rips problem without a threshold may be *estimated* to take (one thread)
+#: before ``rips`` refuses it and suggests ``threshold``; ``time_budget=None`` lifts it.
+DEFAULT_TIME_BUDGET = 60.0
+
+
+def estimated_seconds(n_points: int, max_dim: int) -> float:
+    """A rough single-thread time estimate of dense Rips up to ``H_max_dim`` of ``n_points``
+    in general position: a cost model of the form ``c (N / 1000)^a`` fitted to
+    ``benchmarks/bench_rips.py`` on uniform clouds (H1: ``a`` about 2.4), one more power of N
+    per dimension above 1. It only has to tell minutes from seconds."""
+    r = n_points / 1000.0
+    if max_dim == 0:
+        return 0.01 * r * r
+    return 0.1 * r ** (2.4 + (max_dim - 1))
+
 
 _METRICS = ("euclidean", "precomputed")
 Metric = Literal["euclidean", "precomputed"]
@@ -107,6 +122,7 @@ def rips(
     n_threads: int | None = ...,
     memory_budget: float = ...,
     method: Method = ...,
+    time_budget: float | None = ...,
 ) -> DiagramBatch: ...
 
 
@@ -120,6 +136,7 @@ def rips(
     n_threads: int | None = ...,
     memory_budget: float = ...,
     method: Method = ...,
+    time_budget: float | None = ...,
 ) -> Diagram | DiagramBatch: ...
 
 
@@ -132,6 +149,7 @@ def rips(
     n_threads: int | None = None,
     memory_budget: float = DEFAULT_MEMORY_BUDGET,
     method: Method = "auto",
+    time_budget: float | None = DEFAULT_TIME_BUDGET,
 ) -> Diagram | DiagramBatch:
     """Vietoris–Rips persistence diagram, differentiable in the points (or distances).
 
@@ -159,6 +177,10 @@ def rips(
         points with a threshold (neighbours by a k-d tree); ``"dense"``: the full distance
         table. ``"auto"`` picks Delaunay for H0 of 512 points or more, sparse for a threshold
         with 1500 points or more, else dense. A method that does not apply falls back to dense.
+    time_budget : float or None
+        Seconds a dense problem without a threshold may be estimated to take
+        (:func:`estimated_seconds`, one thread); beyond it ``ValueError`` suggests
+        ``threshold`` before any work is done. ``None``: no limit.
 
     Returns
     -------
@@ -174,7 +196,7 @@ def rips(
         ``x`` is not a floating tensor (or list of them).
     ValueError
         Wrong shape, no points, non-finite entries, an invalid distance matrix, a bad argument, or
-        a dense problem over ``memory_budget``.
+        a dense problem over ``memory_budget`` or ``time_budget``.
 
     Examples
     --------
@@ -189,6 +211,8 @@ def rips(
     """
     o = check_options(max_dim, threshold, metric, keep_zero, n_threads, memory_budget, method)
     flat, sizes, batched = _prepare(x, o.metric)
+    if time_budget is not None:
+        _check_time(sizes, o, check_positive(time_budget, "time_budget", allow_inf=True))
     return _rips_diagram(
         flat,
         sizes,
@@ -201,6 +225,21 @@ def rips(
         o.memory_budget,
         o.method,
     )
+
+
+def _check_time(sizes: list[int], o: Options, budget: float) -> None:
+    dense_h0 = o.max_dim == 0 and o.method != "dense"  # H0 runs on a spanning tree
+    if math.isfinite(o.threshold) or dense_h0 or not sizes:
+        return
+    n = max(sizes)
+    t = sum(estimated_seconds(s, o.max_dim) for s in sizes)
+    if t > budget:
+        raise ValueError(
+            f"rips: dense Rips up to H{o.max_dim} of {len(sizes)} cloud(s) of up to {n} points "
+            f"without a threshold is estimated to take about {t:.0f} s on one thread, over "
+            f"time_budget={budget:g} s; pass threshold= (only shorter edges enter, usually far "
+            "cheaper), lower max_dim, or raise time_budget (None: no limit)"
+        )
 
 
 class Options(NamedTuple):

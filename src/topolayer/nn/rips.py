@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validate import check_int
-from ..functional.rips import DEFAULT_MEMORY_BUDGET, check_options, rips
+from .._validate import check_int, check_positive
+from ..functional.rips import DEFAULT_MEMORY_BUDGET, DEFAULT_TIME_BUDGET, check_options, rips
 from .simplicial import as_reference_output
 
 __all__ = ["VietorisRips", "RipsLayer"]
@@ -34,6 +34,8 @@ class VietorisRips(nn.Module):
         Keep zero-length bars.
     n_threads : int, optional
         Threads over the batch (or inside a single cloud).
+    memory_budget, time_budget
+        As in :func:`topolayer.functional.rips.rips`.
 
     Examples
     --------
@@ -51,9 +53,13 @@ class VietorisRips(nn.Module):
         keep_zero: bool = False,
         n_threads: int | None = None,
         memory_budget: float = DEFAULT_MEMORY_BUDGET,
+        time_budget: float | None = DEFAULT_TIME_BUDGET,
     ) -> None:
         super().__init__()
         check_options(max_dim, threshold, metric, keep_zero, n_threads, memory_budget, "auto")
+        if time_budget is not None:
+            check_positive(time_budget, "time_budget", allow_inf=True)
+        self.time_budget = time_budget
         self.max_dim = max_dim
         self.threshold = threshold
         self.metric = metric
@@ -70,6 +76,7 @@ class VietorisRips(nn.Module):
             self.keep_zero,
             self.n_threads,
             self.memory_budget,
+            time_budget=self.time_budget,
         )
 
     def extra_repr(self) -> str:
