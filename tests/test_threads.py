@@ -4,8 +4,10 @@ concurrent Python threads, from a forked child process)."""
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -71,3 +73,72 @@ def test_forked_child_gets_its_own_pool():
     assert got == want
     assert got_rips == _indices(p)
     assert got_bars == [b.tolist() for b in p.bars]
+
+
+def _child_after_busy_fork(queue):
+    # As a DataLoader worker does: torch's own OpenMP pool cannot be used in a child forked
+    # while another thread was inside an OpenMP region (a libgomp limitation, not ours).
+    torch.set_num_threads(1)
+    x = torch.as_tensor(np.random.default_rng(4).random((16, 64, 64)))
+    d = cubical(x, 1, construction="T", n_threads=2)
+    queue.put(_indices(d))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork() start method: Linux")
+def test_fork_while_another_thread_is_inside_a_call():
+    # A fork in the middle of another thread's call copies the pools' locks in whatever state
+    # they are; the child must not wait on them (it makes its own pools).
+    x = torch.as_tensor(np.random.default_rng(4).random((16, 64, 64)))
+    want = _indices(cubical(x, 1, construction="T", n_threads=2))
+    busy = torch.as_tensor(np.random.default_rng(5).random((64, 128, 128)))
+    stop = threading.Event()
+
+    def work():
+        while not stop.is_set():
+            cubical(busy, 1, construction="V", n_threads=2)
+
+    t = threading.Thread(target=work)
+    t.start()
+    try:
+        ctx = mp.get_context("fork")
+        for _ in range(3):
+            queue = ctx.Queue()
+            child = ctx.Process(target=_child_after_busy_fork, args=(queue,), daemon=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)  # fork of a threaded process
+                child.start()
+            try:  # read before join: a child cannot exit while its result fills the pipe
+                got = queue.get(timeout=60)
+            except Exception:
+                child.kill()
+                pytest.fail("a child forked while another thread was inside a call hangs")
+            child.join(timeout=60)
+            assert child.exitcode == 0
+            assert got == want
+    finally:
+        stop.set()
+        t.join()
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+def test_repeated_calls_do_not_grow_memory(rng):
+    imgs = [torch.as_tensor(rng.random((32, 28, 28))) for _ in range(4)]
+    clouds = [torch.as_tensor(rng.random((3, 150, 2))) for _ in range(4)]
+
+    def calls(n):
+        for i in range(n):
+            x = imgs[i % 4].requires_grad_()
+            d = cubical(x, 1, construction="V")
+            d.bars[0][:, 0].sum().backward()
+            x.grad = None
+            rips(clouds[i % 4], 1)
+
+    calls(40)  # warm: pools, caches, allocator
+    before = _rss_mib()
+    calls(400)
+    assert _rss_mib() - before < 20
