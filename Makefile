@@ -30,8 +30,9 @@ demo: build
 test: build cpp-test
 	$(PY) -m pytest -q --doctest-modules tests src/topolayer
 
+# The fuzzing lane: every test, the slow ones too, with thousands of examples per property.
 test-all: build
-	$(PY) -m pytest -q -m ""
+	HYPOTHESIS_PROFILE=slow $(PY) -m pytest -q -m "" --doctest-modules tests src/topolayer
 
 # Peers for the benchmarks (not needed by the tests). torch-topological is installed without
 # its dependencies so that it cannot replace the pinned torch.

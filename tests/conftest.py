@@ -22,7 +22,9 @@ try:
 
     settings.register_profile("ci", derandomize=True, deadline=None)
     # The fuzzing lane (make test-all): many more examples per property (helpers.examples).
-    settings.register_profile("slow", max_examples=2000, deadline=None)
+    settings.register_profile(
+        "slow", max_examples=2000, deadline=None, derandomize=bool(os.environ.get("CI"))
+    )
     if os.environ.get("HYPOTHESIS_PROFILE"):
         settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
     elif os.environ.get("CI"):
