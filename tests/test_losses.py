@@ -293,7 +293,9 @@ class TestInputs:
 
     def test_bad_diagram(self):
         with pytest.raises(TypeError, match="dgm"):
-            L.sum_barcode_lengths([torch.zeros(1, 2)], 0)
+            L.sum_barcode_lengths("bars", 0)
+        # A list of per-dimension tensors is a ripser-style diagram (topolayer.as_diagram).
+        assert L.sum_barcode_lengths([torch.tensor([[0.0, 2.0]])], 0) == 2.0
         with pytest.raises(TypeError, match="floating"):
             L.sum_barcode_lengths(Diagram([torch.zeros((1, 2), dtype=torch.long)]), 0)
         with pytest.raises(ValueError, match=r"\(n, 2\)"):

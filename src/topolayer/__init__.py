@@ -14,7 +14,7 @@ from . import (
     vectorize,
 )
 from .complexes import SimplicialComplex
-from .diagram import Diagram, DiagramBatch
+from .diagram import Diagram, DiagramBatch, as_diagram, collate_diagrams
 from .distances import bottleneck_distance, wasserstein_distance
 from .vectorize import persistence_image, persistence_landscape
 
@@ -24,6 +24,8 @@ __all__ = [
     "Diagram",
     "DiagramBatch",
     "SimplicialComplex",
+    "as_diagram",
+    "collate_diagrams",
     "bottleneck_distance",
     "distances",
     "functional",

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import torch
 
-from .diagram import Diagram, DiagramBatch
+from .diagram import Diagram, DiagramBatch, as_diagram
 
 
 class Flat(NamedTuple):
@@ -86,8 +86,11 @@ def _unwrap(dgm: Any, name: str) -> Any:
 
 
 def flatten(dgm: Any, dim: int, name: str = "dgm") -> Flat:
-    """Return dimension ``dim`` of ``dgm`` as a :class:`Flat` view (validated)."""
+    """Return dimension ``dim`` of ``dgm`` (anything :func:`~topolayer.as_diagram` takes) as a
+    :class:`Flat` view (validated)."""
     dgm = _unwrap(dgm, name)
+    if not (isinstance(dgm, (Diagram, DiagramBatch)) or _is_tuple_input(dgm)):
+        dgm = as_diagram(dgm, _check_dim(dim, dim + 1 if isinstance(dim, int) else 1, name), name)
     if isinstance(dgm, DiagramBatch):
         _check_dim(dim, len(dgm.bars), name)
         bars = _check_bars(dgm.bars[dim], name, dim)
@@ -112,10 +115,7 @@ def flatten(dgm: Any, dim: int, name: str = "dgm") -> Flat:
         bars = _check_bars(dgms[dim], name, dim)
         superlevel = not issublevel
     else:
-        raise TypeError(
-            f"{name} must be a Diagram, a DiagramBatch or a (dgms, issublevel) tuple, "
-            f"got {type(dgm).__name__}"
-        )
+        raise TypeError(f"{name} must be a diagram, got {type(dgm).__name__}")
     batch = torch.zeros(bars.shape[0], dtype=torch.long, device=bars.device)
     return Flat(bars, batch, 1, superlevel, True)
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["Diagram", "DiagramBatch"]
+__all__ = ["Diagram", "DiagramBatch", "as_diagram", "collate_diagrams"]
 
 
 def _as_list(x: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -177,12 +177,68 @@ class Diagram:
         """A list of ``(n_k, 2)`` NumPy arrays, one per dimension, as ripser.py/persim expect."""
         return [b.detach().cpu().numpy().astype(np.float64, copy=True) for b in self.bars]
 
-    def to_gudhi(self) -> list[tuple[int, tuple[float, float]]]:
-        """A list of ``(dim, (birth, death))`` tuples, as ``gudhi``'s ``persistence()`` returns."""
+    def to_gudhi(self, negate: bool = False) -> list[tuple[int, tuple[float, float]]]:
+        """A list of ``(dim, (birth, death))`` tuples, as ``gudhi``'s ``persistence()`` returns.
+
+        ``negate=True`` writes ``(-birth, -death)``: a superlevel diagram of ``f`` as the
+        sublevel diagram of ``-f``, above the diagonal where GUDHI and persim draw bars.
+        """
+        s = -1.0 if negate else 1.0
         out: list[tuple[int, tuple[float, float]]] = []
         for k, b in enumerate(self.to_ripser()):
-            out.extend((k, (float(x), float(y))) for x, y in b)
+            out.extend((k, (s * float(x), s * float(y))) for x, y in b)
         return out
+
+    @classmethod
+    def from_ripser(cls, dgms: Sequence[Any], superlevel: bool = False) -> Diagram:
+        """From a list of per-dimension ``(n_k, 2)`` arrays (ripser.py, persim, giotto-ph).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from topolayer import Diagram
+        >>> Diagram.from_ripser([np.array([[0.0, 1.0], [0.0, np.inf]]), np.zeros((0, 2))])
+        Diagram(H0: 2, H1: 0; sublevel)
+        """
+        bars = [_bars_tensor(b, f"dgms[{k}]") for k, b in enumerate(dgms)]
+        if not bars:
+            raise ValueError("dgms is empty: give one (n, 2) array per homology dimension")
+        return cls(bars, superlevel=superlevel)
+
+    @classmethod
+    def from_gudhi(
+        cls,
+        pairs: Sequence[Any],
+        max_dim: int | None = None,
+        negate: bool = False,
+        superlevel: bool = False,
+    ) -> Diagram:
+        """From GUDHI's ``[(dim, (birth, death)), ...]`` (``persistence()``'s output).
+
+        ``max_dim`` defaults to the highest dimension present (0 for an empty list);
+        ``negate=True`` undoes :meth:`to_gudhi`'s ``negate``.
+
+        Examples
+        --------
+        >>> from topolayer import Diagram
+        >>> d = Diagram.from_gudhi([(1, (0.5, 2.0)), (0, (0.0, float("inf")))])
+        >>> d[1]
+        tensor([[0.5000, 2.0000]], dtype=torch.float64)
+        """
+        rows: dict[int, list[tuple[float, float]]] = {}
+        for i, item in enumerate(pairs):
+            if not _is_gudhi_pair(item):
+                raise ValueError(
+                    f"pairs[{i}] must be (dim, (birth, death)) as GUDHI writes it, got {item!r}"
+                )
+            rows.setdefault(int(item[0]), []).append((float(item[1][0]), float(item[1][1])))
+        top = max(rows, default=0) if max_dim is None else int(max_dim)
+        s = -1.0 if negate else 1.0
+        bars = [
+            torch.tensor(rows.get(k, []), dtype=torch.float64).reshape(-1, 2) * s
+            for k in range(top + 1)
+        ]
+        return cls(bars, superlevel=superlevel)
 
     def to(self, *args, **kwargs) -> Diagram:
         """Move or cast the bars (``Tensor.to`` semantics); indices move with them."""
@@ -325,6 +381,64 @@ class DiagramBatch:
         """One ripser-style list of arrays per batch item."""
         return [d.to_ripser() for d in self]
 
+    def to_gudhi(self, negate: bool = False) -> list[list[tuple[int, tuple[float, float]]]]:
+        """One GUDHI-style list of ``(dim, (birth, death))`` per batch item (see
+        :meth:`Diagram.to_gudhi`)."""
+        return [d.to_gudhi(negate) for d in self]
+
+    @classmethod
+    def from_diagrams(
+        cls, diagrams: Sequence[Any], batch_shape: tuple[int, ...] | None = None
+    ) -> DiagramBatch:
+        """Stack diagrams (anything :func:`as_diagram` takes) into one batch; items with fewer
+        dimensions get empty ones. All must share ``superlevel``, dtype and device.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from topolayer import Diagram, DiagramBatch
+        >>> a = Diagram([torch.tensor([[0.0, 1.0]])])
+        >>> b = Diagram([torch.tensor([[0.0, 2.0], [1.0, 3.0]]), torch.tensor([[1.0, 2.0]])])
+        >>> DiagramBatch.from_diagrams([a, b]).counts(0)
+        tensor([1, 2])
+        """
+        items = [as_diagram(d, name=f"diagrams[{i}]") for i, d in enumerate(diagrams)]
+        if any(isinstance(d, DiagramBatch) for d in items):
+            raise TypeError("diagrams must be single diagrams, not batches")
+        singles = [d for d in items if isinstance(d, Diagram)]
+        if not singles:
+            raise ValueError("diagrams is empty: give at least one diagram")
+        if len({d.superlevel for d in singles}) > 1:
+            raise ValueError("diagrams mix sublevel and superlevel diagrams")
+        n_dims = max(len(d.bars) for d in singles)
+        like = singles[0].bars[0]
+        index_lists = [d.indices for d in singles if d.indices is not None]
+        bars, batch, idx = [], [], []
+        for k in range(n_dims):
+            parts = [d.bars[k] if k < len(d.bars) else like.new_zeros((0, 2)) for d in singles]
+            bars.append(torch.cat(parts))
+            batch.append(
+                torch.cat(
+                    [
+                        torch.full((len(p),), i, dtype=torch.int64, device=like.device)
+                        for i, p in enumerate(parts)
+                    ]
+                )
+            )
+            if len(index_lists) == len(singles):
+                cols = [ix[k] for ix in index_lists if k < len(ix)]
+                widths = {c.shape[1] for c in cols}
+                if len(widths) == 1 and len(cols) == len(singles):
+                    idx.append(torch.cat(cols))
+        return cls(
+            bars,
+            batch,
+            len(singles),
+            idx if len(idx) == n_dims else None,
+            singles[0].superlevel,
+            batch_shape,
+        )
+
     def detach(self) -> DiagramBatch:
         return DiagramBatch._trusted(
             [b.detach() for b in self.bars],
@@ -334,3 +448,131 @@ class DiagramBatch:
             self.superlevel,
             self.batch_shape,
         )
+
+
+def _bars_tensor(b: Any, name: str) -> torch.Tensor:
+    """One dimension's ``(n, 2)`` bars as a floating tensor (arrays and lists as float64)."""
+    if isinstance(b, torch.Tensor):
+        t = b
+        if not t.is_floating_point():
+            raise TypeError(f"{name} must be floating point, got {t.dtype}")
+    else:
+        try:
+            a = np.asarray(b, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must be an (n, 2) array of (birth, death), got {b!r}") from err
+        t = torch.from_numpy(a.reshape(0, 2) if a.size == 0 else a)
+    if t.dim() != 2 or t.shape[1] != 2:
+        raise ValueError(f"{name} must have shape (n, 2), got {tuple(t.shape)}")
+    return t
+
+
+def _is_gudhi_pair(item: Any) -> bool:
+    return (
+        isinstance(item, (tuple, list))
+        and len(item) == 2
+        and isinstance(item[0], (int, np.integer))
+        and not isinstance(item[0], bool)
+        and isinstance(item[1], (tuple, list, np.ndarray))
+        and len(item[1]) == 2
+    )
+
+
+def _is_number_pair(item: Any) -> bool:
+    return (
+        isinstance(item, (tuple, list))
+        and len(item) == 2
+        and all(isinstance(v, (int, float, np.number)) for v in item)
+    )
+
+
+def as_diagram(obj: Any, dim: int | None = None, name: str = "dgm") -> Diagram | DiagramBatch:
+    """The diagram that ``obj`` holds, in any of the forms users have.
+
+    Accepted: a :class:`Diagram` or :class:`DiagramBatch` (returned as is); one ``(n, 2)``
+    tensor, array or nested list of ``(birth, death)`` (one homology dimension: ``dim``,
+    default 0; the other dimensions are empty); a list of per-dimension ``(n_k, 2)`` arrays
+    (ripser.py, persim, giotto-ph ``dgms``); GUDHI's ``[(dim, (birth, death)), ...]``; and the
+    reference implementation's ``(dgms, issublevel)``. Arrays and lists become float64 CPU
+    tensors; tensors keep their dtype, device and autograd graph.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from topolayer import as_diagram
+    >>> as_diagram([np.array([[0.0, 1.0]]), np.array([[0.2, 0.5]])])
+    Diagram(H0: 1, H1: 1; sublevel)
+    >>> as_diagram([(0, (0.0, 1.0)), (1, (0.2, 0.5))])
+    Diagram(H0: 1, H1: 1; sublevel)
+    >>> as_diagram(np.array([[0.2, 0.5]]), dim=1)
+    Diagram(H0: 0, H1: 1; sublevel)
+    """
+    if isinstance(obj, (Diagram, DiagramBatch)):
+        return obj
+    k = 0 if dim is None else int(dim)
+    if isinstance(obj, (tuple, list)) and len(obj) == 2 and isinstance(obj[1], (bool, np.bool_)):
+        dgms, issublevel = obj[0], bool(obj[1])
+        if isinstance(dgms, (Diagram, DiagramBatch)):
+            if dgms.superlevel == issublevel:
+                raise ValueError(
+                    f"{name}: issublevel={issublevel} contradicts the diagram's "
+                    f"superlevel={dgms.superlevel}"
+                )
+            return dgms
+        if isinstance(dgms, (torch.Tensor, np.ndarray)) or not isinstance(dgms, Sequence):
+            raise TypeError(
+                f"{name}: the reference's (dgms, issublevel) needs dgms to be a sequence of "
+                f"(n_k, 2) tensors, got {type(dgms).__name__}"
+            )
+        bars = [_bars_tensor(b, f"{name}[0][{i}]") for i, b in enumerate(dgms)]
+        return Diagram._trusted(bars, None, not issublevel)
+    if isinstance(obj, (torch.Tensor, np.ndarray)):
+        t = _bars_tensor(obj, name)
+        return Diagram._trusted([t.new_zeros((0, 2))] * k + [t], None, False)
+    if isinstance(obj, (tuple, list)):
+        if len(obj) == 0:
+            return Diagram._trusted(
+                [torch.zeros((0, 2), dtype=torch.float64)] * (k + 1), None, False
+            )
+        if all(_is_gudhi_pair(i) for i in obj):
+            return Diagram.from_gudhi(obj)
+        if all(_is_number_pair(i) for i in obj):
+            t = _bars_tensor(obj, name)
+            return Diagram._trusted([t.new_zeros((0, 2))] * k + [t], None, False)
+        return Diagram.from_ripser(obj)
+    raise TypeError(
+        f"{name} must be a Diagram, a DiagramBatch, an (n, 2) tensor or array, a list of "
+        "per-dimension arrays (ripser.py/persim), GUDHI's [(dim, (birth, death))] or the "
+        f"reference's (dgms, issublevel), got {type(obj).__name__}"
+    )
+
+
+def collate_diagrams(samples: Sequence[Any]) -> Any:
+    """A ``DataLoader`` ``collate_fn`` for samples holding diagrams: diagrams are stacked into
+    a :class:`DiagramBatch`, tuples and dicts are collated field by field, everything else by
+    ``torch.utils.data.default_collate``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer import Diagram, collate_diagrams
+    >>> d = Diagram([torch.tensor([[0.0, 1.0]])])
+    >>> batch, labels = collate_diagrams([(d, 0), (d, 1)])
+    >>> batch.batch_size, labels
+    (2, tensor([0, 1]))
+    """
+    from torch.utils.data import default_collate
+
+    first = samples[0]
+    if isinstance(first, Diagram):
+        return DiagramBatch.from_diagrams(samples)
+    if isinstance(first, tuple):
+        return type(first)(collate_diagrams(list(f)) for f in zip(*samples, strict=True))
+    if isinstance(first, dict):
+        return {key: collate_diagrams([s[key] for s in samples]) for key in first}
+    return default_collate(list(samples))
+
+
+# torch.load(..., weights_only=True) rebuilds saved diagrams: their state is tensors, lists,
+# ints, bools and tuples only.
+torch.serialization.add_safe_globals([Diagram, DiagramBatch])
