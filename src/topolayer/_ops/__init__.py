@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from typing import Any
 
 import numpy as np
 import torch
@@ -104,12 +105,113 @@ def fake_pairs(x: torch.Tensor, max_dim: int, cell_width: int = 0) -> list[torch
     return out
 
 
-def empty_pairs(max_dim: int, device: torch.device) -> list[torch.Tensor]:
-    """Rows and positions of a result without bars (contract above, no cell table)."""
-    z = torch.zeros
-    return [z((0, 3), dtype=torch.int64, device=device) for _ in range(max_dim + 1)] + [
-        z((0, 2), dtype=torch.int64, device=device) for _ in range(max_dim + 1)
-    ]
+def split_vmapped(
+    out: list[torch.Tensor],
+    n_dims: int,
+    n_maps: int,
+    items: int,
+    values_per_slice: int,
+    points_per_slice: int = 0,
+) -> list[torch.Tensor]:
+    """A pairs op's output on ``n_maps * items`` items, as ``torch.func.vmap`` sees it: each
+    output gets a leading axis of ``n_maps`` (one slice per mapped call, each the result of
+    ``items`` items), padded to equal sizes.
+
+    Rows keep their order; items, positions and the cell table become the slice's own.
+    Padding bars have both positions at the essential slot, so their births are ``+/-inf``:
+    filler rows, which every feature ignores. Without a cell table a slice's value vector has
+    ``values_per_slice`` entries; with one, a slice's cells are the table rows its bars
+    use, in order (point ids made the slice's own: minus ``points_per_slice`` per slice),
+    padded with copies of its first row.
+    """
+    rows, pos = out[:n_dims], out[n_dims : 2 * n_dims]
+    table = out[2 * n_dims] if len(out) > 2 * n_dims else None
+    total = values_per_slice * n_maps if table is None else len(table)
+    picks = [[(r[:, 0] // items) == v for r in rows] for v in range(n_maps)]
+    own_pos = [[pos[k][picks[v][k]] for k in range(n_dims)] for v in range(n_maps)]
+    if table is None:
+        width = values_per_slice
+        for v, ps in enumerate(own_pos):
+            own_pos[v] = [torch.where(q >= total, q - total + width, q - v * width) for q in ps]
+        cells = None
+    else:
+        used = []
+        for ps in own_pos:
+            flat = torch.cat([q.reshape(-1) for q in ps])
+            used.append(flat[flat < total])
+        width = max(len(u) for u in used)
+        for v, ps in enumerate(own_pos):
+            renumbered, start = [], 0
+            for q in ps:
+                real = q < total
+                n_real = int(real.sum())
+                ids = torch.zeros_like(q)
+                ids[real] = torch.arange(start, start + n_real, device=q.device)
+                renumbered.append(torch.where(real, ids, q - total + width))
+                start += n_real
+            own_pos[v] = renumbered
+        own_cells = []
+        for v, u in enumerate(used):
+            c = table[u]
+            c = torch.where(c >= 0, c - v * points_per_slice, c)
+            pad = c[:1] if len(c) else table.new_zeros((1, table.shape[1]))
+            own_cells.append(torch.cat([c, pad.expand(width - len(c), -1)]))
+        cells = torch.stack(own_cells)
+    result = []
+    for k in range(n_dims):
+        own = []
+        for v in range(n_maps):
+            r = rows[k][picks[v][k]].clone()
+            r[:, 0] -= v * items
+            own.append(r)
+        size = max(len(r) for r in own)
+        pad = torch.tensor([0, -1, -1], dtype=torch.int64)  # item 0: features add no filler
+        result.append(
+            torch.stack([torch.cat([r, pad.to(r.device).expand(size - len(r), 3)]) for r in own])
+        )
+    for k in range(n_dims):
+        own = [own_pos[v][k] for v in range(n_maps)]
+        size = max(len(q) for q in own)
+        result.append(
+            torch.stack([torch.cat([q, q.new_full((size - len(q), 2), width)]) for q in own])
+        )
+    if cells is not None:
+        result.append(cells)
+    return result
+
+
+def vmap_rows(
+    op: Any, in_dims: tuple, x: torch.Tensor, args: tuple, n_dims: int
+) -> tuple[list[torch.Tensor], list[int | None]]:
+    """A vmap rule for ops whose first argument is a ``(B, n)`` batch of rows: the mapped
+    calls become one call on ``n_maps * B`` rows, split back by :func:`split_vmapped`."""
+    if in_dims[0] is None:
+        out = op(x, *args)
+        return out, [None] * len(out)
+    x = x.movedim(in_dims[0], 0)
+    n_maps, items, n = x.shape
+    out = op(x.reshape(n_maps * items, n), *args)
+    res = split_vmapped(out, n_dims, n_maps, items, items * n)
+    return res, [0] * len(res)
+
+
+def vmap_clouds(
+    op: Any, in_dims: tuple, data: torch.Tensor, counts: torch.Tensor, args: tuple, n_dims: int
+) -> tuple[list[torch.Tensor], list[int | None]]:
+    """A vmap rule for ops on a flat batch of clouds ``data`` split by ``counts``: every mapped
+    call holds the same ``counts``."""
+    if in_dims[1] is not None:
+        raise ValueError("vmap over the point counts of a batch is not supported")
+    if in_dims[0] is None:
+        out = op(data, counts, *args)
+        return out, [None] * len(out)
+    data = data.movedim(in_dims[0], 0)
+    n_maps = data.shape[0]
+    per_slice = data[0].numel()
+    flat = data.reshape(n_maps * data.shape[1], *data.shape[2:])
+    out = op(flat, counts.repeat(n_maps), *args)
+    res = split_vmapped(out, n_dims, n_maps, len(counts), per_slice, data.shape[1])
+    return res, [0] * len(res)
 
 
 # Importing the op modules registers their ops (topolayer::<kind>_pairs).
@@ -126,4 +228,7 @@ __all__ = [
     "plain_eager",
     "to_device",
     "fake_pairs",
+    "split_vmapped",
+    "vmap_rows",
+    "vmap_clouds",
 ]

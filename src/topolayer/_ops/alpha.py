@@ -28,7 +28,7 @@ import torch
 
 from .. import _core
 from .._delaunay import delaunay_top
-from . import fake_pairs
+from . import fake_pairs, vmap_clouds
 
 __all__ = ["alpha_pairs"]
 
@@ -475,3 +475,8 @@ def alpha_pairs(
 @alpha_pairs.register_fake
 def _alpha_pairs_fake(x, counts, max_dim, weak, keep_zero):
     return fake_pairs(x, max_dim, x.shape[1] + 1)
+
+
+@alpha_pairs.register_vmap
+def _alpha_pairs_vmap(info, in_dims, x, counts, max_dim, weak, keep_zero):
+    return vmap_clouds(alpha_pairs, in_dims, x, counts, (max_dim, weak, keep_zero), max_dim + 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from .. import _core
-from . import fake_pairs, host_array, to_device
+from . import fake_pairs, host_array, to_device, vmap_rows
 
 CONSTRUCTIONS = ("freudenthal", "V", "T")
 
@@ -46,3 +46,9 @@ cubical_pairs = torch.library.custom_op("topolayer::cubical_pairs", mutates_args
 @cubical_pairs.register_fake
 def _(x, shape, construction, max_dim, superlevel, keep_zero, n_threads):
     return fake_pairs(x, max_dim)
+
+
+@cubical_pairs.register_vmap
+def _(info, in_dims, x, shape, construction, max_dim, superlevel, keep_zero, n_threads):
+    args = (shape, construction, max_dim, superlevel, keep_zero, n_threads)
+    return vmap_rows(cubical_pairs, in_dims, x, args, max_dim + 1)

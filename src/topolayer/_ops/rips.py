@@ -18,7 +18,7 @@ import torch
 
 from .. import _core
 from .._delaunay import delaunay_edges
-from . import fake_pairs, host_array
+from . import fake_pairs, host_array, vmap_clouds
 
 __all__ = ["rips_pairs", "METHODS"]
 
@@ -81,6 +81,24 @@ def _rips_pairs_fake(
     data, counts, max_dim, threshold, precomputed, keep_zero, n_threads, memory_budget, method
 ):
     return fake_pairs(data, max_dim, 0 if precomputed else 2)
+
+
+@rips_pairs.register_vmap
+def _rips_pairs_vmap(
+    info,
+    in_dims,
+    data,
+    counts,
+    max_dim,
+    threshold,
+    precomputed,
+    keep_zero,
+    n_threads,
+    budget,
+    method,
+):
+    args = (max_dim, threshold, precomputed, keep_zero, n_threads, budget, method)
+    return vmap_clouds(rips_pairs, in_dims, data, counts, args, max_dim + 1)
 
 
 def _raw_rows(x, c, max_dim, threshold, precomputed, keep_zero, n_threads, budget, method):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from .. import _core
-from . import _COMPLEXES, fake_pairs, host_array, to_device
+from . import _COMPLEXES, fake_pairs, host_array, to_device, vmap_rows
 
 __all__ = ["lower_star_pairs", "filtration_pairs"]
 
@@ -48,3 +48,15 @@ def filtration_pairs(
 @filtration_pairs.register_fake
 def _(values, handle, max_dim, keep_zero, n_threads):
     return fake_pairs(values, max_dim)
+
+
+@lower_star_pairs.register_vmap
+def _(info, in_dims, f, handle, max_dim, superlevel, keep_zero, n_threads):
+    args = (handle, max_dim, superlevel, keep_zero, n_threads)
+    return vmap_rows(lower_star_pairs, in_dims, f, args, max_dim + 1)
+
+
+@filtration_pairs.register_vmap
+def _(info, in_dims, values, handle, max_dim, keep_zero, n_threads):
+    args = (handle, max_dim, keep_zero, n_threads)
+    return vmap_rows(filtration_pairs, in_dims, values, args, max_dim + 1)

@@ -137,16 +137,17 @@ def _cell_values(x: torch.Tensor, cells: torch.Tensor, weak: bool) -> torch.Tens
 
 def _indices(pairs: list[torch.Tensor], cells: torch.Tensor, starts: torch.Tensor):
     """Per dimension the ``(n_k, 2 (D + 1))`` vertices (item-local) of each bar's birth and
-    death simplices, ``-1`` padded; an essential death is all ``-1``."""
+    death simplices, ``-1`` padded; an essential death is all ``-1``. Read through the
+    positions, which index the cell table (also as ``torch.func.vmap`` renumbers it)."""
+    m = len(pairs) // 2
+    c = len(cells)
     out = []
-    for r in pairs[: len(pairs) // 2]:
-        essential = r[:, 2] < 0
-        b = cells[r[:, 1]]
-        d = cells[torch.where(essential, r[:, 1], r[:, 2])]
-        s = starts[r[:, 0]][:, None]
-        b = torch.where(b >= 0, b - s, b)
-        d = torch.where((d >= 0) & ~essential[:, None], d - s, torch.full_like(d, -1))
-        out.append(torch.cat([b, d], 1))
+    for r, p in zip(pairs[:m], pairs[m : 2 * m], strict=True):
+        live = p < c  # the rest: essential deaths (and vmap's padding bars)
+        v = cells[torch.where(live, p, 0).reshape(-1)].reshape(len(p), 2, cells.shape[1])
+        s = starts[r[:, 0].clamp(min=0)][:, None, None]
+        v = torch.where((v >= 0) & live[..., None], v - s, torch.full_like(v, -1))
+        out.append(v.reshape(len(p), 2 * cells.shape[1]))
     return out
 
 
