@@ -80,7 +80,9 @@ class TopModel(nn.Module):
         """``(B, side, side) -> (B, 8 * (k0 + k1))`` persistence features, differentiable in ``x``."""
         B = len(x)
         g = self.heights[None] + 2 * (1 - x.reshape(B, 1, -1))  # (B, 8, H*W)
-        dgm = cubical(g.reshape(B, N_DIRECTIONS, self.side, self.side), max_dim=1)  # B * 8 diagrams
+        dgm = cubical(
+            g.reshape(B, N_DIRECTIONS, self.side, self.side), max_dim=1, construction="freudenthal"
+        )  # B * 8 diagrams
         h0 = top_k_barcode_lengths(dgm, 0, self.k0).reshape(B, N_DIRECTIONS, self.k0)
         h1 = top_k_barcode_lengths(dgm, 1, self.k1).reshape(B, N_DIRECTIONS, self.k1)
         return torch.cat([h0.cumsum(-1), h1.cumsum(-1)], -1).reshape(B, -1)

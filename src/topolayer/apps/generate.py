@@ -86,7 +86,7 @@ class Discriminator(nn.Module):
 
 def superlevel_diagrams(images: torch.Tensor, max_dim: int = 0):
     """Superlevel persistence of a batch of images ``(B, H, W)`` on the Freudenthal grid."""
-    return cubical(images, max_dim=max_dim, superlevel=True)
+    return cubical(images, max_dim=max_dim, superlevel=True, construction="freudenthal")
 
 
 def betti_at(images: torch.Tensor, level: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

@@ -304,7 +304,7 @@ def ring_reconstruction(seed: int, steps: int, progress) -> dict:
     opt = torch.optim.Adam([beta], lr=1e-2)
     for _ in progress(range(steps), desc="ring prior"):
         opt.zero_grad()
-        dgm = cubical(beta.reshape(n, n), max_dim=1, superlevel=True)
+        dgm = cubical(beta.reshape(n, n), max_dim=1, superlevel=True, construction="freudenthal")
         prior = barcode_feature(dgm, 0, 1, 0, 2) + barcode_feature(dgm, 1, 1, 0, 2)
         loss = ((A @ beta - y) ** 2).mean() + 0.1 * prior
         loss.backward()
@@ -316,7 +316,10 @@ def ring_reconstruction(seed: int, steps: int, progress) -> dict:
         ("least squares + prior", beta.detach()),
     ):
         # one image: one Diagram
-        dgm = cast(Diagram, cubical(img.reshape(n, n), max_dim=1, superlevel=True))
+        dgm = cast(
+            Diagram,
+            cubical(img.reshape(n, n), max_dim=1, superlevel=True, construction="freudenthal"),
+        )
         out[name] = {
             "image": img.reshape(n, n),
             "mse": float(((img - truth) ** 2).mean()),
@@ -356,13 +359,13 @@ def digit_denoising(images: torch.Tensor, seed: int, steps: int, lam: float = 1.
     opt = torch.optim.Adam([z], lr=1e-2)
     for _ in range(steps):
         opt.zero_grad()
-        dgm = cubical(z, max_dim=0, superlevel=True)
+        dgm = cubical(z, max_dim=0, superlevel=True, construction="freudenthal")
         loss = ((z - noisy) ** 2).sum() + lam * barcode_feature(dgm, 0, 1, 0, 2).sum()
         loss.backward()
         opt.step()
     out = {}
     for name, im in (("clean", images), ("noisy", noisy), ("denoised", z.detach())):
-        dgm = cubical(im, max_dim=0, superlevel=True)
+        dgm = cubical(im, max_dim=0, superlevel=True, construction="freudenthal")
         out[name] = {
             "image": im,
             "betti0": betti_number(dgm, 0, 0.5).int().tolist(),
@@ -471,7 +474,7 @@ def run(out: Path, seed: int = 0, quick: bool = False, progress=None, mnist=None
             f"{name}\nMSE {r['mse']:.3g}, Betti ({r['betti0']}, {r['betti1']})", fontsize=9
         )
         axes[0, col].axis("off")
-        dgm = cubical(r["image"], max_dim=1, superlevel=True)
+        dgm = cubical(r["image"], max_dim=1, superlevel=True, construction="freudenthal")
         tlplot.diagram(dgm, ax=axes[1, col], size=8, title="superlevel diagram")
     fig.tight_layout()
     fig.savefig(out / "regularize_ring.png", dpi=110)

@@ -57,7 +57,7 @@ def cubical(
     x: torch.Tensor,
     max_dim: int = 1,
     superlevel: bool = False,
-    construction: str = "freudenthal",
+    construction: str = "V",
     ndim: int = 2,
     keep_zero: bool = False,
     n_threads: int | None = None,
@@ -90,7 +90,11 @@ def cubical(
     superlevel : bool
         Superlevel filtration: the sublevel filtration of ``-x`` reported in the values of
         ``x`` (bars run downwards, essential deaths are ``-inf``).
-    construction : {"freudenthal", "V", "T"}
+    construction : {"V", "T", "freudenthal"}
+        Default ``"V"``, as Cubical Ripser and Betti matching use: as fast as ``"T"`` in 2D and
+        3D, while ``"freudenthal"`` (the reference implementation's ``LevelSetLayer2D``, which
+        keeps it) costs several times more on volumes. GUDHI's ``CubicalComplex`` and
+        torch-topological take pixels as top cells: ``"T"``.
     ndim : {2, 3}
         Grid dimension.
     keep_zero : bool

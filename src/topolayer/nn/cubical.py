@@ -23,7 +23,8 @@ class CubicalLayer(nn.Module):
         Highest homology dimension.
     superlevel : bool
         Superlevel instead of sublevel filtration.
-    construction : {"freudenthal", "V", "T"}
+    construction : {"V", "T", "freudenthal"}
+        Default ``"V"`` (see :func:`topolayer.functional.cubical`).
     ndim : {2, 3}
         Grid dimension: the last ``ndim`` dims of the input are the grid.
     keep_zero : bool
@@ -44,7 +45,7 @@ class CubicalLayer(nn.Module):
         self,
         max_dim: int = 1,
         superlevel: bool = False,
-        construction: str = "freudenthal",
+        construction: str = "V",
         ndim: int = 2,
         keep_zero: bool = False,
         n_threads: int | None = None,
