@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH)" "scikit-build-core>=0.10" "nanobind>=2.4" ninja cmake \
 	    numpy scipy matplotlib tqdm scikit-learn \
-	    pytest hypothesis gudhi cripser ripser persim pot ruff mypy
+	    pytest hypothesis gudhi cripser ripser persim pot giotto-ph ruff mypy
+	# An oracle of the tests; without its dependencies so that it cannot replace the pinned torch.
+	$(PIP) install -q --no-deps torch-topological
 	touch $(STAMP)
 
 build: $(STAMP)
@@ -34,12 +36,10 @@ test: build cpp-test
 test-all: build
 	HYPOTHESIS_PROFILE=slow $(PY) -m pytest -q -m "" --doctest-modules tests src/topolayer
 
-# Peers for the benchmarks (not needed by the tests). torch-topological is installed without
-# its dependencies so that it cannot replace the pinned torch.
+# Peers for the benchmarks (not needed by the tests).
 BENCH_STAMP := $(VENV)/.bench-stamp
 $(BENCH_STAMP): $(STAMP)
-	$(PIP) install -q oineus giotto-ph
-	$(PIP) install -q --no-deps torch-topological
+	$(PIP) install -q oineus
 	touch $(BENCH_STAMP)
 
 bench: build $(BENCH_STAMP)

@@ -31,12 +31,14 @@ Conventions shared by all features (see also :mod:`topolayer._bars`):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 from . import _bars, _validate
 from ._bars import Flat
+from ._signature import dims_tuple, signature_loss
 
 __all__ = [
     "sum_barcode_lengths",
@@ -49,6 +51,8 @@ __all__ = [
     "betti_number",
     "betti_curve",
     "topological_prior",
+    "signature_loss",
+    "summary_statistic_loss",
 ]
 
 
@@ -636,3 +640,45 @@ def topological_prior(
         short = torch.where(top, (eps - length).clamp_min(0), zero)
         terms = penalty + torch.where(top, _bars.safe_pow(short, p), zero)
     return _bars.finish(_bars.segment_sum(terms, f.batch, f.batch_size), f)
+
+
+_STATISTICS = ("total_persistence", "persistence_entropy", "sum_barcode_lengths")
+
+
+def summary_statistic_loss(
+    dgm: Any,
+    target: Any = None,
+    statistic: str = "total_persistence",
+    dims: int | Sequence[int] = (0, 1),
+    p: float = 1.0,
+    **kwargs: Any,
+) -> torch.Tensor:
+    r"""``|s(dgm) - s(target)|^p`` for a summary statistic ``s`` summed over ``dims``.
+
+    ``s`` is one of :func:`~topolayer.losses.total_persistence`,
+    :func:`~topolayer.losses.persistence_entropy` or
+    :func:`~topolayer.losses.sum_barcode_lengths` (``kwargs`` go to it); without a ``target``
+    the loss is ``|s(dgm)|^p``. torch-topological's ``SummaryStatisticLoss`` computes the same
+    form; note that its ``total_persistence(p=...)`` is the sum of ``length^p`` without a root
+    (here: ``total_persistence(..., root=False)``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer import Diagram
+    >>> from topolayer.losses import summary_statistic_loss
+    >>> d = Diagram([torch.tensor([[0.0, 1.0]]), torch.tensor([[0.0, 2.0]])])
+    >>> summary_statistic_loss(d)
+    tensor(3.)
+    """
+    if statistic not in _STATISTICS:
+        raise ValueError(f"statistic must be one of {_STATISTICS}, got {statistic!r}")
+    fn = globals()[statistic]
+    dims = dims_tuple(dims)
+    p = _validate.check_positive(p, "p")
+
+    def s(d: Any) -> torch.Tensor:
+        return torch.stack([fn(d, k, **kwargs) for k in dims]).sum(0)
+
+    value = s(dgm) if target is None else s(dgm) - s(target)
+    return value.abs().pow(p)

@@ -1,6 +1,7 @@
 """nn.Module wrappers: persistence layers and diagram features."""
 
 from .alpha import Alpha, AlphaLayer
+from .autoencoder import SignatureLoss, SummaryStatisticLoss
 from .cubical import CubicalLayer, LevelSetLayer2D
 from .features import (
     BarcodeFeature,
@@ -43,4 +44,6 @@ __all__ = [
     "BottleneckDistance",
     "PersistenceImage",
     "PersistenceLandscape",
+    "SignatureLoss",
+    "SummaryStatisticLoss",
 ]
