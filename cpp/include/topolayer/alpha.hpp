@@ -430,10 +430,9 @@ inline bool collapses_away(const index_t* top, int w, const std::vector<index_t>
 // with the faces that only it holds, leaves a proper triangulation there. A group stays when its
 // removal would not be a collapse (a thin but real simplex taken for flat must not change the
 // homotopy type); then the others are tested again. q (n, k): the coordinates Qhull triangulated.
-// Returns the kept rows of top (width k + 1).
-inline std::vector<index_t> drop_hull_flat_simplices(const double* q, index_t n, int k,
-                                                     const index_t* top, const index_t* nbr,
-                                                     index_t m) {
+// Returns whether some rows of top (width k + 1) go; `kept` then holds the others.
+inline bool drop_hull_flat_simplices(const double* q, index_t n, int k, const index_t* top,
+                                     const index_t* nbr, index_t m, std::vector<index_t>& kept) {
     const int w = k + 1;
     const auto um = static_cast<std::size_t>(m);
     std::vector<char> flat(um, 0);
@@ -446,7 +445,7 @@ inline std::vector<index_t> drop_hull_flat_simplices(const double* q, index_t n,
         flat[static_cast<std::size_t>(i)] = is_flat(v, k);
         any = any || flat[static_cast<std::size_t>(i)];
     }
-    if (!any) return std::vector<index_t>(top, top + m * w);
+    if (!any) return false;
     union_find groups(m);
     for (index_t i = 0; i < m; ++i) {
         if (!flat[static_cast<std::size_t>(i)]) continue;
@@ -499,38 +498,40 @@ inline std::vector<index_t> drop_hull_flat_simplices(const double* q, index_t n,
         if (blocked.empty()) break;
         for (index_t i : blocked) drop[static_cast<std::size_t>(i)] = 0;
     }
-    std::vector<index_t> kept;
-    kept.reserve(um * static_cast<std::size_t>(w));
+    if (std::find(drop.begin(), drop.end(), 1) == drop.end()) return false;
+    kept.clear();
     for (index_t i = 0; i < m; ++i)
         if (!drop[static_cast<std::size_t>(i)])
             kept.insert(kept.end(), top + i * w, top + (i + 1) * w);
-    return kept;
+    return true;
 }
 
 // Vertices, edges and triangles of a planar triangulation (top: rows of w = 1, 2 or 3 vertex ids;
 // extra: more edges). Edges are sorted; triangles keep the order of top, each row sorted. Facet j
 // of a simplex omits its vertex j, as in build_complex.
-inline simplicial_complex planar_complex(index_t n, const std::vector<index_t>& top, int w,
+inline simplicial_complex planar_complex(index_t n, const index_t* top, index_t m, int w,
                                          const index_t* extra, index_t n_extra) {
-    const index_t m = static_cast<index_t>(top.size()) / w;
     const index_t n_tris = w == 3 ? m : 0;
     std::vector<cell_t> tris(static_cast<std::size_t>(3 * n_tris));
-    std::vector<index_t> keys;
-    keys.reserve(static_cast<std::size_t>(3 * n_tris + n_extra + (w == 2 ? m : 0)));
     for (index_t t = 0; t < n_tris; ++t) {
         index_t s[3] = {top[3 * t], top[3 * t + 1], top[3 * t + 2]};
         std::sort(s, s + 3);
         for (int j = 0; j < 3; ++j)
             tris[static_cast<std::size_t>(3 * t + j)] = static_cast<cell_t>(s[j]);
-        keys.push_back(s[1] * n + s[2]);
-        keys.push_back(s[0] * n + s[2]);
-        keys.push_back(s[0] * n + s[1]);
     }
-    auto edge_key = [n](index_t a, index_t b) { return std::min(a, b) * n + std::max(a, b); };
-    for (index_t e = 0; e < n_extra; ++e) keys.push_back(edge_key(extra[2 * e], extra[2 * e + 1]));
+    // Edge (u, v), u < v, as the key u * n + v: sorted keys are the edges in order.
+    auto key = [n](index_t a, index_t b) { return std::min(a, b) * n + std::max(a, b); };
+    auto tri_key = [&](index_t t, int j) {  // the edge of triangle t that omits its vertex j
+        const cell_t* s = tris.data() + 3 * t;
+        return key(s[j == 0 ? 1 : 0], s[j == 2 ? 1 : 2]);
+    };
+    std::vector<index_t> uniq;
+    uniq.reserve(static_cast<std::size_t>(3 * n_tris + n_extra + (w == 2 ? m : 0)));
+    for (index_t t = 0; t < n_tris; ++t)
+        for (int j = 0; j < 3; ++j) uniq.push_back(tri_key(t, j));
+    for (index_t e = 0; e < n_extra; ++e) uniq.push_back(key(extra[2 * e], extra[2 * e + 1]));
     if (w == 2)
-        for (index_t e = 0; e < m; ++e) keys.push_back(edge_key(top[2 * e], top[2 * e + 1]));
-    std::vector<index_t> uniq(keys);
+        for (index_t e = 0; e < m; ++e) uniq.push_back(key(top[2 * e], top[2 * e + 1]));
     std::sort(uniq.begin(), uniq.end());
     uniq.erase(std::unique(uniq.begin(), uniq.end()), uniq.end());
     if (static_cast<index_t>(uniq.size()) > max_cells || n_tris > max_cells)
@@ -555,12 +556,13 @@ inline simplicial_complex planar_complex(index_t n, const std::vector<index_t>& 
         edges[2 * e + 1] = K.facets[1][2 * e] = static_cast<cell_t>(uniq[e] % n);
     }
     if (n_tris > 0) {
-        K.vertices[2] = std::move(tris);
         auto& f = K.facets[2];
         f.resize(static_cast<std::size_t>(3 * n_tris));
-        for (std::size_t i = 0; i < f.size(); ++i)
-            f[i] = static_cast<cell_t>(std::lower_bound(uniq.begin(), uniq.end(), keys[i]) -
-                                       uniq.begin());
+        for (index_t t = 0; t < n_tris; ++t)
+            for (int j = 0; j < 3; ++j)
+                f[static_cast<std::size_t>(3 * t + j)] = static_cast<cell_t>(
+                    std::lower_bound(uniq.begin(), uniq.end(), tri_key(t, j)) - uniq.begin());
+        K.vertices[2] = std::move(tris);
     }
     return K;
 }
@@ -687,17 +689,11 @@ inline void alpha_values(const double* p, index_t n, int D, alpha_filtration& F)
     const int top = K.top_dim();
     auto& value = F.value;
     auto& source = F.source;
-    std::vector<std::vector<double>> centre(static_cast<std::size_t>(top + 1));
     for (int d = 1; d <= top; ++d) {
         const index_t count = K.n_simplices[static_cast<std::size_t>(d)],
                       off = K.offset[static_cast<std::size_t>(d)];
-        auto& c = centre[static_cast<std::size_t>(d)];
-        if (d < top) c.resize(static_cast<std::size_t>(count * D));
-        for (index_t i = 0; i < count; ++i) {
-            const ball b = circumball(p, D, K.simplex(d, i), d);
-            value[static_cast<std::size_t>(off + i)] = b.r2;
-            if (d < top) std::copy(b.centre.begin(), b.centre.begin() + D, c.begin() + i * D);
-        }
+        for (index_t i = 0; i < count; ++i)
+            value[static_cast<std::size_t>(off + i)] = circumball(p, D, K.simplex(d, i), d).r2;
     }
     flat_faces near;
     if (top == 3 && !F.planar) near = settle_flat_tetrahedra(p, n, K, value, source);
@@ -709,8 +705,11 @@ inline void alpha_values(const double* p, index_t n, int D, alpha_filtration& F)
                       off = K.offset[static_cast<std::size_t>(d)];
         const index_t n_faces = K.n_simplices[static_cast<std::size_t>(d - 1)];
         const index_t foff = K.offset[static_cast<std::size_t>(d - 1)];
-        const auto& fc = centre[static_cast<std::size_t>(d - 1)];
         const double* fr2 = value.data() + foff;  // still the faces' own values
+        // A face's centre is computed again where needed (the same bits as its value's).
+        auto centre = [&](index_t f) {
+            return circumball(p, D, K.simplex(d - 1, f), d - 1).centre;
+        };
         best.assign(static_cast<std::size_t>(n_faces), std::numeric_limits<double>::infinity());
         best_src.assign(static_cast<std::size_t>(n_faces), -1);
         attached.assign(static_cast<std::size_t>(n_faces), 0);
@@ -720,7 +719,7 @@ inline void alpha_values(const double* p, index_t n, int D, alpha_filtration& F)
             for (index_t f = 0; f < n_faces; ++f)
                 if (flat_face[static_cast<std::size_t>(f)])
                     ball_holds[static_cast<std::size_t>(f)] =
-                        near.tree->holds_point(fr2[f], fc.data() + f * D);
+                        near.tree->holds_point(fr2[f], centre(f).data());
         }
         for (index_t s = 0; s < count; ++s) {
             const double cv = value[static_cast<std::size_t>(off + s)];
@@ -729,8 +728,8 @@ inline void alpha_values(const double* p, index_t n, int D, alpha_filtration& F)
             const cell_t* facets = K.facet_ids(d, s);
             for (int j = 0; j <= d; ++j) {
                 const auto f = static_cast<std::size_t>(facets[j]);
-                const double dist2 = distance2(p + static_cast<index_t>(verts[j]) * D,
-                                               fc.data() + f * static_cast<std::size_t>(D), D);
+                const double dist2 =
+                    distance2(p + static_cast<index_t>(verts[j]) * D, centre(facets[j]).data(), D);
                 if (dist2 < fr2[f] * (1 - 1e-12) || (!flat_face.empty() && ball_holds[f]))
                     attached[f] = 1;
                 if (cv < best[f]) {
@@ -825,23 +824,28 @@ alpha_filtration make_alpha_filtration(const T* points, index_t n, int D, const 
     check_finite(points, n * D, "x");
     std::vector<double> p(points, points + n * D);
     const int r = tri.rank, w = r + 1;
-    std::vector<index_t> top;
+    std::vector<index_t> kept;  // the top simplices left by the clean-up, if it runs
+    const index_t* top = tri.top;
+    index_t n_top = tri.n_top;
     if (!weak && r >= 2 && tri.neighbors != nullptr) {
         const double* q = tri.coords != nullptr && r < D ? tri.coords : p.data();
-        top = alpha_detail::drop_hull_flat_simplices(q, n, r, tri.top, tri.neighbors, tri.n_top);
-    } else {
-        top.assign(tri.top, tri.top + tri.n_top * w);
+        if (alpha_detail::drop_hull_flat_simplices(q, n, r, tri.top, tri.neighbors, tri.n_top,
+                                                   kept)) {
+            top = kept.data();
+            n_top = static_cast<index_t>(kept.size()) / w;
+        }
     }
     alpha_filtration F;
     if (r <= 2) {
-        F.complex = alpha_detail::planar_complex(n, top, w, tri.extra, tri.n_extra);
+        F.complex = alpha_detail::planar_complex(n, top, n_top, w, tri.extra, tri.n_extra);
         F.planar = true;
     } else {
         std::vector<std::vector<index_t>> given(4);
         given[1].assign(tri.extra, tri.extra + 2 * tri.n_extra);
-        given[3] = std::move(top);
+        given[3].assign(top, top + n_top * w);
         F.complex = build_complex(std::move(given), n);
     }
+    std::vector<index_t>().swap(kept);
     const index_t total = F.complex.total();
     F.value.assign(static_cast<std::size_t>(total), 0.0);
     F.source.resize(static_cast<std::size_t>(total));
@@ -926,9 +930,13 @@ alpha_batch_result alpha_batch(const T* points, int D, const std::vector<index_t
     out.cells.resize(static_cast<std::size_t>(n_cells * w));
     index_t at = 0;  // next cell
     for (std::size_t k = 0; k < dims; ++k) {
+        std::size_t n_k = 0;
+        for (const auto& it : items) n_k += it.births[k].size() / static_cast<std::size_t>(w);
+        out.rows[k].reserve(3 * n_k);
+        out.positions[k].reserve(2 * n_k);
         for (std::size_t i = 0; i < items.size(); ++i) {
-            const auto& births = items[i].births[k];
-            const auto& deaths = items[i].deaths[k];
+            auto& births = items[i].births[k];
+            auto& deaths = items[i].deaths[k];
             const index_t m = static_cast<index_t>(births.size()) / w, shift = starts[i];
             auto put = [&](const std::vector<index_t>& src, index_t cell0) {
                 for (std::size_t j = 0; j < src.size(); ++j)
@@ -945,6 +953,8 @@ alpha_batch_result alpha_batch(const T* points, int D, const std::vector<index_t
                 out.positions[k].insert(out.positions[k].end(), {b, essential ? n_cells : d});
             }
             at += 2 * m;
+            std::vector<index_t>().swap(births);
+            std::vector<index_t>().swap(deaths);
         }
     }
     return out;
