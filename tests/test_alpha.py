@@ -370,7 +370,9 @@ class TestAlpha:
 
     @pytest.mark.parametrize("dim", [2, 3])
     def test_thread_counts_give_identical_results(self, rng, dim):
+        # Large enough that the clouds are triangulated on threads too.
         items = self._mixed_batch(rng, dim) * 3
+        items += [torch.tensor(rng.random((1500, dim))) for _ in range(3)]
         flat = torch.cat(items)
         counts = torch.tensor([len(t) for t in items])
         for weak in (False, True):

@@ -38,6 +38,7 @@ __all__ = ["alpha_pairs", "alpha_pairs_kernel"]
 _FLAT_RTOL: float = _core.alpha_flat_rtol
 
 _NO_IDS = np.zeros(0, dtype=np.int64)
+_MIN_THREADED_POINTS = 4096
 
 
 def _join(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
@@ -54,14 +55,16 @@ def _triangulate(p: np.ndarray, counts: list[int], weak: bool, n_threads: int = 
     sizes (B, 4) (points, rank, top simplices, extra edges), top, neighbors (empty when ``weak``,
     which keeps Qhull's output as it is), extra (E, 2), coords (of the coplanar 3D items).
 
-    Qhull releases the GIL, so with ``n_threads`` > 1 (0: every core) the clouds of a batch are
-    triangulated side by side; each triangulation is the same whichever thread makes it.
+    Qhull releases the GIL, so with ``n_threads`` > 1 (0: every core) the clouds of a large
+    batch are triangulated side by side; each triangulation is the same whichever thread makes
+    it.
     """
     dim = p.shape[1]
     ends = np.cumsum(counts).tolist()
     clouds = [np.asarray(p[e - n : e], dtype=np.float64) for n, e in zip(counts, ends, strict=True)]
     workers = min(len(clouds), n_threads if n_threads > 0 else os.cpu_count() or 1)
-    if workers > 1:
+    # Starting threads costs more than Qhull takes on a batch of a few thousand points.
+    if workers > 1 and sum(counts) >= _MIN_THREADED_POINTS:
         with ThreadPoolExecutor(workers) as pool:
             tris = list(pool.map(delaunay_top, clouds))
     else:
