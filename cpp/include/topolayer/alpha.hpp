@@ -519,49 +519,80 @@ inline simplicial_complex planar_complex(index_t n, const index_t* top, index_t 
         for (int j = 0; j < 3; ++j)
             tris[static_cast<std::size_t>(3 * t + j)] = static_cast<cell_t>(s[j]);
     }
-    // Edge (u, v), u < v, as the key u * n + v: sorted keys are the edges in order.
-    auto key = [n](index_t a, index_t b) { return std::min(a, b) * n + std::max(a, b); };
-    auto tri_key = [&](index_t t, int j) {  // the edge of triangle t that omits its vertex j
-        const cell_t* s = tris.data() + 3 * t;
-        return key(s[j == 0 ? 1 : 0], s[j == 2 ? 1 : 2]);
+    // Edges grouped by their smaller vertex (a counting sort), each group sorted: edge ids then
+    // run in lexicographic order, and an edge is found by scanning its group (a few entries).
+    auto for_each_edge = [&](auto&& fn) {
+        for (index_t t = 0; t < n_tris; ++t) {
+            const cell_t* s = tris.data() + 3 * t;
+            fn(s[1], s[2]);
+            fn(s[0], s[2]);
+            fn(s[0], s[1]);
+        }
+        for (index_t e = 0; e < n_extra; ++e) fn(extra[2 * e], extra[2 * e + 1]);
+        if (w == 2)
+            for (index_t e = 0; e < m; ++e) fn(top[2 * e], top[2 * e + 1]);
     };
-    std::vector<index_t> uniq;
-    uniq.reserve(static_cast<std::size_t>(3 * n_tris + n_extra + (w == 2 ? m : 0)));
-    for (index_t t = 0; t < n_tris; ++t)
-        for (int j = 0; j < 3; ++j) uniq.push_back(tri_key(t, j));
-    for (index_t e = 0; e < n_extra; ++e) uniq.push_back(key(extra[2 * e], extra[2 * e + 1]));
-    if (w == 2)
-        for (index_t e = 0; e < m; ++e) uniq.push_back(key(top[2 * e], top[2 * e + 1]));
-    std::sort(uniq.begin(), uniq.end());
-    uniq.erase(std::unique(uniq.begin(), uniq.end()), uniq.end());
-    if (static_cast<index_t>(uniq.size()) > max_cells || n_tris > max_cells)
+    std::vector<index_t> start(static_cast<std::size_t>(n) + 1, 0);
+    for_each_edge(
+        [&](index_t a, index_t b) { ++start[static_cast<std::size_t>(std::min(a, b)) + 1]; });
+    for (std::size_t v = 0; v < static_cast<std::size_t>(n); ++v) start[v + 1] += start[v];
+    std::vector<cell_t> other(static_cast<std::size_t>(start.back()));
+    {
+        std::vector<index_t> at(start.begin(), start.end() - 1);
+        for_each_edge([&](index_t a, index_t b) {
+            other[static_cast<std::size_t>(at[static_cast<std::size_t>(std::min(a, b))]++)] =
+                static_cast<cell_t>(std::max(a, b));
+        });
+    }
+    index_t n_edges = 0;  // sort and deduplicate each group, compacting in place
+    for (std::size_t u = 0; u < static_cast<std::size_t>(n); ++u) {
+        const auto a = other.begin() + static_cast<std::ptrdiff_t>(start[u]);
+        const auto b = other.begin() + static_cast<std::ptrdiff_t>(start[u + 1]);
+        std::sort(a, b);
+        const auto count = std::unique(a, b) - a;
+        std::copy(a, a + count, other.begin() + static_cast<std::ptrdiff_t>(n_edges));
+        start[u] = n_edges;
+        n_edges += count;
+    }
+    start[static_cast<std::size_t>(n)] = n_edges;
+    if (n_edges > max_cells || n_tris > max_cells)
         throw std::invalid_argument(
             "alpha: at most 2^31 - 1 simplices per dimension are supported");
+    auto edge_id = [&](cell_t u, cell_t v) {  // u < v
+        index_t e = start[static_cast<std::size_t>(u)];
+        while (other[static_cast<std::size_t>(e)] != v) ++e;
+        return static_cast<cell_t>(e);
+    };
 
     simplicial_complex K;
     K.n_vertices = n;
-    K.n_simplices = {n, static_cast<index_t>(uniq.size())};
+    K.n_simplices = {n, n_edges};
     if (n_tris > 0) K.n_simplices.push_back(n_tris);
     K.offset = {0, n};
-    if (n_tris > 0) K.offset.push_back(n + K.n_simplices[1]);
+    if (n_tris > 0) K.offset.push_back(n + n_edges);
     K.vertices.resize(K.n_simplices.size());
     K.facets.resize(K.n_simplices.size());
     K.vertices[0].resize(static_cast<std::size_t>(n));
     std::iota(K.vertices[0].begin(), K.vertices[0].end(), cell_t{0});
     auto& edges = K.vertices[1];
-    edges.resize(2 * uniq.size());
-    K.facets[1].resize(2 * uniq.size());
-    for (std::size_t e = 0; e < uniq.size(); ++e) {
-        edges[2 * e] = K.facets[1][2 * e + 1] = static_cast<cell_t>(uniq[e] / n);
-        edges[2 * e + 1] = K.facets[1][2 * e] = static_cast<cell_t>(uniq[e] % n);
-    }
+    auto& ends = K.facets[1];
+    edges.resize(static_cast<std::size_t>(2 * n_edges));
+    ends.resize(static_cast<std::size_t>(2 * n_edges));
+    for (std::size_t u = 0; u < static_cast<std::size_t>(n); ++u)
+        for (index_t e = start[u]; e < start[u + 1]; ++e) {
+            const auto ue = static_cast<std::size_t>(e);
+            edges[2 * ue] = ends[2 * ue + 1] = static_cast<cell_t>(u);
+            edges[2 * ue + 1] = ends[2 * ue] = other[ue];
+        }
     if (n_tris > 0) {
         auto& f = K.facets[2];
         f.resize(static_cast<std::size_t>(3 * n_tris));
-        for (index_t t = 0; t < n_tris; ++t)
-            for (int j = 0; j < 3; ++j)
-                f[static_cast<std::size_t>(3 * t + j)] = static_cast<cell_t>(
-                    std::lower_bound(uniq.begin(), uniq.end(), tri_key(t, j)) - uniq.begin());
+        for (std::size_t i = 0; i < f.size(); i += 3) {
+            const cell_t* s = tris.data() + i;
+            f[i] = edge_id(s[1], s[2]);
+            f[i + 1] = edge_id(s[0], s[2]);
+            f[i + 2] = edge_id(s[0], s[1]);
+        }
         K.vertices[2] = std::move(tris);
     }
     return K;
@@ -706,10 +737,8 @@ inline void alpha_values(const double* p, index_t n, int D, alpha_filtration& F)
         const index_t n_faces = K.n_simplices[static_cast<std::size_t>(d - 1)];
         const index_t foff = K.offset[static_cast<std::size_t>(d - 1)];
         const double* fr2 = value.data() + foff;  // still the faces' own values
-        // A face's centre is computed again where needed (the same bits as its value's).
-        auto centre = [&](index_t f) {
-            return circumball(p, D, K.simplex(d - 1, f), d - 1).centre;
-        };
+        // Faces' centres are computed again where needed (the same bits as their values'), from
+        // the coface's vertices less the opposite one: the face's own vertex row, in cache.
         best.assign(static_cast<std::size_t>(n_faces), std::numeric_limits<double>::infinity());
         best_src.assign(static_cast<std::size_t>(n_faces), -1);
         attached.assign(static_cast<std::size_t>(n_faces), 0);
@@ -718,8 +747,8 @@ inline void alpha_values(const double* p, index_t n, int D, alpha_filtration& F)
             ball_holds.assign(static_cast<std::size_t>(n_faces), 0);
             for (index_t f = 0; f < n_faces; ++f)
                 if (flat_face[static_cast<std::size_t>(f)])
-                    ball_holds[static_cast<std::size_t>(f)] =
-                        near.tree->holds_point(fr2[f], centre(f).data());
+                    ball_holds[static_cast<std::size_t>(f)] = near.tree->holds_point(
+                        fr2[f], circumball(p, D, K.simplex(d - 1, f), d - 1).centre.data());
         }
         for (index_t s = 0; s < count; ++s) {
             const double cv = value[static_cast<std::size_t>(off + s)];
@@ -728,8 +757,12 @@ inline void alpha_values(const double* p, index_t n, int D, alpha_filtration& F)
             const cell_t* facets = K.facet_ids(d, s);
             for (int j = 0; j <= d; ++j) {
                 const auto f = static_cast<std::size_t>(facets[j]);
+                cell_t face[3];
+                for (int i = 0, q = 0; i <= d; ++i)
+                    if (i != j) face[q++] = verts[i];
+                const ball fb = circumball(p, D, face, d - 1);
                 const double dist2 =
-                    distance2(p + static_cast<index_t>(verts[j]) * D, centre(facets[j]).data(), D);
+                    distance2(p + static_cast<index_t>(verts[j]) * D, fb.centre.data(), D);
                 if (dist2 < fr2[f] * (1 - 1e-12) || (!flat_face.empty() && ball_holds[f]))
                     attached[f] = 1;
                 if (cv < best[f]) {
