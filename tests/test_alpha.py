@@ -250,14 +250,14 @@ class TestAlpha:
         from topolayer._ops.alpha import _filtration
 
         p = np.concatenate([rng.random((200, 2)), grid(5) / 5])  # generic points and exact ties
-        K, value, _, _, _ = _filtration(p, len(p), 1, weak)
-        planar = _core.planar_pairs(len(p), K.edges, K.tri_edges, value, 1, True)
+        simplices, facets, value, _ = _filtration(p, weak)  # the C++ core's filtered complex
+        edges, t = simplices[1], simplices[2]
+        planar = _core.planar_pairs(len(p), edges, facets[2], value, 1, True)
         # The general core lists triangles lexicographically: permute their values to match.
-        t = K.tris
         order = np.lexsort((t[:, 2], t[:, 1], t[:, 0]))
-        nve = len(p) + len(K.edges)
+        nve = len(p) + len(edges)
         gvalue = np.concatenate([value[:nve], value[nve:][order]])
-        cplx = _core.Complex([np.zeros((0, 1), np.int64), K.edges, t], len(p))
+        cplx = _core.Complex([np.zeros((0, 1), np.int64), edges, t], len(p))
         general = _core.filtration(cplx, gvalue[None, :], 1, True, 1)
         for k in range(2):
             a, b = np.asarray(planar[k]), np.asarray(general[k])
@@ -340,6 +340,58 @@ class TestAlpha:
                 torch.testing.assert_close(b[i][k], one[k])
         lst = alpha([x[0], x[1, :10]], max_dim=1)
         torch.testing.assert_close(lst[1][1], alpha(x[1, :10], max_dim=1)[1])
+
+    @staticmethod
+    def _mixed_batch(rng, dim):
+        # Generic and degenerate clouds together: exact grids (ties, flat simplices), duplicates,
+        # a collinear or coplanar cloud, a single point.
+        if dim == 2:
+            line = np.stack([np.arange(7.0), 2 * np.arange(7.0)], 1)
+            items = [rng.random((40, 2)), grid(5), line, np.concatenate([grid(4), grid(4)[:3]])]
+        else:
+            items = [
+                rng.random((40, 3)),
+                np.array(FLAT_INSIDE, float),
+                np.array(FLAT_ON_HULL, float),
+            ]
+            items.append(np.concatenate([rng.random((20, 2)), np.zeros((20, 1))], 1))
+        return [torch.tensor(p) for p in items + [np.zeros((1, dim))]]
+
+    @pytest.mark.parametrize("dim", [2, 3])
+    @pytest.mark.parametrize("weak", [False, True])
+    def test_batch_equals_loop_of_singles_exactly(self, rng, dim, weak):
+        items = self._mixed_batch(rng, dim)
+        b = alpha(items, max_dim=dim - 1, weak=weak, keep_zero=True)
+        for i, x in enumerate(items):
+            one = alpha(x, max_dim=dim - 1, weak=weak, keep_zero=True)
+            for k in range(dim):
+                assert torch.equal(b[i][k], one[k])
+                assert torch.equal(b[i].indices[k], one.indices[k])
+
+    @pytest.mark.parametrize("dim", [2, 3])
+    def test_thread_counts_give_identical_results(self, rng, dim):
+        # Large enough that the clouds are triangulated on threads too.
+        items = self._mixed_batch(rng, dim) * 3
+        items += [torch.tensor(rng.random((1500, dim))) for _ in range(3)]
+        flat = torch.cat(items)
+        counts = torch.tensor([len(t) for t in items])
+        for weak in (False, True):
+            outs = [
+                torch.ops.topolayer.alpha_pairs(flat, counts, dim - 1, weak, False, n)
+                for n in (1, 2, 4)
+            ]
+            for out in outs[1:]:
+                assert len(out) == len(outs[0])
+                assert all(torch.equal(a, b) for a, b in zip(out, outs[0], strict=True))
+        one = alpha(items, max_dim=dim - 1, n_threads=1)
+        two = Alpha(max_dim=dim - 1, n_threads=2)(items)
+        for k in range(dim):
+            assert torch.equal(one.bars[k], two.bars[k])
+            assert torch.equal(one.indices[k], two.indices[k])
+
+    def test_bad_n_threads(self):
+        with pytest.raises(ValueError, match="n_threads"):
+            alpha(torch.rand(5, 2), n_threads=0)
 
     def test_float32(self, rng):
         p = rng.random((50, 2))

@@ -95,3 +95,23 @@ def graph_h0(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order
 
 @overload
 def graph_h0(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], edges: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], keep_zero: bool) -> NDArray[numpy.int64]: ...
+
+alpha_flat_rtol: float = 1e-06
+
+@overload
+def alpha_pairs(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], sizes: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], top: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], neighbors: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], extra: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], coords: Annotated[NDArray[numpy.float64], dict(shape=(None,), order='C', device='cpu', writable=False)], max_dim: int, weak: bool, keep_zero: bool, n_threads: int) -> list[NDArray[numpy.int64]]:
+    """
+    Alpha (or weak-alpha) persistence of a batch of 2D/3D clouds x (sum N_i, D) with their Delaunay triangulations packed flat: sizes (B, 4) holds per item (points, rank, top simplices, extra edges); top the top simplices' vertex ids (item-local, rank + 1 per simplex) one item after another; neighbors Qhull's neighbours in the same layout, or empty; extra (E, 2) the extra edges; coords the (N_i, rank) coordinates of the items of rank 2 in 3D, flattened. Returns per dimension (n_k, 3) rows (item, birth cell, death cell or -1), per dimension (n_k, 2) positions (essential death: C), and the (C, D + 1) cell table of global point ids (-1 padded).
+    """
+
+@overload
+def alpha_pairs(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], sizes: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], top: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], neighbors: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], extra: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], coords: Annotated[NDArray[numpy.float64], dict(shape=(None,), order='C', device='cpu', writable=False)], max_dim: int, weak: bool, keep_zero: bool, n_threads: int) -> list[NDArray[numpy.int64]]: ...
+
+@overload
+def alpha_filtration(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], sizes: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], top: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], neighbors: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], extra: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], coords: Annotated[NDArray[numpy.float64], dict(shape=(None,), order='C', device='cpu', writable=False)], weak: bool) -> tuple[list[NDArray[numpy.int64]], list[NDArray[numpy.int64]], NDArray[numpy.float64], NDArray[numpy.int64]]:
+    """
+    The filtered complex of one cloud (arguments as alpha_pairs, B = 1): per dimension its simplices (n_d, d + 1) and facets (n_d, d + 1; facet j omits vertex j; dimension 0: empty), the value of every simplex by global id (squared radius, or length for weak) and the global id of its source simplex.
+    """
+
+@overload
+def alpha_filtration(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], sizes: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], top: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], neighbors: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], extra: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], coords: Annotated[NDArray[numpy.float64], dict(shape=(None,), order='C', device='cpu', writable=False)], weak: bool) -> tuple[list[NDArray[numpy.int64]], list[NDArray[numpy.int64]], NDArray[numpy.float64], NDArray[numpy.int64]]: ...

@@ -10,14 +10,16 @@ The Delaunay triangulation (``scipy.spatial.Delaunay``) carries two filtrations:
   Delaunay complex by edge length (Rips values restricted to Delaunay simplices).
 
 Degenerate input (grids, cospherical or coplanar points) makes Qhull's triangulated output hold
-flat simplices, so it is no triangulation: the alpha filtration drops those on the hull
-(``_drop_hull_flat_simplices``) and gives those inside their true values
-(``_settle_flat_tetrahedra``).
+flat simplices, so it is no triangulation: the alpha filtration drops those on the hull and gives
+those inside their true values (``drop_hull_flat_simplices`` and ``settle_flat_tetrahedra`` in
+``cpp/include/topolayer/alpha.hpp``).
 
 Persistence runs, in the plane, on a union-find for H0 and a dual union-find over the triangles
-for H1 (``_core.planar_pairs``); in 3D on the general simplicial core. Both return critical
-simplices; each bar's birth and death are then recomputed in torch from the critical simplex's
-vertices (circumradius or edge length), so gradients reach the points.
+for H1; in 3D on the general simplicial core (Qhull, then one C++ call for the batch, items on
+worker threads). Both return critical simplices; each bar's birth and death are then recomputed in
+torch from the critical simplex's vertices (circumradius or edge length), so gradients reach the
+points. The flatness test below uses the op's threshold (``_FLAT_RTOL``), so both sides agree on
+which simplices are flat.
 """
 
 from __future__ import annotations
@@ -27,15 +29,14 @@ from collections.abc import Sequence
 import torch
 
 from .._bars import safe_root
+from .._ops import plain_eager, resolve_threads
+from .._ops.alpha import _FLAT_RTOL, alpha_pairs, alpha_pairs_kernel
 from .._validate import as_float_tensor, check_bool, check_max_dim
 from ..diagram import Diagram, DiagramBatch
 from ._common import gather_diagram
 from .rips import is_cloud_list
 
 __all__ = ["alpha"]
-
-# Same flatness threshold as the op's (topolayer._ops.alpha), so both agree on flat simplices.
-from .._ops.alpha import _FLAT_RTOL
 
 
 def _prepare(x) -> tuple[list[torch.Tensor], bool]:
@@ -92,8 +93,8 @@ def _padded_radius(x: torch.Tensor, verts: torch.Tensor) -> torch.Tensor:
 
     Padded vertices enter the Gram system as identity rows with a zero right-hand side, so one
     batched solve of fixed shape covers vertices (radius 0), edges and triangles. Full-dimensional
-    simplices solve with their edge vectors instead (better conditioned, as in
-    ``_gram_radius2_np``); each branch sees the identity in the other's rows, so neither makes
+    simplices solve with their edge vectors instead (better conditioned, as the C++ core's
+    ``circumball`` does); each branch sees the identity in the other's rows, so neither makes
     NaN gradients.
     """
     pts = x[verts.clamp(min=0)]  # (m, D + 1, D)
@@ -101,10 +102,10 @@ def _padded_radius(x: torch.Tensor, verts: torch.Tensor) -> torch.Tensor:
     # Padding, and a vertex equal to the first (duplicate points), leave the system.
     keep = (verts[:, 1:] >= 0) & ((v.detach() != 0).any(-1))
     # A flat (concyclic) simplex from a degenerate triangulation: its last vertex is redundant.
-    vd = v.detach().double() * keep[..., None]  # float64 like _is_flat, whatever x.dtype
+    vd = v.detach().double() * keep[..., None]  # float64 like the core's is_flat, whatever x.dtype
     k = vd.shape[-1]
     scale = ((vd * vd).sum((-2, -1)) / k) ** (k / 2)
-    flat = keep[:, -1] & (_det_small(vd).abs() <= _FLAT_RTOL * scale) & (k == 3)  # as _is_flat
+    flat = keep[:, -1] & (_det_small(vd).abs() <= _FLAT_RTOL * scale) & (k == 3)  # as is_flat
     keep = keep & ~torch.nn.functional.pad(flat[:, None], (keep.shape[1] - 1, 0))
     v = v * keep[..., None].to(x.dtype)
     g = v @ v.transpose(1, 2)
@@ -156,6 +157,7 @@ def alpha(
     max_dim: int = 1,
     weak: bool = False,
     keep_zero: bool = False,
+    n_threads: int | None = None,
 ) -> Diagram | DiagramBatch:
     """Alpha-complex persistence of 2D/3D points, differentiable in the points.
 
@@ -171,6 +173,9 @@ def alpha(
         True: flag filtration of the Delaunay complex by edge length (the reference's AlphaLayer).
     keep_zero : bool
         Keep zero-length bars.
+    n_threads : int, optional
+        Threads over the batch (for the clouds' Delaunay triangulations, then the rest); default
+        every core. Results are identical for every thread count.
 
     Returns
     -------
@@ -183,7 +188,8 @@ def alpha(
     TypeError
         Non-floating input.
     ValueError
-        Wrong shape, D not 2 or 3, no points, non-finite coordinates, bad ``max_dim``.
+        Wrong shape, D not 2 or 3, no points, non-finite coordinates, bad ``max_dim`` or
+        ``n_threads``.
 
     Examples
     --------
@@ -195,12 +201,12 @@ def alpha(
     1
     """
     max_dim, weak, keep_zero = check_options(max_dim, weak, keep_zero)
+    threads = resolve_threads(n_threads)
     items, batched = _prepare(x)
     flat = torch.cat(items) if len(items) > 1 else items[0]
     counts = torch.tensor([len(t) for t in items], dtype=torch.int64)
-    pairs = torch.ops.topolayer.alpha_pairs(
-        flat.detach(), counts, max_dim, bool(weak), bool(keep_zero)
-    )
+    op = alpha_pairs_kernel if plain_eager(flat) else alpha_pairs
+    pairs = op(flat.detach(), counts, max_dim, bool(weak), bool(keep_zero), threads)
     cells = pairs[-1]
     starts = (torch.cumsum(counts, 0) - counts).to(cells.device)
     values = _cell_values(flat, cells, bool(weak))

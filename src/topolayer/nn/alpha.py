@@ -27,17 +27,26 @@ class Alpha(nn.Module):
         Flag filtration of the Delaunay complex by edge length (the reference's ``AlphaLayer``).
     keep_zero : bool
         Keep zero-length bars.
+    n_threads : int, optional
+        Threads over the batch; default every core.
     """
 
-    def __init__(self, max_dim: int = 1, weak: bool = False, keep_zero: bool = False) -> None:
+    def __init__(
+        self,
+        max_dim: int = 1,
+        weak: bool = False,
+        keep_zero: bool = False,
+        n_threads: int | None = None,
+    ) -> None:
         super().__init__()
         check_options(max_dim, weak, keep_zero)
         self.max_dim = max_dim
         self.weak = weak
         self.keep_zero = keep_zero
+        self.n_threads = n_threads
 
     def forward(self, x):
-        return alpha(x, self.max_dim, self.weak, self.keep_zero)
+        return alpha(x, self.max_dim, self.weak, self.keep_zero, self.n_threads)
 
     def extra_repr(self) -> str:
         return (
@@ -61,6 +70,8 @@ class AlphaLayer(nn.Module):
         Accepted for compatibility.
     keep_zero : bool
         Keep zero-length bars.
+    n_threads : int, optional
+        Threads over the batch; default every core.
 
     Returns
     -------
@@ -70,7 +81,13 @@ class AlphaLayer(nn.Module):
         cloud's own diagram.
     """
 
-    def __init__(self, maxdim: int = 0, alg: str = "hom", keep_zero: bool = False) -> None:
+    def __init__(
+        self,
+        maxdim: int = 0,
+        alg: str = "hom",
+        keep_zero: bool = False,
+        n_threads: int | None = None,
+    ) -> None:
         super().__init__()
         if alg not in ("hom", "cohom", "hom2"):
             raise ValueError(f"alg must be 'hom' or 'cohom', got {alg!r}")
@@ -78,9 +95,10 @@ class AlphaLayer(nn.Module):
         self.maxdim = maxdim
         self.alg = alg
         self.keep_zero = keep_zero
+        self.n_threads = n_threads
 
     def forward(self, x: torch.Tensor):
-        d = alpha(x, self.maxdim, True, self.keep_zero)
+        d = alpha(x, self.maxdim, True, self.keep_zero, self.n_threads)
         return as_reference_output(d, True)
 
     def extra_repr(self) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import Delaunay
 
+from ..._delaunay import delaunay_top
 from ...nn import AlphaLayer
 from ..functional.persistence import SimplicialComplex
 from ..util.construction import unique_simplices
@@ -22,8 +22,9 @@ def delaunay_complex_1d(x) -> SimplicialComplex:
 
 def delaunay_complex(x, maxdim: int = 2) -> SimplicialComplex:
     """The Delaunay triangulation of a point cloud ``x`` of shape ``(N, D)``, with its faces up to
-    dimension ``maxdim``; 1D clouds use :func:`delaunay_complex_1d`."""
+    dimension ``maxdim``; 1D clouds use :func:`delaunay_complex_1d`. A cloud in a lower-dimensional
+    affine subspace is triangulated there (Qhull alone would reject it)."""
     x = np.asarray(x, dtype=float)
     if x.ndim == 1 or x.shape[1] == 1:
         return delaunay_complex_1d(x)
-    return unique_simplices(Delaunay(x).simplices, maxdim)
+    return unique_simplices(delaunay_top(x).top, maxdim)

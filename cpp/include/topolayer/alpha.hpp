@@ -1,0 +1,996 @@
+// Alpha and weak-alpha filtrations of 2D/3D point clouds on their Delaunay triangulation, and the
+// critical simplices of their persistence pairs (Edelsbrunner & Mücke 1994, "Three-dimensional
+// alpha shapes"): a simplex enters at the squared radius of its smallest empty circumscribing
+// ball, its own ball if empty, else the value of its lowest coface (it is "attached", as GUDHI's
+// AlphaComplex defines it), settled from the top down. Weak: edge length and its flag filtration.
+// Persistence: planar.hpp in the plane, reduction.hpp in 3D. O(n log n) for n simplices besides
+// the reduction. Invariants: values are monotone (a face never above a coface), each is the own
+// value of its source simplex, and results depend on the input only (never on thread counts).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "complex.hpp"
+#include "parallel.hpp"
+#include "planar.hpp"
+#include "reduction.hpp"
+#include "types.hpp"
+#include "union_find.hpp"
+
+namespace topolayer {
+
+// A full-dimensional k-simplex is flat when |det| of its edge vectors is at most this fraction of
+// (mean squared edge length)^(k/2). Qhull's flat simplices on exactly degenerate input measure
+// ~1e-16; this also takes input within ~1e-7 of a degeneracy (float32 grids, rounded
+// coordinates), where Qhull's own rounding already bends its output, for degenerate. Random
+// clouds rarely hold real simplices this thin. The torch side (functional/alpha.py) applies the
+// same test to the critical simplices, so both agree on which are flat.
+inline constexpr double alpha_flat_rtol = 1e-6;
+
+// One cloud's Delaunay triangulation in its affine hull, as topolayer._delaunay.delaunay_top
+// gives it (Qhull's output: flat simplices on degenerate input included).
+struct delaunay_view {
+    int rank = 0;                  // affine dimension of the points, 0..D
+    const index_t* top = nullptr;  // (n_top, rank + 1) vertex ids in Qhull's order
+    index_t n_top = 0;
+    const index_t* neighbors = nullptr;  // (n_top, rank + 1), -1 on the hull; or null
+    const index_t* extra = nullptr;      // (n_extra, 2) edges joining points Qhull left out
+    index_t n_extra = 0;
+    const double* coords = nullptr;  // (n, rank) coordinates Qhull saw; null: the points themselves
+};
+
+// The filtered complex of one cloud. Planar complexes (top dimension <= 2) keep Qhull's order of
+// the triangles (each row sorted); 3D ones are built by build_complex (rows sorted).
+struct alpha_filtration {
+    simplicial_complex complex;
+    bool planar = false;
+    std::vector<double> value;    // per global simplex id: squared radius (alpha) or length (weak)
+    std::vector<index_t> source;  // per global simplex id: the simplex whose own value it is
+};
+
+// Per homology dimension k, each bar's critical (source) simplices as rows of D + 1 vertex ids,
+// -1 padded: births[k] and deaths[k] hold n_k rows; an essential bar's death row is all -1.
+struct alpha_bars {
+    std::vector<std::vector<index_t>> births, deaths;
+};
+
+// The pairs-op contract for a batch (topolayer._ops): per dimension (n_k, 3) rows of (item,
+// birth cell, death cell or -1) and (n_k, 2) positions (birth cell, death cell or C), and the
+// (C, D + 1) cell table of global point ids. Per dimension, per item: its birth rows, then its
+// death rows.
+struct alpha_batch_result {
+    std::vector<std::vector<index_t>> rows, positions;
+    std::vector<index_t> cells;
+};
+
+namespace alpha_detail {
+
+using vec3 = std::array<double, 3>;
+using mat3 = double[3][3];
+
+// Sum of up to nine terms in eight lanes, then halves: the order in which NumPy's vectorised
+// einsum adds up to eight terms (three add as (t0 + t2) + t1). The formulas below are those of a
+// NumPy implementation, and adding in its order keeps values that are equal in exact arithmetic
+// (cospherical points) comparing the same way.
+inline double lane_sum(const double* t, int n) {
+    double l[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < n; ++i) l[i % 8] += t[i];
+    return ((l[0] + l[4]) + (l[2] + l[6])) + ((l[1] + l[5]) + (l[3] + l[7]));
+}
+
+inline double dot(const double* a, const double* b, int n) {
+    double t[3];
+    for (int i = 0; i < n; ++i) t[i] = a[i] * b[i];
+    return lane_sum(t, n);
+}
+
+inline vec3 cross(const double* a, const double* b) {
+    return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+}
+
+// det(v) for the k x k matrix of rows v (k = 2, 3), and y = adj(v) b when y is given: v x = b is
+// then x = y / det(v), with no pivoting.
+inline double adjugate_solve(const mat3& v, const double* b, int k, double* y) {
+    if (k == 2) {
+        const double det = v[0][0] * v[1][1] - v[0][1] * v[1][0];
+        if (y != nullptr) {
+            y[0] = v[1][1] * b[0] - v[0][1] * b[1];
+            y[1] = v[0][0] * b[1] - v[1][0] * b[0];
+        }
+        return det;
+    }
+    const vec3 c0 = cross(v[1], v[2]);
+    const double det = dot(v[0], c0.data(), 3);
+    if (y != nullptr) {
+        const vec3 c1 = cross(v[2], v[0]), c2 = cross(v[0], v[1]);
+        for (int d = 0; d < 3; ++d) y[d] = (c0[d] * b[0] + c1[d] * b[1]) + c2[d] * b[2];
+    }
+    return det;
+}
+
+// Whether the k-simplex in R^k with edge vectors v (rows) has zero volume (alpha_flat_rtol).
+inline bool is_flat(const mat3& v, int k) {
+    double t[9];
+    int m = 0;
+    for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) t[m++] = v[i][j] * v[i][j];
+    const double scale = std::pow(lane_sum(t, m) / k, k / 2.0);
+    return std::abs(adjugate_solve(v, nullptr, k, nullptr)) <= alpha_flat_rtol * scale;
+}
+
+// lam = pinv(g) b for a symmetric positive semi-definite k x k matrix g (k = 2, 3): the
+// minimum-norm solution. Eigenvectors by cyclic Jacobi rotations (Golub & Van Loan, "Matrix
+// Computations", 8.5); eigenvalues not above 1e-15 of the largest are dropped, as NumPy's pinv
+// drops small singular values.
+inline void min_norm_solve(const mat3& g, const double* b, int k, double* lam) {
+    double a[3][3], V[3][3];
+    double norm2 = 0;
+    for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) {
+            a[i][j] = g[i][j];
+            V[i][j] = i == j ? 1.0 : 0.0;
+            norm2 += a[i][j] * a[i][j];
+        }
+    const double norm = std::sqrt(norm2);
+    for (int sweep = 0; sweep < 32; ++sweep) {
+        double off2 = 0;
+        for (int i = 0; i < k; ++i)
+            for (int j = 0; j < k; ++j)
+                if (i != j) off2 += a[i][j] * a[i][j];
+        if (std::sqrt(off2) <= 0x1p-53 * norm) break;
+        bool rotated = false;
+        for (int p = 0; p + 1 < k; ++p)
+            for (int q = p + 1; q < k; ++q) {
+                const double apq = a[p][q];
+                if (apq == 0) continue;
+                // The rotation that zeroes a[p][q], with |angle| <= pi/4 (the smaller root t).
+                const double tau = (a[q][q] - a[p][p]) / (2 * apq);
+                const double t = tau >= 0 ? 1 / (tau + std::hypot(1.0, tau))
+                                          : -1 / (-tau + std::hypot(1.0, tau));
+                const double c = 1 / std::sqrt(1 + t * t), s = t * c;
+                if (s == 0) continue;
+                rotated = true;
+                for (int r = 0; r < k; ++r) {
+                    const double arp = a[r][p], arq = a[r][q];
+                    a[r][p] = c * arp - s * arq;
+                    a[r][q] = s * arp + c * arq;
+                }
+                for (int r = 0; r < k; ++r) {
+                    const double apr = a[p][r], aqr = a[q][r];
+                    a[p][r] = c * apr - s * aqr;
+                    a[q][r] = s * apr + c * aqr;
+                }
+                for (int r = 0; r < k; ++r) {
+                    const double vrp = V[r][p], vrq = V[r][q];
+                    V[r][p] = c * vrp - s * vrq;
+                    V[r][q] = s * vrp + c * vrq;
+                }
+            }
+        if (!rotated) break;
+    }
+    double largest = 0;
+    for (int e = 0; e < k; ++e) largest = std::max(largest, std::abs(a[e][e]));
+    for (int i = 0; i < k; ++i) lam[i] = 0;
+    for (int e = 0; e < k; ++e) {
+        if (!(a[e][e] > 1e-15 * largest)) continue;
+        double proj = 0;
+        for (int i = 0; i < k; ++i) proj += V[i][e] * b[i];
+        proj /= a[e][e];
+        for (int i = 0; i < k; ++i) lam[i] += V[i][e] * proj;
+    }
+}
+
+struct ball {
+    double r2 = 0;
+    vec3 centre{0, 0, 0};
+};
+
+// Smallest circumscribing ball of the simplex s (k + 1 vertex ids, k <= D) of points p (n, D):
+// the circumcentre in the simplex's affine hull. Full-dimensional simplices solve with their edge
+// vectors (v x = b), whose condition number is the square root of the Gram matrix's (thin
+// simplices of near-degenerate input); lower-dimensional ones solve the Gram system g lam = b,
+// x = lam v. A flat full-dimensional simplex (four concyclic points of a degenerate 3D
+// triangulation) takes the minimum-norm solution of its Gram system, the circle of its vertices;
+// of a triangle, only an exactly singular one does.
+inline ball circumball(const double* p, int D, const cell_t* s, int k) {
+    ball out;
+    const double* p0 = p + static_cast<index_t>(s[0]) * D;
+    for (int d = 0; d < D; ++d) out.centre[static_cast<std::size_t>(d)] = p0[d];
+    if (k == 0) return out;
+    mat3 v{}, g{};
+    for (int i = 0; i < k; ++i) {
+        const double* pi = p + static_cast<index_t>(s[i + 1]) * D;
+        for (int d = 0; d < D; ++d) v[i][d] = pi[d] - p0[d];
+    }
+    for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) g[i][j] = dot(v[i], v[j], D);
+    double b[3] = {0, 0, 0};
+    for (int i = 0; i < k; ++i) b[i] = 0.5 * g[i][i];
+    double x[3] = {0, 0, 0};
+    if (k == D) {
+        double y[3];
+        const double det = adjugate_solve(v, b, k, y);
+        const bool flat = k == 3 ? is_flat(v, k) : det == 0;
+        if (!flat) {
+            for (int d = 0; d < D; ++d) x[d] = y[d] / det;
+        } else {
+            double lam[3];
+            min_norm_solve(g, b, k, lam);
+            for (int d = 0; d < D; ++d) {
+                double acc = lam[0] * v[0][d];
+                for (int i = 1; i < k; ++i) acc += lam[i] * v[i][d];
+                x[d] = acc;
+            }
+        }
+        out.r2 = dot(x, x, D);
+    } else if (k == 1) {
+        out.r2 = 0.5 * b[0];
+        for (int d = 0; d < D; ++d) x[d] = 0.5 * v[0][d];
+    } else {  // a triangle in R^3: |a x b|^2 directly, not g00 g11 - g01^2 (which cancels)
+        const vec3 nrm = cross(v[0], v[1]);
+        double det = dot(nrm.data(), nrm.data(), 3);
+        if (det == 0) det = std::numeric_limits<double>::min();
+        const double l0 = (g[1][1] * b[0] - g[0][1] * b[1]) / det;
+        const double l1 = (g[0][0] * b[1] - g[0][1] * b[0]) / det;
+        out.r2 = l0 * b[0] + l1 * b[1];
+        for (int d = 0; d < D; ++d) x[d] = l0 * v[0][d] + l1 * v[1][d];
+    }
+    for (int d = 0; d < D; ++d) out.centre[static_cast<std::size_t>(d)] = p0[d] + x[d];
+    return out;
+}
+
+// Squared distance, summed in coordinate order.
+inline double distance2(const double* a, const double* b, int D) {
+    double s = 0;
+    for (int d = 0; d < D; ++d) {
+        const double t = a[d] - b[d];
+        s += t * t;
+    }
+    return s;
+}
+
+// A kd-tree over the points for one question: the squared distance to the nearest of them.
+class point_tree {
+  public:
+    point_tree(const double* p, index_t n, int D)
+        : p_(p), D_(D), order_(static_cast<std::size_t>(n)), axis_(static_cast<std::size_t>(n), 0) {
+        std::iota(order_.begin(), order_.end(), index_t{0});
+        build(0, n);
+    }
+
+    double nearest2(const double* q) const {
+        double best = std::numeric_limits<double>::infinity();
+        search(0, static_cast<index_t>(order_.size()), q, best);
+        return best;
+    }
+
+    // Whether some point lies strictly inside the ball (with the margin of the attachment test).
+    bool holds_point(double r2, const double* centre) const {
+        const double d = std::sqrt(nearest2(centre));
+        return d * d < r2 * (1 - 1e-12);
+    }
+
+  private:
+    static constexpr index_t leaf = 8;
+    const double* point(index_t i) const { return p_ + order_[static_cast<std::size_t>(i)] * D_; }
+
+    // Split [lo, hi) at its middle along the axis of widest extent; axis_[mid] records it.
+    void build(index_t lo, index_t hi) {
+        if (hi - lo <= leaf) return;
+        double lo_c[3], hi_c[3];
+        for (int d = 0; d < D_; ++d) lo_c[d] = hi_c[d] = point(lo)[d];
+        for (index_t i = lo + 1; i < hi; ++i)
+            for (int d = 0; d < D_; ++d) {
+                lo_c[d] = std::min(lo_c[d], point(i)[d]);
+                hi_c[d] = std::max(hi_c[d], point(i)[d]);
+            }
+        int axis = 0;
+        for (int d = 1; d < D_; ++d)
+            if (hi_c[d] - lo_c[d] > hi_c[axis] - lo_c[axis]) axis = d;
+        const index_t mid = lo + (hi - lo) / 2;
+        const double* p = p_;
+        const int D = D_;
+        std::nth_element(
+            order_.begin() + lo, order_.begin() + mid, order_.begin() + hi,
+            [p, D, axis](index_t a, index_t b) { return p[a * D + axis] < p[b * D + axis]; });
+        axis_[static_cast<std::size_t>(mid)] = axis;
+        build(lo, mid);
+        build(mid + 1, hi);
+    }
+
+    void search(index_t lo, index_t hi, const double* q, double& best) const {
+        if (hi - lo <= leaf) {
+            for (index_t i = lo; i < hi; ++i) best = std::min(best, distance2(point(i), q, D_));
+            return;
+        }
+        const index_t mid = lo + (hi - lo) / 2;
+        const int axis = axis_[static_cast<std::size_t>(mid)];
+        best = std::min(best, distance2(point(mid), q, D_));
+        const double gap = q[axis] - point(mid)[axis];
+        if (gap < 0) {
+            search(lo, mid, q, best);
+            if (gap * gap < best) search(mid + 1, hi, q, best);
+        } else {
+            search(mid + 1, hi, q, best);
+            if (gap * gap < best) search(lo, mid, q, best);
+        }
+    }
+
+    const double* p_;
+    int D_;
+    std::vector<index_t> order_;
+    std::vector<int> axis_;
+};
+
+// A face (2 to 4 sorted vertex ids), ordered by size and then lexicographically.
+struct face {
+    int size = 0;
+    std::array<index_t, 4> v{};
+    bool operator<(const face& o) const { return size != o.size ? size < o.size : v < o.v; }
+    bool operator==(const face& o) const { return size == o.size && v == o.v; }
+    bool inside(const face& o) const {  // a subset of o
+        return std::includes(o.v.begin(), o.v.begin() + o.size, v.begin(), v.begin() + size);
+    }
+};
+
+// Appends the faces with at least two vertices of the sorted row s (w vertices).
+inline void faces_of(const index_t* s, int w, std::vector<face>& out) {
+    for (int mask = 1; mask < (1 << w); ++mask) {
+        face f;
+        for (int j = 0; j < w; ++j)
+            if (mask & (1 << j)) f.v[static_cast<std::size_t>(f.size++)] = s[j];
+        if (f.size >= 2) out.push_back(f);
+    }
+}
+
+inline void sort_unique(std::vector<face>& f) {
+    std::sort(f.begin(), f.end());
+    f.erase(std::unique(f.begin(), f.end()), f.end());
+}
+
+// Whether removing the top simplices `group` (rows of `top`, width w), with the faces that no
+// kept top simplex holds, is a sequence of elementary collapses (so the homotopy type stays) that
+// loses no vertex. by_vertex[starts[v]..starts[v + 1]) lists the kept top simplices at vertex v.
+// Free faces are taken in (size, vertex ids) order; the groups are a few simplices, where the
+// order does not decide whether the collapse succeeds.
+inline bool collapses_away(const index_t* top, int w, const std::vector<index_t>& group,
+                           const std::vector<index_t>& by_vertex,
+                           const std::vector<index_t>& starts) {
+    auto sorted_row = [&](index_t t) {  // insertion sort of at most four ids
+        std::array<index_t, 4> r{};
+        for (int j = 0; j < w; ++j) {
+            const index_t x = top[t * w + j];
+            int i = j;
+            for (; i > 0 && r[static_cast<std::size_t>(i - 1)] > x; --i)
+                r[static_cast<std::size_t>(i)] = r[static_cast<std::size_t>(i - 1)];
+            r[static_cast<std::size_t>(i)] = x;
+        }
+        return r;
+    };
+    std::vector<index_t> verts;
+    for (index_t t : group) verts.insert(verts.end(), top + t * w, top + (t + 1) * w);
+    std::sort(verts.begin(), verts.end());
+    verts.erase(std::unique(verts.begin(), verts.end()), verts.end());
+    std::vector<index_t> near;
+    for (index_t v : verts) {
+        const auto a = static_cast<std::size_t>(starts[static_cast<std::size_t>(v)]);
+        const auto b = static_cast<std::size_t>(starts[static_cast<std::size_t>(v) + 1]);
+        if (a == b) return false;
+        near.insert(near.end(), by_vertex.begin() + static_cast<std::ptrdiff_t>(a),
+                    by_vertex.begin() + static_cast<std::ptrdiff_t>(b));
+    }
+    std::sort(near.begin(), near.end());
+    near.erase(std::unique(near.begin(), near.end()), near.end());
+    std::vector<face> held, rest;
+    for (index_t t : near) faces_of(sorted_row(t).data(), w, held);
+    sort_unique(held);
+    for (index_t t : group) faces_of(sorted_row(t).data(), w, rest);
+    sort_unique(rest);
+    rest.erase(std::remove_if(
+                   rest.begin(), rest.end(),
+                   [&](const face& f) { return std::binary_search(held.begin(), held.end(), f); }),
+               rest.end());
+    std::vector<char> alive(rest.size(), 1);
+    std::size_t left = rest.size();
+    while (left > 0) {
+        bool found = false;
+        for (std::size_t i = 0; i < rest.size() && !found; ++i) {
+            if (!alive[i]) continue;
+            std::size_t count = 0, coface = 0;
+            for (std::size_t j = 0; j < rest.size(); ++j)
+                if (alive[j] && rest[j].size == rest[i].size + 1 && rest[i].inside(rest[j])) {
+                    ++count;
+                    coface = j;
+                }
+            if (count == 1) {
+                alive[i] = alive[coface] = 0;
+                left -= 2;
+                found = true;
+            }
+        }
+        if (!found) return false;
+    }
+    return true;
+}
+
+// Qhull's triangulated output of degenerate input (grids, cospherical, coplanar or collinear
+// points) holds flat simplices: in 3D four coplanar vertices whose faces are two different
+// triangulations of one planar polygon, in the plane three collinear vertices on a hull edge. On
+// the hull one side of such a simplex is glued to nothing but flat simplices; dropping each
+// connected group of flat simplices (joined through Qhull's neighbours) that reaches the hull,
+// with the faces that only it holds, leaves a proper triangulation there. A group stays when its
+// removal would not be a collapse (a thin but real simplex taken for flat must not change the
+// homotopy type); then the others are tested again. q (n, k): the coordinates Qhull triangulated.
+// Returns whether some rows of top (width k + 1) go; `kept` then holds the others.
+inline bool drop_hull_flat_simplices(const double* q, index_t n, int k, const index_t* top,
+                                     const index_t* nbr, index_t m, std::vector<index_t>& kept) {
+    const int w = k + 1;
+    const auto um = static_cast<std::size_t>(m);
+    std::vector<char> flat(um, 0);
+    bool any = false;
+    for (index_t i = 0; i < m; ++i) {
+        mat3 v{};
+        const double* q0 = q + top[i * w] * k;
+        for (int a = 0; a < k; ++a)
+            for (int d = 0; d < k; ++d) v[a][d] = q[top[i * w + a + 1] * k + d] - q0[d];
+        flat[static_cast<std::size_t>(i)] = is_flat(v, k);
+        any = any || flat[static_cast<std::size_t>(i)];
+    }
+    if (!any) return false;
+    union_find groups(m);
+    for (index_t i = 0; i < m; ++i) {
+        if (!flat[static_cast<std::size_t>(i)]) continue;
+        for (int j = 0; j < w; ++j) {
+            const index_t b = nbr[i * w + j];
+            if (b < 0 || !flat[static_cast<std::size_t>(b)]) continue;
+            const index_t ra = groups.find(i), rb = groups.find(b);
+            if (ra != rb) groups.link(std::min(ra, rb), std::max(ra, rb));
+        }
+    }
+    std::vector<char> on_hull(um, 0), drop(um, 0);
+    for (index_t i = 0; i < m; ++i)
+        for (int j = 0; j < w; ++j)
+            if (flat[static_cast<std::size_t>(i)] && nbr[i * w + j] < 0)
+                on_hull[static_cast<std::size_t>(groups.find(i))] = 1;
+    for (index_t i = 0; i < m; ++i)
+        drop[static_cast<std::size_t>(i)] =
+            flat[static_cast<std::size_t>(i)] && on_hull[static_cast<std::size_t>(groups.find(i))];
+    std::vector<index_t> starts(static_cast<std::size_t>(n) + 1), by_vertex;
+    std::vector<std::pair<index_t, index_t>> cand;  // (group root, simplex)
+    for (;;) {
+        cand.clear();
+        for (index_t i = 0; i < m; ++i)
+            if (drop[static_cast<std::size_t>(i)]) cand.push_back({groups.find(i), i});
+        if (cand.empty()) break;
+        // Kept top simplices by vertex (CSR), so each group looks only at its neighbourhood.
+        std::fill(starts.begin(), starts.end(), 0);
+        for (index_t i = 0; i < m; ++i)
+            if (!drop[static_cast<std::size_t>(i)])
+                for (int j = 0; j < w; ++j) ++starts[static_cast<std::size_t>(top[i * w + j]) + 1];
+        for (std::size_t v = 0; v + 1 < starts.size(); ++v) starts[v + 1] += starts[v];
+        by_vertex.assign(static_cast<std::size_t>(starts.back()), 0);
+        std::vector<index_t> at(starts.begin(), starts.end() - 1);
+        for (index_t i = 0; i < m; ++i)
+            if (!drop[static_cast<std::size_t>(i)])
+                for (int j = 0; j < w; ++j)
+                    by_vertex[static_cast<std::size_t>(
+                        at[static_cast<std::size_t>(top[i * w + j])]++)] = i;
+        std::sort(cand.begin(), cand.end());
+        std::vector<index_t> blocked, group;
+        for (std::size_t a = 0; a < cand.size();) {
+            std::size_t b = a;
+            group.clear();
+            while (b < cand.size() && cand[b].first == cand[a].first)
+                group.push_back(cand[b++].second);
+            if (!collapses_away(top, w, group, by_vertex, starts))
+                blocked.insert(blocked.end(), group.begin(), group.end());
+            a = b;
+        }
+        if (blocked.empty()) break;
+        for (index_t i : blocked) drop[static_cast<std::size_t>(i)] = 0;
+    }
+    if (std::find(drop.begin(), drop.end(), 1) == drop.end()) return false;
+    kept.clear();
+    for (index_t i = 0; i < m; ++i)
+        if (!drop[static_cast<std::size_t>(i)])
+            kept.insert(kept.end(), top + i * w, top + (i + 1) * w);
+    return true;
+}
+
+// Vertices, edges and triangles of a planar triangulation (top: rows of w = 1, 2 or 3 vertex ids;
+// extra: more edges). Edges are sorted; triangles keep the order of top, each row sorted. Facet j
+// of a simplex omits its vertex j, as in build_complex.
+inline simplicial_complex planar_complex(index_t n, const index_t* top, index_t m, int w,
+                                         const index_t* extra, index_t n_extra) {
+    const index_t n_tris = w == 3 ? m : 0;
+    std::vector<cell_t> tris(static_cast<std::size_t>(3 * n_tris));
+    for (index_t t = 0; t < n_tris; ++t) {
+        index_t s[3] = {top[3 * t], top[3 * t + 1], top[3 * t + 2]};
+        std::sort(s, s + 3);
+        for (int j = 0; j < 3; ++j)
+            tris[static_cast<std::size_t>(3 * t + j)] = static_cast<cell_t>(s[j]);
+    }
+    // Edges grouped by their smaller vertex (a counting sort), each group sorted: edge ids then
+    // run in lexicographic order, and an edge is found by scanning its group (a few entries).
+    auto for_each_edge = [&](auto&& fn) {
+        for (index_t t = 0; t < n_tris; ++t) {
+            const cell_t* s = tris.data() + 3 * t;
+            fn(s[1], s[2]);
+            fn(s[0], s[2]);
+            fn(s[0], s[1]);
+        }
+        for (index_t e = 0; e < n_extra; ++e) fn(extra[2 * e], extra[2 * e + 1]);
+        if (w == 2)
+            for (index_t e = 0; e < m; ++e) fn(top[2 * e], top[2 * e + 1]);
+    };
+    std::vector<index_t> start(static_cast<std::size_t>(n) + 1, 0);
+    for_each_edge(
+        [&](index_t a, index_t b) { ++start[static_cast<std::size_t>(std::min(a, b)) + 1]; });
+    for (std::size_t v = 0; v < static_cast<std::size_t>(n); ++v) start[v + 1] += start[v];
+    std::vector<cell_t> other(static_cast<std::size_t>(start.back()));
+    {
+        std::vector<index_t> at(start.begin(), start.end() - 1);
+        for_each_edge([&](index_t a, index_t b) {
+            other[static_cast<std::size_t>(at[static_cast<std::size_t>(std::min(a, b))]++)] =
+                static_cast<cell_t>(std::max(a, b));
+        });
+    }
+    index_t n_edges = 0;  // sort and deduplicate each group, compacting in place
+    for (std::size_t u = 0; u < static_cast<std::size_t>(n); ++u) {
+        const auto a = other.begin() + static_cast<std::ptrdiff_t>(start[u]);
+        const auto b = other.begin() + static_cast<std::ptrdiff_t>(start[u + 1]);
+        std::sort(a, b);
+        const auto count = std::unique(a, b) - a;
+        std::copy(a, a + count, other.begin() + static_cast<std::ptrdiff_t>(n_edges));
+        start[u] = n_edges;
+        n_edges += count;
+    }
+    start[static_cast<std::size_t>(n)] = n_edges;
+    if (n_edges > max_cells || n_tris > max_cells)
+        throw std::invalid_argument(
+            "alpha: at most 2^31 - 1 simplices per dimension are supported");
+    auto edge_id = [&](cell_t u, cell_t v) {  // u < v
+        index_t e = start[static_cast<std::size_t>(u)];
+        while (other[static_cast<std::size_t>(e)] != v) ++e;
+        return static_cast<cell_t>(e);
+    };
+
+    simplicial_complex K;
+    K.n_vertices = n;
+    K.n_simplices = {n, n_edges};
+    if (n_tris > 0) K.n_simplices.push_back(n_tris);
+    K.offset = {0, n};
+    if (n_tris > 0) K.offset.push_back(n + n_edges);
+    K.vertices.resize(K.n_simplices.size());
+    K.facets.resize(K.n_simplices.size());
+    K.vertices[0].resize(static_cast<std::size_t>(n));
+    std::iota(K.vertices[0].begin(), K.vertices[0].end(), cell_t{0});
+    auto& edges = K.vertices[1];
+    auto& ends = K.facets[1];
+    edges.resize(static_cast<std::size_t>(2 * n_edges));
+    ends.resize(static_cast<std::size_t>(2 * n_edges));
+    for (std::size_t u = 0; u < static_cast<std::size_t>(n); ++u)
+        for (index_t e = start[u]; e < start[u + 1]; ++e) {
+            const auto ue = static_cast<std::size_t>(e);
+            edges[2 * ue] = ends[2 * ue + 1] = static_cast<cell_t>(u);
+            edges[2 * ue + 1] = ends[2 * ue] = other[ue];
+        }
+    if (n_tris > 0) {
+        auto& f = K.facets[2];
+        f.resize(static_cast<std::size_t>(3 * n_tris));
+        for (std::size_t i = 0; i < f.size(); i += 3) {
+            const cell_t* s = tris.data() + i;
+            f[i] = edge_id(s[1], s[2]);
+            f[i + 1] = edge_id(s[0], s[2]);
+            f[i + 2] = edge_id(s[0], s[1]);
+        }
+        K.vertices[2] = std::move(tris);
+    }
+    return K;
+}
+
+// Faces of flat tetrahedra (per dimension 1, 2, by local id) and an exact emptiness test of balls:
+// the usual attachment test (a coface's opposite vertex inside the face's ball) relies on the
+// face's star covering a neighbourhood of it, which a flat tetrahedron breaks for its own faces
+// (its opposite vertices lie on the circle; a point inside can be anywhere).
+struct flat_faces {
+    std::vector<char> of_dim[3];
+    std::unique_ptr<point_tree> tree;
+};
+
+// Gives Qhull's flat tetrahedra their alpha values; returns their faces for a global test.
+// The flat tetrahedra left after drop_hull_flat_simplices lie inside the hull: four concyclic
+// vertices of a planar polygon Q of the Delaunay subdivision (cospherical input, grids), whose
+// faces are both triangulations of Q, each glued to the cell on its side. Dropping one would leave
+// the 2-sphere those two triangulations make unfilled (a false H2 class), so they stay, with the
+// value the alpha filtration gives all of Q's interior simplices: the squared radius of the
+// smallest empty sphere through Q. That is Q's circle when its ball holds no input point; else the
+// nearer end of Q's Voronoi segment, i.e. the smaller value of the tetrahedra on either side
+// (through chains of flat ones), passed along tetrahedra that share a triangle.
+inline flat_faces settle_flat_tetrahedra(const double* p, index_t n, const simplicial_complex& K,
+                                         std::vector<double>& value, std::vector<index_t>& source) {
+    flat_faces out;
+    const index_t n_tets = K.n_simplices[3];
+    std::vector<index_t> flat;
+    for (index_t t = 0; t < n_tets; ++t) {
+        const cell_t* s = K.simplex(3, t);
+        mat3 v{};
+        for (int a = 0; a < 3; ++a)
+            for (int d = 0; d < 3; ++d)
+                v[a][d] = p[static_cast<index_t>(s[a + 1]) * 3 + d] -
+                          p[static_cast<index_t>(s[0]) * 3 + d];
+        if (is_flat(v, 3)) flat.push_back(t);
+    }
+    if (flat.empty()) return out;
+    out.of_dim[2].assign(static_cast<std::size_t>(K.n_simplices[2]), 0);
+    out.of_dim[1].assign(static_cast<std::size_t>(K.n_simplices[1]), 0);
+    for (index_t t : flat)
+        for (int j = 0; j < 4; ++j) {
+            const cell_t tri = K.facet_ids(3, t)[j];
+            out.of_dim[2][static_cast<std::size_t>(tri)] = 1;
+            for (int i = 0; i < 3; ++i)
+                out.of_dim[1][static_cast<std::size_t>(K.facet_ids(2, tri)[i])] = 1;
+        }
+    out.tree = std::make_unique<point_tree>(p, n, 3);
+    std::vector<index_t> attached;
+    for (index_t t : flat) {
+        const ball b = circumball(p, 3, K.simplex(3, t), 3);
+        if (out.tree->holds_point(b.r2, b.centre.data())) attached.push_back(t);
+    }
+    if (attached.empty()) return out;
+
+    // Tetrahedra sharing a triangle, as directed links into the attached flat ones: consecutive
+    // tetrahedra in (triangle, tetrahedron) order, both ways.
+    std::vector<std::pair<cell_t, cell_t>> by_tri;
+    by_tri.reserve(static_cast<std::size_t>(4 * n_tets));
+    for (index_t t = 0; t < n_tets; ++t)
+        for (int j = 0; j < 4; ++j)
+            by_tri.push_back({K.facet_ids(3, t)[j], static_cast<cell_t>(t)});
+    std::sort(by_tri.begin(), by_tri.end());
+    std::vector<char> is_att(static_cast<std::size_t>(n_tets), 0);
+    for (index_t t : attached) is_att[static_cast<std::size_t>(t)] = 1;
+    std::vector<index_t> a_side, b_side;
+    for (std::size_t i = 0; i + 1 < by_tri.size(); ++i)
+        if (by_tri[i].first == by_tri[i + 1].first) {
+            a_side.push_back(by_tri[i].second);
+            b_side.push_back(by_tri[i + 1].second);
+        }
+    std::vector<index_t> u, w;  // u -> w
+    for (std::size_t i = 0; i < a_side.size(); ++i)
+        if (is_att[static_cast<std::size_t>(b_side[i])])
+            u.push_back(a_side[i]), w.push_back(b_side[i]);
+    for (std::size_t i = 0; i < a_side.size(); ++i)
+        if (is_att[static_cast<std::size_t>(a_side[i])])
+            u.push_back(b_side[i]), w.push_back(a_side[i]);
+
+    double* tv = value.data() + K.offset[3];
+    index_t* ts = source.data() + K.offset[3];
+    std::vector<double> own(attached.size());
+    for (std::size_t i = 0; i < attached.size(); ++i) {
+        own[i] = tv[attached[i]];
+        tv[attached[i]] = std::numeric_limits<double>::infinity();
+    }
+    // Values only fall, so this ends; chains of flat tetrahedra are short. Each round reads the
+    // values and sources of the round before; among equal offers the last link's source wins.
+    std::vector<double> best(static_cast<std::size_t>(n_tets),
+                             std::numeric_limits<double>::infinity());
+    std::vector<double> cand(u.size());
+    std::vector<index_t> cand_src(u.size());
+    for (;;) {
+        bool better = false;
+        for (std::size_t i = 0; i < u.size(); ++i) {
+            cand[i] = tv[u[i]];
+            cand_src[i] = ts[u[i]];
+            if (cand[i] < tv[w[i]]) {
+                better = true;
+                best[static_cast<std::size_t>(w[i])] =
+                    std::min(best[static_cast<std::size_t>(w[i])], cand[i]);
+            }
+        }
+        if (!better) break;
+        for (std::size_t i = 0; i < u.size(); ++i)
+            if (cand[i] < tv[w[i]] && cand[i] == best[static_cast<std::size_t>(w[i])])
+                ts[w[i]] = cand_src[i];
+        for (std::size_t i = 0; i < u.size(); ++i) {
+            auto& bw = best[static_cast<std::size_t>(w[i])];
+            if (bw < tv[w[i]]) tv[w[i]] = bw;
+        }
+        for (std::size_t i = 0; i < u.size(); ++i)
+            best[static_cast<std::size_t>(w[i])] = std::numeric_limits<double>::infinity();
+    }
+    for (std::size_t i = 0; i < attached.size(); ++i)  // no proper tetrahedron around
+        if (std::isinf(tv[attached[i]])) tv[attached[i]] = own[i];
+    return out;
+}
+
+// Alpha values: own squared radii, flat tetrahedra settled, then from the top down each face takes
+// the lowest value of its cofaces (and that coface's source) when one of them attaches it (its
+// opposite vertex lies strictly inside the face's ball) or when that value is below its own.
+inline void alpha_values(const double* p, index_t n, int D, alpha_filtration& F) {
+    const simplicial_complex& K = F.complex;
+    const int top = K.top_dim();
+    auto& value = F.value;
+    auto& source = F.source;
+    for (int d = 1; d <= top; ++d) {
+        const index_t count = K.n_simplices[static_cast<std::size_t>(d)],
+                      off = K.offset[static_cast<std::size_t>(d)];
+        for (index_t i = 0; i < count; ++i)
+            value[static_cast<std::size_t>(off + i)] = circumball(p, D, K.simplex(d, i), d).r2;
+    }
+    flat_faces near;
+    if (top == 3 && !F.planar) near = settle_flat_tetrahedra(p, n, K, value, source);
+    std::vector<double> best;
+    std::vector<index_t> best_src;
+    std::vector<char> attached, ball_holds;
+    for (int d = top; d >= 2; --d) {
+        const index_t count = K.n_simplices[static_cast<std::size_t>(d)],
+                      off = K.offset[static_cast<std::size_t>(d)];
+        const index_t n_faces = K.n_simplices[static_cast<std::size_t>(d - 1)];
+        const index_t foff = K.offset[static_cast<std::size_t>(d - 1)];
+        const double* fr2 = value.data() + foff;  // still the faces' own values
+        // Faces' centres are computed again where needed (the same bits as their values'), from
+        // the coface's vertices less the opposite one: the face's own vertex row, in cache.
+        best.assign(static_cast<std::size_t>(n_faces), std::numeric_limits<double>::infinity());
+        best_src.assign(static_cast<std::size_t>(n_faces), -1);
+        attached.assign(static_cast<std::size_t>(n_faces), 0);
+        const auto& flat_face = near.of_dim[d - 1];
+        if (!flat_face.empty()) {
+            ball_holds.assign(static_cast<std::size_t>(n_faces), 0);
+            for (index_t f = 0; f < n_faces; ++f)
+                if (flat_face[static_cast<std::size_t>(f)])
+                    ball_holds[static_cast<std::size_t>(f)] = near.tree->holds_point(
+                        fr2[f], circumball(p, D, K.simplex(d - 1, f), d - 1).centre.data());
+        }
+        for (index_t s = 0; s < count; ++s) {
+            const double cv = value[static_cast<std::size_t>(off + s)];
+            const index_t cs = source[static_cast<std::size_t>(off + s)];
+            const cell_t* verts = K.simplex(d, s);
+            const cell_t* facets = K.facet_ids(d, s);
+            for (int j = 0; j <= d; ++j) {
+                const auto f = static_cast<std::size_t>(facets[j]);
+                cell_t face[3];
+                for (int i = 0, q = 0; i <= d; ++i)
+                    if (i != j) face[q++] = verts[i];
+                const ball fb = circumball(p, D, face, d - 1);
+                const double dist2 =
+                    distance2(p + static_cast<index_t>(verts[j]) * D, fb.centre.data(), D);
+                if (dist2 < fr2[f] * (1 - 1e-12) || (!flat_face.empty() && ball_holds[f]))
+                    attached[f] = 1;
+                if (cv < best[f]) {
+                    best[f] = cv;
+                    best_src[f] = cs;
+                } else if (cv == best[f]) {
+                    best_src[f] = cs;  // the last of equal cofaces
+                }
+            }
+        }
+        for (index_t f = 0; f < n_faces; ++f) {
+            const auto uf = static_cast<std::size_t>(f);
+            if (attached[uf] || value[static_cast<std::size_t>(foff + f)] > best[uf]) {
+                value[static_cast<std::size_t>(foff + f)] = best[uf];
+                source[static_cast<std::size_t>(foff + f)] = best_src[uf];
+            }
+        }
+    }
+    // Edges of duplicate or left-out points have no cofaces: they keep their own values.
+}
+
+// Weak values: edge lengths, and above them the longest edge (the first of equal facets).
+inline void weak_values(const double* p, int D, alpha_filtration& F) {
+    const simplicial_complex& K = F.complex;
+    if (K.top_dim() < 1) return;
+    const index_t n_e = K.n_simplices[1], eoff = K.offset[1];
+    for (index_t e = 0; e < n_e; ++e) {
+        const cell_t* uv = K.simplex(1, e);
+        F.value[static_cast<std::size_t>(eoff + e)] = std::sqrt(
+            distance2(p + static_cast<index_t>(uv[0]) * D, p + static_cast<index_t>(uv[1]) * D, D));
+    }
+    for (int d = 2; d <= K.top_dim(); ++d) {
+        const index_t off = K.offset[static_cast<std::size_t>(d)],
+                      foff = K.offset[static_cast<std::size_t>(d - 1)];
+        for (index_t s = 0; s < K.n_simplices[static_cast<std::size_t>(d)]; ++s) {
+            const cell_t* f = K.facet_ids(d, s);
+            index_t arg = foff + f[0];
+            for (int j = 1; j <= d; ++j)
+                if (F.value[static_cast<std::size_t>(foff + f[j])] >
+                    F.value[static_cast<std::size_t>(arg)])
+                    arg = foff + f[j];
+            F.value[static_cast<std::size_t>(off + s)] = F.value[static_cast<std::size_t>(arg)];
+            F.source[static_cast<std::size_t>(off + s)] = F.source[static_cast<std::size_t>(arg)];
+        }
+    }
+}
+
+inline void check_ids(const index_t* ids, index_t count, index_t lo, index_t hi, const char* what) {
+    for (index_t i = 0; i < count; ++i)
+        if (ids[i] < lo || ids[i] >= hi)
+            throw std::out_of_range(std::string("alpha: ") + what + " entry " + std::to_string(i) +
+                                    " is " + std::to_string(ids[i]) + ", outside [" +
+                                    std::to_string(lo) + ", " + std::to_string(hi) + ")");
+}
+
+inline void check_triangulation(index_t n, int D, const delaunay_view& tri, bool weak) {
+    if (D != 2 && D != 3)
+        throw std::invalid_argument("alpha: points must be 2D or 3D, got D = " + std::to_string(D));
+    if (tri.rank < 0 || tri.rank > D)
+        throw std::invalid_argument("alpha: rank must be in 0.." + std::to_string(D) + ", got " +
+                                    std::to_string(tri.rank));
+    if (tri.n_top < 0 || tri.n_extra < 0)
+        throw std::invalid_argument("alpha: negative simplex count");
+    if (tri.rank == 0 && tri.n_top > 0)
+        throw std::invalid_argument("alpha: rank 0 has no top simplices");
+    const int w = tri.rank + 1;
+    check_ids(tri.top, tri.n_top * w, 0, n, "top");
+    for (index_t t = 0; t < tri.n_top; ++t)
+        for (int a = 0; a < w; ++a)
+            for (int b = a + 1; b < w; ++b)
+                if (tri.top[t * w + a] == tri.top[t * w + b])
+                    throw std::invalid_argument("alpha: top simplex " + std::to_string(t) +
+                                                " repeats a vertex");
+    check_ids(tri.extra, 2 * tri.n_extra, 0, n, "extra");
+    if (tri.neighbors != nullptr)
+        check_ids(tri.neighbors, tri.n_top * w, -1, tri.n_top, "neighbors");
+    if (!weak && tri.rank >= 2 && tri.rank < D && tri.neighbors != nullptr && tri.coords == nullptr)
+        throw std::invalid_argument(
+            "alpha: a cloud of rank < D needs the coordinates of its triangulation");
+}
+
+}  // namespace alpha_detail
+
+// The filtered Delaunay complex of one cloud: points (n, D), D in {2, 3}, and its triangulation.
+// Alpha (weak = false): the flat simplices on the hull are dropped, values are squared radii.
+// Weak: Qhull's triangulation as it is, edge lengths and their flag values.
+template <class T>
+alpha_filtration make_alpha_filtration(const T* points, index_t n, int D, const delaunay_view& tri,
+                                       bool weak) {
+    alpha_detail::check_triangulation(n, D, tri, weak);
+    if (n > max_cells) throw std::invalid_argument("alpha: at most 2^31 - 1 points are supported");
+    check_finite(points, n * D, "x");
+    std::vector<double> p(points, points + n * D);
+    const int r = tri.rank, w = r + 1;
+    std::vector<index_t> kept;  // the top simplices left by the clean-up, if it runs
+    const index_t* top = tri.top;
+    index_t n_top = tri.n_top;
+    if (!weak && r >= 2 && tri.neighbors != nullptr) {
+        const double* q = tri.coords != nullptr && r < D ? tri.coords : p.data();
+        if (alpha_detail::drop_hull_flat_simplices(q, n, r, tri.top, tri.neighbors, tri.n_top,
+                                                   kept)) {
+            top = kept.data();
+            n_top = static_cast<index_t>(kept.size()) / w;
+        }
+    }
+    alpha_filtration F;
+    if (r <= 2) {
+        F.complex = alpha_detail::planar_complex(n, top, n_top, w, tri.extra, tri.n_extra);
+        F.planar = true;
+    } else {
+        std::vector<std::vector<index_t>> given(4);
+        given[1].assign(tri.extra, tri.extra + 2 * tri.n_extra);
+        given[3].assign(top, top + n_top * w);
+        F.complex = build_complex(std::move(given), n);
+    }
+    std::vector<index_t>().swap(kept);
+    const index_t total = F.complex.total();
+    F.value.assign(static_cast<std::size_t>(total), 0.0);
+    F.source.resize(static_cast<std::size_t>(total));
+    std::iota(F.source.begin(), F.source.end(), index_t{0});
+    if (weak)
+        alpha_detail::weak_values(p.data(), D, F);
+    else
+        alpha_detail::alpha_values(p.data(), n, D, F);
+    return F;
+}
+
+// The critical (source) simplices of each bar of one cloud's alpha (or weak) persistence, up to
+// homology dimension max_dim, as local vertex ids.
+template <class T>
+alpha_bars alpha_critical_simplices(const T* points, index_t n, int D, const delaunay_view& tri,
+                                    int max_dim, bool weak, bool keep_zero) {
+    if (max_dim < 0)
+        throw std::invalid_argument("max_dim must be >= 0, got " + std::to_string(max_dim));
+    const alpha_filtration F = make_alpha_filtration(points, n, D, tri, weak);
+    const simplicial_complex& K = F.complex;
+    pairs_result pairs;
+    if (F.planar) {
+        const index_t n_e = K.n_simplices[1], n_t = K.top_dim() >= 2 ? K.n_simplices[2] : 0;
+        const std::vector<index_t> edges(K.vertices[1].begin(), K.vertices[1].end());
+        std::vector<index_t> tri_edges;
+        if (n_t > 0) tri_edges.assign(K.facets[2].begin(), K.facets[2].end());
+        pairs = planar_pairs(n, edges.data(), n_e, tri_edges.data(), n_t, F.value.data(),
+                             std::min(max_dim, 1), keep_zero);
+    } else {
+        pairs = filtration_pairs(K, F.value.data(), max_dim, keep_zero);
+    }
+    const int w = D + 1;
+    alpha_bars out;
+    out.births.resize(static_cast<std::size_t>(max_dim + 1));
+    out.deaths.resize(static_cast<std::size_t>(max_dim + 1));
+    auto row_of = [&](index_t id, std::vector<index_t>& dst) {
+        const std::size_t at = dst.size();
+        dst.resize(at + static_cast<std::size_t>(w), -1);
+        if (id == no_death) return;
+        const index_t s = F.source[static_cast<std::size_t>(id)];
+        int d = K.top_dim();
+        while (K.offset[static_cast<std::size_t>(d)] > s) --d;
+        const cell_t* v = K.simplex(d, s - K.offset[static_cast<std::size_t>(d)]);
+        for (int j = 0; j <= d; ++j) dst[at + static_cast<std::size_t>(j)] = v[j];
+    };
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        const auto k = static_cast<std::size_t>(pairs.dim[i]);
+        if (pairs.dim[i] > max_dim) continue;
+        row_of(pairs.birth[i], out.births[k]);
+        row_of(pairs.death[i], out.deaths[k]);
+    }
+    return out;
+}
+
+// A batch: the points of every item stacked (sum n_i, D), item i's rows in
+// [starts[i], starts[i + 1]), each with its triangulation; items on up to n_threads threads
+// (0: every core), the result the same for every count.
+template <class T>
+alpha_batch_result alpha_batch(const T* points, int D, const std::vector<index_t>& starts,
+                               const std::vector<delaunay_view>& tris, int max_dim, bool weak,
+                               bool keep_zero, int n_threads) {
+    if (max_dim < 0)
+        throw std::invalid_argument("max_dim must be >= 0, got " + std::to_string(max_dim));
+    const auto n_items = static_cast<index_t>(tris.size());
+    if (starts.size() != tris.size() + 1)
+        throw std::invalid_argument("alpha: one start per item and one past the end");
+    std::vector<alpha_bars> items(tris.size());
+    parallel_for(n_items, n_threads, [&](index_t i) {
+        const auto u = static_cast<std::size_t>(i);
+        items[u] = alpha_critical_simplices(points + starts[u] * D, starts[u + 1] - starts[u], D,
+                                            tris[u], max_dim, weak, keep_zero);
+    });
+    const int w = D + 1;
+    const auto dims = static_cast<std::size_t>(max_dim + 1);
+    index_t bars = 0;
+    for (const auto& it : items)
+        for (const auto& b : it.births) bars += static_cast<index_t>(b.size()) / w;
+    const index_t n_cells = 2 * bars;
+    alpha_batch_result out;
+    out.rows.resize(dims);
+    out.positions.resize(dims);
+    out.cells.resize(static_cast<std::size_t>(n_cells * w));
+    index_t at = 0;  // next cell
+    for (std::size_t k = 0; k < dims; ++k) {
+        std::size_t n_k = 0;
+        for (const auto& it : items) n_k += it.births[k].size() / static_cast<std::size_t>(w);
+        out.rows[k].reserve(3 * n_k);
+        out.positions[k].reserve(2 * n_k);
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            auto& births = items[i].births[k];
+            auto& deaths = items[i].deaths[k];
+            const index_t m = static_cast<index_t>(births.size()) / w, shift = starts[i];
+            auto put = [&](const std::vector<index_t>& src, index_t cell0) {
+                for (std::size_t j = 0; j < src.size(); ++j)
+                    out.cells[static_cast<std::size_t>(cell0 * w) + j] =
+                        src[j] >= 0 ? src[j] + shift : -1;
+            };
+            put(births, at);
+            put(deaths, at + m);
+            for (index_t j = 0; j < m; ++j) {
+                const bool essential = deaths[static_cast<std::size_t>(j * w)] < 0;
+                const index_t b = at + j, d = at + m + j;
+                out.rows[k].insert(out.rows[k].end(),
+                                   {static_cast<index_t>(i), b, essential ? no_death : d});
+                out.positions[k].insert(out.positions[k].end(), {b, essential ? n_cells : d});
+            }
+            at += 2 * m;
+            std::vector<index_t>().swap(births);
+            std::vector<index_t>().swap(deaths);
+        }
+    }
+    return out;
+}
+
+}  // namespace topolayer
