@@ -79,13 +79,13 @@ def rips_matrices(d: Annotated[NDArray[numpy.float32], dict(shape=(None,), order
 def rips_matrices(d: Annotated[NDArray[numpy.float64], dict(shape=(None,), order='C', device='cpu', writable=False)], counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], max_dim: int, threshold: float, keep_zero: bool, n_threads: int, memory_budget: float) -> list[NDArray[numpy.int64]]: ...
 
 @overload
-def rips_sparse(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], edges: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], max_dim: int, threshold: float, keep_zero: bool, n_threads: int, memory_budget: float) -> list[NDArray[numpy.int64]]:
+def rips_sparse_batch(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], max_dim: int, threshold: float, keep_zero: bool, n_threads: int, memory_budget: float) -> list[NDArray[numpy.int64]]:
     """
-    Sparse (thresholded) Vietoris-Rips persistence of one cloud x (N, D): only candidate edges (E, 2) no longer than threshold enter. Output as rips_points (item column 0).
+    Sparse (thresholded) Vietoris-Rips persistence of point clouds x (sum N_i, D) split by counts (B,): the edges no longer than threshold are found by a k-d tree, which raises ValueError when they would need more than memory_budget bytes. Output as rips_points.
     """
 
 @overload
-def rips_sparse(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], edges: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], max_dim: int, threshold: float, keep_zero: bool, n_threads: int, memory_budget: float) -> list[NDArray[numpy.int64]]: ...
+def rips_sparse_batch(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], max_dim: int, threshold: float, keep_zero: bool, n_threads: int, memory_budget: float) -> list[NDArray[numpy.int64]]: ...
 
 @overload
 def graph_h0(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], edges: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], keep_zero: bool) -> NDArray[numpy.int64]:
