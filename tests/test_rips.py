@@ -276,6 +276,19 @@ class TestRips:
         self.assert_batch_equals_loop(xs, max_dim=1, threshold=0.0, method="sparse")
         self.assert_batch_equals_loop(xs, max_dim=1, threshold=0.3, keep_zero=True, method="sparse")
 
+    def test_delaunay_batch_equals_loop_for_every_thread_count(self, rng):
+        # Degenerate items (collinear, too few points) take the dense H0 inside the same call.
+        xs = [
+            torch.tensor(rng.random((400, 2))),
+            torch.tensor(np.stack([rng.random(200), np.zeros(200)], 1)),
+            torch.tensor(rng.random((3, 2))),
+            torch.tensor(np.concatenate([rng.random((150, 2))] * 2)),
+        ]
+        self.assert_batch_equals_loop(xs, max_dim=0, method="delaunay")
+        self.assert_batch_equals_loop(xs, max_dim=0, keep_zero=True, method="delaunay")
+        cube = [torch.tensor(rng.random((300, 3))) for _ in range(3)]
+        self.assert_batch_equals_loop(cube, max_dim=0, method="delaunay")
+
     def test_float32_close_to_float64(self, rng):
         p = rng.random((50, 2))
         a = rips(torch.tensor(p, dtype=torch.float32), max_dim=1)

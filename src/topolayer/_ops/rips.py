@@ -201,18 +201,23 @@ def _sparse(x, counts, max_dim, threshold, keep_zero, n_threads, budget):
 
 
 def _delaunay_h0(x: np.ndarray, counts: np.ndarray, keep_zero: bool, n_threads: int, budget: float):
+    """H0 of each item through its Delaunay graph (scipy, item by item: the only Python loop),
+    then Kruskal on every item in one threaded core call. Degenerate items (collinear, coplanar,
+    tiny) take the dense H0 in the same call: exact and cheap."""
     starts = np.concatenate([[0], np.cumsum(counts)])
-    parts = []
-    for i, n in enumerate(counts):
-        pts = x[starts[i] : starts[i + 1]]
-        e = delaunay_edges(pts)
-        if e is None:  # degenerate (collinear, coplanar, tiny): the dense path is exact and cheap
-            r = _core.rips_points(
-                pts, np.array([n], dtype=np.int64), 0, np.inf, keep_zero, n_threads, budget
-            )[0]
-            r = np.array(r)
-        else:
-            r = np.array(_core.graph_h0(np.ascontiguousarray(pts), e, keep_zero))
-        r[:, 0] = i
-        parts.append(r)
-    return np.concatenate(parts) if parts else np.zeros((0, 5), dtype=np.int64)
+    graphs = [delaunay_edges(x[starts[i] : starts[i + 1]]) for i in range(len(counts))]
+    dense = np.array([e is None for e in graphs], dtype=bool)
+    edges = [e for e in graphs if e is not None]
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([0 if e is None else len(e) for e in graphs])
+    flat = np.concatenate(edges) if edges else np.zeros((0, 2), dtype=np.int64)
+    return _core.graph_h0_batch(
+        x,
+        counts,
+        np.ascontiguousarray(flat, dtype=np.int64),
+        offsets,
+        dense,
+        keep_zero,
+        n_threads,
+        budget,
+    )
