@@ -1,11 +1,11 @@
 // Fixed-radius neighbour pairs of a point cloud: every pair (i, j), i < j, of points of R^D whose
 // squared Euclidean distance is <= r2, by a k-d tree (Bentley 1975; Friedman, Bentley & Finkel
-// 1977): median splits across the widest side, tight bounding boxes, leaves of a few points.
+// 1977): median splits across the widest side, tight bounding boxes, leaves of <= 32 points.
 // Cost: O(N log N) to build; a point's query visits the nodes whose box meets its ball, about
-// O(log N + k) for k neighbours in low dimension (boxes prune less as D grows); a box wholly
-// inside the ball is taken without distances. Invariant: a pair is reported iff the squared
-// distance that every Rips edge value comes from (squared_distance below) is <= r2, whatever the
-// tree's shape; box bounds sum the same rounded terms in the same order, so they never cut one.
+// O(log N + k) for k neighbours in low dimension (boxes prune less as D grows). Invariant: a pair
+// is reported iff squared_distance below (where every Rips edge value comes from) is <= r2,
+// whatever the tree's shape: box bounds sum the same rounded terms in the same order, so a box is
+// cut only if all its points are out, and taken without distances only if all are in.
 #pragma once
 
 #include <algorithm>
