@@ -250,6 +250,45 @@ class TestRips:
                     assert torch.equal(got.indices[k], ref.indices[k])
                     assert torch.equal(got.bars[k], ref.bars[k])
 
+    @staticmethod
+    def assert_batch_equals_loop(xs, **kwargs):
+        """``rips`` of the list ``xs`` in one call equals the calls item by item, bit for bit,
+        for one and for two threads."""
+        max_dim = kwargs["max_dim"]
+        one = rips(xs, n_threads=1, **kwargs)
+        two = rips(xs, n_threads=2, **kwargs)
+        for i, x in enumerate(xs):
+            single = rips(x, n_threads=1, **kwargs)
+            for k in range(max_dim + 1):
+                for b in (one, two):
+                    assert torch.equal(b[i].indices[k], single.indices[k])
+                    assert torch.equal(b[i][k], single[k])
+
+    def test_sparse_batch_equals_loop_for_every_thread_count(self, rng):
+        dup = rng.random((40, 3))
+        xs = [
+            torch.tensor(rng.random((300, 3))),
+            torch.tensor(np.concatenate([dup, dup[:9], dup[:2]])),  # duplicates: zero-length edges
+            torch.tensor(rng.random((1, 3))),
+            torch.tensor(rng.random((250, 3))),
+        ]
+        self.assert_batch_equals_loop(xs, max_dim=2, threshold=0.2, method="sparse")
+        self.assert_batch_equals_loop(xs, max_dim=1, threshold=0.0, method="sparse")
+        self.assert_batch_equals_loop(xs, max_dim=1, threshold=0.3, keep_zero=True, method="sparse")
+
+    def test_delaunay_batch_equals_loop_for_every_thread_count(self, rng):
+        # Degenerate items (collinear, too few points) take the dense H0 inside the same call.
+        xs = [
+            torch.tensor(rng.random((400, 2))),
+            torch.tensor(np.stack([rng.random(200), np.zeros(200)], 1)),
+            torch.tensor(rng.random((3, 2))),
+            torch.tensor(np.concatenate([rng.random((150, 2))] * 2)),
+        ]
+        self.assert_batch_equals_loop(xs, max_dim=0, method="delaunay")
+        self.assert_batch_equals_loop(xs, max_dim=0, keep_zero=True, method="delaunay")
+        cube = [torch.tensor(rng.random((300, 3))) for _ in range(3)]
+        self.assert_batch_equals_loop(cube, max_dim=0, method="delaunay")
+
     def test_float32_close_to_float64(self, rng):
         p = rng.random((50, 2))
         a = rips(torch.tensor(p, dtype=torch.float32), max_dim=1)
@@ -359,6 +398,20 @@ class TestRips:
         rips(x, max_dim=1, memory_budget=1e5, threshold=0.05)
         with pytest.raises(ValueError, match="smaller `threshold`"):
             rips(x, max_dim=1, memory_budget=1e4, threshold=0.5)
+
+    def test_sparse_memory_guard_names_the_edges_within_the_threshold(self, rng):
+        p = rng.random((300, 2))
+        r = 0.5 * (1 + 1e-6) + 1e-300  # the search's radius, a hair over the threshold
+        d2 = ((p[:, None] - p[None]) ** 2).sum(-1)
+        within = int((d2[np.triu_indices(len(p), 1)] <= r * r).sum())
+        msg = (
+            rf"Rips: the {within} edges within the threshold need about {within * 48 >> 20} MiB, "
+            r"over the memory budget of 0 MiB; pass a smaller `threshold`"
+        )
+        xs = [torch.tensor(rng.random((20, 2))), torch.tensor(p)]
+        for n_threads in (1, 2):
+            with pytest.raises(ValueError, match=msg):
+                rips(xs, 1, 0.5, n_threads=n_threads, memory_budget=1e4, method="sparse")
 
     def test_memory_guard_on_columns(self, rng):
         x = torch.tensor(rng.random((60, 3)))

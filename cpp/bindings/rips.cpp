@@ -84,32 +84,62 @@ std::vector<int_array> rips_matrices(flat_in<T> d, counts_in counts, int max_dim
 }
 
 template <class T>
-std::vector<int_array> rips_sparse(values_2d<T> x, edges_in edges, int max_dim, double threshold, bool keep_zero,
-                                   int n_threads, double memory_budget) {
+std::vector<int_array> rips_sparse_batch(values_2d<T> x, counts_in counts, int max_dim, double threshold,
+                                         bool keep_zero, int n_threads, double memory_budget) {
     auto opt = make_options(max_dim, threshold, keep_zero, memory_budget);
-    opt.n_threads = n_threads;
-    if (edges.shape(0) > 0 && edges.shape(1) != 2) throw std::invalid_argument("edges must have 2 columns");
+    const index_t dim = static_cast<index_t>(x.shape(1));
+    const auto off = offsets_of(counts, static_cast<index_t>(x.shape(0)), 1, "points");
+    const T* data = x.data();
     std::vector<std::vector<index_t>> rows;
     {
         nb::gil_scoped_release release;
-        rows = topolayer::rips_batch(1, max_dim, 1, [&](index_t, int) {
-            return topolayer::rips_sparse_points(x.data(), static_cast<index_t>(x.shape(0)),
-                                                 static_cast<index_t>(x.shape(1)), edges.data(),
-                                                 static_cast<index_t>(edges.shape(0)), opt);
-        });
+        rows = topolayer::rips_batch(static_cast<index_t>(counts.shape(0)), max_dim, n_threads,
+                                     [&](index_t i, int inner) {
+                                         auto o = opt;
+                                         o.n_threads = inner;
+                                         const auto s = static_cast<std::size_t>(i);
+                                         return topolayer::rips_sparse_cloud(data + off[s] * dim, off[s + 1] - off[s],
+                                                                             dim, o);
+                                     });
     }
     return rows_to_arrays(std::move(rows));
 }
 
+// Item i's edges are rows edge_offsets[i] .. edge_offsets[i + 1] of `edges` (item-local vertex
+// ids); an item marked `dense` has none and takes the dense H0 instead.
 template <class T>
-int_array graph_h0(values_2d<T> x, edges_in edges, bool keep_zero) {
+int_array graph_h0_batch(values_2d<T> x, counts_in counts, edges_in edges, counts_in edge_offsets,
+                         nb::ndarray<const bool, nb::ndim<1>, nb::c_contig, nb::device::cpu> dense, bool keep_zero,
+                         int n_threads, double memory_budget) {
+    const auto opt = make_options(0, std::numeric_limits<double>::infinity(), keep_zero, memory_budget);
+    const index_t dim = static_cast<index_t>(x.shape(1));
+    const auto off = offsets_of(counts, static_cast<index_t>(x.shape(0)), 1, "points");
+    const std::size_t n_items = counts.shape(0);
     if (edges.shape(0) > 0 && edges.shape(1) != 2) throw std::invalid_argument("edges must have 2 columns");
+    if (edge_offsets.shape(0) != n_items + 1)
+        throw std::invalid_argument("edge_offsets must have len(counts) + 1 entries");
+    if (dense.shape(0) != n_items) throw std::invalid_argument("dense must have one entry per item");
+    const index_t* eo = edge_offsets.data();
+    for (std::size_t i = 0; i < n_items; ++i)
+        if (eo[i] > eo[i + 1]) throw std::invalid_argument("edge_offsets must be non-decreasing");
+    if (eo[0] != 0 || eo[n_items] != static_cast<index_t>(edges.shape(0)))
+        throw std::invalid_argument("edge_offsets must run from 0 to the number of edges");
+    const T* data = x.data();
+    const index_t* e = edges.data();
+    const bool* use_dense = dense.data();
     std::vector<std::vector<index_t>> rows;
     {
         nb::gil_scoped_release release;
-        rows = topolayer::rips_batch(1, 0, 1, [&](index_t, int) {
-            return topolayer::graph_h0(x.data(), static_cast<index_t>(x.shape(0)), static_cast<index_t>(x.shape(1)),
-                                       edges.data(), static_cast<index_t>(edges.shape(0)), keep_zero);
+        rows = topolayer::rips_batch(static_cast<index_t>(n_items), 0, n_threads, [&](index_t i, int inner) {
+            const auto s = static_cast<std::size_t>(i);
+            const T* pts = data + off[s] * dim;
+            const index_t n = off[s + 1] - off[s];
+            if (use_dense[s]) {
+                auto o = opt;
+                o.n_threads = inner;
+                return topolayer::rips_points(pts, n, dim, o);
+            }
+            return topolayer::graph_h0(pts, n, dim, e + 2 * eo[s], eo[s + 1] - eo[s], keep_zero);
         });
     }
     return to_array(std::move(rows[0]), 5);
@@ -152,17 +182,26 @@ void bind_rips(nb::module_& m) {
     m.def("rips_matrices", &rips_matrices<double>, nb::arg("d").noconvert(), nb::arg("counts"), nb::arg("max_dim"),
           nb::arg("threshold"), nb::arg("keep_zero"), nb::arg("n_threads"), nb::arg("memory_budget"));
     const char* doc_sparse =
-        "Sparse (thresholded) Vietoris-Rips persistence of one cloud x (N, D): only candidate edges "
-        "(E, 2) no longer than threshold enter. Output as rips_points (item column 0).";
-    m.def("rips_sparse", &rips_sparse<float>, nb::arg("x").noconvert(), nb::arg("edges"), nb::arg("max_dim"),
-          nb::arg("threshold"), nb::arg("keep_zero"), nb::arg("n_threads"), nb::arg("memory_budget"), doc_sparse);
-    m.def("rips_sparse", &rips_sparse<double>, nb::arg("x").noconvert(), nb::arg("edges"), nb::arg("max_dim"),
-          nb::arg("threshold"), nb::arg("keep_zero"), nb::arg("n_threads"), nb::arg("memory_budget"));
+        "Sparse (thresholded) Vietoris-Rips persistence of point clouds x (sum N_i, D) split by counts (B,): "
+        "the edges no longer than threshold are found by a k-d tree, which raises ValueError when they "
+        "would need more than memory_budget bytes. Output as rips_points.";
+    m.def("rips_sparse_batch", &rips_sparse_batch<float>, nb::arg("x").noconvert(), nb::arg("counts"),
+          nb::arg("max_dim"), nb::arg("threshold"), nb::arg("keep_zero"), nb::arg("n_threads"),
+          nb::arg("memory_budget"), doc_sparse);
+    m.def("rips_sparse_batch", &rips_sparse_batch<double>, nb::arg("x").noconvert(), nb::arg("counts"),
+          nb::arg("max_dim"), nb::arg("threshold"), nb::arg("keep_zero"), nb::arg("n_threads"),
+          nb::arg("memory_budget"));
     const char* doc_graph =
-        "H0 of the graph `edges` (E, 2) on points x (N, D) with Euclidean edge lengths (Kruskal, elder "
-        "rule): an (n_0, 5) array of (0, v, v, death_u, death_v).";
-    m.def("graph_h0", &graph_h0<float>, nb::arg("x").noconvert(), nb::arg("edges"), nb::arg("keep_zero"), doc_graph);
-    m.def("graph_h0", &graph_h0<double>, nb::arg("x").noconvert(), nb::arg("edges"), nb::arg("keep_zero"));
+        "H0 of point clouds x (sum N_i, D) split by counts (B,), each through its graph with Euclidean edge "
+        "lengths (Kruskal, elder rule): item i's edges are rows edge_offsets[i]..edge_offsets[i + 1] of edges "
+        "(E, 2) in item-local ids; an item with dense[i] set takes the dense H0 (memory_budget applies). "
+        "An (n_0, 5) array of (item, v, v, death_u, death_v).";
+    m.def("graph_h0_batch", &graph_h0_batch<float>, nb::arg("x").noconvert(), nb::arg("counts"), nb::arg("edges"),
+          nb::arg("edge_offsets"), nb::arg("dense"), nb::arg("keep_zero"), nb::arg("n_threads"),
+          nb::arg("memory_budget"), doc_graph);
+    m.def("graph_h0_batch", &graph_h0_batch<double>, nb::arg("x").noconvert(), nb::arg("counts"), nb::arg("edges"),
+          nb::arg("edge_offsets"), nb::arg("dense"), nb::arg("keep_zero"), nb::arg("n_threads"),
+          nb::arg("memory_budget"));
 }
 
 }  // namespace topolayer_bindings

@@ -79,22 +79,22 @@ def rips_matrices(d: Annotated[NDArray[numpy.float32], dict(shape=(None,), order
 def rips_matrices(d: Annotated[NDArray[numpy.float64], dict(shape=(None,), order='C', device='cpu', writable=False)], counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], max_dim: int, threshold: float, keep_zero: bool, n_threads: int, memory_budget: float) -> list[NDArray[numpy.int64]]: ...
 
 @overload
-def rips_sparse(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], edges: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], max_dim: int, threshold: float, keep_zero: bool, n_threads: int, memory_budget: float) -> list[NDArray[numpy.int64]]:
+def rips_sparse_batch(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], max_dim: int, threshold: float, keep_zero: bool, n_threads: int, memory_budget: float) -> list[NDArray[numpy.int64]]:
     """
-    Sparse (thresholded) Vietoris-Rips persistence of one cloud x (N, D): only candidate edges (E, 2) no longer than threshold enter. Output as rips_points (item column 0).
-    """
-
-@overload
-def rips_sparse(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], edges: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], max_dim: int, threshold: float, keep_zero: bool, n_threads: int, memory_budget: float) -> list[NDArray[numpy.int64]]: ...
-
-@overload
-def graph_h0(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], edges: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], keep_zero: bool) -> NDArray[numpy.int64]:
-    """
-    H0 of the graph `edges` (E, 2) on points x (N, D) with Euclidean edge lengths (Kruskal, elder rule): an (n_0, 5) array of (0, v, v, death_u, death_v).
+    Sparse (thresholded) Vietoris-Rips persistence of point clouds x (sum N_i, D) split by counts (B,): the edges no longer than threshold are found by a k-d tree, which raises ValueError when they would need more than memory_budget bytes. Output as rips_points.
     """
 
 @overload
-def graph_h0(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], edges: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], keep_zero: bool) -> NDArray[numpy.int64]: ...
+def rips_sparse_batch(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], max_dim: int, threshold: float, keep_zero: bool, n_threads: int, memory_budget: float) -> list[NDArray[numpy.int64]]: ...
+
+@overload
+def graph_h0_batch(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], edges: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], edge_offsets: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], dense: Annotated[NDArray[numpy.bool_], dict(shape=(None,), order='C', device='cpu', writable=False)], keep_zero: bool, n_threads: int, memory_budget: float) -> NDArray[numpy.int64]:
+    """
+    H0 of point clouds x (sum N_i, D) split by counts (B,), each through its graph with Euclidean edge lengths (Kruskal, elder rule): item i's edges are rows edge_offsets[i]..edge_offsets[i + 1] of edges (E, 2) in item-local ids; an item with dense[i] set takes the dense H0 (memory_budget applies). An (n_0, 5) array of (item, v, v, death_u, death_v).
+    """
+
+@overload
+def graph_h0_batch(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], edges: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], edge_offsets: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], dense: Annotated[NDArray[numpy.bool_], dict(shape=(None,), order='C', device='cpu', writable=False)], keep_zero: bool, n_threads: int, memory_budget: float) -> NDArray[numpy.int64]: ...
 
 alpha_flat_rtol: float = 1e-06
 

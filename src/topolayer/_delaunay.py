@@ -32,8 +32,9 @@ def delaunay_edges(points: np.ndarray) -> np.ndarray | None:
         pairs.append(tri.coplanar[:, [0, 2]])
     e = np.concatenate(pairs).astype(np.int64)
     e.sort(axis=1)
-    e = np.unique(e, axis=0)
-    return np.ascontiguousarray(e)
+    # Unique rows in (u, v) order through the key u * n + v: a sort of integers, not of rows.
+    key = np.unique(e[:, 0] * n + e[:, 1])
+    return np.ascontiguousarray(np.stack([key // n, key % n], 1))
 
 
 class Triangulation(NamedTuple):

@@ -1,8 +1,9 @@
 // Vietoris–Rips persistence as critical edges, never listing the clique complex: the entry
-// points (points, a distance matrix, candidate edges within a threshold, the H0 of a graph) and
-// batches. Each validates its input, builds the metric of squared Euclidean distances (or the
-// given distances) and runs the engine of rips/engine.hpp (Bauer 2021, Ripser). Cost: O(N^2 D)
-// for a dense table, O(E (D + log E)) for candidate edges or a graph, then the engine's.
+// points (points, a distance matrix, candidate edges within a threshold, points within a
+// threshold, the H0 of a graph) and batches. Each validates its input, builds the metric of
+// squared Euclidean distances (or the given distances) and runs the engine of rips/engine.hpp
+// (Bauer 2021, Ripser). Cost: O(N^2 D) for a dense table, O(E (D + log E)) for candidate edges or
+// a graph (plus the k-d tree search of rips/neighbours.hpp for points), then the engine's.
 // Invariants: an edge's value is the same wherever it is computed; results are identical for
 // every thread count (threads go to the items of a batch, or inside a single item).
 #pragma once
@@ -18,28 +19,11 @@
 
 #include "parallel.hpp"
 #include "rips/engine.hpp"
+#include "rips/neighbours.hpp"
 #include "types.hpp"
 #include "union_find.hpp"
 
 namespace topolayer {
-
-namespace rips_detail {
-
-// Squared Euclidean distance of points p and q of R^dim, summed in double in coordinate order.
-// Every Euclidean edge value comes from here, so an edge has one value in the dense table (both
-// rows), the sparse lists and the graph. Callers pass the point of smaller index first, which
-// fixes the operands; (p - q)^2 and (q - p)^2 are equal in IEEE arithmetic anyway.
-template <class T>
-double squared_distance(const T* p, const T* q, index_t dim) {
-    double s = 0;
-    for (index_t k = 0; k < dim; ++k) {
-        const double t = static_cast<double>(p[k]) - static_cast<double>(q[k]);
-        s += t * t;
-    }
-    return s;
-}
-
-}  // namespace rips_detail
 
 // Throws unless every simplex index up to dimension max_dim + 1 fits in 63 bits.
 inline void check_index_range(index_t n, int max_dim) {
@@ -189,6 +173,30 @@ rips_result rips_sparse_points(const T* x, index_t n, index_t dim, const index_t
     opt.threshold = thr2;  // squared units from here on
     rips_engine<T, rips_sparse_metric<T>> engine(m, n, opt);
     return engine.run();
+}
+
+// Sparse Rips of n points with a finite threshold, the candidate edges found here: the pairs
+// within a hair over the threshold by a k-d tree (rips_sparse_points then keeps those within it
+// by its own lengths, so the slack only guards the search's rounding). Throws when the pairs
+// would need more than the memory budget (counted before they are all listed).
+template <class T>
+rips_result rips_sparse_cloud(const T* x, index_t n, index_t dim, rips_options opt) {
+    check_index_range(n, opt.max_dim);
+    check_finite(x, n * dim, "x");
+    constexpr index_t bytes_per_pair = 2 * 8 * 3;  // the candidate list, then both adjacency lists with values
+    const double r = opt.threshold * (1 + 1e-6) + 1e-300;
+    const double fit = opt.memory_budget / bytes_per_pair;
+    const index_t max_pairs = fit < static_cast<double>(std::numeric_limits<index_t>::max() / bytes_per_pair)
+                                  ? static_cast<index_t>(fit)
+                                  : std::numeric_limits<index_t>::max() / bytes_per_pair;
+    std::vector<index_t> pairs;
+    const index_t found = pairs_within(x, n, dim, r * r, max_pairs, opt.n_threads, pairs);
+    if (found > max_pairs || static_cast<double>(found) * bytes_per_pair > opt.memory_budget)
+        throw std::invalid_argument(
+            "Rips: the " + std::to_string(found) + " edges within the threshold need about " +
+            std::to_string((found * bytes_per_pair) >> 20) + " MiB, over the memory budget of " +
+            std::to_string(static_cast<long long>(opt.memory_budget) >> 20) + " MiB; pass a smaller `threshold`");
+    return rips_sparse_points(x, n, dim, pairs.data(), found, opt);
 }
 
 // H0 of a graph on points (e.g. a Delaunay graph, which contains the Euclidean minimum spanning

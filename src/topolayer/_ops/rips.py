@@ -213,58 +213,29 @@ def _contract(raw, counts: np.ndarray, precomputed: bool, n_values: int) -> list
 
 
 def _sparse(x, counts, max_dim, threshold, keep_zero, n_threads, budget):
-    from scipy.spatial import cKDTree
-
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    parts: list[list[np.ndarray]] = [[] for _ in range(max_dim + 1)]
-    for i in range(len(counts)):
-        n = int(counts[i])
-        if math.comb(n, max_dim + 2) > 2**61:
-            raise ValueError(
-                f"Rips: simplex indices of {n} points in dimension {max_dim + 1} overflow 64 bits; "
-                "lower max_dim or the number of points"
-            )
-        pts = np.ascontiguousarray(x[starts[i] : starts[i + 1]])
-        tree = cKDTree(pts)
-        # A hair over the threshold: the core filters the candidates with its own lengths.
-        r = threshold * (1 + 1e-6) + 1e-300
-        n_pairs = (int(tree.count_neighbors(tree, r)) - n) // 2  # ordered pairs, self pairs
-        need = n_pairs * 2 * 8 * 3  # candidate list, then adjacency lists with values
-        if need > budget:
-            raise ValueError(
-                f"Rips: the {n_pairs} edges within the threshold need about {need >> 20} MiB, over "
-                f"the memory budget of {int(budget) >> 20} MiB; pass a smaller `threshold`"
-            )
-        pairs = tree.query_pairs(r, output_type="ndarray")
-        rows = _core.rips_sparse(
-            pts,
-            np.ascontiguousarray(pairs, dtype=np.int64),
-            max_dim,
-            threshold,
-            keep_zero,
-            n_threads,
-            budget,
-        )
-        for k, r in enumerate(rows):
-            r = np.array(r)
-            r[:, 0] = i
-            parts[k].append(r)
-    return [np.concatenate(p) if p else np.zeros((0, 5), dtype=np.int64) for p in parts]
+    # Per item a k-d tree finds the edges within the threshold, then the sparse engine: one call,
+    # items on worker threads; it raises ValueError when the edges are over the memory budget.
+    return _core.rips_sparse_batch(x, counts, max_dim, threshold, keep_zero, n_threads, budget)
 
 
 def _delaunay_h0(x: np.ndarray, counts: np.ndarray, keep_zero: bool, n_threads: int, budget: float):
+    """H0 of each item through its Delaunay graph (scipy, item by item: the only Python loop),
+    then Kruskal on every item in one threaded core call. Degenerate items (collinear, coplanar,
+    tiny) take the dense H0 in the same call: exact and cheap."""
     starts = np.concatenate([[0], np.cumsum(counts)])
-    parts = []
-    for i, n in enumerate(counts):
-        pts = x[starts[i] : starts[i + 1]]
-        e = delaunay_edges(pts)
-        if e is None:  # degenerate (collinear, coplanar, tiny): the dense path is exact and cheap
-            r = _core.rips_points(
-                pts, np.array([n], dtype=np.int64), 0, np.inf, keep_zero, n_threads, budget
-            )[0]
-            r = np.array(r)
-        else:
-            r = np.array(_core.graph_h0(np.ascontiguousarray(pts), e, keep_zero))
-        r[:, 0] = i
-        parts.append(r)
-    return np.concatenate(parts) if parts else np.zeros((0, 5), dtype=np.int64)
+    graphs = [delaunay_edges(x[starts[i] : starts[i + 1]]) for i in range(len(counts))]
+    dense = np.array([e is None for e in graphs], dtype=bool)
+    edges = [e for e in graphs if e is not None]
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([0 if e is None else len(e) for e in graphs])
+    flat = np.concatenate(edges) if edges else np.zeros((0, 2), dtype=np.int64)
+    return _core.graph_h0_batch(
+        x,
+        counts,
+        np.ascontiguousarray(flat, dtype=np.int64),
+        offsets,
+        dense,
+        keep_zero,
+        n_threads,
+        budget,
+    )
