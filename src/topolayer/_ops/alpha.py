@@ -22,6 +22,7 @@ so gradients reach the points.
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -89,6 +90,33 @@ def _triangulate(p: np.ndarray, counts: list[int], weak: bool, n_threads: int = 
     )
 
 
+# A cloud far from the origin (relative to its spread) or of extreme scale is moved to a frame
+# where Qhull's and the circumradii's arithmetic works: centred, and scaled by a power of two.
+_FAR = 2.0**10
+_SCALE_EXPONENT = {np.dtype(np.float32): 40, np.dtype(np.float64): 100}
+
+
+def _normal_frame(p: np.ndarray, counts: list[int]) -> np.ndarray:
+    """``p`` with every item that needs it centred at its centroid and scaled to unit spread
+    (float64); the others untouched. Alpha values are then in that frame's units, but only the
+    critical simplices leave the op: the caller measures them in the input's coordinates."""
+    limit = _SCALE_EXPONENT[p.dtype]
+    out = None
+    start = 0
+    for n in counts:
+        q = p[start : start + n]
+        centre = q.mean(0, dtype=np.float64)
+        spread = float(np.abs(q - centre).max()) if n else 0.0
+        far = spread > 0 and float(np.abs(centre).max()) > _FAR * spread
+        e = math.frexp(spread)[1] if spread > 0 else 0
+        if far or abs(e) > limit:
+            if out is None:
+                out = p.astype(np.float64, copy=True)
+            out[start : start + n] = np.ldexp(q.astype(np.float64) - centre, -e)
+        start += n
+    return p if out is None else np.ascontiguousarray(out)
+
+
 def _filtration(p: np.ndarray, weak: bool) -> tuple:
     """The filtered complex of one cloud ``p`` (N, D): per dimension its simplices and facets
     (facet j omits vertex j), the value of every simplex (squared radius, or length when
@@ -134,6 +162,7 @@ def alpha_pairs_kernel(
     if not np.isfinite(p).all():
         raise ValueError("x must be finite, but it has NaN or inf entries")
     c = counts.detach().cpu().tolist()
+    p = _normal_frame(p, c)
     packed = _triangulate(p, c, weak, n_threads)
     out = _core.alpha_pairs(p, *packed, max_dim, weak, keep_zero, n_threads)
     return to_device(out, x.device)

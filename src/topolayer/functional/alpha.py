@@ -99,6 +99,15 @@ def _padded_radius(x: torch.Tensor, verts: torch.Tensor) -> torch.Tensor:
     """
     pts = x[verts.clamp(min=0)]  # (m, D + 1, D)
     v = pts[:, 1:] - pts[:, :1]
+    # Simplices so large or small that the solves' sixth powers (Gram determinants) would
+    # overflow or underflow are scaled by a power of two (exact), in two factors (one alone
+    # overflows for the smallest subnormals).
+    big = 20 if x.dtype == torch.float32 else 100
+    m = v.detach().abs().amax((1, 2)) if v.numel() else v.new_zeros(len(v))
+    e = torch.frexp(m).exponent
+    e = torch.where((e > big) | ((e < -big) & (m > 0)), e, torch.zeros_like(e)).to(x.dtype)
+    s1, s2 = torch.exp2(torch.floor(e / 2)), torch.exp2(e - torch.floor(e / 2))
+    v = v / s1[:, None, None] / s2[:, None, None]
     # Padding, and a vertex equal to the first (duplicate points), leave the system.
     keep = (verts[:, 1:] >= 0) & ((v.detach() != 0).any(-1))
     # A flat (concyclic) simplex from a degenerate triangulation: its last vertex is redundant.
@@ -116,7 +125,7 @@ def _padded_radius(x: torch.Tensor, verts: torch.Tensor) -> torch.Tensor:
     lam = _solve_small(torch.where(full, eye, g), b)
     xc = _solve_small(torch.where(full, v, eye), b)  # circumcentre minus first vertex
     r2 = torch.where(full[:, 0, 0], (xc * xc).sum(-1), (lam * b).sum(-1))
-    return safe_root(r2, 2)  # zero (sub)gradient at radius 0
+    return safe_root(r2, 2) * s1 * s2  # zero (sub)gradient at radius 0
 
 
 def check_options(max_dim, weak, keep_zero) -> tuple[int, bool, bool]:
@@ -132,6 +141,8 @@ def check_options(max_dim, weak, keep_zero) -> tuple[int, bool, bool]:
 def _cell_values(x: torch.Tensor, cells: torch.Tensor, weak: bool) -> torch.Tensor:
     """Values of the op's critical simplices: circumradii, or for ``weak`` edge lengths (an edge
     is the source of every weak value, and its length is twice its radius)."""
+    if x.dtype in (torch.float16, torch.bfloat16):  # computed in float32, as the core does
+        return _cell_values(x.float(), cells, weak).to(x.dtype)
     r = _padded_radius(x, cells)
     return 2 * r if weak else r
 
