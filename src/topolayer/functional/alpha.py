@@ -103,7 +103,7 @@ def _padded_radius(x: torch.Tensor, verts: torch.Tensor) -> torch.Tensor:
     # overflow or underflow are scaled by a power of two (exact), in two factors (one alone
     # overflows for the smallest subnormals).
     big = 20 if x.dtype == torch.float32 else 100
-    m = v.detach().abs().amax((1, 2)) if v.numel() else v.new_zeros(len(v))
+    m = v.detach().abs().amax((1, 2))
     e = torch.frexp(m).exponent
     e = torch.where((e > big) | ((e < -big) & (m > 0)), e, torch.zeros_like(e)).to(x.dtype)
     s1, s2 = torch.exp2(torch.floor(e / 2)), torch.exp2(e - torch.floor(e / 2))
