@@ -23,6 +23,7 @@
 #include "cubical/morse_h1.hpp"
 #include "cubical/saddles_2d.hpp"
 #include "cubical/union_find_3d.hpp"
+#include "interrupt.hpp"
 #include "sort.hpp"
 #include "types.hpp"
 
@@ -154,6 +155,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
         }
     } release_guard{ws};
     ws.build(f, g, superlevel, g.ndim == 3);
+    check_interrupt();  // the passes below poll on their own
     const auto* key = ws.key.data();
     const bool large_grid = ws.pg.size() > (index_t{1} << 16);  // beyond the L2 cache
     // Bars between padded cells b and k (k == no_rank: essential).

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "../interrupt.hpp"
 #include "grid.hpp"
 #include "pivot_map.hpp"
 
@@ -126,9 +127,11 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         return (static_cast<u64>(top) << 8) | (code[id] >> 3);
     };
 
+    interrupt_countdown poll;
     for (index_t a0 = 0; a0 < pg.n0; ++a0)
         for (index_t a1 = 0; a1 < pg.n1; ++a1)
             for (index_t a2 = 0; a2 < pg.n2; ++a2) {
+                poll.tick();
                 const index_t v = pg.first() + (a0 * pg.p1 + a1) * pg.p2 + a2;
                 const u32 rv = rank[v];
                 u32 L = 0;  // present link cells
@@ -279,6 +282,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(B)]) * 3 + A));
         toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(A)]) * 3 + B));
         while (!chain.empty()) {
+            poll.tick();
             std::size_t top = 0;
             for (std::size_t i = 1; i < chain.size(); ++i)
                 if (chain[i].first > chain[top].first) top = i;
@@ -332,6 +336,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
                    cob.begin() + static_cast<std::ptrdiff_t>(start[pi + 1]));
         bool paired = false;
         while (!col.empty()) {
+            poll.tick();
             const u32 p = col.front();
             const u32 o = owner[p];
             if (o == pivot_map::none) {

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "../interrupt.hpp"
 #include "../sort.hpp"
 #include "grid.hpp"
 
@@ -325,10 +326,13 @@ struct saddle_step {
     }
 };
 
-// Visits n saddles with `step`, forwards or in reverse; large grids prefetch ahead.
+// Visits n saddles with `step`, forwards or in reverse; large grids prefetch ahead and poll for
+// an interrupt (small ones are left to the caller's poll between grids).
 template <bool Reverse, bool Large, class Step>
 void visit_saddles(Step& step, const u32* saddles, std::size_t n, std::ptrdiff_t w) {
+    interrupt_countdown poll;
     for (std::size_t i = 0; i < n; ++i) {
+        if (Large) poll.tick();
         const std::size_t t = Reverse ? n - 1 - i : i;
         if (Large && i + prefetch_distance < n)  // saddles are at random places
             step.prefetch(saddles[Reverse ? t - prefetch_distance : t + prefetch_distance], w);
