@@ -50,7 +50,7 @@ std::vector<int_array> rips_points(values_2d<T> x, counts_in counts, int max_dim
     const T* data = x.data();
     std::vector<std::vector<index_t>> rows;
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         rows = topolayer::rips_batch(static_cast<index_t>(counts.shape(0)), max_dim, n_threads,
                                      [&](index_t i, int inner) {
                                          auto o = opt;
@@ -71,7 +71,7 @@ std::vector<int_array> rips_matrices(flat_in<T> d, counts_in counts, int max_dim
     const index_t* cnt = counts.data();
     std::vector<std::vector<index_t>> rows;
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         rows = topolayer::rips_batch(static_cast<index_t>(counts.shape(0)), max_dim, n_threads,
                                      [&](index_t i, int inner) {
                                          auto o = opt;
@@ -91,7 +91,7 @@ std::vector<int_array> rips_sparse(values_2d<T> x, edges_in edges, int max_dim, 
     if (edges.shape(0) > 0 && edges.shape(1) != 2) throw std::invalid_argument("edges must have 2 columns");
     std::vector<std::vector<index_t>> rows;
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         rows = topolayer::rips_batch(1, max_dim, 1, [&](index_t, int) {
             return topolayer::rips_sparse_points(x.data(), static_cast<index_t>(x.shape(0)),
                                                  static_cast<index_t>(x.shape(1)), edges.data(),
@@ -106,7 +106,7 @@ int_array graph_h0(values_2d<T> x, edges_in edges, bool keep_zero) {
     if (edges.shape(0) > 0 && edges.shape(1) != 2) throw std::invalid_argument("edges must have 2 columns");
     std::vector<std::vector<index_t>> rows;
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         rows = topolayer::rips_batch(1, 0, 1, [&](index_t, int) {
             return topolayer::graph_h0(x.data(), static_cast<index_t>(x.shape(0)), static_cast<index_t>(x.shape(1)),
                                        edges.data(), static_cast<index_t>(edges.shape(0)), keep_zero);
@@ -124,7 +124,7 @@ inline std::vector<int_array> planar(index_t n_v, edges_in edges, edges_in tri_e
         throw std::invalid_argument("values must have one entry per vertex, edge and triangle");
     topolayer::batch_pairs bp(max_dim);
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         bp.append(0, topolayer::planar_pairs(n_v, edges.data(), n_e, tri_edges.data(), n_t, values.data(), max_dim,
                                              keep_zero));
     }
