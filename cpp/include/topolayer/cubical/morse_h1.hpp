@@ -221,6 +221,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     std::vector<std::pair<u64, u32>> ce(ne);
     for (std::size_t i = 0; i < ne; ++i) ce[i] = {edge_key(crit_edge_ids[i]), crit_edge_ids[i]};
     std::sort(ce.begin(), ce.end());
+    check_interrupt();
     u32* par = parent.data();
     std::vector<u32> positive;  // indices into ce
     pivot_map column_of;        // positive critical edge id -> column index
@@ -254,6 +255,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
                   [&](u32 x, u32 y) { return crit_squares[x].first < crit_squares[y].first; });
         for (std::size_t i = 0; i < ns; ++i) sorted_pos[by_key[i]] = static_cast<u32>(i);
     }
+    check_interrupt();
     // Coboundary entries (column, square's place in the filtration order), gathered flat.
     std::vector<std::pair<u32, u32>> entries;
     // The working chain of a flow is small: a vector of distinct edges (an edge added twice
@@ -325,6 +327,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         std::sort(cob.begin() + static_cast<std::ptrdiff_t>(start[c]),
                   cob.begin() + static_cast<std::ptrdiff_t>(start[c + 1]));
     std::sort(crit_squares.begin(), crit_squares.end());
+    check_interrupt();
     // Cohomology on the Morse complex: positive critical edges in reverse order; a column's
     // pivot is its oldest critical square. Reduced columns are kept flat in `pool`.
     std::vector<u32> owner(ns, pivot_map::none);
