@@ -62,7 +62,7 @@ void bind_simplicial(nb::module_& m) {
                 }
                 simplicial_complex K;
                 {
-                    nb::gil_scoped_release release;
+                    interruptible_release release;
                     K = topolayer::build_complex(std::move(rows), n_vertices);
                 }
                 new (self) simplicial_complex(std::move(K));

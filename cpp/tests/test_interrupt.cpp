@@ -1,8 +1,9 @@
 // C++-level checks of interrupt.hpp, meant to run under AddressSanitizer and UBSan (and, built
 // by hand, ThreadSanitizer): a flag set from another thread stops a long parallel_for at once
 // and leaves the thread pool working; an interrupt is reported as `interrupted` whatever the
-// other items threw; and each long entry point of the core (cubical 2D and 3D, Rips, lower-star
-// reduction), interrupted at several moments, gives the same pairs on its next call.
+// other items threw; and each long entry point of the core (cubical 2D and 3D, Rips, building a
+// complex, lower-star reduction), interrupted at several moments, gives the same result on its
+// next call.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -172,7 +173,7 @@ static void check_restarts(const char* name, Run run) {
         CHECK(run() == reference);
     }
     CHECK(stopped >= 1);  // at least the one flagged before it started
-    std::printf("  %s (%.3f s a run): interrupted %d of 3 times, same pairs after each\n", name, once, stopped);
+    std::printf("  %s (%.3f s a run): interrupted %d of 3 times, same result after each\n", name, once, stopped);
 }
 
 static std::vector<index_t> flat(const pairs_result& r) {
@@ -224,6 +225,7 @@ int main() {
     for (index_t a = 0; a < nv; ++a)
         for (index_t b = a + 1; b < nv; ++b)
             for (index_t c = b + 1; c < nv; ++c) given[2].insert(given[2].end(), {a, b, c});
+    check_restarts("complex", [&] { return build_complex(given, nv).facets; });
     const simplicial_complex K = build_complex(given, nv);
     const std::vector<double> f = random_values(static_cast<std::size_t>(nv));
     check_restarts("lower-star", [&] { return flat(lower_star_pairs(K, f.data(), 1, false, false)); });
