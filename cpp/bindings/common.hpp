@@ -196,12 +196,13 @@ class sigint_calls {
     // Registers a call; returns the number of interrupt requests at its start.
     unsigned enter() {
         std::lock_guard<std::mutex> lock(mutex_);
-        if (started_.empty()) {
+        const bool first = started_.empty();
+        const unsigned now = topolayer::interrupt_request_count();
+        started_.push_back(now);  // before installing: if this throws, nothing is left installed
+        if (first) {
             topolayer::clear_interrupt();  // set by a signal that overtook the last restore
             install();
         }
-        const unsigned now = topolayer::interrupt_request_count();
-        started_.push_back(now);
         return now;
     }
 
