@@ -124,7 +124,11 @@ struct cubical_workspace {
     // rank[q] of every padded cell (pad_rank for padding), for the cell-level 3D H1.
     std::vector<detail::u32> ranks() const {
         std::vector<detail::u32> rank(static_cast<std::size_t>(pg.size()), detail::pad_rank);
-        for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<detail::u32>(r);
+        interrupt_countdown poll(static_cast<unsigned>(detail::poll_cells));
+        for (std::size_t r = 0; r < order.size(); ++r) {
+            poll.tick();
+            rank[order[r]] = static_cast<detail::u32>(r);
+        }
         return rank;
     }
 };

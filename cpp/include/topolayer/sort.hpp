@@ -87,6 +87,7 @@ void radix_sort(std::vector<keyed<K>>& a, std::vector<keyed<K>>& tmp, std::size_
         if (c[static_cast<std::size_t>((a[0].key >> (p * Bits)) & (buckets - 1))] == n) continue;  // constant digit
         radix_pass<Bits>(a, tmp, n, p * Bits, c);
     }
+    check_interrupt();
 }
 
 // Sorts the first n records of `a` by key (stable, like radix_sort) in two 8-bit LSD passes
