@@ -88,7 +88,7 @@ std::vector<int_array> alpha_pairs(values_2d<T> x, ids_2d sizes, ids_1d top, ids
         unpack(static_cast<index_t>(x.shape(0)), D, sizes, top, neighbors, extra, coords, starts);
     topolayer::alpha_batch_result r;
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         r = topolayer::alpha_batch(x.data(), D, starts, views, max_dim, weak, keep_zero, n_threads);
     }
     std::vector<int_array> out;
@@ -111,7 +111,7 @@ alpha_filtration(values_2d<T> x, ids_2d sizes, ids_1d top, ids_1d neighbors, ids
         unpack(static_cast<index_t>(x.shape(0)), D, sizes, top, neighbors, extra, coords, starts);
     topolayer::alpha_filtration F;
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         F = topolayer::make_alpha_filtration(x.data(), starts[1], D, views[0], weak);
     }
     std::vector<int_array> simplices, facets;

@@ -1,17 +1,25 @@
-// Helpers shared by the binding files: int64 arrays handed to Python without a copy.
+// Helpers shared by the binding files: int64 arrays handed to Python without a copy, and the
+// release of the GIL around long work, which Ctrl-C interrupts.
 #pragma once
 
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <utility>
 #include <vector>
 
+#if !defined(_WIN32)
+#include <signal.h>
+#endif
+
+#include "topolayer/interrupt.hpp"
 #include "topolayer/parallel.hpp"
 #include "topolayer/types.hpp"
 
@@ -144,6 +152,146 @@ inline std::vector<int_array> to_arrays(topolayer::batch_pairs&& bp) {
     for (auto& r : bp.rows) out.push_back(to_array(std::move(r), 3));
     for (auto& r : bp.flat) out.push_back(to_array(std::move(r), 2));  // after every row array
     return out;
+}
+
+// ---- Ctrl-C during a long call ----------------------------------------------------------------
+// Python runs its SIGINT handler between bytecodes only, and a call that released the GIL runs
+// none until it returns. So while such a call runs, a C-level handler of ours sets topolayer's
+// interrupt flag (interrupt.hpp: the loops of the core poll it and throw `interrupted`) and then
+// calls the handler it replaced: Python's own, which records the signal as pending. Back under
+// the GIL, the translator registered by register_interrupt_translator() lets Python run its
+// handler (PyErr_CheckSignals: KeyboardInterrupt, or whatever the user's handler does) and
+// raises KeyboardInterrupt itself if that did not raise: the result is lost either way, and in a
+// thread other than the main one Python runs no handler at all. A signal that comes after the
+// last poll lets the call finish; Python then delivers it as usual.
+// Calls from several threads share one installation, made by the first and undone by the last
+// (a handler may touch lock-free atomics only, so the bookkeeping is under a mutex outside it).
+// The flag stays set until every call that was running at the latest signal has stopped, so a
+// call that finishes meanwhile cannot clear it under another that has yet to poll; a call that
+// starts meanwhile stops too, which is what the user asked for a moment earlier.
+// A SIGINT that is ignored or has its default action has no Python handler to chain to: it is
+// left alone, and Ctrl-C does what it did. On Windows the GIL is released as before.
+namespace detail {
+
+#if !defined(_WIN32)
+// The action ours replaced, to which it chains; written only while ours is not installed.
+inline struct sigaction sigint_chained {};
+
+inline void on_sigint(int sig, siginfo_t* info, void* context) {
+    topolayer::request_interrupt();
+    const struct sigaction& prev = sigint_chained;
+    if (prev.sa_flags & SA_SIGINFO)
+        prev.sa_sigaction(sig, info, context);
+    else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN)
+        prev.sa_handler(sig);
+}
+
+inline bool is_ours(const struct sigaction& a) { return (a.sa_flags & SA_SIGINFO) && a.sa_sigaction == on_sigint; }
+
+// The calls that run with our handler, one per process (a child after fork() has none running).
+class sigint_calls {
+  public:
+    static sigint_calls& instance() { return topolayer::detail::per_process<sigint_calls>(); }
+
+    // Registers a call; returns the number of interrupt requests at its start.
+    unsigned enter() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const bool first = started_.empty();
+        const unsigned now = topolayer::interrupt_request_count();
+        started_.push_back(now);  // before installing: if this throws, nothing is left installed
+        if (first) {
+            topolayer::clear_interrupt();  // set by a signal that overtook the last restore
+            install();
+        }
+        return now;
+    }
+
+    void leave(unsigned started) noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto it = std::find(started_.begin(), started_.end(), started);
+        if (it != started_.end()) started_.erase(it);
+        if (started_.empty()) {
+            restore();
+            topolayer::clear_interrupt();
+            return;
+        }
+        const unsigned now = topolayer::interrupt_request_count();
+        if (std::any_of(started_.begin(), started_.end(), [now](unsigned s) { return s != now; }))
+            return;  // a call that was running at the latest request has yet to stop
+        topolayer::clear_interrupt();
+        if (topolayer::interrupt_request_count() != now) topolayer::request_interrupt();  // one came meanwhile
+    }
+
+  private:
+    template <class T>
+    friend T& topolayer::detail::per_process();
+    explicit sigint_calls(long pid) : pid_(pid) { started_.reserve(64); }
+
+    void install() {
+        struct sigaction current {};
+        if (sigaction(SIGINT, nullptr, &current) != 0) return;
+        if (is_ours(current)) {  // a child forked while a call ran: ours was inherited
+            installed_ = true;
+            return;
+        }
+        const bool has_handler = (current.sa_flags & SA_SIGINFO)
+                                     ? current.sa_sigaction != nullptr
+                                     : current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN;
+        if (!has_handler) return;
+        sigint_chained = current;
+        struct sigaction mine {};
+        mine.sa_sigaction = on_sigint;
+        mine.sa_mask = current.sa_mask;
+        mine.sa_flags = (current.sa_flags & ~SA_RESETHAND) | SA_SIGINFO;
+        installed_ = sigaction(SIGINT, &mine, nullptr) == 0;
+    }
+
+    void restore() noexcept {
+        if (!installed_) return;
+        installed_ = false;
+        // A handler set meanwhile (signal.signal in the main thread) replaced ours: it stays.
+        struct sigaction current {};
+        if (sigaction(SIGINT, nullptr, &current) == 0 && is_ours(current)) sigaction(SIGINT, &sigint_chained, nullptr);
+    }
+
+    long pid_;
+    std::mutex mutex_;
+    std::vector<unsigned> started_;  // per running call, the request count at its start
+    bool installed_ = false;
+};
+
+class sigint_scope {
+  public:
+    sigint_scope() : started_(sigint_calls::instance().enter()) {}
+    ~sigint_scope() { sigint_calls::instance().leave(started_); }
+    sigint_scope(const sigint_scope&) = delete;
+    sigint_scope& operator=(const sigint_scope&) = delete;
+
+  private:
+    unsigned started_;
+};
+#else
+struct sigint_scope {};
+#endif
+
+}  // namespace detail
+
+// In place of nb::gil_scoped_release around long work: the GIL is released, and Ctrl-C stops
+// the work (topolayer::interrupted, which the translator turns into KeyboardInterrupt).
+class interruptible_release {
+    detail::sigint_scope scope_;  // made first, gone last: the GIL is back when it goes
+    nb::gil_scoped_release release_;
+};
+
+// Called once at import: topolayer::interrupted -> Python's SIGINT handler, or KeyboardInterrupt.
+inline void register_interrupt_translator() {
+    nb::register_exception_translator([](const std::exception_ptr& p, void*) {
+        try {
+            std::rethrow_exception(p);
+        } catch (const topolayer::interrupted&) {
+            if (PyErr_CheckSignals() == 0) PyErr_SetNone(PyExc_KeyboardInterrupt);
+        }
+    });
 }
 
 template <class T>

@@ -90,7 +90,7 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
     std::vector<pooled> rows(n_dims), flat(n_dims);
     std::vector<std::size_t> total(n_dims, 0);
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         // Items in contiguous chunks, each appending to one result (few allocations). Then
         // the output is sized once and every chunk writes its rows at its offset, in the
         // threads too: the layout is batch order whatever the thread count.

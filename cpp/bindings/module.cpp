@@ -13,6 +13,7 @@ NB_MODULE(_core, m) {
     // Complexes registered for the custom ops live in a module-level dict until interpreter
     // exit, where nanobind would report them as leaks.
     nanobind::set_leak_warnings(false);
+    topolayer_bindings::register_interrupt_translator();
     topolayer_bindings::bind_simplicial(m);
     topolayer_bindings::bind_cubical(m);
     topolayer_bindings::bind_rips(m);

@@ -50,7 +50,7 @@ std::vector<int_array> rips_points(values_2d<T> x, counts_in counts, int max_dim
     const T* data = x.data();
     std::vector<std::vector<index_t>> rows;
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         rows = topolayer::rips_batch(static_cast<index_t>(counts.shape(0)), max_dim, n_threads,
                                      [&](index_t i, int inner) {
                                          auto o = opt;
@@ -71,7 +71,7 @@ std::vector<int_array> rips_matrices(flat_in<T> d, counts_in counts, int max_dim
     const index_t* cnt = counts.data();
     std::vector<std::vector<index_t>> rows;
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         rows = topolayer::rips_batch(static_cast<index_t>(counts.shape(0)), max_dim, n_threads,
                                      [&](index_t i, int inner) {
                                          auto o = opt;
@@ -92,7 +92,7 @@ std::vector<int_array> rips_sparse_batch(values_2d<T> x, counts_in counts, int m
     const T* data = x.data();
     std::vector<std::vector<index_t>> rows;
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         rows = topolayer::rips_batch(static_cast<index_t>(counts.shape(0)), max_dim, n_threads,
                                      [&](index_t i, int inner) {
                                          auto o = opt;
@@ -129,7 +129,7 @@ int_array graph_h0_batch(values_2d<T> x, counts_in counts, edges_in edges, count
     const bool* use_dense = dense.data();
     std::vector<std::vector<index_t>> rows;
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         rows = topolayer::rips_batch(static_cast<index_t>(n_items), 0, n_threads, [&](index_t i, int inner) {
             const auto s = static_cast<std::size_t>(i);
             const T* pts = data + off[s] * dim;
@@ -154,7 +154,7 @@ inline std::vector<int_array> planar(index_t n_v, edges_in edges, edges_in tri_e
         throw std::invalid_argument("values must have one entry per vertex, edge and triangle");
     topolayer::batch_pairs bp(max_dim);
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         bp.append(0, topolayer::planar_pairs(n_v, edges.data(), n_e, tri_edges.data(), n_t, values.data(), max_dim,
                                              keep_zero));
     }

@@ -20,7 +20,7 @@ std::vector<int_array> lower_star(const simplicial_complex& K, values_2d<T> f, i
     const index_t row = static_cast<index_t>(f.shape(1));
     topolayer::batch_pairs bp(max_dim);
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         bp = topolayer::run_batch<T>(static_cast<index_t>(f.shape(0)), max_dim, n_threads, [&](index_t i) {
             return topolayer::lower_star_pairs(K, data + i * row, max_dim, superlevel, keep_zero);
         }, row);
@@ -40,7 +40,7 @@ std::vector<int_array> filtration(const simplicial_complex& K, values_2d<T> v, i
     const index_t row = static_cast<index_t>(v.shape(1));
     topolayer::batch_pairs bp(max_dim);
     {
-        nb::gil_scoped_release release;
+        interruptible_release release;
         bp = topolayer::run_batch<T>(static_cast<index_t>(v.shape(0)), max_dim, n_threads, [&](index_t i) {
             return topolayer::filtration_pairs(K, data + i * row, max_dim, keep_zero);
         }, row);
@@ -62,7 +62,7 @@ void bind_simplicial(nb::module_& m) {
                 }
                 simplicial_complex K;
                 {
-                    nb::gil_scoped_release release;
+                    interruptible_release release;
                     K = topolayer::build_complex(std::move(rows), n_vertices);
                 }
                 new (self) simplicial_complex(std::move(K));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "interrupt.hpp"
 #include "types.hpp"
 
 namespace topolayer {
@@ -126,6 +127,7 @@ inline simplicial_complex build_complex(std::vector<std::vector<index_t>> given,
                         if (j != skip) rows.push_back(s[j]);
             }
         }
+        check_interrupt();
         verts[static_cast<std::size_t>(d)] = detail::sort_unique_rows(rows, width);
         if (static_cast<index_t>(verts[static_cast<std::size_t>(d)].size()) / width > max_cells)
             throw std::invalid_argument("simplices: at most 2^31 - 1 simplices per dimension are supported");
@@ -152,11 +154,13 @@ inline simplicial_complex build_complex(std::vector<std::vector<index_t>> given,
 
     K.facets.resize(K.vertices.size());
     std::vector<index_t> face(static_cast<std::size_t>(K.top_dim() + 1));
+    interrupt_countdown poll;
     for (int d = 1; d <= K.top_dim(); ++d) {
         const index_t n = K.n_simplices[static_cast<std::size_t>(d)];
         auto& out = K.facets[static_cast<std::size_t>(d)];
         out.resize(static_cast<std::size_t>(n * (d + 1)));
         for (index_t i = 0; i < n; ++i) {
+            poll.tick();
             const index_t* s = verts[static_cast<std::size_t>(d)].data() + i * (d + 1);
             for (int skip = 0; skip <= d; ++skip) {
                 int w = 0;

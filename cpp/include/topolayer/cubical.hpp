@@ -23,6 +23,7 @@
 #include "cubical/morse_h1.hpp"
 #include "cubical/saddles_2d.hpp"
 #include "cubical/union_find_3d.hpp"
+#include "interrupt.hpp"
 #include "sort.hpp"
 #include "types.hpp"
 
@@ -78,8 +79,10 @@ struct cubical_workspace {
         const key_t flip = superlevel ? ~key_t(0) : key_t(0);
         key_t bad = 0;
         index_t i = 0;
+        auto poll = detail::poll_rows(g.n2);  // not in pixel_of's loop: it is kept only if whole
         for (index_t x0 = 0; x0 < g.n0; ++x0)
             for (index_t x1 = 0; x1 < g.n1; ++x1) {
+                poll.tick();
                 key_t* row = key.data() + pg.first() + (x0 * pg.p1 + x1) * pg.p2;
                 std::memcpy(row, f + i, static_cast<std::size_t>(g.n2) * sizeof(T));
                 for (index_t x2 = 0; x2 < g.n2; ++x2) {
@@ -98,6 +101,7 @@ struct cubical_workspace {
         i = 0;
         for (index_t x0 = 0; x0 < g.n0; ++x0)
             for (index_t x1 = 0; x1 < g.n1; ++x1) {
+                poll.tick();
                 const index_t row = pg.first() + (x0 * pg.p1 + x1) * pg.p2;
                 for (index_t x2 = 0; x2 < g.n2; ++x2, ++i)
                     a[static_cast<std::size_t>(i)] = {key[static_cast<std::size_t>(row + x2)],
@@ -120,7 +124,11 @@ struct cubical_workspace {
     // rank[q] of every padded cell (pad_rank for padding), for the cell-level 3D H1.
     std::vector<detail::u32> ranks() const {
         std::vector<detail::u32> rank(static_cast<std::size_t>(pg.size()), detail::pad_rank);
-        for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<detail::u32>(r);
+        interrupt_countdown poll(static_cast<unsigned>(detail::poll_cells));
+        for (std::size_t r = 0; r < order.size(); ++r) {
+            poll.tick();
+            rank[order[r]] = static_cast<detail::u32>(r);
+        }
         return rank;
     }
 };
@@ -154,6 +162,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
         }
     } release_guard{ws};
     ws.build(f, g, superlevel, g.ndim == 3);
+    check_interrupt();  // once per grid at least; large ones poll in the passes too
     const auto* key = ws.key.data();
     const bool large_grid = ws.pg.size() > (index_t{1} << 16);  // beyond the L2 cache
     // Bars between padded cells b and k (k == no_rank: essential).
@@ -282,8 +291,10 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
             const index_t nd_cells = gd.size(), n_out = nd_cells - n;
             std::vector<u32> drank(static_cast<std::size_t>(pd.size()), detail::pad_rank);
             u32 next_out = 0;
+            auto poll = detail::poll_rows(gd.n2);
             for (index_t a = 0; a < gd.n0; ++a)
-                for (index_t b = 0; b < gd.n1; ++b)
+                for (index_t b = 0; b < gd.n1; ++b) {
+                    poll.tick();
                     for (index_t d = 0; d < gd.n2; ++d) {
                         const index_t qd = pd.first() + (a * pd.p1 + b) * pd.p2 + d;
                         u32 rd;
@@ -295,6 +306,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
                         }
                         drank[static_cast<std::size_t>(qd)] = rd;
                     }
+                }
             const u32 nn = static_cast<u32>(n), no = static_cast<u32>(n_out);
             detail::morse_h1(
                 pd, drank.data(),

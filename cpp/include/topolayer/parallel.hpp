@@ -5,7 +5,9 @@
 // Each item writes only its own output slot, so results do not depend on the thread count.
 // If items throw, the exception of the lowest failing item is rethrown on the calling thread
 // after all join: items are claimed in increasing order and a claimed item always finishes, so
-// this is the same item (and message) for every thread count.
+// this is the same item (and message) for every thread count. An interrupt (interrupt.hpp)
+// stops the claiming of items and is rethrown as `interrupted` whatever the other items threw:
+// the caller asked to stop, and an item left unclaimed has no result.
 #pragma once
 
 #include <algorithm>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 #endif
 
+#include "interrupt.hpp"
 #include "types.hpp"
 
 namespace topolayer {
@@ -157,10 +160,14 @@ template <class Fn>
 void parallel_for(index_t n_items, int n_threads, Fn&& fn) {
     const int n_workers = resolve_threads(n_threads, n_items);
     if (n_workers <= 1) {
-        for (index_t i = 0; i < n_items; ++i) fn(i);
+        for (index_t i = 0; i < n_items; ++i) {
+            check_interrupt();
+            fn(i);
+        }
         return;
     }
     std::atomic<index_t> next{0};
+    std::atomic<bool> stopped{false};  // by an interrupt
     std::exception_ptr error;
     index_t error_item = n_items;
     std::mutex error_mutex;
@@ -169,7 +176,12 @@ void parallel_for(index_t n_items, int n_threads, Fn&& fn) {
             index_t i = next.fetch_add(1);
             if (i >= n_items) return;
             try {
+                check_interrupt();
                 fn(i);
+            } catch (const interrupted&) {
+                stopped.store(true);
+                next.store(n_items);
+                return;
             } catch (...) {
                 std::lock_guard<std::mutex> lock(error_mutex);
                 if (i < error_item) {
@@ -191,6 +203,7 @@ void parallel_for(index_t n_items, int n_threads, Fn&& fn) {
         work();
         for (auto& th : pool) th.join();
     }
+    if (stopped.load()) throw interrupted();
     if (error) std::rethrow_exception(error);
 }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "complex.hpp"
+#include "interrupt.hpp"
 #include "parallel.hpp"
 #include "sort.hpp"
 #include "types.hpp"
@@ -82,6 +83,7 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
     std::vector<cell_t> col, tmp, pool;
     std::vector<index_t> pool_start;
     std::vector<cell_t> pool_len;
+    interrupt_countdown poll;
     for (int d = top; d >= 2; --d) {
         const auto& fpos = pos[sz(d - 1)];
         auto& fstate = state[sz(d - 1)];
@@ -92,6 +94,7 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
         pool_start.clear();
         pool_len.clear();
         for (cell_t s : orders[sz(d)]) {
+            poll.tick();
             if (mystate[sz(s)] & cleared) continue;
             const cell_t* fs = K.facet_ids(d, s);
             col.clear();
@@ -101,6 +104,7 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
             while (!col.empty()) {
                 const cell_t owner = pivot_owner[sz(col.back())];
                 if (owner < 0) break;
+                poll.tick();
                 const cell_t* other = pool.data() + pool_start[sz(owner)];
                 tmp.clear();
                 std::set_symmetric_difference(col.begin(), col.end(), other, other + pool_len[sz(owner)],
@@ -150,6 +154,7 @@ pairs_result lower_star_pairs(const simplicial_complex& K, const T* f, int max_d
     const int top = reduction_top(K, max_dim);
     dim_orders orders(sz(top + 1));
     orders[0] = sorted_order(f, nv, superlevel);
+    check_interrupt();
     std::vector<cell_t> rank(sz(nv));
     for (index_t r = 0; r < nv; ++r) rank[sz(orders[0][sz(r)])] = static_cast<cell_t>(r);
 
@@ -174,6 +179,7 @@ pairs_result lower_star_pairs(const simplicial_complex& K, const T* f, int max_d
         auto& ord = orders[sz(d)];
         ord.resize(sz(count));
         for (index_t i = 0; i < count; ++i) ord[sz(start[sz(rank[sz(crit[sz(off + i)])])]++)] = static_cast<cell_t>(i);
+        check_interrupt();
     }
 
     pairs_result raw = persistence_in_order(K, orders, max_dim);
@@ -216,6 +222,7 @@ pairs_result filtration_pairs(const simplicial_complex& K, const T* values, int 
         const index_t off = K.offset[static_cast<std::size_t>(d)];
         auto& ord = orders[static_cast<std::size_t>(d)];
         ord = sorted_order(values + off, K.n_simplices[static_cast<std::size_t>(d)], false);
+        check_interrupt();
     }
     pairs_result raw = persistence_in_order(K, orders, max_dim);
     if (keep_zero) return raw;

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "interrupt.hpp"
 #include "parallel.hpp"
 #include "rips/engine.hpp"
 #include "rips/neighbours.hpp"
@@ -79,7 +80,8 @@ rips_result rips_matrix(const T* d, index_t n, rips_options opt) {
     check_finite(d, n * n, "x (distance matrix)");
     T scale = T(0);
     for (index_t i = 0; i < n * n; ++i) scale = std::max(scale, std::abs(d[i]));
-    for (index_t i = 0; i < n; ++i)
+    for (index_t i = 0; i < n; ++i) {
+        check_interrupt();
         for (index_t j = 0; j < i; ++j) {
             const T a = d[i * n + j], b = d[j * n + i];
             if (a < T(0) || b < T(0))
@@ -91,13 +93,16 @@ rips_result rips_matrix(const T* d, index_t n, rips_options opt) {
                                             " and x[" + std::to_string(j) + ", " + std::to_string(i) +
                                             "] = " + std::to_string(static_cast<double>(b)));
         }
+    }
     check_table(n, sizeof(T), opt);
     rips_dense_metric<T> m;
     m.n = n;
     m.m.resize(static_cast<std::size_t>(n * n));
-    for (index_t i = 0; i < n; ++i)
+    for (index_t i = 0; i < n; ++i) {
+        check_interrupt();
         for (index_t j = 0; j < n; ++j)
             m.m[static_cast<std::size_t>(i * n + j)] = i == j ? T(0) : i > j ? d[i * n + j] : d[j * n + i];
+    }
     rips_engine<T, rips_dense_metric<T>> engine(m, n, opt);
     return engine.run();
 }
@@ -115,7 +120,9 @@ rips_result rips_sparse_points(const T* x, index_t n, index_t dim, const index_t
     std::vector<index_t> deg(static_cast<std::size_t>(n + 1), 0);
     std::vector<T> len(static_cast<std::size_t>(n_edges));
     std::vector<char> keep(static_cast<std::size_t>(n_edges), 0);
+    interrupt_countdown poll;
     for (index_t e = 0; e < n_edges; ++e) {
+        poll.tick();
         const index_t a = edges[2 * e], b = edges[2 * e + 1];
         if (a < 0 || b < 0 || a >= n || b >= n)
             throw std::out_of_range("edge " + std::to_string(e) + " has a vertex out of range");
@@ -155,6 +162,7 @@ rips_result rips_sparse_points(const T* x, index_t n, index_t dim, const index_t
     index_t w = 0;
     std::vector<index_t> start(static_cast<std::size_t>(n + 1), 0);
     for (index_t i = 0; i < n; ++i) {
+        poll.tick();
         row.clear();
         for (index_t p = m.start[static_cast<std::size_t>(i)]; p < m.start[static_cast<std::size_t>(i + 1)]; ++p)
             row.emplace_back(m.nbr[static_cast<std::size_t>(p)], m.val[static_cast<std::size_t>(p)]);

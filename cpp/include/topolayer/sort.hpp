@@ -16,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "interrupt.hpp"
 #include "types.hpp"
 
 namespace topolayer {
@@ -81,10 +82,12 @@ void radix_sort(std::vector<keyed<K>>& a, std::vector<keyed<K>>& tmp, std::size_
     }
     if (tmp.size() < n) tmp.resize(n);
     for (int p = 0; p < n_passes; ++p) {
+        check_interrupt();  // between passes: `a` and `tmp` hold whole records
         std::uint32_t* c = count.data() + p * buckets;
         if (c[static_cast<std::size_t>((a[0].key >> (p * Bits)) & (buckets - 1))] == n) continue;  // constant digit
         radix_pass<Bits>(a, tmp, n, p * Bits, c);
     }
+    check_interrupt();
 }
 
 // Sorts the first n records of `a` by key (stable, like radix_sort) in two 8-bit LSD passes

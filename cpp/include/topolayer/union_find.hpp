@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "interrupt.hpp"
 #include "types.hpp"
 
 namespace topolayer {
@@ -54,7 +55,9 @@ class union_find {
 template <class Edges, class Endpoints, class Younger, class Emit>
 union_find kruskal_h0(index_t n_vertices, const Edges& edges, Endpoints&& endpoints, Younger&& younger, Emit&& emit) {
     union_find uf(n_vertices);
+    interrupt_countdown poll;
     for (const auto& e : edges) {
+        poll.tick();
         const std::pair<index_t, index_t> uv = endpoints(e);
         index_t ru = uf.find(uv.first), rv = uf.find(uv.second);
         if (ru == rv) continue;

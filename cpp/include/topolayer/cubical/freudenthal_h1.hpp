@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "../interrupt.hpp"
 #include "grid.hpp"
 #include "pivot_map.hpp"
 
@@ -242,7 +243,9 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
         add_run(true, start, scratch.size());
     };
 
+    interrupt_countdown poll;
     for (index_t rr = n - 1; rr >= 0; --rr) {
+        poll.tick();
         const u32 r = static_cast<u32>(rr);
         const index_t q = order[r];
         std::size_t k = 0;
@@ -279,6 +282,7 @@ void vertex_h1(construction c, const padded_grid& pg, const u32* rank, const u32
             entry piv{};
             bool found = false;
             while (next_entry(piv)) {
+                poll.tick();
                 const u32 col_of = (is_pivot[piv.id >> 6] >> (piv.id & 63)) & 1 ? owner.find(piv.id) : pivot_map::none;
                 if (col_of != pivot_map::none) {  // add the column with this pivot: piv cancels
                     const auto span = spans[col_of];

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "../interrupt.hpp"
 #include "../types.hpp"
 
 namespace topolayer {
@@ -106,6 +107,13 @@ inline std::vector<index_t> neighbour_offsets(const padded_grid& pg, int kind) {
         out.push_back(-pg.flat(o));
     }
     return out;
+}
+
+// Linear passes poll for an interrupt once per poll_cells cells: per row (of `width` cells) a
+// countdown from poll_rows(width), or per block of that many cells in flat loops.
+inline constexpr index_t poll_cells = index_t{1} << 16;
+inline interrupt_countdown poll_rows(index_t width) {
+    return interrupt_countdown(static_cast<unsigned>(std::max<index_t>(1, poll_cells / std::max<index_t>(1, width))));
 }
 
 // Pixels are visited in value order, i.e. at random places: fetching the neighbourhood of the

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "../interrupt.hpp"
+#include "../sort.hpp"
 #include "grid.hpp"
 #include "pivot_map.hpp"
 
@@ -126,9 +128,11 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         return (static_cast<u64>(top) << 8) | (code[id] >> 3);
     };
 
+    interrupt_countdown poll;
     for (index_t a0 = 0; a0 < pg.n0; ++a0)
         for (index_t a1 = 0; a1 < pg.n1; ++a1)
             for (index_t a2 = 0; a2 < pg.n2; ++a2) {
+                poll.tick();
                 const index_t v = pg.first() + (a0 * pg.p1 + a1) * pg.p2 + a2;
                 const u32 rv = rank[v];
                 u32 L = 0;  // present link cells
@@ -213,16 +217,22 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
             }
 
     // H0 on the critical edges (in filtration order) tells the negative ones; the others are
-    // the columns of the cohomology reduction.
+    // the columns of the cohomology reduction. Critical cells are sorted by their keys, which
+    // are distinct (the rank of the cell's top vertex, then its step in that vertex's lower
+    // star): the radix passes (which poll for an interrupt between them) give the one order.
     const std::size_t ne = crit_edge_ids.size();
-    std::vector<std::pair<u64, u32>> ce(ne);
-    for (std::size_t i = 0; i < ne; ++i) ce[i] = {edge_key(crit_edge_ids[i]), crit_edge_ids[i]};
-    std::sort(ce.begin(), ce.end());
+    std::vector<keyed<u64>> ce(ne), sort_tmp;  // (key, edge id)
+    for (std::size_t i = 0; i < ne; ++i) {
+        poll.tick();
+        ce[i] = {edge_key(crit_edge_ids[i]), crit_edge_ids[i]};
+    }
+    radix_sort<11>(ce, sort_tmp, ne);
     u32* par = parent.data();
     std::vector<u32> positive;  // indices into ce
     pivot_map column_of;        // positive critical edge id -> column index
     for (std::size_t i = 0; i < ne; ++i) {
-        const u32 id = ce[i].second;
+        poll.tick();
+        const u32 id = ce[i].idx;
         const index_t base = static_cast<index_t>(id / 3);
         const u32 x = find_root(par, static_cast<u32>(base));
         const u32 y = find_root(par, static_cast<u32>(base + ax[id % 3]));
@@ -231,7 +241,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
             code[id] = static_cast<std::uint8_t>((code[id] & ~7u) | edge_negative);
             continue;
         }
-        if ((ce[i].first >> 8) < min_rank) {
+        if ((ce[i].key >> 8) < min_rank) {
             code[id] = static_cast<std::uint8_t>((code[id] & ~7u) | edge_negative);  // outside
             continue;
         }
@@ -245,12 +255,12 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     const std::size_t ns = crit_squares.size();
     std::vector<u32> sorted_pos(ns);
     {
-        std::vector<u32> by_key(ns);
-        for (std::size_t i = 0; i < ns; ++i) by_key[i] = static_cast<u32>(i);
-        std::sort(by_key.begin(), by_key.end(),
-                  [&](u32 x, u32 y) { return crit_squares[x].first < crit_squares[y].first; });
-        for (std::size_t i = 0; i < ns; ++i) sorted_pos[by_key[i]] = static_cast<u32>(i);
+        std::vector<keyed<u64>> by_key(ns);
+        for (std::size_t i = 0; i < ns; ++i) by_key[i] = {crit_squares[i].first, static_cast<u32>(i)};
+        radix_sort<11>(by_key, sort_tmp, ns);
+        for (std::size_t i = 0; i < ns; ++i) sorted_pos[by_key[i].idx] = static_cast<u32>(i);
     }
+    sort_tmp = {};
     // Coboundary entries (column, square's place in the filtration order), gathered flat.
     std::vector<std::pair<u32, u32>> entries;
     // The working chain of a flow is small: a vector of distinct edges (an edge added twice
@@ -279,6 +289,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(B)]) * 3 + A));
         toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(A)]) * 3 + B));
         while (!chain.empty()) {
+            poll.tick();
             std::size_t top = 0;
             for (std::size_t i = 1; i < chain.size(); ++i)
                 if (chain[i].first > chain[top].first) top = i;
@@ -309,29 +320,43 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     // Columns in compressed form (counting sort by column, then each column sorted).
     const std::size_t n_cols = positive.size();
     std::vector<std::size_t> start(n_cols + 1, 0);
-    for (const auto& e : entries) ++start[e.first + 1];
+    for (const auto& e : entries) {
+        poll.tick();
+        ++start[e.first + 1];
+    }
     for (std::size_t c = 0; c < n_cols; ++c) start[c + 1] += start[c];
     std::vector<u32> cob(entries.size());
     {
         std::vector<std::size_t> at(start.begin(), start.end() - 1);
-        for (const auto& e : entries) cob[at[e.first]++] = e.second;
+        for (const auto& e : entries) {
+            poll.tick();
+            cob[at[e.first]++] = e.second;
+        }
     }
     entries = {};
-    for (std::size_t c = 0; c < n_cols; ++c)
+    for (std::size_t c = 0; c < n_cols; ++c) {
+        poll.tick();
         std::sort(cob.begin() + static_cast<std::ptrdiff_t>(start[c]),
                   cob.begin() + static_cast<std::ptrdiff_t>(start[c + 1]));
-    std::sort(crit_squares.begin(), crit_squares.end());
+    }
+    {  // the squares in filtration order
+        std::vector<std::pair<u64, u32>> sorted(ns);
+        for (std::size_t i = 0; i < ns; ++i) sorted[sorted_pos[i]] = crit_squares[i];
+        crit_squares.swap(sorted);
+    }
+    check_interrupt();
     // Cohomology on the Morse complex: positive critical edges in reverse order; a column's
     // pivot is its oldest critical square. Reduced columns are kept flat in `pool`.
     std::vector<u32> owner(ns, pivot_map::none);
     std::vector<std::pair<std::size_t, std::size_t>> span(n_cols);  // reduced column in pool
     std::vector<u32> pool, col, tmp;
     for (std::size_t pi = n_cols; pi-- > 0;) {
-        const u32 birth = static_cast<u32>(ce[positive[pi]].first >> 8);
+        const u32 birth = static_cast<u32>(ce[positive[pi]].key >> 8);
         col.assign(cob.begin() + static_cast<std::ptrdiff_t>(start[pi]),
                    cob.begin() + static_cast<std::ptrdiff_t>(start[pi + 1]));
         bool paired = false;
         while (!col.empty()) {
+            poll.tick();
             const u32 p = col.front();
             const u32 o = owner[p];
             if (o == pivot_map::none) {

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "../interrupt.hpp"
 #include "../sort.hpp"
 #include "grid.hpp"
 
@@ -193,23 +194,32 @@ void prepare_saddles(saddle_workspace<K>& s, u32* parent, const K* key, const pa
         // key, and one before q unless q has the smaller key. So the four comparisons with the
         // later neighbours (bits 0-3) give the other four bits of those neighbours' masks,
         // negated: four comparisons per cell, then byte operations.
+        // In blocks of poll_cells, with a poll between them.
         const std::ptrdiff_t begin = static_cast<std::ptrdiff_t>(pg.first());
         const std::ptrdiff_t end = begin + static_cast<std::ptrdiff_t>((pg.n1 - 1) * pg.p2 + pg.n2);
         std::uint8_t* later = s.later.data();
-        for (std::ptrdiff_t q = begin - w - 1; q < end; ++q) {
-            const K kq = key[q];
-            unsigned m = static_cast<unsigned>(key[q + 1] < kq);
-            m |= static_cast<unsigned>(key[q + w + 1] < kq) << 1;
-            m |= static_cast<unsigned>(key[q + w] < kq) << 2;
-            m |= static_cast<unsigned>(key[q + w - 1] < kq) << 3;
-            later[q] = static_cast<std::uint8_t>(m);
+        for (std::ptrdiff_t b0 = begin - w - 1; b0 < end; b0 += poll_cells) {
+            check_interrupt();
+            for (std::ptrdiff_t q = b0, b1 = std::min<std::ptrdiff_t>(end, b0 + poll_cells); q < b1; ++q) {
+                const K kq = key[q];
+                unsigned m = static_cast<unsigned>(key[q + 1] < kq);
+                m |= static_cast<unsigned>(key[q + w + 1] < kq) << 1;
+                m |= static_cast<unsigned>(key[q + w] < kq) << 2;
+                m |= static_cast<unsigned>(key[q + w - 1] < kq) << 3;
+                later[q] = static_cast<std::uint8_t>(m);
+            }
         }
-        for (std::ptrdiff_t q = begin; q < end; ++q)
-            lower[q] =
-                static_cast<std::uint8_t>(later[q] | ((~later[q - 1] & 1u) << 4) | ((~later[q - w - 1] & 2u) << 4) |
-                                          ((~later[q - w] & 4u) << 4) | ((~later[q - w + 1] & 8u) << 4));
+        for (std::ptrdiff_t b0 = begin; b0 < end; b0 += poll_cells) {
+            check_interrupt();
+            for (std::ptrdiff_t q = b0, b1 = std::min<std::ptrdiff_t>(end, b0 + poll_cells); q < b1; ++q)
+                lower[q] =
+                    static_cast<std::uint8_t>(later[q] | ((~later[q - 1] & 1u) << 4) | ((~later[q - w - 1] & 2u) << 4) |
+                                              ((~later[q - w] & 4u) << 4) | ((~later[q - w + 1] & 8u) << 4));
+        }
     }
+    auto poll = poll_rows(pg.n2);
     for (index_t b = 0; b < pg.n1; ++b) {
+        poll.tick();
         const std::ptrdiff_t row = static_cast<std::ptrdiff_t>(pg.first() + b * pg.p2);
         const std::ptrdiff_t end = row + static_cast<std::ptrdiff_t>(pg.n2);
         if (up) {
@@ -325,10 +335,13 @@ struct saddle_step {
     }
 };
 
-// Visits n saddles with `step`, forwards or in reverse; large grids prefetch ahead.
+// Visits n saddles with `step`, forwards or in reverse; large grids prefetch ahead and poll for
+// an interrupt (small ones are left to the caller's poll between grids).
 template <bool Reverse, bool Large, class Step>
 void visit_saddles(Step& step, const u32* saddles, std::size_t n, std::ptrdiff_t w) {
+    interrupt_countdown poll;
     for (std::size_t i = 0; i < n; ++i) {
+        if (Large) poll.tick();
         const std::size_t t = Reverse ? n - 1 - i : i;
         if (Large && i + prefetch_distance < n)  // saddles are at random places
             step.prefetch(saddles[Reverse ? t - prefetch_distance : t + prefetch_distance], w);

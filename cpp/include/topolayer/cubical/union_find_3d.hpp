@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "../interrupt.hpp"
 #include "grid.hpp"
 
 namespace topolayer {
@@ -33,7 +34,9 @@ void union_find_h0(u32* parent, const K* key, const u32* order, index_t n, index
     const std::size_t m = nb.size();
     std::array<std::pair<u32, u32>, 32> low{};  // (neighbour cell, slot)
     const auto rows = neighbour_rows(nb, p2);
+    interrupt_countdown poll;
     for (index_t r = 0; r < n; ++r) {
+        poll.tick();
         if (r + prefetch_distance < n) prefetch_rows(parent, order[r + prefetch_distance], rows);
         const u32 q = order[r];
         parent[q] = q;
@@ -94,7 +97,9 @@ void union_find_top(u32* parent, const K* key, const u32* order, index_t n, cons
     auto older = [key](u32 x, u32 y) { return x == 0 || (y != 0 && (key[x] > key[y] || (key[x] == key[y] && x > y))); };
     const std::size_t m = nb.size();
     const auto rows = neighbour_rows(nb, pg.p2);
+    interrupt_countdown poll;
     for (index_t rr = n - 1; rr >= 0; --rr) {
+        poll.tick();
         if (rr >= prefetch_distance) prefetch_rows(parent, order[rr - prefetch_distance], rows);
         const u32 q = order[rr];
         parent[q] = q;

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "../interrupt.hpp"
 #include "../parallel.hpp"
 #include "../types.hpp"
 #include "../union_find.hpp"
@@ -442,6 +443,7 @@ class rips_engine {
             while (in_tree[static_cast<std::size_t>(next)]) ++next;
             index_t cur = next;
             for (;;) {
+                check_interrupt();
                 in_tree[static_cast<std::size_t>(cur)] = 1;
                 --remaining;
                 index_t pick = -1;
@@ -540,9 +542,11 @@ class rips_engine {
         std::vector<std::vector<entry>> parts(static_cast<std::size_t>(chunks));
         parallel_for(chunks, workers, [&](index_t c) {
             auto& part = parts[static_cast<std::size_t>(c)];
+            interrupt_countdown poll;
             // Interleave tops so that chunks get similar work (cost grows with the top vertex).
             for (index_t top = c; top < n_; top += chunks) {
                 simplices_with_top(top, d, [&](const index_t* desc, index_t idx, T value) {
+                    poll.tick();
                     if (d == 1) {
                         if (std::binary_search(mst.begin(), mst.end(), idx)) return;
                     } else if (pivots.count(idx)) {
@@ -670,6 +674,7 @@ class rips_engine {
     void advance(const entry& sigma, int d, column_state& st, const std::unordered_map<index_t, index_t>& pivots,
                  const std::vector<entry>& columns, const reduction_matrix& V) const {
         while (st.has_pivot) {
+            check_interrupt();
             auto it = pivots.find(st.pivot.index);
             if (it != pivots.end()) {
                 if (st.emergent) {  // the shortcut does not hold any more: build the whole column
@@ -729,6 +734,7 @@ class rips_engine {
             });
             double held = 0;
             for (std::size_t k = 0; k < count; ++k) {
+                check_interrupt();
                 const std::size_t col = first + k;
                 const entry sigma = columns[col];
                 column_state& st = states[k];
