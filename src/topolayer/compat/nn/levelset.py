@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import Delaunay
 
 from ... import nn as _nn
+from ..._delaunay import delaunay_simplices
 from ..functional.persistence import SimplicialComplex
 from ..util.construction import unique_simplices
 
@@ -52,7 +52,7 @@ def init_tri_complex(width: int, height: int) -> SimplicialComplex:
     """SciPy's Delaunay triangulation of the grid points (diagonals not consistently oriented)."""
     xs, ys = np.meshgrid(np.arange(width), np.arange(height))
     points = np.stack([xs.ravel(), ys.ravel()], 1).astype(float)
-    return unique_simplices(Delaunay(points).simplices, 2)
+    return unique_simplices(delaunay_simplices(points), 2)
 
 
 class LevelSetLayer(_nn.LevelSetLayer):
