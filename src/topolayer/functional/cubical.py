@@ -8,7 +8,7 @@ import torch
 
 from .._ops import plain_eager, resolve_threads
 from .._ops.cubical import CONSTRUCTIONS, cubical_pairs, cubical_pairs_kernel
-from .._validate import as_float_tensor, check_bool, check_choice, check_max_dim
+from .._validate import MAX_DIM, as_float_tensor, check_bool, check_choice, check_max_dim
 from ..diagram import Diagram, DiagramBatch
 from ._common import gather_diagram
 
@@ -27,6 +27,17 @@ class Options(NamedTuple):
 def check_options(max_dim, superlevel, construction, ndim, keep_zero, n_threads) -> Options:
     """Validated arguments of :func:`cubical` (also what :class:`~topolayer.nn.CubicalLayer`
     checks when it is built)."""
+    if (  # the common, well-typed call: no validator calls in the hot path of small images
+        type(max_dim) is int
+        and 0 <= max_dim <= MAX_DIM
+        and type(superlevel) is bool
+        and type(keep_zero) is bool
+        and type(ndim) is int
+        and ndim in (2, 3)
+        and construction in CONSTRUCTIONS
+        and (n_threads is None or (type(n_threads) is int and n_threads > 0))
+    ):
+        return Options(max_dim, superlevel, construction, ndim, keep_zero, n_threads or 0)
     if isinstance(ndim, bool) or ndim not in (2, 3):
         raise ValueError(f"ndim must be 2 (images) or 3 (volumes), got {ndim!r}")
     return Options(
