@@ -198,6 +198,27 @@ class TestPersistenceLandscape:
         torch.testing.assert_close(got, want)
 
 
+class TestSizeLimit:
+    """Work arrays over topolayer._validate.MAX_FEATURE_BYTES are refused before allocation."""
+
+    def test_image_per_bar(self):
+        msg = r"persistence_image\(resolution=\(1000, 1000\)\) on 600 bars would allocate"
+        with pytest.raises(ValueError, match=msg + r".*MAX_FEATURE_BYTES.*lower the resolution"):
+            persistence_image(D(np.tile([[0.1, 0.6]], (600, 1))), 0, resolution=1000)
+
+    def test_image_without_bars(self):
+        with pytest.raises(ValueError, match="on 0 bars would allocate about 6866 MiB"):
+            persistence_image(D(np.zeros((0, 2))), 0, resolution=30000)
+
+    def test_landscape(self):
+        msg = r"persistence_landscape\(n_steps=1000000, n_layers=5\) on 200 bars would allocate"
+        with pytest.raises(ValueError, match=msg + ".*lower n_steps or n_layers"):
+            persistence_landscape(D(np.tile([[0.1, 0.6]], (200, 1))), 0, 0.0, 1.0, 10**6)
+        batch = _batch([np.tile([[0.1, 0.6]], (50, 1))] * 2)
+        with pytest.raises(ValueError, match="on 100 bars would allocate"):
+            persistence_landscape(batch, 0, 0.0, 1.0, 10**6)
+
+
 def _batch(items):
     bars = torch.cat([torch.tensor(a).reshape(-1, 2) for a in items])
     batch = torch.cat([torch.full((len(a),), i, dtype=torch.long) for i, a in enumerate(items)])

@@ -554,9 +554,11 @@ def betti_curve(dgm: Any, dim: int, t_min: float, t_max: float, n_steps: int = 1
     n_steps = _validate.check_int(n_steps, "n_steps", 1)
     f = _bars.flatten(dgm, dim)
     _validate.check_feature_size(
-        (3 * len(f.bars) + f.batch_size) * n_steps,
+        len(f.bars),
+        3 * n_steps,
+        f.batch_size * n_steps,
         f.bars.element_size(),
-        f"betti_curve(n_steps={n_steps}) on {len(f.bars)} bars",
+        f"betti_curve(n_steps={n_steps})",
         "lower n_steps",
     )
     grid = torch.linspace(t_min, t_max, n_steps, dtype=f.bars.dtype, device=f.bars.device)

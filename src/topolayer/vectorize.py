@@ -116,9 +116,11 @@ def persistence_image(
         raise ValueError(f"weight must be 'persistence', 'uniform' or a callable, got {weight!r}")
     f = _bars.flatten(dgm, dim)
     _validate.check_feature_size(
-        (len(f.bars) + f.batch_size) * nb * npers + len(f.bars) * (nb + npers + 2),
+        len(f.bars),
+        nb * npers + nb + npers + 2,
+        f.batch_size * nb * npers,
         f.bars.element_size(),
-        f"persistence_image(resolution=({nb}, {npers})) on {len(f.bars)} bars",
+        f"persistence_image(resolution=({nb}, {npers}))",
         "lower the resolution",
     )
     finite, _ = _bars.classify(f.bars)
@@ -201,9 +203,11 @@ def persistence_landscape(
     n_layers = _validate.check_int(n_layers, "n_layers", 1)
     f = _bars.flatten(dgm, dim)
     _validate.check_feature_size(
-        (2 * len(f.bars) + f.batch_size * max(len(f.bars), n_layers)) * n_steps,
+        len(f.bars),
+        2 * n_steps + f.batch_size * n_steps,
+        f.batch_size * n_layers * n_steps,
         f.bars.element_size(),
-        f"persistence_landscape(n_steps={n_steps}, n_layers={n_layers}) on {len(f.bars)} bars",
+        f"persistence_landscape(n_steps={n_steps}, n_layers={n_layers})",
         "lower n_steps or n_layers",
     )
     finite, _ = _bars.classify(f.bars)
