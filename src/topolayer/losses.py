@@ -163,9 +163,12 @@ def top_k_barcode_lengths(dgm: Any, dim: int, k: int) -> torch.Tensor:
     length, _, finite, essential = _finite_lengths(f)
     rank, _ = _rank(f, length, finite, essential, essential_first=False)
     keep = finite & (rank < k)
-    out = length.new_zeros((f.batch_size, k))
-    out = out.index_put((f.batch[keep], rank[keep]), length[keep])
-    # index_put with an empty selection is still connected to `length` through `out`.
+    # Rows past the k-th go to a spare column k, dropped after: a mask would select a
+    # data-dependent number of rows, which torch.compile cannot trace without a graph break.
+    column = torch.where(keep, rank, k)
+    out = length.new_zeros((f.batch_size, k + 1))
+    out = out.index_put((f.batch, column), torch.where(keep, length, 0))[:, :k]
+    # index_put with no bars is still connected to `length` through `out`.
     out = out + _bars.anchor(length)
     return _bars.finish(out, f)
 
@@ -431,7 +434,7 @@ def persistence_entropy(dgm: Any, dim: int = 0, normalize: bool = False) -> torc
     pos = finite & (length > 0)
     length = torch.where(pos, length, torch.zeros_like(length))
     total = _bars.segment_sum(length, f.batch, f.batch_size)
-    tb = total[f.batch]
+    tb = _bars.segment_expand(total, f.batch, f.batch_size)
     prob = torch.where(pos, length / torch.where(pos, tb, torch.ones_like(tb)), torch.ones_like(tb))
     # A length so small that l / L underflows to 0 contributes 0 (the limit of -p log p), with a
     # zero gradient instead of 0 * inf = NaN.
