@@ -217,6 +217,12 @@ class TestBeyondReference:
         assert L.betti_curve(d, 0, 0.0, 4.0, 5).tolist() == [1, 1, 1, 0, 0]
         assert L.betti_curve(dg([]), 0, 0.0, 1.0, 3).tolist() == [0, 0, 0]
 
+    def test_betti_curve_size_limit(self):
+        d = dg(np.tile([[0.0, 1.0]], (100, 1)))
+        msg = r"betti_curve\(n_steps=1000000\) on 100 bars would allocate about 2296 MiB"
+        with pytest.raises(ValueError, match=msg + ".*MAX_FEATURE_BYTES.*lower n_steps"):
+            L.betti_curve(d, 0, 0.0, 1.0, 10**6)
+
     def test_prior_unbounded_reward(self):
         d = dg([[0, 1], [0, 3], [1, 1.5]])
         assert L.topological_prior(d, 0, 1).item() == pytest.approx(1.5 - 3)

@@ -197,6 +197,49 @@ class TestPersistenceLandscape:
         want = torch.stack([persistence_landscape(D(r), 0, 0.0, 2.0, 13, 3) for r in items])
         torch.testing.assert_close(got, want)
 
+    def test_batch_with_ties_matches_brute_force(self):
+        items = [[[0, 2], [0, 2], [1, 3], [0.5, 1.5]], [], [[1, 3]], [[0, 2], [1, 3], [1, 3]]]
+        t = np.linspace(0.0, 3.0, 13)
+        got = persistence_landscape(_batch(items), 0, 0.0, 3.0, 13, 3)
+        want = [brute_landscape(np.asarray(r, float).reshape(-1, 2), t, 3) for r in items]
+        np.testing.assert_allclose(got.numpy(), np.stack(want), atol=1e-12)
+
+    def test_batch_gradients_equal_loop(self, rng):
+        items = [rand_rows(rng, 5, 1), rand_rows(rng, 0), rand_rows(rng, 3)]
+        x = torch.tensor(np.concatenate(items), requires_grad=True)
+        batch = torch.cat([torch.full((len(a),), i) for i, a in enumerate(items)])
+        w = torch.rand(3, 3, 17, dtype=torch.float64)
+        (
+            persistence_landscape(DiagramBatch([x], [batch], 3), 0, 0.0, 2.0, 17, 3) * w
+        ).sum().backward()
+        want = []
+        for i, a in enumerate(items):
+            xi = torch.tensor(a, requires_grad=True)
+            (persistence_landscape(Diagram([xi]), 0, 0.0, 2.0, 17, 3) * w[i]).sum().backward()
+            want.append(xi.grad)
+        torch.testing.assert_close(x.grad, torch.cat(want))
+
+
+class TestSizeLimit:
+    """Work arrays over topolayer._validate.MAX_FEATURE_BYTES are refused before allocation."""
+
+    def test_image_per_bar(self):
+        msg = r"persistence_image\(resolution=\(1000, 1000\)\) on 600 bars would allocate"
+        with pytest.raises(ValueError, match=msg + r".*MAX_FEATURE_BYTES.*lower the resolution"):
+            persistence_image(D(np.tile([[0.1, 0.6]], (600, 1))), 0, resolution=1000)
+
+    def test_image_without_bars(self):
+        with pytest.raises(ValueError, match="on 0 bars would allocate about 6866 MiB"):
+            persistence_image(D(np.zeros((0, 2))), 0, resolution=30000)
+
+    def test_landscape(self):
+        msg = r"persistence_landscape\(n_steps=1000000, n_layers=5\) on 200 bars would allocate"
+        with pytest.raises(ValueError, match=msg + ".*lower n_steps or n_layers"):
+            persistence_landscape(D(np.tile([[0.1, 0.6]], (200, 1))), 0, 0.0, 1.0, 10**6)
+        batch = _batch([np.tile([[0.1, 0.6]], (50, 1))] * 2)
+        with pytest.raises(ValueError, match="on 100 bars would allocate"):
+            persistence_landscape(batch, 0, 0.0, 1.0, 10**6)
+
 
 def _batch(items):
     bars = torch.cat([torch.tensor(a).reshape(-1, 2) for a in items])

@@ -192,9 +192,25 @@ def segment_sum(values: torch.Tensor, batch: torch.Tensor, batch_size: int) -> t
     """``(B, ...)`` sums of ``values`` (``(P, ...)``) per batch item; differentiable.
 
     The output is always connected to ``values`` in the autograd graph, also when ``P == 0``.
+    A single item is a plain ``sum``: Inductor cannot generate code for an ``index_add`` of a
+    data-dependent number of rows onto one row.
     """
+    if batch_size == 1:
+        return values.sum(0, keepdim=True)
     out = values.new_zeros((batch_size,) + tuple(values.shape[1:]))
     return out.index_add(0, batch, values)
+
+
+def segment_expand(values: torch.Tensor, batch: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """``(P, ...)``: each row's value of its item, from ``(B, ...)`` ``values``.
+
+    A single item is broadcast rather than indexed: the backward of the indexing would be an
+    ``index_add`` onto one row, which Inductor cannot generate code for (see
+    :func:`segment_sum`).
+    """
+    if batch_size == 1:
+        return values.expand((batch.shape[0],) + tuple(values.shape[1:]))
+    return values[batch]
 
 
 def segment_rank(
@@ -204,20 +220,17 @@ def segment_rank(
 
     Returns ``(perm, rank)``: ``perm`` (P,) orders the rows by (item, key descending, stored
     position), ``rank`` (P,) is the 0-based position of row ``perm[i]`` within its item. Ties
-    keep the stored order (stable sorts), so the result is deterministic.
+    keep the stored order (stable sorts), so the result is deterministic. No size is read
+    back from the data (an item's first row is found by a search in the sorted items), so the
+    ranking traces under ``torch.compile(fullgraph=True)``.
     """
-    n = key.shape[0]
-    if n == 0:
-        empty = torch.zeros(0, dtype=torch.long, device=key.device)
-        return empty, empty
-    o1 = torch.sort(key, descending=True, stable=True).indices
-    o2 = torch.sort(batch[o1], stable=True).indices
-    perm = o1[o2]
+    perm = torch.sort(key, descending=True, stable=True).indices
+    position = torch.arange(key.shape[0], device=key.device)
+    if batch_size == 1:
+        return perm, position
+    perm = perm[torch.sort(batch[perm], stable=True).indices]
     sorted_batch = batch[perm]
-    counts = torch.bincount(batch, minlength=batch_size)
-    starts = torch.cumsum(counts, 0) - counts
-    rank = torch.arange(n, device=key.device) - starts[sorted_batch]
-    return perm, rank
+    return perm, position - torch.searchsorted(sorted_batch, sorted_batch)
 
 
 def anchor(bars: torch.Tensor) -> torch.Tensor:

@@ -123,12 +123,22 @@ def check_real(value: Any, name: str) -> float:
 MAX_FEATURE_BYTES = 2**31
 
 
-def check_feature_size(n_elements: int, itemsize: int, what: str, hint: str) -> None:
-    """Refuse a feature whose work arrays would exceed :data:`MAX_FEATURE_BYTES`."""
-    need = n_elements * itemsize
+def check_feature_size(
+    n_bars: Any, per_bar: int, fixed: int, itemsize: int, what: str, hint: str
+) -> None:
+    """Refuse a feature whose work arrays, ``n_bars * per_bar + fixed`` elements of
+    ``itemsize`` bytes, would exceed :data:`MAX_FEATURE_BYTES`.
+
+    Under ``torch.compile`` the bar count is symbolic (the layer's output size, known only when
+    the graph runs); a test on it would be a guard that the trace cannot evaluate, so only the
+    part that does not depend on it is checked there.
+    """
+    known = isinstance(n_bars, int) and not torch.compiler.is_compiling()
+    need = ((n_bars if known else 0) * per_bar + fixed) * itemsize
     if need > MAX_FEATURE_BYTES:
+        on = f"{n_bars} bars" if known else "any number of bars"
         raise ValueError(
-            f"{what} would allocate about {need / 2**20:.0f} MiB, over the limit of "
+            f"{what} on {on} would allocate about {need / 2**20:.0f} MiB, over the limit of "
             f"{MAX_FEATURE_BYTES >> 20} MiB (topolayer._validate.MAX_FEATURE_BYTES); {hint}"
         )
 

@@ -167,9 +167,12 @@ def top_k_barcode_lengths(dgm: Any, dim: int, k: int) -> torch.Tensor:
     length, _, finite, essential = _finite_lengths(f)
     rank, _ = _rank(f, length, finite, essential, essential_first=False)
     keep = finite & (rank < k)
-    out = length.new_zeros((f.batch_size, k))
-    out = out.index_put((f.batch[keep], rank[keep]), length[keep])
-    # index_put with an empty selection is still connected to `length` through `out`.
+    # Rows past the k-th go to a spare column k, dropped after: a mask would select a
+    # data-dependent number of rows, which torch.compile cannot trace without a graph break.
+    column = torch.where(keep, rank, k)
+    out = length.new_zeros((f.batch_size, k + 1))
+    out = out.index_put((f.batch, column), torch.where(keep, length, 0))[:, :k]
+    # index_put with no bars is still connected to `length` through `out`.
     out = out + _bars.anchor(length)
     return _bars.finish(out, f)
 
@@ -435,7 +438,7 @@ def persistence_entropy(dgm: Any, dim: int = 0, normalize: bool = False) -> torc
     pos = finite & (length > 0)
     length = torch.where(pos, length, torch.zeros_like(length))
     total = _bars.segment_sum(length, f.batch, f.batch_size)
-    tb = total[f.batch]
+    tb = _bars.segment_expand(total, f.batch, f.batch_size)
     prob = torch.where(pos, length / torch.where(pos, tb, torch.ones_like(tb)), torch.ones_like(tb))
     # A length so small that l / L underflows to 0 contributes 0 (the limit of -p log p), with a
     # zero gradient instead of 0 * inf = NaN.
@@ -558,9 +561,11 @@ def betti_curve(dgm: Any, dim: int, t_min: float, t_max: float, n_steps: int = 1
     n_steps = _validate.check_int(n_steps, "n_steps", 1)
     f = _bars.flatten(dgm, dim)
     _validate.check_feature_size(
-        (3 * len(f.bars) + f.batch_size) * n_steps,
+        len(f.bars),
+        3 * n_steps,
+        f.batch_size * n_steps,
         f.bars.element_size(),
-        f"betti_curve(n_steps={n_steps}) on {len(f.bars)} bars",
+        f"betti_curve(n_steps={n_steps})",
         "lower n_steps",
     )
     grid = torch.linspace(t_min, t_max, n_steps, dtype=f.bars.dtype, device=f.bars.device)

@@ -116,9 +116,11 @@ def persistence_image(
         raise ValueError(f"weight must be 'persistence', 'uniform' or a callable, got {weight!r}")
     f = _bars.flatten(dgm, dim)
     _validate.check_feature_size(
-        (len(f.bars) + f.batch_size) * nb * npers + len(f.bars) * (nb + npers + 2),
+        len(f.bars),
+        nb * npers + nb + npers + 2,
+        f.batch_size * nb * npers,
         f.bars.element_size(),
-        f"persistence_image(resolution=({nb}, {npers})) on {len(f.bars)} bars",
+        f"persistence_image(resolution=({nb}, {npers}))",
         "lower the resolution",
     )
     finite, _ = _bars.classify(f.bars)
@@ -200,10 +202,17 @@ def persistence_landscape(
     n_steps = _validate.check_int(n_steps, "n_steps", 1)
     n_layers = _validate.check_int(n_layers, "n_layers", 1)
     f = _bars.flatten(dgm, dim)
+    itemsize = f.bars.element_size()
+    single = f.batch_size == 1
+    # Work arrays per bar and grid point: the tents and a copy (one item); the tents, their
+    # sorted copy and three int64 arrays of the segment sort (batches).
+    per_bar = 2 if single else 2 + 3 * max(8 // itemsize, 1)
     _validate.check_feature_size(
-        (2 * len(f.bars) + f.batch_size * max(len(f.bars), n_layers)) * n_steps,
-        f.bars.element_size(),
-        f"persistence_landscape(n_steps={n_steps}, n_layers={n_layers}) on {len(f.bars)} bars",
+        len(f.bars),
+        per_bar * n_steps,
+        f.batch_size * (n_layers + 1) * n_steps,
+        itemsize,
+        f"persistence_landscape(n_steps={n_steps}, n_layers={n_layers})",
         "lower n_steps or n_layers",
     )
     finite, _ = _bars.classify(f.bars)
@@ -214,16 +223,35 @@ def persistence_landscape(
     t = torch.linspace(t_min, t_max, n_steps, dtype=f.bars.dtype, device=f.bars.device)
     tents = torch.minimum(t - lo, hi - t).clamp_min(0)  # (P, T)
     tents = torch.where(finite.unsqueeze(1), tents, zero)
-    # Dense (B, N, T) layout by slot within each item, then a sort along the bar axis.
-    counts = torch.bincount(f.batch, minlength=f.batch_size)
-    n_max = int(counts.max().item()) if len(f.batch) else 0
-    order = torch.sort(f.batch, stable=True).indices
-    starts = torch.cumsum(counts, 0) - counts
-    slot = torch.empty_like(order)
-    slot[order] = torch.arange(len(order), device=order.device) - starts[f.batch[order]]
-    width = max(n_max, n_layers)
-    dense = tents.new_zeros((f.batch_size, width, n_steps))
-    dense = dense.index_put((f.batch, slot), tents)
-    top = torch.topk(dense, n_layers, dim=1).values
+    if single:
+        # Zero rows stand in for missing bars (tents are >= 0).
+        padded = torch.cat([tents, tents.new_zeros((n_layers, n_steps))])
+        top = torch.topk(padded, n_layers, dim=0).values.unsqueeze(0)
+    else:
+        top = _segment_top(tents, f.batch, f.batch_size, n_layers)
     top = top + _bars.anchor(f.bars)
     return _bars.finish(top, f)
+
+
+def _segment_top(
+    values: torch.Tensor, batch: torch.Tensor, batch_size: int, k: int
+) -> torch.Tensor:
+    """``(B, k, T)``: per batch item and column, the ``k`` largest of ``values`` (``(P, T)``,
+    all ``>= 0``) in decreasing order, 0 past an item's rows.
+
+    Each column is sorted by (item, value descending), which puts every column's items in the
+    order of the sorted batch vector; an item's first ``k`` rows are scattered to their layer
+    and the rest to a spare layer ``k``, dropped after. Nothing is sized by the data (such as
+    the largest item), so this traces under ``torch.compile(fullgraph=True)``.
+    """
+    n, width = values.shape
+    order = torch.sort(values, dim=0, descending=True, stable=True).indices
+    by_item = torch.sort(batch[order], dim=0, stable=True).indices
+    order = order.gather(0, by_item)
+    item = torch.sort(batch).values
+    rank = torch.arange(n, device=values.device) - torch.searchsorted(item, item)
+    layer = torch.where(rank < k, rank, k).unsqueeze(1)
+    step = torch.arange(width, device=values.device)
+    out = values.new_zeros((batch_size, k + 1, width))
+    out = out.index_put((item.unsqueeze(1), layer, step), values.gather(0, order))
+    return out[:, :k]
