@@ -5,6 +5,7 @@ namespace topolayer_bindings {
 void bind_simplicial(nb::module_& m);
 void bind_cubical(nb::module_& m);
 void bind_rips(nb::module_& m);
+void bind_distances(nb::module_& m);
 }  // namespace topolayer_bindings
 
 NB_MODULE(_core, m) {
@@ -15,4 +16,5 @@ NB_MODULE(_core, m) {
     topolayer_bindings::bind_simplicial(m);
     topolayer_bindings::bind_cubical(m);
     topolayer_bindings::bind_rips(m);
+    topolayer_bindings::bind_distances(m);
 }
