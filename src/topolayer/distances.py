@@ -6,7 +6,7 @@ distance is then **recomputed in torch from the matched entries**, so autograd d
 with respect to both diagrams (the matching being locally constant for generic diagrams):
 
 - Wasserstein: :func:`scipy.optimize.linear_sum_assignment` on the dense augmented cost matrix
-  for small diagrams (``n + m <= 2000`` points), above that the C++ solver of
+  for small diagrams (``n + m <= 100`` points), above that the C++ solver of
   ``topolayer/wasserstein.hpp`` (successive shortest paths over the implicit complete graph,
   k-d tree searches, memory linear in ``n + m``). Both are exact; on diagrams with ties they may
   pick different optimal matchings, of equal cost.
@@ -55,9 +55,10 @@ __all__ = [
     "sliced_wasserstein_distance",
 ]
 
-#: Largest ``n + m`` for which Wasserstein matchings use the dense Hungarian algorithm (exact and
-#: fastest there); larger diagrams go to the C++ solver, whose memory is linear in ``n + m``.
-_DENSE_MAX = 2000
+#: Largest ``n + m`` for which Wasserstein matchings use the dense Hungarian algorithm; larger
+#: diagrams go to the C++ solver, whose memory is linear in ``n + m`` and which overtakes the
+#: dense one's O((n + m)^3) near this size (benchmarks/bench_distances.py times both).
+_DENSE_MAX = 100
 
 
 # -- costs (NumPy for the solver, torch for the value) --------------------------------------
@@ -314,7 +315,7 @@ def wasserstein_distance(
 
     over partial matchings ``gamma`` of the finite points, unmatched points going to the
     diagonal (module docstring for ``c`` and the essential rule). The matching is exact (the
-    Hungarian algorithm up to ``n + m = 2000`` points, a sparse min-cost flow solver above); the
+    Hungarian algorithm up to ``n + m = 100`` points, a min-cost flow solver above); the
     value is recomputed in torch from the matched entries, so it is differentiable with respect
     to both diagrams. The ``1/p`` root has a zero subgradient at 0.
 

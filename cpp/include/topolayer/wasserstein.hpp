@@ -200,13 +200,26 @@ class wasserstein_solver {
             heap_.push_back(e);
             std::push_heap(heap_.begin(), heap_.end());
         };
+        // cur: the key being processed, a lower bound on every key still to come; a sink reached
+        // at cur is therefore nearest, and the search stops at once (plateaus of equal
+        // distances, as repeated points make, are then not swept).
+        double cur = 0;
+        index_t sink = -1;
+        double dstar = 0;
         auto relax = [&](index_t u, double d, index_t from) {
-            if (done_[u] == stamp_ || d > ub) return;
+            if (sink >= 0 || done_[u] == stamp_ || d > ub) return;
             if (seen_[u] != stamp_ || d < dist_[u]) {
                 seen_[u] = stamp_;
                 dist_[u] = d;
                 pred_[u] = from;
-                if (is_sink(u)) ub = d;
+                if (is_sink(u)) {
+                    ub = d;
+                    if (d <= cur) {
+                        sink = u;
+                        dstar = d;
+                        return;
+                    }
+                }
                 push({d, u, -1});
             }
         };
@@ -217,7 +230,7 @@ class wasserstein_solver {
         // Expands x_i's frontier while its least key is at most the main heap's.
         auto search = [&](index_t i, frontier& f) {
             const double di = dist_[i], pii = pi_[i];
-            while (!f.empty()) {
+            while (!f.empty() && sink < 0) {
                 const auto top = f.front();
                 if (top.first > ub) {
                     f.clear();
@@ -226,6 +239,7 @@ class wasserstein_solver {
                 if (!heap_.empty() && top.first > heap_.front().d) return;
                 std::pop_heap(f.begin(), f.end(), by_key);
                 f.pop_back();
+                cur = top.first;
                 const std::size_t t = top.second;
                 if (ytree_.is_leaf(t)) {
                     for (index_t j = ytree_.slot_begin(t); j < ytree_.slot_end(t); ++j) {
@@ -242,12 +256,11 @@ class wasserstein_solver {
             }
         };
         relax(s, 0, -1);
-        index_t sink = -1;
-        double dstar = 0;
-        while (!heap_.empty()) {
+        while (!heap_.empty() && sink < 0) {
             std::pop_heap(heap_.begin(), heap_.end());
             const entry e = heap_.back();
             heap_.pop_back();
+            cur = e.d;
             if (e.v < 0) {  // the next edge out of a hub, in increasing reduced cost
                 const bool is_d = e.v == -1;
                 auto& it = is_d ? it_d : it_e;
