@@ -63,7 +63,8 @@ inline std::vector<int_array> wasserstein_matchings(values_2d<double> x, counts_
         });
         for (index_t b = 0; b < B; ++b) {  // in batch order: independent of the thread count
             const auto& pl = plans[b];
-            for (std::size_t k = 0; k < pl.pairs.size(); k += 2) pairs.insert(pairs.end(), {b, pl.pairs[k], pl.pairs[k + 1]});
+            for (std::size_t k = 0; k < pl.pairs.size(); k += 2)
+                pairs.insert(pairs.end(), {b, pl.pairs[k], pl.pairs[k + 1]});
             for (index_t i : pl.diag_x) diag_x.insert(diag_x.end(), {b, i});
             for (index_t j : pl.diag_y) diag_y.insert(diag_y.end(), {b, j});
         }

@@ -97,10 +97,14 @@ static std::vector<double> all_costs(const std::vector<double>& x, const std::ve
 static double edge_cost(const bottleneck_edge& e, const std::vector<double>& x, const std::vector<double>& y,
                         const ground_metric& g) {
     switch (e.kind) {
-    case bottleneck_edge::pair: return g.pair(&x[2 * e.i], &y[2 * e.j]);
-    case bottleneck_edge::x_diagonal: return g.diag(&x[2 * e.i]);
-    case bottleneck_edge::y_diagonal: return g.diag(&y[2 * e.j]);
-    default: return 0;
+    case bottleneck_edge::pair:
+        return g.pair(&x[2 * e.i], &y[2 * e.j]);
+    case bottleneck_edge::x_diagonal:
+        return g.diag(&x[2 * e.i]);
+    case bottleneck_edge::y_diagonal:
+        return g.diag(&y[2 * e.j]);
+    default:
+        return 0;
     }
 }
 

@@ -162,10 +162,10 @@ def _check_internal_p(internal_p: Any) -> float:
 
 
 # -- Wasserstein ------------------------------------------------------------------------------
-Plan = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_Plan = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _dense_wasserstein(x: np.ndarray, y: np.ndarray, p: float, r: float) -> Plan:
+def _dense_wasserstein(x: np.ndarray, y: np.ndarray, p: float, r: float) -> _Plan:
     """Optimal matching of ``x`` (n,2), ``y`` (m,2) by the Hungarian algorithm, dense."""
     n, m = len(x), len(y)
     if n == 0 or m == 0:
@@ -197,10 +197,10 @@ def _wasserstein_plans(
     r: float,
     n_threads: int,
     dense_max: int,
-) -> list[Plan]:
+) -> list[_Plan]:
     """Per item, the optimal matching of its finite points ``(i, j, i_diag, j_diag)`` (positions
     in the item's finite rows): dense for small items, one threaded C++ call for the others."""
-    plans: list[Plan | None] = [None] * batch_size
+    plans: list[_Plan | None] = [None] * batch_size
     big: list[int] = []
     for b in range(batch_size):
         r1, r2 = it1.item(b)[0], it2.item(b)[0]

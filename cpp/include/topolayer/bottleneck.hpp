@@ -1,12 +1,10 @@
-// The bottleneck distance between the finite points of two persistence diagrams, and one edge of
-// an optimal matching that realises it (Efrat, Itai, Katz 2001; Kerber, Morozov, Nigmetov 2017).
-//
-// The distance is the least cost t at which the bipartite graph A = X + proj(Y), B = Y + proj(X)
-// (x_i–y_j, x_i–proj(x_i), proj(y_j)–y_j, proj–proj at cost 0; edges of cost <= t) has a perfect
-// matching. Each decision is Hopcroft–Karp whose neighbour queries go to k-d trees with deletion
-// (O(n^1.5 log n)), started from the largest matching already known. The search bisects on t
-// until few candidate costs remain in its bracket, then searches those: the answer is a computed
-// cost, realised by the returned edge.
+// The bottleneck distance between the finite points of two persistence diagrams, and one edge
+// realising it (Efrat, Itai, Katz 2001; Kerber, Morozov, Nigmetov 2017): the least cost t at which
+// A = X + proj(Y), B = Y + proj(X) (x_i–y_j, x_i–proj(x_i), proj(y_j)–y_j, proj–proj at 0; edges of
+// cost <= t) has a perfect matching. Each decision is Hopcroft–Karp with neighbour queries to k-d
+// trees with deletion (O(n^1.5 log n)), started from the largest matching already known. The
+// search bisects on t until few candidate costs remain in its bracket, then searches those: the
+// answer is a computed cost, realised by the returned edge.
 #pragma once
 
 #include <algorithm>

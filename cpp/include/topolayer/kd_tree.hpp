@@ -1,11 +1,10 @@
-// A 2D k-d tree with deletion over points of a persistence diagram, and the L_r ground metric,
-// shared by the geometric matchings of bottleneck.hpp and wasserstein.hpp.
+// A 2D k-d tree with deletion over diagram points, and the L_r ground metric, shared by the
+// matchings of bottleneck.hpp and wasserstein.hpp.
 //
-// Median splits on the wider side of the box (Bentley 1975), a few points per leaf: building
-// costs O(n log n), reporting the k points within a range O(sqrt(n) + k), a nearest neighbour
-// O(log n) expected. Deleting a point decrements the live counts on its root path (O(log n)) and
-// subtrees without a live point are skipped, so a point reported and deleted is never met again.
-// Pruning only uses bounds that rounding cannot break (see ground_metric), so every query is the
+// Median splits on the wider side (Bentley 1975): building O(n log n), a range report of k points
+// O(sqrt(n) + k), a nearest neighbour O(log n) expected. Deletion decrements live counts on the
+// root path (O(log n)); dead subtrees are skipped, so a reported and deleted point is never met
+// again. Pruning uses only bounds that rounding cannot break (ground_metric): every query is the
 // exact predicate on the computed costs.
 #pragma once
 
@@ -42,13 +41,16 @@ class ground_metric {
     // The cost of the offsets (dx, dy), both >= 0.
     double of(double dx, double dy) const {
         switch (kind_) {
-        case kind::inf: return dx < dy ? dy : dx;
-        case kind::one: return dx + dy;
+        case kind::inf:
+            return dx < dy ? dy : dx;
+        case kind::one:
+            return dx + dy;
         case kind::two: {
             const double a = dx * dx, b = dy * dy;
             return std::sqrt(a + b);
         }
-        default: return std::pow(std::pow(dx, r_) + std::pow(dy, r_), inv_r_);
+        default:
+            return std::pow(std::pow(dx, r_) + std::pow(dy, r_), inv_r_);
         }
     }
     double pair(const double* a, const double* b) const { return of(std::abs(a[0] - b[0]), std::abs(a[1] - b[1])); }
@@ -290,11 +292,11 @@ class kd_tree {
 
     index_t leaf_size_ = 8;
     std::vector<node> nodes_;
-    std::vector<index_t> full_;    // live counts with every point live
-    std::vector<double> pts_;      // coordinates by slot
-    std::vector<index_t> id_;      // point id by slot
-    std::vector<char> live_;       // by slot
-    std::vector<double> wmax_;     // largest weight below each node
+    std::vector<index_t> full_;  // live counts with every point live
+    std::vector<double> pts_;    // coordinates by slot
+    std::vector<index_t> id_;    // point id by slot
+    std::vector<char> live_;     // by slot
+    std::vector<double> wmax_;   // largest weight below each node
     const double* w_ = nullptr;
     std::vector<std::size_t> path_;
 };

@@ -1,14 +1,11 @@
-// An optimal Wasserstein matching between the finite points of two persistence diagrams, exact,
-// in O(n + m) memory: for diagrams too large for a dense assignment matrix.
-//
-// Min-cost flow on the usual reduction (each point goes to a point of the other diagram or to
-// the diagonal), with the diagonal copies merged into two hubs: D feeds the y_j sent to the
-// diagonal, E takes the x_i sent there, D -> E carries the rest. Successive shortest paths
-// (Dijkstra on reduced costs with feasible potentials; Ahuja, Magnanti, Orlin 1993, ch. 9) over
-// the complete graph, never stored: a settled x_i meets the y_j in best-first order through a k-d
-// tree whose nodes bound cost^p - potential from below (Kerber, Morozov, Nigmetov 2017 bid the
-// same way in their auction), and the hubs' edges come from sets sorted by reduced cost. Optimal
-// up to the rounding of the costs; O(n) Dijkstra searches, each touching what it settles.
+// An exact optimal W_p matching between the finite points of two persistence diagrams, in
+// O(n + m) memory. Min-cost flow on the usual reduction, the diagonal copies merged into two hubs
+// (D feeds the y_j sent to the diagonal, E takes the x_i sent there, D -> E carries the rest), by
+// successive shortest paths (Dijkstra on reduced costs; Ahuja, Magnanti, Orlin 1993, ch. 9) over the
+// complete graph, never stored: a settled x_i meets the y_j best-first through a k-d tree whose
+// nodes bound cost^p - potential from below (as Kerber, Morozov, Nigmetov 2017 bid), and the hubs'
+// edges come from sets sorted by reduced cost. Potentials stay feasible on every edge, which
+// certifies optimality up to the rounding of the costs; n searches, each touching what it settles.
 #pragma once
 
 #include <algorithm>
@@ -171,9 +168,7 @@ class wasserstein_solver {
         double d;
         index_t v;  // a node (t < 0); x_v's tree search number t (t >= 0); -1 / -2: hub D / E
         index_t t;
-        bool operator<(const entry& o) const {
-            return d > o.d || (d == o.d && (v > o.v || (v == o.v && t > o.t)));
-        }
+        bool operator<(const entry& o) const { return d > o.d || (d == o.d && (v > o.v || (v == o.v && t > o.t))); }
     };
     using frontier = std::vector<std::pair<double, std::size_t>>;  // a min-heap of (key, tree node)
 
@@ -351,8 +346,8 @@ class wasserstein_solver {
     double p_;
     ground_metric g_;
     std::vector<double> wx_, wy_;
-    kd_tree ytree_, xtree_;          // ytree_ weighs y_j by its potential; its slots are y's indices
-    std::vector<index_t> y_order_;   // the caller's index of each y_j
+    kd_tree ytree_, xtree_;         // ytree_ weighs y_j by its potential; its slots are y's indices
+    std::vector<index_t> y_order_;  // the caller's index of each y_j
     std::vector<double> y_sorted_;
     std::vector<index_t> out_, in_;  // where x_i goes (y index, diag or none), where y_j comes from
     index_t to_diag_ = 0, from_diag_ = 0, f_de_ = 0;
