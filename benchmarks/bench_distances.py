@@ -4,8 +4,10 @@ one process; ratios printed (peer / topolayer, > 1: topolayer is faster).
 Workloads: random diagrams of n points (b, b + |N(0, 1)|), b ~ N(0, 1), and H0 diagrams of
 random images (topolayer.functional.cubical, construction "V", sized for about n bars). Every
 run draws a fresh pair of diagrams; all tools time the same pair, one after the other. Figures
-are the median over the runs, with the spread (min - max) in brackets. topolayer is timed
-through its public functions (torch in, torch out, single thread); the peers on NumPy arrays.
+are the median over the runs, with the spread (min - max) in brackets, in CPU time of the process
+(every tool runs on one thread: CPU time is its cost even on a shared machine) and in wall time;
+ratios compare CPU medians. topolayer is timed through its public functions (torch in, torch
+out, single thread); the peers on NumPy arrays.
 
 Peers: gudhi.bottleneck_distance (its default e, the float-precision search), hera through
 gudhi.hera (bottleneck with delta=0, exact; Wasserstein with its default relative error
@@ -81,9 +83,10 @@ def pot_w2(x: np.ndarray, y: np.ndarray, r: float) -> float:
 
 
 def timed(fn):
-    t0 = time.perf_counter()
+    """(wall seconds, CPU seconds of this process, value)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     value = fn()
-    return time.perf_counter() - t0, float(value)
+    return time.perf_counter() - t0, time.process_time() - c0, float(value)
 
 
 def fmt(ts: list[float]) -> str:
@@ -93,9 +96,12 @@ def fmt(ts: list[float]) -> str:
 
 
 def bench(name: str, make, tools: dict, runs: int, rng: np.random.Generator) -> None:
-    """Times every tool on `runs` fresh pairs; prints medians, spreads, ratios and the largest
-    relative difference of each peer's value from topolayer's."""
-    times: dict[str, list[float]] = {k: [] for k in tools}
+    """Times every tool on `runs` fresh pairs; prints CPU and wall medians with spreads, the
+    ratio of CPU medians and the largest relative difference of each peer's value from
+    topolayer's. Every tool is single-threaded, so CPU time is what it costs, also when the
+    machine is shared; wall time is printed beside it."""
+    cpu: dict[str, list[float]] = {k: [] for k in tools}
+    wall: dict[str, list[float]] = {k: [] for k in tools}
     diffs: dict[str, float] = {k: 0.0 for k in tools}
     skipped: dict[str, str] = {}
     for _ in range(runs):
@@ -105,18 +111,19 @@ def bench(name: str, make, tools: dict, runs: int, rng: np.random.Generator) -> 
             if label in skipped:
                 continue
             try:
-                t, v = timed(lambda fn=fn: fn(x, y))
+                w, c, v = timed(lambda fn=fn: fn(x, y))
             except MemoryError as err:
                 skipped[label] = str(err)
                 continue
-            times[label].append(t)
+            wall[label].append(w)
+            cpu[label].append(c)
             if ref is None:
                 ref = v
             else:
                 diffs[label] = max(diffs[label], abs(v - ref) / max(abs(ref), 1e-300))
     print(f"\n{name}")
-    ours = statistics.median(times["topolayer"])
-    for label, ts in times.items():
+    ours = statistics.median(cpu["topolayer"])
+    for label, ts in cpu.items():
         if label in skipped:
             print(f"  {label:<22s} skipped: {skipped[label]}")
             continue
@@ -124,7 +131,7 @@ def bench(name: str, make, tools: dict, runs: int, rng: np.random.Generator) -> 
             continue
         ratio = "" if label == "topolayer" else f"   ratio {statistics.median(ts) / ours:7.2f}x"
         diff = "" if label == "topolayer" else f"   value rel. diff {diffs[label]:.1e}"
-        print(f"  {label:<22s} {fmt(ts)}{ratio}{diff}")
+        print(f"  {label:<22s} cpu {fmt(ts)}  wall {fmt(wall[label])}{ratio}{diff}")
 
 
 def crossover(rng: np.random.Generator, runs: int) -> None:
@@ -136,9 +143,9 @@ def crossover(rng: np.random.Generator, runs: int) -> None:
         for _ in range(max(runs, 5)):
             x, y = random_diagram(rng, n), random_diagram(rng, n)
             c = np.array([n])
-            dense.append(timed(lambda: dist._dense_wasserstein(x, y, 2.0, 2.0) and 0)[0])
+            dense.append(timed(lambda: dist._dense_wasserstein(x, y, 2.0, 2.0) and 0)[1])
             sparse.append(
-                timed(lambda: _core.wasserstein_matchings(x, c, y, c, 2.0, 2.0, 1) and 0)[0]
+                timed(lambda: _core.wasserstein_matchings(x, c, y, c, 2.0, 2.0, 1) and 0)[1]
             )
         ratio = statistics.median(dense) / statistics.median(sparse)
         print(f"  n + m = {2 * n:<5d} dense {fmt(dense)}   C++ {fmt(sparse)}   ratio {ratio:7.2f}x")
@@ -158,7 +165,8 @@ def main() -> None:
     print(
         f"torch {torch.__version__}, numpy {np.__version__}, gudhi "
         f"{getattr(gudhi, '__version__', 'missing')}, POT {getattr(ot, '__version__', 'missing')}, "
-        f"cores {os.cpu_count()}; median [min-max] of {runs} runs, fresh diagrams each run"
+        f"cores {os.cpu_count()}, load {os.getloadavg()[0]:.1f}; median [min-max] of {runs} runs, "
+        "fresh diagrams each run"
     )
 
     crossover(rng, runs)

@@ -54,6 +54,30 @@ class ground_metric {
         }
     }
     double pair(const double* a, const double* b) const { return of(std::abs(a[0] - b[0]), std::abs(a[1] - b[1])); }
+    // pair(q, pts + 2k) for k < count into out[k]: the same doubles, the kind tested once.
+    void pairs(const double* q, const double* pts, index_t count, double* out) const {
+        const double qx = q[0], qy = q[1];
+        switch (kind_) {
+        case kind::inf:
+            for (index_t k = 0; k < count; ++k) {
+                const double dx = std::abs(qx - pts[2 * k]), dy = std::abs(qy - pts[2 * k + 1]);
+                out[k] = dx < dy ? dy : dx;
+            }
+            return;
+        case kind::one:
+            for (index_t k = 0; k < count; ++k) out[k] = std::abs(qx - pts[2 * k]) + std::abs(qy - pts[2 * k + 1]);
+            return;
+        case kind::two:
+            for (index_t k = 0; k < count; ++k) {
+                const double dx = std::abs(qx - pts[2 * k]), dy = std::abs(qy - pts[2 * k + 1]);
+                const double a = dx * dx, b = dy * dy;
+                out[k] = std::sqrt(a + b);
+            }
+            return;
+        default:
+            for (index_t k = 0; k < count; ++k) out[k] = pair(q, pts + 2 * k);
+        }
+    }
     // The distance from (birth, death) to the diagonal: |death - birth| 2^{1/r - 1}.
     double diag(const double* a) const { return std::abs(a[1] - a[0]) * diag_; }
     // Bounds on the cost of any offsets >= (dx, dy), resp. <= (dx, dy), componentwise.
@@ -144,32 +168,38 @@ class kd_tree {
     }
 
     // Weights for best-first searches of cost(q, point)^p - weight: w_by_id[id] is a weight per
-    // point (all points count as live); call set_weights once, then update_weight(slot) after the
-    // weight of the point in that slot changes.
+    // point (all points count as live); call set_weights once, then update_weight(slot, old) after
+    // the weight of the point in that slot changes from `old`.
     void set_weights(const double* w_by_id) {
         w_ = w_by_id;
         wmax_.assign(nodes_.size(), -std::numeric_limits<double>::infinity());
+        parent_.assign(nodes_.size(), 0);
+        leaf_of_.assign(id_.size(), 0);
         if (!nodes_.empty()) weights_node(0);
     }
-    void update_weight(index_t slot) {
-        path_.clear();
-        std::size_t v = 0;
-        for (;;) {
-            path_.push_back(v);
-            if (nodes_[v].right == 0) break;
-            v = slot < nodes_[v + 1].end ? v + 1 : static_cast<std::size_t>(nodes_[v].right);
-        }
-        for (std::size_t k = path_.size(); k-- > 0;) {
-            const std::size_t u = path_[k];
-            const node& nd = nodes_[u];
-            double m = -std::numeric_limits<double>::infinity();
-            if (nd.right == 0) {
-                for (index_t s = nd.begin; s < nd.end; ++s) m = std::max(m, w_[id_[s]]);
-            } else {
-                m = std::max(wmax_[u + 1], wmax_[static_cast<std::size_t>(nd.right)]);
+    void update_weight(index_t slot, double old) {
+        std::size_t v = leaf_of_[slot];
+        const double now = w_[id_[slot]];
+        // A weight that rises raises the maxima on the way up; one that falls changes nothing
+        // unless it was its leaf's maximum.
+        if (now >= old) {
+            for (;;) {
+                if (now <= wmax_[v]) return;
+                wmax_[v] = now;
+                if (v == 0) return;
+                v = parent_[v];
             }
-            if (m == wmax_[u]) break;  // nothing changes above
-            wmax_[u] = m;
+        }
+        if (old < wmax_[v]) return;
+        const node& leaf = nodes_[v];
+        double m = -std::numeric_limits<double>::infinity();
+        for (index_t s = leaf.begin; s < leaf.end; ++s) m = std::max(m, w_[id_[s]]);
+        for (;;) {
+            if (m == wmax_[v]) return;  // nothing changes above
+            wmax_[v] = m;
+            if (v == 0) return;
+            v = parent_[v];
+            m = std::max(wmax_[v + 1], wmax_[static_cast<std::size_t>(nodes_[v].right)]);
         }
     }
 
@@ -282,9 +312,14 @@ class kd_tree {
         const node& nd = nodes_[v];
         double m = -std::numeric_limits<double>::infinity();
         if (nd.right == 0) {
-            for (index_t s = nd.begin; s < nd.end; ++s) m = std::max(m, w_[id_[s]]);
+            for (index_t s = nd.begin; s < nd.end; ++s) {
+                m = std::max(m, w_[id_[s]]);
+                leaf_of_[s] = v;
+            }
         } else {
-            m = std::max(weights_node(v + 1), weights_node(static_cast<std::size_t>(nd.right)));
+            const std::size_t r = static_cast<std::size_t>(nd.right);
+            parent_[v + 1] = parent_[r] = v;
+            m = std::max(weights_node(v + 1), weights_node(r));
         }
         wmax_[v] = m;
         return m;
@@ -298,7 +333,7 @@ class kd_tree {
     std::vector<char> live_;     // by slot
     std::vector<double> wmax_;   // largest weight below each node
     const double* w_ = nullptr;
-    std::vector<std::size_t> path_;
+    std::vector<std::size_t> parent_, leaf_of_;  // for update_weight
 };
 
 }  // namespace topolayer

@@ -144,6 +144,7 @@ class wasserstein_solver {
         out_[i] = v;
     }
     void set_pi(index_t v, double value) {
+        const double old = pi_[v];
         if (v < n_ && out_[v] == diag) {
             gen_e_.erase({key_e_[v], v});
             pi_[v] = value;
@@ -153,11 +154,10 @@ class wasserstein_solver {
             gen_d_.erase({key_d_[j], j});
             pi_[v] = value;
             gen_d_.insert({key_d_[j] = wy_[j] - value, j});
-            ytree_.update_weight(j);
         } else {
             pi_[v] = value;
-            if (v >= n_ && v < n_ + m_) ytree_.update_weight(v - n_);
         }
+        if (v >= n_ && v < n_ + m_) ytree_.update_weight(v - n_, old);
     }
 
     index_t supply_d() const { return m_ - from_diag_ - f_de_; }
@@ -237,8 +237,18 @@ class wasserstein_solver {
                 cur = top.first;
                 const std::size_t t = top.second;
                 if (ytree_.is_leaf(t)) {
-                    for (index_t j = ytree_.slot_begin(t); j < ytree_.slot_end(t); ++j) {
-                        if (j != out_[i]) relax(n_ + j, di + rc(w(i, j) + pii - pi_[n_ + j]), i);
+                    const index_t b = ytree_.slot_begin(t), count = ytree_.slot_end(t) - b;
+                    leaf_.resize(static_cast<std::size_t>(count));
+                    g_.pairs(x_ + 2 * i, y_ + 2 * b, count, leaf_.data());
+                    if (p_ == 2) {
+                        for (double& c : leaf_) c = c * c;
+                    } else if (p_ != 1) {
+                        for (double& c : leaf_) c = std::pow(c, p_);
+                    }
+                    const double* py = pi_.data() + n_ + b;
+                    for (index_t k = 0; k < count; ++k) {
+                        const double key = di + rc(leaf_[k] + pii - py[k]);
+                        if (key <= ub && b + k != out_[i]) relax(n_ + b + k, key, i);
                     }
                 } else {
                     for (std::size_t c : {ytree_.left(t), ytree_.right(t)}) {
@@ -360,6 +370,7 @@ class wasserstein_solver {
     unsigned stamp_ = 0;
     std::vector<entry> heap_;  // a max-heap under entry::operator< (least distance first)
     std::vector<frontier> frontiers_;
+    std::vector<double> leaf_;  // costs^p from one x to the points of one leaf
 };
 
 }  // namespace detail
