@@ -143,6 +143,9 @@ def test_empty_point_clouds_name_the_input():
 FEATURES = {
     "distances.wasserstein_distance": lambda d, **kw: distances.wasserstein_distance(d, d, **kw),
     "distances.bottleneck_distance": lambda d, **kw: distances.bottleneck_distance(d, d, **kw),
+    "distances.sliced_wasserstein_distance": lambda d, **kw: distances.sliced_wasserstein_distance(
+        d, d, **kw
+    ),
     "vectorize.persistence_image": lambda d, dim=0: vectorize.persistence_image(d, dim),
     "vectorize.persistence_landscape": lambda d, dim=0: vectorize.persistence_landscape(
         d, dim, t_min=0.0, t_max=1.0

@@ -347,3 +347,318 @@ def test_batch_shape_is_kept(rng):
     shaped = DiagramBatch(bx.bars, bx.batch, 4, batch_shape=(2, 2))
     out = Dist.wasserstein_distance(shaped, D(rand_dgm(rng, 3)), 0)
     assert out.shape == (2, 2)
+
+
+# -- the solvers: the C++ matchings against the dense ones they replace -------------------------
+def old_bottleneck(x, y, r):
+    """The previous solver: binary search over every candidate cost, each step a maximum matching
+    of the dense reduced graph (scipy). Slow and obviously right: the oracle for small inputs."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+
+    n, m = len(x), len(y)
+    if n == 0 and m == 0:
+        return 0.0
+    cxy = Dist._np_pair_cost(x, y, r) if n and m else np.zeros((n, m))
+    cx, cy = Dist._np_diag_cost(x, r), Dist._np_diag_cost(y, r)
+    cand = np.unique(np.concatenate([cxy.ravel(), cx, cy]))
+
+    def perfect(t):
+        ii, jj = np.nonzero(cxy <= t)
+        ix, jy = np.nonzero(cx <= t)[0], np.nonzero(cy <= t)[0]
+        dd_r, dd_c = np.meshgrid(np.arange(n, n + m), np.arange(m, m + n), indexing="ij")
+        rr = np.concatenate([ii, ix, n + jy, dd_r.ravel()])
+        cc = np.concatenate([jj, m + ix, jy, dd_c.ravel()])
+        g = csr_matrix((np.ones(len(rr)), (rr, cc)), shape=(n + m, m + n))
+        return (maximum_bipartite_matching(g, perm_type="column") >= 0).all()
+
+    lo, hi = 0, len(cand) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if perfect(cand[mid]) else (mid + 1, hi)
+    return cand[lo]
+
+
+def edge_cost(x, y, r, edge):
+    kind, i, j = edge
+    if kind == "pair":
+        return Dist._np_pair_cost(x[[i]], y[[j]], r)[0, 0]
+    if kind == "x":
+        return Dist._np_diag_cost(x[[i]], r)[0]
+    return Dist._np_diag_cost(y[[j]], r)[0] if kind == "y" else 0.0
+
+
+def lattice_dgm(rng, n):
+    """Points on a coarse lattice: many equal costs and repeated points."""
+    b = rng.integers(0, 4, n).astype(float)
+    return np.stack([b, b + rng.integers(0, 3, n)], 1)
+
+
+def plan_cost(x, y, p, r, plan):
+    i, j, di, dj = plan
+    return (
+        (Dist._np_pair_cost(x[i], y[j], r).diagonal() ** p).sum()
+        + (Dist._np_diag_cost(x[di], r) ** p).sum()
+        + (Dist._np_diag_cost(y[dj], r) ** p).sum()
+    )
+
+
+def sparse_plan(x, y, p, r):
+    pairs, dx, dy = Dist._core.wasserstein_matchings(
+        x, np.array([len(x)]), y, np.array([len(y)]), p, r, 1
+    )
+    return pairs[:, 1], pairs[:, 2], dx[:, 1], dy[:, 1]
+
+
+class TestSolvers:
+    @pytest.mark.parametrize("r", [1.0, 2.0, 3.0, INF], ids=["L1", "L2", "L3", "Linf"])
+    def test_bottleneck_edge_is_the_old_solvers_cost(self, r, rng):
+        # The returned edge's cost is exactly the candidate cost the old search settles on
+        # (costs computed as NumPy does; L3 goes through pow, which NumPy vectorises its own way).
+        for k in range(60):
+            make = lattice_dgm if k % 2 else rand_dgm
+            x, y = make(rng, int(rng.integers(0, 9))), make(rng, int(rng.integers(0, 9)))
+            got = edge_cost(x, y, r, Dist._solve_bottleneck(x, y, r))
+            want = old_bottleneck(x, y, r)
+            if r == 3.0:
+                assert got == pytest.approx(want, rel=1e-14, abs=0)
+            else:
+                assert got == want
+
+    @pytest.mark.parametrize("p", [1.0, 2.0, 3.5])
+    @pytest.mark.parametrize("r", [1.0, 2.0, INF], ids=["L1", "L2", "Linf"])
+    def test_sparse_wasserstein_equals_dense(self, p, r, rng):
+        for k in range(20):
+            make = lattice_dgm if k % 4 == 0 else rand_dgm
+            x, y = make(rng, int(rng.integers(0, 40))), make(rng, int(rng.integers(0, 40)))
+            dense = Dist._dense_wasserstein(x, y, p, r)
+            sparse = sparse_plan(x, y, p, r)
+            want = plan_cost(x, y, p, r, dense)
+            assert plan_cost(x, y, p, r, sparse) == pytest.approx(want, rel=1e-12, abs=1e-14)
+            # Generic points have one optimal matching, except for p = 1 under L1 or Linf, whose
+            # cost is piecewise linear: swapping partners along a monotone chain can cost the same.
+            if make is rand_dgm and (p > 1 or r == 2):
+                assert sorted(zip(*sparse[:2], strict=True)) == sorted(zip(*dense[:2], strict=True))
+                assert sorted(sparse[2]) == sorted(dense[2])
+
+    @pytest.mark.parametrize("p, r", [(1.0, 2.0), (2.0, 2.0), (2.0, INF)])
+    def test_large_path_values_and_gradients_equal_dense(self, p, r, rng):
+        x = torch.tensor(rand_dgm(rng, 30, n_ess=2), requires_grad=True)
+        y = torch.tensor(rand_dgm(rng, 25, n_ess=2), requires_grad=True)
+        outs = [
+            Dist.wasserstein_distance(
+                Diagram([x]), Diagram([y]), 0, p=p, internal_p=r, _dense_max=k
+            )
+            for k in (Dist._DENSE_MAX, 0)
+        ]
+        torch.testing.assert_close(outs[0], outs[1], rtol=1e-12, atol=0)
+        g = [torch.autograd.grad(o, (x, y)) for o in outs]
+        for a, b in zip(g[0], g[1], strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+        dx, dy = Diagram([x]), Diagram([y])
+        m_dense = Dist.wasserstein_matching(dx, dy, 0, p=p, internal_p=r)[0]
+        m_sparse = Dist.wasserstein_matching(dx, dy, 0, p=p, internal_p=r, _dense_max=0)[0]
+        for key in ("pairs", "diag1", "diag2"):
+            assert sorted(map(tuple, np.atleast_2d(m_dense[key]).T.tolist())) == sorted(
+                map(tuple, np.atleast_2d(m_sparse[key]).T.tolist())
+            )
+
+    @pytest.mark.parametrize("r", [2.0, INF], ids=["L2", "Linf"])
+    def test_gradcheck_through_the_large_path(self, r, rng):
+        x = torch.tensor(rand_dgm(rng, 6), requires_grad=True)
+        y = torch.tensor(rand_dgm(rng, 5), requires_grad=True)
+
+        def f(x, y):
+            return Dist.wasserstein_distance(
+                Diagram([x]), Diagram([y]), 0, p=2, internal_p=r, _dense_max=0
+            )
+
+        assert torch.autograd.gradcheck(f, (x, y))
+
+    def test_batch_mixes_dense_and_large_items(self, rng):
+        xs = [rand_dgm(rng, n, 1) for n in (30, 3, 0, 25)]
+        ys = [rand_dgm(rng, n, 1) for n in (28, 4, 6, 0)]
+        got = Dist.wasserstein_distance(_batch(xs), _batch(ys), 0, p=2, _dense_max=20)
+        want = torch.stack(
+            [Dist.wasserstein_distance(D(x), D(y), 0, p=2) for x, y in zip(xs, ys, strict=True)]
+        )
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-14)
+
+    @pytest.mark.parametrize("fn", [Dist.wasserstein_distance, Dist.bottleneck_distance])
+    def test_every_thread_count_gives_the_same_result(self, fn, rng):
+        xs = [rand_dgm(rng, 40 + 7 * k, 1) for k in range(5)]
+        ys = [rand_dgm(rng, 35 + 5 * k, 1) for k in range(5)]
+        kw = {"_dense_max": 0} if fn is Dist.wasserstein_distance else {}
+        outs = [fn(_batch(xs), _batch(ys), 0, n_threads=t, **kw) for t in (1, 2, 3)]
+        assert torch.equal(outs[0], outs[1]) and torch.equal(outs[0], outs[2])
+
+    @pytest.mark.parametrize("bad, exc", [("2", TypeError), (0, ValueError)])
+    def test_n_threads_is_checked(self, bad, exc):
+        for fn in (Dist.wasserstein_distance, Dist.bottleneck_distance):
+            with pytest.raises(exc, match="n_threads"):
+                fn(D([[0, 1]]), D([[0, 2]]), n_threads=bad)
+
+
+class TestLargeDiagrams:
+    """n = 3000 points per diagram against GUDHI's bottleneck and hera's Wasserstein."""
+
+    N = 3000
+
+    def test_bottleneck_matches_gudhi(self, rng):
+        for r in (INF, 2.0):
+            x, y = rand_dgm(rng, self.N), rand_dgm(rng, self.N)
+            got = Dist.bottleneck_distance(D(x), D(y), 0, internal_p=r).item()
+            if r == INF:
+                assert got == pytest.approx(gudhi.bottleneck_distance(x, y), rel=1e-12)
+            hera = oracle("gudhi.hera").bottleneck_distance(x, y, delta=0) if r == INF else got
+            assert got == pytest.approx(hera, rel=1e-12)
+            # and the value is a cost realised by the returned edge, exactly
+            edge = Dist._solve_bottleneck(x, y, r)
+            assert edge_cost(x, y, r, edge) == got
+
+    @pytest.mark.parametrize("r", [2.0, INF], ids=["L2", "Linf"])
+    def test_wasserstein_matches_hera(self, r, rng):
+        hera = oracle("gudhi.hera")
+        x, y = rand_dgm(rng, self.N), rand_dgm(rng, self.N)
+        got = Dist.wasserstein_distance(D(x), D(y), 0, p=2, internal_p=r).item()
+        # hera is within a relative 1 + delta of the distance, and not below it
+        want = hera.wasserstein_distance(x, y, order=2, internal_p=r, delta=1e-4)
+        assert got <= want * (1 + 1e-12)
+        assert got == pytest.approx(want, rel=1e-4)
+
+
+# -- sliced Wasserstein ---------------------------------------------------------------------------
+def gudhi_angles(k):
+    """The angles of GUDHI's SlicedWassersteinDistance(num_directions=k): in GUDHI 3.13, the
+    first k - 1 of the k evenly spaced ones."""
+    return torch.tensor(np.linspace(-np.pi / 2, np.pi / 2, k, endpoint=False)[:-1])
+
+
+def gudhi_sw(x, y, k):
+    from gudhi.representations import SlicedWassersteinDistance  # noqa: F401 (oracle check)
+
+    swd = oracle("gudhi.representations").SlicedWassersteinDistance(num_directions=k)
+    return swd.fit([x]).transform([y])[0, 0]
+
+
+SW = Dist.sliced_wasserstein_distance
+
+
+class TestSlicedWasserstein:
+    @pytest.mark.parametrize("k", [2, 10, 50])
+    def test_matches_gudhi(self, k, rng):
+        for _ in range(8):
+            x = rand_dgm(rng, int(rng.integers(0, 12)))
+            y = rand_dgm(rng, int(rng.integers(0, 12)))
+            got = SW(D(x), D(y), 0, directions=gudhi_angles(k)).item()
+            assert got == pytest.approx(gudhi_sw(x, y, k), abs=1e-12)
+
+    def test_uniform_is_the_evenly_spaced_angles(self, rng):
+        x, y = rand_dgm(rng, 9), rand_dgm(rng, 6)
+        angles = torch.tensor(np.linspace(-np.pi / 2, np.pi / 2, 16, endpoint=False))
+        torch.testing.assert_close(
+            SW(D(x), D(y), 0, n_directions=16, directions="uniform"),
+            SW(D(x), D(y), 0, directions=angles),
+        )
+
+    def test_hand_value(self):
+        # (0, 2) against nothing: |b cos + d sin - (cos + sin)| = |sin - cos|; on the angles
+        # -pi/2 and 0 both are 1
+        got = SW(D([[0, 2]]), D([]), 0, n_directions=2, directions="uniform")
+        assert got.item() == pytest.approx(1.0, abs=1e-15)
+
+    def test_random_directions_follow_the_seed(self, rng):
+        x, y = D(rand_dgm(rng, 8)), D(rand_dgm(rng, 7))
+        a = SW(x, y, 0, seed=3)
+        assert torch.equal(a, SW(x, y, 0, seed=3))
+        assert not torch.equal(a, SW(x, y, 0, seed=4))
+        g = torch.Generator().manual_seed(3)
+        assert torch.equal(a, SW(x, y, 0, seed=g))
+        # many random lines approach the uniform rule (the same integral)
+        many = SW(x, y, 0, n_directions=20000, seed=0)
+        torch.testing.assert_close(many, SW(x, y, 0, directions="uniform"), rtol=2e-2, atol=0)
+
+    def test_bounded_by_wasserstein(self, rng):
+        # SW <= sqrt(2) W_1 under the Euclidean ground norm (Carrière et al. 2017, Thm 3.3)
+        for _ in range(10):
+            x, y = D(rand_dgm(rng, 10)), D(rand_dgm(rng, 8))
+            sw = SW(x, y, 0, directions="uniform").item()
+            assert sw <= np.sqrt(2) * Dist.wasserstein_distance(x, y, 0, internal_p=2).item()
+
+    def test_essential_rules(self, rng):
+        x, y = rand_dgm(rng, 6), rand_dgm(rng, 5)
+        ex, ey = [[0.25, INF], [1.0, INF]], [[1.5, INF], [0.0, INF]]
+        xe, ye = np.concatenate([x, ex]), np.concatenate([y, ey])
+        finite = SW(D(x), D(y), 0, directions="uniform")
+        got = SW(D(xe), D(ye), 0, directions="uniform")
+        assert got.item() == pytest.approx(finite.item() + 0.25 + 0.5)
+        ignored = SW(D(xe), D(ye), 0, directions="uniform", essential="ignore")
+        assert ignored.item() == pytest.approx(finite.item())
+        assert SW(D(xe), D(y), 0).item() == INF
+
+    def test_superlevel_equals_negated_sublevel(self, rng):
+        x, y = rand_dgm(rng, 6, n_ess=1), rand_dgm(rng, 5, n_ess=1)
+        sub = SW(D(x), D(y), 0, directions="uniform")
+        sup = SW(D(-x, superlevel=True), D(-y, superlevel=True), 0, directions="uniform")
+        torch.testing.assert_close(sub, sup)
+
+    def test_batch_equals_loop(self, rng):
+        xs = [rand_dgm(rng, 5, 1), rand_dgm(rng, 0), rand_dgm(rng, 3, 1), rand_dgm(rng, 7, 2)]
+        ys = [rand_dgm(rng, 4, 1), rand_dgm(rng, 2), rand_dgm(rng, 6, 1), rand_dgm(rng, 0, 1)]
+        got = SW(_batch(xs), _batch(ys), 0, seed=1)
+        want = torch.stack([SW(D(x), D(y), 0, seed=1) for x, y in zip(xs, ys, strict=True)])
+        torch.testing.assert_close(got, want)
+        assert got[3].item() == INF  # 2 essential bars against 1
+
+    def test_batch_against_single(self, rng):
+        xs = [rand_dgm(rng, 5), rand_dgm(rng, 2), rand_dgm(rng, 0)]
+        target = rand_dgm(rng, 3, 1)
+        got = SW(_batch(xs), D(target), 0, essential="ignore", directions="uniform")
+        want = torch.stack(
+            [SW(D(x), D(target), 0, essential="ignore", directions="uniform") for x in xs]
+        )
+        torch.testing.assert_close(got, want)
+        got2 = SW(D(target), _batch(xs), 0, essential="ignore", directions="uniform")
+        torch.testing.assert_close(got2, want)
+
+    def test_gradcheck(self, rng):
+        x = torch.tensor(rand_dgm(rng, 5), requires_grad=True)
+        y = torch.tensor(rand_dgm(rng, 4), requires_grad=True)
+        ex = torch.tensor([[0.1]], dtype=torch.float64, requires_grad=True)
+        ey = torch.tensor([[0.35]], dtype=torch.float64, requires_grad=True)
+
+        def f(x, y, ex, ey):
+            a = torch.cat([x, torch.cat([ex, torch.full_like(ex, INF)], 1)])
+            b = torch.cat([y, torch.cat([ey, torch.full_like(ey, INF)], 1)])
+            return SW(Diagram([a]), Diagram([b]), 0, n_directions=7, seed=0)
+
+        assert torch.autograd.gradcheck(f, (x, y, ex, ey))
+
+    def test_empty_stays_in_graph(self):
+        src = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+        empty = src[torch.zeros((0, 2), dtype=torch.long)]
+        out = SW(Diagram([empty]), Diagram([empty * 2]), 0)
+        assert out.item() == 0.0 and out.requires_grad
+        out.backward()
+        assert src.grad.tolist() == [0.0, 0.0]
+
+    def test_float32_stays_float32(self, rng):
+        x = D(rand_dgm(rng, 6)).bars[0].float()
+        out = SW(Diagram([x]), Diagram([x.flip(0) + 0.1]), 0)
+        assert out.dtype == torch.float32
+
+    @pytest.mark.parametrize(
+        "kwargs, exc",
+        [
+            (dict(n_directions=0), ValueError),
+            (dict(n_directions=2.5), TypeError),
+            (dict(directions="sobol"), ValueError),
+            (dict(directions=torch.zeros(0)), ValueError),
+            (dict(directions=torch.zeros(2, 2)), ValueError),
+            (dict(seed="1"), TypeError),
+            (dict(essential="keep"), ValueError),
+        ],
+    )
+    def test_bad_arguments(self, kwargs, exc):
+        with pytest.raises(exc):
+            SW(D([[0, 1]]), D([[0, 2]]), **kwargs)

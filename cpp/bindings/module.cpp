@@ -6,6 +6,7 @@ void bind_simplicial(nb::module_& m);
 void bind_cubical(nb::module_& m);
 void bind_rips(nb::module_& m);
 void bind_alpha(nb::module_& m);
+void bind_distances(nb::module_& m);
 }  // namespace topolayer_bindings
 
 NB_MODULE(_core, m) {
@@ -18,4 +19,5 @@ NB_MODULE(_core, m) {
     topolayer_bindings::bind_cubical(m);
     topolayer_bindings::bind_rips(m);
     topolayer_bindings::bind_alpha(m);
+    topolayer_bindings::bind_distances(m);
 }

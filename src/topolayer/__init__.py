@@ -15,7 +15,7 @@ from . import (
 )
 from .complexes import SimplicialComplex
 from .diagram import Diagram, DiagramBatch, as_diagram, collate_diagrams
-from .distances import bottleneck_distance, wasserstein_distance
+from .distances import bottleneck_distance, sliced_wasserstein_distance, wasserstein_distance
 from .vectorize import persistence_image, persistence_landscape
 
 __version__ = "0.1.0"
@@ -34,6 +34,7 @@ __all__ = [
     "persistence_image",
     "persistence_landscape",
     "plot",
+    "sliced_wasserstein_distance",
     "vectorize",
     "wasserstein_distance",
     "__version__",

@@ -115,3 +115,13 @@ def alpha_filtration(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None
 
 @overload
 def alpha_filtration(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], sizes: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], top: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], neighbors: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], extra: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], coords: Annotated[NDArray[numpy.float64], dict(shape=(None,), order='C', device='cpu', writable=False)], weak: bool) -> tuple[list[NDArray[numpy.int64]], list[NDArray[numpy.int64]], NDArray[numpy.float64], NDArray[numpy.int64]]: ...
+
+def bottleneck_matchings(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], x_counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], y: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], y_counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], internal_p: float, n_threads: int) -> NDArray[numpy.int64]:
+    """
+    Bottleneck matchings of batches of finite diagram points x (sum n_b, 2) and y (sum m_b, 2), float64, split by x_counts and y_counts (B,). Returns (B, 3) int64 rows (kind, i, j): the edge realising the distance, kind 1 for x_i with y_j, 2 for x_i with the diagonal, 3 for y_j with the diagonal, 0 for no point; i and j count within the item, -1 where absent.
+    """
+
+def wasserstein_matchings(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], x_counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], y: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], y_counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], p: float, internal_p: float, n_threads: int) -> list[NDArray[numpy.int64]]:
+    """
+    Optimal W_p matchings of batches as for bottleneck_matchings. Returns [pairs (K, 3) of (item, i, j), diag_x (K1, 2) of (item, i), diag_y (K2, 2) of (item, j)], indices within the item.
+    """
