@@ -191,11 +191,14 @@ def test_module_matrix(name, batch, rng):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FEATURES)
 def test_hand_built_diagram(name):
-    """Features on a diagram built inside the compiled function (essential and empty rows)."""
+    """Features on a diagram built inside the compiled function, with static sizes, an
+    essential bar and a filler row (``-inf`` birth)."""
 
     def fn(x):
+        bars = x.view(-1, 2)
         ess = torch.stack([x[:1], x[:1].new_full((1,), INF)], 1)
-        return FEATURES[name](Diagram([torch.cat([x.view(-1, 2), ess]), x.new_zeros(0, 2)]))
+        filler = x.new_full((1, 2), -INF)
+        return FEATURES[name](Diagram([torch.cat([bars, ess]), torch.cat([bars[1:], filler])]))
 
-    x = torch.tensor([[0.1, 0.9], [0.2, 0.5], [0.3, 0.35]]).reshape(-1)
+    x = torch.tensor([[0.1, 0.9], [0.2, 0.5], [0.3, 0.35], [0.15, 0.4]]).reshape(-1)
     check_compiled_equals_eager(fn, [x])

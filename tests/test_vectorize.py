@@ -219,6 +219,27 @@ class TestPersistenceLandscape:
             want.append(xi.grad)
         torch.testing.assert_close(x.grad, torch.cat(want))
 
+    def test_traced_layout_equals_eager_layout(self, rng):
+        """The segment sort (used under torch.compile) equals the dense layout (eager)."""
+        from topolayer.vectorize import _dense_top, _segment_top
+
+        for ties in (False, True):
+            batch = torch.tensor(rng.integers(0, 4, 40))
+            batch[:4] = torch.arange(4)
+            values = torch.tensor(rng.random((40, 9)))
+            if ties:  # among them zeros, as the tents of bars far from a grid point
+                values = ((values.clamp_min(0.5) - 0.5) * 4).round() / 4
+            values.requires_grad_()
+            counts = torch.bincount(batch, minlength=5)  # item 4 has no rows
+            dense = _dense_top(values, batch, counts, 3, int(counts.max()))
+            traced = _segment_top(values, batch, 5, 3)
+            assert torch.equal(traced, dense)
+            if not ties:
+                w = torch.rand(dense.shape, dtype=dense.dtype)
+                (g1,) = torch.autograd.grad((dense * w).sum(), values)
+                (g2,) = torch.autograd.grad((traced * w).sum(), values)
+                assert torch.equal(g1, g2)
+
 
 class TestSizeLimit:
     """Work arrays over topolayer._validate.MAX_FEATURE_BYTES are refused before allocation."""

@@ -21,6 +21,7 @@ from typing import Any, cast
 import torch
 
 from . import _bars, _validate
+from ._ops import plain_eager
 
 __all__ = ["persistence_image", "persistence_landscape"]
 
@@ -202,15 +203,25 @@ def persistence_landscape(
     n_steps = _validate.check_int(n_steps, "n_steps", 1)
     n_layers = _validate.check_int(n_layers, "n_layers", 1)
     f = _bars.flatten(dgm, dim)
-    itemsize = f.bars.element_size()
-    single = f.batch_size == 1
-    # Work arrays per bar and grid point: the tents and a copy (one item); the tents, their
-    # sorted copy and three int64 arrays of the segment sort (batches).
-    per_bar = 2 if single else 2 + 3 * max(8 // itemsize, 1)
+    n_bars, itemsize = len(f.bars), f.bars.element_size()
+    # Work arrays, per bar and in all, in units of T values: the tents and a copy, then
+    # - in eager mode: a dense (B, N, T) layout by slot within the item, N the largest item
+    #   (read back from the data), for one topk;
+    # - under torch.compile or any other tracing (see plain_eager), one item: the tents padded
+    #   with n_layers zero rows; a batch: a segment sort, with three int64 arrays.
+    counts, width = None, 0
+    if plain_eager(f.bars):
+        counts = torch.bincount(f.batch, minlength=f.batch_size)
+        width = max(int(counts.max()) if n_bars else 0, n_layers)
+        per_bar, fixed = 2, f.batch_size * width
+    elif f.batch_size == 1:
+        per_bar, fixed = 3, n_layers
+    else:
+        per_bar, fixed = 2 + 3 * max(8 // itemsize, 1), f.batch_size * (n_layers + 1)
     _validate.check_feature_size(
-        len(f.bars),
+        n_bars,
         per_bar * n_steps,
-        f.batch_size * (n_layers + 1) * n_steps,
+        fixed * n_steps,
         itemsize,
         f"persistence_landscape(n_steps={n_steps}, n_layers={n_layers})",
         "lower n_steps or n_layers",
@@ -223,7 +234,9 @@ def persistence_landscape(
     t = torch.linspace(t_min, t_max, n_steps, dtype=f.bars.dtype, device=f.bars.device)
     tents = torch.minimum(t - lo, hi - t).clamp_min(0)  # (P, T)
     tents = torch.where(finite.unsqueeze(1), tents, zero)
-    if single:
+    if counts is not None:
+        top = _dense_top(tents, f.batch, counts, n_layers, width)
+    elif f.batch_size == 1:
         # Zero rows stand in for missing bars (tents are >= 0).
         padded = torch.cat([tents, tents.new_zeros((n_layers, n_steps))])
         top = torch.topk(padded, n_layers, dim=0).values.unsqueeze(0)
@@ -231,6 +244,21 @@ def persistence_landscape(
         top = _segment_top(tents, f.batch, f.batch_size, n_layers)
     top = top + _bars.anchor(f.bars)
     return _bars.finish(top, f)
+
+
+def _dense_top(
+    values: torch.Tensor, batch: torch.Tensor, counts: torch.Tensor, k: int, width: int
+) -> torch.Tensor:
+    """:func:`_segment_top` through a dense ``(B, width, T)`` layout of the rows by their slot
+    within the item (``counts``: rows per item, ``width``: at least the largest count) and one
+    ``topk``: several times faster, but sized by the data, which tracing cannot read."""
+    order = torch.sort(batch, stable=True).indices
+    starts = torch.cumsum(counts, 0) - counts
+    slot = torch.empty_like(order)
+    slot[order] = torch.arange(len(order), device=order.device) - starts[batch[order]]
+    dense = values.new_zeros((len(counts), width, values.shape[1]))
+    dense = dense.index_put((batch, slot), values)
+    return torch.topk(dense, k, dim=1).values
 
 
 def _segment_top(
@@ -242,16 +270,18 @@ def _segment_top(
     Each column is sorted by (item, value descending), which puts every column's items in the
     order of the sorted batch vector; an item's first ``k`` rows are scattered to their layer
     and the rest to a spare layer ``k``, dropped after. Nothing is sized by the data (such as
-    the largest item), so this traces under ``torch.compile(fullgraph=True)``.
+    the largest item), so this traces under ``torch.compile(fullgraph=True)``. Values equal
+    :func:`_dense_top`'s; among tied rows, the first stored one is taken first here.
     """
     n, width = values.shape
-    order = torch.sort(values, dim=0, descending=True, stable=True).indices
-    by_item = torch.sort(batch[order], dim=0, stable=True).indices
-    order = order.gather(0, by_item)
+    columns = values.T.contiguous()  # (T, P): the sorts run along contiguous rows
+    order = torch.sort(columns, dim=1, descending=True, stable=True).indices
+    by_item = torch.sort(batch[order], dim=1, stable=True).indices
+    order = order.gather(1, by_item)
     item = torch.sort(batch).values
     rank = torch.arange(n, device=values.device) - torch.searchsorted(item, item)
-    layer = torch.where(rank < k, rank, k).unsqueeze(1)
-    step = torch.arange(width, device=values.device)
+    layer = torch.where(rank < k, rank, k)
+    step = torch.arange(width, device=values.device).unsqueeze(1)
     out = values.new_zeros((batch_size, k + 1, width))
-    out = out.index_put((item.unsqueeze(1), layer, step), values.gather(0, order))
+    out = out.index_put((item, layer, step), columns.gather(1, order))
     return out[:, :k]
