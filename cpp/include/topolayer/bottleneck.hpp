@@ -81,14 +81,9 @@ class bottleneck_solver {
             hi = std::max(hi, cy_[j]);
         }
         // A lower bound that is itself a cost: each point must go somewhere.
-        const double lb = lower_bound();
-        double lo;
-        if (decide_from(lb, hi_m, lo_m, work)) {
-            hi_m = work;
-            return best_edge(hi_m);
-        }
-        lo = lb;
-        lo_m = work;
+        double lo = lower_bound();
+        if (decide_from(lo, hi_m, lo_m, work)) return best_edge(work);
+        std::swap(lo_m, work);
         // Bisect on the value until the bracket (lo, hi] holds few candidate costs.
         const std::size_t cap = static_cast<std::size_t>(std::max<index_t>(64, N));
         std::vector<double> cand;
@@ -201,7 +196,7 @@ class bottleneck_solver {
                 M.link(i, m_ + i);
             }
         }
-        std::vector<index_t>& free_x = stack_b_;  // spare storage
+        std::vector<index_t>& free_x = free_diag_;
         free_x.clear();
         for (index_t k = 0; k < n_; ++k)
             if (M.b[m_ + k] < 0) free_x.push_back(m_ + k);
@@ -408,7 +403,7 @@ class bottleneck_solver {
     std::vector<index_t> where_full_, where_layer_;
     // Hopcroft–Karp workspace
     std::vector<index_t> layer_a_, layer_b_, roots_, queue_a_, next_a_, visited_b_;
-    std::vector<index_t> unvisited_, unvisited_pos_, ys_, diag_pos_, stack_a_, stack_b_;
+    std::vector<index_t> unvisited_, unvisited_pos_, ys_, diag_pos_, stack_a_, stack_b_, free_diag_;
     std::vector<kd_tree> trees_;
     std::vector<std::vector<index_t>> diag_lists_;
 };
