@@ -177,10 +177,12 @@ def safe_norm(diff: torch.Tensor) -> torch.Tensor:
     """
     if diff.dtype in (torch.float16, torch.bfloat16):
         return safe_norm(diff.float()).to(diff.dtype)
-    big = 60 if diff.dtype == torch.float32 else 500
+    # Squares stay finite below 2^big; the smaller components of a row keep their precision in
+    # the sum while the largest stays above 2^-small (their squares then stay normal).
+    big, small = (60, 40) if diff.dtype == torch.float32 else (500, 450)
     m = diff.detach().abs().amax(-1) if diff.shape[-1] else diff.new_zeros(diff.shape[:-1])
     e = torch.frexp(m).exponent
-    e = torch.where((e > big) | ((e < -big) & (m > 0)), e, torch.zeros_like(e)).to(diff.dtype)
+    e = torch.where((e > big) | ((e < -small) & (m > 0)), e, torch.zeros_like(e)).to(diff.dtype)
     # 2^e in two factors: one alone would overflow for the smallest subnormal rows.
     h = torch.exp2(torch.floor(e / 2))
     g = torch.exp2(e - torch.floor(e / 2))
