@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH)" "scikit-build-core>=0.10" "nanobind>=2.4" ninja cmake \
 	    numpy scipy matplotlib tqdm scikit-learn \
-	    pytest hypothesis gudhi cripser ripser persim pot giotto-ph ruff mypy
-	# An oracle of the tests; without its dependencies so that it cannot replace the pinned torch.
-	$(PIP) install -q --no-deps torch-topological
+	    pytest hypothesis gudhi cripser ripser persim pot giotto-ph ruff mypy dask distributed
+	# Oracles of the tests; without their dependencies so that they cannot replace the pinned torch
+	# (topolosses would pull torchvision, which does not load against the CPU torch; the tests stub it).
+	$(PIP) install -q --no-deps torch-topological topolosses opencv-python-headless
 	touch $(STAMP)
 
 build: $(STAMP)
