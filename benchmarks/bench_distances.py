@@ -28,9 +28,9 @@ import numpy as np
 import torch
 
 from topolayer import _core
-from topolayer import distances as dist
+from topolayer._ops import distances as match
 from topolayer.diagram import Diagram
-from topolayer.distances import bottleneck_distance, wasserstein_distance
+from topolayer.distances import _DENSE_MAX, bottleneck_distance, wasserstein_distance
 from topolayer.functional.cubical import cubical
 
 try:
@@ -137,13 +137,13 @@ def bench(name: str, make, tools: dict, runs: int, rng: np.random.Generator) -> 
 def crossover(rng: np.random.Generator, runs: int) -> None:
     """The matching alone: dense Hungarian (scipy) against the C++ solver, around
     topolayer.distances._DENSE_MAX, the size where the Wasserstein functions switch."""
-    print(f"\nW2 matching alone (L2), by n + m; switch at n + m > {dist._DENSE_MAX}")
+    print(f"\nW2 matching alone (L2), by n + m; switch at n + m > {_DENSE_MAX}")
     for n in (10, 25, 50, 100, 200):
         dense, sparse = [], []
         for _ in range(max(runs, 5)):
             x, y = random_diagram(rng, n), random_diagram(rng, n)
             c = np.array([n])
-            dense.append(timed(lambda: dist._dense_wasserstein(x, y, 2.0, 2.0) and 0)[1])
+            dense.append(timed(lambda: match.dense_wasserstein(x, y, 2.0, 2.0) and 0)[1])
             sparse.append(
                 timed(lambda: _core.wasserstein_matchings(x, c, y, c, 2.0, 2.0, 1) and 0)[1]
             )

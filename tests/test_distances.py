@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from topolayer import distances as Dist
+from topolayer._ops import distances as M
 from topolayer.diagram import Diagram, DiagramBatch
 
 gudhi = oracle("gudhi")
@@ -359,8 +360,8 @@ def old_bottleneck(x, y, r):
     n, m = len(x), len(y)
     if n == 0 and m == 0:
         return 0.0
-    cxy = Dist._np_pair_cost(x, y, r) if n and m else np.zeros((n, m))
-    cx, cy = Dist._np_diag_cost(x, r), Dist._np_diag_cost(y, r)
+    cxy = M._pair_cost(x, y, r) if n and m else np.zeros((n, m))
+    cx, cy = M._diag_cost(x, r), M._diag_cost(y, r)
     cand = np.unique(np.concatenate([cxy.ravel(), cx, cy]))
 
     def perfect(t):
@@ -382,10 +383,10 @@ def old_bottleneck(x, y, r):
 def edge_cost(x, y, r, edge):
     kind, i, j = edge
     if kind == "pair":
-        return Dist._np_pair_cost(x[[i]], y[[j]], r)[0, 0]
+        return M._pair_cost(x[[i]], y[[j]], r)[0, 0]
     if kind == "x":
-        return Dist._np_diag_cost(x[[i]], r)[0]
-    return Dist._np_diag_cost(y[[j]], r)[0] if kind == "y" else 0.0
+        return M._diag_cost(x[[i]], r)[0]
+    return M._diag_cost(y[[j]], r)[0] if kind == "y" else 0.0
 
 
 def lattice_dgm(rng, n):
@@ -397,14 +398,14 @@ def lattice_dgm(rng, n):
 def plan_cost(x, y, p, r, plan):
     i, j, di, dj = plan
     return (
-        (Dist._np_pair_cost(x[i], y[j], r).diagonal() ** p).sum()
-        + (Dist._np_diag_cost(x[di], r) ** p).sum()
-        + (Dist._np_diag_cost(y[dj], r) ** p).sum()
+        (M._pair_cost(x[i], y[j], r).diagonal() ** p).sum()
+        + (M._diag_cost(x[di], r) ** p).sum()
+        + (M._diag_cost(y[dj], r) ** p).sum()
     )
 
 
 def sparse_plan(x, y, p, r):
-    pairs, dx, dy = Dist._core.wasserstein_matchings(
+    pairs, dx, dy = M._core.wasserstein_matchings(
         x, np.array([len(x)]), y, np.array([len(y)]), p, r, 1
     )
     return pairs[:, 1], pairs[:, 2], dx[:, 1], dy[:, 1]
@@ -418,7 +419,7 @@ class TestSolvers:
         for k in range(60):
             make = lattice_dgm if k % 2 else rand_dgm
             x, y = make(rng, int(rng.integers(0, 9))), make(rng, int(rng.integers(0, 9)))
-            got = edge_cost(x, y, r, Dist._solve_bottleneck(x, y, r))
+            got = edge_cost(x, y, r, M.solve_bottleneck(x, y, r))
             want = old_bottleneck(x, y, r)
             if r == 3.0:
                 assert got == pytest.approx(want, rel=1e-14, abs=0)
@@ -431,7 +432,7 @@ class TestSolvers:
         for k in range(20):
             make = lattice_dgm if k % 4 == 0 else rand_dgm
             x, y = make(rng, int(rng.integers(0, 40))), make(rng, int(rng.integers(0, 40)))
-            dense = Dist._dense_wasserstein(x, y, p, r)
+            dense = M.dense_wasserstein(x, y, p, r)
             sparse = sparse_plan(x, y, p, r)
             want = plan_cost(x, y, p, r, dense)
             assert plan_cost(x, y, p, r, sparse) == pytest.approx(want, rel=1e-12, abs=1e-14)
@@ -513,7 +514,7 @@ class TestLargeDiagrams:
             hera = oracle("gudhi.hera").bottleneck_distance(x, y, delta=0) if r == INF else got
             assert got == pytest.approx(hera, rel=1e-12)
             # and the value is a cost realised by the returned edge, exactly
-            edge = Dist._solve_bottleneck(x, y, r)
+            edge = M.solve_bottleneck(x, y, r)
             assert edge_cost(x, y, r, edge) == got
 
     @pytest.mark.parametrize("r", [2.0, INF], ids=["L2", "Linf"])

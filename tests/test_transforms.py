@@ -14,6 +14,13 @@ from topolayer import vectorize as V
 
 K = topolayer.SimplicialComplex.grid_2d(5, 5)
 TARGET = topolayer.Diagram([torch.tensor([[0.0, 0.5]]), torch.tensor([[0.2, 0.4]])])
+# The same bars as a superlevel diagram (births above deaths), for the superlevel layer.
+TARGET_SUPER = topolayer.Diagram([1 - t for t in TARGET.bars], superlevel=True)
+
+
+def _target(d):
+    return TARGET_SUPER if d.superlevel else TARGET
+
 
 LAYERS = {
     "cubical": (lambda x: F.cubical(x, 1, construction="V"), (6, 6)),
@@ -30,7 +37,8 @@ LAYERS = {
 FEATURES = {
     "lengths": lambda d: L.sum_barcode_lengths(d, 0) + L.total_persistence(d, 1, p=2),
     "image": lambda d: V.persistence_image(d, 1, resolution=4).sum(),
-    "wasserstein": lambda d: topolayer.wasserstein_distance(d, TARGET, 1, p=2, internal_p=2),
+    "wasserstein": lambda d: topolayer.wasserstein_distance(d, _target(d), 1, p=2, internal_p=2),
+    "bottleneck": lambda d: topolayer.bottleneck_distance(d, _target(d), 0),
 }
 
 
@@ -40,7 +48,7 @@ def _x(shape, seed=0):
 
 
 @pytest.mark.parametrize("layer", list(LAYERS))
-@pytest.mark.parametrize("feature", [f for f in FEATURES if f != "wasserstein"])
+@pytest.mark.parametrize("feature", list(FEATURES))
 def test_grad_and_jacrev_equal_autograd(layer, feature):
     fn, shape = LAYERS[layer]
     f = lambda x: FEATURES[feature](fn(x))  # noqa: E731

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from topolayer.diagram import Diagram, DiagramBatch
-from topolayer.vectorize import persistence_image, persistence_landscape
+from topolayer.vectorize import fit_ranges, persistence_image, persistence_landscape
 
 INF = float("inf")
 
@@ -280,3 +282,60 @@ def test_landscape_layers_are_ordered_and_bounded(pairs, n_layers):
     assert (np.diff(lam, axis=0) <= 1e-12).all()  # lambda_1 >= lambda_2 >= ...
     half = (rows[:, 1] - rows[:, 0]).max() / 2 if len(rows) else 0.0
     assert (lam >= 0).all() and (lam <= half + 1e-12).all()
+
+
+# -- ranges from data ---------------------------------------------------------------------------
+
+
+def test_fit_ranges_covers_the_finite_bars():
+    d = Diagram([torch.tensor([[2.0, 5.0], [3.0, 3.5], [0.0, INF]]), torch.zeros((0, 2))])
+    d2 = Diagram([torch.tensor([[1.0, 1.5]]), torch.zeros((0, 2))])
+    assert fit_ranges([d, d2], 0) == {
+        "birth_range": (1.0, 3.0),
+        "pers_range": (0.0, 3.0),
+        "t_range": (1.0, 5.0),
+    }
+    sup = Diagram([torch.tensor([[5.0, 2.0]])], superlevel=True)
+    assert fit_ranges(sup, 0)["pers_range"] == (0.0, 3.0)
+    assert fit_ranges(sup, 0)["t_range"] == (2.0, 5.0)
+    # No finite bar: the defaults; ripser-style lists are one diagram.
+    assert fit_ranges(Diagram([torch.tensor([[0.0, INF]])]), 0)["birth_range"] == (0.0, 1.0)
+    assert fit_ranges([np.array([[0.5, 0.75]])], 0)["t_range"] == (0.5, 0.75)
+
+
+def test_ranges_from_the_batch_equal_fitted_ranges():
+    items = [[[2.0, 5.0], [3.0, 3.5]], [[2.5, 4.0]], []]
+    b = _batch(items)
+    r = fit_ranges(b, 0)
+    img = persistence_image(b, 0, None, None, resolution=(6, 5), sigma=0.3)
+    want = persistence_image(b, 0, r["birth_range"], r["pers_range"], resolution=(6, 5), sigma=0.3)
+    torch.testing.assert_close(img, want)
+    lam = persistence_landscape(b, 0, n_steps=9, n_layers=2)
+    torch.testing.assert_close(lam, persistence_landscape(b, 0, *r["t_range"], 9, 2))
+    assert lam.abs().sum() > 0
+
+
+def test_features_warn_when_every_bar_misses_the_ranges():
+    d = Diagram([torch.tensor([[20.0, 50.0], [30.0, 40.0]])])
+    with pytest.warns(UserWarning, match="persistence_image: every finite bar lies outside"):
+        assert persistence_image(d, 0).abs().max() == 0
+    with pytest.warns(UserWarning, match="persistence_landscape: every finite bar lies outside"):
+        assert persistence_landscape(d, 0, 0.0, 1.0).abs().max() == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        persistence_image(d, 0, birth_range=(0.0, 40.0), pers_range=(0.0, 40.0))
+        persistence_landscape(d, 0, 0.0, 35.0)
+        persistence_image(d, 0, None, None)
+        persistence_landscape(Diagram([torch.tensor([[0.0, 0.0]])]), 0, 0.0, 1.0)
+
+
+def test_modules_fit_their_ranges():
+    from topolayer.nn import PersistenceImage, PersistenceLandscape
+
+    d = Diagram([torch.tensor([[20.0, 50.0], [30.0, 40.0]])])
+    img = PersistenceImage(0, resolution=4, sigma=2.0).fit([d])
+    assert img.birth_range == (20.0, 30.0) and img.pers_range == (0.0, 30.0)
+    assert img(d).abs().sum() > 0
+    lam = PersistenceLandscape(0, n_steps=31).fit(d)
+    assert (lam.t_min, lam.t_max) == (20.0, 50.0)
+    assert lam(d)[0].max() == 15.0  # the tent of (20, 50) peaks at t = 35, a grid point

@@ -43,10 +43,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
 
-from . import _bars, _core, _validate
+from . import _bars, _validate
 from ._bars import Flat
+from ._ops import distances as _match
 
 __all__ = [
     "wasserstein_distance",
@@ -61,26 +61,15 @@ __all__ = [
 _DENSE_MAX = 100
 
 
-# -- costs (NumPy for the solver, torch for the value) --------------------------------------
+# -- costs, in torch --------------------------------------------------------------------------
 def _diag_factor(r: float) -> float:
     return 0.5 if r == float("inf") else 2.0 ** (1.0 / r - 1.0)
-
-
-def _np_pair_cost(x: np.ndarray, y: np.ndarray, r: float) -> np.ndarray:
-    diff = np.abs(x[:, None, :] - y[None, :, :])
-    if r == float("inf"):
-        return diff.max(axis=2)
-    return (diff**r).sum(axis=2) ** (1.0 / r)
-
-
-def _np_diag_cost(x: np.ndarray, r: float) -> np.ndarray:
-    return np.abs(x[:, 1] - x[:, 0]) * _diag_factor(r)
 
 
 def _t_pair_cost(x: torch.Tensor, y: torch.Tensor, r: float) -> torch.Tensor:
     diff = (x - y).abs()
     if r == float("inf"):
-        return diff.amax(dim=1) if len(diff) else diff.sum(dim=1)
+        return diff.amax(dim=1)
     return _bars.safe_root(_bars.safe_pow(diff, r).sum(dim=1), r)
 
 
@@ -106,46 +95,17 @@ def _pair_inputs(dgm1: Any, dgm2: Any, dim: int) -> tuple[Flat, Flat, int]:
     return f1, f2, batch_size
 
 
-class _Items:
-    """Per-item row indices of one flat diagram dimension, split into finite and essential."""
-
-    def __init__(self, f: Flat) -> None:
-        finite, essential = _bars.classify(f.bars)
-        self.values = f.bars.detach().to("cpu", torch.float64).numpy()
-        batch = f.batch.cpu().numpy()
-        fin = finite.cpu().numpy()
-        ess = essential.cpu().numpy()
-        order = np.argsort(batch, kind="stable")
-        bounds = np.searchsorted(batch[order], np.arange(f.batch_size + 1))
-        self.finite: list[np.ndarray] = []
-        self.essential: list[np.ndarray] = []
-        for i in range(f.batch_size):
-            rows = order[bounds[i] : bounds[i + 1]]
-            self.finite.append(rows[fin[rows]])
-            self.essential.append(rows[ess[rows]])
-        self.single = f.single
-
-    def item(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        j = 0 if self.single else i
-        return self.finite[j], self.essential[j]
-
-
-def _stack(values: np.ndarray, rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The points ``values[rows[b]]`` of every item, stacked as C-ordered float64, and counts."""
-    idx = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-    pts = np.ascontiguousarray(values[idx.astype(np.int64)].reshape(-1, 2), dtype=np.float64)
-    return pts, np.array([len(r) for r in rows], dtype=np.int64)
-
-
-def _match_essential(
-    v1: np.ndarray, v2: np.ndarray, e1: np.ndarray, e2: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Rows of essential bars matched by sorted births; ``ok`` False if counts differ."""
-    if len(e1) != len(e2):
-        return e1[:0], e2[:0], False
-    s1 = e1[np.argsort(v1[e1, 0], kind="stable")]
-    s2 = e2[np.argsort(v2[e2, 0], kind="stable")]
-    return s1, s2, True
+def _op_inputs(f1: Flat, f2: Flat, batch_size: int) -> tuple[Any, ...]:
+    """The leading arguments of the matching ops: detached bars, batch vectors, item counts."""
+    return (
+        f1.bars.detach(),
+        f1.batch,
+        f2.bars.detach(),
+        f2.batch,
+        batch_size,
+        f1.single,
+        f2.single,
+    )
 
 
 def _check_essential(essential: str) -> bool:
@@ -161,71 +121,19 @@ def _check_internal_p(internal_p: Any) -> float:
     return r
 
 
+def _check_order(p: Any) -> float:
+    p = _validate.check_positive(p, "p")
+    if p < 1:
+        raise ValueError(f"p must be >= 1 for a Wasserstein distance, got {p}")
+    return p
+
+
+def _with_mismatch(out: torch.Tensor, mismatch: torch.Tensor) -> torch.Tensor:
+    """``inf`` for the items whose essential bars cannot be matched (different counts)."""
+    return out + torch.where(mismatch, math.inf, 0.0).to(out.dtype)
+
+
 # -- Wasserstein ------------------------------------------------------------------------------
-_Plan = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-def _dense_wasserstein(x: np.ndarray, y: np.ndarray, p: float, r: float) -> _Plan:
-    """Optimal matching of ``x`` (n,2), ``y`` (m,2) by the Hungarian algorithm, dense."""
-    n, m = len(x), len(y)
-    if n == 0 or m == 0:
-        return np.zeros(0, int), np.zeros(0, int), np.arange(n), np.arange(m)
-    # Augmented (n+m) x (m+n) matrix: columns m.. are diagonal copies of the x points, rows
-    # n.. are diagonal copies of the y points; diagonal-to-diagonal costs 0.
-    big = np.inf
-    cost = np.zeros((n + m, m + n))
-    cost[:n, :m] = _np_pair_cost(x, y, r) ** p
-    dx = np.full((n, n), big)
-    np.fill_diagonal(dx, _np_diag_cost(x, r) ** p)
-    dy = np.full((m, m), big)
-    np.fill_diagonal(dy, _np_diag_cost(y, r) ** p)
-    cost[:n, m:] = dx
-    cost[n:, :m] = dy
-    rows, cols = linear_sum_assignment(cost)
-    real = (rows < n) & (cols < m)
-    i, j = rows[real], cols[real]
-    i_diag = rows[(rows < n) & (cols >= m)]
-    j_diag = cols[(rows >= n) & (cols < m)]
-    return i, j, i_diag, j_diag
-
-
-def _wasserstein_plans(
-    it1: _Items,
-    it2: _Items,
-    batch_size: int,
-    p: float,
-    r: float,
-    n_threads: int,
-    dense_max: int,
-) -> list[_Plan]:
-    """Per item, the optimal matching of its finite points ``(i, j, i_diag, j_diag)`` (positions
-    in the item's finite rows): dense for small items, one threaded C++ call for the others."""
-    plans: list[_Plan | None] = [None] * batch_size
-    big: list[int] = []
-    for b in range(batch_size):
-        r1, r2 = it1.item(b)[0], it2.item(b)[0]
-        if len(r1) + len(r2) <= dense_max:
-            plans[b] = _dense_wasserstein(it1.values[r1], it2.values[r2], p, r)
-        else:
-            big.append(b)
-    if big:
-        x, cx = _stack(it1.values, [it1.item(b)[0] for b in big])
-        y, cy = _stack(it2.values, [it2.item(b)[0] for b in big])
-        pairs, diag_x, diag_y = _core.wasserstein_matchings(x, cx, y, cy, p, r, n_threads)
-        # The rows come in item order: split them at the item boundaries.
-        items = np.arange(len(big) + 1)
-        bp, bx, by = (np.searchsorted(a[:, 0], items) for a in (pairs, diag_x, diag_y))
-        for k, b in enumerate(big):
-            pk = pairs[bp[k] : bp[k + 1]]
-            plans[b] = (
-                pk[:, 1],
-                pk[:, 2],
-                diag_x[bx[k] : bx[k + 1], 1],
-                diag_y[by[k] : by[k + 1], 1],
-            )
-    return [pl for pl in plans if pl is not None]
-
-
 def wasserstein_matching(
     dgm1: Any,
     dgm2: Any,
@@ -235,7 +143,7 @@ def wasserstein_matching(
     n_threads: int | None = None,
     *,
     _dense_max: int = _DENSE_MAX,
-) -> list[dict[str, np.ndarray]]:
+) -> list[dict[str, Any]]:
     """The optimal matchings behind :func:`wasserstein_distance`, for inspection.
 
     Parameters
@@ -277,24 +185,23 @@ def wasserstein_matching(
     r = _check_internal_p(internal_p)
     threads = _validate.check_threads(n_threads)
     f1, f2, batch_size = _pair_inputs(dgm1, dgm2, dim)
-    it1, it2 = _Items(f1), _Items(f2)
-    plans = _wasserstein_plans(it1, it2, batch_size, p, r, threads, _dense_max)
+    pairs, dx, dy, ess, _ = (
+        t.cpu().numpy()
+        for t in _match.wasserstein_match(
+            *_op_inputs(f1, f2, batch_size), p, r, threads, _dense_max
+        )
+    )
     out = []
     for b in range(batch_size):
-        r1, e1 = it1.item(b)
-        r2, e2 = it2.item(b)
-        i, j, di, dj = plans[b]
-        s1, s2, _ = _match_essential(it1.values, it2.values, e1, e2)
-        pairs = np.stack([np.concatenate([r1[i], s1]), np.concatenate([r2[j], s2])], axis=1)
-        out.append({"pairs": pairs.astype(np.int64), "diag1": r1[di], "diag2": r2[dj]})
+        both = [pairs[pairs[:, 0] == b, 1:], ess[ess[:, 0] == b, 1:]]
+        out.append(
+            {
+                "pairs": np.concatenate(both).astype(np.int64),
+                "diag1": dx[dx[:, 0] == b, 1],
+                "diag2": dy[dy[:, 0] == b, 1],
+            }
+        )
     return out
-
-
-def _check_order(p: Any) -> float:
-    p = _validate.check_positive(p, "p")
-    if p < 1:
-        raise ValueError(f"p must be >= 1 for a Wasserstein distance, got {p}")
-    return p
 
 
 def wasserstein_distance(
@@ -362,66 +269,31 @@ def wasserstein_distance(
     keep_essential = _check_essential(essential)
     threads = _validate.check_threads(n_threads)
     f1, f2, batch_size = _pair_inputs(dgm1, dgm2, dim)
-    it1, it2 = _Items(f1), _Items(f2)
-    plans = _wasserstein_plans(it1, it2, batch_size, p, r, threads, _dense_max)
-    pi, pj, pb, di, db, dj, djb, ei, ej, eb = ([] for _ in range(10))
-    mismatch = np.zeros(batch_size, dtype=bool)
-    for b in range(batch_size):
-        r1, e1 = it1.item(b)
-        r2, e2 = it2.item(b)
-        i, j, ii, jj = plans[b]
-        pi.append(r1[i])
-        pj.append(r2[j])
-        pb.append(np.full(len(i), b))
-        di.append(r1[ii])
-        db.append(np.full(len(ii), b))
-        dj.append(r2[jj])
-        djb.append(np.full(len(jj), b))
-        if keep_essential:
-            s1, s2, ok = _match_essential(it1.values, it2.values, e1, e2)
-            mismatch[b] = not ok
-            ei.append(s1)
-            ej.append(s2)
-            eb.append(np.full(len(s1), b))
+    pairs, dx, dy, ess, mismatch = _match.wasserstein_match(
+        *_op_inputs(f1, f2, batch_size), p, r, threads, _dense_max
+    )
     x, y = f1.bars, f2.bars
-    dev = x.device
-
-    def idx(parts: list[np.ndarray]) -> torch.Tensor:
-        arr = np.concatenate(parts) if parts else np.zeros(0, np.int64)
-        return torch.as_tensor(arr.astype(np.int64), device=dev)
-
+    total = _bars.anchor(x) + _bars.anchor(y) + x.new_zeros(batch_size)
     terms = [
-        (_t_pair_cost(x[idx(pi)], y[idx(pj)], r) ** p, idx(pb)),
-        (_t_diag_cost(x[idx(di)], r) ** p, idx(db)),
-        (_t_diag_cost(y[idx(dj)], r) ** p, idx(djb)),
+        (_t_pair_cost(x[pairs[:, 1]], y[pairs[:, 2]], r) ** p, pairs[:, 0]),
+        (_t_diag_cost(x[dx[:, 1]], r) ** p, dx[:, 0]),
+        (_t_diag_cost(y[dy[:, 1]], r) ** p, dy[:, 0]),
     ]
     if keep_essential:
-        e_x, e_y = x[idx(ei), 0], y[idx(ej), 0]
-        terms.append(((e_x - e_y).abs() ** p, idx(eb)))
-    total = _bars.anchor(x) + _bars.anchor(y) + x.new_zeros(batch_size)
-    for vals, bidx in terms:
-        total = total + _bars.segment_sum(vals, bidx, batch_size)
-    if mismatch.any():
-        total = total + torch.as_tensor(np.where(mismatch, np.inf, 0.0), dtype=x.dtype, device=dev)
-    out = _bars.safe_root(total, p)
-    return _bars.finish(out, f2 if f1.single else f1)
+        terms.append(((x[ess[:, 1], 0] - y[ess[:, 2], 0]).abs() ** p, ess[:, 0]))
+    for vals, items in terms:
+        total = total + _bars.segment_sum(vals, items, batch_size)
+    if keep_essential:
+        total = _with_mismatch(total, mismatch)
+    return _bars.finish(_bars.safe_root(total, p), f2 if f1.single else f1)
 
 
 # -- bottleneck -------------------------------------------------------------------------------
-_EDGE_KINDS = ("none", "pair", "x", "y")
-
-
-def _solve_bottleneck(x: np.ndarray, y: np.ndarray, r: float) -> tuple[str, int, int]:
-    """The edge realising the bottleneck distance of finite points ``x`` and ``y``.
-
-    Returns ``(kind, i, j)`` with kind ``"pair"`` (x_i with y_j), ``"x"`` (x_i with the
-    diagonal), ``"y"`` (y_j with the diagonal) or ``"none"`` (no point at all).
-    """
-    x = np.ascontiguousarray(x, dtype=np.float64).reshape(-1, 2)
-    y = np.ascontiguousarray(y, dtype=np.float64).reshape(-1, 2)
-    counts = np.array([len(x)]), np.array([len(y)])
-    kind, i, j = _core.bottleneck_matchings(x, counts[0], y, counts[1], r, 1)[0]
-    return _EDGE_KINDS[kind], int(i), int(j)
+def _padded(bars: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """``bars[rows]`` where row ``-1`` reads an appended zero row: every edge of the solver
+    reads finite values, so unused branches of its cost carry no ``inf`` into the backward."""
+    safe = torch.cat([bars, bars.new_zeros((1, 2))])
+    return safe[torch.where(rows < 0, len(bars), rows)]
 
 
 def bottleneck_distance(
@@ -478,54 +350,28 @@ def bottleneck_distance(
     keep_essential = _check_essential(essential)
     threads = _validate.check_threads(n_threads)
     f1, f2, batch_size = _pair_inputs(dgm1, dgm2, dim)
-    it1, it2 = _Items(f1), _Items(f2)
-    x_pts, x_counts = _stack(it1.values, [it1.item(b)[0] for b in range(batch_size)])
-    y_pts, y_counts = _stack(it2.values, [it2.item(b)[0] for b in range(batch_size)])
-    edges = _core.bottleneck_matchings(x_pts, x_counts, y_pts, y_counts, r, threads)
-    pi, pj, pb, di, db, dj, djb, ei, ej, eb = ([] for _ in range(10))
-    mismatch = np.zeros(batch_size, dtype=bool)
-    for b in range(batch_size):
-        r1, e1 = it1.item(b)
-        r2, e2 = it2.item(b)
-        kind, i, j = _EDGE_KINDS[edges[b, 0]], int(edges[b, 1]), int(edges[b, 2])
-        if kind == "pair":
-            pi.append(r1[[i]])
-            pj.append(r2[[j]])
-            pb.append([b])
-        elif kind == "x":
-            di.append(r1[[i]])
-            db.append([b])
-        elif kind == "y":
-            dj.append(r2[[j]])
-            djb.append([b])
-        if keep_essential:
-            s1, s2, ok = _match_essential(it1.values, it2.values, e1, e2)
-            mismatch[b] = not ok
-            ei.append(s1)
-            ej.append(s2)
-            eb.append(np.full(len(s1), b))
+    edges, ess, mismatch = _match.bottleneck_match(*_op_inputs(f1, f2, batch_size), r, threads)
     x, y = f1.bars, f2.bars
-    dev = x.device
-
-    def idx(parts: list[Any]) -> torch.Tensor:
-        arr = np.concatenate([np.asarray(a, np.int64) for a in parts]) if parts else np.zeros(0)
-        return torch.as_tensor(arr.astype(np.int64), device=dev)
-
-    vals = [
-        _t_pair_cost(x[idx(pi)], y[idx(pj)], r),
-        _t_diag_cost(x[idx(di)], r),
-        _t_diag_cost(y[idx(dj)], r),
-    ]
-    items = [idx(pb), idx(db), idx(djb)]
+    xe, ye = _padded(x, edges[:, 1]), _padded(y, edges[:, 2])
+    kind = edges[:, 0]
+    zero = x.new_zeros(batch_size)
+    edge = torch.where(
+        kind == _match.EDGE_KINDS.index("pair"),
+        _t_pair_cost(xe, ye, r),
+        torch.where(
+            kind == _match.EDGE_KINDS.index("x"),
+            _t_diag_cost(xe, r),
+            torch.where(kind == _match.EDGE_KINDS.index("y"), _t_diag_cost(ye, r), zero),
+        ),
+    )
+    out = _bars.anchor(x) + _bars.anchor(y) + edge
     if keep_essential:
-        vals.append((x[idx(ei), 0] - y[idx(ej), 0]).abs())
-        items.append(idx(eb))
-    v = torch.cat(vals)
-    bi = torch.cat(items)
-    base = _bars.anchor(x) + _bars.anchor(y) + x.new_zeros(batch_size)
-    out = base.scatter_reduce(0, bi, v, reduce="amax", include_self=True)
-    if mismatch.any():
-        out = out + torch.as_tensor(np.where(mismatch, np.inf, 0.0), dtype=x.dtype, device=dev)
+        gap = (x[ess[:, 1], 0] - y[ess[:, 2], 0]).abs()
+        if batch_size == 1:  # no scatter onto one row: Inductor cannot generate it
+            out = torch.cat([out, gap]).amax(0, keepdim=True)
+        else:
+            out = out.scatter_reduce(0, ess[:, 0], gap, reduce="amax", include_self=True)
+        out = _with_mismatch(out, mismatch)
     return _bars.finish(out, f2 if f1.single else f1)
 
 

@@ -11,10 +11,16 @@ or a ``(dgms, issublevel)`` tuple and return tensors of a shape fixed by the arg
 network. Only finite bars
 enter; essential bars and padding rows are ignored. Superlevel bars (running downwards) are
 used through their birth ``b`` and their length ``b - d``.
+
+Ranges are given, learnt once from data with :func:`fit_ranges` (the ``fit`` step of the
+vectorising modules and of :mod:`topolayer.sklearn`), or taken from each call's own bars
+(``None``). In eager mode a call whose ranges miss every finite bar warns: its features would
+be all zero.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -22,8 +28,9 @@ import torch
 
 from . import _bars, _validate
 from ._ops import plain_eager
+from .diagram import Diagram, DiagramBatch, as_diagram
 
-__all__ = ["persistence_image", "persistence_landscape"]
+__all__ = ["fit_ranges", "persistence_image", "persistence_landscape"]
 
 
 def _pair(value: Any, name: str) -> tuple[float, float]:
@@ -50,11 +57,127 @@ def _resolution(value: Any) -> tuple[int, int]:
     )
 
 
+def _masked_extreme(values: torch.Tensor, mask: torch.Tensor, largest: bool) -> torch.Tensor:
+    """Detached min (or max) of ``values[mask]`` as a 0-d tensor, ``nan`` when ``mask`` is
+    empty. Traceable: no ``.item()`` and no boolean indexing."""
+    fill = float("-inf") if largest else float("inf")
+    v = torch.where(mask, values.detach(), torch.full_like(values, fill))
+    v = torch.cat([v, v.new_full((1,), fill)])
+    out = v.max() if largest else v.min()
+    return torch.where(torch.isfinite(out), out, torch.full_like(out, float("nan")))
+
+
+def _span(
+    lo: torch.Tensor, hi: torch.Tensor, n: int, default: tuple[float, float], like: torch.Tensor
+) -> torch.Tensor:
+    """``n`` points from ``lo`` to ``hi`` (0-d tensors); ``default`` where they are ``nan`` (no
+    finite bar) and ``hi = lo + 1`` where the span is empty. Traceable under torch.compile.
+
+    The ends are ``lo`` and ``hi`` exactly, not rounded sums: they are bar ends, where features
+    have kinks, so compiled and eager code must see the same values there."""
+    lo = torch.where(torch.isnan(lo), torch.full_like(lo, default[0]), lo)
+    hi = torch.where(torch.isnan(hi), torch.full_like(hi, default[1]), hi)
+    hi = torch.where(hi > lo, hi, lo + 1)
+    if n == 1:
+        return lo.reshape(1)
+    grid = torch.linspace(0, 1, n, dtype=like.dtype, device=like.device)[1:-1]
+    return torch.cat([lo.reshape(1), lo + (hi - lo) * grid, hi.reshape(1)])
+
+
+def _warn_if_all_outside(
+    inside: torch.Tensor, finite: torch.Tensor, bars: torch.Tensor, what: str, fix: str
+) -> None:
+    """Warn when there are finite bars of nonzero length and none is inside the ranges
+    (zero-length bars give zero features anywhere). Eager mode only: the test reads data, which
+    a traced graph must not branch on."""
+    if not plain_eager(bars) or not len(bars):
+        return
+    real = finite & (bars[:, 0] != bars[:, 1])
+    if bool(real.any()) and not bool((inside & real).any()):
+        warnings.warn(
+            f"{what}: every finite bar lies outside the ranges, so the features are all zero; "
+            f"{fix}",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _diagrams(dgms: Any) -> list[Any]:
+    """``dgms`` as a list of diagrams: a list of :class:`~topolayer.diagram.Diagram` /
+    ``DiagramBatch`` objects, or of other forms when the list is not itself one diagram
+    (per-dimension arrays, a GUDHI list)."""
+    if not isinstance(dgms, list) or not dgms:
+        return [dgms]
+    if all(isinstance(d, (Diagram, DiagramBatch)) for d in dgms):
+        return dgms
+    try:
+        return [as_diagram(dgms)]
+    except (TypeError, ValueError):
+        return dgms
+
+
+def fit_ranges(dgms: Any, dim: int) -> dict[str, tuple[float, float]]:
+    """Ranges that cover the finite bars of dimension ``dim`` in ``dgms``, for
+    :func:`persistence_image` and :func:`persistence_landscape` (a ``fit`` step).
+
+    ``birth_range`` spans the births, ``pers_range`` runs from 0 to the largest length, and
+    ``(t_min, t_max)`` spans the bars' lower and upper ends. Where there is no finite bar the
+    defaults ``(0, 1)`` are kept; an empty span gets width 1.
+
+    Parameters
+    ----------
+    dgms : diagram or iterable of diagrams
+        A :class:`~topolayer.diagram.Diagram`, a :class:`~topolayer.diagram.DiagramBatch`,
+        anything :func:`~topolayer.as_diagram` takes, or a list of them.
+    dim : int
+        Homology dimension.
+
+    Returns
+    -------
+    dict
+        ``{"birth_range": (lo, hi), "pers_range": (0, hi), "t_range": (lo, hi)}`` of floats.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer.diagram import Diagram
+    >>> d = Diagram([torch.tensor([[2.0, 5.0], [3.0, 3.5], [0.0, float("inf")]])])
+    >>> fit_ranges(d, 0)
+    {'birth_range': (2.0, 3.0), 'pers_range': (0.0, 3.0), 't_range': (2.0, 5.0)}
+    """
+    b_lo, b_hi, l_hi, t_lo, t_hi = [], [], [], [], []
+    for d in _diagrams(dgms):
+        f = _bars.flatten(d, dim)
+        finite, _ = _bars.classify(f.bars)
+        if not bool(finite.any()):
+            continue
+        bars = f.bars.detach()[finite].double()
+        length, _ = _bars.lengths_means(bars, f.superlevel, torch.ones_like(finite[finite]))
+        b_lo.append(float(bars[:, 0].min()))
+        b_hi.append(float(bars[:, 0].max()))
+        l_hi.append(float(length.max()))
+        t_lo.append(float(bars.min()))
+        t_hi.append(float(bars.max()))
+
+    def span(lo: list[float], hi: list[float], floor: float | None = None) -> tuple[float, float]:
+        if not lo:
+            return (0.0, 1.0)
+        a = min(lo) if floor is None else floor
+        b = max(hi)
+        return (a, b) if b > a else (a, a + 1.0)
+
+    return {
+        "birth_range": span(b_lo, b_hi),
+        "pers_range": span(l_hi, l_hi, 0.0),
+        "t_range": span(t_lo, t_hi),
+    }
+
+
 def persistence_image(
     dgm: Any,
     dim: int,
-    birth_range: tuple[float, float] = (0.0, 1.0),
-    pers_range: tuple[float, float] = (0.0, 1.0),
+    birth_range: tuple[float, float] | None = (0.0, 1.0),
+    pers_range: tuple[float, float] | None = (0.0, 1.0),
     resolution: int | tuple[int, int] = 20,
     sigma: float = 0.1,
     weight: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = "persistence",
@@ -79,8 +202,11 @@ def persistence_image(
         The diagram(s).
     dim : int
         Homology dimension.
-    birth_range, pers_range : (float, float)
-        Image extent along birth and persistence, ``low < high``.
+    birth_range, pers_range : (float, float) or None
+        Image extent along birth and persistence, ``low < high``. ``None``: from this call's
+        finite bars (over the whole batch: the births' span; 0 to the largest length), as
+        :func:`fit_ranges` would give; use :func:`fit_ranges` on training data to keep one
+        extent for every call.
     resolution : int or (int, int)
         Number of pixels ``(n_birth, n_pers)``.
     sigma : float
@@ -100,6 +226,12 @@ def persistence_image(
     TypeError, ValueError
         On a bad diagram, ``dim``, ranges, ``resolution``, ``sigma`` or ``weight``.
 
+    Warns
+    -----
+    UserWarning
+        In eager mode, when there are finite bars and every one lies more than ``3 sigma``
+        outside the image: the image would be all zero.
+
     Examples
     --------
     >>> import torch
@@ -109,8 +241,8 @@ def persistence_image(
     >>> img.shape
     torch.Size([4, 5])
     """
-    birth_range = _pair(birth_range, "birth_range")
-    pers_range = _pair(pers_range, "pers_range")
+    birth_range = None if birth_range is None else _pair(birth_range, "birth_range")
+    pers_range = None if pers_range is None else _pair(pers_range, "pers_range")
     nb, npers = _resolution(resolution)
     sigma = _validate.check_positive(sigma, "sigma")
     if not (callable(weight) or weight in ("persistence", "uniform")):
@@ -139,8 +271,22 @@ def persistence_image(
             raise ValueError(f"weight(x, y) must return a tensor of shape {tuple(y.shape)}")
     w = torch.where(finite, w, zero)
     opts: dict[str, Any] = dict(dtype=f.bars.dtype, device=f.bars.device)
-    u = torch.linspace(birth_range[0], birth_range[1], nb + 1, **opts)
-    v = torch.linspace(pers_range[0], pers_range[1], npers + 1, **opts)
+    if birth_range is None:
+        lo, hi = _masked_extreme(x, finite, False), _masked_extreme(x, finite, True)
+        u = _span(lo, hi, nb + 1, (0.0, 1.0), f.bars)
+    else:
+        u = torch.linspace(birth_range[0], birth_range[1], nb + 1, **opts)
+    if pers_range is None:
+        v = _span(zero, _masked_extreme(y, finite, True), npers + 1, (0.0, 1.0), f.bars)
+    else:
+        v = torch.linspace(pers_range[0], pers_range[1], npers + 1, **opts)
+    if birth_range is not None or pers_range is not None:
+        reach = 3 * sigma
+        inside = (x >= u[0] - reach) & (x <= u[-1] + reach)
+        inside &= (y >= v[0] - reach) & (y <= v[-1] + reach)
+        _warn_if_all_outside(
+            inside, finite, f.bars, "persistence_image", "fit the ranges with fit_ranges()"
+        )
     cu = torch.special.ndtr((u.unsqueeze(0) - x.unsqueeze(1)) / sigma)  # (P, nb+1)
     cv = torch.special.ndtr((v.unsqueeze(0) - y.unsqueeze(1)) / sigma)  # (P, np+1)
     gx = cu[:, 1:] - cu[:, :-1]
@@ -153,8 +299,8 @@ def persistence_image(
 def persistence_landscape(
     dgm: Any,
     dim: int,
-    t_min: float,
-    t_max: float,
+    t_min: float | None = None,
+    t_max: float | None = None,
     n_steps: int = 100,
     n_layers: int = 5,
 ) -> torch.Tensor:
@@ -174,8 +320,9 @@ def persistence_landscape(
         The diagram(s).
     dim : int
         Homology dimension.
-    t_min, t_max : float
-        Grid ends, ``t_min < t_max``.
+    t_min, t_max : float or None
+        Grid ends, ``t_min < t_max``. ``None``: this call's lowest (highest) finite bar end,
+        over the whole batch, as :func:`fit_ranges` would give.
     n_steps : int
         Grid points, ``>= 1``.
     n_layers : int
@@ -190,6 +337,12 @@ def persistence_landscape(
     TypeError, ValueError
         On a bad diagram, ``dim``, grid or ``n_layers``.
 
+    Warns
+    -----
+    UserWarning
+        In eager mode, when there are finite bars and none meets ``(t_min, t_max)``: the
+        landscape would be all zero.
+
     Examples
     --------
     >>> import torch
@@ -199,7 +352,11 @@ def persistence_landscape(
     tensor([[0.0000, 0.5000, 1.0000, 0.5000, 1.0000, 0.5000, 0.0000],
             [0.0000, 0.0000, 0.0000, 0.5000, 0.0000, 0.0000, 0.0000]])
     """
-    t_min, t_max = _pair((t_min, t_max), "(t_min, t_max)")
+    if t_min is not None and t_max is not None:
+        t_min, t_max = _pair((t_min, t_max), "(t_min, t_max)")
+    else:
+        t_min = None if t_min is None else _validate.check_real(t_min, "t_min")
+        t_max = None if t_max is None else _validate.check_real(t_max, "t_max")
     n_steps = _validate.check_int(n_steps, "n_steps", 1)
     n_layers = _validate.check_int(n_layers, "n_layers", 1)
     f = _bars.flatten(dgm, dim)
@@ -231,8 +388,22 @@ def persistence_landscape(
     safe = torch.where(finite.unsqueeze(1), f.bars, zero)
     lo = torch.minimum(safe[:, 0], safe[:, 1]).unsqueeze(1)
     hi = torch.maximum(safe[:, 0], safe[:, 1]).unsqueeze(1)
-    t = torch.linspace(t_min, t_max, n_steps, dtype=f.bars.dtype, device=f.bars.device)
-    tents = torch.minimum(t - lo, hi - t).clamp_min(0)  # (P, T)
+    low, high = lo.squeeze(1), hi.squeeze(1)
+    lo_t = _masked_extreme(low, finite, False) if t_min is None else zero + t_min
+    hi_t = _masked_extreme(high, finite, True) if t_max is None else zero + t_max
+    if t_min is None or t_max is None:
+        default = (0.0 if t_min is None else t_min, 1.0 if t_max is None else t_max)
+        t = _span(lo_t, hi_t, n_steps, default, f.bars)
+    else:
+        t = torch.linspace(t_min, t_max, n_steps, dtype=f.bars.dtype, device=f.bars.device)
+        inside = (high > t_min) & (low < t_max)
+        _warn_if_all_outside(
+            inside, finite, f.bars, "persistence_landscape", "fit the grid with fit_ranges()"
+        )
+    # (P, T); where() rather than clamp: a tent at exactly 0 (a grid point on a bar end, as
+    # data-fitted grids have at both ends) gets zero gradient in eager and compiled code alike.
+    raw = torch.minimum(t - lo, hi - t)
+    tents = torch.where(raw > 0, raw, zero)
     tents = torch.where(finite.unsqueeze(1), tents, zero)
     if counts is not None:
         top = _dense_top(tents, f.batch, counts, n_layers, width)

@@ -215,11 +215,12 @@ def vmap_clouds(
 
 
 # Importing the op modules registers their ops (topolayer::<kind>_pairs).
-from . import alpha, cubical, rips, simplicial  # noqa: E402
+from . import alpha, cubical, distances, rips, simplicial  # noqa: E402
 
 __all__ = [
     "alpha",
     "cubical",
+    "distances",
     "rips",
     "simplicial",
     "register_complex",

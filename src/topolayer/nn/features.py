@@ -460,8 +460,8 @@ class PersistenceImage(nn.Module):
     ----------
     dim : int
         Homology dimension.
-    birth_range, pers_range : (float, float)
-        Image extent.
+    birth_range, pers_range : (float, float) or None
+        Image extent; ``None``: from each call's bars. :meth:`fit` learns both from data.
     resolution : int or (int, int)
         Pixels ``(n_birth, n_pers)``.
     sigma : float
@@ -475,21 +475,26 @@ class PersistenceImage(nn.Module):
     >>> from topolayer.diagram import Diagram
     >>> PersistenceImage(0, resolution=(8, 6))(Diagram([torch.tensor([[0.1, 0.6]])])).shape
     torch.Size([8, 6])
+    >>> m = PersistenceImage(0, resolution=4).fit(Diagram([torch.tensor([[2.0, 7.0], [3.0, 4.0]])]))
+    >>> m.birth_range, m.pers_range
+    ((2.0, 3.0), (0.0, 5.0))
     """
 
     def __init__(
         self,
         dim: int,
-        birth_range: tuple[float, float] = (0.0, 1.0),
-        pers_range: tuple[float, float] = (0.0, 1.0),
+        birth_range: tuple[float, float] | None = (0.0, 1.0),
+        pers_range: tuple[float, float] | None = (0.0, 1.0),
         resolution: int | tuple[int, int] = 20,
         sigma: float = 0.1,
         weight: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = "persistence",
     ) -> None:
         super().__init__()
         self.dim = _dim(dim)
-        self.birth_range = vectorize._pair(birth_range, "birth_range")
-        self.pers_range = vectorize._pair(pers_range, "pers_range")
+        self.birth_range = (
+            None if birth_range is None else vectorize._pair(birth_range, "birth_range")
+        )
+        self.pers_range = None if pers_range is None else vectorize._pair(pers_range, "pers_range")
         self.resolution = vectorize._resolution(resolution)
         self.sigma = _validate.check_positive(sigma, "sigma")
         if not (callable(weight) or weight in ("persistence", "uniform")):
@@ -497,6 +502,13 @@ class PersistenceImage(nn.Module):
                 f"weight must be 'persistence', 'uniform' or a callable, got {weight!r}"
             )
         self.weight = weight
+
+    def fit(self, dgms: Any) -> PersistenceImage:
+        """Set ``birth_range`` and ``pers_range`` to cover the finite bars of ``dgms`` (a
+        diagram, a batch or a list of them; see :func:`topolayer.vectorize.fit_ranges`)."""
+        ranges = vectorize.fit_ranges(dgms, self.dim)
+        self.birth_range, self.pers_range = ranges["birth_range"], ranges["pers_range"]
+        return self
 
     def forward(self, dgm: Any) -> torch.Tensor:
         """``(n_birth, n_pers)`` or ``(B, n_birth, n_pers)`` images."""
@@ -524,8 +536,9 @@ class PersistenceLandscape(nn.Module):
     ----------
     dim : int
         Homology dimension.
-    t_min, t_max : float
-        Grid ends, ``t_min < t_max``.
+    t_min, t_max : float or None
+        Grid ends, ``t_min < t_max``; ``None``: from each call's bars. :meth:`fit` learns
+        them from data.
     n_steps : int
         Grid points.
     n_layers : int
@@ -538,16 +551,35 @@ class PersistenceLandscape(nn.Module):
     >>> m = PersistenceLandscape(0, 0.0, 1.0, n_steps=50, n_layers=3)
     >>> m(Diagram([torch.tensor([[0.1, 0.6]])])).shape
     torch.Size([3, 50])
+    >>> m.fit(Diagram([torch.tensor([[2.0, 7.0]])])).t_min, m.t_max
+    (2.0, 7.0)
     """
 
     def __init__(
-        self, dim: int, t_min: float, t_max: float, n_steps: int = 100, n_layers: int = 5
+        self,
+        dim: int,
+        t_min: float | None = None,
+        t_max: float | None = None,
+        n_steps: int = 100,
+        n_layers: int = 5,
     ) -> None:
         super().__init__()
         self.dim = _dim(dim)
-        self.t_min, self.t_max = vectorize._pair((t_min, t_max), "(t_min, t_max)")
+        self.t_min: float | None
+        self.t_max: float | None
+        if t_min is not None and t_max is not None:
+            self.t_min, self.t_max = vectorize._pair((t_min, t_max), "(t_min, t_max)")
+        else:
+            self.t_min = None if t_min is None else _validate.check_real(t_min, "t_min")
+            self.t_max = None if t_max is None else _validate.check_real(t_max, "t_max")
         self.n_steps = _validate.check_int(n_steps, "n_steps", 1)
         self.n_layers = _validate.check_int(n_layers, "n_layers", 1)
+
+    def fit(self, dgms: Any) -> PersistenceLandscape:
+        """Set ``t_min`` and ``t_max`` to span the finite bars of ``dgms`` (a diagram, a batch
+        or a list of them; see :func:`topolayer.vectorize.fit_ranges`)."""
+        self.t_min, self.t_max = vectorize.fit_ranges(dgms, self.dim)["t_range"]
+        return self
 
     def forward(self, dgm: Any) -> torch.Tensor:
         """``(n_layers, n_steps)`` or ``(B, n_layers, n_steps)`` landscapes."""
