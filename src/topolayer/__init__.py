@@ -4,6 +4,16 @@ The C++ core computes persistence pairs as indices of critical cells; the layers
 input's values at those indices, so autograd differentiates through topology exactly.
 """
 
+try:
+    import torch as _torch  # noqa: F401
+except ImportError as _err:  # pragma: no cover - exercised in a venv without torch
+    raise ImportError(
+        "topolayer needs PyTorch (torch >= 2.4), which is not installed. Install the build you "
+        "want first, e.g. the CPU build: pip install torch --index-url "
+        "https://download.pytorch.org/whl/cpu (or a CUDA build: https://pytorch.org/get-started), "
+        "then import topolayer again."
+    ) from _err
+
 from . import (
     _ops,  # registers the torch.library custom ops  # noqa: F401
     distances,

@@ -125,3 +125,6 @@ def wasserstein_matchings(x: Annotated[NDArray[numpy.float64], dict(shape=(None,
     """
     Optimal W_p matchings of batches as for bottleneck_matchings. Returns [pairs (K, 3) of (item, i, j), diag_x (K1, 2) of (item, i), diag_y (K2, 2) of (item, j)], indices within the item.
     """
+
+def build_info() -> dict:
+    """How this extension was compiled (compiler, C++ standard, flags)."""

@@ -3,8 +3,9 @@
 ``topolayer demo [regularize|generate|attack|all] [--quick] [--out DIR] [--seed N] [--mnist PATH]``
 runs the paper's applications and writes figures, ``metrics.json``, ``report.md`` and
 ``report.html`` into ``--out``. ``topolayer demo denoise [--steps N]`` runs the README's short
-1D denoising example and prints its progress (no report). ``python -m topolayer ...`` is the
-same command.
+1D denoising example and prints its progress (no report). ``topolayer info`` prints versions,
+threads, build flags and which extras are installed; ``topolayer --version`` the version.
+``python -m topolayer ...`` is the same command.
 """
 
 from __future__ import annotations
@@ -62,14 +63,77 @@ def _mnist_dir(text: str) -> Path:
     return path
 
 
+def _version() -> str:
+    """The installed version, read from the package metadata (no torch import)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("topolayer")
+    except metadata.PackageNotFoundError:  # run from a source tree without installing
+        return "unknown"
+
+
+def info() -> dict[str, object]:
+    """Versions, thread count, build flags and installed extras, as ``topolayer info`` prints."""
+    import os
+    import platform
+    from importlib import metadata
+
+    from . import _optional
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    out: dict[str, object] = {
+        "topolayer": _version(),
+        "python": f"{platform.python_version()} ({platform.python_implementation()})",
+        "platform": platform.platform(),
+        "numpy": version("numpy"),
+        "scipy": version("scipy"),
+        "torch": version("torch"),
+    }
+    try:
+        import torch
+
+        out["torch threads"] = torch.get_num_threads()
+        out["cuda"] = torch.version.cuda or "no (CPU build)"
+    except ImportError:
+        out["torch threads"] = "torch not importable"
+    out["cores"] = os.cpu_count()
+    out["topolayer threads"] = (
+        f"{os.cpu_count()} (every core, for batches; n_threads= sets it per call)"
+    )
+    try:
+        from . import _core
+
+        out["core"] = Path(_core.__file__ or "").name
+        for key, value in _core.build_info().items():
+            out[f"build {key}"] = value
+    except ImportError as err:
+        out["core"] = f"not importable: {err}"
+    for extra in _optional.EXTRAS:
+        lacking = _optional.missing(extra)
+        out[f"extra [{extra}]"] = "installed" if not lacking else f"missing {', '.join(lacking)}"
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``topolayer`` command."""
     parser = argparse.ArgumentParser(
         prog="topolayer",
         description="Differentiable persistent homology for PyTorch: demos of the paper's applications.",
     )
+    parser.add_argument("--version", action="version", version=f"topolayer {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    sub.add_parser(
+        "info",
+        help="print versions, thread count, build flags and installed extras",
+        description="Print what a bug report needs: versions, threads, build flags, extras.",
+    )
     demo = sub.add_parser(
         "demo",
         help="run the paper's applications and write a report",
@@ -136,7 +200,21 @@ def main(argv: list[str] | None = None) -> int:
     int
         Exit status (0 on success). Bad arguments exit with status 2 and a message.
     """
+    from ._optional import MissingDependencyError
+
     args = build_parser().parse_args(argv)
+    if args.command == "info":
+        for key, value in info().items():
+            print(f"{key + ':':<22} {value}")
+        return 0
+    try:
+        return _demo(args)
+    except MissingDependencyError as err:
+        print(f"topolayer demo: {err}", file=sys.stderr)
+        return 1
+
+
+def _demo(args: argparse.Namespace) -> int:
     if args.app == "denoise":
         from .apps import denoise
 

@@ -46,6 +46,7 @@ import torch
 
 from . import _bars, _validate
 from ._bars import Flat
+from ._logging import logged
 from ._ops import distances as _match
 
 __all__ = [
@@ -204,6 +205,7 @@ def wasserstein_matching(
     return out
 
 
+@logged("wasserstein_distance")
 def wasserstein_distance(
     dgm1: Any,
     dgm2: Any,
@@ -296,6 +298,7 @@ def _padded(bars: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
     return safe[torch.where(rows < 0, len(bars), rows)]
 
 
+@logged("bottleneck_distance")
 def bottleneck_distance(
     dgm1: Any,
     dgm2: Any,

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._optional import require
 from .diagram import Diagram, DiagramBatch
 
 __all__ = ["diagram", "barcode"]
@@ -128,7 +129,7 @@ def diagram(
     >>> ax.get_xlabel()
     'Birth'
     """
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "plot", "topolayer.plot.diagram")
 
     arrays = _to_arrays(dgm)
     dims = _select(arrays, dims)
@@ -232,8 +233,10 @@ def barcode(
     >>> len(ax.collections)
     2
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
+    plt = require("matplotlib.pyplot", "plot", "topolayer.plot.barcode")
+    LineCollection = require(
+        "matplotlib.collections", "plot", "topolayer.plot.barcode"
+    ).LineCollection
 
     arrays = _to_arrays(dgm)
     dims = _select(arrays, dims)

@@ -45,7 +45,7 @@ def run_demo(
     mnist : str or Path, optional
         Folder with the MNIST IDX files, used instead of the bundled 8x8 digits.
     progress : bool
-        Show tqdm progress bars.
+        Show tqdm progress bars (only where stderr is a terminal).
 
     Returns
     -------
@@ -56,9 +56,20 @@ def run_demo(
     ------
     ValueError
         On an unknown application name or a negative seed.
+    topolayer._optional.MissingDependencyError
+        When the ``demo`` extra (matplotlib, tqdm, scikit-learn) is not installed.
     """
     import json
+    import sys
 
+    from .._optional import MissingDependencyError, missing
+
+    lacking = missing("demo")
+    if lacking:
+        raise MissingDependencyError(
+            f"topolayer demo needs {', '.join(lacking)}, not installed: "
+            'pip install "topolayer[demo]"'
+        )
     import matplotlib
 
     matplotlib.use("Agg")
@@ -75,7 +86,7 @@ def run_demo(
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    if progress:
+    if progress and sys.stderr.isatty():
         from tqdm.auto import tqdm
 
         def bar(it, **kw):

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import torch
 
 from .._bars import safe_root
+from .._logging import logged
 from .._ops import plain_eager, resolve_threads
 from .._ops.alpha import _FLAT_RTOL, alpha_pairs, alpha_pairs_kernel
 from .._validate import as_float_tensor, check_bool, check_max_dim
@@ -163,6 +164,7 @@ def _indices(pairs: list[torch.Tensor], cells: torch.Tensor, starts: torch.Tenso
     return out
 
 
+@logged("alpha")
 def alpha(
     x: torch.Tensor | Sequence[torch.Tensor],
     max_dim: int = 1,

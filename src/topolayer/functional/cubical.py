@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import torch
 
+from .._logging import logged
 from .._ops import plain_eager, resolve_threads
 from .._ops.cubical import CONSTRUCTIONS, cubical_pairs, cubical_pairs_kernel
 from .._validate import MAX_DIM, as_float_tensor, check_bool, check_choice, check_max_dim
@@ -64,6 +65,7 @@ def _check_grid(x, ndim: int) -> torch.Tensor:
     return x
 
 
+@logged("cubical")
 def cubical(
     x: torch.Tensor,
     max_dim: int = 1,

@@ -10,6 +10,7 @@ clearing and apparent pairs (Bauer 2021), H0 a minimum spanning tree.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from numbers import Real
 from typing import Literal, NamedTuple, overload
@@ -18,6 +19,7 @@ import numpy as np
 import torch
 
 from .._bars import safe_norm
+from .._logging import logged
 from .._ops import resolve_threads
 from .._ops.rips import METHODS, Method
 from .._validate import as_float_tensor, check_bool, check_choice, check_max_dim, check_positive
@@ -31,6 +33,8 @@ DEFAULT_MEMORY_BUDGET = 4 * 2**30
 #: Seconds a dense Rips problem without a threshold may be *estimated* to take (one thread)
 #: before ``rips`` refuses it and suggests ``threshold``; ``time_budget=None`` lifts it.
 DEFAULT_TIME_BUDGET = 60.0
+#: Estimated seconds above which a dense problem without a threshold warns (likely misuse).
+WARN_SECONDS = 10.0
 
 
 def estimated_seconds(n_points: int, max_dim: int) -> float:
@@ -140,6 +144,7 @@ def rips(
 ) -> Diagram | DiagramBatch: ...
 
 
+@logged("rips")
 def rips(
     x: torch.Tensor | Sequence[torch.Tensor],
     max_dim: int = 1,
@@ -239,6 +244,14 @@ def _check_time(sizes: list[int], o: Options, budget: float) -> None:
             f"without a threshold is estimated to take about {t:.0f} s on one thread, over "
             f"time_budget={budget:g} s; pass threshold= (only shorter edges enter, usually far "
             "cheaper), lower max_dim, or raise time_budget (None: no limit)"
+        )
+    if t > WARN_SECONDS:
+        warnings.warn(
+            f"rips: dense Rips up to H{o.max_dim} of {len(sizes)} cloud(s) of up to {n} points "
+            f"without a threshold is estimated to take about {t:.0f} s on one thread; a "
+            "threshold= (only shorter edges enter) is usually far cheaper",
+            UserWarning,
+            stacklevel=4,  # _check_time, rips, its logging wrapper, the caller
         )
 
 

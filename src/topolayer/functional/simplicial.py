@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import torch
 
+from .._logging import logged
 from .._ops import resolve_threads
 from .._validate import as_float_tensor, check_bool, check_max_dim
 from ..complexes import SimplicialComplex
@@ -59,6 +60,7 @@ def _rows(
     return x.reshape(-1, n), batch_shape
 
 
+@logged("lower_star")
 def lower_star(
     f: torch.Tensor,
     complex: SimplicialComplex,
@@ -120,6 +122,7 @@ def lower_star(
     return gather_diagram(rows, pairs, o.superlevel, batch_shape, max_dim=o.max_dim)
 
 
+@logged("filtration")
 def filtration(
     values: torch.Tensor,
     complex: SimplicialComplex,
