@@ -1,0 +1,751 @@
+"""scikit-learn transformers: persistence diagrams and their vectorisations over a dataset.
+
+The names follow giotto-tda's vocabulary. Persistence transformers turn a dataset into one
+diagram per sample; vectorisers turn diagrams into a fixed-size feature matrix:
+
+- :class:`CubicalPersistence` (images or volumes), :class:`RipsPersistence` and
+  :class:`AlphaPersistence` (point clouds), :class:`LowerStarPersistence` (signals, or
+  functions on a :class:`~topolayer.SimplicialComplex`) return a list of
+  :class:`~topolayer.Diagram` (float64 CPU tensors, detached);
+- :class:`PersistenceImage`, :class:`PersistenceLandscape`, :class:`BettiCurve` (whose ``fit``
+  learns their ranges from the training diagrams) and :class:`BarcodeFeatures` (summary
+  statistics per dimension) return a ``(n_samples, n_features)`` NumPy array.
+
+All take ``n_jobs``: the dataset is cut into chunks, each chunk is one batched (threaded) call of
+the functional layer, and the chunks run through :class:`joblib.Parallel`, so
+``joblib.parallel_backend("dask")`` spreads a dataset over a dask cluster. Results are
+identical for every ``n_jobs`` and backend: each item's diagram does not depend on its chunk.
+``verbose=True`` shows a tqdm bar over the chunks (only where stderr is a terminal).
+
+Needs scikit-learn and joblib: ``pip install "topolayer[sklearn]"`` (``[dask]`` for dask).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import _optional, functional, losses, vectorize
+from .complexes import SimplicialComplex
+from .diagram import Diagram, DiagramBatch, as_diagram
+
+_optional.require("sklearn", "sklearn", "topolayer.sklearn")
+_optional.require("joblib", "sklearn", "topolayer.sklearn")
+
+from joblib import Parallel, delayed  # noqa: E402
+from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
+from sklearn.utils.validation import check_is_fitted  # noqa: E402
+
+__all__ = [
+    "AlphaPersistence",
+    "BarcodeFeatures",
+    "BettiCurve",
+    "CubicalPersistence",
+    "LowerStarPersistence",
+    "PersistenceImage",
+    "PersistenceLandscape",
+    "RipsPersistence",
+]
+
+#: Items per batched call when ``chunk_size`` is not given: large enough that the C++ batch
+#: amortises its per-call cost, small enough that ``n_jobs`` workers all get chunks.
+_DEFAULT_CHUNK = 64
+
+
+# -- running chunks -------------------------------------------------------------------------------
+
+
+def _chunks(n: int, n_jobs: int | None, chunk_size: int | None) -> list[slice]:
+    if chunk_size is None:
+        workers = 1 if n_jobs in (None, 1) else max(abs(int(n_jobs)), 2)
+        chunk_size = max(1, min(_DEFAULT_CHUNK, math.ceil(n / (4 * workers))))
+    return [slice(i, min(i + chunk_size, n)) for i in range(0, n, chunk_size)]
+
+
+def _progress(items: list[Any], verbose: bool, desc: str) -> Any:
+    if not verbose or not sys.stderr.isatty():
+        return items
+    tqdm = _optional.require("tqdm", "sklearn", "verbose=True").tqdm
+    return tqdm(items, desc=desc, leave=False)
+
+
+def _run(
+    fn: Callable[..., list[Any]],
+    parts: list[Any],
+    n_jobs: int | None,
+    verbose: bool,
+    desc: str,
+    *args: Any,
+) -> list[Any]:
+    """``fn(part, *args)`` for every part (joblib), concatenated in order."""
+    jobs = (delayed(fn)(p, *args) for p in _progress(parts, verbose, desc))
+    out: list[Any] = []
+    for res in Parallel(n_jobs=n_jobs)(jobs):
+        out.extend(res)
+    return out
+
+
+def _check_int(value: Any, name: str, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    return int(value)
+
+
+def _check_n_jobs(n_jobs: Any) -> int | None:
+    if n_jobs is None:
+        return None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be None or a nonzero int, got {n_jobs!r}")
+    return int(n_jobs)
+
+
+def _split(dgm: Diagram | DiagramBatch, n: int) -> list[Diagram]:
+    """Per-item detached float64 diagrams of a batch, in item order."""
+    if isinstance(dgm, Diagram):
+        dgm = DiagramBatch.from_diagrams([dgm])
+    bars = [b.detach().to(torch.float64) for b in dgm.bars]
+    out: list[list[torch.Tensor]] = [[] for _ in range(n)]
+    for k, b in enumerate(bars):
+        order = torch.sort(dgm.batch[k], stable=True)
+        sizes = torch.bincount(dgm.batch[k], minlength=n).tolist()
+        for i, part in enumerate(torch.split(b[order.indices], sizes)):
+            out[i].append(part)
+    return [Diagram(parts, superlevel=dgm.superlevel) for parts in out]
+
+
+# -- persistence transformers ---------------------------------------------------------------------
+
+
+class _Persistence(TransformerMixin, BaseEstimator):
+    """Shared fit/transform: ``fit`` validates and remembers the sample shape; ``transform``
+    runs :meth:`_diagrams` over chunks."""
+
+    def fit(self, X: Any, y: Any = None) -> _Persistence:
+        """Check the parameters and the data (nothing is learnt). Returns ``self``."""
+        self._check_params()
+        self.n_samples_fit_ = len(self._samples(X))
+        return self
+
+    def transform(self, X: Any) -> list[Diagram]:
+        """One :class:`~topolayer.Diagram` per sample."""
+        check_is_fitted(self, "n_samples_fit_")
+        params = self._check_params()
+        samples = self._samples(X)
+        if not len(samples):
+            return []
+        parts = [samples[s] for s in _chunks(len(samples), self.n_jobs, self.chunk_size)]
+        return _run(
+            type(self)._diagrams, parts, self.n_jobs, self.verbose, type(self).__name__, params
+        )
+
+    def _check_params(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _samples(self, X: Any) -> Any:
+        raise NotImplementedError
+
+
+def _float_array(X: Any, name: str = "X") -> np.ndarray:
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of numbers, got {type(X).__name__}") from None
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return arr
+
+
+class CubicalPersistence(_Persistence):
+    """Persistence diagrams of images or volumes (cubical complexes).
+
+    Parameters
+    ----------
+    max_dim : int
+        Largest homology dimension (``<= ndim``).
+    superlevel : bool
+        Superlevel filtration (bars run downwards).
+    construction : {"V", "T", "freudenthal"}
+        Cell construction; see :func:`topolayer.functional.cubical`.
+    image_shape : tuple of int, optional
+        Reshape each flat sample to this grid (e.g. ``(8, 8)`` for scikit-learn's digits).
+        Without it ``X`` must be ``(n_samples, *grid)`` with a 2D or 3D grid.
+    n_jobs, chunk_size, verbose
+        Parallel chunks (joblib), items per chunk, a progress bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).random((5, 8, 8))
+    >>> dgms = CubicalPersistence(max_dim=1).fit_transform(X)
+    >>> len(dgms), len(dgms[0][0]) >= 1
+    (5, True)
+    """
+
+    def __init__(
+        self,
+        max_dim: int = 1,
+        superlevel: bool = False,
+        construction: str = "V",
+        image_shape: tuple[int, ...] | None = None,
+        n_jobs: int | None = None,
+        chunk_size: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.max_dim = max_dim
+        self.superlevel = superlevel
+        self.construction = construction
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+        self.chunk_size = chunk_size
+        self.verbose = verbose
+
+    def _check_params(self) -> dict[str, Any]:
+        _check_n_jobs(self.n_jobs)
+        if self.chunk_size is not None:
+            _check_int(self.chunk_size, "chunk_size", 1)
+        return dict(
+            max_dim=self.max_dim, superlevel=self.superlevel, construction=self.construction
+        )
+
+    def _samples(self, X: Any) -> np.ndarray:
+        arr = _float_array(X)
+        if self.image_shape is not None:
+            shape = tuple(int(s) for s in self.image_shape)
+            if arr.ndim < 1 or math.prod(arr.shape[1:]) != math.prod(shape):
+                raise ValueError(
+                    f"X of shape {arr.shape} cannot be reshaped to (n_samples, *{shape}) "
+                    "(image_shape)"
+                )
+            arr = arr.reshape((len(arr), *shape))
+        if arr.ndim not in (3, 4):
+            raise ValueError(
+                f"X must be (n_samples, H, W) or (n_samples, D, H, W), got shape {arr.shape}; "
+                "give image_shape= for flat samples"
+            )
+        return arr
+
+    @staticmethod
+    def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
+        x = torch.from_numpy(np.ascontiguousarray(part))
+        d = functional.cubical(x, ndim=x.dim() - 1, n_threads=1, **params)
+        return _split(d, len(part))
+
+
+def _clouds(X: Any) -> list[np.ndarray]:
+    if isinstance(X, (np.ndarray, torch.Tensor)) and np.ndim(X) == 3:
+        arr = _float_array(X)
+        return list(arr)
+    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence | np.ndarray):
+        raise TypeError(
+            f"X must be (n_samples, n_points, dim) or a list of (n_points, dim) clouds, got "
+            f"{type(X).__name__}"
+        )
+    clouds = [_float_array(c, f"X[{i}]") for i, c in enumerate(X)]
+    for i, c in enumerate(clouds):
+        if c.ndim != 2 or len(c) == 0:
+            raise ValueError(f"X[{i}] must be a non-empty (n_points, dim) array, got {c.shape}")
+    return clouds
+
+
+class _CloudPersistence(_Persistence):
+    def _samples(self, X: Any) -> np.ndarray:
+        clouds = _clouds(X)
+        out = np.empty(len(clouds), dtype=object)
+        out[:] = clouds
+        return out
+
+
+class RipsPersistence(_CloudPersistence):
+    """Vietoris–Rips persistence diagrams of point clouds (or distance matrices).
+
+    Parameters
+    ----------
+    max_dim : int
+        Largest homology dimension.
+    threshold : float, optional
+        Only edges up to this length enter (bars alive at it become essential).
+    metric : {"euclidean", "precomputed"}
+        ``"precomputed"``: each sample is a square distance matrix.
+    n_jobs, chunk_size, verbose
+        Parallel chunks (joblib), items per chunk, a progress bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.linspace(0, 2 * np.pi, 20, endpoint=False)
+    >>> circle = np.stack([np.cos(t), np.sin(t)], 1)
+    >>> len(RipsPersistence(max_dim=1).fit_transform([circle, 2 * circle])[1][1])
+    1
+    """
+
+    def __init__(
+        self,
+        max_dim: int = 1,
+        threshold: float | None = None,
+        metric: str = "euclidean",
+        n_jobs: int | None = None,
+        chunk_size: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.max_dim = max_dim
+        self.threshold = threshold
+        self.metric = metric
+        self.n_jobs = n_jobs
+        self.chunk_size = chunk_size
+        self.verbose = verbose
+
+    def _check_params(self) -> dict[str, Any]:
+        _check_n_jobs(self.n_jobs)
+        if self.chunk_size is not None:
+            _check_int(self.chunk_size, "chunk_size", 1)
+        return dict(max_dim=self.max_dim, threshold=self.threshold, metric=self.metric)
+
+    @staticmethod
+    def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
+        clouds = [torch.from_numpy(c) for c in part]
+        d = functional.rips(clouds, n_threads=1, **params)
+        return _split(d, len(clouds))
+
+
+class AlphaPersistence(_CloudPersistence):
+    """Alpha-complex persistence diagrams of point clouds (2D or 3D; values are radii, as
+    :func:`topolayer.functional.alpha` gives them).
+
+    Parameters
+    ----------
+    max_dim : int
+        Largest homology dimension.
+    weak : bool
+        Weak alpha (a Delaunay triangulation filtered by edge lengths).
+    n_jobs, chunk_size, verbose
+        Parallel chunks (joblib), items per chunk, a progress bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).random((3, 30, 2))
+    >>> [len(d[0]) for d in AlphaPersistence(max_dim=1).fit_transform(X)]
+    [30, 30, 30]
+    """
+
+    def __init__(
+        self,
+        max_dim: int = 1,
+        weak: bool = False,
+        n_jobs: int | None = None,
+        chunk_size: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.max_dim = max_dim
+        self.weak = weak
+        self.n_jobs = n_jobs
+        self.chunk_size = chunk_size
+        self.verbose = verbose
+
+    def _check_params(self) -> dict[str, Any]:
+        _check_n_jobs(self.n_jobs)
+        if self.chunk_size is not None:
+            _check_int(self.chunk_size, "chunk_size", 1)
+        return dict(max_dim=self.max_dim, weak=self.weak)
+
+    @staticmethod
+    def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
+        clouds = [torch.from_numpy(c) for c in part]
+        d = functional.alpha(clouds, n_threads=1, **params)
+        return _split(d, len(clouds))
+
+
+class LowerStarPersistence(_Persistence):
+    """Lower-star (sub- or superlevel) persistence of functions on a complex: signals on a
+    path by default, or vertex values on any :class:`~topolayer.SimplicialComplex`.
+
+    Parameters
+    ----------
+    max_dim : int
+        Largest homology dimension.
+    superlevel : bool
+        Superlevel filtration.
+    complex : SimplicialComplex, optional
+        The complex on whose vertices each sample's values live; default: the path on the
+        sample's length (a 1D signal).
+    n_jobs, chunk_size, verbose
+        Parallel chunks (joblib), items per chunk, a progress bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 2.0, 1.0, 3.0], [1.0, 0.0, 1.0, 0.0]])
+    >>> dgms = LowerStarPersistence(max_dim=0).fit_transform(X)
+    >>> dgms[0][0].tolist()
+    [[1.0, 2.0], [0.0, inf]]
+    """
+
+    def __init__(
+        self,
+        max_dim: int = 0,
+        superlevel: bool = False,
+        complex: SimplicialComplex | None = None,
+        n_jobs: int | None = None,
+        chunk_size: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.max_dim = max_dim
+        self.superlevel = superlevel
+        self.complex = complex
+        self.n_jobs = n_jobs
+        self.chunk_size = chunk_size
+        self.verbose = verbose
+
+    def _check_params(self) -> dict[str, Any]:
+        _check_n_jobs(self.n_jobs)
+        if self.chunk_size is not None:
+            _check_int(self.chunk_size, "chunk_size", 1)
+        if self.complex is not None and not isinstance(self.complex, SimplicialComplex):
+            raise TypeError(
+                f"complex must be a SimplicialComplex or None, got {type(self.complex).__name__}"
+            )
+        return dict(max_dim=self.max_dim, superlevel=self.superlevel, complex=self.complex)
+
+    def _samples(self, X: Any) -> np.ndarray:
+        arr = _float_array(X)
+        if arr.ndim != 2 or arr.shape[1] == 0:
+            raise ValueError(f"X must be (n_samples, n_vertices), got shape {arr.shape}")
+        return arr
+
+    @staticmethod
+    def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
+        params = dict(params)
+        complex_ = params.pop("complex") or SimplicialComplex.path(part.shape[1])
+        d = functional.lower_star(torch.from_numpy(part), complex_, n_threads=1, **params)
+        return _split(d, len(part))
+
+
+# -- vectorisers ----------------------------------------------------------------------------------
+
+
+def _dims(dims: Any) -> tuple[int, ...]:
+    out = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    if not out:
+        raise ValueError("dims must name at least one homology dimension")
+    for d in out:
+        _check_int(d, "dims", 0)
+    return tuple(int(d) for d in out)
+
+
+def _as_diagrams(X: Any) -> list[Any]:
+    if isinstance(X, DiagramBatch):
+        return list(X)
+    if isinstance(X, Diagram) or isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
+        raise TypeError(f"X must be a list of diagrams (one per sample), got {type(X).__name__}")
+    return list(X)
+
+
+class _Vectorizer(TransformerMixin, BaseEstimator):
+    """Shared transform: chunks of diagrams become one batch each, vectorised at once."""
+
+    def fit(self, X: Any, y: Any = None) -> _Vectorizer:
+        """Learn what the vectoriser needs from the training diagrams. Returns ``self``."""
+        dgms = _as_diagrams(X)
+        self.dims_ = _dims(self.dims)
+        self.params_ = self._fit(dgms)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """``(n_samples, n_features)`` float64 features."""
+        check_is_fitted(self, "params_")
+        dgms = _as_diagrams(X)
+        if not dgms:
+            return np.zeros((0, 0))
+        parts = [dgms[s] for s in _chunks(len(dgms), self.n_jobs, None)]
+        rows = _run(
+            type(self)._features,
+            parts,
+            self.n_jobs,
+            self.verbose,
+            type(self).__name__,
+            self.dims_,
+            self.params_,
+        )
+        return np.stack(rows)
+
+    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _batch(part: list[Any]) -> DiagramBatch:
+        items = [as_diagram(d, name=f"X[{i}]").detach() for i, d in enumerate(part)]
+        items = [
+            Diagram([b.to(torch.float64) for b in d.bars], superlevel=d.superlevel) for d in items
+        ]
+        return DiagramBatch.from_diagrams(items)
+
+
+def _padded_dims(batch: DiagramBatch, dims: tuple[int, ...]) -> DiagramBatch:
+    """``batch`` with empty dimensions up to ``max(dims)`` (a sample may have no bars there)."""
+    n = max(dims) + 1
+    if len(batch.bars) >= n:
+        return batch
+    bars = list(batch.bars) + [batch.bars[0].new_zeros((0, 2))] * (n - len(batch.bars))
+    idx = list(batch.batch) + [batch.batch[0].new_zeros(0)] * (n - len(batch.batch))
+    return DiagramBatch(bars, idx, batch.batch_size, superlevel=batch.superlevel)
+
+
+class PersistenceImage(_Vectorizer):
+    """Persistence images (:func:`topolayer.vectorize.persistence_image`), one per dimension,
+    flattened and concatenated. ``fit`` learns the birth and persistence ranges of each
+    dimension from the training diagrams unless they are given.
+
+    Parameters
+    ----------
+    dims : int or sequence of int
+        Homology dimensions.
+    resolution : int or (int, int)
+        Pixels per image.
+    sigma : float
+        Gaussian standard deviation.
+    birth_range, pers_range : (float, float), optional
+        Fixed extent for every dimension; ``None``: learnt by ``fit``.
+    weight : {"persistence", "uniform"}
+        Weight of each bar.
+    n_jobs, verbose
+        Parallel chunks (joblib), a progress bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dgms = [[np.array([[0.0, 1.0], [0.2, 0.5]])], [np.array([[0.1, 0.9]])]]
+    >>> PersistenceImage(dims=0, resolution=4).fit_transform(dgms).shape
+    (2, 16)
+    """
+
+    def __init__(
+        self,
+        dims: int | Sequence[int] = (0, 1),
+        resolution: int | tuple[int, int] = 20,
+        sigma: float = 0.1,
+        birth_range: tuple[float, float] | None = None,
+        pers_range: tuple[float, float] | None = None,
+        weight: str = "persistence",
+        n_jobs: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.dims = dims
+        self.resolution = resolution
+        self.sigma = sigma
+        self.birth_range = birth_range
+        self.pers_range = pers_range
+        self.weight = weight
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
+        _check_n_jobs(self.n_jobs)
+        ranges = {}
+        for k in self.dims_:
+            r = vectorize.fit_ranges(self._batch(dgms), k) if dgms else {}
+            birth = self.birth_range if self.birth_range is not None else r["birth_range"]
+            pers = self.pers_range if self.pers_range is not None else r["pers_range"]
+            ranges[k] = (vectorize._pair(birth, "birth_range"), vectorize._pair(pers, "pers_range"))
+        return dict(ranges=ranges, resolution=self.resolution, sigma=self.sigma, weight=self.weight)
+
+    @staticmethod
+    def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
+        batch = _padded_dims(_Vectorizer._batch(part), dims)
+        feats = []
+        for k in dims:
+            birth, pers = p["ranges"][k]
+            img = vectorize.persistence_image(
+                batch, k, birth, pers, p["resolution"], p["sigma"], p["weight"]
+            )
+            feats.append(img.reshape(len(part), -1))
+        return list(torch.cat(feats, 1).numpy())
+
+
+class PersistenceLandscape(_Vectorizer):
+    """Persistence landscapes (:func:`topolayer.vectorize.persistence_landscape`), one per
+    dimension, flattened and concatenated; ``fit`` learns each dimension's grid from the
+    training diagrams unless ``t_range`` is given.
+
+    Parameters
+    ----------
+    dims : int or sequence of int
+        Homology dimensions.
+    n_steps, n_layers : int
+        Grid points and landscape layers.
+    t_range : (float, float), optional
+        Fixed grid for every dimension; ``None``: learnt by ``fit``.
+    n_jobs, verbose
+        Parallel chunks (joblib), a progress bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dgms = [[np.array([[0.0, 1.0]])], [np.array([[0.5, 2.0]])]]
+    >>> PersistenceLandscape(dims=0, n_steps=5, n_layers=2).fit_transform(dgms).shape
+    (2, 10)
+    """
+
+    def __init__(
+        self,
+        dims: int | Sequence[int] = (0, 1),
+        n_steps: int = 100,
+        n_layers: int = 5,
+        t_range: tuple[float, float] | None = None,
+        n_jobs: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.dims = dims
+        self.n_steps = n_steps
+        self.n_layers = n_layers
+        self.t_range = t_range
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
+        _check_n_jobs(self.n_jobs)
+        grids = {}
+        for k in self.dims_:
+            t = (
+                self.t_range
+                if self.t_range is not None
+                else (vectorize.fit_ranges(self._batch(dgms), k)["t_range"] if dgms else (0.0, 1.0))
+            )
+            grids[k] = vectorize._pair(t, "t_range")
+        return dict(grids=grids, n_steps=self.n_steps, n_layers=self.n_layers)
+
+    @staticmethod
+    def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
+        batch = _padded_dims(_Vectorizer._batch(part), dims)
+        feats = []
+        for k in dims:
+            lo, hi = p["grids"][k]
+            lam = vectorize.persistence_landscape(batch, k, lo, hi, p["n_steps"], p["n_layers"])
+            feats.append(lam.reshape(len(part), -1))
+        return list(torch.cat(feats, 1).numpy())
+
+
+class BettiCurve(_Vectorizer):
+    """Betti curves (:func:`topolayer.losses.betti_curve`) per dimension, concatenated; ``fit``
+    learns each dimension's grid (the span of the finite bars' ends) unless ``t_range`` is
+    given.
+
+    Parameters
+    ----------
+    dims : int or sequence of int
+        Homology dimensions.
+    n_steps : int
+        Grid points.
+    t_range : (float, float), optional
+        Fixed grid for every dimension; ``None``: learnt by ``fit``.
+    n_jobs, verbose
+        Parallel chunks (joblib), a progress bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dgms = [[np.array([[0.0, 1.0], [0.5, 2.0]])]]
+    >>> BettiCurve(dims=0, n_steps=5).fit_transform(dgms)
+    array([[1., 2., 1., 1., 0.]])
+    """
+
+    def __init__(
+        self,
+        dims: int | Sequence[int] = (0, 1),
+        n_steps: int = 100,
+        t_range: tuple[float, float] | None = None,
+        n_jobs: int | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.dims = dims
+        self.n_steps = n_steps
+        self.t_range = t_range
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
+        _check_n_jobs(self.n_jobs)
+        _check_int(self.n_steps, "n_steps", 1)
+        grids = {}
+        for k in self.dims_:
+            t = (
+                self.t_range
+                if self.t_range is not None
+                else (vectorize.fit_ranges(self._batch(dgms), k)["t_range"] if dgms else (0.0, 1.0))
+            )
+            grids[k] = vectorize._pair(t, "t_range")
+        return dict(grids=grids, n_steps=self.n_steps)
+
+    @staticmethod
+    def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
+        batch = _padded_dims(_Vectorizer._batch(part), dims)
+        feats = []
+        for k in dims:
+            lo, hi = p["grids"][k]
+            feats.append(losses.betti_curve(batch, k, lo, hi, p["n_steps"]).reshape(len(part), -1))
+        return list(torch.cat(feats, 1).numpy())
+
+
+#: The statistics of :class:`BarcodeFeatures`, in column order per dimension.
+BARCODE_STATISTICS = ("count", "sum", "max", "mean", "std", "total_persistence_2", "entropy")
+
+
+class BarcodeFeatures(_Vectorizer):
+    """Summary statistics of the finite bars of each dimension: count, sum, max, mean and
+    standard deviation of the lengths, total persistence (p = 2) and persistence entropy
+    (``BARCODE_STATISTICS`` columns per dimension). Nothing needs fitting but the dimensions.
+
+    Parameters
+    ----------
+    dims : int or sequence of int
+        Homology dimensions.
+    n_jobs, verbose
+        Parallel chunks (joblib), a progress bar.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dgms = [[np.array([[0.0, 1.0], [0.0, 3.0], [0.0, np.inf]])]]
+    >>> BarcodeFeatures(dims=0).fit_transform(dgms)[0, :4]
+    array([2., 4., 3., 2.])
+    """
+
+    def __init__(
+        self, dims: int | Sequence[int] = (0, 1), n_jobs: int | None = None, verbose: bool = False
+    ) -> None:
+        self.dims = dims
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
+        _check_n_jobs(self.n_jobs)
+        return {}
+
+    @staticmethod
+    def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
+        batch = _padded_dims(_Vectorizer._batch(part), dims)
+        rows = np.zeros((len(part), len(dims) * len(BARCODE_STATISTICS)))
+        for j, k in enumerate(dims):
+            b, item = batch.bars[k], batch.batch[k]
+            finite = torch.isfinite(b).all(1)
+            length = (b[finite, 1] - b[finite, 0]).abs()
+            owner = item[finite]
+            n = len(part)
+            count = torch.bincount(owner, minlength=n).double()
+            total = torch.zeros(n, dtype=torch.float64).index_add_(0, owner, length)
+            sq = torch.zeros(n, dtype=torch.float64).index_add_(0, owner, length**2)
+            top = torch.zeros(n, dtype=torch.float64).scatter_reduce_(
+                0, owner, length, "amax", include_self=True
+            )
+            mean = torch.where(count > 0, total / count.clamp_min(1), 0.0)
+            var = torch.where(count > 0, sq / count.clamp_min(1) - mean**2, 0.0).clamp_min(0)
+            entropy = losses.persistence_entropy(batch, k).reshape(n).double()
+            cols = [count, total, top, mean, var.sqrt(), sq.sqrt(), entropy]
+            rows[:, j * 7 : (j + 1) * 7] = torch.stack(cols, 1).numpy()
+        return list(rows)

@@ -1,0 +1,253 @@
+"""topolayer.sklearn: transformers equal the functional layers item by item, pipelines on the
+bundled digits give identical features for every n_jobs and on a dask cluster, estimators
+clone and grid-search, vectorisers learn their ranges, bad input names the argument."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("sklearn")
+
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline, make_pipeline
+
+import topolayer as tl
+from topolayer import functional, losses, vectorize
+from topolayer import sklearn as tsk
+
+
+def _digits(n=120):
+    d = load_digits()
+    return d.data[:n], d.target[:n]
+
+
+def _same(dgms_a, dgms_b):
+    assert len(dgms_a) == len(dgms_b)
+    for a, b in zip(dgms_a, dgms_b, strict=True):
+        assert len(a.bars) == len(b.bars)
+        for x, y in zip(a.bars, b.bars, strict=True):
+            # Same bars (as multisets): sort rows by (birth, death).
+            xs = x[np.lexsort((x[:, 1].numpy(), x[:, 0].numpy()))]
+            ys = y[np.lexsort((y[:, 1].numpy(), y[:, 0].numpy()))]
+            torch.testing.assert_close(xs.double(), ys.double(), rtol=0, atol=0)
+
+
+# -- persistence transformers equal the functional layers ------------------------------------
+
+
+def test_cubical_equals_functional_per_item():
+    X, _ = _digits(20)
+    got = tsk.CubicalPersistence(max_dim=1, image_shape=(8, 8), chunk_size=7).fit_transform(X)
+    want = [functional.cubical(torch.tensor(x.reshape(8, 8)), 1) for x in X]
+    _same(got, want)
+    sup = tsk.CubicalPersistence(superlevel=True, construction="T", image_shape=(8, 8))
+    _same(
+        sup.fit_transform(X[:5]),
+        [functional.cubical(torch.tensor(x.reshape(8, 8)), 1, True, "T") for x in X[:5]],
+    )
+    assert all(d.superlevel for d in sup.transform(X[:2]))
+
+
+def test_volumes_are_3d():
+    X = np.random.default_rng(0).random((3, 5, 6, 7))
+    got = tsk.CubicalPersistence(max_dim=2).fit_transform(X)
+    _same(got, [functional.cubical(torch.tensor(x), 2, ndim=3) for x in X])
+
+
+def test_rips_alpha_lower_star_equal_functional(rng):
+    clouds = [rng.random((n, 2)) for n in (12, 20, 15, 9)]
+    _same(
+        tsk.RipsPersistence(max_dim=1, chunk_size=3).fit_transform(clouds),
+        [functional.rips(torch.tensor(c), 1) for c in clouds],
+    )
+    _same(
+        tsk.RipsPersistence(max_dim=1, threshold=0.3).fit_transform(clouds),
+        [functional.rips(torch.tensor(c), 1, threshold=0.3) for c in clouds],
+    )
+    _same(
+        tsk.AlphaPersistence(max_dim=1, chunk_size=2).fit_transform(np.stack(clouds[:1] * 3)),
+        [functional.alpha(torch.tensor(clouds[0]), 1)] * 3,
+    )
+    signals = rng.random((6, 30))
+    K = tl.SimplicialComplex.path(30)
+    _same(
+        tsk.LowerStarPersistence(max_dim=0).fit_transform(signals),
+        [functional.lower_star(torch.tensor(s), K, 0) for s in signals],
+    )
+    grid = tl.SimplicialComplex.grid_2d(4, 5)
+    values = rng.random((3, 20))
+    _same(
+        tsk.LowerStarPersistence(max_dim=1, complex=grid, superlevel=True).fit_transform(values),
+        [functional.lower_star(torch.tensor(v), grid, 1, superlevel=True) for v in values],
+    )
+
+
+def test_diagrams_match_ripser_on_clouds(rng):
+    ripser = pytest.importorskip("ripser")
+    clouds = [rng.random((25, 2)) for _ in range(3)]
+    got = tsk.RipsPersistence(max_dim=1).fit_transform(clouds)
+    for d, c in zip(got, clouds, strict=True):
+        want = ripser.ripser(c, maxdim=1)["dgms"]
+        for k in (0, 1):
+            a = np.sort(d[k].numpy(), axis=0)
+            b = np.sort(want[k][want[k][:, 1] > want[k][:, 0]], axis=0)
+            np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+# -- vectorisers -----------------------------------------------------------------------------
+
+
+def test_vectorisers_equal_the_functional_features():
+    X, _ = _digits(30)
+    dgms = tsk.CubicalPersistence(image_shape=(8, 8)).fit_transform(X)
+    img = tsk.PersistenceImage(dims=(0, 1), resolution=(4, 3), sigma=0.5).fit(dgms)
+    feats = img.transform(dgms)
+    assert feats.shape == (30, 2 * 12)
+    (b0, p0), (b1, p1) = img.params_["ranges"][0], img.params_["ranges"][1]
+    for i in (0, 17):
+        want0 = vectorize.persistence_image(dgms[i], 0, b0, p0, (4, 3), 0.5).reshape(-1)
+        want1 = vectorize.persistence_image(dgms[i], 1, b1, p1, (4, 3), 0.5).reshape(-1)
+        np.testing.assert_allclose(feats[i], torch.cat([want0, want1]).numpy(), rtol=1e-12)
+
+    lam = tsk.PersistenceLandscape(dims=1, n_steps=11, n_layers=2).fit(dgms)
+    lo, hi = lam.params_["grids"][1]
+    want = vectorize.persistence_landscape(dgms[3], 1, lo, hi, 11, 2).reshape(-1)
+    np.testing.assert_allclose(lam.transform(dgms)[3], want.numpy(), rtol=1e-12)
+
+    bc = tsk.BettiCurve(dims=0, n_steps=9).fit(dgms)
+    lo, hi = bc.params_["grids"][0]
+    want = losses.betti_curve(dgms[5], 0, lo, hi, 9)
+    np.testing.assert_allclose(bc.transform(dgms)[5], want.numpy())
+
+
+def test_fit_learns_ranges_that_cover_the_training_bars():
+    dgms = [
+        [np.array([[2.0, 5.0], [3.0, 3.5]])],
+        [np.array([[1.0, 1.5], [0.0, np.inf]])],
+    ]
+    img = tsk.PersistenceImage(dims=0).fit(dgms)
+    assert img.params_["ranges"][0] == ((1.0, 3.0), (0.0, 3.0))
+    assert tsk.PersistenceLandscape(dims=0).fit(dgms).params_["grids"][0] == (1.0, 5.0)
+    assert tsk.BettiCurve(dims=0).fit(dgms).params_["grids"][0] == (1.0, 5.0)
+    fixed = tsk.PersistenceImage(dims=0, birth_range=(0.0, 10.0)).fit(dgms)
+    assert fixed.params_["ranges"][0] == ((0.0, 10.0), (0.0, 3.0))
+    # The learnt ranges are kept at transform time: an out-of-range test set warns, not refits.
+    with pytest.warns(UserWarning, match="outside the ranges"):
+        out = img.transform([[np.array([[50.0, 90.0]])]])
+    assert np.all(out == 0)
+
+
+def test_barcode_features_by_hand():
+    dgms = [
+        [np.array([[0.0, 1.0], [0.0, 3.0], [0.0, np.inf]]), np.zeros((0, 2))],
+        [np.zeros((0, 2)), np.array([[1.0, 2.0]])],
+    ]
+    f = tsk.BarcodeFeatures(dims=(0, 1)).fit_transform(dgms)
+    p = np.array([0.25, 0.75])
+    h0 = [2, 4, 3, 2, 1, np.sqrt(10), -(p * np.log(p)).sum()]
+    np.testing.assert_allclose(f[0], h0 + [0] * 7, atol=1e-12)
+    np.testing.assert_allclose(f[1], [0] * 7 + [1, 1, 1, 1, 0, 1, 0], atol=1e-12)
+    assert tsk.BARCODE_STATISTICS[:2] == ("count", "sum")
+
+
+# -- pipelines, n_jobs, dask -----------------------------------------------------------------
+
+
+def _pipeline(n_jobs):
+    return Pipeline(
+        [
+            ("diagrams", tsk.CubicalPersistence(image_shape=(8, 8), n_jobs=n_jobs)),
+            ("image", tsk.PersistenceImage(resolution=5, sigma=1.0, n_jobs=n_jobs)),
+            ("clf", LogisticRegression(max_iter=2000)),
+        ]
+    )
+
+
+def test_pipeline_on_digits_identical_for_every_n_jobs():
+    X, y = _digits(200)
+    feats = {}
+    for n_jobs in (1, 2):
+        pipe = _pipeline(n_jobs).fit(X, y)
+        feats[n_jobs] = pipe[:-1].transform(X)
+        assert pipe.score(X, y) > 0.3  # chance is 0.1: the features carry the digits' topology
+    np.testing.assert_array_equal(feats[1], feats[2])
+    chunked = tsk.CubicalPersistence(image_shape=(8, 8), chunk_size=1).fit_transform(X[:20])
+    _same(chunked, tsk.CubicalPersistence(image_shape=(8, 8)).fit_transform(X[:20]))
+
+
+def test_pipeline_on_a_dask_cluster_gives_identical_features():
+    pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    from joblib import parallel_config
+
+    X, y = _digits(60)
+    want = _pipeline(1).fit(X, y)[:-1].transform(X)
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        with parallel_config(backend="dask"), distributed.get_task_stream(client) as tasks:
+            pipe = _pipeline(-1).fit(X, y)
+            got = pipe[:-1].transform(X)
+        workers = {t["worker"] for t in tasks.data}
+    np.testing.assert_array_equal(got, want)
+    assert len(tasks.data) >= 4 and len(workers) == 2  # the chunks ran on both workers
+
+
+def test_clone_get_params_and_grid_search():
+    est = tsk.PersistenceImage(dims=1, resolution=6, sigma=0.2)
+    c = clone(est)
+    assert c.get_params() == est.get_params() and c is not est
+    assert not hasattr(c, "params_")
+    X, y = _digits(90)
+    pipe = make_pipeline(
+        tsk.CubicalPersistence(image_shape=(8, 8)),
+        tsk.BarcodeFeatures(),
+        LogisticRegression(max_iter=2000),
+    )
+    grid = GridSearchCV(pipe, {"barcodefeatures__dims": [(0,), (0, 1)]}, cv=2).fit(X, y)
+    assert grid.best_params_["barcodefeatures__dims"] in [(0,), (0, 1)]
+
+
+def test_transform_before_fit_and_bad_input():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        tsk.CubicalPersistence().transform(np.zeros((1, 4, 4)))
+    with pytest.raises(ValueError, match="image_shape"):
+        tsk.CubicalPersistence().fit(np.zeros((3, 64)))
+    with pytest.raises(ValueError, match=r"image_shape"):
+        tsk.CubicalPersistence(image_shape=(7, 7)).fit(np.zeros((3, 64)))
+    with pytest.raises(ValueError, match="finite"):
+        tsk.CubicalPersistence().fit(np.full((1, 4, 4), np.nan))
+    with pytest.raises(ValueError, match="n_jobs"):
+        tsk.CubicalPersistence(n_jobs=0).fit(np.zeros((1, 4, 4)))
+    with pytest.raises(ValueError, match=r"X\[1\]"):
+        tsk.RipsPersistence().fit([np.zeros((3, 2)), np.zeros((0, 2))])
+    with pytest.raises(TypeError, match="list of diagrams"):
+        tsk.PersistenceImage().fit(tl.Diagram([torch.zeros((0, 2))]))
+    with pytest.raises(ValueError, match="dims"):
+        tsk.BarcodeFeatures(dims=()).fit([[np.zeros((0, 2))]])
+    with pytest.raises(TypeError, match="complex"):
+        tsk.LowerStarPersistence(complex="path").fit(np.zeros((2, 5)))
+
+
+def test_import_without_scikit_learn_names_the_extra(monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.delitem(sys.modules, "topolayer.sklearn")
+    with pytest.raises(ImportError, match=r'pip install "topolayer\[sklearn\]"'):
+        importlib.import_module("topolayer.sklearn")
