@@ -52,6 +52,7 @@ def _train(rank: int, world: int, port: int, out: str, empty_rank: int) -> None:
         gathered = [torch.zeros_like(flat) for _ in range(world)]
         dist.all_gather(gathered, flat)
         torch.save({"params": gathered, "bars": bars_seen}, f"{out}/rank{rank}.pt")
+        dist.barrier()  # no rank tears gloo down while another still talks to it
     finally:
         dist.destroy_process_group()
 
