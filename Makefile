@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip
 TORCH  ?= torch==2.13.0
 STAMP  := $(VENV)/.deps-stamp
 
-.PHONY: demo test test-all bench build clean venv lint typecheck stubs cpp-test wheel wheel-test
+.PHONY: demo test test-all bench build clean venv lint typecheck stubs cpp-test wheel wheel-test docs
 
 venv: $(STAMP)
 
@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH)" "scikit-build-core>=0.10" "nanobind>=2.4" ninja cmake \
 	    numpy scipy matplotlib tqdm scikit-learn \
-	    pytest hypothesis gudhi cripser ripser persim pot giotto-ph ruff mypy dask distributed
+	    pytest hypothesis gudhi cripser ripser persim pot giotto-ph ruff mypy dask distributed \
+	    sphinx furo myst-parser sphinx-gallery
 	# Oracles of the tests; without their dependencies so that they cannot replace the pinned torch
 	# (topolosses would pull torchvision, which does not load against the CPU torch; the tests stub it).
 	$(PIP) install -q --no-deps torch-topological topolosses opencv-python-headless
@@ -59,6 +60,18 @@ wheel-test: wheel
 	.whl/test-env/bin/python -m pip install -q "$(TORCH)"
 	.whl/test-env/bin/python -m pip install -q wheelhouse/*.whl
 	cd /tmp && $(CURDIR)/.whl/test-env/bin/python $(CURDIR)/tests/smoke.py
+
+# The documentation site (Sphinx, furo, MyST, sphinx-gallery): API reference, guide, gallery
+# (every example is executed), migration pages; warnings are errors.
+DOCS_STAMP := $(VENV)/.docs-stamp
+$(DOCS_STAMP): $(STAMP) docs/requirements.txt
+	$(PIP) install -q -r docs/requirements.txt
+	touch $(DOCS_STAMP)
+
+docs: build $(DOCS_STAMP)
+	rm -rf docs/_build docs/auto_examples
+	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
 
 # Peers for the benchmarks (not needed by the tests).
 BENCH_STAMP := $(VENV)/.bench-stamp

@@ -265,6 +265,16 @@ class DiagramBatch:
         As for :class:`Diagram`.
     batch_shape : tuple of int, optional
         The leading shape the items came in (e.g. ``(B, C)`` for images); defaults to ``(B,)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer import functional
+    >>> batch = functional.cubical(torch.rand(3, 8, 8), max_dim=1)
+    >>> batch.batch_size, len(batch[0].bars)
+    (3, 2)
+    >>> batch.counts(0).sum() == len(batch.bars[0])
+    tensor(True)
     """
 
     bars: list[torch.Tensor]

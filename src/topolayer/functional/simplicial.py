@@ -145,6 +145,15 @@ def filtration(
     Returns
     -------
     Diagram or DiagramBatch; ``indices[k]`` hold global simplex ids.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer import SimplicialComplex
+    >>> K = SimplicialComplex([[0, 1], [1, 2], [0, 2]])   # a hollow triangle
+    >>> values = torch.tensor([0.0, 0.0, 0.0, 1.0, 2.0, 3.0])  # vertices, then edges (K's order)
+    >>> filtration(values, K)[1].tolist()
+    [[3.0, inf]]
     """
     K = _check_complex(complex)
     o = check_options(max_dim, False, keep_zero, n_threads)

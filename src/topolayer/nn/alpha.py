@@ -29,6 +29,13 @@ class Alpha(nn.Module):
         Keep zero-length bars.
     n_threads : int, optional
         Threads over the batch; default every core.
+
+    Examples
+    --------
+    >>> import torch
+    >>> square = torch.tensor([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    >>> Alpha(max_dim=1)(square)[1]
+    tensor([[0.5000, 0.7071]])
     """
 
     def __init__(
@@ -79,6 +86,14 @@ class AlphaLayer(nn.Module):
         For one ``(N, D)`` cloud ``dgms`` is a tuple of ``(n_k, 2)`` tensors; for a batch
         ``(B, N, D)`` (or a list of clouds) it is a :class:`~topolayer.DiagramBatch` holding each
         cloud's own diagram.
+
+    Examples
+    --------
+    >>> import torch
+    >>> square = torch.tensor([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    >>> dgms, issublevel = AlphaLayer(maxdim=1)(square)   # weak alpha: edge lengths
+    >>> dgms[1]
+    tensor([[1.0000, 1.4142]])
     """
 
     def __init__(

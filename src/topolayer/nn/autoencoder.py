@@ -44,7 +44,17 @@ class SignatureLoss(nn.Module):
 
 
 class SummaryStatisticLoss(nn.Module):
-    """``|s(dgm) - s(target)|^p`` (see :func:`topolayer.losses.summary_statistic_loss`)."""
+    """``|s(dgm) - s(target)|^p`` (see :func:`topolayer.losses.summary_statistic_loss`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer import functional
+    >>> loss = SummaryStatisticLoss("total_persistence", dims=0)
+    >>> x = torch.tensor([[0.0, 0.0], [3.0, 0.0]])
+    >>> loss(functional.rips(x, 0), functional.rips(x[:1], 0))
+    tensor(3.)
+    """
 
     def __init__(
         self,

@@ -108,6 +108,16 @@ class LevelSetLayer2D(nn.Module):
         tensors, ``k = 0..maxdim``. For a batch (``(..., H, W)`` or ``(..., W*H)``): ``dgms`` is
         a :class:`~topolayer.DiagramBatch`. Zero-length bars are dropped; essential deaths are
         ``+inf`` (sublevel) or ``-inf`` (superlevel), as in the reference.
+
+    Examples
+    --------
+    >>> import torch
+    >>> img = torch.ones(5, 5)
+    >>> img[2, 2] = 2.0
+    >>> img[1:4, 1:4][img[1:4, 1:4] == 1] = 0.0   # a ring of zeros around a peak
+    >>> dgms, issublevel = LevelSetLayer2D((5, 5), maxdim=1)(img)
+    >>> dgms[1].tolist()   # the ring closes at 0; the peak fills it at 2
+    [[0.0, 2.0]]
     """
 
     def __init__(self, size, maxdim: int = 1, sublevel: bool = True, complex: str = "freudenthal"):

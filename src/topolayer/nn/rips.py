@@ -116,6 +116,14 @@ class RipsLayer(nn.Module):
         For one ``(N, D)`` cloud ``dgms`` is a tuple of ``(n_k, 2)`` tensors; for a batch
         ``(B, N, D)`` (or a list of clouds) it is a :class:`~topolayer.DiagramBatch` holding each
         cloud's own diagram. ``issublevel`` is True.
+
+    Examples
+    --------
+    >>> import torch
+    >>> square = torch.tensor([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    >>> dgms, issublevel = RipsLayer(maxdim=1)(square)
+    >>> dgms[1]
+    tensor([[1.0000, 1.4142]])
     """
 
     def __init__(

@@ -43,6 +43,14 @@ class LowerStar(nn.Module):
     n_threads : int, optional
 
     Shape: ``(..., n_vertices)`` → Diagram (1D input) or DiagramBatch.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer import SimplicialComplex
+    >>> layer = LowerStar(SimplicialComplex.path(4), max_dim=0)
+    >>> layer(torch.tensor([0.0, 2.0, 1.0, 3.0]))[0].tolist()
+    [[1.0, 2.0], [0.0, inf]]
     """
 
     def __init__(
@@ -73,17 +81,27 @@ class LowerStar(nn.Module):
 class LevelSetLayer(nn.Module):
     """Level-set persistence on a simplicial complex (reference implementation's interface).
 
+    The forward pass returns the pair ``(dgms, issublevel)``, where ``dgms[k]`` is the
+    ``(n_k, 2)`` tensor of bars of dimension ``k`` (essential bars with death ``+inf`` or
+    ``-inf``; zero-length bars are not returned, unlike the reference, which padded with them).
+
     Parameters
     ----------
     complex : SimplicialComplex
+        The complex whose vertices carry the function values.
     maxdim : int
         Highest homology dimension.
     sublevel : bool
         Sublevel (True) or superlevel (False) filtration.
 
-    ``forward(f)`` returns ``(dgms, issublevel)``: ``dgms[k]`` is the ``(n_k, 2)`` tensor of
-    bars of dimension ``k`` (essential bars with death ``+inf``/``-inf``; zero-length bars are
-    not returned, unlike the reference, which padded with them).
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer import SimplicialComplex
+    >>> layer = LevelSetLayer(SimplicialComplex.path(4), maxdim=0)
+    >>> dgms, issublevel = layer(torch.tensor([0.0, 2.0, 1.0, 3.0]))
+    >>> dgms[0].tolist(), issublevel
+    ([[1.0, 2.0], [0.0, inf]], True)
     """
 
     def __init__(self, complex: SimplicialComplex, maxdim: int = 1, sublevel: bool = True) -> None:
@@ -104,6 +122,13 @@ class LevelSetLayer1D(LevelSetLayer):
     """H0 of the level sets of a 1D signal of length ``size`` (reference interface).
 
     ``forward(f)`` with ``f`` of shape ``(size,)`` (or ``(..., size)``) returns ``(dgms, issublevel)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> dgms, issublevel = LevelSetLayer1D(4)(torch.tensor([0.0, 2.0, 1.0, 3.0]))
+    >>> dgms[0].tolist()
+    [[1.0, 2.0], [0.0, inf]]
     """
 
     def __init__(self, size: int, sublevel: bool = True) -> None:

@@ -16,6 +16,13 @@ class SimplicialComplex(_SimplicialComplex):
     >>> s.initialize()
     >>> s.n_simplices
     [2, 1]
+
+    Examples
+    --------
+    >>> from topolayer.compat.functional import SimplicialComplex
+    >>> K = SimplicialComplex([[0, 1], [1, 2], [0, 2]])
+    >>> len(K)
+    6
     """
 
     def initialize(self) -> None:
