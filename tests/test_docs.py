@@ -7,11 +7,18 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+
+import topolayer
+from topolayer import functional, losses
+from topolayer.diagram import Diagram
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = [
@@ -114,3 +121,128 @@ def test_site_builds_without_warnings(tmp_path):
     for script in GALLERY:
         html = (out / "auto_examples" / script.replace(".py", ".html")).read_text()
         assert "sphx-glr-single-img" in html or "sphx-glr-multi-img" in html, script
+
+
+def _sorted(a):
+    a = np.asarray(a, dtype=float).reshape(-1, 2)
+    return a[np.lexsort((a[:, 1], a[:, 0]))]
+
+
+def _finite(a):
+    a = np.asarray(a, dtype=float).reshape(-1, 2)
+    return _sorted(a[np.isfinite(a).all(1)])
+
+
+class TestMigrationClaims:
+    """The statements of docs/migration/*.md about other libraries, run against them (each test
+    skips alone when its peer is missing)."""
+
+    def test_alpha_values_are_the_square_roots_of_gudhis(self, rng):
+        gudhi = pytest.importorskip("gudhi")
+        pts = rng.random((30, 2))
+        st = gudhi.AlphaComplex(points=pts).create_simplex_tree()
+        st.persistence()
+        dgm = functional.alpha(torch.tensor(pts), max_dim=1)
+        for k in (0, 1):
+            ours = _finite(dgm[k])
+            theirs = np.sqrt(_finite(st.persistence_intervals_in_dimension(k)))
+            np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+
+    def test_gudhi_drops_zero_length_bars_by_default_like_topolayer(self, rng):
+        gudhi = pytest.importorskip("gudhi")
+        x = np.round(rng.random((10, 10)) * 3)  # ties: many pairs of equal values
+        default = gudhi.CubicalComplex(top_dimensional_cells=x).persistence()
+        every = gudhi.CubicalComplex(top_dimensional_cells=x).persistence(min_persistence=-1)
+        assert not any(b == d for _, (b, d) in default)
+        assert any(b == d for _, (b, d) in every)
+        dgm = functional.cubical(torch.tensor(x), 1, construction="T")
+        assert all(bool((dgm.lengths(k) > 0).all()) for k in (0, 1))
+
+    @pytest.mark.parametrize("construction,kw", [("V", "vertices"), ("T", "top_dimensional_cells")])
+    def test_superlevel_bars_are_gudhis_bars_of_minus_x_negated(self, rng, construction, kw):
+        gudhi = pytest.importorskip("gudhi")
+        x = rng.random((9, 11))
+        cc = gudhi.CubicalComplex(**{kw: -x})
+        cc.persistence()
+        dgm = functional.cubical(torch.tensor(x), 1, superlevel=True, construction=construction)
+        for k in (0, 1):
+            theirs = _finite(cc.persistence_intervals_in_dimension(k))
+            np.testing.assert_allclose(_finite(-dgm[k].numpy()), theirs)
+        assert dgm[0][torch.isinf(dgm[0][:, 1]), 1].tolist() == [-math.inf]
+
+    def test_gudhi_order_and_internal_p_are_p_and_internal_p(self, rng):
+        gw = pytest.importorskip("gudhi.wasserstein")
+        pytest.importorskip("ot")
+        a = np.sort(rng.random((12, 2)), axis=1)
+        b = np.sort(rng.random((9, 2)), axis=1)
+        for order, internal_p in [(1.0, math.inf), (2.0, 2.0)]:
+            theirs = gw.wasserstein_distance(a, b, order=order, internal_p=internal_p)
+            ours = topolayer.wasserstein_distance(
+                Diagram([torch.tensor(a)]),
+                Diagram([torch.tensor(b)]),
+                0,
+                p=order,
+                internal_p=internal_p,
+            )
+            assert float(ours) == pytest.approx(theirs, rel=1e-9)
+
+    def test_torch_topological_q_is_the_order_and_p_the_ground_norm(self, rng):
+        tt = pytest.importorskip("torch_topological.nn")
+        a = torch.tensor(np.sort(rng.random((12, 2)), axis=1))
+        b = torch.tensor(np.sort(rng.random((9, 2)), axis=1))
+        info = tt.PersistenceInformation
+        for q in (1, 2):
+            theirs = tt.WassersteinDistance(p=math.inf, q=q)(
+                [info(pairing=None, diagram=a, dimension=0)],
+                [info(pairing=None, diagram=b, dimension=0)],
+            )
+            ours = topolayer.wasserstein_distance(
+                Diagram([a]), Diagram([b]), 0, p=q, internal_p=math.inf
+            )
+            assert float(ours) == pytest.approx(float(theirs), rel=1e-6)
+
+    def test_torch_topological_summaries(self, rng):
+        tu = pytest.importorskip("torch_topological.utils")
+        bars = torch.tensor(np.sort(rng.random((15, 2)), axis=1))
+        dgm = Diagram([bars])
+        assert float(tu.total_persistence(bars, p=2)) == pytest.approx(
+            float(losses.total_persistence(dgm, 0, p=2, root=False))
+        )
+        assert float(tu.persistent_entropy(bars)) == pytest.approx(
+            float(losses.persistence_entropy(dgm, 0)) / math.log(2)
+        )
+
+    def test_torch_topological_alpha_h0_is_weak_alpha_and_twice_the_radii(self, rng):
+        tt = pytest.importorskip("torch_topological.nn")
+        pts = torch.tensor(rng.random((25, 2)))
+        theirs = np.sort(tt.AlphaComplex()(pts)[0].diagram[:, 1].numpy())
+        weak = functional.alpha(pts, max_dim=0, weak=True)[0]
+        radii = functional.alpha(pts, max_dim=0)[0]
+        np.testing.assert_allclose(theirs, np.sort(weak[torch.isfinite(weak[:, 1]), 1].numpy()))
+        np.testing.assert_allclose(
+            theirs, 2 * np.sort(radii[torch.isfinite(radii[:, 1]), 1].numpy())
+        )
+
+    def test_giotto_ph_gives_the_same_rips_diagrams(self, rng):
+        gph = pytest.importorskip("gph")
+        pts = rng.random((40, 3))
+        theirs = gph.ripser_parallel(pts, maxdim=1)["dgms"]
+        ours = functional.rips(torch.tensor(pts), 1).to_ripser()
+        for k in (0, 1):
+            np.testing.assert_allclose(_sorted(ours[k]), _sorted(theirs[k]))
+
+    @pytest.mark.parametrize("shape", [(10, 10), (9, 12)])
+    @pytest.mark.parametrize("sublevel", [True, False])
+    def test_reference_complexes_grid_is_t_and_freudenthal_is_freudenthal(
+        self, rng, shape, sublevel
+    ):
+        from topolayer.compat.nn import LevelSetLayer2D
+
+        x = torch.tensor(rng.random(shape))
+        for complex_, construction in [("grid", "T"), ("freudenthal", "freudenthal")]:
+            layer = LevelSetLayer2D(size=shape[::-1], maxdim=1, sublevel=sublevel, complex=complex_)
+            dgms, issublevel = layer(x)
+            assert issublevel is sublevel
+            ours = functional.cubical(x, 1, superlevel=not sublevel, construction=construction)
+            for k in (0, 1):
+                np.testing.assert_allclose(_sorted(dgms[k]), _sorted(ours[k]))
