@@ -27,7 +27,7 @@ for _step in range(200):
     opt.zero_grad()
     d.backward()
     opt.step()
-    history.append(float(d))
+    history.append(d.detach().item())
 
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
 axes[0].plot(history)
