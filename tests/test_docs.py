@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -246,3 +247,22 @@ class TestMigrationClaims:
             ours = functional.cubical(x, 1, superlevel=not sublevel, construction=construction)
             for k in (0, 1):
                 np.testing.assert_allclose(_sorted(dgms[k]), _sorted(ours[k]))
+
+
+_SNIPPET_PAGES = [
+    "index.md",
+    "migration/reference.md",
+    "migration/gudhi.md",
+    "migration/torch_topological.md",
+    "migration/giotto.md",
+]
+
+
+@pytest.mark.parametrize("page", _SNIPPET_PAGES)
+def test_python_snippets_of_the_page_run(page):
+    """The home page's and the migration pages' code blocks are complete programs."""
+    text = (ROOT / "docs" / page).read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    assert blocks, f"docs/{page} has no python block"
+    for block in blocks:
+        exec(compile(block, f"docs/{page}", "exec"), {"__name__": "__snippet__"})
