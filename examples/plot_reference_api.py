@@ -3,33 +3,53 @@ The reference implementation's API
 ==================================
 
 Scripts written for TopologyLayer run with ``topologylayer`` replaced by ``topolayer.compat``:
-the layers return ``(dgms, issublevel)`` and the features take that pair.
+the layers keep their names and arguments (``size=(width, height)``, ``maxdim``, ``sublevel``),
+return the pair ``(dgms, issublevel)``, and the feature layers take that pair. Here, in the
+reference's style, a noisy disk is cleaned into one bright component without holes: the
+reference's features drop the essential bar, so ``SumBarcodeLengths(dim=0)`` penalises every
+component but the first, and ``SumBarcodeLengths(dim=1)`` every hole.
 """
 
 import matplotlib.pyplot as plt
 import torch
 
-from topolayer.compat.nn import LevelSetLayer2D, SumBarcodeLengths, TopKBarcodeLengths
+# was: from topologylayer.nn import LevelSetLayer2D, SumBarcodeLengths
+from topolayer.compat.nn import LevelSetLayer2D, SumBarcodeLengths
+
+import topolayer as tl
 
 torch.manual_seed(0)
-layer = LevelSetLayer2D(size=(28, 28), maxdim=1, sublevel=False)
-beta = torch.rand(28, 28, requires_grad=True)
-f1 = TopKBarcodeLengths(dim=0, k=1)
-f2 = SumBarcodeLengths(dim=1)
-opt = torch.optim.Adam([beta], lr=0.01)
-losses = []
-for _ in range(100):
-    dgminfo = layer(beta)
-    loss = -f1(dgminfo).sum() + f2(dgminfo)
+h, w = 32, 40
+yy, xx = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w), indexing="ij")
+disk = (xx**2 + yy**2 < 0.4).double()
+noisy = disk + 0.6 * torch.rand(h, w, dtype=torch.float64)
+
+layer = LevelSetLayer2D(size=(w, h), maxdim=1, sublevel=False)  # (width, height), as before
+components, holes = SumBarcodeLengths(dim=0), SumBarcodeLengths(dim=1)
+
+x = noisy.clone().requires_grad_(True)
+opt = torch.optim.Adam([x], lr=0.01)
+for _ in range(150):
+    dgminfo = layer(x)
+    loss = components(dgminfo) + holes(dgminfo) + ((x - noisy) ** 2).sum() * 0.01
     opt.zero_grad()
     loss.backward()
     opt.step()
-    losses.append(float(loss.detach()))
 
-fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
-axes[0].plot(losses)
-axes[0].set_title("loss")
-axes[1].imshow(beta.detach(), cmap="gray")
-axes[1].set_title("optimised image")
-axes[1].axis("off")
+before, after = layer(noisy), layer(x.detach())
+for name, (dgms, issublevel) in (("noisy", before), ("optimised", after)):
+    print(f"{name}: issublevel={issublevel}, finite H0 / H1 length "
+          f"{float(components((dgms, issublevel))):.2f} / {float(holes((dgms, issublevel))):.2f}")
+
+# %%
+# ``topolayer.plot`` draws the ``(dgms, issublevel)`` pair as it is.
+fig, axes = plt.subplots(1, 4, figsize=(14, 3.4))
+axes[0].imshow(noisy, cmap="gray", vmin=0, vmax=1.6)
+axes[0].set_title("noisy")
+tl.plot.diagram(before, ax=axes[1], title="noisy: diagram")
+axes[2].imshow(x.detach(), cmap="gray", vmin=0, vmax=1.6)
+axes[2].set_title("after SumBarcodeLengths(0) + (1)")
+tl.plot.diagram(after, ax=axes[3], title="after: diagram")
+for ax in (axes[0], axes[2]):
+    ax.axis("off")
 fig.tight_layout()
