@@ -37,9 +37,9 @@ for _ in range(150):
     opt.step()
 
 before, after = layer(noisy), layer(x.detach())
-for name, (dgms, issublevel) in (("noisy", before), ("optimised", after)):
-    print(f"{name}: issublevel={issublevel}, finite H0 / H1 length "
-          f"{float(components((dgms, issublevel))):.2f} / {float(holes((dgms, issublevel))):.2f}")
+for name, pair in (("noisy", before), ("optimised", after)):
+    h0, h1 = float(components(pair)), float(holes(pair))
+    print(f"{name}: issublevel={pair[1]}, finite H0 / H1 lengths {h0:.2f} / {h1:.2f}")
 
 # %%
 # ``topolayer.plot`` draws the ``(dgms, issublevel)`` pair as it is.
