@@ -37,7 +37,9 @@ autodoc_typehints_format = "fully-qualified"
 napoleon_numpy_docstring = True
 napoleon_google_docstring = False
 napoleon_use_rtype = False
-autosummary_generate = False
+# One page per public name (docs/api/generated, written at build time, not committed).
+autosummary_generate = True
+templates_path = ["_templates"]
 
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
@@ -59,3 +61,14 @@ html_static_path: list[str] = []
 # Cross-references to packages that are not documented here stay plain text.
 nitpicky = False
 suppress_warnings = ["myst.xref_missing", "config.cache"]
+
+# nn.Module plumbing that every layer overrides or inherits: not part of the documented API.
+_SKIPPED_MEMBERS = {"extra_repr", "training", "dump_patches", "call_super_init"}
+
+
+def _skip_module_plumbing(app, what, name, obj, skip, options):
+    return True if name in _SKIPPED_MEMBERS else None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_module_plumbing)

@@ -266,3 +266,35 @@ def test_python_snippets_of_the_page_run(page):
     assert blocks, f"docs/{page} has no python block"
     for block in blocks:
         exec(compile(block, f"docs/{page}", "exec"), {"__name__": "__snippet__"})
+
+
+def _api_entries() -> tuple[set[str], str]:
+    """The names given a page by the API reference's autosummary tables (with the module set by
+    ``currentmodule``), and the pages' text."""
+    entries: set[str] = set()
+    text = ""
+    for page in sorted((ROOT / "docs" / "api").glob("*.rst")):
+        current, in_table = "", False
+        for line in page.read_text().splitlines():
+            text += line + "\n"
+            if line.startswith(".. currentmodule::"):
+                current = line.split("::", 1)[1].strip()
+            elif line.startswith(".. autosummary::"):
+                in_table = True
+            elif in_table and line.strip() and not line.startswith("   "):
+                in_table = False
+            elif in_table and line.startswith("   ") and not line.strip().startswith(":"):
+                entries.add(f"{current}.{line.strip()}")
+    return entries, text
+
+
+@pytest.mark.parametrize("qualname,obj", list(_public_objects()), ids=lambda v: str(v))
+def test_public_name_has_a_page_or_points_to_one(qualname, obj):
+    entries, text = _api_entries()
+    module, _, attr = qualname.rpartition(".")
+    aliases = {qualname, f"{module}.{attr}"}
+    # a submodule's function (compat.util.construction.unique_simplices) is listed under its
+    # package with the submodule prefix
+    owner = getattr(obj, "__module__", "")
+    aliases.add(f"{module}.{owner.rpartition('.')[2]}.{attr}")
+    assert aliases & entries or f"``{qualname}``" in text, f"{qualname} has no API page"
