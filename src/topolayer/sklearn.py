@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -67,11 +68,13 @@ def _chunks(n: int, n_jobs: int | None, chunk_size: int | None) -> list[slice]:
     return [slice(i, min(i + chunk_size, n)) for i in range(0, n, chunk_size)]
 
 
-def _progress(items: list[Any], verbose: bool, desc: str) -> Any:
+def _progress_bar(total: int, verbose: bool, desc: str) -> Any:
+    """A tqdm bar over ``total`` chunks, or ``None`` (not asked for, or stderr is not a
+    terminal: a log file or a CI run gets no carriage-return noise)."""
     if not verbose or not sys.stderr.isatty():
-        return items
+        return None
     tqdm = _optional.require("tqdm", "sklearn", "verbose=True").tqdm
-    return tqdm(items, desc=desc, leave=False)
+    return tqdm(total=total, desc=desc, leave=False)
 
 
 def _run(
@@ -83,11 +86,33 @@ def _run(
     *args: Any,
 ) -> list[Any]:
     """``fn(part, *args)`` for every part (joblib), concatenated in order."""
-    jobs = (delayed(fn)(p, *args) for p in _progress(parts, verbose, desc))
+    jobs = [delayed(fn)(p, *args) for p in parts]
+    bar = _progress_bar(len(jobs), verbose, desc)
+    if bar is None:
+        results: Any = Parallel(n_jobs=n_jobs)(jobs)
+    else:
+        try:
+            # Results as they complete, so the bar counts finished chunks, not dispatched ones.
+            results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+        except ValueError:
+            # Backends without result generators (dask, multiprocessing): count dispatches.
+            results = Parallel(n_jobs=n_jobs)(_counted(jobs, bar))
     out: list[Any] = []
-    for res in Parallel(n_jobs=n_jobs)(jobs):
-        out.extend(res)
+    try:
+        for res in results:
+            out.extend(res)
+            if bar is not None and not isinstance(results, list):
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
     return out
+
+
+def _counted(items: list[Any], bar: Any) -> Any:
+    for item in items:
+        yield item
+        bar.update(1)
 
 
 def _check_int(value: Any, name: str, low: int) -> int:
@@ -448,13 +473,29 @@ def _as_diagrams(X: Any) -> list[Any]:
 
 
 class _Vectorizer(TransformerMixin, BaseEstimator):
-    """Shared transform: chunks of diagrams become one batch each, vectorised at once."""
+    """Shared fit/transform: chunks of diagrams become one batch each, vectorised at once."""
 
     def fit(self, X: Any, y: Any = None) -> _Vectorizer:
         """Learn what the vectoriser needs from the training diagrams. Returns ``self``."""
         dgms = _as_diagrams(X)
-        self.dims_ = _dims(self.dims)
-        self.params_ = self._fit(dgms)
+        if not dgms:
+            raise ValueError("X must hold at least one diagram to fit on, got an empty list")
+        dims = _dims(self.dims)
+        _check_n_jobs(self.n_jobs)
+        batch = self._batch(dgms)
+        if max(dims) >= len(batch.bars):
+            raise ValueError(
+                f"dims={self.dims!r} asks for homology dimension {max(dims)}, but the diagrams "
+                f"in X stop at dimension {len(batch.bars) - 1} (raise max_dim of the step that "
+                "computes them, or drop the dimension from dims)"
+            )
+        params = self._fit(batch, dims)
+        # One training item through the features: bad hyperparameters fail here, not at
+        # transform time, and the width is known for empty inputs and feature names.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            width = len(self._features(dgms[:1], dims, params)[0])
+        self.dims_, self.params_, self.n_features_out_ = dims, params, width
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -462,7 +503,7 @@ class _Vectorizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "params_")
         dgms = _as_diagrams(X)
         if not dgms:
-            return np.zeros((0, 0))
+            return np.zeros((0, self.n_features_out_))
         parts = [dgms[s] for s in _chunks(len(dgms), self.n_jobs, None)]
         rows = _run(
             type(self)._features,
@@ -475,7 +516,22 @@ class _Vectorizer(TransformerMixin, BaseEstimator):
         )
         return np.stack(rows)
 
-    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Column names, ``H{dim}_...`` per homology dimension (for ``set_output`` and
+        ``Pipeline.get_feature_names_out``)."""
+        check_is_fitted(self, "params_")
+        names = [f"H{k}_{suffix}" for k in self.dims_ for suffix in self._column_suffixes()]
+        return np.asarray(names, dtype=object)
+
+    def _fit(self, batch: DiagramBatch, dims: tuple[int, ...]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _column_suffixes(self) -> list[str]:
+        """Names of one dimension's columns, in the order ``_features`` writes them."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
         raise NotImplementedError
 
     @staticmethod
@@ -545,15 +601,19 @@ class PersistenceImage(_Vectorizer):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
+    def _fit(self, batch: DiagramBatch, dims: tuple[int, ...]) -> dict[str, Any]:
         ranges = {}
-        for k in self.dims_:
-            r = vectorize.fit_ranges(self._batch(dgms), k) if dgms else {}
+        for k in dims:
+            r = vectorize.fit_ranges(batch, k)
             birth = self.birth_range if self.birth_range is not None else r["birth_range"]
             pers = self.pers_range if self.pers_range is not None else r["pers_range"]
             ranges[k] = (vectorize._pair(birth, "birth_range"), vectorize._pair(pers, "pers_range"))
         return dict(ranges=ranges, resolution=self.resolution, sigma=self.sigma, weight=self.weight)
+
+    def _column_suffixes(self) -> list[str]:
+        res = self.params_["resolution"]
+        n_birth, n_pers = (res, res) if isinstance(res, (int, np.integer)) else res
+        return [f"image_{i}_{j}" for i in range(n_birth) for j in range(n_pers)]
 
     @staticmethod
     def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
@@ -608,17 +668,20 @@ class PersistenceLandscape(_Vectorizer):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
+    def _fit(self, batch: DiagramBatch, dims: tuple[int, ...]) -> dict[str, Any]:
         grids = {}
-        for k in self.dims_:
+        for k in dims:
             t = (
                 self.t_range
                 if self.t_range is not None
-                else (vectorize.fit_ranges(self._batch(dgms), k)["t_range"] if dgms else (0.0, 1.0))
+                else vectorize.fit_ranges(batch, k)["t_range"]
             )
             grids[k] = vectorize._pair(t, "t_range")
         return dict(grids=grids, n_steps=self.n_steps, n_layers=self.n_layers)
+
+    def _column_suffixes(self) -> list[str]:
+        p = self.params_
+        return [f"landscape{i}_{t}" for i in range(p["n_layers"]) for t in range(p["n_steps"])]
 
     @staticmethod
     def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
@@ -669,18 +732,20 @@ class BettiCurve(_Vectorizer):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
+    def _fit(self, batch: DiagramBatch, dims: tuple[int, ...]) -> dict[str, Any]:
         _check_int(self.n_steps, "n_steps", 1)
         grids = {}
-        for k in self.dims_:
+        for k in dims:
             t = (
                 self.t_range
                 if self.t_range is not None
-                else (vectorize.fit_ranges(self._batch(dgms), k)["t_range"] if dgms else (0.0, 1.0))
+                else vectorize.fit_ranges(batch, k)["t_range"]
             )
             grids[k] = vectorize._pair(t, "t_range")
         return dict(grids=grids, n_steps=self.n_steps)
+
+    def _column_suffixes(self) -> list[str]:
+        return [f"betti_{t}" for t in range(self.params_["n_steps"])]
 
     @staticmethod
     def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
@@ -723,9 +788,11 @@ class BarcodeFeatures(_Vectorizer):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
+    def _fit(self, batch: DiagramBatch, dims: tuple[int, ...]) -> dict[str, Any]:
         return {}
+
+    def _column_suffixes(self) -> list[str]:
+        return list(BARCODE_STATISTICS)
 
     @staticmethod
     def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
