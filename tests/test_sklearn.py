@@ -251,3 +251,108 @@ def test_import_without_scikit_learn_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "topolayer.sklearn")
     with pytest.raises(ImportError, match=r'pip install "topolayer\[sklearn\]"'):
         importlib.import_module("topolayer.sklearn")
+
+
+def test_vectorisers_check_at_fit():
+    h0 = [[np.array([[0.0, 1.0], [0.5, 2.0]])], [np.array([[0.2, 0.4]])]]
+    for est in (tsk.PersistenceImage(), tsk.PersistenceLandscape(), tsk.BettiCurve()):
+        with pytest.raises(ValueError, match="at least one diagram"):
+            clone(est).fit([])
+        # The default dims=(0, 1) on H0-only diagrams: the message says which step to change.
+        with pytest.raises(ValueError, match=r"dims=\(0, 1\) asks for homology dimension 1"):
+            clone(est).fit(h0)
+    # Bad hyperparameters fail at fit, naming themselves, not later at transform.
+    with pytest.raises(ValueError, match="resolution"):
+        tsk.PersistenceImage(dims=0, resolution=0).fit(h0)
+    with pytest.raises(ValueError, match="sigma"):
+        tsk.PersistenceImage(dims=0, sigma=-1.0).fit(h0)
+    with pytest.raises(ValueError, match="n_layers"):
+        tsk.PersistenceLandscape(dims=0, n_layers=0).fit(h0)
+    with pytest.raises(ValueError, match="t_range"):
+        tsk.BettiCurve(dims=0, t_range=(2.0, 1.0)).fit(h0)
+
+
+def test_feature_names_and_width():
+    X, _ = _digits(12)
+    dgms = tsk.CubicalPersistence(image_shape=(8, 8)).fit_transform(X)
+    cases = [
+        (tsk.PersistenceImage(resolution=(2, 3)), "H1_image_1_2", 2 * 6),
+        (tsk.PersistenceLandscape(n_steps=4, n_layers=2), "H1_landscape1_3", 2 * 8),
+        (tsk.BettiCurve(dims=1, n_steps=5), "H1_betti_4", 5),
+        (tsk.BarcodeFeatures(), "H1_entropy", 2 * 7),
+    ]
+    for est, last, width in cases:
+        feats = est.fit_transform(dgms)
+        names = est.get_feature_names_out()
+        assert feats.shape == (12, width) and len(names) == width
+        assert names[-1] == last and len(set(names)) == width
+        assert est.transform([]).shape == (0, width)
+    # Image columns run along persistence fastest (axis -1 of vectorize.persistence_image).
+    img = tsk.PersistenceImage(dims=0, resolution=(2, 3), sigma=0.5).fit(dgms)
+    (b, p) = img.params_["ranges"][0]
+    want = vectorize.persistence_image(dgms[4], 0, b, p, (2, 3), 0.5)
+    np.testing.assert_allclose(img.transform(dgms)[4, 1], want[0, 1].item(), rtol=1e-12)
+    assert img.get_feature_names_out()[1] == "H0_image_0_1"
+
+
+class _Terminal:
+    """A stderr stand-in that says it is a terminal and keeps what is written."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.text = tty, []
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, s: str) -> int:
+        self.text.append(s)
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("backend", ["sequential", "threading"])
+def test_progress_bar_only_when_verbose_on_a_terminal(monkeypatch, backend):
+    tqdm = pytest.importorskip("tqdm")
+    from joblib import parallel_config
+
+    closed = []
+
+    class Recording(tqdm.tqdm):
+        def close(self):
+            if not self.disable:  # close runs again from __del__; count a bar once
+                closed.append((self.n, self.total))
+            super().close()
+
+    monkeypatch.setattr(tqdm, "tqdm", Recording)
+    X, _ = _digits(20)
+    want = tsk.CubicalPersistence(image_shape=(8, 8)).fit_transform(X)
+    for tty, verbose, shown in [(True, True, True), (False, True, False), (True, False, False)]:
+        err = _Terminal(tty)
+        closed.clear()
+        est = tsk.CubicalPersistence(image_shape=(8, 8), chunk_size=5, verbose=verbose, n_jobs=2)
+        with monkeypatch.context() as m, parallel_config(backend=backend):
+            m.setattr("sys.stderr", err)
+            got = est.fit_transform(X)
+        _same(got, want)
+        # Four chunks of five, each counted when finished, on the terminal only.
+        assert closed == ([(4, 4)] if shown else [])
+        assert ("CubicalPersistence" in "".join(err.text)) == shown
+
+
+def test_threading_backend_and_clone_with_a_complex():
+    from joblib import parallel_config
+
+    X, _ = _digits(40)
+    dgms = tsk.CubicalPersistence(image_shape=(8, 8)).fit_transform(X)
+    want = tsk.PersistenceLandscape(n_steps=7).fit(dgms).transform(dgms)
+    with parallel_config(backend="threading"):
+        got_dgms = tsk.CubicalPersistence(image_shape=(8, 8), n_jobs=2).fit_transform(X)
+        got = tsk.PersistenceLandscape(n_steps=7, n_jobs=2).fit(got_dgms).transform(got_dgms)
+    np.testing.assert_array_equal(got, want)
+
+    grid = tl.SimplicialComplex.grid_2d(3, 4)
+    est = tsk.LowerStarPersistence(max_dim=1, complex=grid)
+    values = np.random.default_rng(1).random((3, 12))
+    _same(clone(est).fit_transform(values), est.fit_transform(values))
