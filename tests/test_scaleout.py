@@ -73,6 +73,20 @@ def test_ddp_with_a_topological_loss_keeps_ranks_identical(tmp_path, empty_rank)
         assert all(n > 0 for n in results[1 - empty_rank]["bars"])
 
 
+def test_an_empty_diagram_still_reaches_every_parameter():
+    """What DDP's reducer needs from the rank without bars: every parameter gets a gradient
+    (zero), so the all-reduce is not left waiting for an unused parameter."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.Conv2d(4, 1, 1))
+    dgm = tl.functional.cubical(net(torch.zeros(2, 1, 8, 8))[:, 0], 1)
+    assert len(dgm.bars[1]) == 0
+    loss = losses.sum_barcode_lengths(dgm, 1).sum()
+    loss.backward()
+    assert loss.item() == 0.0
+    for p in net.parameters():
+        assert p.grad is not None and torch.count_nonzero(p.grad) == 0
+
+
 class _Images(Dataset):
     """Random images, each returned with its cubical diagram (computed in the worker)."""
 
