@@ -13,9 +13,12 @@ diagram per sample; vectorisers turn diagrams into a fixed-size feature matrix:
 
 All take ``n_jobs``: the dataset is cut into chunks, each chunk is one batched (threaded) call of
 the functional layer, and the chunks run through :class:`joblib.Parallel`, so
-``joblib.parallel_backend("dask")`` spreads a dataset over a dask cluster. Results are
-identical for every ``n_jobs`` and backend: each item's diagram does not depend on its chunk.
-``verbose=True`` shows a tqdm bar over the chunks (only where stderr is a terminal).
+``joblib.parallel_backend("dask")`` spreads a dataset over a dask cluster. With one worker
+(``n_jobs=None`` or ``1``) each chunk runs on the C++ thread pool; with several, each worker
+computes with one thread. Results are identical for every ``n_jobs``, backend and thread count:
+each item's diagram does not depend on its chunk. ``verbose=True`` shows a tqdm bar over the
+finished chunks (only where stderr is a terminal). The vectorisers check their parameters at
+``fit`` and name their columns (``get_feature_names_out``, so ``set_output`` works).
 
 Needs scikit-learn and joblib: ``pip install "topolayer[sklearn]"`` (``[dask]`` for dask).
 """
@@ -38,7 +41,7 @@ from .diagram import Diagram, DiagramBatch, as_diagram
 _optional.require("sklearn", "sklearn", "topolayer.sklearn")
 _optional.require("joblib", "sklearn", "topolayer.sklearn")
 
-from joblib import Parallel, delayed  # noqa: E402
+from joblib import Parallel, delayed, effective_n_jobs  # noqa: E402
 from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
 from sklearn.utils.validation import check_is_fitted  # noqa: E402
 
@@ -63,7 +66,7 @@ _DEFAULT_CHUNK = 64
 
 def _chunks(n: int, n_jobs: int | None, chunk_size: int | None) -> list[slice]:
     if chunk_size is None:
-        workers = 1 if n_jobs in (None, 1) else max(abs(int(n_jobs)), 2)
+        workers = effective_n_jobs(n_jobs)
         chunk_size = max(1, min(_DEFAULT_CHUNK, math.ceil(n / (4 * workers))))
     return [slice(i, min(i + chunk_size, n)) for i in range(0, n, chunk_size)]
 
@@ -164,6 +167,10 @@ class _Persistence(TransformerMixin, BaseEstimator):
         if not len(samples):
             return []
         parts = [samples[s] for s in _chunks(len(samples), self.n_jobs, self.chunk_size)]
+        # One worker: the chunk's batch runs on the C++ thread pool (every core). Several
+        # workers: one thread each, so that workers and threads do not oversubscribe the cores.
+        # The diagrams are the same for every thread count.
+        params["n_threads"] = None if effective_n_jobs(self.n_jobs) == 1 else 1
         return _run(
             type(self)._diagrams, parts, self.n_jobs, self.verbose, type(self).__name__, params
         )
@@ -259,7 +266,7 @@ class CubicalPersistence(_Persistence):
     @staticmethod
     def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
         x = torch.from_numpy(np.ascontiguousarray(part))
-        d = functional.cubical(x, ndim=x.dim() - 1, n_threads=1, **params)
+        d = functional.cubical(x, ndim=x.dim() - 1, **params)
         return _split(d, len(part))
 
 
@@ -335,7 +342,7 @@ class RipsPersistence(_CloudPersistence):
     @staticmethod
     def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
         clouds = [torch.from_numpy(c) for c in part]
-        d = functional.rips(clouds, n_threads=1, **params)
+        d = functional.rips(clouds, **params)
         return _split(d, len(clouds))
 
 
@@ -383,7 +390,7 @@ class AlphaPersistence(_CloudPersistence):
     @staticmethod
     def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
         clouds = [torch.from_numpy(c) for c in part]
-        d = functional.alpha(clouds, n_threads=1, **params)
+        d = functional.alpha(clouds, **params)
         return _split(d, len(clouds))
 
 
@@ -448,7 +455,7 @@ class LowerStarPersistence(_Persistence):
     def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
         params = dict(params)
         complex_ = params.pop("complex") or SimplicialComplex.path(part.shape[1])
-        d = functional.lower_star(torch.from_numpy(part), complex_, n_threads=1, **params)
+        d = functional.lower_star(torch.from_numpy(part), complex_, **params)
         return _split(d, len(part))
 
 
