@@ -356,3 +356,33 @@ def test_threading_backend_and_clone_with_a_complex():
     est = tsk.LowerStarPersistence(max_dim=1, complex=grid)
     values = np.random.default_rng(1).random((3, 12))
     _same(clone(est).fit_transform(values), est.fit_transform(values))
+
+
+def test_giotto_triples_are_read_as_diagrams():
+    # giotto-tda's padded layout: (birth, death, dim) rows, birth == death rows are padding.
+    triples = np.array(
+        [
+            [[0.0, 1.0, 0], [0.0, 3.0, 0], [1.0, 2.0, 1], [0.0, 0.0, 1]],
+            [[0.5, 2.0, 0], [0.0, 0.0, 0], [0.0, 0.0, 1], [0.0, 0.0, 1]],
+        ]
+    )
+    lists = [
+        [np.array([[0.0, 1.0], [0.0, 3.0]]), np.array([[1.0, 2.0]])],
+        [np.array([[0.5, 2.0]]), np.zeros((0, 2))],
+    ]
+    for est in (
+        tsk.BarcodeFeatures(),
+        tsk.PersistenceImage(resolution=3, sigma=0.5),
+        tsk.BettiCurve(n_steps=6),
+    ):
+        want = clone(est).fit_transform(lists)
+        np.testing.assert_array_equal(clone(est).fit_transform(triples), want)
+        np.testing.assert_array_equal(clone(est).fit(lists).transform(torch.tensor(triples)), want)
+    assert tsk.BarcodeFeatures(dims=(0, 1)).fit_transform(triples)[:, [0, 7]].tolist() == [
+        [2, 1],
+        [1, 0],
+    ]
+    bad = triples.copy()
+    bad[0, 0, 2] = 0.5
+    with pytest.raises(ValueError, match="integer dims"):
+        tsk.BarcodeFeatures().fit(bad)

@@ -9,7 +9,10 @@ diagram per sample; vectorisers turn diagrams into a fixed-size feature matrix:
   :class:`~topolayer.Diagram` (float64 CPU tensors, detached);
 - :class:`PersistenceImage`, :class:`PersistenceLandscape`, :class:`BettiCurve` (whose ``fit``
   learns their ranges from the training diagrams) and :class:`BarcodeFeatures` (summary
-  statistics per dimension) return a ``(n_samples, n_features)`` NumPy array.
+  statistics per dimension) return a ``(n_samples, n_features)`` NumPy array. They take a
+  list of diagrams in any form :func:`~topolayer.as_diagram` reads, a
+  :class:`~topolayer.DiagramBatch`, or giotto-tda's padded ``(n_samples, n_points, 3)`` array
+  of ``(birth, death, dim)`` rows.
 
 All take ``n_jobs``: the dataset is cut into chunks, each chunk is one batched (threaded) call of
 the functional layer, and the chunks run through :class:`joblib.Parallel`, so
@@ -474,9 +477,36 @@ def _dims(dims: Any) -> tuple[int, ...]:
 def _as_diagrams(X: Any) -> list[Any]:
     if isinstance(X, DiagramBatch):
         return list(X)
+    if isinstance(X, (np.ndarray, torch.Tensor)) and np.ndim(X) == 3 and X.shape[-1] == 3:
+        return _from_triples(X)
     if isinstance(X, Diagram) or isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
-        raise TypeError(f"X must be a list of diagrams (one per sample), got {type(X).__name__}")
+        raise TypeError(
+            "X must be a list of diagrams (one per sample) or a (n_samples, n_points, 3) array "
+            f"of (birth, death, dim) rows, got {type(X).__name__}"
+        )
     return list(X)
+
+
+def _from_triples(X: Any) -> list[Diagram]:
+    """giotto-tda's padded layout: rows ``(birth, death, homology dimension)``; rows with
+    ``birth == death`` are padding (they carry no persistence) and are dropped."""
+    arr = X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
+    try:
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("X must be a numeric (n_samples, n_points, 3) array") from None
+    q = arr[..., 2]
+    if np.isnan(arr).any() or (q < 0).any() or (q != np.round(q)).any():
+        raise ValueError(
+            "X as a (n_samples, n_points, 3) array must hold (birth, death, dim) rows with "
+            "non-negative integer dims and no NaN"
+        )
+    n_dims = int(q.max()) + 1 if q.size else 1
+    keep = arr[..., 0] != arr[..., 1]
+    return [
+        Diagram([torch.from_numpy(a[(a[:, 2] == k) & m, :2].copy()) for k in range(n_dims)])
+        for a, m in zip(arr, keep, strict=True)
+    ]
 
 
 class _Vectorizer(TransformerMixin, BaseEstimator):
