@@ -386,3 +386,15 @@ def test_giotto_triples_are_read_as_diagrams():
     bad[0, 0, 2] = 0.5
     with pytest.raises(ValueError, match="integer dims"):
         tsk.BarcodeFeatures().fit(bad)
+
+
+def test_import_topolayer_does_not_load_scikit_learn():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, topolayer; "
+        "print(sorted(m for m in ('sklearn', 'joblib', 'topolayer.sklearn') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
