@@ -241,6 +241,15 @@ def test_transform_before_fit_and_bad_input():
         tsk.BarcodeFeatures(dims=()).fit([[np.zeros((0, 2))]])
     with pytest.raises(TypeError, match="complex"):
         tsk.LowerStarPersistence(complex="path").fit(np.zeros((2, 5)))
+    # Parameters the functional layer checks fail at fit too, naming themselves.
+    with pytest.raises(ValueError, match="construction"):
+        tsk.CubicalPersistence(construction="X").fit(np.zeros((2, 4, 4)))
+    with pytest.raises(ValueError, match="metric"):
+        tsk.RipsPersistence(metric="cosine").fit([np.zeros((3, 2))])
+    with pytest.raises(ValueError, match=r"\(N, 2\) or \(N, 3\)"):
+        tsk.AlphaPersistence().fit([np.zeros((4, 5))])
+    with pytest.raises(ValueError, match="one value per vertex"):
+        tsk.LowerStarPersistence(complex=tl.SimplicialComplex.path(5)).fit(np.zeros((2, 7)))
 
 
 def test_import_without_scikit_learn_names_the_extra(monkeypatch):

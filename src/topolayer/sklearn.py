@@ -158,8 +158,13 @@ class _Persistence(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> _Persistence:
         """Check the parameters and the data (nothing is learnt). Returns ``self``."""
-        self._check_params()
-        self.n_samples_fit_ = len(self._samples(X))
+        params = self._check_params()
+        samples = self._samples(X)
+        if len(samples):
+            # The first sample through the functional layer: a bad max_dim, construction or
+            # metric fails here, naming itself, rather than inside a worker at transform time.
+            type(self)._diagrams(samples[:1], {**params, "n_threads": 1})
+        self.n_samples_fit_ = len(samples)
         return self
 
     def transform(self, X: Any) -> list[Diagram]:
