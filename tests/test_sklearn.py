@@ -140,6 +140,12 @@ def test_fit_learns_ranges_that_cover_the_training_bars():
     with pytest.warns(UserWarning, match="outside the ranges"):
         out = img.transform([[np.array([[50.0, 90.0]])]])
     assert np.all(out == 0)
+    # The same warning from worker processes (raised there, shown here), once.
+    far = [[np.array([[50.0, 90.0 + i]])] for i in range(6)]
+    with pytest.warns(UserWarning, match="outside the ranges") as record:
+        out = img.set_params(n_jobs=2).transform(far)
+    assert np.all(out == 0)
+    assert sum("outside the ranges" in str(w.message) for w in record) == 1
 
 
 def test_barcode_features_by_hand():

@@ -29,7 +29,9 @@ Needs scikit-learn and joblib: ``pip install "topolayer[sklearn]"`` (``[dask]`` 
 from __future__ import annotations
 
 import math
+import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -91,8 +93,9 @@ def _run(
     desc: str,
     *args: Any,
 ) -> list[Any]:
-    """``fn(part, *args)`` for every part (joblib), concatenated in order."""
-    jobs = [delayed(fn)(p, *args) for p in parts]
+    """``fn(part, *args)`` for every part (joblib), concatenated in order. Warnings raised in
+    worker processes are raised again here, once each, so that ``n_jobs`` does not hide them."""
+    jobs = [delayed(_call)(fn, p, args, os.getpid()) for p in parts]
     bar = _progress_bar(len(jobs), verbose, desc)
     if bar is None:
         results: Any = Parallel(n_jobs=n_jobs)(jobs)
@@ -104,15 +107,34 @@ def _run(
             # Backends without result generators (dask, multiprocessing): count dispatches.
             results = Parallel(n_jobs=n_jobs)(_counted(jobs, bar))
     out: list[Any] = []
+    caught: dict[tuple[type[Warning], str], None] = {}
     try:
-        for res in results:
+        for res, warned in results:
             out.extend(res)
+            caught.update(dict.fromkeys(warned))
             if bar is not None and not isinstance(results, list):
                 bar.update(1)
     finally:
         if bar is not None:
             bar.close()
+    for category, message in caught:
+        warnings.warn(message, category, stacklevel=3)
     return out
+
+
+def _call(
+    fn: Callable[..., list[Any]], part: Any, args: tuple[Any, ...], parent: int
+) -> tuple[list[Any], list[tuple[type[Warning], str]]]:
+    """``fn(part, *args)`` and, in a worker process, the warnings it raised (a worker's
+    warnings would otherwise end in its own stderr). Only the process's main thread records:
+    ``warnings.catch_warnings`` is process-wide state, unsafe beside other threads (dask
+    runs tasks on threads; their warnings stay with the worker)."""
+    if os.getpid() == parent or threading.current_thread() is not threading.main_thread():
+        return fn(part, *args), []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = fn(part, *args)
+    return res, [(w.category, str(w.message)) for w in caught]
 
 
 def _counted(items: list[Any], bar: Any) -> Any:
