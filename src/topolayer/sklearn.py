@@ -16,12 +16,14 @@ diagram per sample; vectorisers turn diagrams into a fixed-size feature matrix:
 
 All take ``n_jobs``: the dataset is cut into chunks, each chunk is one batched (threaded) call of
 the functional layer, and the chunks run through :class:`joblib.Parallel`, so
-``joblib.parallel_backend("dask")`` spreads a dataset over a dask cluster. With one worker
+``joblib.parallel_config(backend="dask")`` spreads a dataset over a dask cluster. With one worker
 (``n_jobs=None`` or ``1``) each chunk runs on the C++ thread pool; with several, each worker
 computes with one thread. Results are identical for every ``n_jobs``, backend and thread count:
 each item's diagram does not depend on its chunk. ``verbose=True`` shows a tqdm bar over the
 finished chunks (only where stderr is a terminal). The vectorisers check their parameters at
-``fit`` and name their columns (``get_feature_names_out``, so ``set_output`` works).
+``fit`` and name their columns (``get_feature_names_out``, so ``set_output`` works). Warnings
+raised in worker processes (ranges that miss every bar, a dense Rips problem) are raised again
+in the caller.
 
 Needs scikit-learn and joblib: ``pip install "topolayer[sklearn]"`` (``[dask]`` for dask).
 """
