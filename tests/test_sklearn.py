@@ -327,7 +327,7 @@ class _Terminal:
         pass
 
 
-@pytest.mark.parametrize("backend", ["sequential", "threading"])
+@pytest.mark.parametrize("backend", ["sequential", "threading", "multiprocessing"])
 def test_progress_bar_only_when_verbose_on_a_terminal(monkeypatch, backend):
     tqdm = pytest.importorskip("tqdm")
     from joblib import parallel_config

@@ -99,15 +99,19 @@ def _run(
     worker processes are raised again here, once each, so that ``n_jobs`` does not hide them."""
     jobs = [delayed(_call)(fn, p, args, os.getpid()) for p in parts]
     bar = _progress_bar(len(jobs), verbose, desc)
+    results: Any
     if bar is None:
-        results: Any = Parallel(n_jobs=n_jobs)(jobs)
+        results = Parallel(n_jobs=n_jobs)(jobs)
     else:
         try:
             # Results as they complete, so the bar counts finished chunks, not dispatched ones.
-            results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-        except ValueError:
-            # Backends without result generators (dask, multiprocessing): count dispatches.
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        except (TypeError, ValueError):
+            # joblib < 1.3, or a backend without result generators (dask, multiprocessing):
+            # the bar counts dispatched chunks.
             results = Parallel(n_jobs=n_jobs)(_counted(jobs, bar))
+        else:
+            results = parallel(jobs)
     out: list[Any] = []
     caught: dict[tuple[type[Warning], str], None] = {}
     try:
