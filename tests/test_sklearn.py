@@ -413,3 +413,16 @@ def test_import_topolayer_does_not_load_scikit_learn():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_clouds_and_signals_identical_for_every_n_jobs_and_chunk(rng):
+    clouds = [rng.random((n, 2)) for n in (14, 9, 17, 11, 13)]
+    signals = rng.random((7, 25))
+    for est, X in [
+        (tsk.RipsPersistence(max_dim=1), clouds),
+        (tsk.AlphaPersistence(max_dim=1), clouds),
+        (tsk.LowerStarPersistence(max_dim=0, superlevel=True), signals),
+    ]:
+        want = clone(est).fit_transform(X)
+        _same(clone(est).set_params(n_jobs=2).fit_transform(X), want)
+        _same(clone(est).set_params(n_jobs=2, chunk_size=1).fit_transform(X), want)
