@@ -426,3 +426,48 @@ def test_clouds_and_signals_identical_for_every_n_jobs_and_chunk(rng):
         want = clone(est).fit_transform(X)
         _same(clone(est).set_params(n_jobs=2).fit_transform(X), want)
         _same(clone(est).set_params(n_jobs=2, chunk_size=1).fit_transform(X), want)
+
+
+def test_float32_superlevel_empty_dimensions_and_empty_datasets():
+    X32 = _digits(20)[0].astype(np.float32)
+    got = tsk.CubicalPersistence(superlevel=True, image_shape=(8, 8)).fit_transform(X32)
+    _same(got, [functional.cubical(torch.tensor(x.reshape(8, 8)), 1, True) for x in X32])
+    assert all(d.superlevel and d[1].dtype == torch.float64 for d in got)
+
+    # Superlevel diagrams (bars run downwards) through every vectoriser equal the features.
+    img = tsk.PersistenceImage(resolution=3, sigma=1.0).fit(got)
+    (b, p) = img.params_["ranges"][1]
+    want = vectorize.persistence_image(got[2], 1, b, p, 3, 1.0).reshape(-1)
+    np.testing.assert_allclose(img.transform(got)[2, 9:], want.numpy(), rtol=1e-12)
+    assert img.transform(got)[:, 9:].sum() > 0
+    lam = tsk.PersistenceLandscape(dims=1, n_steps=6, n_layers=2).fit(got)
+    lo, hi = lam.params_["grids"][1]
+    want = vectorize.persistence_landscape(got[5], 1, lo, hi, 6, 2).reshape(-1)
+    np.testing.assert_allclose(lam.transform(got)[5], want.numpy(), rtol=1e-12)
+    bc = tsk.BettiCurve(dims=1, n_steps=6).fit(got)
+    lo, hi = bc.params_["grids"][1]
+    np.testing.assert_allclose(bc.transform(got)[7], losses.betti_curve(got[7], 1, lo, hi, 6))
+
+    # A constant image has no H1 bar (and only an essential H0 bar): its H1 features are zero
+    # where the others' are not, and nothing is NaN.
+    Xc = np.concatenate([X32[:4], np.full((1, 64), 3.0, np.float32)])
+    dgms = tsk.CubicalPersistence(image_shape=(8, 8)).fit_transform(Xc)
+    assert len(dgms[4][1]) == 0 and len(dgms[4][0]) == 1
+    for est in (
+        tsk.PersistenceImage(resolution=3, sigma=1.0),
+        tsk.PersistenceLandscape(n_steps=5, n_layers=2),
+        tsk.BettiCurve(n_steps=5),
+        tsk.BarcodeFeatures(),
+    ):
+        feats = est.fit_transform(dgms)
+        h1 = np.char.startswith(est.get_feature_names_out().astype(str), "H1_")
+        assert np.isfinite(feats).all() and np.all(feats[4, h1] == 0)
+        assert np.any(feats[:4, h1] != 0)
+    # The Betti curve counts the essential H0 class from the constant's value on.
+    bc = tsk.BettiCurve(dims=0, n_steps=5, t_range=(1.0, 5.0)).fit(dgms)
+    np.testing.assert_array_equal(bc.transform(dgms)[4], [0, 0, 1, 1, 1])
+
+    # Empty datasets: no diagrams, and features with the fitted width.
+    assert tsk.CubicalPersistence().fit(np.zeros((0, 4, 4))).transform(np.zeros((0, 4, 4))) == []
+    assert tsk.RipsPersistence().fit_transform([]) == []
+    assert tsk.BarcodeFeatures().fit(dgms).transform([]).shape == (0, 14)
