@@ -14,6 +14,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 
 import topolayer as tl
@@ -220,10 +221,19 @@ def test_clone_get_params_and_grid_search():
     pipe = make_pipeline(
         tsk.CubicalPersistence(image_shape=(8, 8)),
         tsk.BarcodeFeatures(),
-        LogisticRegression(max_iter=2000),
+        KNeighborsClassifier(n_neighbors=3),
     )
-    grid = GridSearchCV(pipe, {"barcodefeatures__dims": [(0,), (0, 1)]}, cv=2).fit(X, y)
-    assert grid.best_params_["barcodefeatures__dims"] in [(0,), (0, 1)]
+    space = {
+        "cubicalpersistence__superlevel": [False, True],
+        "cubicalpersistence__construction": ["V", "T"],
+        "barcodefeatures__dims": [(0,), (0, 1)],
+    }
+    grid = GridSearchCV(pipe, space, cv=2).fit(X, y)
+    assert len(grid.cv_results_["params"]) == 8
+    best = grid.best_estimator_.named_steps["cubicalpersistence"]
+    assert best.superlevel == grid.best_params_["cubicalpersistence__superlevel"]
+    # The transformer parameters reach the diagrams: different settings, different scores.
+    assert len(set(np.round(grid.cv_results_["mean_test_score"], 9))) > 1
 
 
 def test_transform_before_fit_and_bad_input():
