@@ -97,7 +97,7 @@ class _Images(Dataset):
         return len(self.x)
 
     def __getitem__(self, i: int):
-        return tl.functional.cubical(self.x[i], 1), i
+        return self.x[i], tl.functional.cubical(self.x[i], 1)
 
 
 @pytest.mark.parametrize("context", ["fork", "spawn"])
@@ -113,14 +113,16 @@ def test_dataloader_workers_compute_diagrams(context):
         collate_fn=tl.collate_diagrams,
         multiprocessing_context=context,
     )
-    seen = []
-    for batch, idx in loader:
-        assert isinstance(batch, tl.DiagramBatch) and batch.batch_size == len(idx)
-        want = tl.functional.cubical(ds.x[idx], 1)
+    images = []
+    for x, batch in loader:
+        # (image, diagram) samples: images stacked by default_collate, diagrams batched.
+        assert isinstance(batch, tl.DiagramBatch) and batch.batch_size == len(x)
+        want = tl.functional.cubical(x, 1)
         for k in (0, 1):
+            torch.testing.assert_close(batch.counts(k), want.counts(k))
+            torch.testing.assert_close(batch.batch[k], want.batch[k])
             torch.testing.assert_close(
                 torch.sort(batch.bars[k], 0).values, torch.sort(want.bars[k], 0).values
             )
-            torch.testing.assert_close(batch.counts(k), want.counts(k))
-        seen += idx.tolist()
-    assert sorted(seen) == list(range(10))
+        images.append(x)
+    torch.testing.assert_close(torch.cat(images), ds.x)  # every sample once, in order
