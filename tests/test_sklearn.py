@@ -481,3 +481,27 @@ def test_float32_superlevel_empty_dimensions_and_empty_datasets():
     assert tsk.CubicalPersistence().fit(np.zeros((0, 4, 4))).transform(np.zeros((0, 4, 4))) == []
     assert tsk.RipsPersistence().fit_transform([]) == []
     assert tsk.BarcodeFeatures().fit(dgms).transform([]).shape == (0, 14)
+
+
+def test_giotto_output_round_trips_through_the_vectorisers(rng):
+    X, _ = _digits(15)
+    dgms = tsk.CubicalPersistence(image_shape=(8, 8)).fit_transform(X)
+    arr = tsk.CubicalPersistence(image_shape=(8, 8), output="giotto").fit_transform(X)
+    n0 = max(len(d[0]) for d in dgms)
+    n1 = max(len(d[1]) for d in dgms)
+    assert arr.shape == (15, n0 + n1, 3) and arr.dtype == np.float64
+    assert np.all(arr[:, :n0, 2] == 0) and np.all(arr[:, n0:, 2] == 1)
+    for i in (0, 9):
+        for k, rows in ((0, arr[i, :n0]), (1, arr[i, n0:])):
+            real = rows[rows[:, 0] != rows[:, 1], :2]
+            _same([tl.Diagram([torch.tensor(real)])], [tl.Diagram([dgms[i][k]])])
+            pad = rows[len(dgms[i][k]) :]
+            assert np.all(pad[:, :2] == 0)  # padding: zero-length rows after the bars
+    for est in (tsk.PersistenceImage(resolution=4), tsk.BarcodeFeatures()):
+        np.testing.assert_array_equal(clone(est).fit_transform(arr), est.fit_transform(dgms))
+    clouds = rng.random((3, 12, 2))
+    rips = tsk.RipsPersistence(output="giotto").fit_transform(clouds)
+    assert rips.shape[0] == 3 and np.isinf(rips[:, :, 1]).sum() == 3  # one essential H0 bar each
+    assert tsk.AlphaPersistence(output="giotto").fit_transform(clouds[:0]).shape == (0, 0, 3)
+    with pytest.raises(ValueError, match="output"):
+        tsk.LowerStarPersistence(output="gudhi").fit(np.zeros((2, 4)))

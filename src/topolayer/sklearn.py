@@ -187,6 +187,8 @@ class _Persistence(TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> _Persistence:
         """Check the parameters and the data (nothing is learnt). Returns ``self``."""
         params = self._check_params()
+        if self.output not in ("diagrams", "giotto"):
+            raise ValueError(f"output must be 'diagrams' or 'giotto', got {self.output!r}")
         samples = self._samples(X)
         if len(samples):
             # The first sample through the functional layer: a bad max_dim, construction or
@@ -195,21 +197,22 @@ class _Persistence(TransformerMixin, BaseEstimator):
         self.n_samples_fit_ = len(samples)
         return self
 
-    def transform(self, X: Any) -> list[Diagram]:
-        """One :class:`~topolayer.Diagram` per sample."""
+    def transform(self, X: Any) -> Any:
+        """One :class:`~topolayer.Diagram` per sample (or giotto-tda's array, ``output``)."""
         check_is_fitted(self, "n_samples_fit_")
         params = self._check_params()
         samples = self._samples(X)
         if not len(samples):
-            return []
+            return _to_triples([]) if self.output == "giotto" else []
         parts = [samples[s] for s in _chunks(len(samples), self.n_jobs, self.chunk_size)]
         # One worker: the chunk's batch runs on the C++ thread pool (every core). Several
         # workers: one thread each, so that workers and threads do not oversubscribe the cores.
         # The diagrams are the same for every thread count.
         params["n_threads"] = None if effective_n_jobs(self.n_jobs) == 1 else 1
-        return _run(
+        dgms = _run(
             type(self)._diagrams, parts, self.n_jobs, self.verbose, type(self).__name__, params
         )
+        return _to_triples(dgms) if self.output == "giotto" else dgms
 
     def _check_params(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -244,6 +247,12 @@ class CubicalPersistence(_Persistence):
     image_shape : tuple of int, optional
         Reshape each flat sample to this grid (e.g. ``(8, 8)`` for scikit-learn's digits).
         Without it ``X`` must be ``(n_samples, *grid)`` with a 2D or 3D grid.
+    output : {"diagrams", "giotto"}
+        ``"diagrams"``: a list of :class:`~topolayer.Diagram`, one per sample. ``"giotto"``:
+        giotto-tda's layout, a float64 ``(n_samples, n_points, 3)`` array of
+        ``(birth, death, dim)`` rows, dimensions in increasing order, each padded to the
+        largest count of its dimension with ``(0, 0, dim)`` rows (zero length: the vectorisers
+        drop them); essential bars keep their infinite death.
     n_jobs, chunk_size, verbose
         Parallel chunks (joblib), items per chunk, a progress bar.
 
@@ -262,6 +271,7 @@ class CubicalPersistence(_Persistence):
         superlevel: bool = False,
         construction: str = "V",
         image_shape: tuple[int, ...] | None = None,
+        output: str = "diagrams",
         n_jobs: int | None = None,
         chunk_size: int | None = None,
         verbose: bool = False,
@@ -270,6 +280,7 @@ class CubicalPersistence(_Persistence):
         self.superlevel = superlevel
         self.construction = construction
         self.image_shape = image_shape
+        self.output = output
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
         self.verbose = verbose
@@ -341,6 +352,9 @@ class RipsPersistence(_CloudPersistence):
         Only edges up to this length enter (bars alive at it become essential).
     metric : {"euclidean", "precomputed"}
         ``"precomputed"``: each sample is a square distance matrix.
+    output : {"diagrams", "giotto"}
+        ``"diagrams"``: a list of :class:`~topolayer.Diagram`; ``"giotto"``: giotto-tda's
+        padded ``(n_samples, n_points, 3)`` array (see :class:`CubicalPersistence`).
     n_jobs, chunk_size, verbose
         Parallel chunks (joblib), items per chunk, a progress bar.
 
@@ -358,6 +372,7 @@ class RipsPersistence(_CloudPersistence):
         max_dim: int = 1,
         threshold: float | None = None,
         metric: str = "euclidean",
+        output: str = "diagrams",
         n_jobs: int | None = None,
         chunk_size: int | None = None,
         verbose: bool = False,
@@ -365,6 +380,7 @@ class RipsPersistence(_CloudPersistence):
         self.max_dim = max_dim
         self.threshold = threshold
         self.metric = metric
+        self.output = output
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
         self.verbose = verbose
@@ -392,6 +408,9 @@ class AlphaPersistence(_CloudPersistence):
         Largest homology dimension.
     weak : bool
         Weak alpha (a Delaunay triangulation filtered by edge lengths).
+    output : {"diagrams", "giotto"}
+        ``"diagrams"``: a list of :class:`~topolayer.Diagram`; ``"giotto"``: giotto-tda's
+        padded ``(n_samples, n_points, 3)`` array (see :class:`CubicalPersistence`).
     n_jobs, chunk_size, verbose
         Parallel chunks (joblib), items per chunk, a progress bar.
 
@@ -407,12 +426,14 @@ class AlphaPersistence(_CloudPersistence):
         self,
         max_dim: int = 1,
         weak: bool = False,
+        output: str = "diagrams",
         n_jobs: int | None = None,
         chunk_size: int | None = None,
         verbose: bool = False,
     ) -> None:
         self.max_dim = max_dim
         self.weak = weak
+        self.output = output
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
         self.verbose = verbose
@@ -443,6 +464,9 @@ class LowerStarPersistence(_Persistence):
     complex : SimplicialComplex, optional
         The complex on whose vertices each sample's values live; default: the path on the
         sample's length (a 1D signal).
+    output : {"diagrams", "giotto"}
+        ``"diagrams"``: a list of :class:`~topolayer.Diagram`; ``"giotto"``: giotto-tda's
+        padded ``(n_samples, n_points, 3)`` array (see :class:`CubicalPersistence`).
     n_jobs, chunk_size, verbose
         Parallel chunks (joblib), items per chunk, a progress bar.
 
@@ -460,6 +484,7 @@ class LowerStarPersistence(_Persistence):
         max_dim: int = 0,
         superlevel: bool = False,
         complex: SimplicialComplex | None = None,
+        output: str = "diagrams",
         n_jobs: int | None = None,
         chunk_size: int | None = None,
         verbose: bool = False,
@@ -467,6 +492,7 @@ class LowerStarPersistence(_Persistence):
         self.max_dim = max_dim
         self.superlevel = superlevel
         self.complex = complex
+        self.output = output
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
         self.verbose = verbose
@@ -518,6 +544,24 @@ def _as_diagrams(X: Any) -> list[Any]:
             f"of (birth, death, dim) rows, got {type(X).__name__}"
         )
     return list(X)
+
+
+def _to_triples(dgms: list[Diagram]) -> np.ndarray:
+    """giotto-tda's padded layout of per-sample diagrams (the inverse of :func:`_from_triples`
+    up to the order of bars)."""
+    if not dgms:
+        return np.zeros((0, 0, 3))
+    n_dims = max(len(d.bars) for d in dgms)
+    counts = [max((len(d.bars[k]) if k < len(d.bars) else 0) for d in dgms) for k in range(n_dims)]
+    out = np.zeros((len(dgms), sum(counts), 3))
+    start = 0
+    for k, m in enumerate(counts):
+        out[:, start : start + m, 2] = k
+        for i, d in enumerate(dgms):
+            if k < len(d.bars) and len(d.bars[k]):
+                out[i, start : start + len(d.bars[k]), :2] = d.bars[k].numpy()
+        start += m
+    return out
 
 
 def _from_triples(X: Any) -> list[Diagram]:
