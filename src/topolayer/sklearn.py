@@ -9,13 +9,21 @@ diagram per sample; vectorisers turn diagrams into a fixed-size feature matrix:
   :class:`~topolayer.Diagram` (float64 CPU tensors, detached);
 - :class:`PersistenceImage`, :class:`PersistenceLandscape`, :class:`BettiCurve` (whose ``fit``
   learns their ranges from the training diagrams) and :class:`BarcodeFeatures` (summary
-  statistics per dimension) return a ``(n_samples, n_features)`` NumPy array.
+  statistics per dimension) return a ``(n_samples, n_features)`` NumPy array. They take a
+  list of diagrams in any form :func:`~topolayer.as_diagram` reads, a
+  :class:`~topolayer.DiagramBatch`, or giotto-tda's padded ``(n_samples, n_points, 3)`` array
+  of ``(birth, death, dim)`` rows.
 
 All take ``n_jobs``: the dataset is cut into chunks, each chunk is one batched (threaded) call of
 the functional layer, and the chunks run through :class:`joblib.Parallel`, so
-``joblib.parallel_backend("dask")`` spreads a dataset over a dask cluster. Results are
-identical for every ``n_jobs`` and backend: each item's diagram does not depend on its chunk.
-``verbose=True`` shows a tqdm bar over the chunks (only where stderr is a terminal).
+``joblib.parallel_config(backend="dask")`` spreads a dataset over a dask cluster. With one worker
+(``n_jobs=None`` or ``1``) each chunk runs on the C++ thread pool; with several, each worker
+computes with one thread. Results are identical for every ``n_jobs``, backend and thread count:
+each item's diagram does not depend on its chunk. ``verbose=True`` shows a tqdm bar over the
+finished chunks (only where stderr is a terminal). The vectorisers check their parameters at
+``fit`` and name their columns (``get_feature_names_out``, so ``set_output`` works). Warnings
+raised in worker processes (ranges that miss every bar, a dense Rips problem) are raised again
+in the caller.
 
 Needs scikit-learn and joblib: ``pip install "topolayer[sklearn]"`` (``[dask]`` for dask).
 """
@@ -23,7 +31,10 @@ Needs scikit-learn and joblib: ``pip install "topolayer[sklearn]"`` (``[dask]`` 
 from __future__ import annotations
 
 import math
+import os
 import sys
+import threading
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,7 +48,7 @@ from .diagram import Diagram, DiagramBatch, as_diagram
 _optional.require("sklearn", "sklearn", "topolayer.sklearn")
 _optional.require("joblib", "sklearn", "topolayer.sklearn")
 
-from joblib import Parallel, delayed  # noqa: E402
+from joblib import Parallel, delayed, effective_n_jobs  # noqa: E402
 from sklearn.base import BaseEstimator, TransformerMixin  # noqa: E402
 from sklearn.utils.validation import check_is_fitted  # noqa: E402
 
@@ -62,16 +73,18 @@ _DEFAULT_CHUNK = 64
 
 def _chunks(n: int, n_jobs: int | None, chunk_size: int | None) -> list[slice]:
     if chunk_size is None:
-        workers = 1 if n_jobs in (None, 1) else max(abs(int(n_jobs)), 2)
+        workers = effective_n_jobs(n_jobs)
         chunk_size = max(1, min(_DEFAULT_CHUNK, math.ceil(n / (4 * workers))))
     return [slice(i, min(i + chunk_size, n)) for i in range(0, n, chunk_size)]
 
 
-def _progress(items: list[Any], verbose: bool, desc: str) -> Any:
+def _progress_bar(total: int, verbose: bool, desc: str) -> Any:
+    """A tqdm bar over ``total`` chunks, or ``None`` (not asked for, or stderr is not a
+    terminal: a log file or a CI run gets no carriage-return noise)."""
     if not verbose or not sys.stderr.isatty():
-        return items
+        return None
     tqdm = _optional.require("tqdm", "sklearn", "verbose=True").tqdm
-    return tqdm(items, desc=desc, leave=False)
+    return tqdm(total=total, desc=desc, leave=False)
 
 
 def _run(
@@ -82,12 +95,58 @@ def _run(
     desc: str,
     *args: Any,
 ) -> list[Any]:
-    """``fn(part, *args)`` for every part (joblib), concatenated in order."""
-    jobs = (delayed(fn)(p, *args) for p in _progress(parts, verbose, desc))
+    """``fn(part, *args)`` for every part (joblib), concatenated in order. Warnings raised in
+    worker processes are raised again here, once each, so that ``n_jobs`` does not hide them."""
+    jobs = [delayed(_call)(fn, p, args, os.getpid()) for p in parts]
+    bar = _progress_bar(len(jobs), verbose, desc)
+    results: Any
+    if bar is None:
+        results = Parallel(n_jobs=n_jobs)(jobs)
+    else:
+        try:
+            # Results as they complete, so the bar counts finished chunks, not dispatched ones.
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        except (TypeError, ValueError):
+            # joblib < 1.3, or a backend without result generators (dask, multiprocessing):
+            # the bar counts dispatched chunks.
+            results = Parallel(n_jobs=n_jobs)(_counted(jobs, bar))
+        else:
+            results = parallel(jobs)
     out: list[Any] = []
-    for res in Parallel(n_jobs=n_jobs)(jobs):
-        out.extend(res)
+    caught: dict[tuple[type[Warning], str], None] = {}
+    try:
+        for res, warned in results:
+            out.extend(res)
+            caught.update(dict.fromkeys(warned))
+            if bar is not None and not isinstance(results, list):
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    for category, message in caught:
+        warnings.warn(message, category, stacklevel=3)
     return out
+
+
+def _call(
+    fn: Callable[..., list[Any]], part: Any, args: tuple[Any, ...], parent: int
+) -> tuple[list[Any], list[tuple[type[Warning], str]]]:
+    """``fn(part, *args)`` and, in a worker process, the warnings it raised (a worker's
+    warnings would otherwise end in its own stderr). Only the process's main thread records:
+    ``warnings.catch_warnings`` is process-wide state, unsafe beside other threads (dask
+    runs tasks on threads; their warnings stay with the worker)."""
+    if os.getpid() == parent or threading.current_thread() is not threading.main_thread():
+        return fn(part, *args), []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = fn(part, *args)
+    return res, [(w.category, str(w.message)) for w in caught]
+
+
+def _counted(items: list[Any], bar: Any) -> Any:
+    for item in items:
+        yield item
+        bar.update(1)
 
 
 def _check_int(value: Any, name: str, low: int) -> int:
@@ -127,21 +186,33 @@ class _Persistence(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> _Persistence:
         """Check the parameters and the data (nothing is learnt). Returns ``self``."""
-        self._check_params()
-        self.n_samples_fit_ = len(self._samples(X))
+        params = self._check_params()
+        if self.output not in ("diagrams", "giotto"):
+            raise ValueError(f"output must be 'diagrams' or 'giotto', got {self.output!r}")
+        samples = self._samples(X)
+        if len(samples):
+            # The first sample through the functional layer: a bad max_dim, construction or
+            # metric fails here, naming itself, rather than inside a worker at transform time.
+            type(self)._diagrams(samples[:1], {**params, "n_threads": 1})
+        self.n_samples_fit_ = len(samples)
         return self
 
-    def transform(self, X: Any) -> list[Diagram]:
-        """One :class:`~topolayer.Diagram` per sample."""
+    def transform(self, X: Any) -> Any:
+        """One :class:`~topolayer.Diagram` per sample (or giotto-tda's array, ``output``)."""
         check_is_fitted(self, "n_samples_fit_")
         params = self._check_params()
         samples = self._samples(X)
         if not len(samples):
-            return []
+            return _to_triples([]) if self.output == "giotto" else []
         parts = [samples[s] for s in _chunks(len(samples), self.n_jobs, self.chunk_size)]
-        return _run(
+        # One worker: the chunk's batch runs on the C++ thread pool (every core). Several
+        # workers: one thread each, so that workers and threads do not oversubscribe the cores.
+        # The diagrams are the same for every thread count.
+        params["n_threads"] = None if effective_n_jobs(self.n_jobs) == 1 else 1
+        dgms = _run(
             type(self)._diagrams, parts, self.n_jobs, self.verbose, type(self).__name__, params
         )
+        return _to_triples(dgms) if self.output == "giotto" else dgms
 
     def _check_params(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -176,6 +247,12 @@ class CubicalPersistence(_Persistence):
     image_shape : tuple of int, optional
         Reshape each flat sample to this grid (e.g. ``(8, 8)`` for scikit-learn's digits).
         Without it ``X`` must be ``(n_samples, *grid)`` with a 2D or 3D grid.
+    output : {"diagrams", "giotto"}
+        ``"diagrams"``: a list of :class:`~topolayer.Diagram`, one per sample. ``"giotto"``:
+        giotto-tda's layout, a float64 ``(n_samples, n_points, 3)`` array of
+        ``(birth, death, dim)`` rows, dimensions in increasing order, each padded to the
+        largest count of its dimension with ``(0, 0, dim)`` rows (zero length: the vectorisers
+        drop them); essential bars keep their infinite death.
     n_jobs, chunk_size, verbose
         Parallel chunks (joblib), items per chunk, a progress bar.
 
@@ -194,6 +271,7 @@ class CubicalPersistence(_Persistence):
         superlevel: bool = False,
         construction: str = "V",
         image_shape: tuple[int, ...] | None = None,
+        output: str = "diagrams",
         n_jobs: int | None = None,
         chunk_size: int | None = None,
         verbose: bool = False,
@@ -202,6 +280,7 @@ class CubicalPersistence(_Persistence):
         self.superlevel = superlevel
         self.construction = construction
         self.image_shape = image_shape
+        self.output = output
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
         self.verbose = verbose
@@ -234,7 +313,7 @@ class CubicalPersistence(_Persistence):
     @staticmethod
     def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
         x = torch.from_numpy(np.ascontiguousarray(part))
-        d = functional.cubical(x, ndim=x.dim() - 1, n_threads=1, **params)
+        d = functional.cubical(x, ndim=x.dim() - 1, **params)
         return _split(d, len(part))
 
 
@@ -273,6 +352,9 @@ class RipsPersistence(_CloudPersistence):
         Only edges up to this length enter (bars alive at it become essential).
     metric : {"euclidean", "precomputed"}
         ``"precomputed"``: each sample is a square distance matrix.
+    output : {"diagrams", "giotto"}
+        ``"diagrams"``: a list of :class:`~topolayer.Diagram`; ``"giotto"``: giotto-tda's
+        padded ``(n_samples, n_points, 3)`` array (see :class:`CubicalPersistence`).
     n_jobs, chunk_size, verbose
         Parallel chunks (joblib), items per chunk, a progress bar.
 
@@ -290,6 +372,7 @@ class RipsPersistence(_CloudPersistence):
         max_dim: int = 1,
         threshold: float | None = None,
         metric: str = "euclidean",
+        output: str = "diagrams",
         n_jobs: int | None = None,
         chunk_size: int | None = None,
         verbose: bool = False,
@@ -297,6 +380,7 @@ class RipsPersistence(_CloudPersistence):
         self.max_dim = max_dim
         self.threshold = threshold
         self.metric = metric
+        self.output = output
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
         self.verbose = verbose
@@ -310,7 +394,7 @@ class RipsPersistence(_CloudPersistence):
     @staticmethod
     def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
         clouds = [torch.from_numpy(c) for c in part]
-        d = functional.rips(clouds, n_threads=1, **params)
+        d = functional.rips(clouds, **params)
         return _split(d, len(clouds))
 
 
@@ -324,6 +408,9 @@ class AlphaPersistence(_CloudPersistence):
         Largest homology dimension.
     weak : bool
         Weak alpha (a Delaunay triangulation filtered by edge lengths).
+    output : {"diagrams", "giotto"}
+        ``"diagrams"``: a list of :class:`~topolayer.Diagram`; ``"giotto"``: giotto-tda's
+        padded ``(n_samples, n_points, 3)`` array (see :class:`CubicalPersistence`).
     n_jobs, chunk_size, verbose
         Parallel chunks (joblib), items per chunk, a progress bar.
 
@@ -339,12 +426,14 @@ class AlphaPersistence(_CloudPersistence):
         self,
         max_dim: int = 1,
         weak: bool = False,
+        output: str = "diagrams",
         n_jobs: int | None = None,
         chunk_size: int | None = None,
         verbose: bool = False,
     ) -> None:
         self.max_dim = max_dim
         self.weak = weak
+        self.output = output
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
         self.verbose = verbose
@@ -358,7 +447,7 @@ class AlphaPersistence(_CloudPersistence):
     @staticmethod
     def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
         clouds = [torch.from_numpy(c) for c in part]
-        d = functional.alpha(clouds, n_threads=1, **params)
+        d = functional.alpha(clouds, **params)
         return _split(d, len(clouds))
 
 
@@ -375,6 +464,9 @@ class LowerStarPersistence(_Persistence):
     complex : SimplicialComplex, optional
         The complex on whose vertices each sample's values live; default: the path on the
         sample's length (a 1D signal).
+    output : {"diagrams", "giotto"}
+        ``"diagrams"``: a list of :class:`~topolayer.Diagram`; ``"giotto"``: giotto-tda's
+        padded ``(n_samples, n_points, 3)`` array (see :class:`CubicalPersistence`).
     n_jobs, chunk_size, verbose
         Parallel chunks (joblib), items per chunk, a progress bar.
 
@@ -392,6 +484,7 @@ class LowerStarPersistence(_Persistence):
         max_dim: int = 0,
         superlevel: bool = False,
         complex: SimplicialComplex | None = None,
+        output: str = "diagrams",
         n_jobs: int | None = None,
         chunk_size: int | None = None,
         verbose: bool = False,
@@ -399,6 +492,7 @@ class LowerStarPersistence(_Persistence):
         self.max_dim = max_dim
         self.superlevel = superlevel
         self.complex = complex
+        self.output = output
         self.n_jobs = n_jobs
         self.chunk_size = chunk_size
         self.verbose = verbose
@@ -423,7 +517,7 @@ class LowerStarPersistence(_Persistence):
     def _diagrams(part: np.ndarray, params: dict[str, Any]) -> list[Diagram]:
         params = dict(params)
         complex_ = params.pop("complex") or SimplicialComplex.path(part.shape[1])
-        d = functional.lower_star(torch.from_numpy(part), complex_, n_threads=1, **params)
+        d = functional.lower_star(torch.from_numpy(part), complex_, **params)
         return _split(d, len(part))
 
 
@@ -442,19 +536,80 @@ def _dims(dims: Any) -> tuple[int, ...]:
 def _as_diagrams(X: Any) -> list[Any]:
     if isinstance(X, DiagramBatch):
         return list(X)
+    if isinstance(X, (np.ndarray, torch.Tensor)) and np.ndim(X) == 3 and X.shape[-1] == 3:
+        return _from_triples(X)
     if isinstance(X, Diagram) or isinstance(X, (str, bytes)) or not isinstance(X, Sequence):
-        raise TypeError(f"X must be a list of diagrams (one per sample), got {type(X).__name__}")
+        raise TypeError(
+            "X must be a list of diagrams (one per sample) or a (n_samples, n_points, 3) array "
+            f"of (birth, death, dim) rows, got {type(X).__name__}"
+        )
     return list(X)
 
 
+def _to_triples(dgms: list[Diagram]) -> np.ndarray:
+    """giotto-tda's padded layout of per-sample diagrams (the inverse of :func:`_from_triples`
+    up to the order of bars)."""
+    if not dgms:
+        return np.zeros((0, 0, 3))
+    n_dims = max(len(d.bars) for d in dgms)
+    counts = [max((len(d.bars[k]) if k < len(d.bars) else 0) for d in dgms) for k in range(n_dims)]
+    out = np.zeros((len(dgms), sum(counts), 3))
+    start = 0
+    for k, m in enumerate(counts):
+        out[:, start : start + m, 2] = k
+        for i, d in enumerate(dgms):
+            if k < len(d.bars) and len(d.bars[k]):
+                out[i, start : start + len(d.bars[k]), :2] = d.bars[k].numpy()
+        start += m
+    return out
+
+
+def _from_triples(X: Any) -> list[Diagram]:
+    """giotto-tda's padded layout: rows ``(birth, death, homology dimension)``; rows with
+    ``birth == death`` are padding (they carry no persistence) and are dropped."""
+    arr = X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else np.asarray(X)
+    try:
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise TypeError("X must be a numeric (n_samples, n_points, 3) array") from None
+    q = arr[..., 2]
+    if np.isnan(arr).any() or (q < 0).any() or (q != np.round(q)).any():
+        raise ValueError(
+            "X as a (n_samples, n_points, 3) array must hold (birth, death, dim) rows with "
+            "non-negative integer dims and no NaN"
+        )
+    n_dims = int(q.max()) + 1 if q.size else 1
+    keep = arr[..., 0] != arr[..., 1]
+    return [
+        Diagram([torch.from_numpy(a[(a[:, 2] == k) & m, :2].copy()) for k in range(n_dims)])
+        for a, m in zip(arr, keep, strict=True)
+    ]
+
+
 class _Vectorizer(TransformerMixin, BaseEstimator):
-    """Shared transform: chunks of diagrams become one batch each, vectorised at once."""
+    """Shared fit/transform: chunks of diagrams become one batch each, vectorised at once."""
 
     def fit(self, X: Any, y: Any = None) -> _Vectorizer:
         """Learn what the vectoriser needs from the training diagrams. Returns ``self``."""
         dgms = _as_diagrams(X)
-        self.dims_ = _dims(self.dims)
-        self.params_ = self._fit(dgms)
+        if not dgms:
+            raise ValueError("X must hold at least one diagram to fit on, got an empty list")
+        dims = _dims(self.dims)
+        _check_n_jobs(self.n_jobs)
+        batch = self._batch(dgms)
+        if max(dims) >= len(batch.bars):
+            raise ValueError(
+                f"dims={self.dims!r} asks for homology dimension {max(dims)}, but the diagrams "
+                f"in X stop at dimension {len(batch.bars) - 1} (raise max_dim of the step that "
+                "computes them, or drop the dimension from dims)"
+            )
+        params = self._fit(batch, dims)
+        # One training item through the features: bad hyperparameters fail here, not at
+        # transform time, and the width is known for empty inputs and feature names.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            width = len(self._features(dgms[:1], dims, params)[0])
+        self.dims_, self.params_, self.n_features_out_ = dims, params, width
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -462,7 +617,7 @@ class _Vectorizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "params_")
         dgms = _as_diagrams(X)
         if not dgms:
-            return np.zeros((0, 0))
+            return np.zeros((0, self.n_features_out_))
         parts = [dgms[s] for s in _chunks(len(dgms), self.n_jobs, None)]
         rows = _run(
             type(self)._features,
@@ -475,7 +630,22 @@ class _Vectorizer(TransformerMixin, BaseEstimator):
         )
         return np.stack(rows)
 
-    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Column names, ``H{dim}_...`` per homology dimension (for ``set_output`` and
+        ``Pipeline.get_feature_names_out``)."""
+        check_is_fitted(self, "params_")
+        names = [f"H{k}_{suffix}" for k in self.dims_ for suffix in self._column_suffixes()]
+        return np.asarray(names, dtype=object)
+
+    def _fit(self, batch: DiagramBatch, dims: tuple[int, ...]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _column_suffixes(self) -> list[str]:
+        """Names of one dimension's columns, in the order ``_features`` writes them."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
         raise NotImplementedError
 
     @staticmethod
@@ -545,15 +715,19 @@ class PersistenceImage(_Vectorizer):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
+    def _fit(self, batch: DiagramBatch, dims: tuple[int, ...]) -> dict[str, Any]:
         ranges = {}
-        for k in self.dims_:
-            r = vectorize.fit_ranges(self._batch(dgms), k) if dgms else {}
+        for k in dims:
+            r = vectorize.fit_ranges(batch, k)
             birth = self.birth_range if self.birth_range is not None else r["birth_range"]
             pers = self.pers_range if self.pers_range is not None else r["pers_range"]
             ranges[k] = (vectorize._pair(birth, "birth_range"), vectorize._pair(pers, "pers_range"))
         return dict(ranges=ranges, resolution=self.resolution, sigma=self.sigma, weight=self.weight)
+
+    def _column_suffixes(self) -> list[str]:
+        res = self.params_["resolution"]
+        n_birth, n_pers = (res, res) if isinstance(res, (int, np.integer)) else res
+        return [f"image_{i}_{j}" for i in range(n_birth) for j in range(n_pers)]
 
     @staticmethod
     def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
@@ -608,17 +782,20 @@ class PersistenceLandscape(_Vectorizer):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
+    def _fit(self, batch: DiagramBatch, dims: tuple[int, ...]) -> dict[str, Any]:
         grids = {}
-        for k in self.dims_:
+        for k in dims:
             t = (
                 self.t_range
                 if self.t_range is not None
-                else (vectorize.fit_ranges(self._batch(dgms), k)["t_range"] if dgms else (0.0, 1.0))
+                else vectorize.fit_ranges(batch, k)["t_range"]
             )
             grids[k] = vectorize._pair(t, "t_range")
         return dict(grids=grids, n_steps=self.n_steps, n_layers=self.n_layers)
+
+    def _column_suffixes(self) -> list[str]:
+        p = self.params_
+        return [f"landscape{i}_{t}" for i in range(p["n_layers"]) for t in range(p["n_steps"])]
 
     @staticmethod
     def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
@@ -669,18 +846,20 @@ class BettiCurve(_Vectorizer):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
+    def _fit(self, batch: DiagramBatch, dims: tuple[int, ...]) -> dict[str, Any]:
         _check_int(self.n_steps, "n_steps", 1)
         grids = {}
-        for k in self.dims_:
+        for k in dims:
             t = (
                 self.t_range
                 if self.t_range is not None
-                else (vectorize.fit_ranges(self._batch(dgms), k)["t_range"] if dgms else (0.0, 1.0))
+                else vectorize.fit_ranges(batch, k)["t_range"]
             )
             grids[k] = vectorize._pair(t, "t_range")
         return dict(grids=grids, n_steps=self.n_steps)
+
+    def _column_suffixes(self) -> list[str]:
+        return [f"betti_{t}" for t in range(self.params_["n_steps"])]
 
     @staticmethod
     def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
@@ -723,9 +902,11 @@ class BarcodeFeatures(_Vectorizer):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def _fit(self, dgms: list[Any]) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
+    def _fit(self, batch: DiagramBatch, dims: tuple[int, ...]) -> dict[str, Any]:
         return {}
+
+    def _column_suffixes(self) -> list[str]:
+        return list(BARCODE_STATISTICS)
 
     @staticmethod
     def _features(part: list[Any], dims: tuple[int, ...], p: dict[str, Any]) -> list[np.ndarray]:
