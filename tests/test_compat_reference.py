@@ -1,0 +1,31 @@
+"""The reference implementation's ``nn.features`` helpers through topolayer.compat."""
+
+import torch
+
+from topolayer.compat.nn import features
+
+INF = float("inf")
+
+
+def test_start_end_swaps_for_superlevel():
+    d = torch.tensor([[3.0, 1.0], [2.0, -INF]])
+    s, e = features.get_start_end(d, False)
+    assert s.tolist() == [1.0, -INF] and e.tolist() == [3.0, 2.0]
+    assert features.get_raw_barcode_lengths(d, False).tolist() == [2.0, INF]
+
+
+def test_lengths_zero_infinite_and_keep_gradient():
+    d = torch.tensor([[0.0, 2.0], [1.0, INF], [0.5, 0.5]], requires_grad=True)
+    lengths = features.get_barcode_lengths(d, True)
+    assert lengths.tolist() == [2.0, 0.0, 0.0]
+    lengths.sum().backward()
+    assert d.grad.tolist() == [[-1.0, 1.0], [0.0, 0.0], [-1.0, 1.0]]
+    lm = features.get_barcode_lengths_means(d.detach(), True)
+    assert lm[0].tolist() == [2.0, 0.0, 0.0] and lm[1].tolist() == [1.0, 0.0, 0.5]
+
+
+def test_pad_k_and_remove_zero_bars():
+    assert features.pad_k(torch.tensor([3.0, 2.0, 1.0]), 2).tolist() == [3.0, 2.0]
+    assert features.pad_k(torch.tensor([3.0]), 3, -1.0).tolist() == [3.0, -1.0, -1.0]
+    d = torch.tensor([[1.0, 1.0], [0.0, 2.0]])
+    assert features.remove_zero_bars(d).tolist() == [[0.0, 2.0]]
