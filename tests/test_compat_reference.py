@@ -29,3 +29,20 @@ def test_pad_k_and_remove_zero_bars():
     assert features.pad_k(torch.tensor([3.0]), 3, -1.0).tolist() == [3.0, -1.0, -1.0]
     d = torch.tensor([[1.0, 1.0], [0.0, 2.0]])
     assert features.remove_zero_bars(d).tolist() == [[0.0, 2.0]]
+
+
+def test_level_set_layers_accept_reference_inputs():
+    import topolayer
+    from topolayer.compat.nn import LevelSetLayer, LevelSetLayer1D
+
+    f = torch.tensor([0.0, 2.0, 1.0, 3.0, 3.0])
+    (a,), _ = LevelSetLayer1D(5)(f)
+    (b,), _ = LevelSetLayer1D(5)(f.reshape(-1, 1))
+    assert torch.equal(a, b) and a.tolist() == [[1.0, 2.0], [0.0, INF]]
+    # keep_zero: one row per vertex, as the reference returned (so torch.stack works)
+    (z,), _ = LevelSetLayer1D(5, keep_zero=True)(f)
+    assert len(z) == 5 and (z[:, 0] == z[:, 1]).sum() == 3
+    K = topolayer.SimplicialComplex([(0, 1, 2)])
+    dgms, _ = LevelSetLayer(K, False)(torch.tensor([0.0, 1.0, 2.0]))
+    assert len(dgms) == 1
+    assert len(LevelSetLayer(K, True)(torch.tensor([0.0, 1.0, 2.0]))[0]) == 2
