@@ -46,3 +46,17 @@ def test_level_set_layers_accept_reference_inputs():
     dgms, _ = LevelSetLayer(K, False)(torch.tensor([0.0, 1.0, 2.0]))
     assert len(dgms) == 1
     assert len(LevelSetLayer(K, True)(torch.tensor([0.0, 1.0, 2.0]))[0]) == 2
+
+
+def test_alpha_1d_readme_case_and_gradient():
+    from topolayer.compat.nn import AlphaLayer
+
+    x = torch.tensor([[0.0], [3.0], [1.0], [1.0]], requires_grad=True)
+    (h0,), issub = AlphaLayer(maxdim=0)(x)
+    assert issub is True and h0.tolist() == [[0.0, 1.0], [0.0, 2.0], [0.0, INF]]
+    h0[:-1, 1].sum().backward()
+    # the finite bars add up to max - min; the tied pair's gradients cancel
+    g = x.grad[:, 0].tolist()
+    assert g[0] == -1.0 and g[1] == 1.0 and g[2] + g[3] == 0.0
+    (z,), _ = AlphaLayer(0, keep_zero=True)(x.detach())
+    assert len(z) == 4
