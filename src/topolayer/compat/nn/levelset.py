@@ -69,6 +69,15 @@ class LevelSetLayer(_nn.LevelSetLayer):
 
     ``alg`` is ignored; ``maxdim`` may be a bool (as the reference allowed); a column ``(n, 1)``
     input is flattened as the reference did; ``keep_zero=True`` keeps zero-length bars.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer.compat.nn.levelset import init_line_complex
+    >>> layer = LevelSetLayer(init_line_complex(4), maxdim=0)
+    >>> dgms, issublevel = layer(torch.tensor([0.0, 2.0, 1.0, 3.0]))
+    >>> dgms[0].tolist(), issublevel
+    ([[1.0, 2.0], [0.0, inf]], True)
     """
 
     def __init__(
@@ -87,7 +96,15 @@ class LevelSetLayer(_nn.LevelSetLayer):
 
 
 class LevelSetLayer1D(LevelSetLayer):
-    """H0 of the level sets of a signal of length ``size``; returns ``(dgms, issublevel)``."""
+    """H0 of the level sets of a signal of length ``size``; returns ``(dgms, issublevel)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> dgms, issublevel = LevelSetLayer1D(4, sublevel=False)(torch.tensor([0.0, 2.0, 1.0, 3.0]))
+    >>> dgms[0].tolist()
+    [[2.0, 1.0], [3.0, -inf]]
+    """
 
     def __init__(
         self, size: int, sublevel: bool = True, alg: str = "hom", keep_zero: bool = False
@@ -101,7 +118,15 @@ class LevelSetLayer1D(LevelSetLayer):
 class LevelSetLayer2D(_nn.LevelSetLayer2D):
     """``LevelSetLayer2D(size, maxdim=1, sublevel=True, complex="freudenthal", alg='hom')``:
     :class:`topolayer.nn.LevelSetLayer2D` (batched, through the cubical core) with the
-    reference's ``alg`` argument, which is ignored."""
+    reference's ``alg`` argument, which is ignored.
+
+    Examples
+    --------
+    >>> import torch
+    >>> dgms, issublevel = LevelSetLayer2D((3, 3), maxdim=1)(torch.arange(9.0).reshape(3, 3))
+    >>> dgms[0].tolist(), len(dgms[1])
+    ([[0.0, inf]], 0)
+    """
 
     def __init__(
         self,
