@@ -1,6 +1,5 @@
 """``topologylayer.nn`` names."""
 
-from ...nn.alpha import AlphaLayer
 from ...nn.features import (
     BarcodePolyFeature,
     PartialSumBarcodeLengths,
@@ -8,6 +7,7 @@ from ...nn.features import (
     TopKBarcodeLengths,
 )
 from ...nn.rips import RipsLayer
+from .alpha import AlphaLayer
 from .levelset import LevelSetLayer, LevelSetLayer1D, LevelSetLayer2D
 
 __all__ = [

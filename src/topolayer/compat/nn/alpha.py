@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ..._delaunay import delaunay_top
-from ...nn import AlphaLayer
+from ...nn import AlphaLayer as _AlphaLayer
 from ..functional.persistence import SimplicialComplex
 from ..util.construction import unique_simplices
 
@@ -28,3 +29,39 @@ def delaunay_complex(x, maxdim: int = 2) -> SimplicialComplex:
     if x.ndim == 1 or x.shape[1] == 1:
         return delaunay_complex_1d(x)
     return unique_simplices(delaunay_top(x).top, maxdim)
+
+
+class AlphaLayer(_AlphaLayer):
+    """:class:`topolayer.nn.AlphaLayer` that also takes ``(N, 1)`` points (the reference's 1D case).
+
+    On a line the Delaunay complex is the path through the sorted points, and its flag filtration
+    has only H0: every vertex is born at 0 and each gap between neighbours ends one bar (the
+    component of the larger coordinate, a choice that does not change the diagram).
+
+    Examples
+    --------
+    >>> import torch
+    >>> (h0,), _ = AlphaLayer(maxdim=0)(torch.tensor([[0.0], [3.0], [1.0]]))
+    >>> h0
+    tensor([[0., 1.],
+            [0., 2.],
+            [0., inf]])
+    """
+
+    def forward(self, x: torch.Tensor):
+        if isinstance(x, torch.Tensor) and x.dim() == 2 and x.shape[1] == 1:
+            if not x.is_floating_point():
+                raise TypeError(f"x must be floating point, got {x.dtype}")
+            if len(x) == 0:
+                raise ValueError("x must hold at least one point, got shape (0, 1)")
+            if not torch.isfinite(x).all():
+                raise ValueError("x must be finite")
+            s = torch.sort(x[:, 0], stable=True).values
+            gaps = torch.sort(s[1:] - s[:-1], stable=True).values
+            if not self.keep_zero:
+                gaps = gaps[gaps > 0]
+            deaths = torch.cat([gaps, torch.full((1,), torch.inf, dtype=x.dtype, device=x.device)])
+            h0 = torch.stack([torch.zeros_like(deaths), deaths], 1)
+            empty = x.new_zeros((0, 2))
+            return (h0,) + (empty,) * int(self.maxdim), True
+        return super().forward(x)

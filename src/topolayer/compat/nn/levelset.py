@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ... import nn as _nn
 from ..._delaunay import delaunay_simplices
+from ..._validate import check_bool as _check_bool
+from ...functional.simplicial import lower_star as _lower_star
+from ...nn.simplicial import as_reference_output as _as_reference_output
 from ..functional.persistence import SimplicialComplex
 from ..util.construction import unique_simplices
 
@@ -55,8 +59,16 @@ def init_tri_complex(width: int, height: int) -> SimplicialComplex:
     return unique_simplices(delaunay_simplices(points), 2)
 
 
+def _reference_maxdim(maxdim):
+    # the reference accepted a bool here (False is 0, True is 1); only these layers do
+    return int(maxdim) if isinstance(maxdim, bool) else maxdim
+
+
 class LevelSetLayer(_nn.LevelSetLayer):
-    """``LevelSetLayer(complex, maxdim=1, sublevel=True, alg='hom')``; ``alg`` is ignored.
+    """``LevelSetLayer(complex, maxdim=1, sublevel=True, alg='hom', keep_zero=False)``.
+
+    ``alg`` is ignored; ``maxdim`` may be a bool (as the reference allowed); a column ``(n, 1)``
+    input is flattened as the reference did; ``keep_zero=True`` keeps zero-length bars.
 
     Examples
     --------
@@ -68,9 +80,19 @@ class LevelSetLayer(_nn.LevelSetLayer):
     ([[1.0, 2.0], [0.0, inf]], True)
     """
 
-    def __init__(self, complex, maxdim: int = 1, sublevel: bool = True, alg: str = "hom") -> None:
-        super().__init__(complex, maxdim=maxdim, sublevel=sublevel)
+    def __init__(
+        self, complex, maxdim=1, sublevel: bool = True, alg: str = "hom", keep_zero: bool = False
+    ) -> None:
+        super().__init__(complex, maxdim=_reference_maxdim(maxdim), sublevel=sublevel)
         self.alg = alg
+        self.keep_zero = _check_bool(keep_zero, "keep_zero")
+
+    def forward(self, f: torch.Tensor):
+        n = self.complex.n_vertices
+        if isinstance(f, torch.Tensor) and f.dim() == 2 and f.shape == (n, 1) and n != 1:
+            f = f.reshape(-1)
+        dgm = _lower_star(f, self.complex, self.maxdim, not self.sublevel, self.keep_zero)
+        return _as_reference_output(dgm, self.sublevel)
 
 
 class LevelSetLayer1D(LevelSetLayer):
@@ -84,8 +106,12 @@ class LevelSetLayer1D(LevelSetLayer):
     [[2.0, 1.0], [3.0, -inf]]
     """
 
-    def __init__(self, size: int, sublevel: bool = True, alg: str = "hom") -> None:
-        super().__init__(init_line_complex(size), maxdim=0, sublevel=sublevel, alg=alg)
+    def __init__(
+        self, size: int, sublevel: bool = True, alg: str = "hom", keep_zero: bool = False
+    ) -> None:
+        super().__init__(
+            init_line_complex(size), maxdim=0, sublevel=sublevel, alg=alg, keep_zero=keep_zero
+        )
         self.size = size
 
 
