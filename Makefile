@@ -69,7 +69,7 @@ $(DOCS_STAMP): $(STAMP) docs/requirements.txt
 	touch $(DOCS_STAMP)
 
 docs: build $(DOCS_STAMP)
-	rm -rf docs/_build docs/auto_examples
+	rm -rf docs/_build docs/auto_examples docs/api/generated
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 	@echo "open docs/_build/html/index.html"
 
