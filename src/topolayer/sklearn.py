@@ -184,6 +184,12 @@ class _Persistence(TransformerMixin, BaseEstimator):
     """Shared fit/transform: ``fit`` validates and remembers the sample shape; ``transform``
     runs :meth:`_diagrams` over chunks."""
 
+    def _check_run_options(self) -> None:
+        """``n_jobs`` and ``chunk_size``, shared by every persistence transformer."""
+        _check_n_jobs(self.n_jobs)
+        if self.chunk_size is not None:
+            _check_int(self.chunk_size, "chunk_size", 1)
+
     def fit(self, X: Any, y: Any = None) -> _Persistence:
         """Check the parameters and the data (nothing is learnt). Returns ``self``."""
         params = self._check_params()
@@ -286,9 +292,7 @@ class CubicalPersistence(_Persistence):
         self.verbose = verbose
 
     def _check_params(self) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
-        if self.chunk_size is not None:
-            _check_int(self.chunk_size, "chunk_size", 1)
+        self._check_run_options()
         return dict(
             max_dim=self.max_dim, superlevel=self.superlevel, construction=self.construction
         )
@@ -386,9 +390,7 @@ class RipsPersistence(_CloudPersistence):
         self.verbose = verbose
 
     def _check_params(self) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
-        if self.chunk_size is not None:
-            _check_int(self.chunk_size, "chunk_size", 1)
+        self._check_run_options()
         return dict(max_dim=self.max_dim, threshold=self.threshold, metric=self.metric)
 
     @staticmethod
@@ -439,9 +441,7 @@ class AlphaPersistence(_CloudPersistence):
         self.verbose = verbose
 
     def _check_params(self) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
-        if self.chunk_size is not None:
-            _check_int(self.chunk_size, "chunk_size", 1)
+        self._check_run_options()
         return dict(max_dim=self.max_dim, weak=self.weak)
 
     @staticmethod
@@ -498,9 +498,7 @@ class LowerStarPersistence(_Persistence):
         self.verbose = verbose
 
     def _check_params(self) -> dict[str, Any]:
-        _check_n_jobs(self.n_jobs)
-        if self.chunk_size is not None:
-            _check_int(self.chunk_size, "chunk_size", 1)
+        self._check_run_options()
         if self.complex is not None and not isinstance(self.complex, SimplicialComplex):
             raise TypeError(
                 f"complex must be a SimplicialComplex or None, got {type(self.complex).__name__}"
