@@ -1,6 +1,15 @@
 """``topologylayer.functional`` names."""
 
-from . import persistence
+from . import flag, persistence, sublevel
+from .flag import FlagDiagram
 from .persistence import SimplicialComplex
+from .sublevel import SubLevelSetDiagram
 
-__all__ = ["SimplicialComplex", "persistence"]
+__all__ = [
+    "FlagDiagram",
+    "SimplicialComplex",
+    "SubLevelSetDiagram",
+    "flag",
+    "persistence",
+    "sublevel",
+]
