@@ -243,7 +243,8 @@ def unit_levelset(root, inp):
         (d1[0, 0] - d1[0, 1]).backward()
         out[f"val:super2d_{alg}_h0"] = process.remove_zero_bars(dgms[0])
         out[f"val:super2d_{alg}_h1"] = d1
-        out[f"val:super2d_{alg}_grad"] = x.grad
+        # the birth of the H1 bar ties among the pixels of value 1
+        out[f"tie:super2d_{alg}_grad"] = x.grad
     return out
 
 
