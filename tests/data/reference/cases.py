@@ -22,7 +22,7 @@ import importlib
 import numpy as np
 import torch
 
-__all__ = ["CASES", "INPUTS"]
+__all__ = ["CASES", "make_inputs"]
 
 
 def _m(root: str, path: str = ""):
@@ -52,7 +52,7 @@ def _circle(n: int) -> np.ndarray:
     return np.exp(-((r - n / 3.0) ** 2) / (n * 2))
 
 
-def INPUTS(seed: int = 20200101) -> dict[str, dict[str, np.ndarray]]:  # noqa: N802
+def make_inputs(seed: int = 20200101) -> dict[str, dict[str, np.ndarray]]:
     """Fixed inputs of every case (float32; recorded next to the outputs)."""
     g = np.random.default_rng(seed)
 
@@ -211,9 +211,7 @@ def unit_alpha_rips(root, inp):
     out = {}
     for name in ("alpha", "rips"):
         for alg in ("hom", "hom2", "cohom"):
-            layer = (
-                nn.AlphaLayer(maxdim=1, alg=alg) if name == "alpha" else nn.RipsLayer(4, 1, alg)
-            )
+            layer = nn.AlphaLayer(maxdim=1, alg=alg) if name == "alpha" else nn.RipsLayer(4, 1, alg)
             x = _t(inp["x"], True)
             dgms, issub = layer(x)
             d0 = process.remove_infinite_bars(process.remove_zero_bars(dgms[0]), issub)

@@ -24,7 +24,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from cases import CASES, INPUTS  # noqa: E402
+from cases import CASES, make_inputs  # noqa: E402
 
 # Reference code paths that do not run; each snippet runs in a fresh interpreter.
 PROBES = {
@@ -108,7 +108,7 @@ def main() -> None:
     if "topolayer" in sys.modules:
         raise SystemExit("record.py must run against the reference, not topolayer")
     torch.manual_seed(0)
-    inputs = INPUTS()
+    inputs = make_inputs()
     arrays: dict[str, np.ndarray] = {}
     for case, fn in CASES.items():
         for name, a in inputs[case].items():
