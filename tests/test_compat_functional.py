@@ -225,6 +225,6 @@ def test_nn_rips_module_path():
     dgms, issub = RipsLayer(4, maxdim=1)(square)
     # the layer and FlagDiagram on the clique complex agree (up to zero-length bars)
     via_flag = FlagDiagram.apply(clique_complex(4, 2), square, 1)
-    for a, b in zip(dgms, via_flag):
+    for a, b in zip(dgms, via_flag, strict=True):
         assert sorted(a.tolist()) == _nonzero(b)
     assert issub is True
