@@ -7,13 +7,14 @@ import pytest
 import torch
 
 from topolayer.compat import SimplicialComplex
-from topolayer.compat.functional import FlagDiagram, SubLevelSetDiagram
+from topolayer.compat.functional.flag import FlagDiagram
 from topolayer.compat.functional.persistence import (
     persistenceBackward,
     persistenceBackwardFlag,
     persistenceForwardCohom,
     persistenceForwardHom,
 )
+from topolayer.compat.functional.sublevel import SubLevelSetDiagram
 
 INF = math.inf
 

@@ -1,15 +1,8 @@
-"""``topologylayer.functional`` names."""
+"""``topologylayer.functional`` names: the modules ``sublevel`` (``SubLevelSetDiagram``),
+``flag`` (``FlagDiagram``) and ``persistence`` (``SimplicialComplex`` and the
+``persistenceForward*`` / ``persistenceBackward*`` functions), at the reference's paths."""
 
 from . import flag, persistence, sublevel
-from .flag import FlagDiagram
 from .persistence import SimplicialComplex
-from .sublevel import SubLevelSetDiagram
 
-__all__ = [
-    "FlagDiagram",
-    "SimplicialComplex",
-    "SubLevelSetDiagram",
-    "flag",
-    "persistence",
-    "sublevel",
-]
+__all__ = ["SimplicialComplex", "flag", "persistence", "sublevel"]

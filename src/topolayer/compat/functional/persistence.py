@@ -127,6 +127,14 @@ class SimplicialComplex(_SimplicialComplex):
             ``f`` is not floating point.
         ValueError
             ``f`` does not hold one value per vertex, or holds NaN/inf.
+
+        Examples
+        --------
+        >>> import torch
+        >>> s = SimplicialComplex([[0, 1]])
+        >>> s.extendFloat(torch.tensor([[2.0], [1.0]]))  # a column is flattened
+        >>> persistenceForwardCohom(s, 0)[0].tolist()
+        [[2.0, 2.0], [1.0, inf]]
         """
         f = _vertex_values(f, self, "f")
         if not torch.isfinite(f).all():
@@ -143,6 +151,14 @@ class SimplicialComplex(_SimplicialComplex):
             ``y`` is not floating point.
         ValueError
             ``y`` is not ``(n_vertices, D)`` or holds NaN/inf.
+
+        Examples
+        --------
+        >>> import torch
+        >>> s = SimplicialComplex([[0, 1], [1, 2], [0, 2]])
+        >>> s.extendFlag(torch.tensor([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]]))
+        >>> persistenceForwardCohom(s, 1)[1].tolist()
+        [[5.0, inf]]
         """
         self._extension = ("flag", _points(y, self, "y").detach().clone())
 
@@ -214,6 +230,14 @@ def persistenceForwardCohom(X: SimplicialComplex, maxdim: Any) -> tuple[torch.Te
         ``X`` is not a compat ``SimplicialComplex``.
     ValueError
         ``X`` has no filtration yet, or ``maxdim`` is out of range.
+
+    Examples
+    --------
+    >>> import torch
+    >>> s = SimplicialComplex([[0, 1], [1, 2]])
+    >>> s.extendFloat(torch.tensor([0.0, 2.0, 1.0]))
+    >>> persistenceForwardCohom(s, 0)[0].tolist()
+    [[2.0, 2.0], [1.0, 2.0], [0.0, inf]]
     """
     return _forward(X, maxdim)
 
@@ -282,7 +306,20 @@ def persistenceBackward(X: SimplicialComplex, grad_res: Any) -> torch.Tensor:
 
 def persistenceBackwardFlag(X: SimplicialComplex, y: Any, grad_res: Any) -> torch.Tensor:
     """Gradient on the points of the last ``extendFlag`` (``y`` is accepted, as in the
-    reference's call, and must be those points' shape)."""
+    reference's call, and must be those points' shape).
+
+    Examples
+    --------
+    >>> import torch
+    >>> s = SimplicialComplex([[0, 1]])
+    >>> y = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
+    >>> s.extendFlag(y)
+    >>> h0, = persistenceForwardCohom(s, 0)
+    >>> h0.tolist()
+    [[0.0, 5.0], [0.0, inf]]
+    >>> persistenceBackwardFlag(s, y, [torch.tensor([[0.0, 1.0], [0.0, 0.0]])]).tolist()
+    [[-0.6000000238418579, -0.800000011920929], [0.6000000238418579, 0.800000011920929]]
+    """
     grad = _backward(X, grad_res, "flag")
     if tuple(torch.as_tensor(y).shape) != tuple(grad.shape):
         raise ValueError(f"y must have the shape of the last extendFlag points {tuple(grad.shape)}")
