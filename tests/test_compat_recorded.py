@@ -153,3 +153,27 @@ def test_disconnected_complex_and_float64_input():
     f = torch.tensor([0.0, 2.0, 1.0, 3.0], dtype=torch.float64)
     (h0,), _ = LevelSetLayer1D(4)(f)
     assert h0.dtype == torch.float64 and h0.tolist() == [[1.0, 2.0], [0.0, math.inf]]
+
+
+def test_keep_zero_layers_return_the_reference_rows():
+    """With ``keep_zero=True`` the layers return every pair the reference returned (same rows,
+    zero-length ones included), so per-sample diagrams stack as they did there."""
+    from topolayer.compat.nn import LevelSetLayer, LevelSetLayer1D, RipsLayer
+    from topolayer.compat.nn.levelset import init_line_complex
+
+    def check(ours, key):
+        _same_multiset(ours, RECORDED[key], False, key)
+
+    for n in (100, 400):
+        y = torch.from_numpy(RECORDED[f"in/alg_comparison_1d/y{n}"])
+        (h0,), _ = LevelSetLayer1D(n, False, keep_zero=True)(y)
+        check(h0, f"alg_comparison_1d/dgm:{n}_hom")
+        (h0,), _ = LevelSetLayer(init_line_complex(n), 0, False, keep_zero=True)(y)
+        check(h0, f"alg_comparison_1d/dgm:{n}_cohom")
+    x = torch.from_numpy(RECORDED["in/readme_rips/x"])
+    dgms, _ = RipsLayer(10, maxdim=1, keep_zero=True)(x)
+    check(dgms[0], "readme_rips/dgm:h0")
+    check(dgms[1], "readme_rips/dgm:h1")
+    batch = torch.from_numpy(RECORDED["in/alg_comparison_2d/y16"])
+    stacked = torch.stack([LevelSetLayer1D(16, keep_zero=True)(row)[0][0] for row in batch])
+    assert stacked.shape == (16, 16, 2)
