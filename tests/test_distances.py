@@ -663,3 +663,33 @@ class TestSlicedWasserstein:
     def test_bad_arguments(self, kwargs, exc):
         with pytest.raises(exc):
             SW(D([[0, 1]]), D([[0, 2]]), **kwargs)
+
+
+@pytest.mark.parametrize("alike", [False, True])
+@pytest.mark.parametrize("p,r", [(2.0, 2.0), (1.0, float("inf")), (3.0, 1.0)])
+def test_rectangular_wasserstein_equals_the_square_problem(alike, p, r):
+    """The s x (l + s) assignment of unbalanced diagrams (and its greedy case, every point of
+    the small side alike) finds the optimum of the square augmented problem, either way round."""
+    from topolayer._ops.distances import (
+        _diag_cost,
+        _pair_cost,
+        dense_wasserstein,
+        rect_wasserstein,
+    )
+
+    rng = np.random.default_rng(int(alike) + int(p))
+    big = rng.random((150, 2))
+    big[:, 1] += big[:, 0]
+    small = np.tile([[0.0, 1.0]], (12, 1)) if alike else rng.random((12, 2)) + [0.0, 0.5]
+
+    def cost(x, y, plan):
+        i, j, di, dj = plan
+        pair = _pair_cost(x[i], y[j], r).diagonal() ** p
+        return pair.sum() + (_diag_cost(x[di], r) ** p).sum() + (_diag_cost(y[dj], r) ** p).sum()
+
+    for x, y in ((big, small), (small, big)):
+        plan = rect_wasserstein(x, y, p, r)
+        i, j, di, dj = plan
+        assert sorted([*i, *di]) == list(range(len(x)))
+        assert sorted([*j, *dj]) == list(range(len(y)))
+        assert cost(x, y, plan) == pytest.approx(cost(x, y, dense_wasserstein(x, y, p, r)))

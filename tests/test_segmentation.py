@@ -171,7 +171,7 @@ def _value(img, cell, construction):
     for r in range(len(free) + 1):
         for sub in itertools.combinations(free, r):
             p = tuple(b - (a in sub) for a, b in enumerate(base))
-            if all(0 <= q < s for q, s in zip(p, img.shape)):
+            if all(0 <= q < s for q, s in zip(p, img.shape, strict=True)):
                 vals.append(img[p])
     return min(vals)
 
@@ -229,7 +229,9 @@ def dense_betti_matching(f_pred, f_target, construction):
 
         def bars(x):
             return {
-                b: d for b, d in _pairs(rows, cols, boundary, key(x), key(x)) if val[x][b] != val[x][d]
+                b: d
+                for b, d in _pairs(rows, cols, boundary, key(x), key(x))
+                if val[x][b] != val[x][d]
             }
 
         lb, gb, cb = bars("L"), bars("G"), bars("C")
@@ -239,9 +241,7 @@ def dense_betti_matching(f_pred, f_target, construction):
         for _, d in cb.items():
             bl, bg = image_l.get(d), image_g.get(d)
             if bl in lb and bg in gb:
-                matched.append(
-                    ((val["L"][bl], val["L"][lb[bl]]), (val["G"][bg], val["G"][gb[bg]]))
-                )
+                matched.append(((val["L"][bl], val["L"][lb[bl]]), (val["G"][bg], val["G"][gb[bg]])))
                 used_l.add(bl)
                 used_g.add(bg)
         un_l = [(val["L"][b], val["L"][d]) for b, d in lb.items() if b not in used_l]
@@ -256,7 +256,9 @@ def _ours_by_dim(m, nd):
         sel = m.matched_index[:, 1] == k
         matched = sorted(
             (tuple(p), tuple(q))
-            for p, q in zip(m.matched_pred[sel].tolist(), m.matched_target[sel].tolist())
+            for p, q in zip(
+                m.matched_pred[sel].tolist(), m.matched_target[sel].tolist(), strict=True
+            )
         )
         up = sorted(tuple(b) for b in m.unmatched_pred[m.unmatched_pred_index[:, 1] == k].tolist())
         ut = sorted(
@@ -473,7 +475,7 @@ def test_threads_do_not_change_the_result():
     x, y = _random_pair((5, 1, 20, 20), 11)
     a = betti_matching(x, y, n_threads=1)
     b = betti_matching(x, y, n_threads=2)
-    for u, v in zip(a[:7], b[:7]):
+    for u, v in zip(a[:7], b[:7], strict=True):
         torch.testing.assert_close(u, v)
 
 

@@ -126,5 +126,14 @@ def wasserstein_matchings(x: Annotated[NDArray[numpy.float64], dict(shape=(None,
     Optimal W_p matchings of batches as for bottleneck_matchings. Returns [pairs (K, 3) of (item, i, j), diag_x (K1, 2) of (item, i), diag_y (K2, 2) of (item, j)], indices within the item.
     """
 
+@overload
+def betti_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, n_threads: int) -> list[NDArray[numpy.int64]]:
+    """
+    Betti matching of each row of pred with the same row of target (flattened 2D or 3D grids of the given shape, sublevel filtrations): a (m, 6) array of (item, dim, pred birth, pred death, target birth, target death) pixels per matched pair, and (u, 4) arrays of (item, dim, birth, death) for the unmatched bars of pred and of target. Essential bars are left out.
+    """
+
+@overload
+def betti_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, n_threads: int) -> list[NDArray[numpy.int64]]: ...
+
 def build_info() -> dict:
     """How this extension was compiled (compiler, C++ standard, flags)."""

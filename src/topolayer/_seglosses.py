@@ -234,9 +234,8 @@ def hu_topo_loss(
     grid = tuple(pred.shape[pred.dim() - ndim :])
     fp = filtration_values(pred, superlevel).reshape(-1, *grid)
     ft = filtration_values(target, superlevel).reshape(-1, *grid)
-    opts = {"max_dim": ndim - 1, "construction": construction, "ndim": ndim, "n_threads": n_threads}
-    dp = cubical(fp, **opts)
-    dt = cubical(ft, **opts)
+    dp = cubical(fp, ndim - 1, construction=construction, ndim=ndim, n_threads=n_threads)
+    dt = cubical(ft, ndim - 1, construction=construction, ndim=ndim, n_threads=n_threads)
     total = fp.new_zeros(fp.shape[0])
     for k in range(ndim):
         w = wasserstein_distance(

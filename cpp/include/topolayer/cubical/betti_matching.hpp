@@ -291,6 +291,31 @@ class betti_matcher {
                 face_slot_[static_cast<std::size_t>(k)][mask] = static_cast<index_t>(s);
             }
         }
+        for (int k = 1; k <= d; ++k)
+            for (const bm_detail::u32 mask : g_.masks[static_cast<std::size_t>(k)]) {
+                std::vector<std::pair<index_t, index_t>> faces;
+                for (int a = 0; a < d; ++a) {
+                    const bm_detail::u32 bit = g_.axis_bit(a);
+                    if (!(mask & bit)) continue;
+                    const index_t slot = face_slot_[static_cast<std::size_t>(k - 1)][mask & ~bit];
+                    faces.emplace_back(0, slot);
+                    faces.emplace_back(g_.sv[a], slot);
+                }
+                boundary_table_[static_cast<std::size_t>(k)].push_back(std::move(faces));
+            }
+        vertex_flags_.resize(static_cast<std::size_t>(g_.n_vertices));
+        {
+            index_t c[3];
+            for (index_t v = 0; v < g_.n_vertices; ++v) {
+                g_.coords(v, c);
+                std::uint8_t fl = 0;
+                for (int a = 0; a < d; ++a) {
+                    if (c[a] == 0) fl |= static_cast<std::uint8_t>(1u << a);
+                    if (c[a] + 1 == g_.nv[a]) fl |= static_cast<std::uint8_t>(1u << (3 + a));
+                }
+                vertex_flags_[static_cast<std::size_t>(v)] = fl;
+            }
+        }
     }
 
     int ndim() const { return g_.ndim; }
@@ -314,8 +339,10 @@ class betti_matcher {
                     // the largest vertex value, from each slot's vertex offsets
                     const auto& offs = vertex_offsets_[static_cast<std::size_t>(k)];
                     for (u32 id : ids) {
-                        const index_t base = id / nm;
-                        const auto& o = offs[static_cast<std::size_t>(id % nm)];
+                        index_t base;
+                        std::size_t slot;
+                        split(id, static_cast<std::size_t>(nm), base, slot);
+                        const auto& o = offs[slot];
                         double v = p[base];
                         for (std::size_t t = 1; t < o.size(); ++t) v = std::max(v, p[base + o[t]]);
                         f.val[id] = v;
@@ -347,26 +374,30 @@ class betti_matcher {
     std::array<std::vector<std::vector<index_t>>, 4> vertex_offsets_;
     // per dimension k and mask of dimension k: its slot
     std::array<std::array<index_t, 8>, 4> face_slot_{};
+    // per dimension k and slot: the faces as (vertex step from the base, slot of the face)
+    std::array<std::vector<std::vector<std::pair<index_t, index_t>>>, 4> boundary_table_;
+    // per vertex: bit a if it is first along axis a, bit 3 + a if it is last
+    std::vector<std::uint8_t> vertex_flags_;
     std::vector<u32> parent_, rep_[3];
     std::vector<std::uint8_t> cleared_[3];   // top-1 cells that give birth in the top dimension
     std::vector<std::uint8_t> negative0_[3];  // edges that merge components, per input
 
+    // (base vertex, slot) of a local id; the number of slots is 1, 2 or 3, constant divisors
+    static void split(u32 id, std::size_t n_slots, index_t& base, std::size_t& slot) {
+        const u32 b = n_slots == 1 ? id : n_slots == 2 ? id >> 1 : id / 3;
+        base = b;
+        slot = id - b * static_cast<u32>(n_slots);
+    }
+
     // the boundary of a cell of dimension k (local id) as local ids of dimension k - 1
     int boundary(int k, u32 id, u32* out) const {
-        const index_t nm = static_cast<index_t>(g_.n_masks(k));
-        const index_t base = id / nm;
-        const u32 mask = g_.masks[static_cast<std::size_t>(k)][id % nm];
-        const auto& lower = g_.masks[static_cast<std::size_t>(k - 1)];
-        const index_t nl = static_cast<index_t>(lower.size());
+        index_t base;
+        std::size_t slot;
+        split(id, g_.n_masks(k), base, slot);
+        const index_t nl = static_cast<index_t>(g_.n_masks(k - 1));
         int n = 0;
-        for (int a = 0; a < g_.ndim; ++a) {
-            const u32 bit = g_.axis_bit(a);
-            if (!(mask & bit)) continue;
-            const u32 face = mask & ~bit;
-            const index_t slot = face_slot_[static_cast<std::size_t>(k - 1)][face];
-            out[n++] = static_cast<u32>(base * nl + slot);
-            out[n++] = static_cast<u32>((base + g_.sv[a]) * nl + slot);
-        }
+        for (const auto& [step, face] : boundary_table_[static_cast<std::size_t>(k)][slot])
+            out[n++] = static_cast<u32>((base + step) * nl + face);
         return n;
     }
 
@@ -475,16 +506,18 @@ class betti_matcher {
         // cofaces of a (d-1)-cell: the two top cells beside it, or the outer node
         const index_t nm = static_cast<index_t>(g_.n_masks(d - 1));
         const auto& lower = g_.masks[static_cast<std::size_t>(d - 1)];
+        int missing_axis[3] = {0, 0, 0};  // per slot of a (d-1)-cell: the axis it does not span
+        for (std::size_t t = 0; t < lower.size(); ++t)
+            while (g_.axis_bit(missing_axis[t]) & lower[t]) ++missing_axis[t];
         auto cofaces = [&](u32 id, u32* out2) {
-            const index_t base = id / nm;
-            const u32 mask = lower[static_cast<std::size_t>(id % nm)];
-            int missing = 0;
-            while (g_.axis_bit(missing) & mask) ++missing;
-            index_t c[3];
-            g_.coords(base, c);
+            index_t base;
+            std::size_t slot;
+            split(id, static_cast<std::size_t>(nm), base, slot);
+            const int m = missing_axis[slot];
+            const std::uint8_t fl = vertex_flags_[static_cast<std::size_t>(base)];
             // top cells have one slot per vertex: local id = base vertex
-            out2[0] = c[missing] + 1 < g_.nv[missing] ? static_cast<u32>(base) : outer;
-            out2[1] = c[missing] >= 1 ? static_cast<u32>(base - g_.sv[missing]) : outer;
+            out2[0] = (fl >> (3 + m)) & 1u ? outer : static_cast<u32>(base);
+            out2[1] = (fl >> m) & 1u ? outer : static_cast<u32>(base - g_.sv[m]);
         };
         parent_.resize(outer + 1);
         for (int x = 0; x < 3; ++x) rep_[x].resize(outer + 1);
