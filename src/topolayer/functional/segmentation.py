@@ -29,6 +29,18 @@ class BettiMatching(NamedTuple):
     Bars are ``(birth, death)`` rows in the values of the inputs (superlevel bars run
     downwards); every row has an ``(item, dim)`` index row, ``item`` a flat index into
     ``batch_shape``. Essential bars are left out.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from topolayer.functional import betti_matching
+    >>> pred = torch.rand(4, 2, 16, 16)
+    >>> target = (torch.rand(4, 2, 16, 16) > 0.5).float()
+    >>> m = betti_matching(pred, target)
+    >>> m.num_matched.shape           # (batch, channel, homology dimension)
+    torch.Size([4, 2, 2])
+    >>> int(m.num_matched.sum()) == len(m.matched_pred) == len(m.matched_index)
+    True
     """
 
     matched_pred: torch.Tensor  #: (m, 2) bars of the prediction matched to ...
