@@ -33,14 +33,14 @@ _CONSTRUCTIONS = ("V", "T")
 
 # -- input handling --------------------------------------------------------------------------------
 def _to_numpy(x: Any, name: str) -> np.ndarray:
+    import torch
+
     if isinstance(x, np.ndarray):
         return x
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        torch = None
-    if torch is not None and isinstance(x, torch.Tensor):
-        return x.detach().cpu().numpy()
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu()
+        # NumPy has no bfloat16; every other torch dtype converts as it is.
+        return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
     raise TypeError(f"{name} must be a numpy array or a torch tensor, got {type(x).__name__}")
 
 
@@ -396,11 +396,11 @@ def betti_matching_error(
     """
     import torch
 
-    from .functional import betti_matching
-
     nd = _check_ndim(ndim)
     c = _check_construction(construction)
     p, t = _pair(pred_bin, target, nd)
+    from .functional import betti_matching
+
     shape = p.shape[: p.ndim - nd] + (nd,)
     if p.ndim == nd:  # one image: give the matching its batch axis
         p, t = p[None], t[None]
