@@ -227,9 +227,16 @@ def test_betti_matching_error_is_zero_only_where_it_should_be(rng):
     masks = rng.random((6, 10, 10)) < 0.5
     err = betti_matching_error(masks, masks)
     assert err.shape == (6, 2) and (err == 0).all()
-    # It is at least the Betti error: unmatched bars include the surplus of either side.
+    # It is at least the Betti error: unmatched bars include the surplus of either side, and
+    # an empty mask against a non-empty one leaves the essential component unmatched.
     other = rng.random((6, 10, 10)) < 0.5
-    assert (betti_matching_error(other, masks) >= betti_error(other, masks)).all()
+    other[0] = False
+    masks[1] = False
+    err = betti_matching_error(other, masks)
+    assert (err >= betti_error(other, masks)).all()
+    assert err[0, 0] == betti_numbers(masks[0])[0] and err[1, 0] == betti_numbers(other[1])[0]
+    empty = np.zeros((10, 10), bool)
+    assert betti_matching_error(empty, empty).tolist() == [0, 0]
 
 
 # -- bad input -------------------------------------------------------------------------------------

@@ -361,7 +361,9 @@ def betti_matching_error(
     barcodes of their inclusions into the comparison image
     (:func:`topolayer.functional.betti_matching`); the error counts the prediction's and the
     target's bars left unmatched. Unlike the Betti error it notices a feature that is present
-    in both but in the wrong place.
+    in both but in the wrong place. The matching pairs finite bars; the one essential bar (the
+    last component of a non-empty foreground) counts as unmatched when exactly one of the two
+    masks is empty, so the error is never below the :func:`betti_error`.
 
     Parameters
     ----------
@@ -411,5 +413,12 @@ def betti_matching_error(
         superlevel=True,
         construction=c,
     )
-    unmatched = res.num_unmatched_pred + res.num_unmatched_target
-    return np.asarray(unmatched.cpu().numpy(), dtype=np.int64).reshape(shape)
+    unmatched = np.asarray(
+        (res.num_unmatched_pred + res.num_unmatched_target).cpu().numpy(), dtype=np.int64
+    ).reshape((-1, nd))
+    # The matching covers the finite bars; the essential H0 bar of a non-empty mask is its
+    # foreground's last component, matched when both masks are non-empty and left over when
+    # exactly one is.
+    flat_p, flat_t = p.reshape(len(unmatched), -1), t.reshape(len(unmatched), -1)
+    unmatched[:, 0] += flat_p.any(axis=1) != flat_t.any(axis=1)
+    return unmatched.reshape(shape)
