@@ -140,7 +140,14 @@ def test_quick_run_metrics_have_the_expected_keys(quick_run):
     assert m["meta"]["quick"] is True and m["meta"]["apps"] == ["segment"]
     for name, nd in (("segment", 2), ("segment3d", 3)):
         sec = m[name]
-        assert set(sec) == {"settings", "pretrained", "methods", "phase_seconds", "seconds"}
+        assert set(sec) == {
+            "settings",
+            "pretrained",
+            "methods",
+            "lambda_sweep",
+            "phase_seconds",
+            "seconds",
+        }
         assert sec["settings"]["ndim"] == nd
         assert set(sec["methods"]) == set(METHODS)
         for s in [sec["pretrained"], *sec["methods"].values()]:
@@ -150,3 +157,12 @@ def test_quick_run_metrics_have_the_expected_keys(quick_run):
             assert s["betti_error"] == pytest.approx(sum(s["betti_error_per_dim"]))
             # every Betti mismatch is an unmatched bar
             assert s["betti_matching_error"] >= s["betti_error"] - 1e-9
+
+
+def test_quick_run_lambda_sweep(quick_run):
+    _, m = quick_run
+    sweep = m["segment"]["lambda_sweep"]
+    assert set(sweep) == {"Dice + Betti matching, lambda = 1", "Dice + Hu, lambda = 1"}
+    for s in sweep.values():
+        assert 0 <= s["dice"] <= 1 and s["betti_error"] >= 0
+    assert m["segment3d"]["lambda_sweep"] == {}
