@@ -6,9 +6,7 @@ without gradients) shaped ``(*grid)`` for one image or ``(*batch, *grid)`` for m
 ``ndim`` axes are the grid, every leading axis is a batch axis, and the result has the leading
 shape (plus a last axis over homology dimensions for the topological metrics).
 
-Connectivity
-------------
-The topological metrics use the cubical complex of the V construction, the one
+*Connectivity.* The topological metrics use the cubical complex of the V construction, the one
 :func:`topolayer.functional.cubical` and the segmentation losses
 (:func:`~topolayer.losses.betti_matching_loss`, :func:`~topolayer.losses.hu_topo_loss`) use with
 ``superlevel=True``: pixels are vertices, and a cube is in the foreground when all its corner
