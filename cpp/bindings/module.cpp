@@ -9,6 +9,7 @@ void bind_cubical(nb::module_& m);
 void bind_rips(nb::module_& m);
 void bind_alpha(nb::module_& m);
 void bind_distances(nb::module_& m);
+void bind_segmentation(nb::module_& m);
 }  // namespace topolayer_bindings
 
 namespace {
@@ -50,5 +51,6 @@ NB_MODULE(_core, m) {
     topolayer_bindings::bind_rips(m);
     topolayer_bindings::bind_alpha(m);
     topolayer_bindings::bind_distances(m);
+    topolayer_bindings::bind_segmentation(m);
     m.def("build_info", &build_info, "How this extension was compiled (compiler, C++ standard, flags).");
 }

@@ -1,6 +1,8 @@
-"""``topologylayer.functional`` names."""
+"""``topologylayer.functional`` names: the modules ``sublevel`` (``SubLevelSetDiagram``),
+``flag`` (``FlagDiagram``) and ``persistence`` (``SimplicialComplex`` and the
+``persistenceForward*`` / ``persistenceBackward*`` functions), at the reference's paths."""
 
-from . import persistence
+from . import flag, persistence, sublevel
 from .persistence import SimplicialComplex
 
-__all__ = ["SimplicialComplex", "persistence"]
+__all__ = ["SimplicialComplex", "flag", "persistence", "sublevel"]

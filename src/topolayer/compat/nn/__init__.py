@@ -6,9 +6,9 @@ from ...nn.features import (
     SumBarcodeLengths,
     TopKBarcodeLengths,
 )
-from ...nn.rips import RipsLayer
 from .alpha import AlphaLayer
 from .levelset import LevelSetLayer, LevelSetLayer1D, LevelSetLayer2D
+from .rips import RipsLayer
 
 __all__ = [
     "LevelSetLayer",

@@ -1,0 +1,94 @@
+// Bindings for the Betti matching of prediction / target pairs on 2D and 3D grids.
+#include "common.hpp"
+
+#include <nanobind/stl/string.h>
+
+#include <cstdint>
+
+#include "topolayer/cubical/betti_matching.hpp"
+#include "topolayer/parallel.hpp"
+
+namespace topolayer_bindings {
+
+namespace {
+
+template <class T>
+std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
+                                      const std::string& construction, int n_threads) {
+    if (shape.size() != 2 && shape.size() != 3)
+        throw std::invalid_argument("shape must have 2 or 3 entries, got " + std::to_string(shape.size()));
+    index_t n = 1;
+    for (index_t s : shape) {
+        if (s < 1) throw std::invalid_argument("every grid dimension must be >= 1");
+        n *= s;
+    }
+    if (construction != "V" && construction != "T")
+        throw std::invalid_argument("construction must be 'V' or 'T', got '" + construction + "'");
+    if (pred.shape(0) != target.shape(0) || pred.shape(1) != target.shape(1))
+        throw std::invalid_argument("pred and target must have the same shape");
+    if (static_cast<index_t>(pred.shape(1)) != n)
+        throw std::invalid_argument("pred has " + std::to_string(pred.shape(1)) +
+                                    " values per item, but the grid has " + std::to_string(n) + " pixels");
+    const index_t items = static_cast<index_t>(pred.shape(0));
+    topolayer::check_finite(pred.data(), items * n, "pred");
+    topolayer::check_finite(target.data(), items * n, "target");
+    const bool t = construction == "T";
+    const int ndim = static_cast<int>(shape.size());
+    std::vector<topolayer::betti_matching_result> results(static_cast<std::size_t>(items));
+    {
+        interruptible_release release;
+        const int workers = topolayer::resolve_threads(n_threads, items);
+        const index_t chunk = std::max<index_t>(1, (items + workers - 1) / workers);
+        const index_t n_chunks = (items + chunk - 1) / chunk;
+        topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
+            topolayer::betti_matcher m(shape, t);
+            std::vector<double> l(static_cast<std::size_t>(n)), g(static_cast<std::size_t>(n));
+            const index_t last = std::min(items, (k + 1) * chunk);
+            for (index_t i = k * chunk; i < last; ++i) {
+                const T* pl = pred.data() + i * n;
+                const T* pg = target.data() + i * n;
+                for (index_t j = 0; j < n; ++j) {
+                    l[static_cast<std::size_t>(j)] = static_cast<double>(pl[j]);
+                    g[static_cast<std::size_t>(j)] = static_cast<double>(pg[j]);
+                }
+                m.run(l.data(), g.data(), results[static_cast<std::size_t>(i)]);
+            }
+        });
+    }
+    // (item, dim, L birth, L death, G birth, G death) per match; (item, dim, birth, death) per
+    // unmatched bar
+    std::vector<index_t> matched, ul, ug;
+    for (index_t i = 0; i < items; ++i)
+        for (int d = 0; d < ndim; ++d) {
+            const auto& r = results[static_cast<std::size_t>(i)].dims[static_cast<std::size_t>(d)];
+            for (std::size_t j = 0; j < r.matched.size(); j += 4) {
+                matched.insert(matched.end(), {i, index_t{d}});
+                matched.insert(matched.end(), r.matched.begin() + static_cast<std::ptrdiff_t>(j),
+                               r.matched.begin() + static_cast<std::ptrdiff_t>(j + 4));
+            }
+            for (std::size_t j = 0; j < r.unmatched_l.size(); j += 2)
+                ul.insert(ul.end(), {i, index_t{d}, r.unmatched_l[j], r.unmatched_l[j + 1]});
+            for (std::size_t j = 0; j < r.unmatched_g.size(); j += 2)
+                ug.insert(ug.end(), {i, index_t{d}, r.unmatched_g[j], r.unmatched_g[j + 1]});
+        }
+    std::vector<int_array> out;
+    out.push_back(to_array(std::move(matched), 6));
+    out.push_back(to_array(std::move(ul), 4));
+    out.push_back(to_array(std::move(ug), 4));
+    return out;
+}
+
+}  // namespace
+
+void bind_segmentation(nb::module_& m) {
+    m.def("betti_matching", &betti_matching<float>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
+          nb::arg("shape"), nb::arg("construction"), nb::arg("n_threads"),
+          "Betti matching of each row of pred with the same row of target (flattened 2D or 3D grids of "
+          "the given shape, sublevel filtrations): a (m, 6) array of (item, dim, pred birth, pred death, "
+          "target birth, target death) pixels per matched pair, and (u, 4) arrays of (item, dim, birth, "
+          "death) for the unmatched bars of pred and of target. Essential bars are left out.");
+    m.def("betti_matching", &betti_matching<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
+          nb::arg("shape"), nb::arg("construction"), nb::arg("n_threads"));
+}
+
+}  // namespace topolayer_bindings
