@@ -38,6 +38,7 @@ import torch
 
 from . import _bars, _validate
 from ._bars import Flat
+from ._seglosses import betti_matching_loss, hu_topo_loss
 from ._signature import dims_tuple, signature_loss
 
 __all__ = [
@@ -53,6 +54,8 @@ __all__ = [
     "topological_prior",
     "signature_loss",
     "summary_statistic_loss",
+    "betti_matching_loss",
+    "hu_topo_loss",
 ]
 
 

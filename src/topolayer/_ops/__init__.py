@@ -215,13 +215,14 @@ def vmap_clouds(
 
 
 # Importing the op modules registers their ops (topolayer::<kind>_pairs).
-from . import alpha, cubical, distances, rips, simplicial  # noqa: E402
+from . import alpha, cubical, distances, rips, segmentation, simplicial  # noqa: E402
 
 __all__ = [
     "alpha",
     "cubical",
     "distances",
     "rips",
+    "segmentation",
     "simplicial",
     "register_complex",
     "resolve_threads",

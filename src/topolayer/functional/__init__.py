@@ -3,6 +3,15 @@
 from .alpha import alpha
 from .cubical import cubical
 from .rips import rips
+from .segmentation import BettiMatching, betti_matching
 from .simplicial import filtration, lower_star
 
-__all__ = ["lower_star", "filtration", "cubical", "rips", "alpha"]
+__all__ = [
+    "lower_star",
+    "filtration",
+    "cubical",
+    "rips",
+    "alpha",
+    "betti_matching",
+    "BettiMatching",
+]

@@ -19,9 +19,12 @@ from .features import (
     WassersteinDistance,
 )
 from .rips import RipsLayer, VietorisRips
+from .segmentation import BettiMatchingLoss, HuTopoLoss
 from .simplicial import LevelSetLayer, LevelSetLayer1D, LowerStar
 
 __all__ = [
+    "BettiMatchingLoss",
+    "HuTopoLoss",
     "LowerStar",
     "LevelSetLayer",
     "LevelSetLayer1D",

@@ -27,6 +27,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -38,6 +39,9 @@
 namespace topolayer {
 
 namespace bm_detail {
+#ifdef BM_STATS
+inline long bm_adds=0, bm_len=0;
+#endif
 
 using u32 = std::uint32_t;
 using u64 = std::uint64_t;
@@ -162,18 +166,68 @@ struct filtration {
     std::vector<u32> rank;    // per local id: position in order
 };
 
-inline void make_filtration(filtration& f, const std::vector<u32>& ids, std::vector<double>&& val,
-                            std::vector<std::pair<u64, u32>>& scratch) {
-    f.val = std::move(val);
-    scratch.resize(ids.size());
-    for (std::size_t i = 0; i < ids.size(); ++i) scratch[i] = {order_key(f.val[ids[i]]), ids[i]};
-    std::sort(scratch.begin(), scratch.end());
-    f.order.resize(ids.size());
-    f.rank.assign(f.val.size(), none);
-    for (std::size_t i = 0; i < scratch.size(); ++i) {
-        f.order[i] = scratch[i].second;
-        f.rank[scratch[i].second] = static_cast<u32>(i);
+// Stable LSD radix sort of (key, id) pairs by key, 11 bits a pass, passes whose digit is the
+// same for every key skipped. Ids come in increasing order, so equal keys stay in id order.
+template <class K>
+void radix_sort(std::vector<K>& key, std::vector<u32>& id, std::vector<K>& key2, std::vector<u32>& id2) {
+    const std::size_t n = key.size();
+    key2.resize(n);
+    id2.resize(n);
+    std::vector<std::size_t> count(2048);
+    for (unsigned shift = 0; shift < 8 * sizeof(K); shift += 11) {
+        std::fill(count.begin(), count.end(), 0);
+        for (std::size_t i = 0; i < n; ++i) ++count[(key[i] >> shift) & 2047u];
+        if (n == 0 || count[(key[0] >> shift) & 2047u] == n) continue;
+        std::size_t sum = 0;
+        for (auto& c : count) {
+            const std::size_t t = c;
+            c = sum;
+            sum += t;
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t at = count[(key[i] >> shift) & 2047u]++;
+            key2[at] = key[i];
+            id2[at] = id[i];
+        }
+        key.swap(key2);
+        id.swap(id2);
     }
+}
+
+struct sort_scratch {
+    std::vector<u32> k32a, k32b, ida, idb;
+    std::vector<u64> k64a, k64b;
+};
+
+// f.val must be set; fills f.order (valid ids by (value, id)) and f.rank.
+inline void sort_filtration(filtration& f, const std::vector<u32>& ids, sort_scratch& s) {
+    const std::size_t n = ids.size();
+    s.ida.assign(ids.begin(), ids.end());
+    bool exact_float = true;
+    for (u32 i : ids) {
+        const double v = f.val[i];
+        if (static_cast<double>(static_cast<float>(v)) != v) {
+            exact_float = false;
+            break;
+        }
+    }
+    if (exact_float) {  // 32-bit keys: three passes
+        s.k32a.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            const float v = static_cast<float>(f.val[ids[i]]);
+            u32 b;
+            std::memcpy(&b, &v, sizeof b);
+            s.k32a[i] = (b >> 31) ? ~b : (b | 0x80000000u);
+        }
+        radix_sort(s.k32a, s.ida, s.k32b, s.idb);
+    } else {
+        s.k64a.resize(n);
+        for (std::size_t i = 0; i < n; ++i) s.k64a[i] = order_key(f.val[ids[i]]);
+        radix_sort(s.k64a, s.ida, s.k64b, s.idb);
+    }
+    f.order.assign(s.ida.begin(), s.ida.end());
+    f.rank.assign(f.val.size(), none);
+    for (std::size_t i = 0; i < n; ++i) f.rank[f.order[i]] = static_cast<u32>(i);
 }
 
 struct bar {
@@ -223,6 +277,19 @@ class betti_matcher {
                     if (g_.valid(c, g_.masks[static_cast<std::size_t>(k)][s]))
                         ids.push_back(static_cast<bm_detail::u32>(v * static_cast<index_t>(nm) + static_cast<index_t>(s)));
             }
+            for (std::size_t s = 0; s < nm; ++s) {
+                const bm_detail::u32 mask = g_.masks[static_cast<std::size_t>(k)][s];
+                std::vector<index_t> o;
+                for (bm_detail::u32 sub = 0; sub < 8; ++sub) {
+                    if ((sub & ~mask) != 0) continue;
+                    index_t off = 0;
+                    for (int a = 0; a < d; ++a)
+                        if (sub & g_.axis_bit(a)) off += g_.sv[a];
+                    o.push_back(off);
+                }
+                vertex_offsets_[static_cast<std::size_t>(k)].push_back(std::move(o));
+                face_slot_[static_cast<std::size_t>(k)][mask] = static_cast<index_t>(s);
+            }
         }
     }
 
@@ -239,12 +306,27 @@ class betti_matcher {
         for (int x = 0; x < 3; ++x)
             for (int k = 0; k <= d; ++k) {
                 const auto& ids = cells_[static_cast<std::size_t>(k)].ids;
-                std::vector<double> val(static_cast<std::size_t>(g_.n_slots(k)), 0.0);
+                filtration& f = f_[x][static_cast<std::size_t>(k)];
+                f.val.resize(static_cast<std::size_t>(g_.n_slots(k)));
                 const index_t nm = static_cast<index_t>(g_.n_masks(k));
-                index_t pixel;
-                for (u32 id : ids)
-                    val[id] = g_.value(px[x], id / nm, g_.masks[static_cast<std::size_t>(k)][id % nm], &pixel);
-                make_filtration(f_[x][static_cast<std::size_t>(k)], ids, std::move(val), scratch_);
+                const double* p = px[x];
+                if (!g_.t_construction) {
+                    // the largest vertex value, from each slot's vertex offsets
+                    const auto& offs = vertex_offsets_[static_cast<std::size_t>(k)];
+                    for (u32 id : ids) {
+                        const index_t base = id / nm;
+                        const auto& o = offs[static_cast<std::size_t>(id % nm)];
+                        double v = p[base];
+                        for (std::size_t t = 1; t < o.size(); ++t) v = std::max(v, p[base + o[t]]);
+                        f.val[id] = v;
+                    }
+                } else {
+                    index_t pixel;
+                    for (u32 id : ids)
+                        f.val[id] = g_.value(p, id / nm, g_.masks[static_cast<std::size_t>(k)][id % nm], &pixel);
+                }
+                // vertices and top cells are only compared, never walked in order
+                if (k == 1 || k == d - 1) sort_filtration(f, ids, sort_);
             }
         out.dims.assign(static_cast<std::size_t>(d), {});
         dimension_0(out.dims[0], px);
@@ -260,9 +342,14 @@ class betti_matcher {
     std::array<bm_detail::cells_of_dim, 4> cells_;
     std::array<std::array<bm_detail::filtration, 4>, 3> f_;  // [L, G, C][dimension]
     std::vector<double> comp_;
-    std::vector<std::pair<bm_detail::u64, u32>> scratch_;
+    bm_detail::sort_scratch sort_;
+    // per dimension and slot: the offsets of a cell's vertices from its base vertex (first 0)
+    std::array<std::vector<std::vector<index_t>>, 4> vertex_offsets_;
+    // per dimension k and mask of dimension k: its slot
+    std::array<std::array<index_t, 8>, 4> face_slot_{};
     std::vector<u32> parent_, rep_[3];
-    std::vector<std::uint8_t> cleared_[3];  // top-1 cells that give birth in the top dimension
+    std::vector<std::uint8_t> cleared_[3];   // top-1 cells that give birth in the top dimension
+    std::vector<std::uint8_t> negative0_[3];  // edges that merge components, per input
 
     // the boundary of a cell of dimension k (local id) as local ids of dimension k - 1
     int boundary(int k, u32 id, u32* out) const {
@@ -276,7 +363,7 @@ class betti_matcher {
             const u32 bit = g_.axis_bit(a);
             if (!(mask & bit)) continue;
             const u32 face = mask & ~bit;
-            const index_t slot = std::find(lower.begin(), lower.end(), face) - lower.begin();
+            const index_t slot = face_slot_[static_cast<std::size_t>(k - 1)][face];
             out[n++] = static_cast<u32>(base * nl + slot);
             out[n++] = static_cast<u32>((base + g_.sv[a]) * nl + slot);
         }
@@ -327,12 +414,14 @@ class betti_matcher {
             parent_.resize(nv);
             for (u32 i = 0; i < nv; ++i) parent_[i] = i;
             by_birth[x].assign(nv, none);
+            negative0_[x].assign(fe.val.size(), 0);
             for (u32 e : fe.order) {
                 boundary(1, e, bnd);
                 u32 a = find(parent_, bnd[0]), b = find(parent_, bnd[1]);
                 if (a == b) continue;
                 if (older(fv, b, a)) std::swap(a, b);  // a: the elder root
                 parent_[b] = a;
+                negative0_[x][e] = 1;
                 if (fv.val[b] != fe.val[e]) {
                     by_birth[x][b] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({b, e});
@@ -347,12 +436,14 @@ class betti_matcher {
         rep_[1].resize(nv);
         for (u32 i = 0; i < nv; ++i) parent_[i] = rep_[0][i] = rep_[1][i] = i;
         std::vector<std::pair<u32, u32>> matches;
+        negative0_[2].assign(ce.val.size(), 0);
         for (u32 e : ce.order) {
             boundary(1, e, bnd);
             u32 a = find(parent_, bnd[0]), b = find(parent_, bnd[1]);
             if (a == b) continue;
             if (older(cv, b, a)) std::swap(a, b);
             parent_[b] = a;
+            negative0_[2][e] = 1;
             u32 young[2];
             for (int x = 0; x < 2; ++x) {
                 u32 ra = rep_[x][a], rb = rep_[x][b];
@@ -443,34 +534,103 @@ class betti_matcher {
 
     // Column reduction of the boundary matrix from dimension 2 to 1, columns in the order of
     // filtration `cols`, rows ranked by filtration `rows`; columns whose cell is marked in
-    // `clear` are skipped. Calls on_pair(row cell, column cell) for every pivot.
+    // `clear` are skipped. Calls on_pair(row cell, column cell) for every pivot. A column is a
+    // vector of row ranks in decreasing order (its pivot first); adding a reduced column is a
+    // linear merge.
     template <class OnPair>
     void reduce(const bm_detail::filtration& rows, const bm_detail::filtration& cols,
                 const std::vector<std::uint8_t>& clear, OnPair&& on_pair) {
         using namespace bm_detail;
         std::vector<u32>& pivot_col = parent_;  // per row rank: index of the reduced column
         pivot_col.assign(rows.order.size(), none);
-        std::vector<u32> store;                  // reduced columns, as row ranks
+        std::vector<u32> store;  // reduced columns
         std::vector<std::size_t> start{0};
-        std::vector<u32> heap;
+        std::vector<u32> col, sum;
         u32 bnd[6];
         index_t counter = 0;
+        const auto desc = std::greater<u32>();
         for (u32 f : cols.order) {
             if (clear[f]) continue;
             if ((++counter & 4095) == 0) check_interrupt();
-            heap.clear();
             const int n = boundary(2, f, bnd);
-            for (int i = 0; i < n; ++i) heap.push_back(rows.rank[bnd[i]]);
-            std::make_heap(heap.begin(), heap.end());
+            col.resize(static_cast<std::size_t>(n));
+            for (int i = 0; i < n; ++i) col[static_cast<std::size_t>(i)] = rows.rank[bnd[i]];
+            std::sort(col.begin(), col.end(), desc);
+            while (!col.empty()) {
+                const u32 j = pivot_col[col[0]];
+                if (j == none) {
+                    pivot_col[col[0]] = static_cast<u32>(start.size() - 1);
+                    store.insert(store.end(), col.begin(), col.end());
+                    start.push_back(store.size());
+                    on_pair(rows.order[col[0]], f);
+                    break;
+                }
+#ifdef BM_STATS
+                bm_adds++;
+                bm_len += static_cast<long>(start[j + 1] - start[j]);
+#endif
+                sum.clear();
+                std::set_symmetric_difference(col.begin(), col.end(), store.begin() + static_cast<std::ptrdiff_t>(start[j]),
+                                              store.begin() + static_cast<std::ptrdiff_t>(start[j + 1]),
+                                              std::back_inserter(sum), desc);
+                col.swap(sum);
+            }
+        }
+    }
+
+    // The cofaces (2-cells) of an edge of a volume, as local ids.
+    int coboundary_1(u32 id, u32* out) const {
+        const index_t base = id / 3;
+        const u32 mask = g_.masks[1][id % 3];
+        const auto& upper = g_.masks[2];
+        index_t c[3];
+        g_.coords(base, c);
+        int n = 0;
+        for (int b = 0; b < 3; ++b) {
+            const u32 bit = g_.axis_bit(b);
+            if (mask & bit) continue;
+            const u32 face = mask | bit;
+            const index_t slot = std::find(upper.begin(), upper.end(), face) - upper.begin();
+            if (c[b] + 1 < g_.nv[b]) out[n++] = static_cast<u32>(base * 3 + slot);
+            if (c[b] >= 1) out[n++] = static_cast<u32>((base - g_.sv[b]) * 3 + slot);
+        }
+        return n;
+    }
+
+    // The same pairing as reduce(), from the anti-transposed matrix: its columns are the edges
+    // by decreasing rank in `rows`, its rows the 2-cells by decreasing rank in `cols`, so a
+    // column's pivot is its coface of least rank in `cols`. Edges that merge components in the
+    // rows' order (`zero_rows`) are zero columns there, and 2-cells in `clear` zero rows.
+    template <class OnPair>
+    void reduce_dual(const bm_detail::filtration& rows, const bm_detail::filtration& cols,
+                     const std::vector<std::uint8_t>& zero_rows, const std::vector<std::uint8_t>& clear,
+                     OnPair&& on_pair) {
+        using namespace bm_detail;
+        std::vector<u32>& pivot_col = parent_;  // per 2-cell rank in cols: the reduced column
+        pivot_col.assign(cols.order.size(), none);
+        std::vector<u32> store;  // reduced columns, as 2-cell ranks
+        std::vector<std::size_t> start{0};
+        std::vector<u32> heap;  // min-heap of ranks (greater<>)
+        u32 cob[6];
+        index_t counter = 0;
+        const auto cmp = std::greater<u32>();
+        for (auto it = rows.order.rbegin(); it != rows.order.rend(); ++it) {
+            const u32 e = *it;
+            if (zero_rows[e]) continue;
+            if ((++counter & 4095) == 0) check_interrupt();
+            heap.clear();
+            const int n = coboundary_1(e, cob);
+            for (int i = 0; i < n; ++i)
+                if (!clear[cob[i]]) heap.push_back(cols.rank[cob[i]]);
+            std::make_heap(heap.begin(), heap.end(), cmp);
             for (;;) {
-                // the pivot: the largest row rank with an odd count
                 u32 pivot = none;
                 while (!heap.empty()) {
-                    std::pop_heap(heap.begin(), heap.end());
+                    std::pop_heap(heap.begin(), heap.end(), cmp);
                     const u32 top = heap.back();
                     heap.pop_back();
                     if (!heap.empty() && heap.front() == top) {
-                        std::pop_heap(heap.begin(), heap.end());
+                        std::pop_heap(heap.begin(), heap.end(), cmp);
                         heap.pop_back();
                         continue;
                     }
@@ -484,13 +644,12 @@ class betti_matcher {
                     store.push_back(pivot);
                     for (u32 r : heap) store.push_back(r);
                     start.push_back(store.size());
-                    on_pair(rows.order[pivot], f);
+                    on_pair(e, cols.order[pivot]);
                     break;
                 }
-                // add the stored column j (its pivot cancels the one just taken)
                 for (std::size_t t = start[j] + 1; t < start[j + 1]; ++t) {
                     heap.push_back(store[t]);
-                    std::push_heap(heap.begin(), heap.end());
+                    std::push_heap(heap.begin(), heap.end(), cmp);
                 }
             }
         }

@@ -1,0 +1,247 @@
+"""Topological losses for segmentation: Betti matching (Stucki et al.) and Hu et al.'s
+Wasserstein loss. Re-exported by :mod:`topolayer.losses`; the modules are in
+:mod:`topolayer.nn`.
+
+Both take ``(..., *grid)`` predictions and targets, treat every leading index (batch item,
+channel) as one instance and compute on the sublevel filtration ``f`` of each (``1 - x`` for
+the default superlevel sets, ``x`` for sublevel sets), as topolosses does, so that values
+equal its ``BettiMatchingLoss`` / ``HutopoLoss`` with ``use_base_loss=False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from ._logging import logged
+from ._validate import check_choice
+from .functional.segmentation import (
+    check_options,
+    check_pair,
+    filtration_values,
+    match_indices,
+)
+
+__all__ = ["betti_matching_loss", "hu_topo_loss"]
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(per_item: torch.Tensor, batch_shape: tuple[int, ...], reduction: str) -> torch.Tensor:
+    if reduction == "mean":
+        return per_item.mean()
+    if reduction == "sum":
+        return per_item.sum()
+    return per_item.reshape(batch_shape)
+
+
+def _check_weights(weights) -> tuple[float, float]:
+    try:
+        w = tuple(float(v) for v in weights)
+    except TypeError as err:
+        raise TypeError(
+            f"weights must be a pair of floats (matched, unmatched), got {weights!r}"
+        ) from err
+    if len(w) != 2 or not all(v >= 0 and v == v and v != float("inf") for v in w):
+        raise ValueError(
+            f"weights must be two finite non-negative floats (matched, unmatched), got {weights!r}"
+        )
+    return w[0], w[1]
+
+
+def _check_threshold(threshold) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+        raise TypeError(f"threshold must be a float, got {type(threshold).__name__}")
+    t = float(threshold)
+    if not t >= 0 or t == float("inf"):
+        raise ValueError(f"threshold must be finite and >= 0, got {threshold!r}")
+    return t
+
+
+@logged("betti_matching_loss")
+def betti_matching_loss(
+    pred,
+    target,
+    ndim: int = 2,
+    superlevel: bool = True,
+    construction: str = "V",
+    reduction: str = "mean",
+    push_unmatched_to_1_0: bool = False,
+    weights: Sequence[float] = (1.0, 1.0),
+    threshold: float = 0.0,
+    n_threads: int | None = None,
+) -> torch.Tensor:
+    r"""The Betti-matching loss of Stucki et al. (ICML 2023), differentiable in ``pred``.
+
+    Per instance, in the sublevel filtration values ``f`` (``1 - x`` superlevel):
+
+    .. math:: \sum_{(p, q)\ \mathrm{matched}} 2 w_m \lVert p - q \rVert^2
+              + \sum_{p\ \mathrm{unmatched}} w_u (b_p - d_p)^2
+              + \sum_{q\ \mathrm{unmatched}} (b_q - d_q)^2
+
+    over the bars ``p`` of the prediction and ``q`` of the target of every homology
+    dimension (:func:`topolayer.functional.betti_matching`): twice the squared distance of
+    matched (birth, death) points, and the squared distance of an unmatched bar to the
+    diagonal (twice the squared distance to its nearest diagonal point, as in the paper).
+
+    Parameters
+    ----------
+    pred : (..., H, W) or (..., D, H, W) Tensor
+        Predicted probabilities; every leading index is one instance (e.g. ``(B, C)``).
+    target : Tensor or array
+        Target of the same shape (a binary mask, or probabilities).
+    ndim : {2, 3}
+        Grid dimension.
+    superlevel : bool
+        Foreground = high values (default), as a sublevel filtration of ``1 - x``.
+    construction : {"V", "T"}
+        Pixels as vertices (default, as Betti matching) or as top cells.
+    reduction : {"mean", "sum", "none"}
+        Over instances; ``"none"`` gives shape ``pred.shape[:-ndim]``.
+    push_unmatched_to_1_0 : bool
+        Unmatched bars cost ``2 ((b - 1)^2 + d^2)`` in ``f`` (pushed to (1, 0) instead of to
+        the diagonal).
+    weights : (float, float)
+        ``(w_m, w_u)``: weights of the matched pairs and of the prediction's unmatched bars.
+    threshold : float
+        Unmatched prediction bars of length ``<= threshold`` are not penalised.
+    n_threads : int, optional
+        Threads over instances (default: every core).
+
+    Returns
+    -------
+    Tensor
+        0-d for ``"mean"``/``"sum"``, else one value per instance.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`topolayer.functional.betti_matching`, or for a bad ``reduction``,
+        ``weights`` or ``threshold``.
+
+    Examples
+    --------
+    A prediction that breaks a bar of the target in two (one extra component):
+
+    >>> import torch
+    >>> target = torch.zeros(1, 1, 5, 9)
+    >>> target[..., 2, 1:8] = 1
+    >>> pred = 0.8 * target
+    >>> pred[..., 2, 4] = 0.2
+    >>> pred.requires_grad_(True)
+    tensor(...)
+    >>> loss = betti_matching_loss(pred, target)
+    >>> round(loss.item(), 4)       # the extra bar (0.8, 0.2) is unmatched: 0.6^2
+    0.36
+    >>> loss.backward()
+    >>> pred.grad[0, 0, 2, 4] < 0   # raise the gap pixel
+    tensor(True)
+    """
+    pred, target = check_pair(pred, target, ndim)
+    superlevel, construction, threads = check_options(superlevel, construction, n_threads)
+    reduction = check_choice(reduction, "reduction", REDUCTIONS)
+    if not isinstance(push_unmatched_to_1_0, bool):
+        raise TypeError(
+            f"push_unmatched_to_1_0 must be a bool, got {type(push_unmatched_to_1_0).__name__}"
+        )
+    w_matched, w_unmatched = _check_weights(weights)
+    threshold = _check_threshold(threshold)
+    batch_shape = tuple(pred.shape[: pred.dim() - ndim])
+    fp = filtration_values(pred, superlevel)
+    ft = filtration_values(target, superlevel)
+    matched, up, ut = match_indices(fp, ft, ndim, construction, threads)
+    n = 1
+    for s in pred.shape[pred.dim() - ndim :]:
+        n *= s
+    n_items = fp.numel() // n
+    vp, vt = fp.reshape(-1), ft.reshape(-1)
+
+    def bars(v: torch.Tensor, rows: torch.Tensor, col: int) -> tuple[torch.Tensor, torch.Tensor]:
+        base = rows[:, 0] * n
+        return v[base + rows[:, col]], v[base + rows[:, col + 1]]
+
+    total = fp.new_zeros(n_items)
+    pb, pd = bars(vp, matched, 2)
+    tb, td = bars(vt, matched, 4)
+    total = total.index_add(0, matched[:, 0], 2 * w_matched * ((pb - tb) ** 2 + (pd - td) ** 2))
+    ub, ud = bars(vp, up, 2)
+    keep = (ub - ud).abs() > threshold
+    if push_unmatched_to_1_0:
+        cost_p = 2 * ((ub - 1) ** 2 + ud**2)
+    else:
+        cost_p = (ub - ud) ** 2
+    total = total.index_add(0, up[:, 0], w_unmatched * torch.where(keep, cost_p, 0 * cost_p))
+    gb, gd = bars(vt, ut, 2)
+    cost_t = 2 * ((gb - 1) ** 2 + gd**2) if push_unmatched_to_1_0 else (gb - gd) ** 2
+    total = total.index_add(0, ut[:, 0], cost_t)
+    return _reduce(total, batch_shape, reduction)
+
+
+@logged("hu_topo_loss")
+def hu_topo_loss(
+    pred,
+    target,
+    ndim: int = 2,
+    superlevel: bool = True,
+    construction: str = "V",
+    reduction: str = "mean",
+    n_threads: int | None = None,
+) -> torch.Tensor:
+    r"""The topological loss of Hu et al. (NeurIPS 2019), differentiable in ``pred``.
+
+    Per instance and homology dimension, the squared 2-Wasserstein distance with the
+    Euclidean ground norm between the finite bars of the prediction and of the target:
+    ``|p - q|^2`` for a matched pair, ``(b - d)^2 / 2`` for a bar sent to the diagonal; summed
+    over the dimensions ``0 .. ndim-1``. The matching is exact
+    (:func:`topolayer.distances.wasserstein_distance`).
+
+    Parameters
+    ----------
+    pred, target, ndim, superlevel, construction, reduction, n_threads
+        As :func:`betti_matching_loss`.
+
+    Returns
+    -------
+    Tensor
+        0-d for ``"mean"``/``"sum"``, else one value per instance.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`betti_matching_loss`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> target = torch.zeros(1, 1, 5, 9)
+    >>> target[..., 2, 1:8] = 1
+    >>> pred = 0.8 * target
+    >>> pred[..., 2, 4] = 0.2
+    >>> round(hu_topo_loss(pred, target).item(), 4)   # the extra bar to the diagonal: 0.6^2 / 2
+    0.18
+    """
+    from .distances import wasserstein_distance
+    from .functional.cubical import cubical
+
+    pred, target = check_pair(pred, target, ndim)
+    superlevel, construction, threads = check_options(superlevel, construction, n_threads)
+    reduction = check_choice(reduction, "reduction", REDUCTIONS)
+    batch_shape = tuple(pred.shape[: pred.dim() - ndim])
+    n = 1
+    for s in pred.shape[pred.dim() - ndim :]:
+        n *= s
+    grid = tuple(pred.shape[pred.dim() - ndim :])
+    fp = filtration_values(pred, superlevel).reshape(-1, *grid)
+    ft = filtration_values(target, superlevel).reshape(-1, *grid)
+    opts = {"max_dim": ndim - 1, "construction": construction, "ndim": ndim, "n_threads": n_threads}
+    dp = cubical(fp, **opts)
+    dt = cubical(ft, **opts)
+    total = fp.new_zeros(fp.shape[0])
+    for k in range(ndim):
+        w = wasserstein_distance(
+            dp, dt, dim=k, p=2, internal_p=2, essential="ignore", n_threads=n_threads
+        )
+        total = total + w**2
+    del threads
+    return _reduce(total, batch_shape, reduction)

@@ -1,0 +1,520 @@
+"""Betti matching and the segmentation losses: against topolosses (values and input
+gradients), against a dense image-persistence reduction written from the definitions, on hand
+fixtures with drawn matchings, and on bad inputs."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import types
+
+import numpy as np
+import pytest
+import torch
+
+from topolayer import nn as tnn
+from topolayer.functional import betti_matching
+from topolayer.losses import betti_matching_loss, hu_topo_loss
+
+
+def _topolosses():
+    """topolosses' losses (a test-only oracle); it imports torchvision for one loss we do not
+    use, and PyPI's torchvision does not load against a CPU torch build: a stub stands in."""
+    if "torchvision" not in sys.modules:
+        sys.modules["torchvision"] = types.ModuleType("torchvision")
+    return pytest.importorskip("topolosses.losses")
+
+
+def _random_pair(shape, seed, p=0.6, smooth=False):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(shape, generator=g)
+    if smooth:  # a blurred field: long bars, like a network's output
+        k = torch.ones(1, 1, *([3] * (len(shape) - 2))) / 3 ** (len(shape) - 2)
+        conv = torch.nn.functional.conv2d if len(shape) == 4 else torch.nn.functional.conv3d
+        x = conv(x.reshape(-1, 1, *shape[2:]), k, padding=1).reshape(shape)
+        x = (x - x.min()) / (x.max() - x.min())
+    y = (torch.rand(shape, generator=g) > p).float()
+    return x, y
+
+
+# -- topolosses -------------------------------------------------------------------------------
+CASES = [
+    ((2, 2, 24, 24), {}),
+    ((3, 1, 17, 29), {"smooth": True}),
+    ((2, 1, 7, 8, 9), {}),
+    ((1, 2, 10, 10, 10), {"smooth": True}),
+]
+
+
+@pytest.mark.parametrize("shape,kw", CASES)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_betti_matching_loss_equals_topolosses(shape, kw, seed):
+    tl = _topolosses()
+    x, y = _random_pair(shape, seed, **kw)
+    a = x.clone().requires_grad_()
+    b = x.clone().requires_grad_()
+    ours = betti_matching_loss(a, y, ndim=len(shape) - 2)
+    theirs = tl.BettiMatchingLoss(use_base_loss=False, alpha=1.0, include_background=True)(b, y)
+    ours.backward()
+    theirs.backward()
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
+    torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6)
+    assert a.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize(
+    "options,theirs_options",
+    [
+        ({"push_unmatched_to_1_0": True}, {"push_unmatched_to_1_0": True}),
+        ({"weights": (0.5, 2.0)}, {"topology_weights": (0.5, 2.0)}),
+        ({"threshold": 0.3}, {"barcode_length_threshold": 0.3}),
+        ({"superlevel": False}, {"filtration_type": "sublevel"}),
+    ],
+)
+def test_betti_matching_loss_options_equal_topolosses(options, theirs_options):
+    tl = _topolosses()
+    x, y = _random_pair((2, 1, 20, 20), 3)
+    a = x.clone().requires_grad_()
+    b = x.clone().requires_grad_()
+    ours = betti_matching_loss(a, y, **options)
+    theirs = tl.BettiMatchingLoss(
+        use_base_loss=False, alpha=1.0, include_background=True, **theirs_options
+    )(b, y)
+    ours.backward()
+    theirs.backward()
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
+    torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape,kw", CASES[:3])
+def test_hu_topo_loss_equals_topolosses(shape, kw):
+    tl = _topolosses()
+    pytest.importorskip("gudhi")
+    pytest.importorskip("ot")
+    x, y = _random_pair(shape, 5, **kw)
+    a = x.clone().requires_grad_()
+    b = x.clone().requires_grad_()
+    ours = hu_topo_loss(a, y, ndim=len(shape) - 2)
+    theirs = tl.HutopoLoss(use_base_loss=False, alpha=1.0, include_background=True)(b, y)
+    ours.backward()
+    theirs.backward()
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
+    torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cls_name", ["BettiMatchingLoss", "HuTopoLoss"])
+@pytest.mark.parametrize(
+    "options", [{"sigmoid": True}, {"softmax": True}, {"softmax": True, "include_background": True}]
+)
+def test_modules_equal_topolosses(cls_name, options):
+    tl = _topolosses()
+    if cls_name == "HuTopoLoss":
+        pytest.importorskip("gudhi")
+        pytest.importorskip("ot")
+    g = torch.Generator().manual_seed(7)
+    logits = torch.randn(2, 3, 16, 16, generator=g)
+    labels = torch.randint(0, 3, (2, 16, 16), generator=g)
+    target = torch.nn.functional.one_hot(labels, 3).permute(0, 3, 1, 2).float()
+    a = logits.clone().requires_grad_()
+    b = logits.clone().requires_grad_()
+    ours = getattr(tnn, cls_name)(**options)(a, target)
+    theirs_cls = tl.BettiMatchingLoss if cls_name == "BettiMatchingLoss" else tl.HutopoLoss
+    theirs = theirs_cls(use_base_loss=False, alpha=1.0, **options)(b, target)
+    ours.backward()
+    theirs.backward()
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-5)
+    torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_module_base_loss_and_alpha():
+    x, y = _random_pair((2, 1, 12, 12), 2)
+    base = torch.nn.functional.mse_loss
+    loss = tnn.BettiMatchingLoss(base_loss=base, alpha=0.25)(x, y)
+    expected = base(x, y) + 0.25 * betti_matching_loss(x, y)
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+# -- a dense reduction from the definitions ---------------------------------------------------
+def _cells(shape, construction):
+    """Every cell of the grid complex as (dim, base vertex, axes), with the vertex grid."""
+    nd = len(shape)
+    nv = [s + (construction == "T") for s in shape]
+    cells = []
+    for base in itertools.product(*[range(n) for n in nv]):
+        for axes in itertools.chain.from_iterable(
+            itertools.combinations(range(nd), k) for k in range(nd + 1)
+        ):
+            if all(base[a] + 1 < nv[a] for a in axes):
+                cells.append((len(axes), base, axes))
+    return cells, nv
+
+
+def _slot(nd, axes):
+    """Order of the cells of one base vertex and dimension: edges by the axis they span,
+    the 2-cells of a volume by the axis they miss (Betti-Matching-3D's convention)."""
+    if nd == 3 and len(axes) == 2:
+        return [a for a in range(3) if a not in axes][0]
+    return axes[0] if axes else 0
+
+
+def _value(img, cell, construction):
+    _, base, axes = cell
+    nd = img.ndim
+    if construction == "V":
+        return max(
+            img[tuple(b + (a in sub) for a, b in enumerate(base))]
+            for r in range(len(axes) + 1)
+            for sub in itertools.combinations(axes, r)
+        )
+    free = [a for a in range(nd) if a not in axes]
+    vals = []
+    for r in range(len(free) + 1):
+        for sub in itertools.combinations(free, r):
+            p = tuple(b - (a in sub) for a, b in enumerate(base))
+            if all(0 <= q < s for q, s in zip(p, img.shape)):
+                vals.append(img[p])
+    return min(vals)
+
+
+def _pairs(bd_rows, bd_cols, boundary, rows_key, cols_key):
+    """Pivots of the boundary matrix with rows and columns sorted by the keys (dense, Z/2)."""
+    r_order = sorted(bd_rows, key=rows_key)
+    c_order = sorted(bd_cols, key=cols_key)
+    r_index = {c: i for i, c in enumerate(r_order)}
+    m = np.zeros((len(r_order), len(c_order)), dtype=bool)
+    for j, c in enumerate(c_order):
+        for f in boundary[c]:
+            m[r_index[f], j] = True
+    pivot_of = {}
+    pairs = []
+    for j in range(len(c_order)):
+        while m[:, j].any():
+            low = int(np.nonzero(m[:, j])[0].max())
+            if low not in pivot_of:
+                pivot_of[low] = j
+                pairs.append((r_order[low], c_order[j]))
+                break
+            m[:, j] ^= m[:, pivot_of[low]]
+    return pairs
+
+
+def dense_betti_matching(f_pred, f_target, construction):
+    """Per dimension: matched [(pred bar, target bar)], unmatched pred bars, unmatched target
+    bars, as values of the sublevel filtrations; image barcodes by reducing C's boundary
+    matrix with rows in the domain's order."""
+    nd = f_pred.ndim
+    comp = np.minimum(f_pred, f_target)
+    cells, nv = _cells(f_pred.shape, construction)
+    imgs = {"L": f_pred, "G": f_target, "C": comp}
+    val = {k: {c: _value(im, c, construction) for c in cells} for k, im in imgs.items()}
+    lin = {c: np.ravel_multi_index(c[1], nv) for c in cells}
+
+    def key(k):
+        return lambda c: (val[k][c], lin[c], _slot(nd, c[2]))
+
+    boundary = {}
+    for c in cells:
+        d, base, axes = c
+        faces = []
+        for a in axes:
+            rest = tuple(x for x in axes if x != a)
+            for step in (0, 1):
+                b = tuple(v + (step if i == a else 0) for i, v in enumerate(base))
+                faces.append((d - 1, b, rest))
+        boundary[c] = faces
+    out = []
+    for k in range(nd):
+        rows = [c for c in cells if c[0] == k]
+        cols = [c for c in cells if c[0] == k + 1]
+
+        def bars(x):
+            return {
+                b: d for b, d in _pairs(rows, cols, boundary, key(x), key(x)) if val[x][b] != val[x][d]
+            }
+
+        lb, gb, cb = bars("L"), bars("G"), bars("C")
+        image_l = {d: b for b, d in _pairs(rows, cols, boundary, key("L"), key("C"))}
+        image_g = {d: b for b, d in _pairs(rows, cols, boundary, key("G"), key("C"))}
+        matched, used_l, used_g = [], set(), set()
+        for _, d in cb.items():
+            bl, bg = image_l.get(d), image_g.get(d)
+            if bl in lb and bg in gb:
+                matched.append(
+                    ((val["L"][bl], val["L"][lb[bl]]), (val["G"][bg], val["G"][gb[bg]]))
+                )
+                used_l.add(bl)
+                used_g.add(bg)
+        un_l = [(val["L"][b], val["L"][d]) for b, d in lb.items() if b not in used_l]
+        un_g = [(val["G"][b], val["G"][d]) for b, d in gb.items() if b not in used_g]
+        out.append((sorted(matched), sorted(un_l), sorted(un_g)))
+    return out
+
+
+def _ours_by_dim(m, nd):
+    res = []
+    for k in range(nd):
+        sel = m.matched_index[:, 1] == k
+        matched = sorted(
+            (tuple(p), tuple(q))
+            for p, q in zip(m.matched_pred[sel].tolist(), m.matched_target[sel].tolist())
+        )
+        up = sorted(tuple(b) for b in m.unmatched_pred[m.unmatched_pred_index[:, 1] == k].tolist())
+        ut = sorted(
+            tuple(b) for b in m.unmatched_target[m.unmatched_target_index[:, 1] == k].tolist()
+        )
+        res.append((matched, up, ut))
+    return res
+
+
+@pytest.mark.parametrize("construction", ["V", "T"])
+@pytest.mark.parametrize("shape", [(6, 7), (4, 4, 5)])
+@pytest.mark.parametrize("seed", range(3))
+def test_matching_equals_dense_reduction(construction, shape, seed):
+    rng = np.random.default_rng(seed)
+    # coarse values: ties everywhere, so that the order of cells matters
+    f_pred = rng.integers(0, 6, shape).astype(np.float64)
+    f_target = (rng.random(shape) > 0.5).astype(np.float64)
+    expected = dense_betti_matching(f_pred, f_target, construction)
+    m = betti_matching(
+        torch.from_numpy(f_pred),
+        torch.from_numpy(f_target),
+        ndim=len(shape),
+        superlevel=False,
+        construction=construction,
+    )
+    assert _ours_by_dim(m, len(shape)) == expected
+
+
+# -- hand fixtures ----------------------------------------------------------------------------
+def _draw(picture: str, values: dict[str, float]) -> torch.Tensor:
+    rows = [r.strip() for r in picture.strip().splitlines()]
+    return torch.tensor([[values[ch] for ch in r] for r in rows], dtype=torch.float64)
+
+
+TARGET = {".": 0.0, "#": 1.0}
+PRED = {".": 0.1, "#": 0.9, "o": 0.3, "-": 0.2}
+
+
+def test_fixture_missing_component():
+    target = _draw(
+        """
+        .......
+        .##....
+        .##....
+        .......
+        ....##.
+        ....##.
+        .......
+        """,
+        TARGET,
+    )
+    pred = _draw(
+        """
+        .......
+        .##....
+        .##....
+        .......
+        .......
+        .......
+        .......
+        """,
+        PRED,
+    )
+    m = betti_matching(pred, target)
+    # the target's second blob, (1, 0), has no partner: the prediction has one component only
+    assert m.matched_pred.shape == (0, 2)
+    assert m.unmatched_pred.shape == (0, 2)
+    assert m.unmatched_target.tolist() == [[1.0, 0.0]]
+    assert m.unmatched_target_index.tolist() == [[0, 0]]
+    assert betti_matching_loss(pred, target).item() == pytest.approx(1.0)
+
+
+def test_fixture_faint_component_is_matched():
+    target = _draw(
+        """
+        .......
+        .##....
+        .##....
+        .......
+        ....##.
+        ....##.
+        .......
+        """,
+        TARGET,
+    )
+    pred = _draw(
+        """
+        .......
+        .##....
+        .##....
+        .......
+        ....oo.
+        ....oo.
+        .......
+        """,
+        PRED,
+    )
+    m = betti_matching(pred, target)
+    # the faint blob's bar (0.3, 0.1) is matched to the target's (1, 0)
+    assert m.matched_pred.tolist() == [[0.3, 0.1]]
+    assert m.matched_target.tolist() == [[1.0, 0.0]]
+    assert m.unmatched_pred.shape == (0, 2) and m.unmatched_target.shape == (0, 2)
+    # 2 |(0.7, 0.9) - (1, 0)|^2 in 1 - x
+    assert betti_matching_loss(pred, target).item() == pytest.approx(2 * (0.7**2 + 0.1**2))
+
+
+def test_fixture_extra_hole():
+    target = _draw(
+        """
+        .......
+        .#####.
+        .#####.
+        .#####.
+        .#####.
+        .#####.
+        .......
+        """,
+        TARGET,
+    )
+    pred = _draw(
+        """
+        .......
+        .#####.
+        .#ooo#.
+        .#ooo#.
+        .#ooo#.
+        .#####.
+        .......
+        """,
+        PRED,
+    )
+    m = betti_matching(pred, target)
+    # the ring closes at 0.9 and its hole fills at 0.3: an H1 bar (0.9, 0.3) with no partner
+    assert m.unmatched_pred.tolist() == [[0.9, 0.3]]
+    assert m.unmatched_pred_index.tolist() == [[0, 1]]
+    assert m.matched_pred.shape == (0, 2) and m.unmatched_target.shape == (0, 2)
+
+
+def test_fixture_broken_vessel_and_its_gradient():
+    target = _draw(
+        """
+        .........
+        .#######.
+        .........
+        ....#....
+        ....#....
+        """,
+        TARGET,
+    )
+    pred = _draw(
+        """
+        .........
+        .###-###.
+        .........
+        ....#....
+        ....#....
+        """,
+        PRED,
+    )
+    m = betti_matching(pred, target)
+    # the gap splits the vessel: one extra H0 bar (0.9, 0.2); the second branch is matched
+    assert m.unmatched_pred.tolist() == [[0.9, 0.2]]
+    assert m.matched_pred.tolist() == [[0.9, 0.1]]
+    assert m.matched_target.tolist() == [[1.0, 0.0]]
+    pred.requires_grad_(True)
+    betti_matching_loss(pred, target).backward()
+    # raising the gap pixel shortens the extra bar; the matched branch wants to be brighter
+    assert pred.grad[1, 4] < 0
+    assert pred.grad[3:, 4].sum() < 0
+
+
+def test_identical_inputs_match_every_bar():
+    x, _ = _random_pair((2, 1, 15, 15), 4, smooth=True)
+    for construction in ("V", "T"):
+        m = betti_matching(x, x, construction=construction)
+        assert len(m.unmatched_pred) == 0 and len(m.unmatched_target) == 0
+        torch.testing.assert_close(m.matched_pred, m.matched_target)
+        assert betti_matching_loss(x, x, construction=construction).item() == 0.0
+
+
+def test_superlevel_is_sublevel_of_one_minus_x():
+    x, y = _random_pair((2, 18, 18), 6)
+    up = betti_matching(x, y)
+    down = betti_matching(1 - x, 1 - y, superlevel=False)
+    torch.testing.assert_close(1 - up.matched_pred, down.matched_pred)
+    torch.testing.assert_close(up.num_unmatched_pred, down.num_unmatched_pred)
+
+
+def test_swapping_inputs_swaps_the_matching():
+    x, _ = _random_pair((2, 16, 16), 8)
+    z, _ = _random_pair((2, 16, 16), 9)
+    a = betti_matching(x, z)
+    b = betti_matching(z, x)
+    torch.testing.assert_close(a.num_matched, b.num_matched)
+    torch.testing.assert_close(a.num_unmatched_pred, b.num_unmatched_target)
+
+
+def test_counts_and_reductions_per_instance():
+    x, y = _random_pair((3, 2, 12, 12), 10)
+    m = betti_matching(x, y)
+    assert m.num_matched.shape == (3, 2, 2)
+    per = betti_matching_loss(x, y, reduction="none")
+    assert per.shape == (3, 2)
+    assert betti_matching_loss(x, y, reduction="sum").item() == pytest.approx(per.sum().item())
+    assert betti_matching_loss(x, y).item() == pytest.approx(per.mean().item())
+    assert hu_topo_loss(x, y, reduction="none").shape == (3, 2)
+
+
+def test_threads_do_not_change_the_result():
+    x, y = _random_pair((5, 1, 20, 20), 11)
+    a = betti_matching(x, y, n_threads=1)
+    b = betti_matching(x, y, n_threads=2)
+    for u, v in zip(a[:7], b[:7]):
+        torch.testing.assert_close(u, v)
+
+
+def test_gradcheck():
+    x, y = _random_pair((1, 1, 6, 6), 12)
+    x = x.double().requires_grad_()
+    y = y.double()
+    assert torch.autograd.gradcheck(lambda t: betti_matching_loss(t, y), (x,))
+    assert torch.autograd.gradcheck(lambda t: hu_topo_loss(t, y), (x,))
+
+
+def test_integer_and_bool_targets():
+    x, y = _random_pair((2, 10, 10), 13)
+    ref = betti_matching_loss(x, y)
+    assert betti_matching_loss(x, y.bool()).item() == ref.item()
+    assert betti_matching_loss(x, y.long().numpy()).item() == ref.item()
+
+
+# -- bad inputs -------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "call,error,match",
+    [
+        (lambda x, y: betti_matching(x, y[..., :-1]), ValueError, "same shape"),
+        (lambda x, y: betti_matching(x, y, ndim=4), ValueError, "ndim"),
+        (lambda x, y: betti_matching(x.long(), y), TypeError, "pred"),
+        (lambda x, y: betti_matching(x, y, construction="freudenthal"), ValueError, "construction"),
+        (lambda x, y: betti_matching(x[0, 0], y[0, 0], ndim=3), ValueError, "ndim=3"),
+        (lambda x, y: betti_matching_loss(x, y, reduction="max"), ValueError, "reduction"),
+        (lambda x, y: betti_matching_loss(x, y, weights=(1.0,)), ValueError, "weights"),
+        (lambda x, y: betti_matching_loss(x, y, threshold=-1.0), ValueError, "threshold"),
+        (lambda x, y: betti_matching_loss(x, y, superlevel="yes"), TypeError, "superlevel"),
+        (lambda x, y: hu_topo_loss(x, y, n_threads=0), ValueError, "n_threads"),
+        (lambda x, y: tnn.BettiMatchingLoss(sigmoid=True, softmax=True), ValueError, "sigmoid"),
+        (lambda x, y: tnn.HuTopoLoss(softmax=True)(x, y), ValueError, "softmax"),
+        (lambda x, y: tnn.BettiMatchingLoss()(x[0], y[0]), ValueError, "input"),
+    ],
+)
+def test_bad_inputs(call, error, match):
+    x, y = _random_pair((2, 1, 8, 8), 0)
+    with pytest.raises(error, match=match):
+        call(x, y)
+
+
+def test_nan_is_named():
+    x, y = _random_pair((1, 1, 8, 8), 0)
+    x[0, 0, 3, 3] = float("nan")
+    with pytest.raises(ValueError, match="pred must be finite"):
+        betti_matching_loss(x, y)
