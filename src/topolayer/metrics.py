@@ -22,7 +22,6 @@ import itertools
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
 __all__ = ["dice", "cldice", "betti_numbers", "betti_error", "betti_matching_error"]
 
@@ -137,6 +136,8 @@ def _skeleton(mask: np.ndarray, ndim: int) -> np.ndarray:
     opening, with the cross-shaped element. It is the hard limit of clDice's soft skeleton
     (iterated min-pool erosions minus their openings), so the metric follows the loss's notion
     of centreline; it needs no scikit-image."""
+    from scipy import ndimage  # on first use: ``import topolayer`` stays light
+
     element = ndimage.generate_binary_structure(ndim, 1)
     skel = np.zeros_like(mask)
     eroded = mask
@@ -242,6 +243,8 @@ def _euler(mask: np.ndarray, construction: str) -> np.ndarray:
 
 def _betti(mask: np.ndarray, ndim: int, construction: str) -> np.ndarray:
     """Betti numbers ``(N, ndim)`` of a batch of bool masks ``(N, *grid)``."""
+    from scipy import ndimage
+
     fg_conn, bg_conn = (1, ndim) if construction == "V" else (ndim, 1)
     fg = ndimage.generate_binary_structure(ndim, fg_conn)
     bg = ndimage.generate_binary_structure(ndim, bg_conn)
