@@ -267,12 +267,16 @@ def _ours_by_dim(m, nd):
 
 
 @pytest.mark.parametrize("construction", ["V", "T"])
-@pytest.mark.parametrize("shape", [(6, 7), (4, 4, 5)])
+@pytest.mark.parametrize("shape", [(16, 17), (4, 5, 5)])
+@pytest.mark.parametrize("coarse", [True, False])
 @pytest.mark.parametrize("seed", range(3))
-def test_matching_equals_dense_reduction(construction, shape, seed):
+def test_matching_equals_dense_reduction(construction, shape, coarse, seed):
     rng = np.random.default_rng(seed)
-    # coarse values: ties everywhere, so that the order of cells matters
-    f_pred = rng.integers(0, 6, shape).astype(np.float64)
+    # coarse values: ties everywhere, so that the order of cells matters; the target is binary
+    if coarse:
+        f_pred = rng.integers(0, 6, shape).astype(np.float64)
+    else:
+        f_pred = rng.random(shape)
     f_target = (rng.random(shape) > 0.5).astype(np.float64)
     expected = dense_betti_matching(f_pred, f_target, construction)
     m = betti_matching(
