@@ -62,6 +62,9 @@ struct grid_complex {
     std::array<std::vector<u32>, 4> masks;
 
     grid_complex(const std::vector<index_t>& shape, bool t) : ndim(static_cast<int>(shape.size())), t_construction(t) {
+        if (ndim != 2 && ndim != 3) throw std::invalid_argument("the grid must be 2D or 3D");
+        for (index_t s : shape)
+            if (s < 1) throw std::invalid_argument("every grid dimension must be >= 1");
         n_vertices = 1;
         n_pixels = 1;
         for (int a = 0; a < ndim; ++a) {

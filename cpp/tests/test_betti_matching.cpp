@@ -1,0 +1,95 @@
+// Checks of cubical/betti_matching.hpp on drawn fixtures (sublevel values; '#' is the
+// structure, low): a broken vessel (one extra component in the prediction), a missing
+// component, an extra hole, a 3D ring against a filled ring, identical inputs (everything
+// matched), and the bad shapes that must throw.
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "check.hpp"
+#include "topolayer/cubical/betti_matching.hpp"
+
+using namespace topolayer;
+
+using topolayer_test::throws;
+
+// A 2D picture as sublevel values: '.' background (1.0), '#' structure (0.0), digits d as d / 10.
+static std::vector<double> picture(const std::vector<std::string>& rows) {
+    std::vector<double> v;
+    for (const auto& r : rows)
+        for (char ch : r) v.push_back(ch == '.' ? 1.0 : ch == '#' ? 0.0 : (ch - '0') / 10.0);
+    return v;
+}
+
+static betti_matching_result match(const std::vector<index_t>& shape, const std::vector<double>& l,
+                                   const std::vector<double>& g, bool t = false) {
+    betti_matcher m(shape, t);
+    betti_matching_result r;
+    m.run(l.data(), g.data(), r);
+    return r;
+}
+
+static std::size_t bars(const std::vector<index_t>& v, std::size_t width) { return v.size() / width; }
+
+int main() {
+    const std::vector<index_t> shape{3, 9};
+    const auto vessel = picture({".........", ".#######.", "........."});
+    {  // the gap pixel (value 0.8) splits the vessel: one extra H0 bar (0, 0.8) of the prediction
+        const auto broken = picture({".........", ".###8###.", "........."});
+        for (bool t : {false, true}) {
+            const auto r = match(shape, broken, vessel, t);
+            CHECK(r.dims.size() == 2);
+            CHECK(bars(r.dims[0].matched, 4) == 0);
+            CHECK(bars(r.dims[0].unmatched_g, 2) == 0);
+            CHECK(bars(r.dims[0].unmatched_l, 2) == 1);
+            // birth: a pixel of the right-hand piece (the younger one by position), death: the gap
+            CHECK(r.dims[0].unmatched_l[1] == 9 + 4);
+            CHECK(r.dims[0].unmatched_l[0] % 9 > 4);
+            CHECK(bars(r.dims[1].unmatched_l, 2) == 0);
+        }
+    }
+    {  // a missing component: the target's second blob has no partner
+        const auto target = picture({"##.....", "##.....", ".......", ".....##", ".....##"});
+        const auto pred = picture({"##.....", "##.....", ".......", ".......", "......."});
+        const auto r = match({5, 7}, pred, target);
+        CHECK(bars(r.dims[0].matched, 4) == 0);
+        CHECK(bars(r.dims[0].unmatched_l, 2) == 0);
+        CHECK(bars(r.dims[0].unmatched_g, 2) == 1);
+        // and a faint copy of it (0.7) is matched instead
+        const auto faint = picture({"##.....", "##.....", ".......", ".....77", ".....77"});
+        const auto s = match({5, 7}, faint, target);
+        CHECK(bars(s.dims[0].matched, 4) == 1);
+        CHECK(bars(s.dims[0].unmatched_l, 2) == 0 && bars(s.dims[0].unmatched_g, 2) == 0);
+    }
+    {  // an extra hole: the prediction's ring has an H1 bar, the filled target none
+        const auto target = picture({".......", ".#####.", ".#####.", ".#####.", "......."});
+        const auto ring = picture({".......", ".#####.", ".#777#.", ".#####.", "......."});
+        const auto r = match({5, 7}, ring, target);
+        CHECK(bars(r.dims[1].unmatched_l, 2) == 1);
+        CHECK(bars(r.dims[1].matched, 4) == 0 && bars(r.dims[1].unmatched_g, 2) == 0);
+        // the same ring as target: its hole is matched
+        const auto s = match({5, 7}, ring, ring);
+        CHECK(bars(s.dims[1].matched, 4) == 1);
+    }
+    {  // 3D: a square ring in one slice of a 3x5x5 volume against itself and against a filled
+       // square; identical inputs match every bar
+        std::vector<double> ring(75, 1.0), filled(75, 1.0);
+        for (int i = 1; i < 4; ++i)
+            for (int j = 1; j < 4; ++j) {
+                filled[25 + 5 * i + j] = 0.0;
+                if (i != 2 || j != 2) ring[25 + 5 * i + j] = 0.0;
+            }
+        const auto r = match({3, 5, 5}, ring, filled);
+        CHECK(r.dims.size() == 3);
+        CHECK(bars(r.dims[1].unmatched_l, 2) == 1);
+        CHECK(bars(r.dims[1].matched, 4) == 0);
+        const auto s = match({3, 5, 5}, ring, ring);
+        CHECK(bars(s.dims[1].matched, 4) == 1);
+        for (const auto& d : s.dims) CHECK(d.unmatched_l.empty() && d.unmatched_g.empty());
+    }
+    CHECK(throws<std::invalid_argument>([] { betti_matcher({4}, false); }));
+    CHECK(throws<std::invalid_argument>([] { betti_matcher({2, 2, 2, 2}, false); }));
+    CHECK(throws<std::invalid_argument>([] { betti_matcher({3, 0}, true); }));
+    return topolayer_test::check_summary("test_betti_matching");
+}
