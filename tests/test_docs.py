@@ -31,6 +31,7 @@ PUBLIC = [
     "topolayer.vectorize",
     "topolayer.plot",
     "topolayer.sklearn",
+    "topolayer.metrics",
     "topolayer.compat.nn",
     "topolayer.compat.functional",
     "topolayer.compat.util",

@@ -524,3 +524,26 @@ def test_nan_is_named():
     x[0, 0, 3, 3] = float("nan")
     with pytest.raises(ValueError, match="pred must be finite"):
         betti_matching_loss(x, y)
+
+
+def test_opcheck():
+    from topolayer._ops.segmentation import betti_matching as op
+
+    x, y = _random_pair((3, 64), 14)
+    torch.library.opcheck(op, (x, y, [8, 8], "V", 1))
+    torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", 2))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", [betti_matching_loss, hu_topo_loss])
+def test_compiles_fullgraph(loss):
+    x, y = _random_pair((2, 1, 16, 16), 15)
+    a = x.clone().requires_grad_()
+    b = x.clone().requires_grad_()
+    compiled = torch.compile(lambda p, t: loss(p, t), fullgraph=True)
+    got = compiled(a, y)
+    want = loss(b, y)
+    got.backward()
+    want.backward()
+    assert got.item() == pytest.approx(want.item(), rel=1e-6)
+    torch.testing.assert_close(a.grad, b.grad)
