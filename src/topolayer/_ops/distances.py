@@ -149,20 +149,21 @@ def rect_wasserstein(x: np.ndarray, y: np.ndarray, p: float, r: float) -> _Plan:
     if s == 0:
         i, j, di, dj = np.zeros(0, int), np.zeros(0, int), np.arange(len(x)), np.arange(len(y))
         return i, j, di, dj
-    d_small = _diag_cost(small, r) ** p
     d_large = _diag_cost(large, r) ** p
-    gain = _pair_cost(small, large, r) ** p - d_small[:, None] - d_large[None, :]
-    # A pair that costs no less than sending both points to the diagonal is never needed: the
-    # columns of large points without a cheaper partner are dropped.
     if (small == small[0]).all():
         # All points of the small side alike (a binary target's bars): the assignment takes
         # the s cheapest pairs, no solver needed.
-        order = np.argsort(gain[0], kind="stable")[:s]
-        b = order[gain[0, order] < 0]
+        g0 = _pair_cost(small[:1], large, r)[0] ** p - _diag_cost(small[:1], r)[0] ** p - d_large
+        order = np.argsort(g0, kind="stable")[:s]
+        b = order[g0[order] < 0]
         a = np.arange(len(b))
         left_small = np.arange(len(b), s)
         left_large = np.setdiff1d(np.arange(n), b)
         return (b, a, left_large, left_small) if swap else (a, b, left_small, left_large)
+    d_small = _diag_cost(small, r) ** p
+    gain = _pair_cost(small, large, r) ** p - d_small[:, None] - d_large[None, :]
+    # A pair that costs no less than sending both points to the diagonal is never needed: the
+    # columns of large points without a cheaper partner are dropped.
     useful = np.flatnonzero((gain < 0).any(axis=0))
     k = len(useful)
     cost = np.full((s, k + s), np.inf)
