@@ -96,16 +96,16 @@ def dice(pred_bin: Any, target: Any, ndim: int = 2) -> np.ndarray:
 
     Parameters
     ----------
-    pred_bin : (*batch, *grid) array or Tensor
+    pred_bin : array or Tensor, shape ``(*batch, *grid)``
         Binary prediction (bool, or numbers that are all 0 or 1).
-    target : (*batch, *grid) array or Tensor
+    target : array or Tensor, shape ``(*batch, *grid)``
         Binary ground truth, same shape.
     ndim : {2, 3}
         Number of trailing grid axes.
 
     Returns
     -------
-    (*batch) float64 ndarray
+    float64 ndarray, shape ``(*batch)``
         In [0, 1]; 1 where both masks are empty (a 0-d array for a single image).
 
     Raises
@@ -163,16 +163,16 @@ def cldice(pred_bin: Any, target: Any, ndim: int = 2) -> np.ndarray:
 
     Parameters
     ----------
-    pred_bin : (*batch, *grid) array or Tensor
+    pred_bin : array or Tensor, shape ``(*batch, *grid)``
         Binary prediction.
-    target : (*batch, *grid) array or Tensor
+    target : array or Tensor, shape ``(*batch, *grid)``
         Binary ground truth, same shape.
     ndim : {2, 3}
         Number of trailing grid axes.
 
     Returns
     -------
-    (*batch) float64 ndarray
+    float64 ndarray, shape ``(*batch)``
         In [0, 1].
 
     Raises
@@ -271,7 +271,7 @@ def betti_numbers(binary: Any, ndim: int = 2, construction: str = "V") -> np.nda
 
     Parameters
     ----------
-    binary : (*batch, *grid) array or Tensor
+    binary : array or Tensor, shape ``(*batch, *grid)``
         Binary masks (bool, or numbers that are all 0 or 1).
     ndim : {2, 3}
         Number of trailing grid axes.
@@ -280,7 +280,7 @@ def betti_numbers(binary: Any, ndim: int = 2, construction: str = "V") -> np.nda
 
     Returns
     -------
-    (*batch, ndim) int64 ndarray
+    int64 ndarray, shape ``(*batch, ndim)``
         ``(b0, b1)`` in 2D, ``(b0, b1, b2)`` in 3D.
 
     Raises
@@ -314,9 +314,9 @@ def betti_error(pred_bin: Any, target: Any, ndim: int = 2, construction: str = "
 
     Parameters
     ----------
-    pred_bin : (*batch, *grid) array or Tensor
+    pred_bin : array or Tensor, shape ``(*batch, *grid)``
         Binary prediction.
-    target : (*batch, *grid) array or Tensor
+    target : array or Tensor, shape ``(*batch, *grid)``
         Binary ground truth, same shape.
     ndim : {2, 3}
         Number of trailing grid axes.
@@ -325,7 +325,7 @@ def betti_error(pred_bin: Any, target: Any, ndim: int = 2, construction: str = "
 
     Returns
     -------
-    (*batch, ndim) int64 ndarray
+    int64 ndarray, shape ``(*batch, ndim)``
         Sum over the last axis for the total Betti error.
 
     Raises
@@ -368,9 +368,9 @@ def betti_matching_error(
 
     Parameters
     ----------
-    pred_bin : (*batch, *grid) array or Tensor
+    pred_bin : array or Tensor, shape ``(*batch, *grid)``
         Binary prediction.
-    target : (*batch, *grid) array or Tensor
+    target : array or Tensor, shape ``(*batch, *grid)``
         Binary ground truth, same shape.
     ndim : {2, 3}
         Number of trailing grid axes.
@@ -379,7 +379,7 @@ def betti_matching_error(
 
     Returns
     -------
-    (*batch, ndim) int64 ndarray
+    int64 ndarray, shape ``(*batch, ndim)``
         Unmatched prediction bars plus unmatched target bars, per dimension.
 
     Raises
