@@ -194,7 +194,9 @@ def hu_topo_loss(
     Euclidean ground norm between the finite bars of the prediction and of the target:
     ``|p - q|^2`` for a matched pair, ``(b - d)^2 / 2`` for a bar sent to the diagonal; summed
     over the dimensions ``0 .. ndim-1``. The matching is exact
-    (:func:`topolayer.distances.wasserstein_distance`).
+    (:func:`topolayer.distances.wasserstein_distance`). Where several matchings are optimal
+    (equal bars, e.g. of saturated probabilities) the gradient follows one of them; the value
+    does not depend on which.
 
     Parameters
     ----------
