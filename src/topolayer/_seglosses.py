@@ -16,12 +16,7 @@ import torch
 
 from ._logging import logged
 from ._validate import check_choice
-from .functional.segmentation import (
-    check_options,
-    check_pair,
-    filtration_values,
-    match_indices,
-)
+from .functional.segmentation import match_indices, prepare
 
 __all__ = ["betti_matching_loss", "hu_topo_loss"]
 
@@ -138,8 +133,7 @@ def betti_matching_loss(
     >>> pred.grad[0, 0, 2, 4] < 0   # raise the gap pixel
     tensor(True)
     """
-    pred, target = check_pair(pred, target, ndim)
-    superlevel, construction, threads = check_options(superlevel, construction, n_threads)
+    p = prepare(pred, target, ndim, superlevel, construction, n_threads)
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
     if not isinstance(push_unmatched_to_1_0, bool):
         raise TypeError(
@@ -147,13 +141,8 @@ def betti_matching_loss(
         )
     w_matched, w_unmatched = _check_weights(weights)
     threshold = _check_threshold(threshold)
-    batch_shape = tuple(pred.shape[: pred.dim() - ndim])
-    fp = filtration_values(pred, superlevel)
-    ft = filtration_values(target, superlevel)
-    matched, up, ut = match_indices(fp, ft, ndim, construction, threads)
-    n = 1
-    for s in pred.shape[pred.dim() - ndim :]:
-        n *= s
+    fp, ft, n = p.f_pred, p.f_target, p.n_pixels
+    matched, up, ut = match_indices(fp, ft, ndim, p.construction, p.n_threads)
     n_items = fp.numel() // n
     vp, vt = fp.reshape(-1), ft.reshape(-1)
 
@@ -175,7 +164,7 @@ def betti_matching_loss(
     gb, gd = bars(vt, ut, 2)
     cost_t = 2 * ((gb - 1) ** 2 + gd**2) if push_unmatched_to_1_0 else (gb - gd) ** 2
     total = total.index_add(0, ut[:, 0], cost_t)
-    return _reduce(total, batch_shape, reduction)
+    return _reduce(total, p.batch_shape, reduction)
 
 
 @logged("hu_topo_loss")
@@ -226,23 +215,17 @@ def hu_topo_loss(
     from .distances import wasserstein_distance
     from .functional.cubical import cubical
 
-    pred, target = check_pair(pred, target, ndim)
-    superlevel, construction, threads = check_options(superlevel, construction, n_threads)
+    p = prepare(pred, target, ndim, superlevel, construction, n_threads)
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
-    batch_shape = tuple(pred.shape[: pred.dim() - ndim])
-    n = 1
-    for s in pred.shape[pred.dim() - ndim :]:
-        n *= s
-    grid = tuple(pred.shape[pred.dim() - ndim :])
-    fp = filtration_values(pred, superlevel).reshape(-1, *grid)
-    ft = filtration_values(target, superlevel).reshape(-1, *grid)
-    dp = cubical(fp, ndim - 1, construction=construction, ndim=ndim, n_threads=n_threads)
-    dt = cubical(ft, ndim - 1, construction=construction, ndim=ndim, n_threads=n_threads)
+    grid = tuple(p.pred.shape[p.pred.dim() - ndim :])
+    fp = p.f_pred.reshape(-1, *grid)
+    ft = p.f_target.reshape(-1, *grid)
+    dp = cubical(fp, ndim - 1, construction=p.construction, ndim=ndim, n_threads=n_threads)
+    dt = cubical(ft, ndim - 1, construction=p.construction, ndim=ndim, n_threads=n_threads)
     total = fp.new_zeros(fp.shape[0])
     for k in range(ndim):
         w = wasserstein_distance(
             dp, dt, dim=k, p=2, internal_p=2, essential="ignore", n_threads=n_threads
         )
         total = total + w**2
-    del threads
-    return _reduce(total, batch_shape, reduction)
+    return _reduce(total, p.batch_shape, reduction)

@@ -139,6 +139,38 @@ def check_options(superlevel, construction, n_threads) -> tuple[bool, str, int]:
     )
 
 
+class Prepared(NamedTuple):
+    """Validated inputs of a segmentation call and their sublevel filtration values."""
+
+    pred: torch.Tensor
+    target: torch.Tensor
+    f_pred: torch.Tensor
+    f_target: torch.Tensor
+    batch_shape: tuple[int, ...]
+    n_pixels: int
+    construction: str
+    n_threads: int
+
+
+def prepare(pred, target, ndim, superlevel, construction, n_threads) -> Prepared:
+    """The checks and filtration values shared by :func:`betti_matching` and the losses."""
+    pred, target = check_pair(pred, target, ndim)
+    superlevel, construction, threads = check_options(superlevel, construction, n_threads)
+    n = 1
+    for s in pred.shape[pred.dim() - ndim :]:
+        n *= s
+    return Prepared(
+        pred,
+        target,
+        filtration_values(pred, superlevel),
+        filtration_values(target, superlevel),
+        tuple(pred.shape[: pred.dim() - ndim]),
+        n,
+        construction,
+        threads,
+    )
+
+
 @logged("betti_matching")
 def betti_matching(
     pred,
@@ -206,16 +238,10 @@ def betti_matching(
     >>> m.matched_pred, m.matched_target     # superlevel bars run downwards
     (tensor([[0.3000, 0.1000]]), tensor([[1., 0.]]))
     """
-    pred, target = check_pair(pred, target, ndim)
-    superlevel, construction, threads = check_options(superlevel, construction, n_threads)
-    batch_shape = tuple(pred.shape[: pred.dim() - ndim])
-    fp = filtration_values(pred, superlevel)
-    ft = filtration_values(target, superlevel)
-    matched, up, ut = match_indices(fp, ft, ndim, construction, threads)
-    n = 1
-    for s in pred.shape[pred.dim() - ndim :]:
-        n *= s
-    xp, xt = pred.reshape(-1), target.reshape(-1)
+    p = prepare(pred, target, ndim, superlevel, construction, n_threads)
+    matched, up, ut = match_indices(p.f_pred, p.f_target, ndim, p.construction, p.n_threads)
+    n = p.n_pixels
+    xp, xt = p.pred.reshape(-1), p.target.reshape(-1)
 
     def values(x: torch.Tensor, rows: torch.Tensor, col: int) -> torch.Tensor:
         at = rows[:, :1] * n + rows[:, col : col + 2]
@@ -229,6 +255,6 @@ def betti_matching(
         unmatched_pred_index=up[:, :2],
         unmatched_target=values(xt, ut, 2),
         unmatched_target_index=ut[:, :2],
-        batch_shape=batch_shape,
+        batch_shape=p.batch_shape,
         ndim=ndim,
     )
