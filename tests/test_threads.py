@@ -120,6 +120,45 @@ def test_fork_while_another_thread_is_inside_a_call():
         t.join()
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork")
+def test_plain_fork_after_openmp_batches():
+    # Not through multiprocessing (which tells the module it runs in a child): the core itself
+    # must see that its OpenMP pool belongs to the parent and use threads of its own.
+    x = torch.as_tensor(np.random.default_rng(6).random((12, 20, 20)))
+    want = _indices(cubical(x, 1, construction="V", n_threads=2))
+    r, w = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork of a threaded process
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            got = _indices(cubical(x, 1, construction="V", n_threads=2))
+            code = 0 if got == want else 3
+        finally:
+            os.write(w, bytes([code]))
+            os._exit(code)
+    os.close(w)
+    import select
+
+    ready, _, _ = select.select([r], [], [], 60)
+    if not ready:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("a child of a plain fork() hangs in a threaded batch")
+    assert os.read(r, 1) == b"\x00"
+    os.close(r)
+    assert os.waitpid(pid, 0)[1] == 0
+
+
+def test_build_uses_openmp_on_linux_gcc():
+    import topolayer
+
+    info = topolayer._core.build_info()
+    if sys.platform.startswith("linux") and info["compiler"].startswith("gcc"):
+        assert info["openmp"]
+
+
 def _rss_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "common.hpp"
+#include "topolayer/parallel.hpp"
 
 namespace topolayer_bindings {
 void bind_simplicial(nb::module_& m);
@@ -31,6 +32,11 @@ nanobind::dict build_info() {
 #else
     d["assertions"] = true;
 #endif
+#ifdef TOPOLAYER_OPENMP
+    d["openmp"] = true;
+#else
+    d["openmp"] = false;
+#endif
 #ifdef Py_LIMITED_API
     d["stable_abi"] = true;
 #else
@@ -52,5 +58,7 @@ NB_MODULE(_core, m) {
     topolayer_bindings::bind_alpha(m);
     topolayer_bindings::bind_distances(m);
     topolayer_bindings::bind_segmentation(m);
+    m.def("set_openmp", &topolayer::set_openmp, nanobind::arg("allowed"),
+          "Allow or forbid OpenMP teams for batches in this process (forbidden in a child process).");
     m.def("build_info", &build_info, "How this extension was compiled (compiler, C++ standard, flags).");
 }

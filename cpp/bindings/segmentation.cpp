@@ -4,6 +4,8 @@
 #include <nanobind/stl/string.h>
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 
 #include "topolayer/cubical/betti_matching.hpp"
 #include "topolayer/parallel.hpp"
@@ -37,22 +39,30 @@ std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, st
     std::vector<topolayer::betti_matching_result> results(static_cast<std::size_t>(items));
     {
         interruptible_release release;
-        const int workers = topolayer::resolve_threads(n_threads, items);
-        const index_t chunk = std::max<index_t>(1, (items + workers - 1) / workers);
-        const index_t n_chunks = (items + chunk - 1) / chunk;
-        topolayer::parallel_for(n_chunks, n_threads, [&](index_t k) {
-            topolayer::betti_matcher m(shape, t);
-            std::vector<double> l(static_cast<std::size_t>(n)), g(static_cast<std::size_t>(n));
-            const index_t last = std::min(items, (k + 1) * chunk);
-            for (index_t i = k * chunk; i < last; ++i) {
-                const T* pl = pred.data() + i * n;
-                const T* pg = target.data() + i * n;
-                for (index_t j = 0; j < n; ++j) {
-                    l[static_cast<std::size_t>(j)] = static_cast<double>(pl[j]);
-                    g[static_cast<std::size_t>(j)] = static_cast<double>(pg[j]);
+        // Items are claimed one at a time (a thread slowed by another process takes fewer);
+        // matchers, whose tables depend only on the grid, go back to a shared stack for reuse.
+        std::mutex stack_mutex;
+        std::vector<std::unique_ptr<topolayer::betti_matcher>> stack;
+        topolayer::parallel_for(items, n_threads, [&](index_t i) {
+            std::unique_ptr<topolayer::betti_matcher> m;
+            {
+                std::lock_guard<std::mutex> lock(stack_mutex);
+                if (!stack.empty()) {
+                    m = std::move(stack.back());
+                    stack.pop_back();
                 }
-                m.run(l.data(), g.data(), results[static_cast<std::size_t>(i)]);
             }
+            if (!m) m = std::make_unique<topolayer::betti_matcher>(shape, t);
+            std::vector<double> l(static_cast<std::size_t>(n)), g(static_cast<std::size_t>(n));
+            const T* pl = pred.data() + i * n;
+            const T* pg = target.data() + i * n;
+            for (index_t j = 0; j < n; ++j) {
+                l[static_cast<std::size_t>(j)] = static_cast<double>(pl[j]);
+                g[static_cast<std::size_t>(j)] = static_cast<double>(pg[j]);
+            }
+            m->run(l.data(), g.data(), results[static_cast<std::size_t>(i)]);
+            std::lock_guard<std::mutex> lock(stack_mutex);
+            stack.push_back(std::move(m));
         });
     }
     // (item, dim, L birth, L death, G birth, G death) per match; (item, dim, birth, death) per

@@ -14,7 +14,10 @@ except ImportError as _err:  # pragma: no cover - exercised in a venv without to
         "then import topolayer again."
     ) from _err
 
+import multiprocessing as _mp
+
 from . import (
+    _core,
     _ops,  # registers the torch.library custom ops  # noqa: F401
     distances,
     functional,
@@ -28,6 +31,12 @@ from .complexes import SimplicialComplex
 from .diagram import Diagram, DiagramBatch, as_diagram, collate_diagrams
 from .distances import bottleneck_distance, sliced_wasserstein_distance, wasserstein_distance
 from .vectorize import persistence_image, persistence_landscape
+
+# Batches run on the OpenMP runtime's threads (torch's, once torch has loaded it). A child
+# process made by fork() cannot use a pool its parent used (libgomp waits for threads that are
+# not there), so in any child of multiprocessing the C++ core uses threads of its own.
+if _mp.parent_process() is not None:
+    _core.set_openmp(False)
 
 __version__ = "0.1.0"
 

@@ -135,5 +135,10 @@ def betti_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, Non
 @overload
 def betti_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, n_threads: int) -> list[NDArray[numpy.int64]]: ...
 
+def set_openmp(allowed: bool) -> None:
+    """
+    Allow or forbid OpenMP teams for batches in this process (forbidden in a child process).
+    """
+
 def build_info() -> dict:
     """How this extension was compiled (compiler, C++ standard, flags)."""

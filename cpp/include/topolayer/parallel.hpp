@@ -26,6 +26,10 @@
 #include <unistd.h>
 #endif
 
+#if defined(TOPOLAYER_OPENMP)
+#include <omp.h>
+#endif
+
 #include "interrupt.hpp"
 #include "types.hpp"
 
@@ -154,7 +158,43 @@ class thread_pool {
     std::atomic<std::uint64_t> next_{0};  // generation_, readable without the lock
 };
 
+#if defined(TOPOLAYER_OPENMP)
+// OpenMP teams run on the runtime's thread pool, which is torch's when torch loaded libgomp
+// first: its workers spin for a while after every torch op, and a pool of our own would share
+// the cores with them. A process made by fork() cannot use the pool of its parent (libgomp
+// waits forever for threads that do not exist there), so only the process that loaded this
+// module uses OpenMP, and only if the loader did not find it in a child (set_openmp()).
+struct openmp_state {
+    long pid = current_pid();
+    std::atomic<bool> allowed{true};
+};
+inline openmp_state& openmp() {
+    static openmp_state s;
+    return s;
+}
+inline const bool openmp_loaded_ = (openmp(), true);  // the pid of the loading process
+#endif
+
+// Whether parallel_for may use OpenMP in this process (false in a child process).
+inline bool openmp_usable() {
+#if defined(TOPOLAYER_OPENMP)
+    return openmp().allowed.load() && openmp().pid == current_pid() && !omp_in_parallel();
+#else
+    return false;
+#endif
+}
+
 }  // namespace detail
+
+// Forbid (false) or allow OpenMP teams in this process; false is for a process that imports
+// the module after a fork() from one that used OpenMP.
+inline void set_openmp(bool allowed) {
+#if defined(TOPOLAYER_OPENMP)
+    detail::openmp().allowed.store(allowed);
+#else
+    (void)allowed;
+#endif
+}
 
 template <class Fn>
 void parallel_for(index_t n_items, int n_threads, Fn&& fn) {
@@ -193,7 +233,12 @@ void parallel_for(index_t n_items, int n_threads, Fn&& fn) {
             }
         }
     };
-    if (!detail::thread_pool::run(n_workers, work)) {  // the pool is busy: own threads
+    if (detail::openmp_usable()) {
+#if defined(TOPOLAYER_OPENMP)
+#pragma omp parallel num_threads(n_workers)
+        work();
+#endif
+    } else if (!detail::thread_pool::run(n_workers, work)) {  // the pool is busy: own threads
         std::vector<std::thread> pool;
         pool.reserve(static_cast<std::size_t>(n_workers - 1));
         try {

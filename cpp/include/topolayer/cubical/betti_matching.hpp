@@ -164,10 +164,30 @@ struct cells_of_dim {
 };
 
 struct filtration {
-    std::vector<double> val;  // per local id (valid ones)
-    std::vector<u32> order;   // valid local ids by (value, id)
-    std::vector<u32> rank;    // per local id: position in order
+    std::vector<double> val;   // per local id (valid ones)
+    std::vector<u32> order;    // valid local ids by (value, id)
+    std::vector<u32> rank;     // per local id: position in order
+    std::vector<double> sval;  // the values in order (sval[i] = val[order[i]])
 };
+
+// An order-preserving 32-bit key of a float.
+inline u32 float_key(float v) {
+    u32 b;
+    std::memcpy(&b, &v, sizeof b);
+    return (b >> 31) ? ~b : (b | 0x80000000u);
+}
+inline float key_float(u32 k) {
+    const u32 b = (k >> 31) ? (k & 0x7FFFFFFFu) : ~k;
+    float v;
+    std::memcpy(&v, &b, sizeof v);
+    return v;
+}
+inline double key_double(u64 k) {
+    const u64 b = (k >> 63) ? (k & ~(u64{1} << 63)) : ~k;
+    double v;
+    std::memcpy(&v, &b, sizeof v);
+    return v;
+}
 
 // Stable LSD radix sort of (key, id) pairs by key, 11 bits a pass, passes whose digit is the
 // same for every key skipped. Ids come in increasing order, so equal keys stay in id order.
@@ -202,33 +222,26 @@ struct sort_scratch {
     std::vector<u64> k64a, k64b;
 };
 
-// f.val must be set; fills f.order (valid ids by (value, id)) and f.rank.
-inline void sort_filtration(filtration& f, const std::vector<u32>& ids, sort_scratch& s) {
+// f.val must be set; fills f.order (valid ids by (value, id)), f.sval and, if asked, f.rank.
+// exact_float: every value is a float (32-bit keys suffice).
+inline void sort_filtration(filtration& f, const std::vector<u32>& ids, sort_scratch& s, bool exact_float,
+                            bool with_rank) {
     const std::size_t n = ids.size();
     s.ida.assign(ids.begin(), ids.end());
-    bool exact_float = true;
-    for (u32 i : ids) {
-        const double v = f.val[i];
-        if (static_cast<double>(static_cast<float>(v)) != v) {
-            exact_float = false;
-            break;
-        }
-    }
+    f.sval.resize(n);
     if (exact_float) {  // 32-bit keys: three passes
         s.k32a.resize(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            const float v = static_cast<float>(f.val[ids[i]]);
-            u32 b;
-            std::memcpy(&b, &v, sizeof b);
-            s.k32a[i] = (b >> 31) ? ~b : (b | 0x80000000u);
-        }
+        for (std::size_t i = 0; i < n; ++i) s.k32a[i] = float_key(static_cast<float>(f.val[ids[i]]));
         radix_sort(s.k32a, s.ida, s.k32b, s.idb);
+        for (std::size_t i = 0; i < n; ++i) f.sval[i] = static_cast<double>(key_float(s.k32a[i]));
     } else {
         s.k64a.resize(n);
         for (std::size_t i = 0; i < n; ++i) s.k64a[i] = order_key(f.val[ids[i]]);
         radix_sort(s.k64a, s.ida, s.k64b, s.idb);
+        for (std::size_t i = 0; i < n; ++i) f.sval[i] = key_double(s.k64a[i]);
     }
     f.order.assign(s.ida.begin(), s.ida.end());
+    if (!with_rank) return;
     f.rank.assign(f.val.size(), none);
     for (std::size_t i = 0; i < n; ++i) f.rank[f.order[i]] = static_cast<u32>(i);
 }
@@ -331,7 +344,10 @@ class betti_matcher {
         comp_.resize(static_cast<std::size_t>(g_.n_pixels));
         for (index_t i = 0; i < g_.n_pixels; ++i) comp_[static_cast<std::size_t>(i)] = std::min(l[i], g[i]);
         const double* px[3] = {l, g, comp_.data()};
-        for (int x = 0; x < 3; ++x)
+        for (int x = 0; x < 3; ++x) {
+            bool exact_float = true;  // every value a float: 32-bit sort keys
+            for (index_t i = 0; i < g_.n_pixels && exact_float; ++i)
+                exact_float = static_cast<double>(static_cast<float>(px[x][i])) == px[x][i];
             for (int k = 0; k <= d; ++k) {
                 const auto& ids = cells_[static_cast<std::size_t>(k)].ids;
                 filtration& f = f_[x][static_cast<std::size_t>(k)];
@@ -355,9 +371,21 @@ class betti_matcher {
                     for (u32 id : ids)
                         f.val[id] = g_.value(p, id / nm, g_.masks[static_cast<std::size_t>(k)][id % nm], &pixel);
                 }
-                // vertices and top cells are only compared, never walked in order
-                if (k == 1 || k == d - 1) sort_filtration(f, ids, sort_);
+                // ranks are for the column reductions of volumes
+                if (k == 1 || k == d - 1) sort_filtration(f, ids, sort_, exact_float, d == 3);
+                if (k != 0 && k != d) continue;
+                // Vertices and top cells are only compared, never walked in order: their keys
+                // (value key << 32) | id, the value key a float's, else the cell's rank.
+                auto& key = key_[x][static_cast<std::size_t>(k)];
+                key.resize(f.val.size());
+                if (exact_float) {
+                    for (u32 id : ids) key[id] = (u64{float_key(static_cast<float>(f.val[id]))} << 32) | id;
+                } else {
+                    sort_filtration(f, ids, sort_, false, true);
+                    for (u32 id : ids) key[id] = (u64{f.rank[id]} << 32) | id;
+                }
             }
+        }
         out.dims.assign(static_cast<std::size_t>(d), {});
         dimension_0(out.dims[0], px);
         check_interrupt();
@@ -381,9 +409,17 @@ class betti_matcher {
     std::array<std::vector<std::vector<std::pair<index_t, index_t>>>, 4> boundary_table_;
     // per vertex: bit a if it is first along axis a, bit 3 + a if it is last
     std::vector<std::uint8_t> vertex_flags_;
-    std::vector<u32> parent_, rep_[3];
+    std::vector<u32> parent_, uf_parent_;
+    // per input and dimension (0 and top): the age key of each cell, (value key << 32) | id
+    std::array<std::array<std::vector<bm_detail::u64>, 4>, 3> key_;
+    std::vector<bm_detail::u64> rep_key_[3], dual_key_[3];
     std::vector<std::uint8_t> cleared_[3];   // top-1 cells that give birth in the top dimension
     std::vector<std::uint8_t> negative0_[3];  // edges that merge components, per input
+
+    // a local id divided by the number of slots (1, 2 or 3), by constant divisors
+    static u32 div_slots(u32 id, std::size_t n_slots) {
+        return n_slots == 1 ? id : n_slots == 2 ? id >> 1 : id / 3;
+    }
 
     // (base vertex, slot) of a local id; the number of slots is 1, 2 or 3, constant divisors
     static void split(u32 id, std::size_t n_slots, index_t& base, std::size_t& slot) {
@@ -435,58 +471,71 @@ class betti_matcher {
             }
     }
 
-    // H0: union-find over vertices.
+    // H0: union-find over vertices, the root of a component its eldest vertex. Vertex ages are
+    // compared as 64-bit keys (value key, then id), one integer comparison.
     void dimension_0(betti_matching_result::dim_result& out, const double* const* px) {
         using namespace bm_detail;
         const u32 nv = static_cast<u32>(g_.n_vertices);
+        const std::size_t ne = static_cast<std::size_t>(g_.ndim);  // edge slots per vertex
+        index_t step[3];
+        for (std::size_t s = 0; s < ne; ++s) step[s] = g_.sv[s];  // edge slot s spans axis s
         std::vector<bar> bars[2];
         std::vector<u32> by_birth[2];
-        u32 bnd[6];
+        std::vector<u32>& parent = uf_parent_;
+        parent.resize(nv);
         for (int x = 0; x < 2; ++x) {
-            const filtration& fv = f_[x][0];
+            const u64* vk = key_[x][0].data();
+            const double* vval = f_[x][0].val.data();
             const filtration& fe = f_[x][1];
-            parent_.resize(nv);
-            for (u32 i = 0; i < nv; ++i) parent_[i] = i;
+            for (u32 i = 0; i < nv; ++i) parent[i] = i;
             by_birth[x].assign(nv, none);
             negative0_[x].assign(fe.val.size(), 0);
-            for (u32 e : fe.order) {
-                boundary(1, e, bnd);
-                u32 a = find(parent_, bnd[0]), b = find(parent_, bnd[1]);
-                if (a == b) continue;
-                if (older(fv, b, a)) std::swap(a, b);  // a: the elder root
-                parent_[b] = a;
-                negative0_[x][e] = 1;
-                if (fv.val[b] != fe.val[e]) {
+            const std::size_t n = fe.order.size();
+            for (std::size_t i = 0; i < n; ++i) {
+                const u32 e = fe.order[i];
+                const u32 base = div_slots(e, ne);
+                // branch-free but for new bars: a cycle edge (a == b) writes parent[a] = a
+                const u32 r = find(parent, base);
+                const u32 q = find(parent, static_cast<u32>(base + step[e - base * ne]));
+                const bool swap = vk[q] < vk[r];
+                const u32 a = swap ? q : r, b = swap ? r : q;  // a: the elder root
+                parent[b] = a;
+                const bool merge = a != b;
+                negative0_[x][e] = merge;
+                if (merge & (vval[b] != fe.sval[i])) {
                     by_birth[x][b] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({b, e});
                 }
             }
         }
-        // C's union-find; each root keeps the oldest vertex of its component in L and in G
-        const filtration& cv = f_[2][0];
+        // C's union-find; each root keeps the keys of the eldest vertex of its component in L
+        // and in G (the vertex id is the key's low half)
+        const u64* ck = key_[2][0].data();
+        const double* cval = f_[2][0].val.data();
         const filtration& ce = f_[2][1];
-        parent_.resize(nv);
-        rep_[0].resize(nv);
-        rep_[1].resize(nv);
-        for (u32 i = 0; i < nv; ++i) parent_[i] = rep_[0][i] = rep_[1][i] = i;
+        rep_key_[0].assign(key_[0][0].begin(), key_[0][0].end());
+        rep_key_[1].assign(key_[1][0].begin(), key_[1][0].end());
+        u64* r0 = rep_key_[0].data();
+        u64* r1 = rep_key_[1].data();
+        for (u32 i = 0; i < nv; ++i) parent[i] = i;
         std::vector<std::pair<u32, u32>> matches;
         negative0_[2].assign(ce.val.size(), 0);
-        for (u32 e : ce.order) {
-            boundary(1, e, bnd);
-            u32 a = find(parent_, bnd[0]), b = find(parent_, bnd[1]);
-            if (a == b) continue;
-            if (older(cv, b, a)) std::swap(a, b);
-            parent_[b] = a;
-            negative0_[2][e] = 1;
-            u32 young[2];
-            for (int x = 0; x < 2; ++x) {
-                u32 ra = rep_[x][a], rb = rep_[x][b];
-                if (older(f_[x][0], rb, ra)) std::swap(ra, rb);
-                rep_[x][a] = ra;
-                young[x] = rb;
-            }
-            if (cv.val[b] == ce.val[e]) continue;
-            const u32 il = by_birth[0][young[0]], ig = by_birth[1][young[1]];
+        const std::size_t n = ce.order.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            const u32 e = ce.order[i];
+            const u32 base = div_slots(e, ne);
+            const u32 r = find(parent, base);
+            const u32 q = find(parent, static_cast<u32>(base + step[e - base * ne]));
+            const bool swap = ck[q] < ck[r];
+            const u32 a = swap ? q : r, b = swap ? r : q;
+            parent[b] = a;
+            const bool merge = a != b;
+            negative0_[2][e] = merge;
+            const u64 y0 = std::max(r0[a], r0[b]), y1 = std::max(r1[a], r1[b]);
+            r0[a] = std::min(r0[a], r0[b]);
+            r1[a] = std::min(r1[a], r1[b]);
+            if (!(merge & (cval[b] != ce.sval[i]))) continue;
+            const u32 il = by_birth[0][static_cast<u32>(y0)], ig = by_birth[1][static_cast<u32>(y1)];
             if (il != none && ig != none) matches.emplace_back(il, ig);
         }
         emit(out, 0, bars[0], bars[1], matches, px);
@@ -494,74 +543,84 @@ class betti_matcher {
 
     // The top dimension: union-find over the top cells and an outer node, the (top-1)-cells in
     // decreasing order; the elder of two roots is the later top cell (the outer node is the
-    // eldest of all).
+    // eldest of all). Dual keys: the complement of a top cell's key (0 for the outer node), so
+    // that the elder has the smaller key.
     void top_dimension(betti_matching_result::dim_result& out, const double* const* px) {
         using namespace bm_detail;
         const int d = g_.ndim;
-        const filtration* ft[3] = {&f_[0][static_cast<std::size_t>(d)], &f_[1][static_cast<std::size_t>(d)],
-                                   &f_[2][static_cast<std::size_t>(d)]};
+        const std::size_t D = static_cast<std::size_t>(d);
         const u32 outer = static_cast<u32>(g_.n_slots(d));
-        auto later = [&](int x, u32 a, u32 b) {  // a is elder than b in the dual order of x
-            if (a == outer) return true;
-            if (b == outer) return false;
-            return older(*ft[x], b, a);
-        };
         // cofaces of a (d-1)-cell: the two top cells beside it, or the outer node
-        const index_t nm = static_cast<index_t>(g_.n_masks(d - 1));
-        const auto& lower = g_.masks[static_cast<std::size_t>(d - 1)];
+        const std::size_t nm = g_.n_masks(d - 1);
+        const auto& lower = g_.masks[D - 1];
         int missing_axis[3] = {0, 0, 0};  // per slot of a (d-1)-cell: the axis it does not span
         for (std::size_t t = 0; t < lower.size(); ++t)
             while (g_.axis_bit(missing_axis[t]) & lower[t]) ++missing_axis[t];
-        auto cofaces = [&](u32 id, u32* out2) {
-            index_t base;
-            std::size_t slot;
-            split(id, static_cast<std::size_t>(nm), base, slot);
-            const int m = missing_axis[slot];
-            const std::uint8_t fl = vertex_flags_[static_cast<std::size_t>(base)];
+        const std::uint8_t* flags = vertex_flags_.data();
+        auto cofaces = [&](u32 id, u32& c0, u32& c1) {
+            const u32 base = div_slots(id, nm);
+            const int m = missing_axis[id - base * nm];
+            const std::uint8_t fl = flags[base];
             // top cells have one slot per vertex: local id = base vertex
-            out2[0] = (fl >> (3 + m)) & 1u ? outer : static_cast<u32>(base);
-            out2[1] = (fl >> m) & 1u ? outer : static_cast<u32>(base - g_.sv[m]);
+            c0 = (fl >> (3 + m)) & 1u ? outer : base;
+            c1 = (fl >> m) & 1u ? outer : static_cast<u32>(base - g_.sv[m]);
         };
-        parent_.resize(outer + 1);
-        for (int x = 0; x < 3; ++x) rep_[x].resize(outer + 1);
+        for (int x = 0; x < 3; ++x) {
+            auto& dk = dual_key_[x];
+            const auto& tk = key_[x][D];
+            dk.resize(static_cast<std::size_t>(outer) + 1);
+            for (u32 i = 0; i < outer; ++i) dk[i] = ~tk[i];
+            dk[outer] = 0;
+        }
+        std::vector<u32>& parent = uf_parent_;
+        parent.resize(static_cast<std::size_t>(outer) + 1);
+        rep_key_[2].resize(static_cast<std::size_t>(outer) + 1);
+        u64* r2 = rep_key_[2].data();
         std::vector<bar> bars[2];
         std::vector<u32> by_image_death[2];
-        u32 cf[2];
         for (int x = 0; x < 2; ++x) {
-            const filtration& fl = f_[x][static_cast<std::size_t>(d - 1)];
-            for (u32 i = 0; i <= outer; ++i) parent_[i] = rep_[2][i] = i;
-            by_image_death[x].assign(outer + 1, none);
+            const filtration& fl = f_[x][D - 1];
+            const double* tval = f_[x][D].val.data();
+            const u64* dk = dual_key_[x].data();
+            for (u32 i = 0; i <= outer; ++i) parent[i] = i;
+            std::copy(dual_key_[2].begin(), dual_key_[2].end(), r2);
+            by_image_death[x].assign(static_cast<std::size_t>(outer) + 1, none);
             cleared_[x].assign(fl.val.size(), 0);
-            for (auto it = fl.order.rbegin(); it != fl.order.rend(); ++it) {
-                const u32 e = *it;
-                cofaces(e, cf);
-                u32 a = find(parent_, cf[0]), b = find(parent_, cf[1]);
-                if (a == b) continue;
-                if (later(x, b, a)) std::swap(a, b);  // a: the elder root in x
-                parent_[b] = a;
-                cleared_[x][e] = 1;
-                u32 ra = rep_[2][a], rb = rep_[2][b];
-                if (later(2, rb, ra)) std::swap(ra, rb);
-                rep_[2][a] = ra;
-                if (ft[x]->val[b] != fl.val[e]) {
-                    by_image_death[x][rb] = static_cast<u32>(bars[x].size());
+            for (std::size_t i = fl.order.size(); i-- > 0;) {
+                const u32 e = fl.order[i];
+                u32 c0, c1;
+                cofaces(e, c0, c1);
+                const u32 r = find(parent, c0), q = find(parent, c1);
+                const bool swap = dk[q] < dk[r];
+                const u32 a = swap ? q : r, b = swap ? r : q;  // a: the elder root in x
+                parent[b] = a;
+                const bool merge = a != b;
+                cleared_[x][e] = merge;
+                const u64 young = std::max(r2[a], r2[b]);
+                r2[a] = std::min(r2[a], r2[b]);
+                if (merge && tval[b] != fl.sval[i]) {  // b is the outer node when !merge
+                    by_image_death[x][static_cast<u32>(~young)] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({e, b});
                 }
             }
         }
-        const filtration& cl = f_[2][static_cast<std::size_t>(d - 1)];
+        const filtration& cl = f_[2][D - 1];
+        const double* cval = f_[2][D].val.data();
+        const u64* ck = dual_key_[2].data();
         cleared_[2].assign(cl.val.size(), 0);
-        for (u32 i = 0; i <= outer; ++i) parent_[i] = i;
+        for (u32 i = 0; i <= outer; ++i) parent[i] = i;
         std::vector<std::pair<u32, u32>> matches;
-        for (auto it = cl.order.rbegin(); it != cl.order.rend(); ++it) {
-            const u32 e = *it;
-            cofaces(e, cf);
-            u32 a = find(parent_, cf[0]), b = find(parent_, cf[1]);
-            if (a == b) continue;
-            if (later(2, b, a)) std::swap(a, b);
-            parent_[b] = a;
-            cleared_[2][e] = 1;
-            if (ft[2]->val[b] == cl.val[e]) continue;
+        for (std::size_t i = cl.order.size(); i-- > 0;) {
+            const u32 e = cl.order[i];
+            u32 c0, c1;
+            cofaces(e, c0, c1);
+            const u32 r = find(parent, c0), q = find(parent, c1);
+            const bool swap = ck[q] < ck[r];
+            const u32 a = swap ? q : r, b = swap ? r : q;
+            parent[b] = a;
+            const bool merge = a != b;
+            cleared_[2][e] = merge;
+            if (!merge || cval[b] == cl.sval[i]) continue;  // b may be the outer node when !merge
             const u32 il = by_image_death[0][b], ig = by_image_death[1][b];
             if (il != none && ig != none) matches.emplace_back(il, ig);
         }
