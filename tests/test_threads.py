@@ -159,6 +159,45 @@ def test_build_uses_openmp_on_linux_gcc():
         assert info["openmp"]
 
 
+def _thread_ticks() -> dict[str, int]:
+    base = f"/proc/{os.getpid()}/task"
+    out = {}
+    for t in os.listdir(base):
+        with open(f"{base}/{t}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        out[t] = int(fields[11]) + int(fields[12])  # utime + stime
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/task")
+def test_dynamic_openmp_teams_do_not_shrink_a_batch(rng):
+    # OpenCV turns on dynamic OpenMP teams in the shared runtime, which then sizes teams by the
+    # load average: a batch asked to run on 2 threads must still use 2.
+    import ctypes
+    import ctypes.util
+
+    import topolayer
+
+    if not topolayer._core.build_info().get("openmp"):
+        pytest.skip("built without OpenMP")
+    lib = os.path.join(os.path.dirname(torch.__file__), "lib", "libgomp.so.1")
+    if not os.path.exists(lib):
+        pytest.skip("torch does not ship libgomp")
+    gomp = ctypes.CDLL(lib)
+    x = torch.as_tensor(rng.random((400, 64, 64)))
+    dynamic = gomp.omp_get_dynamic()
+    gomp.omp_set_dynamic(1)
+    try:
+        before = _thread_ticks()
+        cubical(x, 1, construction="T", n_threads=2)
+        after = _thread_ticks()
+        assert gomp.omp_get_dynamic() == 1  # the caller's setting is left as it was
+    finally:
+        gomp.omp_set_dynamic(dynamic)
+    busy = [t for t in after if after[t] - before.get(t, 0) >= 2]
+    assert len(busy) >= 2
+
+
 def _rss_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20

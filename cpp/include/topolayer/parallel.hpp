@@ -235,8 +235,13 @@ void parallel_for(index_t n_items, int n_threads, Fn&& fn) {
     };
     if (detail::openmp_usable()) {
 #if defined(TOPOLAYER_OPENMP)
+        // The team has the size asked for: another library in the process may have turned on
+        // dynamic teams (OpenCV does), which size them by the load average. Restored after.
+        const int dynamic = omp_get_dynamic();
+        omp_set_dynamic(0);
 #pragma omp parallel num_threads(n_workers)
         work();
+        omp_set_dynamic(dynamic);
 #endif
     } else if (!detail::thread_pool::run(n_workers, work)) {  // the pool is busy: own threads
         std::vector<std::thread> pool;
