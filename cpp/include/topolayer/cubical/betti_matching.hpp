@@ -190,25 +190,32 @@ inline double key_double(u64 k) {
 }
 
 // Stable LSD radix sort of (key, id) pairs by key, 11 bits a pass, passes whose digit is the
-// same for every key skipped. Ids come in increasing order, so equal keys stay in id order.
+// same for every key skipped. Ids come in increasing order, so equal keys stay in id order. The
+// counts of every pass come from one read of the keys.
 template <class K>
 void radix_sort(std::vector<K>& key, std::vector<u32>& id, std::vector<K>& key2, std::vector<u32>& id2) {
+    constexpr unsigned passes = (8 * sizeof(K) + 10) / 11;
     const std::size_t n = key.size();
+    if (n == 0) return;
     key2.resize(n);
     id2.resize(n);
-    std::vector<std::size_t> count(2048);
-    for (unsigned shift = 0; shift < 8 * sizeof(K); shift += 11) {
-        std::fill(count.begin(), count.end(), 0);
-        for (std::size_t i = 0; i < n; ++i) ++count[(key[i] >> shift) & 2047u];
-        if (n == 0 || count[(key[0] >> shift) & 2047u] == n) continue;
+    std::vector<std::size_t> count(passes * 2048, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        const K k = key[i];
+        for (unsigned p = 0; p < passes; ++p) ++count[p * 2048 + ((k >> (11 * p)) & 2047u)];
+    }
+    for (unsigned p = 0; p < passes; ++p) {
+        const unsigned shift = 11 * p;
+        std::size_t* c = count.data() + p * 2048;
+        if (c[(key[0] >> shift) & 2047u] == n) continue;
         std::size_t sum = 0;
-        for (auto& c : count) {
-            const std::size_t t = c;
-            c = sum;
+        for (std::size_t j = 0; j < 2048; ++j) {
+            const std::size_t t = c[j];
+            c[j] = sum;
             sum += t;
         }
         for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t at = count[(key[i] >> shift) & 2047u]++;
+            const std::size_t at = c[(key[i] >> shift) & 2047u]++;
             key2[at] = key[i];
             id2[at] = id[i];
         }
@@ -355,16 +362,11 @@ class betti_matcher {
                 const index_t nm = static_cast<index_t>(g_.n_masks(k));
                 const double* p = px[x];
                 if (!g_.t_construction) {
-                    // the largest vertex value, from each slot's vertex offsets
-                    const auto& offs = vertex_offsets_[static_cast<std::size_t>(k)];
-                    for (u32 id : ids) {
-                        index_t base;
-                        std::size_t slot;
-                        split(id, static_cast<std::size_t>(nm), base, slot);
-                        const auto& o = offs[slot];
-                        double v = p[base];
-                        for (std::size_t t = 1; t < o.size(); ++t) v = std::max(v, p[base + o[t]]);
-                        f.val[id] = v;
+                    switch (k) {  // the largest value over the cell's 2^k vertices
+                        case 0: v_values<0>(p, ids, f.val); break;
+                        case 1: v_values<1>(p, ids, f.val); break;
+                        case 2: v_values<2>(p, ids, f.val); break;
+                        default: v_values<3>(p, ids, f.val); break;
                     }
                 } else {
                     index_t pixel;
@@ -415,6 +417,25 @@ class betti_matcher {
     std::vector<bm_detail::u64> rep_key_[3], dual_key_[3];
     std::vector<std::uint8_t> cleared_[3];   // top-1 cells that give birth in the top dimension
     std::vector<std::uint8_t> negative0_[3];  // edges that merge components, per input
+
+    // V construction: the value of every valid cell of dimension K, the largest over its 2^K
+    // vertices (each slot's vertex offsets from its base vertex).
+    template <int K>
+    void v_values(const double* p, const std::vector<u32>& ids, std::vector<double>& val) const {
+        constexpr int nv = 1 << K;
+        const auto& offs = vertex_offsets_[static_cast<std::size_t>(K)];
+        const std::size_t nm = offs.size();
+        index_t o[3][nv];
+        for (std::size_t slot = 0; slot < nm; ++slot)
+            for (int t = 0; t < nv; ++t) o[slot][t] = offs[slot][static_cast<std::size_t>(t)];
+        for (u32 id : ids) {
+            const u32 base = div_slots(id, nm);
+            const index_t* os = o[id - base * nm];
+            double v = p[base];
+            for (int t = 1; t < nv; ++t) v = std::max(v, p[base + os[t]]);
+            val[id] = v;
+        }
+    }
 
     // a local id divided by the number of slots (1, 2 or 3), by constant divisors
     static u32 div_slots(u32 id, std::size_t n_slots) {
