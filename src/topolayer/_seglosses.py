@@ -145,25 +145,38 @@ def betti_matching_loss(
     matched, up, ut = match_indices(fp, ft, ndim, p.construction, p.n_threads)
     n_items = fp.numel() // n
     vp, vt = fp.reshape(-1), ft.reshape(-1)
-
-    def bars(v: torch.Tensor, rows: torch.Tensor, col: int) -> tuple[torch.Tensor, torch.Tensor]:
-        base = rows[:, 0] * n
-        return v[base + rows[:, col]], v[base + rows[:, col + 1]]
-
-    total = fp.new_zeros(n_items)
-    pb, pd = bars(vp, matched, 2)
-    tb, td = bars(vt, matched, 4)
-    total = total.index_add(0, matched[:, 0], 2 * w_matched * ((pb - tb) ** 2 + (pd - td) ** 2))
-    ub, ud = bars(vp, up, 2)
+    nm, nu = matched.shape[0], up.shape[0]
+    # One gather per input (one scatter in the backward pass): births and deaths of the
+    # matched pairs, then of the unmatched bars.
+    idx_p = torch.cat(
+        [
+            matched[:, 0] * n + matched[:, 2],
+            matched[:, 0] * n + matched[:, 3],
+            up[:, 0] * n + up[:, 2],
+            up[:, 0] * n + up[:, 3],
+        ]
+    )
+    idx_t = torch.cat(
+        [
+            matched[:, 0] * n + matched[:, 4],
+            matched[:, 0] * n + matched[:, 5],
+            ut[:, 0] * n + ut[:, 2],
+            ut[:, 0] * n + ut[:, 3],
+        ]
+    )
+    pb, pd, ub, ud = vp[idx_p].split([nm, nm, nu, nu])
+    tb, td, gb, gd = vt[idx_t].split([nm, nm, ut.shape[0], ut.shape[0]])
+    cost_m = 2 * w_matched * ((pb - tb) ** 2 + (pd - td) ** 2)
     keep = (ub - ud).abs() > threshold
     if push_unmatched_to_1_0:
         cost_p = 2 * ((ub - 1) ** 2 + ud**2)
     else:
         cost_p = (ub - ud) ** 2
-    total = total.index_add(0, up[:, 0], w_unmatched * torch.where(keep, cost_p, 0 * cost_p))
-    gb, gd = bars(vt, ut, 2)
+    cost_p = w_unmatched * torch.where(keep, cost_p, 0 * cost_p)
     cost_t = 2 * ((gb - 1) ** 2 + gd**2) if push_unmatched_to_1_0 else (gb - gd) ** 2
-    total = total.index_add(0, ut[:, 0], cost_t)
+    items = torch.cat([matched[:, 0], up[:, 0], ut[:, 0]])
+    costs = torch.cat([cost_m, cost_p, cost_t.to(cost_m.dtype)])
+    total = fp.new_zeros(n_items).index_add(0, items, costs)
     return _reduce(total, p.batch_shape, reduction)
 
 
