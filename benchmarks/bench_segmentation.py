@@ -120,11 +120,14 @@ def main() -> None:
                 print(line, flush=True)
                 if t_one:
                     scale = statistics.median(t_one) / statistics.median(t_two)
-                    print(
+                    line = (
                         f"{'':27s} 1 thread {fmt(t_one)} | 2 threads {fmt(t_two)} | "
-                        f"{scale:.2f}x from 2 threads",
-                        flush=True,
+                        f"{scale:.2f}x from 2 threads"
                     )
+                    if t_peer:
+                        one = statistics.median(t_peer) / statistics.median(t_one)
+                        line += f" | topolosses / 1 thread {one:.1f}x"
+                    print(line, flush=True)
 
 
 if __name__ == "__main__":
