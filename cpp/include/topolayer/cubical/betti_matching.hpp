@@ -384,6 +384,10 @@ class betti_matcher {
     std::vector<u32> parent_, rep_[3];
     std::vector<std::uint8_t> cleared_[3];   // top-1 cells that give birth in the top dimension
     std::vector<std::uint8_t> negative0_[3];  // edges that merge components, per input
+    // H1 of a volume: per input, the compressed rank of each edge and the edge of each rank
+    std::vector<u32> crank_[3], cedge_[3];
+    std::vector<u32> store_, col_, sum_;
+    std::vector<std::size_t> start_;
 
     // (base vertex, slot) of a local id; the number of slots is 1, 2 or 3, constant divisors
     static void split(u32 id, std::size_t n_slots, index_t& base, std::size_t& slot) {
@@ -568,125 +572,89 @@ class betti_matcher {
         emit(out, d - 1, bars[0], bars[1], matches, px);
     }
 
-    // Column reduction of the boundary matrix from dimension 2 to 1, columns in the order of
-    // filtration `cols`, rows ranked by filtration `rows`; columns whose cell is marked in
-    // `clear` are skipped. Calls on_pair(row cell, column cell) for every pivot. A column is a
-    // vector of row ranks in decreasing order (its pivot first); adding a reduced column is a
-    // linear merge.
-    template <class OnPair>
-    void reduce(const bm_detail::filtration& rows, const bm_detail::filtration& cols,
-                const std::vector<std::uint8_t>& clear, OnPair&& on_pair) {
+    // Compression (Bauer, Kerber & Reininghaus, "Clear and compress"): the rows of the edges that
+    // merge two components in the rows' order can be dropped without changing any pivot. With
+    // V the reduction of the edge-vertex matrix in that order (D1 V = R, V unitriangular), every
+    // column z of the 2-cell matrix is a cycle, so V^-1 z has no entry on a merging edge (the
+    // nonzero columns of R have distinct pivots, hence are independent); and D2 with those rows
+    // dropped is the block of V on the other edges, again unitriangular in the row order, times
+    // V^-1 D2 with the same rows dropped. Multiplying by a unitriangular matrix on the left
+    // keeps the rank of every lower-left submatrix, hence the pivots. Rows are kept as ranks
+    // among the remaining edges (crank_), so each column has at most four entries to start with.
+    void compress_rows(int x) {
         using namespace bm_detail;
+        const filtration& rows = f_[x][1];
+        const std::vector<std::uint8_t>& neg = negative0_[x];
+        crank_[x].assign(rows.val.size(), none);
+        cedge_[x].clear();
+        for (u32 e : rows.order)
+            if (!neg[e]) {
+                crank_[x][e] = static_cast<u32>(cedge_[x].size());
+                cedge_[x].push_back(e);
+            }
+    }
+
+    // Column reduction of the boundary matrix from dimension 2 to 1, columns in the order of
+    // filtration `cols`, rows the compressed ranks of input x (compress_rows); columns whose
+    // cell is marked in `clear` are skipped. Calls on_pair(row cell, column cell) for every
+    // pivot. A column is a vector of row ranks in decreasing order (its pivot first); adding a
+    // reduced column is a linear merge.
+    template <class OnPair>
+    void reduce(int x, const bm_detail::filtration& cols, const std::vector<std::uint8_t>& clear, OnPair&& on_pair) {
+        using namespace bm_detail;
+        const std::vector<u32>& crank = crank_[x];
+        const std::vector<u32>& cedge = cedge_[x];
         std::vector<u32>& pivot_col = parent_;  // per row rank: index of the reduced column
-        pivot_col.assign(rows.order.size(), none);
-        std::vector<u32> store;  // reduced columns
-        std::vector<std::size_t> start{0};
-        std::vector<u32> col, sum;
+        pivot_col.assign(cedge.size(), none);
+        std::vector<u32>& store = store_;  // reduced columns
+        std::vector<std::size_t>& start = start_;
+        store.clear();
+        start.assign(1, 0);
+        std::vector<u32>& col = col_;
+        std::vector<u32>& sum = sum_;
         u32 bnd[6];
         index_t counter = 0;
-        const auto desc = std::greater<u32>();
         for (u32 f : cols.order) {
             if (clear[f]) continue;
             if ((++counter & 4095) == 0) check_interrupt();
-            const int n = boundary(2, f, bnd);
-            col.resize(static_cast<std::size_t>(n));
-            for (int i = 0; i < n; ++i) col[static_cast<std::size_t>(i)] = rows.rank[bnd[i]];
-            std::sort(col.begin(), col.end(), desc);
+            boundary(2, f, bnd);
+            col.clear();
+            for (int i = 0; i < 4; ++i) {
+                const u32 r = crank[bnd[i]];
+                if (r == none) continue;
+                std::size_t k = col.size();
+                col.push_back(r);
+                for (; k > 0 && col[k - 1] < r; --k) col[k] = col[k - 1];
+                col[k] = r;
+            }
             while (!col.empty()) {
                 const u32 j = pivot_col[col[0]];
                 if (j == none) {
                     pivot_col[col[0]] = static_cast<u32>(start.size() - 1);
                     store.insert(store.end(), col.begin(), col.end());
                     start.push_back(store.size());
-                    on_pair(rows.order[col[0]], f);
+                    on_pair(cedge[col[0]], f);
                     break;
                 }
 #ifdef BM_STATS
                 bm_adds++;
                 bm_len += static_cast<long>(start[j + 1] - start[j]);
 #endif
-                sum.clear();
-                std::set_symmetric_difference(col.begin(), col.end(), store.begin() + static_cast<std::ptrdiff_t>(start[j]),
-                                              store.begin() + static_cast<std::ptrdiff_t>(start[j + 1]),
-                                              std::back_inserter(sum), desc);
+                sum.resize(col.size() + (start[j + 1] - start[j]));
+                const u32* p = col.data() + 1;
+                const u32* pe = col.data() + col.size();
+                const u32* q = store.data() + start[j] + 1;
+                const u32* qe = store.data() + start[j + 1];
+                u32* o = sum.data();
+                while (p != pe && q != qe) {
+                    if (*p > *q) *o++ = *p++;
+                    else if (*q > *p) *o++ = *q++;
+                    else { ++p; ++q; }
+                }
+                while (p != pe) *o++ = *p++;
+                while (q != qe) *o++ = *q++;
+                sum.resize(static_cast<std::size_t>(o - sum.data()));
                 col.swap(sum);
-            }
-        }
-    }
-
-    // The cofaces (2-cells) of an edge of a volume, as local ids.
-    int coboundary_1(u32 id, u32* out) const {
-        const index_t base = id / 3;
-        const u32 mask = g_.masks[1][id % 3];
-        const auto& upper = g_.masks[2];
-        index_t c[3];
-        g_.coords(base, c);
-        int n = 0;
-        for (int b = 0; b < 3; ++b) {
-            const u32 bit = g_.axis_bit(b);
-            if (mask & bit) continue;
-            const u32 face = mask | bit;
-            const index_t slot = std::find(upper.begin(), upper.end(), face) - upper.begin();
-            if (c[b] + 1 < g_.nv[b]) out[n++] = static_cast<u32>(base * 3 + slot);
-            if (c[b] >= 1) out[n++] = static_cast<u32>((base - g_.sv[b]) * 3 + slot);
-        }
-        return n;
-    }
-
-    // The same pairing as reduce(), from the anti-transposed matrix: its columns are the edges
-    // by decreasing rank in `rows`, its rows the 2-cells by decreasing rank in `cols`, so a
-    // column's pivot is its coface of least rank in `cols`. Edges that merge components in the
-    // rows' order (`zero_rows`) are zero columns there, and 2-cells in `clear` zero rows.
-    template <class OnPair>
-    void reduce_dual(const bm_detail::filtration& rows, const bm_detail::filtration& cols,
-                     const std::vector<std::uint8_t>& zero_rows, const std::vector<std::uint8_t>& clear,
-                     OnPair&& on_pair) {
-        using namespace bm_detail;
-        std::vector<u32>& pivot_col = parent_;  // per 2-cell rank in cols: the reduced column
-        pivot_col.assign(cols.order.size(), none);
-        std::vector<u32> store;  // reduced columns, as 2-cell ranks
-        std::vector<std::size_t> start{0};
-        std::vector<u32> heap;  // min-heap of ranks (greater<>)
-        u32 cob[6];
-        index_t counter = 0;
-        const auto cmp = std::greater<u32>();
-        for (auto it = rows.order.rbegin(); it != rows.order.rend(); ++it) {
-            const u32 e = *it;
-            if (zero_rows[e]) continue;
-            if ((++counter & 4095) == 0) check_interrupt();
-            heap.clear();
-            const int n = coboundary_1(e, cob);
-            for (int i = 0; i < n; ++i)
-                if (!clear[cob[i]]) heap.push_back(cols.rank[cob[i]]);
-            std::make_heap(heap.begin(), heap.end(), cmp);
-            for (;;) {
-                u32 pivot = none;
-                while (!heap.empty()) {
-                    std::pop_heap(heap.begin(), heap.end(), cmp);
-                    const u32 top = heap.back();
-                    heap.pop_back();
-                    if (!heap.empty() && heap.front() == top) {
-                        std::pop_heap(heap.begin(), heap.end(), cmp);
-                        heap.pop_back();
-                        continue;
-                    }
-                    pivot = top;
-                    break;
-                }
-                if (pivot == none) break;
-                const u32 j = pivot_col[pivot];
-                if (j == none) {
-                    pivot_col[pivot] = static_cast<u32>(start.size() - 1);
-                    store.push_back(pivot);
-                    for (u32 r : heap) store.push_back(r);
-                    start.push_back(store.size());
-                    on_pair(e, cols.order[pivot]);
-                    break;
-                }
-                for (std::size_t t = start[j] + 1; t < start[j + 1]; ++t) {
-                    heap.push_back(store[t]);
-                    std::push_heap(heap.begin(), heap.end(), cmp);
-                }
             }
         }
     }
@@ -700,7 +668,8 @@ class betti_matcher {
             const filtration& fe = f_[x][1];
             const filtration& ff = f_[x][2];
             by_birth[x].assign(fe.val.size(), none);
-            reduce(fe, ff, cleared_[x], [&](u32 e, u32 f) {
+            compress_rows(x);
+            reduce(x, ff, cleared_[x], [&](u32 e, u32 f) {
                 if (fe.val[e] != ff.val[f]) {
                     by_birth[x][e] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({e, f});
@@ -711,12 +680,13 @@ class betti_matcher {
         std::vector<u32> image_birth[2];
         for (int x = 0; x < 2; ++x) {
             image_birth[x].assign(f_[2][2].val.size(), none);
-            reduce(f_[x][1], f_[2][2], cleared_[2], [&](u32 e, u32 f) { image_birth[x][f] = e; });
+            reduce(x, f_[2][2], cleared_[2], [&](u32 e, u32 f) { image_birth[x][f] = e; });
         }
         std::vector<std::pair<u32, u32>> matches;
         const filtration& ce = f_[2][1];
         const filtration& cf = f_[2][2];
-        reduce(ce, cf, cleared_[2], [&](u32 e, u32 f) {
+        compress_rows(2);
+        reduce(2, cf, cleared_[2], [&](u32 e, u32 f) {
             if (ce.val[e] == cf.val[f]) return;
             const u32 bl = image_birth[0][f], bg = image_birth[1][f];
             if (bl == none || bg == none) return;
