@@ -385,9 +385,16 @@ class betti_matcher {
     std::vector<std::uint8_t> cleared_[3];   // top-1 cells that give birth in the top dimension
     std::vector<std::uint8_t> negative0_[3];  // edges that merge components, per input
     // H1 of a volume: per input, the compressed rank of each edge and the edge of each rank
-    std::vector<u32> crank_[3], cedge_[3];
-    std::vector<u32> store_, col_, sum_;
-    std::vector<std::size_t> start_;
+    // A reduced column, kept at its pivot: n entries (0: no column), the pivot implicit; up to
+    // three more inline, longer ones in long_ from offset at[0] + 2^32 at[1].
+    struct h1_slot {
+        u32 n;
+        u32 at[3];
+    };
+
+    std::vector<u32> crank_, cedge_[3];
+    std::vector<u32> todo_, pivots_[3], col_, sum_, long_;
+    std::vector<h1_slot> slot_[3];
 
     // (base vertex, slot) of a local id; the number of slots is 1, 2 or 3, constant divisors
     static void split(u32 id, std::size_t n_slots, index_t& base, std::size_t& slot) {
@@ -580,119 +587,177 @@ class betti_matcher {
     // dropped is the block of V on the other edges, again unitriangular in the row order, times
     // V^-1 D2 with the same rows dropped. Multiplying by a unitriangular matrix on the left
     // keeps the rank of every lower-left submatrix, hence the pivots. Rows are kept as ranks
-    // among the remaining edges (crank_), so each column has at most four entries to start with.
+    // among the remaining edges, so each column has at most four entries to start with.
+    // crank_[4 * e + x]: the rank of edge e among the kept edges of input x, or none; the three
+    // inputs side by side, since the reductions with C's columns read them together.
     void compress_rows(int x) {
         using namespace bm_detail;
         const filtration& rows = f_[x][1];
         const std::vector<std::uint8_t>& neg = negative0_[x];
-        crank_[x].assign(rows.val.size(), none);
-        cedge_[x].clear();
+        std::vector<u32>& edge = cedge_[x];
+        edge.clear();
         for (u32 e : rows.order)
             if (!neg[e]) {
-                crank_[x][e] = static_cast<u32>(cedge_[x].size());
-                cedge_[x].push_back(e);
+                crank_[4 * static_cast<std::size_t>(e) + static_cast<std::size_t>(x)] = static_cast<u32>(edge.size());
+                edge.push_back(e);
+            } else {
+                crank_[4 * static_cast<std::size_t>(e) + static_cast<std::size_t>(x)] = bm_detail::none;
             }
     }
 
-    // Column reduction of the boundary matrix from dimension 2 to 1, columns in the order of
-    // filtration `cols`, rows the compressed ranks of input x (compress_rows); columns whose
-    // cell is marked in `clear` are skipped. Calls on_pair(row cell, column cell) for every
-    // pivot. A column is a vector of row ranks in decreasing order (its pivot first); adding a
-    // reduced column is a linear merge.
-    template <class OnPair>
-    void reduce(int x, const bm_detail::filtration& cols, const std::vector<std::uint8_t>& clear, OnPair&& on_pair) {
+    // Column reductions of the boundary matrix from dimension 2 to 1, the columns being the
+    // 2-cells in `todo` (in order), for K row orders at once: reduction k has rows the kept
+    // edges of input xs[k] (compress_rows). pivots_[k][i]: the row rank of column i's pivot.
+    // The walk is bound by cache misses on the ranks of a column's edges and on the reduced
+    // column at its pivot, both random; they are prefetched some columns ahead.
+    template <int K>
+    void reduce(const int* xs, const std::vector<u32>& todo) {
         using namespace bm_detail;
-        const std::vector<u32>& crank = crank_[x];
-        const std::vector<u32>& cedge = cedge_[x];
-        std::vector<u32>& pivot_col = parent_;  // per row rank: index of the reduced column
-        pivot_col.assign(cedge.size(), none);
-        std::vector<u32>& store = store_;  // reduced columns
-        std::vector<std::size_t>& start = start_;
-        store.clear();
-        start.assign(1, 0);
+        constexpr std::size_t ahead_rank = 16, ahead_slot = 6, ring = 8;
+        static_assert(ahead_slot < ahead_rank && ahead_slot < ring, "prefetch distances");
+        const std::size_t n = todo.size();
+        h1_slot* slots[K];
+        for (int k = 0; k < K; ++k) {
+            slot_[k].assign(cedge_[xs[k]].size(), h1_slot{0, {0, 0, 0}});
+            slots[k] = slot_[k].data();
+            pivots_[k].resize(n);
+        }
+        long_.clear();
+        // the columns computed ahead, pivot first
+        u32 cols[ring][K][4];
+        int len[ring][K];
+        const u32* crank = crank_.data();
+        auto edges = [&](u32 f, u32* bnd) {
+            index_t base;
+            std::size_t slot;
+            split(f, 3, base, slot);
+            const auto& tab = boundary_table_[2][slot];
+            for (int i = 0; i < 4; ++i)
+                bnd[i] = static_cast<u32>((base + tab[static_cast<std::size_t>(i)].first) * 3 + tab[static_cast<std::size_t>(i)].second);
+        };
+        auto prepare = [&](std::size_t i) {
+            u32 bnd[4];
+            edges(todo[i], bnd);
+            const std::size_t q = i % ring;
+            for (int k = 0; k < K; ++k) {
+                u32* c = cols[q][k];
+                int m = 0;
+                for (int t = 0; t < 4; ++t) {
+                    const u32 r = crank[4 * static_cast<std::size_t>(bnd[t]) + static_cast<std::size_t>(xs[k])];
+                    if (r == none) continue;
+                    int z = m++;
+                    for (; z > 0 && c[z - 1] < r; --z) c[z] = c[z - 1];
+                    c[z] = r;
+                }
+                len[q][k] = m;
+                if (m) __builtin_prefetch(slots[k] + c[0]);
+            }
+        };
+        for (std::size_t i = 0; i < std::min(n, ahead_slot); ++i) prepare(i);
         std::vector<u32>& col = col_;
         std::vector<u32>& sum = sum_;
-        u32 bnd[6];
-        index_t counter = 0;
-        for (u32 f : cols.order) {
-            if (clear[f]) continue;
-            if ((++counter & 4095) == 0) check_interrupt();
-            boundary(2, f, bnd);
-            col.clear();
-            for (int i = 0; i < 4; ++i) {
-                const u32 r = crank[bnd[i]];
-                if (r == none) continue;
-                std::size_t k = col.size();
-                col.push_back(r);
-                for (; k > 0 && col[k - 1] < r; --k) col[k] = col[k - 1];
-                col[k] = r;
+        for (std::size_t i = 0; i < n; ++i) {
+            if ((i & 4095) == 4095) check_interrupt();
+            if (i + ahead_rank < n) {
+                u32 bnd[4];
+                edges(todo[i + ahead_rank], bnd);
+                for (int t = 0; t < 4; ++t) __builtin_prefetch(crank + 4 * static_cast<std::size_t>(bnd[t]));
             }
-            while (!col.empty()) {
-                const u32 j = pivot_col[col[0]];
-                if (j == none) {
-                    pivot_col[col[0]] = static_cast<u32>(start.size() - 1);
-                    store.insert(store.end(), col.begin(), col.end());
-                    start.push_back(store.size());
-                    on_pair(cedge[col[0]], f);
-                    break;
-                }
+            if (i + ahead_slot < n) prepare(i + ahead_slot);
+            const std::size_t q = i % ring;
+            for (int k = 0; k < K; ++k) {
+                h1_slot* sl = slots[k];
+                col.assign(cols[q][k], cols[q][k] + len[q][k]);
+                u32 pivot = none;
+                while (!col.empty()) {
+                    h1_slot& s = sl[col[0]];
+                    if (s.n == 0) {
+                        pivot = col[0];
+                        s.n = static_cast<u32>(col.size());
+                        if (col.size() <= 4) {
+                            for (std::size_t t = 1; t < col.size(); ++t) s.at[t - 1] = col[t];
+                        } else {
+                            const u64 off = long_.size();
+                            s.at[0] = static_cast<u32>(off);
+                            s.at[1] = static_cast<u32>(off >> 32);
+                            long_.insert(long_.end(), col.begin() + 1, col.end());
+                        }
+                        break;
+                    }
 #ifdef BM_STATS
-                bm_adds++;
-                bm_len += static_cast<long>(start[j + 1] - start[j]);
+                    bm_adds++;
+                    bm_len += static_cast<long>(s.n);
 #endif
-                sum.resize(col.size() + (start[j + 1] - start[j]));
-                const u32* p = col.data() + 1;
-                const u32* pe = col.data() + col.size();
-                const u32* q = store.data() + start[j] + 1;
-                const u32* qe = store.data() + start[j + 1];
-                u32* o = sum.data();
-                while (p != pe && q != qe) {
-                    if (*p > *q) *o++ = *p++;
-                    else if (*q > *p) *o++ = *q++;
-                    else { ++p; ++q; }
+                    // the sum without the common pivot
+                    const u32* qb = s.n <= 4 ? s.at : long_.data() + (s.at[0] | (u64{s.at[1]} << 32));
+                    const u32* qe = qb + (s.n - 1);
+                    sum.resize(col.size() + s.n);
+                    const u32* p = col.data() + 1;
+                    const u32* pe = col.data() + col.size();
+                    u32* o = sum.data();
+                    while (p != pe && qb != qe) {
+                        if (*p > *qb) *o++ = *p++;
+                        else if (*qb > *p) *o++ = *qb++;
+                        else { ++p; ++qb; }
+                    }
+                    while (p != pe) *o++ = *p++;
+                    while (qb != qe) *o++ = *qb++;
+                    sum.resize(static_cast<std::size_t>(o - sum.data()));
+                    col.swap(sum);
                 }
-                while (p != pe) *o++ = *p++;
-                while (q != qe) *o++ = *q++;
-                sum.resize(static_cast<std::size_t>(o - sum.data()));
-                col.swap(sum);
+                pivots_[k][i] = pivot;
             }
         }
     }
 
-    // H1 of a volume.
+    // The 2-cells of filtration `cols` not in `clear`, in order.
+    void h1_columns(const bm_detail::filtration& cols, const std::vector<std::uint8_t>& clear, std::vector<u32>& todo) {
+        todo.clear();
+        for (u32 f : cols.order)
+            if (!clear[f]) todo.push_back(f);
+    }
+
+    // H1 of a volume. Every column left after clearing is a death: a 2-cell that reduces to zero
+    // creates a 2-cycle, which the contractible grid fills, so it is paired in the top
+    // dimension. Pivots are compressed ranks, turned back into edges for the bars only.
     void middle_dimension(betti_matching_result::dim_result& out, const double* const* px) {
         using namespace bm_detail;
+        crank_.resize(4 * f_[2][1].val.size());
+        for (int x = 0; x < 3; ++x) compress_rows(x);
         std::vector<bar> bars[2];
-        std::vector<u32> by_birth[2];
+        std::vector<u32> by_birth[2];  // per compressed rank of x: the index of its bar
         for (int x = 0; x < 2; ++x) {
             const filtration& fe = f_[x][1];
             const filtration& ff = f_[x][2];
-            by_birth[x].assign(fe.val.size(), none);
-            compress_rows(x);
-            reduce(x, ff, cleared_[x], [&](u32 e, u32 f) {
+            by_birth[x].assign(cedge_[x].size(), none);
+            h1_columns(ff, cleared_[x], todo_);
+            reduce<1>(&x, todo_);
+            for (std::size_t i = 0; i < todo_.size(); ++i) {
+                const u32 r = pivots_[0][i];
+                if (r == none) continue;
+                const u32 e = cedge_[x][r], f = todo_[i];
                 if (fe.val[e] != ff.val[f]) {
-                    by_birth[x][e] = static_cast<u32>(bars[x].size());
+                    by_birth[x][r] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({e, f});
                 }
-            });
+            }
         }
-        // the image pairs: rows in the domain's order, columns in C's; keyed by the death face
-        std::vector<u32> image_birth[2];
-        for (int x = 0; x < 2; ++x) {
-            image_birth[x].assign(f_[2][2].val.size(), none);
-            reduce(x, f_[2][2], cleared_[2], [&](u32 e, u32 f) { image_birth[x][f] = e; });
-        }
+        // with C's columns: the image pairs (rows in L's and in G's order) and C's pairs; an
+        // image pair shares its column (the death) with C's pair and its row (the birth) with
+        // the bar of its input
+        const int xs[3] = {0, 1, 2};
+        h1_columns(f_[2][2], cleared_[2], todo_);
+        reduce<3>(xs, todo_);
         std::vector<std::pair<u32, u32>> matches;
         const filtration& ce = f_[2][1];
         const filtration& cf = f_[2][2];
-        compress_rows(2);
-        reduce(2, cf, cleared_[2], [&](u32 e, u32 f) {
-            if (ce.val[e] == cf.val[f]) return;
-            const u32 bl = image_birth[0][f], bg = image_birth[1][f];
-            if (bl == none || bg == none) return;
-            const u32 il = by_birth[0][bl], ig = by_birth[1][bg];
+        for (std::size_t i = 0; i < todo_.size(); ++i) {
+            const u32 rl = pivots_[0][i], rg = pivots_[1][i], rc = pivots_[2][i];
+            if (rl == none || rg == none || rc == none) continue;
+            if (ce.val[cedge_[2][rc]] == cf.val[todo_[i]]) continue;
+            const u32 il = by_birth[0][rl], ig = by_birth[1][rg];
             if (il != none && ig != none) matches.emplace_back(il, ig);
-        });
+        }
         emit(out, 1, bars[0], bars[1], matches, px);
     }
 };
