@@ -393,8 +393,8 @@ class betti_matcher {
     };
 
     std::vector<u32> crank_, cedge_[3];
-    std::vector<u32> todo_, pivots_[3], col_, sum_, long_;
-    std::vector<h1_slot> slot_[3];
+    std::vector<u32> h1_todo_[3], pivots_[5], work_[5], sum_, long_;
+    std::vector<h1_slot> slot_[5];
 
     // (base vertex, slot) of a local id; the number of slots is 1, 2 or 3, constant divisors
     static void split(u32 id, std::size_t n_slots, index_t& base, std::size_t& slot) {
@@ -605,107 +605,165 @@ class betti_matcher {
             }
     }
 
-    // Column reductions of the boundary matrix from dimension 2 to 1, the columns being the
-    // 2-cells in `todo` (in order), for K row orders at once: reduction k has rows the kept
-    // edges of input xs[k] (compress_rows). pivots_[k][i]: the row rank of column i's pivot.
-    // The walk is bound by cache misses on the ranks of a column's edges and on the reduced
-    // column at its pivot, both random; they are prefetched some columns ahead.
-    template <int K>
-    void reduce(const int* xs, const std::vector<u32>& todo) {
+    // The column reductions of H1, from dimension 2 to 1, as h1_streams streams in lockstep.
+    // Stream s reduces the 2-cells of h1_todo_[list_of[s]] (in order) with the rows of input
+    // x_of[s] (compress_rows); pivots_[s][i]: the row rank of the pivot of its column i, or
+    // none. The streams: L's own bars, G's own bars, and with C's columns the two image
+    // reductions (rows in L's and in G's order) and C's own. They are independent, and the walk
+    // is bound by cache misses (the ranks of a column's edges, the reduced column at a pivot,
+    // all random): the ranks and the first pivot are prefetched some columns ahead, and the
+    // additions of the streams are interleaved, so that their misses overlap.
+    static constexpr int h1_streams = 5, h1_lists = 3;
+    static constexpr int x_of[h1_streams] = {0, 1, 0, 1, 2};
+    static constexpr int list_of[h1_streams] = {0, 1, 2, 2, 2};
+
+    // the sum of column col and the reduced column at s (same pivot), into col
+    void add_column(std::vector<u32>& col, const h1_slot& s) {
+#ifdef BM_STATS
+        bm_detail::bm_adds++;
+        bm_detail::bm_len += static_cast<long>(s.n);
+#endif
+        std::vector<u32>& sum = sum_;
+        const u32* qb = s.n <= 4 ? s.at : long_.data() + (s.at[0] | (bm_detail::u64{s.at[1]} << 32));
+        const u32* qe = qb + (s.n - 1);
+        sum.resize(col.size() + s.n);
+        const u32* p = col.data() + 1;
+        const u32* pe = col.data() + col.size();
+        u32* o = sum.data();
+        while (p != pe && qb != qe) {
+            if (*p > *qb) *o++ = *p++;
+            else if (*qb > *p) *o++ = *qb++;
+            else {
+                ++p;
+                ++qb;
+            }
+        }
+        while (p != pe) *o++ = *p++;
+        while (qb != qe) *o++ = *qb++;
+        sum.resize(static_cast<std::size_t>(o - sum.data()));
+        col.swap(sum);
+    }
+
+    // keeps reduced column col at its pivot s
+    void keep_column(const std::vector<u32>& col, h1_slot& s) {
+        s.n = static_cast<u32>(col.size());
+        if (col.size() <= 4) {
+            for (std::size_t t = 1; t < col.size(); ++t) s.at[t - 1] = col[t];
+        } else {
+            const bm_detail::u64 off = long_.size();
+            s.at[0] = static_cast<u32>(off);
+            s.at[1] = static_cast<u32>(off >> 32);
+            long_.insert(long_.end(), col.begin() + 1, col.end());
+        }
+    }
+
+    void reduce() {
         using namespace bm_detail;
         constexpr std::size_t ahead_rank = 16, ahead_slot = 6, ring = 8;
         static_assert(ahead_slot < ahead_rank && ahead_slot < ring, "prefetch distances");
-        const std::size_t n = todo.size();
-        h1_slot* slots[K];
-        for (int k = 0; k < K; ++k) {
-            slot_[k].assign(cedge_[xs[k]].size(), h1_slot{0, {0, 0, 0}});
+        std::size_t n = 0;
+        for (int l = 0; l < h1_lists; ++l) n = std::max(n, h1_todo_[l].size());
+        h1_slot* slots[h1_streams];
+        for (int k = 0; k < h1_streams; ++k) {
+            slot_[k].assign(cedge_[x_of[k]].size(), h1_slot{0, {0, 0, 0}});
             slots[k] = slot_[k].data();
-            pivots_[k].resize(n);
+            pivots_[k].assign(h1_todo_[list_of[k]].size(), none);
         }
         long_.clear();
         // the columns computed ahead, pivot first
-        u32 cols[ring][K][4];
-        int len[ring][K];
+        u32 cols[ring][h1_streams][4];
+        int len[ring][h1_streams];
         const u32* crank = crank_.data();
         auto edges = [&](u32 f, u32* bnd) {
             index_t base;
             std::size_t slot;
             split(f, 3, base, slot);
             const auto& tab = boundary_table_[2][slot];
-            for (int i = 0; i < 4; ++i)
-                bnd[i] = static_cast<u32>((base + tab[static_cast<std::size_t>(i)].first) * 3 + tab[static_cast<std::size_t>(i)].second);
+            for (int t = 0; t < 4; ++t)
+                bnd[t] = static_cast<u32>((base + tab[static_cast<std::size_t>(t)].first) * 3 +
+                                          tab[static_cast<std::size_t>(t)].second);
         };
         auto prepare = [&](std::size_t i) {
-            u32 bnd[4];
-            edges(todo[i], bnd);
+            u32 bnd[h1_lists][4];
+            for (int l = 0; l < h1_lists; ++l)
+                if (i < h1_todo_[l].size()) edges(h1_todo_[l][i], bnd[l]);
             const std::size_t q = i % ring;
-            for (int k = 0; k < K; ++k) {
+            for (int k = 0; k < h1_streams; ++k) {
+                len[q][k] = 0;
+                if (i >= h1_todo_[list_of[k]].size()) continue;
+                // rank + 1, so that a dropped row (none) becomes 0 and sorts last; a sorting
+                // network without branches, as which rows are kept is unpredictable
+                u32 a[4];
+                for (int t = 0; t < 4; ++t)
+                    a[t] = crank[4 * static_cast<std::size_t>(bnd[list_of[k]][t]) + static_cast<std::size_t>(x_of[k])] + 1;
+                auto order2 = [](u32& hi, u32& lo) {
+                    const u32 h = std::max(hi, lo), l = std::min(hi, lo);
+                    hi = h;
+                    lo = l;
+                };
+                order2(a[0], a[1]);
+                order2(a[2], a[3]);
+                order2(a[0], a[2]);
+                order2(a[1], a[3]);
+                order2(a[1], a[2]);
                 u32* c = cols[q][k];
-                int m = 0;
-                for (int t = 0; t < 4; ++t) {
-                    const u32 r = crank[4 * static_cast<std::size_t>(bnd[t]) + static_cast<std::size_t>(xs[k])];
-                    if (r == none) continue;
-                    int z = m++;
-                    for (; z > 0 && c[z - 1] < r; --z) c[z] = c[z - 1];
-                    c[z] = r;
-                }
-                len[q][k] = m;
-                if (m) __builtin_prefetch(slots[k] + c[0]);
+                for (int t = 0; t < 4; ++t) c[t] = a[t] - 1;
+                len[q][k] = (a[0] != 0) + (a[1] != 0) + (a[2] != 0) + (a[3] != 0);
+                __builtin_prefetch(slots[k] + (a[0] != 0 ? c[0] : 0));
             }
         };
         for (std::size_t i = 0; i < std::min(n, ahead_slot); ++i) prepare(i);
-        std::vector<u32>& col = col_;
-        std::vector<u32>& sum = sum_;
         for (std::size_t i = 0; i < n; ++i) {
             if ((i & 4095) == 4095) check_interrupt();
             if (i + ahead_rank < n) {
-                u32 bnd[4];
-                edges(todo[i + ahead_rank], bnd);
-                for (int t = 0; t < 4; ++t) __builtin_prefetch(crank + 4 * static_cast<std::size_t>(bnd[t]));
+                for (int l = 0; l < h1_lists; ++l) {
+                    if (i + ahead_rank >= h1_todo_[l].size()) continue;
+                    u32 bnd[4];
+                    edges(h1_todo_[l][i + ahead_rank], bnd);
+                    for (int t = 0; t < 4; ++t) __builtin_prefetch(crank + 4 * static_cast<std::size_t>(bnd[t]));
+                }
             }
             if (i + ahead_slot < n) prepare(i + ahead_slot);
             const std::size_t q = i % ring;
-            for (int k = 0; k < K; ++k) {
-                h1_slot* sl = slots[k];
-                col.assign(cols[q][k], cols[q][k] + len[q][k]);
-                u32 pivot = none;
-                while (!col.empty()) {
-                    h1_slot& s = sl[col[0]];
-                    if (s.n == 0) {
-                        pivot = col[0];
-                        s.n = static_cast<u32>(col.size());
-                        if (col.size() <= 4) {
-                            for (std::size_t t = 1; t < col.size(); ++t) s.at[t - 1] = col[t];
-                        } else {
-                            const u64 off = long_.size();
-                            s.at[0] = static_cast<u32>(off);
-                            s.at[1] = static_cast<u32>(off >> 32);
-                            long_.insert(long_.end(), col.begin() + 1, col.end());
-                        }
-                        break;
-                    }
-#ifdef BM_STATS
-                    bm_adds++;
-                    bm_len += static_cast<long>(s.n);
-#endif
-                    // the sum without the common pivot
-                    const u32* qb = s.n <= 4 ? s.at : long_.data() + (s.at[0] | (u64{s.at[1]} << 32));
-                    const u32* qe = qb + (s.n - 1);
-                    sum.resize(col.size() + s.n);
-                    const u32* p = col.data() + 1;
-                    const u32* pe = col.data() + col.size();
-                    u32* o = sum.data();
-                    while (p != pe && qb != qe) {
-                        if (*p > *qb) *o++ = *p++;
-                        else if (*qb > *p) *o++ = *qb++;
-                        else { ++p; ++qb; }
-                    }
-                    while (p != pe) *o++ = *p++;
-                    while (qb != qe) *o++ = *qb++;
-                    sum.resize(static_cast<std::size_t>(o - sum.data()));
-                    col.swap(sum);
+            unsigned pending = 0;  // streams whose column i is being added to
+            for (int k = 0; k < h1_streams; ++k) {
+                const u32* c = cols[q][k];
+                const int m = len[q][k];
+                if (m == 0) continue;
+                h1_slot& s = slots[k][c[0]];
+                if (s.n == 0) {  // most columns: a new pivot, no addition
+                    s.n = static_cast<u32>(m);
+                    s.at[0] = c[1];
+                    s.at[1] = c[2];
+                    s.at[2] = c[3];
+                    pivots_[k][i] = c[0];
+                    continue;
                 }
-                pivots_[k][i] = pivot;
+                std::vector<u32>& col = work_[k];
+                col.assign(c, c + m);
+                add_column(col, s);
+                if (col.empty()) continue;
+                __builtin_prefetch(slots[k] + col[0]);
+                pending |= 1u << k;
+            }
+            while (pending) {
+                for (int k = 0; k < h1_streams; ++k) {
+                    if (!(pending & (1u << k))) continue;
+                    std::vector<u32>& col = work_[k];
+                    h1_slot& s = slots[k][col[0]];
+                    if (s.n == 0) {
+                        keep_column(col, s);
+                        pivots_[k][i] = col[0];
+                        pending &= ~(1u << k);
+                        continue;
+                    }
+                    add_column(col, s);
+                    if (col.empty()) {
+                        pending &= ~(1u << k);
+                        continue;
+                    }
+                    __builtin_prefetch(slots[k] + col[0]);
+                }
             }
         }
     }
@@ -723,38 +781,38 @@ class betti_matcher {
     void middle_dimension(betti_matching_result::dim_result& out, const double* const* px) {
         using namespace bm_detail;
         crank_.resize(4 * f_[2][1].val.size());
-        for (int x = 0; x < 3; ++x) compress_rows(x);
+        for (int x = 0; x < 3; ++x) {
+            compress_rows(x);
+            h1_columns(f_[x][2], cleared_[x], h1_todo_[x]);
+        }
+        reduce();
         std::vector<bar> bars[2];
         std::vector<u32> by_birth[2];  // per compressed rank of x: the index of its bar
         for (int x = 0; x < 2; ++x) {
             const filtration& fe = f_[x][1];
             const filtration& ff = f_[x][2];
             by_birth[x].assign(cedge_[x].size(), none);
-            h1_columns(ff, cleared_[x], todo_);
-            reduce<1>(&x, todo_);
-            for (std::size_t i = 0; i < todo_.size(); ++i) {
-                const u32 r = pivots_[0][i];
+            const std::vector<u32>& todo = h1_todo_[x];
+            for (std::size_t i = 0; i < todo.size(); ++i) {
+                const u32 r = pivots_[x][i];
                 if (r == none) continue;
-                const u32 e = cedge_[x][r], f = todo_[i];
+                const u32 e = cedge_[x][r], f = todo[i];
                 if (fe.val[e] != ff.val[f]) {
                     by_birth[x][r] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({e, f});
                 }
             }
         }
-        // with C's columns: the image pairs (rows in L's and in G's order) and C's pairs; an
-        // image pair shares its column (the death) with C's pair and its row (the birth) with
-        // the bar of its input
-        const int xs[3] = {0, 1, 2};
-        h1_columns(f_[2][2], cleared_[2], todo_);
-        reduce<3>(xs, todo_);
+        // C's pairs; an image pair shares its column (the death) with C's pair and its row (the
+        // birth) with the bar of its input
         std::vector<std::pair<u32, u32>> matches;
         const filtration& ce = f_[2][1];
         const filtration& cf = f_[2][2];
-        for (std::size_t i = 0; i < todo_.size(); ++i) {
-            const u32 rl = pivots_[0][i], rg = pivots_[1][i], rc = pivots_[2][i];
+        const std::vector<u32>& todo = h1_todo_[2];
+        for (std::size_t i = 0; i < todo.size(); ++i) {
+            const u32 rl = pivots_[2][i], rg = pivots_[3][i], rc = pivots_[4][i];
             if (rl == none || rg == none || rc == none) continue;
-            if (ce.val[cedge_[2][rc]] == cf.val[todo_[i]]) continue;
+            if (ce.val[cedge_[2][rc]] == cf.val[todo[i]]) continue;
             const u32 il = by_birth[0][rl], ig = by_birth[1][rg];
             if (il != none && ig != none) matches.emplace_back(il, ig);
         }
