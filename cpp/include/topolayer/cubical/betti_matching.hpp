@@ -384,17 +384,22 @@ class betti_matcher {
     std::vector<u32> parent_, rep_[3];
     std::vector<std::uint8_t> cleared_[3];   // top-1 cells that give birth in the top dimension
     std::vector<std::uint8_t> negative0_[3];  // edges that merge components, per input
-    // H1 of a volume: per input, the compressed rank of each edge and the edge of each rank
-    // A reduced column, kept at its pivot: n entries (0: no column), the pivot implicit; up to
-    // three more inline, longer ones in long_ from offset at[0] + 2^32 at[1].
+    // H1 of a volume (see reduce()). A reduced column, kept at its pivot (where taken_ says so):
+    // n entries, the pivot implicit; up to three more inline, longer ones in long_ from offset
+    // at[0] + 2^32 at[1].
     struct h1_slot {
         u32 n;
         u32 at[3];
     };
-
-    std::vector<u32> crank_, cedge_[3];
-    std::vector<u32> h1_todo_[3], pivots_[5], work_[5], sum_, long_;
-    std::vector<h1_slot> slot_[5];
+    std::vector<u32> crank_;    // per edge and input: its compressed rank (compress_rows)
+    std::vector<u32> cedge_[3];  // per input and compressed rank: the edge
+    std::vector<u32> h1_todo_[3];  // per input: the 2-cells left after clearing, in its order
+    std::vector<u32> pivots_[5];   // per stream and column: the pivot's compressed rank
+    std::vector<u32> work_[5], sum_, long_;
+    std::vector<h1_slot> slot_[5];  // per stream and compressed rank
+    // per stream and compressed rank: whether a reduced column is kept there, a bit each, so
+    // that finding a free pivot does not touch its slot
+    std::vector<bm_detail::u64> taken_[5];
 
     // (base vertex, slot) of a local id; the number of slots is 1, 2 or 3, constant divisors
     static void split(u32 id, std::size_t n_slots, index_t& base, std::size_t& slot) {
@@ -664,9 +669,12 @@ class betti_matcher {
         std::size_t n = 0;
         for (int l = 0; l < h1_lists; ++l) n = std::max(n, h1_todo_[l].size());
         h1_slot* slots[h1_streams];
+        u64* taken[h1_streams];
         for (int k = 0; k < h1_streams; ++k) {
-            slot_[k].assign(cedge_[x_of[k]].size(), h1_slot{0, {0, 0, 0}});
+            slot_[k].resize(cedge_[x_of[k]].size());
             slots[k] = slot_[k].data();
+            taken_[k].assign((cedge_[x_of[k]].size() + 63) / 64, 0);
+            taken[k] = taken_[k].data();
             pivots_[k].assign(h1_todo_[list_of[k]].size(), none);
         }
         long_.clear();
@@ -731,7 +739,8 @@ class betti_matcher {
                 const int m = len[q][k];
                 if (m == 0) continue;
                 h1_slot& s = slots[k][c[0]];
-                if (s.n == 0) {  // most columns: a new pivot, no addition
+                if (!(taken[k][c[0] >> 6] >> (c[0] & 63) & 1)) {  // most columns: a new pivot, no addition
+                    taken[k][c[0] >> 6] |= u64{1} << (c[0] & 63);
                     s.n = static_cast<u32>(m);
                     s.at[0] = c[1];
                     s.at[1] = c[2];
@@ -750,8 +759,10 @@ class betti_matcher {
                 for (int k = 0; k < h1_streams; ++k) {
                     if (!(pending & (1u << k))) continue;
                     std::vector<u32>& col = work_[k];
-                    h1_slot& s = slots[k][col[0]];
-                    if (s.n == 0) {
+                    const u32 p = col[0];
+                    h1_slot& s = slots[k][p];
+                    if (!(taken[k][p >> 6] >> (p & 63) & 1)) {
+                        taken[k][p >> 6] |= u64{1} << (p & 63);
                         keep_column(col, s);
                         pivots_[k][i] = col[0];
                         pending &= ~(1u << k);
