@@ -417,6 +417,22 @@ class betti_matcher {
     std::vector<bm_detail::u64> rep_key_[3], dual_key_[3];
     std::vector<std::uint8_t> cleared_[3];   // top-1 cells that give birth in the top dimension
     std::vector<std::uint8_t> negative0_[3];  // edges that merge components, per input
+    // H1 of a volume (see reduce()). A reduced column, kept at its pivot (where taken_ says so):
+    // n entries, the pivot implicit; up to three more inline, longer ones in long_ from offset
+    // at[0] + 2^32 at[1].
+    struct h1_slot {
+        u32 n;
+        u32 at[3];
+    };
+    std::vector<u32> crank_;    // per edge and input: its compressed rank (compress_rows)
+    std::vector<u32> cedge_[3];  // per input and compressed rank: the edge
+    std::vector<u32> h1_todo_[3];  // per input: the 2-cells left after clearing, in its order
+    std::vector<u32> pivots_[5];   // per stream and column: the pivot's compressed rank
+    std::vector<u32> work_[5], sum_, long_;
+    std::vector<h1_slot> slot_[5];  // per stream and compressed rank
+    // per stream and compressed rank: whether a reduced column is kept there, a bit each, so
+    // that finding a free pivot does not touch its slot
+    std::vector<bm_detail::u64> taken_[5];
 
     // V construction: the value of every valid cell of dimension K, the largest over its 2^K
     // vertices (each slot's vertex offsets from its base vertex).
@@ -648,161 +664,249 @@ class betti_matcher {
         emit(out, d - 1, bars[0], bars[1], matches, px);
     }
 
-    // Column reduction of the boundary matrix from dimension 2 to 1, columns in the order of
-    // filtration `cols`, rows ranked by filtration `rows`; columns whose cell is marked in
-    // `clear` are skipped. Calls on_pair(row cell, column cell) for every pivot. A column is a
-    // vector of row ranks in decreasing order (its pivot first); adding a reduced column is a
-    // linear merge.
-    template <class OnPair>
-    void reduce(const bm_detail::filtration& rows, const bm_detail::filtration& cols,
-                const std::vector<std::uint8_t>& clear, OnPair&& on_pair) {
+    // Compression (Bauer, Kerber & Reininghaus, "Clear and compress"): the rows of the edges that
+    // merge two components in the rows' order can be dropped without changing any pivot. With
+    // V the reduction of the edge-vertex matrix in that order (D1 V = R, V unitriangular), every
+    // column z of the 2-cell matrix is a cycle, so V^-1 z has no entry on a merging edge (the
+    // nonzero columns of R have distinct pivots, hence are independent); and D2 with those rows
+    // dropped is the block of V on the other edges, again unitriangular in the row order, times
+    // V^-1 D2 with the same rows dropped. Multiplying by a unitriangular matrix on the left
+    // keeps the rank of every lower-left submatrix, hence the pivots. Rows are kept as ranks
+    // among the remaining edges, so each column has at most four entries to start with.
+    // crank_[4 * e + x]: the rank of edge e among the kept edges of input x, or none; the three
+    // inputs side by side, since the reductions with C's columns read them together.
+    void compress_rows(int x) {
         using namespace bm_detail;
-        std::vector<u32>& pivot_col = parent_;  // per row rank: index of the reduced column
-        pivot_col.assign(rows.order.size(), none);
-        std::vector<u32> store;  // reduced columns
-        std::vector<std::size_t> start{0};
-        std::vector<u32> col, sum;
-        u32 bnd[6];
-        index_t counter = 0;
-        const auto desc = std::greater<u32>();
-        for (u32 f : cols.order) {
-            if (clear[f]) continue;
-            if ((++counter & 4095) == 0) check_interrupt();
-            const int n = boundary(2, f, bnd);
-            col.resize(static_cast<std::size_t>(n));
-            for (int i = 0; i < n; ++i) col[static_cast<std::size_t>(i)] = rows.rank[bnd[i]];
-            std::sort(col.begin(), col.end(), desc);
-            while (!col.empty()) {
-                const u32 j = pivot_col[col[0]];
-                if (j == none) {
-                    pivot_col[col[0]] = static_cast<u32>(start.size() - 1);
-                    store.insert(store.end(), col.begin(), col.end());
-                    start.push_back(store.size());
-                    on_pair(rows.order[col[0]], f);
-                    break;
-                }
+        const filtration& rows = f_[x][1];
+        const std::vector<std::uint8_t>& neg = negative0_[x];
+        std::vector<u32>& edge = cedge_[x];
+        edge.clear();
+        for (u32 e : rows.order)
+            if (!neg[e]) {
+                crank_[4 * static_cast<std::size_t>(e) + static_cast<std::size_t>(x)] = static_cast<u32>(edge.size());
+                edge.push_back(e);
+            } else {
+                crank_[4 * static_cast<std::size_t>(e) + static_cast<std::size_t>(x)] = bm_detail::none;
+            }
+    }
+
+    // The column reductions of H1, from dimension 2 to 1, as h1_streams streams in lockstep.
+    // Stream s reduces the 2-cells of h1_todo_[list_of[s]] (in order) with the rows of input
+    // x_of[s] (compress_rows); pivots_[s][i]: the row rank of the pivot of its column i, or
+    // none. The streams: L's own bars, G's own bars, and with C's columns the two image
+    // reductions (rows in L's and in G's order) and C's own. They are independent, and the walk
+    // is bound by cache misses (the ranks of a column's edges, the reduced column at a pivot,
+    // all random): the ranks and the first pivot are prefetched some columns ahead, and the
+    // additions of the streams are interleaved, so that their misses overlap.
+    static constexpr int h1_streams = 5, h1_lists = 3;
+    static constexpr int x_of[h1_streams] = {0, 1, 0, 1, 2};
+    static constexpr int list_of[h1_streams] = {0, 1, 2, 2, 2};
+
+    // the sum of column col and the reduced column at s (same pivot), into col
+    void add_column(std::vector<u32>& col, const h1_slot& s) {
 #ifdef BM_STATS
-                bm_adds++;
-                bm_len += static_cast<long>(start[j + 1] - start[j]);
+        bm_detail::bm_adds++;
+        bm_detail::bm_len += static_cast<long>(s.n);
 #endif
-                sum.clear();
-                std::set_symmetric_difference(col.begin(), col.end(), store.begin() + static_cast<std::ptrdiff_t>(start[j]),
-                                              store.begin() + static_cast<std::ptrdiff_t>(start[j + 1]),
-                                              std::back_inserter(sum), desc);
-                col.swap(sum);
+        std::vector<u32>& sum = sum_;
+        const u32* qb = s.n <= 4 ? s.at : long_.data() + (s.at[0] | (bm_detail::u64{s.at[1]} << 32));
+        const u32* qe = qb + (s.n - 1);
+        sum.resize(col.size() + s.n);
+        const u32* p = col.data() + 1;
+        const u32* pe = col.data() + col.size();
+        u32* o = sum.data();
+        while (p != pe && qb != qe) {
+            if (*p > *qb) *o++ = *p++;
+            else if (*qb > *p) *o++ = *qb++;
+            else {
+                ++p;
+                ++qb;
             }
         }
+        while (p != pe) *o++ = *p++;
+        while (qb != qe) *o++ = *qb++;
+        sum.resize(static_cast<std::size_t>(o - sum.data()));
+        col.swap(sum);
     }
 
-    // The cofaces (2-cells) of an edge of a volume, as local ids.
-    int coboundary_1(u32 id, u32* out) const {
-        const index_t base = id / 3;
-        const u32 mask = g_.masks[1][id % 3];
-        const auto& upper = g_.masks[2];
-        index_t c[3];
-        g_.coords(base, c);
-        int n = 0;
-        for (int b = 0; b < 3; ++b) {
-            const u32 bit = g_.axis_bit(b);
-            if (mask & bit) continue;
-            const u32 face = mask | bit;
-            const index_t slot = std::find(upper.begin(), upper.end(), face) - upper.begin();
-            if (c[b] + 1 < g_.nv[b]) out[n++] = static_cast<u32>(base * 3 + slot);
-            if (c[b] >= 1) out[n++] = static_cast<u32>((base - g_.sv[b]) * 3 + slot);
+    // keeps reduced column col at its pivot s
+    void keep_column(const std::vector<u32>& col, h1_slot& s) {
+        s.n = static_cast<u32>(col.size());
+        if (col.size() <= 4) {
+            for (std::size_t t = 1; t < col.size(); ++t) s.at[t - 1] = col[t];
+        } else {
+            const bm_detail::u64 off = long_.size();
+            s.at[0] = static_cast<u32>(off);
+            s.at[1] = static_cast<u32>(off >> 32);
+            long_.insert(long_.end(), col.begin() + 1, col.end());
         }
-        return n;
     }
 
-    // The same pairing as reduce(), from the anti-transposed matrix: its columns are the edges
-    // by decreasing rank in `rows`, its rows the 2-cells by decreasing rank in `cols`, so a
-    // column's pivot is its coface of least rank in `cols`. Edges that merge components in the
-    // rows' order (`zero_rows`) are zero columns there, and 2-cells in `clear` zero rows.
-    template <class OnPair>
-    void reduce_dual(const bm_detail::filtration& rows, const bm_detail::filtration& cols,
-                     const std::vector<std::uint8_t>& zero_rows, const std::vector<std::uint8_t>& clear,
-                     OnPair&& on_pair) {
+    void reduce() {
         using namespace bm_detail;
-        std::vector<u32>& pivot_col = parent_;  // per 2-cell rank in cols: the reduced column
-        pivot_col.assign(cols.order.size(), none);
-        std::vector<u32> store;  // reduced columns, as 2-cell ranks
-        std::vector<std::size_t> start{0};
-        std::vector<u32> heap;  // min-heap of ranks (greater<>)
-        u32 cob[6];
-        index_t counter = 0;
-        const auto cmp = std::greater<u32>();
-        for (auto it = rows.order.rbegin(); it != rows.order.rend(); ++it) {
-            const u32 e = *it;
-            if (zero_rows[e]) continue;
-            if ((++counter & 4095) == 0) check_interrupt();
-            heap.clear();
-            const int n = coboundary_1(e, cob);
-            for (int i = 0; i < n; ++i)
-                if (!clear[cob[i]]) heap.push_back(cols.rank[cob[i]]);
-            std::make_heap(heap.begin(), heap.end(), cmp);
-            for (;;) {
-                u32 pivot = none;
-                while (!heap.empty()) {
-                    std::pop_heap(heap.begin(), heap.end(), cmp);
-                    const u32 top = heap.back();
-                    heap.pop_back();
-                    if (!heap.empty() && heap.front() == top) {
-                        std::pop_heap(heap.begin(), heap.end(), cmp);
-                        heap.pop_back();
+        constexpr std::size_t ahead_rank = 16, ahead_slot = 6, ring = 8;
+        static_assert(ahead_slot < ahead_rank && ahead_slot < ring, "prefetch distances");
+        std::size_t n = 0;
+        for (int l = 0; l < h1_lists; ++l) n = std::max(n, h1_todo_[l].size());
+        h1_slot* slots[h1_streams];
+        u64* taken[h1_streams];
+        for (int k = 0; k < h1_streams; ++k) {
+            slot_[k].resize(cedge_[x_of[k]].size());
+            slots[k] = slot_[k].data();
+            taken_[k].assign((cedge_[x_of[k]].size() + 63) / 64, 0);
+            taken[k] = taken_[k].data();
+            pivots_[k].assign(h1_todo_[list_of[k]].size(), none);
+        }
+        long_.clear();
+        // the columns computed ahead, pivot first
+        u32 cols[ring][h1_streams][4];
+        int len[ring][h1_streams];
+        const u32* crank = crank_.data();
+        auto edges = [&](u32 f, u32* bnd) {
+            index_t base;
+            std::size_t slot;
+            split(f, 3, base, slot);
+            const auto& tab = boundary_table_[2][slot];
+            for (int t = 0; t < 4; ++t)
+                bnd[t] = static_cast<u32>((base + tab[static_cast<std::size_t>(t)].first) * 3 +
+                                          tab[static_cast<std::size_t>(t)].second);
+        };
+        auto prepare = [&](std::size_t i) {
+            u32 bnd[h1_lists][4];
+            for (int l = 0; l < h1_lists; ++l)
+                if (i < h1_todo_[l].size()) edges(h1_todo_[l][i], bnd[l]);
+            const std::size_t q = i % ring;
+            for (int k = 0; k < h1_streams; ++k) {
+                len[q][k] = 0;
+                if (i >= h1_todo_[list_of[k]].size()) continue;
+                // rank + 1, so that a dropped row (none) becomes 0 and sorts last; a sorting
+                // network without branches, as which rows are kept is unpredictable
+                u32 a[4];
+                for (int t = 0; t < 4; ++t)
+                    a[t] = crank[4 * static_cast<std::size_t>(bnd[list_of[k]][t]) + static_cast<std::size_t>(x_of[k])] + 1;
+                auto order2 = [](u32& hi, u32& lo) {
+                    const u32 h = std::max(hi, lo), l = std::min(hi, lo);
+                    hi = h;
+                    lo = l;
+                };
+                order2(a[0], a[1]);
+                order2(a[2], a[3]);
+                order2(a[0], a[2]);
+                order2(a[1], a[3]);
+                order2(a[1], a[2]);
+                u32* c = cols[q][k];
+                for (int t = 0; t < 4; ++t) c[t] = a[t] - 1;
+                len[q][k] = (a[0] != 0) + (a[1] != 0) + (a[2] != 0) + (a[3] != 0);
+                __builtin_prefetch(slots[k] + (a[0] != 0 ? c[0] : 0));
+            }
+        };
+        for (std::size_t i = 0; i < std::min(n, ahead_slot); ++i) prepare(i);
+        for (std::size_t i = 0; i < n; ++i) {
+            if ((i & 4095) == 4095) check_interrupt();
+            if (i + ahead_rank < n) {
+                for (int l = 0; l < h1_lists; ++l) {
+                    if (i + ahead_rank >= h1_todo_[l].size()) continue;
+                    u32 bnd[4];
+                    edges(h1_todo_[l][i + ahead_rank], bnd);
+                    for (int t = 0; t < 4; ++t) __builtin_prefetch(crank + 4 * static_cast<std::size_t>(bnd[t]));
+                }
+            }
+            if (i + ahead_slot < n) prepare(i + ahead_slot);
+            const std::size_t q = i % ring;
+            unsigned pending = 0;  // streams whose column i is being added to
+            for (int k = 0; k < h1_streams; ++k) {
+                const u32* c = cols[q][k];
+                const int m = len[q][k];
+                if (m == 0) continue;
+                h1_slot& s = slots[k][c[0]];
+                if (!(taken[k][c[0] >> 6] >> (c[0] & 63) & 1)) {  // most columns: a new pivot, no addition
+                    taken[k][c[0] >> 6] |= u64{1} << (c[0] & 63);
+                    s.n = static_cast<u32>(m);
+                    s.at[0] = c[1];
+                    s.at[1] = c[2];
+                    s.at[2] = c[3];
+                    pivots_[k][i] = c[0];
+                    continue;
+                }
+                std::vector<u32>& col = work_[k];
+                col.assign(c, c + m);
+                add_column(col, s);
+                if (col.empty()) continue;
+                __builtin_prefetch(slots[k] + col[0]);
+                pending |= 1u << k;
+            }
+            while (pending) {
+                for (int k = 0; k < h1_streams; ++k) {
+                    if (!(pending & (1u << k))) continue;
+                    std::vector<u32>& col = work_[k];
+                    const u32 p = col[0];
+                    h1_slot& s = slots[k][p];
+                    if (!(taken[k][p >> 6] >> (p & 63) & 1)) {
+                        taken[k][p >> 6] |= u64{1} << (p & 63);
+                        keep_column(col, s);
+                        pivots_[k][i] = col[0];
+                        pending &= ~(1u << k);
                         continue;
                     }
-                    pivot = top;
-                    break;
-                }
-                if (pivot == none) break;
-                const u32 j = pivot_col[pivot];
-                if (j == none) {
-                    pivot_col[pivot] = static_cast<u32>(start.size() - 1);
-                    store.push_back(pivot);
-                    for (u32 r : heap) store.push_back(r);
-                    start.push_back(store.size());
-                    on_pair(e, cols.order[pivot]);
-                    break;
-                }
-                for (std::size_t t = start[j] + 1; t < start[j + 1]; ++t) {
-                    heap.push_back(store[t]);
-                    std::push_heap(heap.begin(), heap.end(), cmp);
+                    add_column(col, s);
+                    if (col.empty()) {
+                        pending &= ~(1u << k);
+                        continue;
+                    }
+                    __builtin_prefetch(slots[k] + col[0]);
                 }
             }
         }
     }
 
-    // H1 of a volume.
+    // The 2-cells of filtration `cols` not in `clear`, in order.
+    void h1_columns(const bm_detail::filtration& cols, const std::vector<std::uint8_t>& clear, std::vector<u32>& todo) {
+        todo.clear();
+        for (u32 f : cols.order)
+            if (!clear[f]) todo.push_back(f);
+    }
+
+    // H1 of a volume. Every column left after clearing is a death: a 2-cell that reduces to zero
+    // creates a 2-cycle, which the contractible grid fills, so it is paired in the top
+    // dimension. Pivots are compressed ranks, turned back into edges for the bars only.
     void middle_dimension(betti_matching_result::dim_result& out, const double* const* px) {
         using namespace bm_detail;
+        crank_.resize(4 * f_[2][1].val.size());
+        for (int x = 0; x < 3; ++x) {
+            compress_rows(x);
+            h1_columns(f_[x][2], cleared_[x], h1_todo_[x]);
+        }
+        reduce();
         std::vector<bar> bars[2];
-        std::vector<u32> by_birth[2];
+        std::vector<u32> by_birth[2];  // per compressed rank of x: the index of its bar
         for (int x = 0; x < 2; ++x) {
             const filtration& fe = f_[x][1];
             const filtration& ff = f_[x][2];
-            by_birth[x].assign(fe.val.size(), none);
-            reduce(fe, ff, cleared_[x], [&](u32 e, u32 f) {
+            by_birth[x].assign(cedge_[x].size(), none);
+            const std::vector<u32>& todo = h1_todo_[x];
+            for (std::size_t i = 0; i < todo.size(); ++i) {
+                const u32 r = pivots_[x][i];
+                if (r == none) continue;
+                const u32 e = cedge_[x][r], f = todo[i];
                 if (fe.val[e] != ff.val[f]) {
-                    by_birth[x][e] = static_cast<u32>(bars[x].size());
+                    by_birth[x][r] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({e, f});
                 }
-            });
+            }
         }
-        // the image pairs: rows in the domain's order, columns in C's; keyed by the death face
-        std::vector<u32> image_birth[2];
-        for (int x = 0; x < 2; ++x) {
-            image_birth[x].assign(f_[2][2].val.size(), none);
-            reduce(f_[x][1], f_[2][2], cleared_[2], [&](u32 e, u32 f) { image_birth[x][f] = e; });
-        }
+        // C's pairs; an image pair shares its column (the death) with C's pair and its row (the
+        // birth) with the bar of its input
         std::vector<std::pair<u32, u32>> matches;
         const filtration& ce = f_[2][1];
         const filtration& cf = f_[2][2];
-        reduce(ce, cf, cleared_[2], [&](u32 e, u32 f) {
-            if (ce.val[e] == cf.val[f]) return;
-            const u32 bl = image_birth[0][f], bg = image_birth[1][f];
-            if (bl == none || bg == none) return;
-            const u32 il = by_birth[0][bl], ig = by_birth[1][bg];
+        const std::vector<u32>& todo = h1_todo_[2];
+        for (std::size_t i = 0; i < todo.size(); ++i) {
+            const u32 rl = pivots_[2][i], rg = pivots_[3][i], rc = pivots_[4][i];
+            if (rl == none || rg == none || rc == none) continue;
+            if (ce.val[cedge_[2][rc]] == cf.val[todo[i]]) continue;
+            const u32 il = by_birth[0][rl], ig = by_birth[1][rg];
             if (il != none && ig != none) matches.emplace_back(il, ig);
-        });
+        }
         emit(out, 1, bars[0], bars[1], matches, px);
     }
 };
