@@ -547,3 +547,25 @@ def test_compiles_fullgraph(loss):
     want.backward()
     assert got.item() == pytest.approx(want.item(), rel=1e-6)
     torch.testing.assert_close(a.grad, b.grad)
+
+
+@pytest.mark.parametrize("construction", ["V", "T"])
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_negative_zero_ties_like_zero(construction, ndim):
+    # -0.0 and 0.0 are the same value: ties between them break by position, as between any
+    # equal values, so the matching is that of the same maps with every zero positive.
+    g = torch.Generator().manual_seed(5)
+    shape = (3, 9, 8) if ndim == 2 else (3, 6, 5, 7)
+    pred = torch.round(4 * torch.randn(shape, generator=g)) / 4
+    target = (torch.rand(shape, generator=g) > 0.5).double()
+    flip = (pred == 0) & (torch.rand(shape, generator=g) > 0.5)
+    signed = torch.where(flip, torch.tensor(-0.0, dtype=pred.dtype), pred)
+    assert torch.signbit(signed[flip]).all() and flip.any()
+    opts = dict(ndim=ndim, superlevel=False, construction=construction)
+    a = betti_matching(signed, target, **opts)
+    b = betti_matching(signed + 0.0, target, **opts)  # every zero positive
+    assert not torch.signbit((signed + 0.0)[flip]).any()
+    flat_a, flat_b = torch.utils._pytree.tree_leaves(a), torch.utils._pytree.tree_leaves(b)
+    assert len(flat_a) == len(flat_b) > 0
+    for x, y in zip(flat_a, flat_b):
+        assert torch.equal(x, y) if isinstance(x, torch.Tensor) else x == y

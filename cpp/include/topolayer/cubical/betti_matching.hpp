@@ -153,6 +153,7 @@ struct grid_complex {
 
 // An order-preserving 64-bit key of a double (for sorting by value).
 inline u64 order_key(double x) {
+    x += 0.0;  // -0 to +0: the two are equal values, tied like any other
     u64 b;
     std::memcpy(&b, &x, sizeof b);
     return (b >> 63) ? ~b : (b | (u64{1} << 63));
@@ -172,6 +173,7 @@ struct filtration {
 
 // An order-preserving 32-bit key of a float.
 inline u32 float_key(float v) {
+    v += 0.0f;  // -0 to +0: the two are equal values, tied like any other
     u32 b;
     std::memcpy(&b, &v, sizeof b);
     return (b >> 31) ? ~b : (b | 0x80000000u);
