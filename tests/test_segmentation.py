@@ -567,5 +567,5 @@ def test_negative_zero_ties_like_zero(construction, ndim):
     assert not torch.signbit((signed + 0.0)[flip]).any()
     flat_a, flat_b = torch.utils._pytree.tree_leaves(a), torch.utils._pytree.tree_leaves(b)
     assert len(flat_a) == len(flat_b) > 0
-    for x, y in zip(flat_a, flat_b):
+    for x, y in zip(flat_a, flat_b, strict=True):
         assert torch.equal(x, y) if isinstance(x, torch.Tensor) else x == y
