@@ -135,9 +135,10 @@ def bench(name: str, make, tools: dict, runs: int, rng: np.random.Generator) -> 
 
 
 def crossover(rng: np.random.Generator, runs: int) -> None:
-    """The matching alone: dense Hungarian (scipy) against the C++ solver, around
-    topolayer.distances._DENSE_MAX, the size where the Wasserstein functions switch."""
-    print(f"\nW2 matching alone (L2), by n + m; switch at n + m > {_DENSE_MAX}")
+    """The matching alone: dense Hungarian (scipy) against the C++ solvers (a rectangular
+    assignment up to n + m = 128, the min-cost flow above); the Wasserstein functions use scipy
+    up to topolayer.distances._DENSE_MAX."""
+    print(f"\nW2 matching alone (L2), by n + m; scipy up to n + m = {_DENSE_MAX}")
     for n in (10, 25, 50, 100, 200):
         dense, sparse = [], []
         for _ in range(max(runs, 5)):

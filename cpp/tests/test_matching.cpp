@@ -13,6 +13,7 @@
 
 #include "check.hpp"
 #include "topolayer/bottleneck.hpp"
+#include "topolayer/assignment.hpp"
 #include "topolayer/wasserstein.hpp"
 
 using namespace topolayer;
@@ -248,22 +249,69 @@ static double plan_cost(const wasserstein_plan& plan, const std::vector<double>&
     return total;
 }
 
+// Both solvers of wasserstein_matching, whichever it picks: the min-cost flow and the dense
+// assignment of a lopsided pair, on balanced and lopsided sizes.
 static void check_wasserstein() {
     std::mt19937 gen(3);
     const double norms[] = {inf, 1.0, 2.0, 3.0};
     const double orders[] = {1.0, 2.0, 3.5};
-    for (int trial = 0; trial < 300; ++trial) {
+    for (int trial = 0; trial < 400; ++trial) {
         const double r = norms[trial % 4], p = orders[(trial / 4) % 3];
         const ground_metric g(r);
         const bool lattice = trial % 5 == 0;
         const index_t size = trial < 200 ? 9 : 40;
         const auto x = random_diagram(gen, static_cast<index_t>(gen() % size), lattice);
-        const auto y = random_diagram(gen, static_cast<index_t>(gen() % size), lattice);
-        const auto plan = wasserstein_matching(x.data(), static_cast<index_t>(x.size() / 2), y.data(),
-                                               static_cast<index_t>(y.size() / 2), p, r);
-        const double got = plan_cost(plan, x, y, p, g), want = dense_wasserstein(x, y, p, g);
-        CHECK(std::abs(got - want) <= 1e-9 * (1 + want));
+        auto y = random_diagram(gen, static_cast<index_t>(gen() % (trial >= 300 ? 4 : size)), lattice);
+        if (trial % 7 == 0 && y.size() >= 4)  // all points of the small side alike
+            for (std::size_t k = 2; k < y.size(); ++k) y[k] = y[k % 2];
+        const auto n = static_cast<index_t>(x.size() / 2), m = static_cast<index_t>(y.size() / 2);
+        const double want = dense_wasserstein(x, y, p, g);
+        detail::wasserstein_solver flow(x.data(), n, y.data(), m, p, r);
+        flow.solve();
+        const double by_flow = plan_cost(flow.plan(), x, y, p, g);
+        CHECK(std::abs(by_flow - want) <= 1e-9 * (1 + want));
+        for (bool transposed : {false, true}) {  // the small side as x, then as y
+            const auto plan = transposed ? detail::lopsided_plan(y.data(), m, x.data(), n, p, r)
+                                         : detail::lopsided_plan(x.data(), n, y.data(), m, p, r);
+            const double got = transposed ? plan_cost(plan, y, x, p, g) : plan_cost(plan, x, y, p, g);
+            CHECK(std::abs(got - want) <= 1e-9 * (1 + want));
+        }
+        const auto plan = wasserstein_matching(x.data(), n, y.data(), m, p, r);
+        CHECK(std::abs(plan_cost(plan, x, y, p, g) - want) <= 1e-9 * (1 + want));
     }
+}
+
+// rectangular_assignment against every injection of rows into columns, forbidden pairs included.
+static void check_rectangular_assignment() {
+    std::mt19937 gen(11);
+    std::uniform_int_distribution<int> level(0, 4);
+    for (int trial = 0; trial < 300; ++trial) {
+        const index_t rows = static_cast<index_t>(gen() % 5), cols = rows + static_cast<index_t>(gen() % 3);
+        std::vector<double> c(static_cast<std::size_t>(rows * cols));
+        for (auto& e : c) e = trial % 3 == 0 ? level(gen) : std::uniform_real_distribution<double>(-1, 1)(gen);
+        for (index_t i = 0; i < rows; ++i)  // forbid some pairs, keeping the identity allowed
+            for (index_t j = 0; j < cols; ++j)
+                if (j != i && gen() % 4 == 0) c[i * cols + j] = inf;
+        double best = inf;
+        std::vector<index_t> perm(static_cast<std::size_t>(cols));
+        for (index_t j = 0; j < cols; ++j) perm[j] = j;
+        do {  // each permutation's first `rows` entries: every injection, some many times
+            double t = 0;
+            for (index_t i = 0; i < rows; ++i) t += c[i * cols + perm[i]];
+            best = std::min(best, t);
+        } while (std::next_permutation(perm.begin(), perm.end()));
+        const auto col_of = rectangular_assignment(c.data(), rows, cols);
+        std::vector<int> used(static_cast<std::size_t>(cols), 0);
+        double got = 0;
+        for (index_t i = 0; i < rows; ++i) {
+            CHECK(col_of[i] >= 0 && col_of[i] < cols && used[col_of[i]]++ == 0);
+            got += c[i * cols + col_of[i]];
+        }
+        CHECK(std::abs(got - (rows ? best : 0.0)) <= 1e-12);
+    }
+    const std::vector<double> blocked = {inf, inf, 0, 1};
+    CHECK(throws<std::invalid_argument>([&] { rectangular_assignment(blocked.data(), 2, 2); }));
+    CHECK(throws<std::invalid_argument>([&] { rectangular_assignment(blocked.data(), 2, 1); }));
 }
 
 static void check_bad_input() {
@@ -279,6 +327,7 @@ int main() {
     check_bottleneck_small();
     check_bottleneck_larger();
     check_wasserstein();
+    check_rectangular_assignment();
     check_bad_input();
     return topolayer_test::check_summary("test_matching");
 }

@@ -5,11 +5,12 @@ The optimal matching is combinatorial, so it is solved exactly on detached CPU c
 distance is then **recomputed in torch from the matched entries**, so autograd differentiates it
 with respect to both diagrams (the matching being locally constant for generic diagrams):
 
-- Wasserstein: :func:`scipy.optimize.linear_sum_assignment` on the dense augmented cost matrix
-  for small diagrams (``n + m <= 100`` points), above that the C++ solver of
-  ``topolayer/wasserstein.hpp`` (successive shortest paths over the implicit complete graph,
-  k-d tree searches, memory linear in ``n + m``). Both are exact; on diagrams with ties they may
-  pick different optimal matchings, of equal cost.
+- Wasserstein: the C++ solvers of ``topolayer/wasserstein.hpp``, the items of a batch on
+  threads: a dense rectangular assignment (shortest augmenting paths) when one diagram is much
+  smaller than the other, as a target's few bars against a prediction's many, or both are small
+  (``n + m <= 128``); otherwise successive shortest paths of a min-cost flow over the implicit
+  complete graph (k-d tree searches, memory linear in ``n + m``). Both are exact; on diagrams
+  with ties they may pick different optimal matchings, of equal cost.
 - bottleneck: the C++ solver of ``topolayer/bottleneck.hpp`` (Hopcroft–Karp decisions over k-d
   trees, Efrat–Itai–Katz and Kerber–Morozov–Nigmetov), exact: the distance is the cost of one
   edge, which it returns.
@@ -56,10 +57,10 @@ __all__ = [
     "sliced_wasserstein_distance",
 ]
 
-#: Largest ``n + m`` for which Wasserstein matchings use the dense Hungarian algorithm; larger
-#: diagrams go to the C++ solver, whose memory is linear in ``n + m`` and which overtakes the
-#: dense one's O((n + m)^3) near this size (benchmarks/bench_distances.py times both).
-_DENSE_MAX = 100
+#: Largest ``n + m`` for which Wasserstein matchings use scipy's Hungarian algorithm on the
+#: dense augmented matrix; others go to the C++ solvers in one threaded call. Those are faster at
+#: every size (benchmarks/bench_distances.py times both), so scipy serves only as a test oracle.
+_DENSE_MAX = 0
 
 
 # -- costs, in torch --------------------------------------------------------------------------
@@ -223,8 +224,8 @@ def wasserstein_distance(
               + \sum_{\text{essential}} |b - b'|^p\Big)^{1/p}
 
     over partial matchings ``gamma`` of the finite points, unmatched points going to the
-    diagonal (module docstring for ``c`` and the essential rule). The matching is exact (the
-    Hungarian algorithm up to ``n + m = 100`` points, a min-cost flow solver above); the
+    diagonal (module docstring for ``c`` and the essential rule). The matching is exact (a
+    dense rectangular assignment for lopsided or small pairs, a min-cost flow otherwise); the
     value is recomputed in torch from the matched entries, so it is differentiable with respect
     to both diagrams. The ``1/p`` root has a zero subgradient at 0.
 

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "assignment.hpp"
 #include "kd_tree.hpp"
 #include "types.hpp"
 
@@ -373,15 +374,108 @@ class wasserstein_solver {
     std::vector<double> leaf_;  // costs^p from one x to the points of one leaf
 };
 
+// Whether the smaller diagram is small enough for lopsided_plan: s (n + m) entries of at most
+// 32 MiB, and s at most a quarter of all points or both diagrams small.
+inline bool lopsided(index_t n, index_t m) {
+    const index_t s = std::min(n, m), total = n + m;
+    return s == 0 || (s * total <= (index_t{1} << 22) && (4 * s <= total || total <= 128));
+}
+
+// The optimal matching from an s x (l + s) assignment, s = min(n, m) points of the smaller
+// diagram against the l of the larger: pairing a and b costs c(a, b) - c(a, diag) - c(b, diag)
+// (the gain over sending both to the diagonal), and each small point may take its own diagonal
+// copy at 0; every large point left over goes to the diagonal. A large point whose pairs all
+// cost at least 0 is never needed and its column is dropped. With s = 1, or all small points
+// alike (a binary target's bars), the s cheapest gains below 0 are the assignment.
+inline wasserstein_plan lopsided_plan(const double* x, index_t n, const double* y, index_t m, double p, double r) {
+    const ground_metric g(r);
+    const auto pw = [p](double c) { return p == 1 ? c : p == 2 ? c * c : std::pow(c, p); };
+    const bool swap = n > m;
+    const double *small = swap ? y : x, *large = swap ? x : y;
+    const index_t s = std::min(n, m), l = std::max(n, m);
+    std::vector<double> d_large(static_cast<std::size_t>(l));
+    for (index_t j = 0; j < l; ++j) d_large[j] = pw(g.diag(large + 2 * j));
+    std::vector<index_t> pair_small, pair_large;  // the matched pairs, by small point
+    bool alike = true;
+    for (index_t a = 1; a < s && alike; ++a) alike = small[2 * a] == small[0] && small[2 * a + 1] == small[1];
+    if (s > 0 && alike) {
+        const double d0 = pw(g.diag(small));
+        std::vector<double> gain(static_cast<std::size_t>(l));
+        for (index_t j = 0; j < l; ++j) gain[j] = pw(g.pair(small, large + 2 * j)) - d0 - d_large[j];
+        std::vector<index_t> order(static_cast<std::size_t>(l));
+        for (index_t j = 0; j < l; ++j) order[j] = j;
+        const auto cheaper = [&](index_t a, index_t b) { return gain[a] < gain[b]; };
+        std::partial_sort(order.begin(), order.begin() + s, order.end(), [&](index_t a, index_t b) {
+            return cheaper(a, b) || (!cheaper(b, a) && a < b);  // ties by index, as a stable sort
+        });
+        for (index_t a = 0; a < s && gain[order[a]] < 0; ++a) {
+            pair_small.push_back(a);
+            pair_large.push_back(order[a]);
+        }
+    } else if (s > 0) {
+        std::vector<double> d_small(static_cast<std::size_t>(s)), gain(static_cast<std::size_t>(s * l));
+        for (index_t a = 0; a < s; ++a) d_small[a] = pw(g.diag(small + 2 * a));
+        std::vector<char> useful(static_cast<std::size_t>(l), 0);
+        for (index_t a = 0; a < s; ++a) {
+            double* row = gain.data() + a * l;
+            g.pairs(small + 2 * a, large, l, row);
+            for (index_t j = 0; j < l; ++j) {
+                row[j] = pw(row[j]) - d_small[a] - d_large[j];
+                useful[j] |= static_cast<char>(row[j] < 0);
+            }
+        }
+        std::vector<index_t> cols;
+        for (index_t j = 0; j < l; ++j)
+            if (useful[j]) cols.push_back(j);
+        const auto k = static_cast<index_t>(cols.size()), w = k + s;
+        std::vector<double> cost(static_cast<std::size_t>(s * w), std::numeric_limits<double>::infinity());
+        for (index_t a = 0; a < s; ++a) {
+            for (index_t c = 0; c < k; ++c) cost[a * w + c] = gain[a * l + cols[c]];
+            cost[a * w + k + a] = 0.0;
+        }
+        const auto col_of = rectangular_assignment(cost.data(), s, w);
+        for (index_t a = 0; a < s; ++a) {
+            if (col_of[a] >= k) continue;
+            pair_small.push_back(a);
+            pair_large.push_back(cols[col_of[a]]);
+        }
+    }
+    wasserstein_plan plan;
+    std::vector<char> small_paired(static_cast<std::size_t>(s), 0);
+    std::vector<index_t> partner(static_cast<std::size_t>(l), -1);  // of each large point
+    for (std::size_t t = 0; t < pair_small.size(); ++t) {
+        small_paired[pair_small[t]] = 1;
+        partner[pair_large[t]] = pair_small[t];
+    }
+    if (swap) {  // pairs in the order of x, as the flow gives them
+        for (index_t b = 0; b < l; ++b)
+            if (partner[b] >= 0) plan.pairs.insert(plan.pairs.end(), {b, partner[b]});
+    } else {
+        for (std::size_t t = 0; t < pair_small.size(); ++t)
+            plan.pairs.insert(plan.pairs.end(), {pair_small[t], pair_large[t]});
+    }
+    auto& diag_small = swap ? plan.diag_y : plan.diag_x;
+    auto& diag_large = swap ? plan.diag_x : plan.diag_y;
+    for (index_t a = 0; a < s; ++a)
+        if (!small_paired[a]) diag_small.push_back(a);
+    for (index_t b = 0; b < l; ++b)
+        if (partner[b] < 0) diag_large.push_back(b);
+    return plan;
+}
+
 }  // namespace detail
 
 // An optimal matching for W_p (p >= 1) between the finite points x (n, 2) and y (m, 2), row-major
-// (birth, death), under the L_r ground metric (r >= 1 or inf).
+// (birth, death), under the L_r ground metric (r >= 1 or inf). A diagram much smaller than the
+// other (a target's few bars against a prediction's many), or two small ones, are matched by a
+// dense assignment; others by the min-cost flow.
 inline wasserstein_plan wasserstein_matching(const double* x, index_t n, const double* y, index_t m, double p,
                                              double r) {
     if (n < 0 || m < 0) throw std::invalid_argument("wasserstein_matching: negative point count");
     check_finite(x, 2 * n, "x");
     check_finite(y, 2 * m, "y");
+    if (!(p >= 1) || std::isinf(p)) throw std::invalid_argument("p must be finite and >= 1");
+    if (detail::lopsided(n, m)) return detail::lopsided_plan(x, n, y, m, p, r);
     detail::wasserstein_solver solver(x, n, y, m, p, r);
     solver.solve();
     return solver.plan();

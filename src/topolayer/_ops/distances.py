@@ -132,67 +132,17 @@ def dense_wasserstein(x: np.ndarray, y: np.ndarray, p: float, r: float) -> _Plan
     )
 
 
-#: Largest (smaller side) x (both sides) matrix of the rectangular solver: 32 MiB of float64.
-_RECT_MAX_ENTRIES = 1 << 22
-
-
-def rect_wasserstein(x: np.ndarray, y: np.ndarray, p: float, r: float) -> _Plan:
-    """The same optimal matching as :func:`dense_wasserstein`, from an ``s x (l + s)`` matrix:
-    the points of the smaller diagram (``s``) are assigned to a point of the larger one at the
-    cost of the pair minus both diagonal costs, or to their own diagonal copy at 0; every point
-    of the larger diagram left over goes to the diagonal. Rectangular assignment costs
-    ``O(s^2 (l + s))``, far below the square augmented problem when one side is small (a
-    prediction's many bars against a target's few)."""
-    swap = len(x) > len(y)
-    small, large = (x, y) if not swap else (y, x)
-    s, n = len(small), len(large)
-    if s == 0:
-        i, j, di, dj = np.zeros(0, int), np.zeros(0, int), np.arange(len(x)), np.arange(len(y))
-        return i, j, di, dj
-    d_large = _diag_cost(large, r) ** p
-    if (small == small[0]).all():
-        # All points of the small side alike (a binary target's bars): the assignment takes
-        # the s cheapest pairs, no solver needed.
-        g0 = _pair_cost(small[:1], large, r)[0] ** p - _diag_cost(small[:1], r)[0] ** p - d_large
-        order = np.argsort(g0, kind="stable")[:s]
-        b = order[g0[order] < 0]
-        a = np.arange(len(b))
-        left_small = np.arange(len(b), s)
-        left_large = np.setdiff1d(np.arange(n), b)
-        return (b, a, left_large, left_small) if swap else (a, b, left_small, left_large)
-    d_small = _diag_cost(small, r) ** p
-    gain = _pair_cost(small, large, r) ** p - d_small[:, None] - d_large[None, :]
-    # A pair that costs no less than sending both points to the diagonal is never needed: the
-    # columns of large points without a cheaper partner are dropped.
-    useful = np.flatnonzero((gain < 0).any(axis=0))
-    k = len(useful)
-    cost = np.full((s, k + s), np.inf)
-    cost[:, :k] = gain[:, useful]
-    cost[np.arange(s), k + np.arange(s)] = 0.0
-    rows, cols = linear_sum_assignment(cost)
-    real = cols < k
-    a, b = rows[real], useful[cols[real]]
-    left_small = rows[~real]
-    left_large = np.setdiff1d(np.arange(n), b)
-    if swap:
-        return b, a, left_large, left_small
-    return a, b, left_small, left_large
-
-
 def _wasserstein_plans(
     it1: _Items, it2: _Items, batch_size: int, p: float, r: float, n_threads: int, dense_max: int
 ) -> list[_Plan]:
     """Per item, the optimal matching of its finite points (positions in the item's finite
-    rows): dense for small items, one threaded C++ call for the others."""
+    rows): scipy for items up to ``dense_max`` points, one threaded C++ call for the others."""
     plans: list[_Plan | None] = [None] * batch_size
     big: list[int] = []
     for b in range(batch_size):
         r1, r2 = it1.item(b)[0], it2.item(b)[0]
-        small, total = min(len(r1), len(r2)), len(r1) + len(r2)
-        if total <= dense_max:
+        if len(r1) + len(r2) <= dense_max:
             plans[b] = dense_wasserstein(it1.values[r1], it2.values[r2], p, r)
-        elif small * total <= _RECT_MAX_ENTRIES and 4 * small <= total:
-            plans[b] = rect_wasserstein(it1.values[r1], it2.values[r2], p, r)
         else:
             big.append(b)
     if big:
@@ -241,8 +191,8 @@ def wasserstein_match(
     Returns ``[pairs (K, 3), diag_x (K1, 2), diag_y (K2, 2), essential (K3, 3), mismatch (B,)]``:
     rows ``(item, row of x, row of y)`` of matched finite points, ``(item, row)`` of points
     sent to the diagonal, matched essential bars, and the items whose essential counts differ.
-    Items with ``n + m <= dense_max`` finite points use the dense Hungarian algorithm, the
-    others the C++ min-cost-flow solver on ``n_threads`` threads (0: every core).
+    Items with ``n + m <= dense_max`` finite points use scipy's dense Hungarian algorithm, the
+    others the C++ solvers (wasserstein.hpp) on ``n_threads`` threads (0: every core).
     """
     it1, it2 = _Items(x, x_batch, x_single), _Items(y, y_batch, y_single)
     plans = _wasserstein_plans(it1, it2, batch_size, p, r, n_threads, dense_max)
