@@ -8,15 +8,17 @@
 #include <mutex>
 
 #include "topolayer/cubical/betti_matching.hpp"
+#include "topolayer/cubical/hu_matching.hpp"
 #include "topolayer/parallel.hpp"
 
 namespace topolayer_bindings {
 
 namespace {
 
+// The checks shared by both matchings; the number of pixels per item.
 template <class T>
-std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
-                                      const std::string& construction, int n_threads) {
+index_t check_pair(const values_2d<T>& pred, const values_2d<T>& target, const std::vector<index_t>& shape,
+                   const std::string& construction) {
     if (shape.size() != 2 && shape.size() != 3)
         throw std::invalid_argument("shape must have 2 or 3 entries, got " + std::to_string(shape.size()));
     index_t n = 1;
@@ -34,8 +36,40 @@ std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, st
     const index_t items = static_cast<index_t>(pred.shape(0));
     topolayer::check_finite(pred.data(), items * n, "pred");
     topolayer::check_finite(target.data(), items * n, "target");
+    return n;
+}
+
+// (item, dim, L birth, L death, G birth, G death) per match; (item, dim, birth, death) per
+// unmatched bar, in item and dimension order.
+std::vector<int_array> pack(const std::vector<topolayer::betti_matching_result>& results, int ndim) {
+    std::vector<index_t> matched, ul, ug;
+    for (std::size_t i = 0; i < results.size(); ++i)
+        for (int d = 0; d < ndim; ++d) {
+            const auto item = static_cast<index_t>(i);
+            const auto& r = results[i].dims[static_cast<std::size_t>(d)];
+            for (std::size_t j = 0; j < r.matched.size(); j += 4) {
+                matched.insert(matched.end(), {item, index_t{d}});
+                matched.insert(matched.end(), r.matched.begin() + static_cast<std::ptrdiff_t>(j),
+                               r.matched.begin() + static_cast<std::ptrdiff_t>(j + 4));
+            }
+            for (std::size_t j = 0; j < r.unmatched_l.size(); j += 2)
+                ul.insert(ul.end(), {item, index_t{d}, r.unmatched_l[j], r.unmatched_l[j + 1]});
+            for (std::size_t j = 0; j < r.unmatched_g.size(); j += 2)
+                ug.insert(ug.end(), {item, index_t{d}, r.unmatched_g[j], r.unmatched_g[j + 1]});
+        }
+    std::vector<int_array> out;
+    out.push_back(to_array(std::move(matched), 6));
+    out.push_back(to_array(std::move(ul), 4));
+    out.push_back(to_array(std::move(ug), 4));
+    return out;
+}
+
+template <class T>
+std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
+                                      const std::string& construction, int n_threads) {
+    const index_t n = check_pair(pred, target, shape, construction);
+    const index_t items = static_cast<index_t>(pred.shape(0));
     const bool t = construction == "T";
-    const int ndim = static_cast<int>(shape.size());
     std::vector<topolayer::betti_matching_result> results(static_cast<std::size_t>(items));
     {
         interruptible_release release;
@@ -65,27 +99,29 @@ std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, st
             stack.push_back(std::move(m));
         });
     }
-    // (item, dim, L birth, L death, G birth, G death) per match; (item, dim, birth, death) per
-    // unmatched bar
-    std::vector<index_t> matched, ul, ug;
-    for (index_t i = 0; i < items; ++i)
-        for (int d = 0; d < ndim; ++d) {
-            const auto& r = results[static_cast<std::size_t>(i)].dims[static_cast<std::size_t>(d)];
-            for (std::size_t j = 0; j < r.matched.size(); j += 4) {
-                matched.insert(matched.end(), {i, index_t{d}});
-                matched.insert(matched.end(), r.matched.begin() + static_cast<std::ptrdiff_t>(j),
-                               r.matched.begin() + static_cast<std::ptrdiff_t>(j + 4));
-            }
-            for (std::size_t j = 0; j < r.unmatched_l.size(); j += 2)
-                ul.insert(ul.end(), {i, index_t{d}, r.unmatched_l[j], r.unmatched_l[j + 1]});
-            for (std::size_t j = 0; j < r.unmatched_g.size(); j += 2)
-                ug.insert(ug.end(), {i, index_t{d}, r.unmatched_g[j], r.unmatched_g[j + 1]});
-        }
-    std::vector<int_array> out;
-    out.push_back(to_array(std::move(matched), 6));
-    out.push_back(to_array(std::move(ul), 4));
-    out.push_back(to_array(std::move(ug), 4));
-    return out;
+    return pack(results, static_cast<int>(shape.size()));
+}
+
+template <class T>
+std::vector<int_array> hu_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
+                                   const std::string& construction, int n_threads) {
+    const index_t n = check_pair(pred, target, shape, construction);
+    const index_t items = static_cast<index_t>(pred.shape(0));
+    topolayer::grid_shape g;
+    g.ndim = static_cast<int>(shape.size());
+    g.n0 = g.ndim == 3 ? shape[0] : 1;
+    g.n1 = shape[shape.size() - 2];
+    g.n2 = shape[shape.size() - 1];
+    const auto c = topolayer::parse_construction(construction);
+    std::vector<topolayer::betti_matching_result> results(static_cast<std::size_t>(items));
+    {
+        interruptible_release release;
+        topolayer::parallel_for(items, n_threads, [&](index_t i) {
+            topolayer::hu_matching(pred.data() + i * n, target.data() + i * n, g, c,
+                                   results[static_cast<std::size_t>(i)]);
+        });
+    }
+    return pack(results, g.ndim);
 }
 
 }  // namespace
@@ -98,6 +134,14 @@ void bind_segmentation(nb::module_& m) {
           "target birth, target death) pixels per matched pair, and (u, 4) arrays of (item, dim, birth, "
           "death) for the unmatched bars of pred and of target. Essential bars are left out.");
     m.def("betti_matching", &betti_matching<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
+          nb::arg("shape"), nb::arg("construction"), nb::arg("n_threads"));
+    m.def("hu_matching", &hu_matching<float>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
+          nb::arg("shape"), nb::arg("construction"), nb::arg("n_threads"),
+          "The matching of Hu et al.'s loss for each row of pred with the same row of target (sublevel "
+          "filtrations of 2D or 3D grids): per dimension an optimal W2 matching (Euclidean ground norm) "
+          "of the finite bars, as betti_matching's three arrays (matched pairs, and the bars of pred and "
+          "of target sent to the diagonal).");
+    m.def("hu_matching", &hu_matching<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
           nb::arg("shape"), nb::arg("construction"), nb::arg("n_threads"));
 }
 

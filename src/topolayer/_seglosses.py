@@ -31,6 +31,24 @@ def _reduce(per_item: torch.Tensor, batch_shape: tuple[int, ...], reduction: str
     return per_item.reshape(batch_shape)
 
 
+def _gather(fp, ft, n, matched, up, ut):
+    """The birth and death values of matched pairs (prediction, target) and of the unmatched
+    bars of each side, in one gather per input (one scatter in the backward pass)."""
+    vp, vt = fp.reshape(-1), ft.reshape(-1)
+    nm, nu, ng = matched.shape[0], up.shape[0], ut.shape[0]
+    idx_p = torch.cat(
+        [matched[:, 0] * n + matched[:, c] for c in (2, 3)]
+        + [up[:, 0] * n + up[:, c] for c in (2, 3)]
+    )
+    idx_t = torch.cat(
+        [matched[:, 0] * n + matched[:, c] for c in (4, 5)]
+        + [ut[:, 0] * n + ut[:, c] for c in (2, 3)]
+    )
+    pb, pd, ub, ud = vp[idx_p].split([nm, nm, nu, nu])
+    tb, td, gb, gd = vt[idx_t].split([nm, nm, ng, ng])
+    return (pb, pd, tb, td), (ub, ud), (gb, gd)
+
+
 def _check_weights(weights) -> tuple[float, float]:
     try:
         w = tuple(float(v) for v in weights)
@@ -141,31 +159,9 @@ def betti_matching_loss(
         )
     w_matched, w_unmatched = _check_weights(weights)
     threshold = _check_threshold(threshold)
-    fp, ft, n = p.f_pred, p.f_target, p.n_pixels
+    fp, ft = p.f_pred, p.f_target
     matched, up, ut = match_indices(fp, ft, ndim, p.construction, p.n_threads)
-    n_items = fp.numel() // n
-    vp, vt = fp.reshape(-1), ft.reshape(-1)
-    nm, nu = matched.shape[0], up.shape[0]
-    # One gather per input (one scatter in the backward pass): births and deaths of the
-    # matched pairs, then of the unmatched bars.
-    idx_p = torch.cat(
-        [
-            matched[:, 0] * n + matched[:, 2],
-            matched[:, 0] * n + matched[:, 3],
-            up[:, 0] * n + up[:, 2],
-            up[:, 0] * n + up[:, 3],
-        ]
-    )
-    idx_t = torch.cat(
-        [
-            matched[:, 0] * n + matched[:, 4],
-            matched[:, 0] * n + matched[:, 5],
-            ut[:, 0] * n + ut[:, 2],
-            ut[:, 0] * n + ut[:, 3],
-        ]
-    )
-    pb, pd, ub, ud = vp[idx_p].split([nm, nm, nu, nu])
-    tb, td, gb, gd = vt[idx_t].split([nm, nm, ut.shape[0], ut.shape[0]])
+    (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(fp, ft, p.n_pixels, matched, up, ut)
     cost_m = 2 * w_matched * ((pb - tb) ** 2 + (pd - td) ** 2)
     keep = (ub - ud).abs() > threshold
     if push_unmatched_to_1_0:
@@ -176,7 +172,7 @@ def betti_matching_loss(
     cost_t = 2 * ((gb - 1) ** 2 + gd**2) if push_unmatched_to_1_0 else (gb - gd) ** 2
     items = torch.cat([matched[:, 0], up[:, 0], ut[:, 0]])
     costs = torch.cat([cost_m, cost_p, cost_t.to(cost_m.dtype)])
-    total = fp.new_zeros(n_items).index_add(0, items, costs)
+    total = fp.new_zeros(fp.numel() // p.n_pixels).index_add(0, items, costs)
     return _reduce(total, p.batch_shape, reduction)
 
 
@@ -195,8 +191,9 @@ def hu_topo_loss(
     Per instance and homology dimension, the squared 2-Wasserstein distance with the
     Euclidean ground norm between the finite bars of the prediction and of the target:
     ``|p - q|^2`` for a matched pair, ``(b - d)^2 / 2`` for a bar sent to the diagonal; summed
-    over the dimensions ``0 .. ndim-1``. The matching is exact
-    (:func:`topolayer.distances.wasserstein_distance`). Where several matchings are optimal
+    over the dimensions ``0 .. ndim-1``. The matching is exact, the one
+    :func:`topolayer.distances.wasserstein_distance` finds on the two cubical diagrams; each
+    instance runs persistence and matching in one C++ call, the batch across threads. Where several matchings are optimal
     (equal bars, e.g. of saturated probabilities) the gradient follows one of them; the value
     does not depend on which.
 
@@ -225,20 +222,14 @@ def hu_topo_loss(
     >>> round(hu_topo_loss(pred, target).item(), 4)   # the extra bar to the diagonal: 0.6^2 / 2
     0.18
     """
-    from .distances import wasserstein_distance
-    from .functional.cubical import cubical
-
     p = prepare(pred, target, ndim, superlevel, construction, n_threads)
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
-    grid = tuple(p.pred.shape[p.pred.dim() - ndim :])
-    fp = p.f_pred.reshape(-1, *grid)
-    ft = p.f_target.reshape(-1, *grid)
-    dp = cubical(fp, ndim - 1, construction=p.construction, ndim=ndim, n_threads=n_threads)
-    dt = cubical(ft, ndim - 1, construction=p.construction, ndim=ndim, n_threads=n_threads)
-    total = fp.new_zeros(fp.shape[0])
-    for k in range(ndim):
-        w = wasserstein_distance(
-            dp, dt, dim=k, p=2, internal_p=2, essential="ignore", n_threads=n_threads
-        )
-        total = total + w**2
+    fp, ft = p.f_pred, p.f_target
+    matched, up, ut = match_indices(fp, ft, ndim, p.construction, p.n_threads, hu=True)
+    (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(fp, ft, p.n_pixels, matched, up, ut)
+    costs = torch.cat(
+        [(pb - tb) ** 2 + (pd - td) ** 2, (ub - ud) ** 2 / 2, ((gb - gd) ** 2 / 2).to(pb.dtype)]
+    )
+    items = torch.cat([matched[:, 0], up[:, 0], ut[:, 0]])
+    total = fp.new_zeros(fp.numel() // p.n_pixels).index_add(0, items, costs)
     return _reduce(total, p.batch_shape, reduction)

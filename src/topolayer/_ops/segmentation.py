@@ -1,16 +1,20 @@
-"""Custom op for the Betti matching of two images: ``topolayer::betti_matching``.
+"""Custom ops for the matchings of two images: ``topolayer::betti_matching`` (induced
+matchings, Stucki et al.) and ``topolayer::hu_matching`` (the W2 matching of Hu et al.'s loss).
 
-Pixels are flat (row-major) indices of an item's grid. The op takes the *sublevel* filtration
+Pixels are flat (row-major) indices of an item's grid. Each op takes the *sublevel* filtration
 values of the prediction and of the target (the caller turns superlevel into sublevel) and
 returns three int64 tensors:
 
 - ``matched``, ``(m, 6)``: (item, dim, pred birth, pred death, target birth, target death);
-- ``unmatched_pred`` and ``unmatched_target``, ``(u, 4)``: (item, dim, birth, death).
+- ``unmatched_pred`` and ``unmatched_target``, ``(u, 4)``: (item, dim, birth, death) (for
+  ``hu_matching``: the bars sent to the diagonal).
 
 Essential bars are left out.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 
@@ -20,26 +24,38 @@ from . import host_array, to_device
 CONSTRUCTIONS = ("V", "T")
 
 
-def betti_matching_kernel(
-    pred: torch.Tensor, target: torch.Tensor, shape: list[int], construction: str, n_threads: int
-) -> list[torch.Tensor]:
-    """The op's CPU kernel on ``(B, prod(shape))`` rows (float32 or float64, same dtype)."""
-    p = host_array(pred)
-    t = host_array(target).astype(p.dtype, copy=False)
-    out = _core.betti_matching(p, t, list(shape), construction, n_threads)
-    return to_device(out, pred.device)
+def _kernel(solver: Callable[..., list]) -> Callable[..., list[torch.Tensor]]:
+    def kernel(
+        pred: torch.Tensor,
+        target: torch.Tensor,
+        shape: list[int],
+        construction: str,
+        n_threads: int,
+    ) -> list[torch.Tensor]:
+        p = host_array(pred)
+        t = host_array(target).astype(p.dtype, copy=False)
+        return to_device(solver(p, t, list(shape), construction, n_threads), pred.device)
+
+    kernel.__doc__ = (
+        "The op's CPU kernel on ``(B, prod(shape))`` rows (float32/float64, same dtype)."
+    )
+    return kernel
 
 
-betti_matching = torch.library.custom_op("topolayer::betti_matching", mutates_args=())(
-    betti_matching_kernel
-)
-
-
-@betti_matching.register_fake
-def _(pred, target, shape, construction, n_threads):
+def _fake(pred, target, shape, construction, n_threads):
     ctx = torch.library.get_ctx()
     return [
         pred.new_empty((ctx.new_dynamic_size(), 6), dtype=torch.int64),
         pred.new_empty((ctx.new_dynamic_size(), 4), dtype=torch.int64),
         pred.new_empty((ctx.new_dynamic_size(), 4), dtype=torch.int64),
     ]
+
+
+betti_matching_kernel = _kernel(_core.betti_matching)
+hu_matching_kernel = _kernel(_core.hu_matching)
+betti_matching = torch.library.custom_op("topolayer::betti_matching", mutates_args=())(
+    betti_matching_kernel
+)
+hu_matching = torch.library.custom_op("topolayer::hu_matching", mutates_args=())(hu_matching_kernel)
+betti_matching.register_fake(_fake)
+hu_matching.register_fake(_fake)

@@ -16,8 +16,9 @@ import torch
 
 from .._logging import logged
 from .._ops import plain_eager, resolve_threads
-from .._ops.segmentation import CONSTRUCTIONS, betti_matching_kernel
+from .._ops.segmentation import CONSTRUCTIONS, betti_matching_kernel, hu_matching_kernel
 from .._ops.segmentation import betti_matching as _betti_matching_op
+from .._ops.segmentation import hu_matching as _hu_matching_op
 from .._validate import as_float_tensor, check_bool, check_choice
 
 __all__ = ["betti_matching", "BettiMatching", "check_pair"]
@@ -115,9 +116,15 @@ def filtration_values(x: torch.Tensor, superlevel: bool) -> torch.Tensor:
 
 
 def match_indices(
-    f_pred: torch.Tensor, f_target: torch.Tensor, ndim: int, construction: str, n_threads: int
+    f_pred: torch.Tensor,
+    f_target: torch.Tensor,
+    ndim: int,
+    construction: str,
+    n_threads: int,
+    hu: bool = False,
 ) -> list[torch.Tensor]:
-    """The op's three index tensors for sublevel values ``f_pred``, ``f_target``."""
+    """The three index tensors of the Betti matching (or with ``hu``, of the W2 matching of Hu
+    et al.'s loss) for sublevel values ``f_pred``, ``f_target``."""
     shape = list(f_pred.shape[f_pred.dim() - ndim :])
     n = 1
     for s in shape:
@@ -126,9 +133,12 @@ def match_indices(
     rows_t = f_target.detach().reshape(-1, n)
     if rows_p.dtype not in (torch.float32, torch.float64):
         rows_p, rows_t = rows_p.float(), rows_t.float()
+    kernel, op = (
+        (hu_matching_kernel, _hu_matching_op) if hu else (betti_matching_kernel, _betti_matching_op)
+    )
     if plain_eager(rows_p):
-        return betti_matching_kernel(rows_p, rows_t, shape, construction, n_threads)
-    return list(_betti_matching_op(rows_p, rows_t, shape, construction, n_threads))
+        return kernel(rows_p, rows_t, shape, construction, n_threads)
+    return list(op(rows_p, rows_t, shape, construction, n_threads))
 
 
 def check_options(superlevel, construction, n_threads) -> tuple[bool, str, int]:
