@@ -250,7 +250,8 @@ static double plan_cost(const wasserstein_plan& plan, const std::vector<double>&
 }
 
 // Both solvers of wasserstein_matching, whichever it picks: the min-cost flow and the dense
-// assignment of a lopsided pair, on balanced and lopsided sizes.
+// assignment of a lopsided pair (a sort where one side's points are all alike), on balanced and
+// lopsided sizes.
 static void check_wasserstein() {
     std::mt19937 gen(3);
     const double norms[] = {inf, 1.0, 2.0, 3.0};
@@ -260,10 +261,12 @@ static void check_wasserstein() {
         const ground_metric g(r);
         const bool lattice = trial % 5 == 0;
         const index_t size = trial < 200 ? 9 : 40;
-        const auto x = random_diagram(gen, static_cast<index_t>(gen() % size), lattice);
+        auto x = random_diagram(gen, static_cast<index_t>(gen() % size), lattice);
         auto y = random_diagram(gen, static_cast<index_t>(gen() % (trial >= 300 ? 4 : size)), lattice);
-        if (trial % 7 == 0 && y.size() >= 4)  // all points of the small side alike
+        if (trial % 7 == 0 && y.size() >= 4)  // all points of y alike (the small side from 300 on)
             for (std::size_t k = 2; k < y.size(); ++k) y[k] = y[k % 2];
+        if (trial % 11 == 3 && x.size() >= 4)  // all points of x alike, whatever the sizes
+            for (std::size_t k = 2; k < x.size(); ++k) x[k] = x[k % 2];
         const auto n = static_cast<index_t>(x.size() / 2), m = static_cast<index_t>(y.size() / 2);
         const double want = dense_wasserstein(x, y, p, g);
         detail::wasserstein_solver flow(x.data(), n, y.data(), m, p, r);

@@ -381,34 +381,43 @@ inline bool lopsided(index_t n, index_t m) {
     return s == 0 || (s * total <= (index_t{1} << 22) && (4 * s <= total || total <= 128));
 }
 
+// Whether the n points of x (row-major pairs) are all the same point (true for n <= 1).
+inline bool alike(const double* x, index_t n) {
+    for (index_t a = 1; a < n; ++a)
+        if (x[2 * a] != x[0] || x[2 * a + 1] != x[1]) return false;
+    return true;
+}
+
 // The optimal matching from an s x (l + s) assignment, s = min(n, m) points of the smaller
 // diagram against the l of the larger: pairing a and b costs c(a, b) - c(a, diag) - c(b, diag)
 // (the gain over sending both to the diagonal), and each small point may take its own diagonal
 // copy at 0; every large point left over goes to the diagonal. A large point whose pairs all
-// cost at least 0 is never needed and its column is dropped. With s = 1, or all small points
-// alike (a binary target's bars), the s cheapest gains below 0 are the assignment.
+// cost at least 0 is never needed and its column is dropped. When one diagram's points are all
+// alike (a binary target's bars, of any number), that diagram plays the small one and the
+// min(n, m) cheapest gains below 0 are the assignment, whatever the sizes.
 inline wasserstein_plan lopsided_plan(const double* x, index_t n, const double* y, index_t m, double p, double r) {
     const ground_metric g(r);
     const auto pw = [p](double c) { return p == 1 ? c : p == 2 ? c * c : std::pow(c, p); };
-    const bool swap = n > m;
+    const bool x_alike = alike(x, n), y_alike = alike(y, m);
+    const bool swap = x_alike != y_alike ? y_alike : n > m;
     const double *small = swap ? y : x, *large = swap ? x : y;
-    const index_t s = std::min(n, m), l = std::max(n, m);
+    const index_t s = swap ? m : n, l = swap ? n : m;
     std::vector<double> d_large(static_cast<std::size_t>(l));
     for (index_t j = 0; j < l; ++j) d_large[j] = pw(g.diag(large + 2 * j));
     std::vector<index_t> pair_small, pair_large;  // the matched pairs, by small point
-    bool alike = true;
-    for (index_t a = 1; a < s && alike; ++a) alike = small[2 * a] == small[0] && small[2 * a + 1] == small[1];
-    if (s > 0 && alike) {
+    if (s > 0 && l > 0 && (swap ? y_alike : x_alike)) {
         const double d0 = pw(g.diag(small));
         std::vector<double> gain(static_cast<std::size_t>(l));
         for (index_t j = 0; j < l; ++j) gain[j] = pw(g.pair(small, large + 2 * j)) - d0 - d_large[j];
-        std::vector<index_t> order(static_cast<std::size_t>(l));
-        for (index_t j = 0; j < l; ++j) order[j] = j;
+        std::vector<index_t> order;
+        for (index_t j = 0; j < l; ++j)
+            if (gain[j] < 0) order.push_back(j);
+        const auto k = std::min(s, static_cast<index_t>(order.size()));
         const auto cheaper = [&](index_t a, index_t b) { return gain[a] < gain[b]; };
-        std::partial_sort(order.begin(), order.begin() + s, order.end(), [&](index_t a, index_t b) {
+        std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](index_t a, index_t b) {
             return cheaper(a, b) || (!cheaper(b, a) && a < b);  // ties by index, as a stable sort
         });
-        for (index_t a = 0; a < s && gain[order[a]] < 0; ++a) {
+        for (index_t a = 0; a < k; ++a) {
             pair_small.push_back(a);
             pair_large.push_back(order[a]);
         }
@@ -468,14 +477,15 @@ inline wasserstein_plan lopsided_plan(const double* x, index_t n, const double* 
 // An optimal matching for W_p (p >= 1) between the finite points x (n, 2) and y (m, 2), row-major
 // (birth, death), under the L_r ground metric (r >= 1 or inf). A diagram much smaller than the
 // other (a target's few bars against a prediction's many), or two small ones, are matched by a
-// dense assignment; others by the min-cost flow.
+// dense assignment, a diagram of one repeated point by a sort; others by the min-cost flow.
 inline wasserstein_plan wasserstein_matching(const double* x, index_t n, const double* y, index_t m, double p,
                                              double r) {
     if (n < 0 || m < 0) throw std::invalid_argument("wasserstein_matching: negative point count");
     check_finite(x, 2 * n, "x");
     check_finite(y, 2 * m, "y");
     if (!(p >= 1) || std::isinf(p)) throw std::invalid_argument("p must be finite and >= 1");
-    if (detail::lopsided(n, m)) return detail::lopsided_plan(x, n, y, m, p, r);
+    if (detail::lopsided(n, m) || detail::alike(x, n) || detail::alike(y, m))
+        return detail::lopsided_plan(x, n, y, m, p, r);
     detail::wasserstein_solver solver(x, n, y, m, p, r);
     solver.solve();
     return solver.plan();
