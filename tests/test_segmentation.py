@@ -130,24 +130,31 @@ def _hu_composed(x, y, ndim, superlevel, construction):
         ((2, 1, 7, 7, 7), "V", False, True),
     ],
 )
-def test_hu_topo_loss_equals_the_composed_path(shape, construction, superlevel, quantised):
+@pytest.mark.parametrize("target_grad", [False, True])
+def test_hu_topo_loss_equals_the_composed_path(
+    shape, construction, superlevel, quantised, target_grad
+):
     # Ties (quantised values) admit several optimal matchings: the values agree, and so do the
     # gradients, because the fused op matches the bars in the order the diagrams list them.
+    # A binary target that takes no gradient has its bars counted, not reduced; one that takes
+    # a gradient gets it at the critical pixels, as through the diagrams.
     x, y = _random_pair(shape, 21, smooth=True)
     if quantised:
         x = torch.round(8 * x) / 8
-    x = x.double()
-    a = x.clone().requires_grad_()
-    b = x.clone().requires_grad_()
+    x, y = x.double(), y.double()
+    a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ya, yb = y.clone().requires_grad_(target_grad), y.clone().requires_grad_(target_grad)
     ndim = len(shape) - 2
     ours = hu_topo_loss(
-        a, y, ndim=ndim, superlevel=superlevel, construction=construction, reduction="none"
+        a, ya, ndim=ndim, superlevel=superlevel, construction=construction, reduction="none"
     )
-    want = _hu_composed(b, y.double(), ndim, superlevel, construction).reshape(shape[:2])
+    want = _hu_composed(b, yb, ndim, superlevel, construction).reshape(shape[:2])
     torch.testing.assert_close(ours, want, rtol=1e-12, atol=1e-12)
     ours.sum().backward()
     want.sum().backward()
     torch.testing.assert_close(a.grad, b.grad, rtol=1e-12, atol=1e-12)
+    if target_grad:
+        torch.testing.assert_close(ya.grad, yb.grad, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("cls_name", ["BettiMatchingLoss", "HuTopoLoss"])
@@ -586,8 +593,8 @@ def test_opcheck_hu_matching():
     from topolayer._ops.segmentation import hu_matching as op
 
     x, y = _random_pair((3, 64), 16)
-    torch.library.opcheck(op, (x, y, [8, 8], "V", 1))
-    torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", 2))
+    torch.library.opcheck(op, (x, y, [8, 8], "V", True, 1))
+    torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", False, 2))
 
 
 @pytest.mark.slow

@@ -104,7 +104,7 @@ std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, st
 
 template <class T>
 std::vector<int_array> hu_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
-                                   const std::string& construction, int n_threads) {
+                                   const std::string& construction, bool target_by_counts, int n_threads) {
     const index_t n = check_pair(pred, target, shape, construction);
     const index_t items = static_cast<index_t>(pred.shape(0));
     topolayer::grid_shape g;
@@ -118,7 +118,7 @@ std::vector<int_array> hu_matching(values_2d<T> pred, values_2d<T> target, std::
         interruptible_release release;
         topolayer::parallel_for(items, n_threads, [&](index_t i) {
             topolayer::hu_matching(pred.data() + i * n, target.data() + i * n, g, c,
-                                   results[static_cast<std::size_t>(i)]);
+                                   results[static_cast<std::size_t>(i)], target_by_counts);
         });
     }
     return pack(results, g.ndim);
@@ -136,13 +136,14 @@ void bind_segmentation(nb::module_& m) {
     m.def("betti_matching", &betti_matching<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
           nb::arg("shape"), nb::arg("construction"), nb::arg("n_threads"));
     m.def("hu_matching", &hu_matching<float>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
-          nb::arg("shape"), nb::arg("construction"), nb::arg("n_threads"),
+          nb::arg("shape"), nb::arg("construction"), nb::arg("target_by_counts"), nb::arg("n_threads"),
           "The matching of Hu et al.'s loss for each row of pred with the same row of target (sublevel "
           "filtrations of 2D or 3D grids): per dimension an optimal W2 matching (Euclidean ground norm) "
           "of the finite bars, as betti_matching's three arrays (matched pairs, and the bars of pred and "
-          "of target sent to the diagonal).");
+          "of target sent to the diagonal). With target_by_counts, a target row of at most two values "
+          "has its bars counted (Betti numbers) instead of reduced, with representative pixels.");
     m.def("hu_matching", &hu_matching<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
-          nb::arg("shape"), nb::arg("construction"), nb::arg("n_threads"));
+          nb::arg("shape"), nb::arg("construction"), nb::arg("target_by_counts"), nb::arg("n_threads"));
 }
 
 }  // namespace topolayer_bindings

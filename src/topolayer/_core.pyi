@@ -136,13 +136,13 @@ def betti_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, Non
 def betti_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, n_threads: int) -> list[NDArray[numpy.int64]]: ...
 
 @overload
-def hu_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, n_threads: int) -> list[NDArray[numpy.int64]]:
+def hu_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, target_by_counts: bool, n_threads: int) -> list[NDArray[numpy.int64]]:
     """
-    The matching of Hu et al.'s loss for each row of pred with the same row of target (sublevel filtrations of 2D or 3D grids): per dimension an optimal W2 matching (Euclidean ground norm) of the finite bars, as betti_matching's three arrays (matched pairs, and the bars of pred and of target sent to the diagonal).
+    The matching of Hu et al.'s loss for each row of pred with the same row of target (sublevel filtrations of 2D or 3D grids): per dimension an optimal W2 matching (Euclidean ground norm) of the finite bars, as betti_matching's three arrays (matched pairs, and the bars of pred and of target sent to the diagonal). With target_by_counts, a target row of at most two values has its bars counted (Betti numbers) instead of reduced, with representative pixels.
     """
 
 @overload
-def hu_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, n_threads: int) -> list[NDArray[numpy.int64]]: ...
+def hu_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, target_by_counts: bool, n_threads: int) -> list[NDArray[numpy.int64]]: ...
 
 def set_openmp(allowed: bool) -> None:
     """

@@ -14,8 +14,6 @@ Essential bars are left out.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
 from .. import _core
@@ -24,25 +22,36 @@ from . import host_array, to_device
 CONSTRUCTIONS = ("V", "T")
 
 
-def _kernel(solver: Callable[..., list]) -> Callable[..., list[torch.Tensor]]:
-    def kernel(
-        pred: torch.Tensor,
-        target: torch.Tensor,
-        shape: list[int],
-        construction: str,
-        n_threads: int,
-    ) -> list[torch.Tensor]:
-        p = host_array(pred)
-        t = host_array(target).astype(p.dtype, copy=False)
-        return to_device(solver(p, t, list(shape), construction, n_threads), pred.device)
-
-    kernel.__doc__ = (
-        "The op's CPU kernel on ``(B, prod(shape))`` rows (float32/float64, same dtype)."
-    )
-    return kernel
+def _rows(pred: torch.Tensor, target: torch.Tensor):
+    p = host_array(pred)
+    return p, host_array(target).astype(p.dtype, copy=False)
 
 
-def _fake(pred, target, shape, construction, n_threads):
+def betti_matching_kernel(
+    pred: torch.Tensor, target: torch.Tensor, shape: list[int], construction: str, n_threads: int
+) -> list[torch.Tensor]:
+    """The op's CPU kernel on ``(B, prod(shape))`` rows (float32/float64, same dtype)."""
+    p, t = _rows(pred, target)
+    return to_device(_core.betti_matching(p, t, list(shape), construction, n_threads), pred.device)
+
+
+def hu_matching_kernel(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    shape: list[int],
+    construction: str,
+    target_by_counts: bool,
+    n_threads: int,
+) -> list[torch.Tensor]:
+    """The op's CPU kernel, as :func:`betti_matching_kernel`; with ``target_by_counts`` a
+    two-valued target row has its bars counted, with representative pixels (for a target
+    that takes no gradient)."""
+    p, t = _rows(pred, target)
+    out = _core.hu_matching(p, t, list(shape), construction, target_by_counts, n_threads)
+    return to_device(out, pred.device)
+
+
+def _fake(pred, target, *args):
     ctx = torch.library.get_ctx()
     return [
         pred.new_empty((ctx.new_dynamic_size(), 6), dtype=torch.int64),
@@ -51,8 +60,6 @@ def _fake(pred, target, shape, construction, n_threads):
     ]
 
 
-betti_matching_kernel = _kernel(_core.betti_matching)
-hu_matching_kernel = _kernel(_core.hu_matching)
 betti_matching = torch.library.custom_op("topolayer::betti_matching", mutates_args=())(
     betti_matching_kernel
 )

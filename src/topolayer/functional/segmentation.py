@@ -124,7 +124,9 @@ def match_indices(
     hu: bool = False,
 ) -> list[torch.Tensor]:
     """The three index tensors of the Betti matching (or with ``hu``, of the W2 matching of Hu
-    et al.'s loss) for sublevel values ``f_pred``, ``f_target``."""
+    et al.'s loss) for sublevel values ``f_pred``, ``f_target``. For Hu's matching of a target
+    that takes no gradient, a two-valued (binary) target has its bars counted rather than
+    reduced: the same values, at representative pixels."""
     shape = list(f_pred.shape[f_pred.dim() - ndim :])
     n = 1
     for s in shape:
@@ -133,12 +135,14 @@ def match_indices(
     rows_t = f_target.detach().reshape(-1, n)
     if rows_p.dtype not in (torch.float32, torch.float64):
         rows_p, rows_t = rows_p.float(), rows_t.float()
-    kernel, op = (
-        (hu_matching_kernel, _hu_matching_op) if hu else (betti_matching_kernel, _betti_matching_op)
-    )
+    if hu:
+        args = (rows_p, rows_t, shape, construction, not f_target.requires_grad, n_threads)
+        if plain_eager(rows_p):
+            return hu_matching_kernel(*args)
+        return list(_hu_matching_op(*args))
     if plain_eager(rows_p):
-        return kernel(rows_p, rows_t, shape, construction, n_threads)
-    return list(op(rows_p, rows_t, shape, construction, n_threads))
+        return betti_matching_kernel(rows_p, rows_t, shape, construction, n_threads)
+    return list(_betti_matching_op(rows_p, rows_t, shape, construction, n_threads))
 
 
 def check_options(superlevel, construction, n_threads) -> tuple[bool, str, int]:

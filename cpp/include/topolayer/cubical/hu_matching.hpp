@@ -10,6 +10,7 @@
 #include "../cubical.hpp"
 #include "../wasserstein.hpp"
 #include "betti_matching.hpp"
+#include "binary_betti.hpp"
 
 namespace topolayer {
 
@@ -29,13 +30,17 @@ struct finite_bars {
 // dimensions 0 .. ndim - 1, zero-length bars left out), pixels in `out` as for Betti matching:
 // matched (l birth, l death, g birth, g death), and each side's bars sent to the diagonal. The
 // bars are taken in the order of cubical_pairs, so the matching is the one that
-// wasserstein_matching gives on the diagrams of cubical().
+// wasserstein_matching gives on the diagrams of cubical(). With g_by_counts, a g of at most two
+// values (a binary target) has its bars counted (two_valued_pairs): the same values and so the
+// same matching of l's bars, but g's pixels are representatives, not the critical ones.
 template <class T>
-void hu_matching(const T* l, const T* g, const grid_shape& shape, construction c, betti_matching_result& out) {
+void hu_matching(const T* l, const T* g, const grid_shape& shape, construction c, betti_matching_result& out,
+                 bool g_by_counts = false) {
     const auto n_dims = static_cast<std::size_t>(shape.ndim);
     detail::finite_bars bl{std::vector<std::vector<index_t>>(n_dims)}, bg{bl.dims};
     cubical_pairs_into(bl, l, shape, c, shape.ndim - 1, false, false);
-    cubical_pairs_into(bg, g, shape, c, shape.ndim - 1, false, false);
+    if (!(g_by_counts && two_valued_pairs(bg, g, shape, c)))
+        cubical_pairs_into(bg, g, shape, c, shape.ndim - 1, false, false);
     out.dims.assign(n_dims, {});
     std::vector<double> x, y;
     for (std::size_t d = 0; d < n_dims; ++d) {
