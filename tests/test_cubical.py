@@ -209,6 +209,18 @@ class TestCubical:
             assert ours(x, construction, 2, sup) == oracle(x, construction, 2, sup), sup
 
     @pytest.mark.parametrize("construction", ["V", "T"])
+    def test_morse_complex_binary_volume_matches_cripser(self, construction, rng):
+        # A thresholded blob volume (a segmentation target): flows cross its plateaus, long
+        # enough for the working chain to turn into a heap.
+        from scipy.ndimage import uniform_filter
+
+        f = uniform_filter(rng.random((22, 20, 24)), size=5)
+        x = (f > np.quantile(f, 0.6)).astype(np.float64)
+        for sup in (False, True):
+            got = ours(x, construction, 2, sup)
+            assert got == cripser_diagram(x, construction, 2, sup), sup
+
+    @pytest.mark.parametrize("construction", ["V", "T"])
     def test_morse_complex_critical_voxels(self, construction, rng):
         # Generic position: the critical voxels of every bar are the oracle's.
         shape = (7, 8, 6)

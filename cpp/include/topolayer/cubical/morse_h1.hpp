@@ -263,19 +263,54 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     sort_tmp = {};
     // Coboundary entries (column, square's place in the filtration order), gathered flat.
     std::vector<std::pair<u32, u32>> entries;
-    // The working chain of a flow is small: a vector of distinct edges (an edge added twice
-    // cancels, mod 2), the youngest taken first by a linear scan.
+    // The working chain of a flow: distinct edges (an edge added twice cancels, mod 2), the
+    // youngest taken first. Most chains stay small and a linear scan serves them best; one
+    // that grows long (flows across the plateaus of a binary image) turns into a max-heap with
+    // repeats: keys are distinct per edge, so the copies of the youngest edge surface together
+    // and an even number of them cancels.
     std::vector<std::pair<u64, u32>> chain;  // (edge key, edge id)
+    constexpr std::size_t heap_from = 48;
+    bool heap = false;
     const u64 min_key = static_cast<u64>(min_rank) << 8;
     auto toggle = [&](u32 id) {
-        for (std::size_t i = 0; i < chain.size(); ++i)
-            if (chain[i].second == id) {
-                chain[i] = chain.back();
-                chain.pop_back();
-                return;
-            }
+        if (!heap)
+            for (std::size_t i = 0; i < chain.size(); ++i)
+                if (chain[i].second == id) {
+                    chain[i] = chain.back();
+                    chain.pop_back();
+                    return;
+                }
         const u64 k = edge_key(id);
-        if (k >= min_key) chain.push_back({k, id});
+        if (k < min_key) return;
+        chain.push_back({k, id});
+        if (heap) {
+            std::push_heap(chain.begin(), chain.end());
+        } else if (chain.size() >= heap_from) {
+            std::make_heap(chain.begin(), chain.end());
+            heap = true;
+        }
+    };
+    // The youngest edge of the chain, taken out; with a heap, 0 when its copies cancel.
+    auto take = [&]() -> u32 {
+        if (heap) {
+            std::pop_heap(chain.begin(), chain.end());
+            const u32 id = chain.back().second;
+            chain.pop_back();
+            bool odd = true;
+            while (!chain.empty() && chain.front().second == id) {
+                std::pop_heap(chain.begin(), chain.end());
+                chain.pop_back();
+                odd = !odd;
+            }
+            return odd ? id : pivot_map::none;
+        }
+        std::size_t top = 0;
+        for (std::size_t i = 1; i < chain.size(); ++i)
+            if (chain[i].first > chain[top].first) top = i;
+        const u32 id = chain[top].second;
+        chain[top] = chain.back();
+        chain.pop_back();
+        return id;
     };
     for (std::size_t si = 0; si < ns; ++si) {
         if ((crit_squares[si].first >> 8) < min_rank) continue;
@@ -284,18 +319,15 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         const int N = static_cast<int>(sq % 3);
         const int A = N == 0 ? 1 : 0, B = N == 2 ? 1 : 2;
         chain.clear();
+        heap = false;
         toggle(static_cast<u32>(sb * 3 + A));
         toggle(static_cast<u32>(sb * 3 + B));
         toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(B)]) * 3 + A));
         toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(A)]) * 3 + B));
         while (!chain.empty()) {
             poll.tick();
-            std::size_t top = 0;
-            for (std::size_t i = 1; i < chain.size(); ++i)
-                if (chain[i].first > chain[top].first) top = i;
-            const u32 id = chain[top].second;
-            chain[top] = chain.back();
-            chain.pop_back();
+            const u32 id = take();
+            if (id == pivot_map::none) continue;  // its copies cancelled
             const unsigned cd = code[id] & 7u;
             if (cd == edge_critical) {
                 entries.push_back({column_of.find(id), sorted_pos[si]});
