@@ -60,16 +60,7 @@ std::vector<int_array> cubical(values_2d<T> x, std::vector<index_t> shape,
     if (shape.size() != 2 && shape.size() != 3)
         throw std::invalid_argument("shape must have 2 or 3 entries, got " +
                                     std::to_string(shape.size()));
-    topolayer::grid_shape g;
-    g.ndim = static_cast<int>(shape.size());
-    if (g.ndim == 2) {
-        g.n1 = shape[0];
-        g.n2 = shape[1];
-    } else {
-        g.n0 = shape[0];
-        g.n1 = shape[1];
-        g.n2 = shape[2];
-    }
+    const topolayer::grid_shape g = topolayer::grid_shape_of(shape);
     for (index_t s : shape)
         if (s < 1)
             throw std::invalid_argument("every grid dimension must be >= 1");

@@ -107,11 +107,7 @@ std::vector<int_array> hu_matching(values_2d<T> pred, values_2d<T> target, std::
                                    const std::string& construction, bool target_by_counts, int n_threads) {
     const index_t n = check_pair(pred, target, shape, construction);
     const index_t items = static_cast<index_t>(pred.shape(0));
-    topolayer::grid_shape g;
-    g.ndim = static_cast<int>(shape.size());
-    g.n0 = g.ndim == 3 ? shape[0] : 1;
-    g.n1 = shape[shape.size() - 2];
-    g.n2 = shape[shape.size() - 1];
+    const topolayer::grid_shape g = topolayer::grid_shape_of(shape);
     const auto c = topolayer::parse_construction(construction);
     std::vector<topolayer::betti_matching_result> results(static_cast<std::size_t>(items));
     {

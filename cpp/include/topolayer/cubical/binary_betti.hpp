@@ -54,8 +54,7 @@ inline index_t count_components(const padded_grid& pg, const std::vector<std::ui
     parent.resize(static_cast<std::size_t>(n));
     std::vector<index_t> half;
     for (const auto& o : half_offsets(pg.ndim, kind)) half.push_back(pg.flat(o));
-    // Offsets are positive or negative; only neighbours at a lower flat index are joined, so
-    // every pair is seen once (a positive offset o: q joins q - o).
+    // Half offsets are positive flat steps: q joins q - o, so every pair is seen once.
     index_t comps = 0;
     interrupt_countdown poll(1u << 16);
     for (index_t q = 0; q < n; ++q) {
@@ -64,7 +63,7 @@ inline index_t count_components(const padded_grid& pg, const std::vector<std::ui
         if (in[static_cast<std::size_t>(q)] != want) continue;
         ++comps;
         for (index_t o : half) {
-            const index_t w = q - (o > 0 ? o : -o);
+            const index_t w = q - o;
             if (w < 0 || in[static_cast<std::size_t>(w)] != want) continue;
             // Neighbours across a row end wrap around in flat indices; padding (never `want`
             // when counting inside, and joined to itself when counting around) absorbs them.
@@ -81,16 +80,17 @@ inline index_t count_components(const padded_grid& pg, const std::vector<std::ui
 
 }  // namespace detail
 
-// Betti numbers (beta_0, beta_1, beta_2) of the complex of the pixels with in_k[pixel] != 0 under
+// Betti numbers (beta_0, beta_1, beta_2) of the complex of the pixels of f equal to lo under
 // construction c (V or T), the grid row-major of shape g.
-inline std::array<index_t, 3> binary_betti(const std::uint8_t* in_k, const grid_shape& g, construction c) {
+template <class T>
+std::array<index_t, 3> binary_betti(const T* f, T lo, const grid_shape& g, construction c) {
     const detail::padded_grid pg(g);
     std::vector<std::uint8_t> in(static_cast<std::size_t>(pg.size()), 0);
     index_t k = 0;
     for (index_t a0 = 0; a0 < pg.n0; ++a0)
         for (index_t a1 = 0; a1 < pg.n1; ++a1)
             for (index_t a2 = 0; a2 < pg.n2; ++a2, ++k)
-                in[static_cast<std::size_t>(pg.first() + (a0 * pg.p1 + a1) * pg.p2 + a2)] = in_k[k] != 0;
+                in[static_cast<std::size_t>(pg.first() + (a0 * pg.p1 + a1) * pg.p2 + a2)] = f[k] == lo;
     const int primal = detail::primal_kind(c), dual = detail::dual_kind(c);
     std::vector<detail::u32> parent;
     std::array<index_t, 3> beta{};
@@ -132,9 +132,7 @@ bool two_valued_pairs(Out& out, const T* f, const grid_shape& g, construction c)
     }
     if (i_hi < 0) return true;  // one value: every bar has length zero
     if (f[i_hi] < f[i_lo]) std::swap(i_lo, i_hi);
-    std::vector<std::uint8_t> low(static_cast<std::size_t>(n));
-    for (index_t i = 0; i < n; ++i) low[static_cast<std::size_t>(i)] = f[i] == f[i_lo];
-    const auto beta = binary_betti(low.data(), g, c);
+    const auto beta = binary_betti(f, f[i_lo], g, c);
     for (int d = 0; d < g.ndim; ++d) {
         const index_t count = d == 0 ? beta[0] - 1 : beta[static_cast<std::size_t>(d)];
         for (index_t k = 0; k < count; ++k) out.push(d, i_lo, i_hi);

@@ -33,6 +33,16 @@ struct grid_shape {
     index_t size() const { return n0 * n1 * n2; }
 };
 
+// The grid of a row-major shape of 2 or 3 entries (the caller checks the count).
+inline grid_shape grid_shape_of(const std::vector<index_t>& shape) {
+    grid_shape g;
+    g.ndim = static_cast<int>(shape.size());
+    g.n0 = g.ndim == 3 ? shape[0] : 1;
+    g.n1 = shape[shape.size() - 2];
+    g.n2 = shape[shape.size() - 1];
+    return g;
+}
+
 namespace detail {
 
 using u32 = std::uint32_t;
