@@ -176,6 +176,10 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
     auto emit = [&](int d, u32 b, u32 k) { emit_to(out, d, b, k); };
     // The top dimension: in this thread after H0, or in a helper thread with its own forest.
     const bool top = max_dim >= g.ndim - 1;
+    // 3D V or T with H1: one discrete gradient gives H0, H1 and H2 (morse_h1.hpp; T through its
+    // V dual); the union-finds over every voxel serve the other cases.
+    const bool morse_all = g.ndim == 3 && max_dim >= 1 && c != construction::freudenthal;
+    const bool top_apart = top && !morse_all;
     pairs_result& top_out = ws.top_out;
     top_out.dim.clear();
     top_out.birth.clear();
@@ -204,7 +208,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
         detail::prepare_saddles(ws.saddles, ws.parent.data(), key, ws.pg, detail::primal_kind(c), detail::dual_kind(c),
                                 top);
     // In this thread (no helper), a small 2D grid runs both passes at once.
-    const bool top_here = top && inner_threads < 2;
+    const bool top_here = top_apart && inner_threads < 2;
     bool top_done = false;
     std::vector<u32> parent2;
     std::exception_ptr top_error;
@@ -215,7 +219,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
             if (t.joinable()) t.join();
         }
     } join_guard{helper};
-    if (top && inner_threads >= 2) {
+    if (top_apart && inner_threads >= 2) {
         if (g.ndim == 3) parent2.resize(ws.parent.size());
         helper = std::thread([&] {
             try {
@@ -269,22 +273,32 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
             const auto& buf_up = ws.saddles.bars_up;
             for (std::size_t i = 0; i < nb_up; ++i)  // H1 found in this thread, after H0
                 out.push(1, ws.pixel(buf_up[2 * i]), ws.pixel(buf_up[2 * i + 1]));
-        } else
+        } else if (!morse_all)
             detail::union_find_h0(ws.parent.data(), key, ws.order.data(), n, ws.pg.size(), ws.pg.p2,
                                   detail::neighbour_offsets(ws.pg, detail::primal_kind(c)), cells ? &neg : nullptr,
                                   [&](u32 b, u32 k) { emit(0, b, k); });
-        if (h1_3d && c == construction::V) {
+        if (morse_all && c == construction::V) {
             const auto rank = ws.ranks();
-            detail::morse_h1(ws.pg, rank.data(),
-                             [&](u32 b, u32 k) { emit(1, ws.order[b], k == detail::no_rank ? k : ws.order[k]); });
+            detail::morse_h1(
+                ws.pg, rank.data(),
+                [&](int d, u32 b, u32 k) {
+                    if (d == 2) {
+                        if (top) emit_to(top_out, 2, ws.order[b], ws.order[k]);
+                    } else
+                        emit(d, ws.order[b], k == detail::no_rank ? k : ws.order[k]);
+                },
+                0, true);
         } else if (cells) {
             const auto rank = ws.ranks();
             detail::vertex_h1(c, ws.pg, rank.data(), ws.order.data(), n, neg,
                               [&](u32 b, u32 k) { emit(1, ws.order[b], k == detail::no_rank ? k : ws.order[k]); });
         } else if (h1_3d) {
-            // T by duality: H1 of the T-construction is H1 of the V-construction of the
+            // T by duality: the T-construction's sublevel set and the V-construction of its
             // complement (reverse order) on the grid grown by one layer of outside voxels, which
-            // enter first; each dual pair (a, b) is the primal pair (b, a).
+            // enter first, are Alexander dual: a dual pair (a, b) in dimension d is the primal
+            // pair (b, a) in dimension 2 - d. Dual H2 counts the space beyond the grown grid as
+            // one cell from the start (the point at infinity), so it is the primal's reduced H0;
+            // pairs born in the outside layer also die there and are no primal bars.
             const auto rank = ws.ranks();
             const grid_shape gd{g.n0 + 2, g.n1 + 2, g.n2 + 2, 3};
             const detail::padded_grid pd(gd);
@@ -310,17 +324,23 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
             const u32 nn = static_cast<u32>(n), no = static_cast<u32>(n_out);
             detail::morse_h1(
                 pd, drank.data(),
-                [&](u32 a, u32 b) {
+                [&](int d, u32 a, u32 b) {
                     if (a < no || b == detail::no_rank || b < no) return;
-                    emit(1, ws.order[nn - 1 - (b - no)], ws.order[nn - 1 - (a - no)]);
+                    const u32 birth_px = ws.order[nn - 1 - (b - no)], death_px = ws.order[nn - 1 - (a - no)];
+                    if (d == 0) {
+                        if (top) emit_to(top_out, 2, birth_px, death_px);
+                    } else {
+                        emit(2 - d, birth_px, death_px);
+                    }
                 },
-                no);
+                no, true);
+            if (n > 0) emit(0, ws.order[0], detail::no_rank);
         }
     }
     if (helper.joinable()) {
         helper.join();
         if (top_error) std::rethrow_exception(top_error);
-    } else if (top && !top_done) {
+    } else if (top_apart && !top_done) {
         run_top(ws.parent.data());
     }
     for (std::size_t i = 0; i < top_out.size(); ++i) out.push(top_out.dim[i], top_out.birth[i], top_out.death[i]);

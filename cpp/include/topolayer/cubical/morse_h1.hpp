@@ -80,12 +80,17 @@ struct octahedron {
 inline constexpr std::uint8_t edge_unset = 0, edge_down = 5, edge_critical = 6, edge_negative = 7;
 
 // H1 pairs of the V construction; rank[q] of each padded cell (pad_rank for padding).
-// emit(birth rank, death rank or no_rank), as vertex_h1.
+// emit(dimension, birth rank, death rank or no_rank). With `all_dims`, H0 and H2 come from the
+// same gradient: H0 by the elder rule over the critical edges (the gradient forest joins every
+// other vertex to a minimum), H2 by a union-find in reverse order over the critical squares,
+// whose Morse coboundary has at most two critical cubes: a gradient path up from a square
+// crosses each cube through the square it is paired with, ends at a critical cube or leaves the
+// grid into the outside, the eldest cell (Alexander duality, as union_find_top).
 // Cells whose top rank is below `min_rank` (the outside layer of the T dual) take part in H0
 // only: a gradient path never climbs back from them, so flows stop there and no pair born
 // there is reported.
 template <class Emit>
-void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank = 0) {
+void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank = 0, bool all_dims = false) {
     static const octahedron oct;
     const index_t size = pg.size();
     if (size * 3 >= static_cast<index_t>(0xFFFFFFFFu))
@@ -120,8 +125,24 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     // Per edge: its gradient code (low 3 bits) and step in its lower star (high 5 bits).
     std::vector<std::uint8_t> code(static_cast<std::size_t>(size * 3), edge_unset);
     std::vector<u32> parent(static_cast<std::size_t>(size));  // gradient forest, then union-find
+    // With all_dims, per cube (by its low corner): itself if critical, else the cube across the
+    // square it is paired with; 0 (a padding cell) is the outside, as is every cube that is not
+    // in the grid. ckey: the key of each critical cube.
+    std::vector<u32> cube_up;
+    std::vector<u64> ckey;
+    if (all_dims) {
+        cube_up.assign(static_cast<std::size_t>(size), 0u);
+        ckey.resize(static_cast<std::size_t>(size));
+    }
+    auto cube_base = [&](index_t v, int t) -> u32 {  // the cube at v in link triangle t's octant
+        index_t base = v;
+        for (int i : oct.tv[static_cast<std::size_t>(t)])
+            if (oct.sign[static_cast<std::size_t>(i)] < 0) base -= ax[static_cast<std::size_t>(oct.axis[static_cast<std::size_t>(i)])];
+        return static_cast<u32>(base);
+    };
     std::vector<u32> crit_edge_ids;
     std::vector<std::pair<u64, u32>> crit_squares;  // (top rank << 8 | step, square id)
+    constexpr u64 cleared = u64{1} << 63;           // a square's key flag: paired in H2
     auto edge_key = [&](u32 id) -> u64 {
         const index_t base = static_cast<index_t>(id / 3);
         const u32 top = std::max(rank[base], rank[base + ax[id % 3]]);
@@ -190,8 +211,14 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
                                 const u32 id = edge_id(v, a);
                                 code[id] = static_cast<std::uint8_t>(
                                     (st << 3) | (1 + 2 * k + (oct.sign[static_cast<std::size_t>(other)] < 0 ? 1 : 0)));
+                            } else if (all_dims) {  // the cube c crosses into the one beyond square a
+                                const u32 cb = cube_base(v, c - 18);
+                                const u32 sq = square_id(v, a - 6);
+                                const u32 sb = sq / 3;
+                                const index_t n_off = ax[sq % 3];
+                                cube_up[cb] = cb == sb ? static_cast<u32>(sb - n_off) : sb;
                             }
-                            ++st;  // a square pairing with a cube needs no record
+                            ++st;
                         }
                     }
                     if (U == 0) break;
@@ -211,6 +238,10 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
                         crit_edge_ids.push_back(id);
                     } else if (c < 18) {
                         crit_squares.push_back({(static_cast<u64>(rv) << 8) | st, square_id(v, c - 6)});
+                    } else if (all_dims) {
+                        const u32 cb = cube_base(v, c - 18);
+                        cube_up[cb] = cb;
+                        ckey[cb] = (static_cast<u64>(rv) << 8) | st;
                     }
                     ++st;
                 }
@@ -237,7 +268,11 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         const u32 x = find_root(par, static_cast<u32>(base));
         const u32 y = find_root(par, static_cast<u32>(base + ax[id % 3]));
         if (x != y) {
-            par[std::max(x, y)] = std::min(x, y);  // which root survives does not matter here
+            // Roots are minima (the gradient forest leads down to them): the elder survives.
+            const bool x_old = rank[x] < rank[y];
+            const u32 young = x_old ? y : x;
+            par[young] = x_old ? x : y;
+            if (all_dims) emit(0, rank[young], static_cast<u32>(ce[i].key >> 8));
             code[id] = static_cast<std::uint8_t>((code[id] & ~7u) | edge_negative);
             continue;
         }
@@ -247,6 +282,11 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         }
         column_of.insert(id, static_cast<u32>(positive.size()));
         positive.push_back(static_cast<u32>(i));
+    }
+
+    if (all_dims && size > 0) {  // the essential class, born at the first vertex
+        const u32 r = find_root(par, static_cast<u32>(pg.first()));
+        emit(0, rank[r], no_rank);
     }
 
     // Flows: the Morse boundary of each critical square over the positive critical edges.
@@ -259,6 +299,32 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         for (std::size_t i = 0; i < ns; ++i) by_key[i] = {crit_squares[i].first, static_cast<u32>(i)};
         radix_sort<11>(by_key, sort_tmp, ns);
         for (std::size_t i = 0; i < ns; ++i) sorted_pos[by_key[i].idx] = static_cast<u32>(i);
+        if (all_dims) {
+            // H2: the critical squares from the youngest; each joins the components of the
+            // critical cubes (or the outside) that its two cofaces flow to. Keys grow along a
+            // path up, so every cube met is younger than the square, i.e. already entered.
+            // A square that joins two is the pivot of its coboundary column, so its row drops
+            // out of the H1 cohomology without changing a pivot (clearing, as compress_rows in
+            // betti_matching.hpp): it needs no flow.
+            u32* up = cube_up.data();
+            for (std::size_t j = ns; j-- > 0;) {
+                poll.tick();
+                const std::size_t i = by_key[j].idx;
+                const u32 sq = crit_squares[i].second;
+                const u32 sb = sq / 3;
+                const u32 x = find_root(up, sb);
+                const u32 y = find_root(up, static_cast<u32>(sb - ax[sq % 3]));
+                if (x == y) continue;
+                // The outside (0) is eldest; otherwise, in reverse order, the smaller key is younger.
+                const bool x_old = x == 0 || (y != 0 && ckey[x] > ckey[y]);
+                const u32 young = x_old ? y : x;
+                up[young] = x_old ? x : y;
+                emit(2, static_cast<u32>(crit_squares[i].first >> 8), static_cast<u32>(ckey[young] >> 8));
+                crit_squares[i].first |= cleared;
+            }
+            cube_up = {};
+            ckey = {};
+        }
     }
     sort_tmp = {};
     // Coboundary entries (column, square's place in the filtration order), gathered flat.
@@ -313,7 +379,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         return id;
     };
     for (std::size_t si = 0; si < ns; ++si) {
-        if ((crit_squares[si].first >> 8) < min_rank) continue;
+        if ((crit_squares[si].first & cleared) || (crit_squares[si].first >> 8) < min_rank) continue;
         const u32 sq = crit_squares[si].second;
         const index_t sb = static_cast<index_t>(sq / 3);
         const int N = static_cast<int>(sq % 3);
@@ -393,7 +459,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
             const u32 o = owner[p];
             if (o == pivot_map::none) {
                 owner[p] = static_cast<u32>(pi);
-                emit(birth, static_cast<u32>(crit_squares[p].first >> 8));
+                emit(1, birth, static_cast<u32>(crit_squares[p].first >> 8));
                 span[pi] = {pool.size(), pool.size() + col.size()};
                 pool.insert(pool.end(), col.begin(), col.end());
                 paired = true;
@@ -406,7 +472,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
                                           std::back_inserter(tmp));
             col.swap(tmp);
         }
-        if (!paired) emit(birth, no_rank);
+        if (!paired) emit(1, birth, no_rank);
     }
 }
 
