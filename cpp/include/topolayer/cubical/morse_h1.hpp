@@ -79,6 +79,12 @@ struct octahedron {
 // birth) once H0 has marked the negative ones edge_negative.
 inline constexpr std::uint8_t edge_unset = 0, edge_down = 5, edge_critical = 6, edge_negative = 7;
 
+struct morse_scratch {
+    std::vector<std::uint8_t> code, in_chain;
+    std::vector<u32> parent, cube_up;
+    std::vector<u64> ckey;
+};
+
 // H1 pairs of the V construction; rank[q] of each padded cell (pad_rank for padding).
 // emit(dimension, birth rank, death rank or no_rank). With `all_dims`, H0 and H2 come from the
 // same gradient: H0 by the elder rule over the critical edges (the gradient forest joins every
@@ -122,24 +128,57 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         return static_cast<u32>(base * 3 + (3 - ai - aj));
     };
 
+    // The per-cell arrays live in a per-thread scratch: a batch of volumes reuses memory that is
+    // already mapped. A volume of more than 2M cells gives it back when done.
+    thread_local morse_scratch scratch_of_thread;
+    morse_scratch& scratch = scratch_of_thread;
+    struct release {
+        morse_scratch& s;
+        bool big;
+        ~release() {
+            if (big) s = morse_scratch{};
+        }
+    } release_guard{scratch, size > (index_t{1} << 21)};
     // Per edge: its gradient code (low 3 bits) and step in its lower star (high 5 bits).
-    std::vector<std::uint8_t> code(static_cast<std::size_t>(size * 3), edge_unset);
-    std::vector<u32> parent(static_cast<std::size_t>(size));  // gradient forest, then union-find
+    std::vector<std::uint8_t>& code = scratch.code;
+    code.assign(static_cast<std::size_t>(size * 3), edge_unset);
+    std::vector<u32>& parent = scratch.parent;  // gradient forest, then union-find
+    parent.resize(static_cast<std::size_t>(size));
     // With all_dims, per cube (by its low corner): itself if critical, else the cube across the
     // square it is paired with; 0 (a padding cell) is the outside, as is every cube that is not
-    // in the grid. ckey: the key of each critical cube.
-    std::vector<u32> cube_up;
-    std::vector<u64> ckey;
+    // in the grid. ckey: the key of each critical cube (only those are read).
+    std::vector<u32>& cube_up = scratch.cube_up;
+    std::vector<u64>& ckey = scratch.ckey;
     if (all_dims) {
         cube_up.assign(static_cast<std::size_t>(size), 0u);
         ckey.resize(static_cast<std::size_t>(size));
     }
-    auto cube_base = [&](index_t v, int t) -> u32 {  // the cube at v in link triangle t's octant
-        index_t base = v;
-        for (int i : oct.tv[static_cast<std::size_t>(t)])
-            if (oct.sign[static_cast<std::size_t>(i)] < 0) base -= ax[static_cast<std::size_t>(oct.axis[static_cast<std::size_t>(i)])];
-        return static_cast<u32>(base);
-    };
+    // up_code[e][a]: the code (1-4) of the edge to link vertex a paired with the square over
+    // link edge e: the other axis of that square, and the side of the edge it lies on.
+    std::array<std::array<std::uint8_t, 6>, 12> up_code{};
+    for (std::size_t e = 0; e < 12; ++e)
+        for (int end = 0; end < 2; ++end) {
+            const int a = oct.ev[e][static_cast<std::size_t>(end)], other = oct.ev[e][static_cast<std::size_t>(1 - end)];
+            const int k = other_axis(oct.axis[static_cast<std::size_t>(a)], 0) == oct.axis[static_cast<std::size_t>(other)] ? 0 : 1;
+            up_code[e][static_cast<std::size_t>(a)] =
+                static_cast<std::uint8_t>(1 + 2 * k + (oct.sign[static_cast<std::size_t>(other)] < 0 ? 1 : 0));
+        }
+    // The cube at v in link triangle t's octant: its low corner v + cube_off[t]; across[t][e]:
+    // from that corner to the low corner of the cube beyond its face over link edge e.
+    std::array<index_t, 8> cube_off{};
+    std::array<std::array<index_t, 12>, 8> across{};
+    for (std::size_t t = 0; t < 8; ++t) {
+        for (int i : oct.tv[t])
+            if (oct.sign[static_cast<std::size_t>(i)] < 0) cube_off[t] -= ax[static_cast<std::size_t>(oct.axis[static_cast<std::size_t>(i)])];
+        for (int e : oct.te[t]) {
+            // The face over link edge e misses one link vertex of t: its axis is the face's normal,
+            // and the cube beyond lies a step further along that vertex's direction.
+            for (int i : oct.tv[t]) {
+                const auto& ev = oct.ev[static_cast<std::size_t>(e)];
+                if (i != ev[0] && i != ev[1]) across[t][static_cast<std::size_t>(e)] = -ov[static_cast<std::size_t>(i)];
+            }
+        }
+    }
     std::vector<u32> crit_edge_ids;
     std::vector<std::pair<u64, u32>> crit_squares;  // (top rank << 8 | step, square id)
     constexpr u64 cleared = u64{1} << 63;           // a square's key flag: paired in H2
@@ -201,22 +240,13 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
                             U &= ~((1u << a) | (1u << c));
                             changed = true;
                             if (a < 6) {  // edge v-a pairs up with the square over link edge c
-                                const int le = c - 6;
-                                const int other = oct.ev[static_cast<std::size_t>(le)][0] == a
-                                                      ? oct.ev[static_cast<std::size_t>(le)][1]
-                                                      : oct.ev[static_cast<std::size_t>(le)][0];
-                                const int A = oct.axis[static_cast<std::size_t>(a)];
-                                const int X = oct.axis[static_cast<std::size_t>(other)];
-                                const int k = other_axis(A, 0) == X ? 0 : 1;
-                                const u32 id = edge_id(v, a);
-                                code[id] = static_cast<std::uint8_t>(
-                                    (st << 3) | (1 + 2 * k + (oct.sign[static_cast<std::size_t>(other)] < 0 ? 1 : 0)));
+                                code[edge_id(v, a)] = static_cast<std::uint8_t>(
+                                    (st << 3) | up_code[static_cast<std::size_t>(c - 6)][static_cast<std::size_t>(a)]);
                             } else if (all_dims) {  // the cube c crosses into the one beyond square a
-                                const u32 cb = cube_base(v, c - 18);
-                                const u32 sq = square_id(v, a - 6);
-                                const u32 sb = sq / 3;
-                                const index_t n_off = ax[sq % 3];
-                                cube_up[cb] = cb == sb ? static_cast<u32>(sb - n_off) : sb;
+                                const std::size_t t = static_cast<std::size_t>(c - 18);
+                                const index_t cb = v + cube_off[t];
+                                cube_up[static_cast<std::size_t>(cb)] =
+                                    static_cast<u32>(cb + across[t][static_cast<std::size_t>(a - 6)]);
                             }
                             ++st;
                         }
@@ -239,7 +269,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
                     } else if (c < 18) {
                         crit_squares.push_back({(static_cast<u64>(rv) << 8) | st, square_id(v, c - 6)});
                     } else if (all_dims) {
-                        const u32 cb = cube_base(v, c - 18);
+                        const u32 cb = static_cast<u32>(v + cube_off[static_cast<std::size_t>(c - 18)]);
                         cube_up[cb] = cb;
                         ckey[cb] = (static_cast<u64>(rv) << 8) | st;
                     }
@@ -322,60 +352,40 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
                 emit(2, static_cast<u32>(crit_squares[i].first >> 8), static_cast<u32>(ckey[young] >> 8));
                 crit_squares[i].first |= cleared;
             }
-            cube_up = {};
-            ckey = {};
         }
     }
     sort_tmp = {};
     // Coboundary entries (column, square's place in the filtration order), gathered flat.
     std::vector<std::pair<u32, u32>> entries;
-    // The working chain of a flow: distinct edges (an edge added twice cancels, mod 2), the
-    // youngest taken first. Most chains stay small and a linear scan serves them best; one
-    // that grows long (flows across the plateaus of a binary image) turns into a max-heap with
-    // repeats: keys are distinct per edge, so the copies of the youngest edge surface together
-    // and an even number of them cancels.
-    std::vector<std::pair<u64, u32>> chain;  // (edge key, edge id)
-    constexpr std::size_t heap_from = 48;
-    bool heap = false;
+    // The working chain of a flow, mod 2: a max-heap of (key, edge) with a mark per edge in the
+    // chain; an edge added twice cancels by clearing its mark, and its heap entry is skipped
+    // when it surfaces (keys are distinct per edge, and an edge taken out never comes back:
+    // keys decrease along a gradient path). Edges that end a path without a term (paired
+    // down with a vertex, or negative) never enter.
+    std::vector<std::pair<u64, u32>> chain;
+    std::vector<std::uint8_t>& in_chain = scratch.in_chain;  // all clear after each flow
+    in_chain.assign(static_cast<std::size_t>(size * 3), 0);
     const u64 min_key = static_cast<u64>(min_rank) << 8;
     auto toggle = [&](u32 id) {
-        if (!heap)
-            for (std::size_t i = 0; i < chain.size(); ++i)
-                if (chain[i].second == id) {
-                    chain[i] = chain.back();
-                    chain.pop_back();
-                    return;
-                }
+        const unsigned cd = code[id] & 7u;
+        if (cd == edge_down || cd == edge_negative) return;
+        if (in_chain[id]) {
+            in_chain[id] = 0;
+            return;
+        }
         const u64 k = edge_key(id);
         if (k < min_key) return;
+        in_chain[id] = 1;
         chain.push_back({k, id});
-        if (heap) {
-            std::push_heap(chain.begin(), chain.end());
-        } else if (chain.size() >= heap_from) {
-            std::make_heap(chain.begin(), chain.end());
-            heap = true;
-        }
+        std::push_heap(chain.begin(), chain.end());
     };
-    // The youngest edge of the chain, taken out; with a heap, 0 when its copies cancel.
+    // The youngest edge of the chain, taken out; pivot_map::none when it had cancelled.
     auto take = [&]() -> u32 {
-        if (heap) {
-            std::pop_heap(chain.begin(), chain.end());
-            const u32 id = chain.back().second;
-            chain.pop_back();
-            bool odd = true;
-            while (!chain.empty() && chain.front().second == id) {
-                std::pop_heap(chain.begin(), chain.end());
-                chain.pop_back();
-                odd = !odd;
-            }
-            return odd ? id : pivot_map::none;
-        }
-        std::size_t top = 0;
-        for (std::size_t i = 1; i < chain.size(); ++i)
-            if (chain[i].first > chain[top].first) top = i;
-        const u32 id = chain[top].second;
-        chain[top] = chain.back();
+        std::pop_heap(chain.begin(), chain.end());
+        const u32 id = chain.back().second;
         chain.pop_back();
+        if (!in_chain[id]) return pivot_map::none;
+        in_chain[id] = 0;
         return id;
     };
     for (std::size_t si = 0; si < ns; ++si) {
@@ -385,7 +395,6 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         const int N = static_cast<int>(sq % 3);
         const int A = N == 0 ? 1 : 0, B = N == 2 ? 1 : 2;
         chain.clear();
-        heap = false;
         toggle(static_cast<u32>(sb * 3 + A));
         toggle(static_cast<u32>(sb * 3 + B));
         toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(B)]) * 3 + A));
@@ -393,13 +402,12 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         while (!chain.empty()) {
             poll.tick();
             const u32 id = take();
-            if (id == pivot_map::none) continue;  // its copies cancelled
+            if (id == pivot_map::none) continue;  // it cancelled
             const unsigned cd = code[id] & 7u;
             if (cd == edge_critical) {
                 entries.push_back({column_of.find(id), sorted_pos[si]});
                 continue;
             }
-            if (cd == edge_down || cd == edge_negative) continue;
             // Up: replace the edge by the other three edges of its square (all of them
             // younger in no case: keys decrease along a gradient path).
             const int ea = static_cast<int>(id % 3);
