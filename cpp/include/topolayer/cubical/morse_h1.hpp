@@ -130,6 +130,8 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
 
     // The per-cell arrays live in a per-thread scratch: a batch of volumes reuses memory that is
     // already mapped. A volume of more than 2M cells gives it back when done.
+    // Raw pointers below, not references to its vectors: GCC reads a reference to a
+    // thread_local afresh at every use, which in a shared library is a call (__tls_get_addr).
     thread_local morse_scratch scratch_of_thread;
     morse_scratch& scratch = scratch_of_thread;
     struct release {
@@ -140,19 +142,19 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         }
     } release_guard{scratch, size > (index_t{1} << 21)};
     // Per edge: its gradient code (low 3 bits) and step in its lower star (high 5 bits).
-    std::vector<std::uint8_t>& code = scratch.code;
-    code.assign(static_cast<std::size_t>(size * 3), edge_unset);
-    std::vector<u32>& parent = scratch.parent;  // gradient forest, then union-find
-    parent.resize(static_cast<std::size_t>(size));
+    scratch.code.assign(static_cast<std::size_t>(size * 3), edge_unset);
+    std::uint8_t* const code = scratch.code.data();
+    scratch.parent.resize(static_cast<std::size_t>(size));
+    u32* const parent = scratch.parent.data();  // gradient forest, then union-find
     // With all_dims, per cube (by its low corner): itself if critical, else the cube across the
     // square it is paired with; 0 (a padding cell) is the outside, as is every cube that is not
     // in the grid. ckey: the key of each critical cube (only those are read).
-    std::vector<u32>& cube_up = scratch.cube_up;
-    std::vector<u64>& ckey = scratch.ckey;
     if (all_dims) {
-        cube_up.assign(static_cast<std::size_t>(size), 0u);
-        ckey.resize(static_cast<std::size_t>(size));
+        scratch.cube_up.assign(static_cast<std::size_t>(size), 0u);
+        scratch.ckey.resize(static_cast<std::size_t>(size));
     }
+    u32* const cube_up = scratch.cube_up.data();
+    u64* const ckey = scratch.ckey.data();
     // up_code[e][a]: the code (1-4) of the edge to link vertex a paired with the square over
     // link edge e: the other axis of that square, and the side of the edge it lies on.
     std::array<std::array<std::uint8_t, 6>, 12> up_code{};
@@ -288,7 +290,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         ce[i] = {edge_key(crit_edge_ids[i]), crit_edge_ids[i]};
     }
     radix_sort<11>(ce, sort_tmp, ne);
-    u32* par = parent.data();
+    u32* par = parent;
     std::vector<u32> positive;  // indices into ce
     pivot_map column_of;        // positive critical edge id -> column index
     for (std::size_t i = 0; i < ne; ++i) {
@@ -336,7 +338,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
             // A square that joins two is the pivot of its coboundary column, so its row drops
             // out of the H1 cohomology without changing a pivot (clearing, as compress_rows in
             // betti_matching.hpp): it needs no flow.
-            u32* up = cube_up.data();
+            u32* up = cube_up;
             for (std::size_t j = ns; j-- > 0;) {
                 poll.tick();
                 const std::size_t i = by_key[j].idx;
@@ -363,8 +365,8 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     // keys decrease along a gradient path). Edges that end a path without a term (paired
     // down with a vertex, or negative) never enter.
     std::vector<std::pair<u64, u32>> chain;
-    std::vector<std::uint8_t>& in_chain = scratch.in_chain;  // all clear after each flow
-    in_chain.assign(static_cast<std::size_t>(size * 3), 0);
+    scratch.in_chain.assign(static_cast<std::size_t>(size * 3), 0);
+    std::uint8_t* const in_chain = scratch.in_chain.data();  // all clear after each flow
     const u64 min_key = static_cast<u64>(min_rank) << 8;
     auto toggle = [&](u32 id) {
         const unsigned cd = code[id] & 7u;
