@@ -23,6 +23,10 @@ struct simplicial_complex {
     std::vector<index_t> offset;                 // global id of the first simplex of each dimension
     std::vector<std::vector<cell_t>> vertices;   // per dimension, row-major (n_d, d+1)
     std::vector<std::vector<cell_t>> facets;     // per dimension d >= 1, row-major (n_d, d+1)
+    // Per (top-1)-simplex its top cofaces, two slots each (-1: none), when no (top-1)-simplex
+    // has more than two (a pseudomanifold, with boundary or not: surfaces, tetrahedral meshes,
+    // Delaunay triangulations); empty otherwise. The top dimension then needs no reduction.
+    std::vector<cell_t> top_cofaces;
 
     int top_dim() const { return static_cast<int>(n_simplices.size()) - 1; }
     index_t total() const { return offset.empty() ? 0 : offset.back() + n_simplices.back(); }
@@ -74,6 +78,28 @@ inline index_t find_row(const std::vector<index_t>& table, int width, const inde
 }
 
 }  // namespace detail
+
+// Fills K.top_cofaces (see there) from K.facets.
+inline void set_top_cofaces(simplicial_complex& K) {
+    K.top_cofaces.clear();
+    const int top = K.top_dim();
+    if (top < 1) return;
+    std::vector<cell_t> co(static_cast<std::size_t>(2 * K.n_simplices[static_cast<std::size_t>(top - 1)]), -1);
+    const index_t n = K.n_simplices[static_cast<std::size_t>(top)];
+    for (index_t t = 0; t < n; ++t) {
+        const cell_t* fs = K.facet_ids(top, t);
+        for (int j = 0; j <= top; ++j) {
+            cell_t* slot = co.data() + 2 * static_cast<std::size_t>(fs[j]);
+            if (slot[0] < 0)
+                slot[0] = static_cast<cell_t>(t);
+            else if (slot[1] < 0)
+                slot[1] = static_cast<cell_t>(t);
+            else
+                return;  // a third coface: not a pseudomanifold
+        }
+    }
+    K.top_cofaces = std::move(co);
+}
 
 // Build the closure of the given simplices. `given[d]` lists simplices of dimension d as
 // row-major (m_d, d+1) vertex ids in any order; every face is added. Vertex ids must lie in
@@ -171,6 +197,7 @@ inline simplicial_complex build_complex(std::vector<std::vector<index_t>> given,
             }
         }
     }
+    set_top_cofaces(K);
     return K;
 }
 

@@ -89,6 +89,44 @@ inline pairs_result persistence_in_order(const simplicial_complex& K, const dim_
         auto& fstate = state[sz(d - 1)];
         const auto& forder = orders[sz(d - 1)];
         const auto& mystate = state[sz(d)];
+        if (d == K.top_dim() && !K.top_cofaces.empty()) {
+            // A pseudomanifold's top dimension: each (d-1)-simplex has at most two cofaces, so
+            // its coboundary column joins two d-simplices, or one d-simplex and the outside
+            // (one coface), and reducing the coboundary matrix is a union-find over the
+            // d-simplices with the outside eldest, the (d-1)-simplices in reverse order: each
+            // root is the latest d-simplex of its set; a join kills the younger root, the
+            // d-simplex that dies into the (d-1)-class born at the joining simplex. Columns
+            // that would reduce to zero (negative (d-1)-simplices) join nothing.
+            const auto& tpos = pos[sz(d)];
+            const cell_t outside = static_cast<cell_t>(orders[sz(d)].size());
+            std::vector<cell_t> up(sz(outside + 1));
+            std::iota(up.begin(), up.end(), cell_t{0});
+            auto find = [&up, &sz](cell_t x) {
+                while (up[sz(x)] != x) {
+                    up[sz(x)] = up[sz(up[sz(x)])];
+                    x = up[sz(x)];
+                }
+                return x;
+            };
+            for (std::size_t i = forder.size(); i-- > 0;) {
+                poll.tick();
+                const cell_t e = forder[i];
+                const cell_t* co = K.top_cofaces.data() + 2 * sz(e);
+                if (co[0] < 0) continue;  // no coface
+                const cell_t a = find(co[0]), b = find(co[1] < 0 ? outside : co[1]);
+                if (a == b) continue;
+                // elder: the outside, else the later d-simplex
+                const bool a_old = a == outside || (b != outside && tpos[sz(a)] > tpos[sz(b)]);
+                const cell_t young = a_old ? b : a;
+                up[sz(young)] = a_old ? a : b;
+                fstate[sz(e)] |= cleared;
+                state[sz(d)][sz(young)] |= negative;
+                push(d - 1, K.offset[sz(d - 1)] + e, K.offset[sz(d)] + young);
+            }
+            for (cell_t s : orders[sz(d)])
+                if (!(mystate[sz(s)] & negative)) push(d, K.offset[sz(d)] + s, no_death);
+            continue;
+        }
         std::vector<cell_t> pivot_owner(forder.size(), -1);
         pool.clear();
         pool_start.clear();
