@@ -1,8 +1,9 @@
 """Images and volumes: topolayer.functional.cubical against Cubical Ripser, torch-topological
 and numpy.argsort, side by side in one process; ratios printed (> 1: topolayer is faster).
 
-Forward = persistence pairs with critical pixels, H0+H1 (images) or H0-H2 (volumes), single
-thread unless stated. Every figure is the best of several runs (the machine may be shared).
+Forward = persistence pairs with critical pixels, H0+H1 (images) or H0-H2 (the 256^3 volume's
+time and memory), single thread unless stated. Every figure is the best of several runs (the
+machine may be shared). Volumes against cripser: bench_volumes.py.
 
     python benchmarks/bench_images.py [--quick]
 """
@@ -209,22 +210,7 @@ def main():
     if cripser is not None:
         row("1024x1024 H0+H1, V vs cripser", t_big, times[2], "cripser", 5)
 
-    # -- one 64^3 volume, H0-H2 --------------------------------------------------------------
-    vol = rng.random((64, 64, 64)).astype(np.float32)
-    vt = torch.from_numpy(vol)
-    if cripser is not None:
-        vol64 = vol.astype(np.float64)
-        for c, fn in (("V", cripser.computePH), ("T", cripser.computePH_T)):
-            ours, peer = interleaved(
-                [
-                    lambda c=c: cubical(vt, 2, construction=c, ndim=3, n_threads=1),
-                    lambda fn=fn: fn(vol64, maxdim=2),
-                ],
-                max(2, rep // 2),
-            )
-            row(f"64^3 H0-H2, {c} vs cripser", ours, peer, "cripser", 3)
-    t_fv = best(lambda: cubical(vt, 2, construction="freudenthal", ndim=3, n_threads=1), 2)
-    print(f"64^3 H0-H2 freudenthal: {t_fv * 1e3:.1f} ms")
+    # 64^3 and 128^3 volumes against cripser, fresh volumes every run: bench_volumes.py.
 
     # -- one 256^3 volume: time and peak memory, each construction in a fresh process --------
     if not args.quick:
