@@ -39,9 +39,6 @@
 namespace topolayer {
 
 namespace bm_detail {
-#ifdef BM_STATS
-inline long bm_adds=0, bm_len=0;
-#endif
 
 using u32 = std::uint32_t;
 using u64 = std::uint64_t;
@@ -706,10 +703,6 @@ class betti_matcher {
 
     // the sum of column col and the reduced column at s (same pivot), into col
     void add_column(std::vector<u32>& col, const h1_slot& s) {
-#ifdef BM_STATS
-        bm_detail::bm_adds++;
-        bm_detail::bm_len += static_cast<long>(s.n);
-#endif
         std::vector<u32>& sum = sum_;
         const u32* qb = s.n <= 4 ? s.at : long_.data() + (s.at[0] | (bm_detail::u64{s.at[1]} << 32));
         const u32* qe = qb + (s.n - 1);
