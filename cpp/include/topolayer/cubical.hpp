@@ -121,16 +121,18 @@ struct cubical_workspace {
         }
     }
 
-    // rank[q] of every padded cell (pad_rank for padding), for the cell-level 3D H1.
-    std::vector<detail::u32> ranks() const {
-        std::vector<detail::u32> rank(static_cast<std::size_t>(pg.size()), detail::pad_rank);
+    // rank[q] of every padded cell (pad_rank for padding), for the 3D H1; kept in the
+    // workspace, as the next grid of a batch needs the same memory.
+    const std::vector<detail::u32>& ranks() {
+        rank_buf.assign(static_cast<std::size_t>(pg.size()), detail::pad_rank);
         interrupt_countdown poll(static_cast<unsigned>(detail::poll_cells));
         for (std::size_t r = 0; r < order.size(); ++r) {
             poll.tick();
-            rank[order[r]] = static_cast<detail::u32>(r);
+            rank_buf[order[r]] = static_cast<detail::u32>(r);
         }
-        return rank;
+        return rank_buf;
     }
+    std::vector<detail::u32> rank_buf;
 };
 
 // Persistence pairs of one grid f (row-major, shape g) as critical pixels (flat row-major
@@ -278,7 +280,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
                                   detail::neighbour_offsets(ws.pg, detail::primal_kind(c)), cells ? &neg : nullptr,
                                   [&](u32 b, u32 k) { emit(0, b, k); });
         if (morse_all && c == construction::V) {
-            const auto rank = ws.ranks();
+            const auto& rank = ws.ranks();
             detail::morse_h1(
                 ws.pg, rank.data(),
                 [&](int d, u32 b, u32 k) {
@@ -289,7 +291,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
                 },
                 0, true);
         } else if (cells) {
-            const auto rank = ws.ranks();
+            const auto& rank = ws.ranks();
             detail::vertex_h1(c, ws.pg, rank.data(), ws.order.data(), n, neg,
                               [&](u32 b, u32 k) { emit(1, ws.order[b], k == detail::no_rank ? k : ws.order[k]); });
         } else if (h1_3d) {
@@ -299,7 +301,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
             // pair (b, a) in dimension 2 - d. Dual H2 counts the space beyond the grown grid as
             // one cell from the start (the point at infinity), so it is the primal's reduced H0;
             // pairs born in the outside layer also die there and are no primal bars.
-            const auto rank = ws.ranks();
+            const auto& rank = ws.ranks();
             const grid_shape gd{g.n0 + 2, g.n1 + 2, g.n2 + 2, 3};
             const detail::padded_grid pd(gd);
             const index_t nd_cells = gd.size(), n_out = nd_cells - n;
