@@ -20,6 +20,7 @@
 
 #include "cubical/freudenthal_h1.hpp"
 #include "cubical/grid.hpp"
+#include "cubical/morse_freudenthal.hpp"
 #include "cubical/morse_h1.hpp"
 #include "cubical/saddles_2d.hpp"
 #include "cubical/union_find_3d.hpp"
@@ -178,9 +179,10 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
     auto emit = [&](int d, u32 b, u32 k) { emit_to(out, d, b, k); };
     // The top dimension: in this thread after H0, or in a helper thread with its own forest.
     const bool top = max_dim >= g.ndim - 1;
-    // 3D V or T with H1: one discrete gradient gives H0, H1 and H2 (morse_h1.hpp; T through its
-    // V dual); the union-finds over every voxel serve the other cases.
-    const bool morse_all = g.ndim == 3 && max_dim >= 1 && c != construction::freudenthal;
+    // 3D with H1: one discrete gradient gives H0, H1 and H2 (morse_h1.hpp, T through its V dual;
+    // morse_freudenthal.hpp); the union-finds over every voxel serve the other cases.
+    const bool morse_all =
+        g.ndim == 3 && max_dim >= 1 && !(c == construction::freudenthal && detail::freudenthal_by_cells);
     const bool top_apart = top && !morse_all;
     pairs_result& top_out = ws.top_out;
     top_out.dim.clear();
@@ -290,6 +292,14 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
                         emit(d, ws.order[b], k == detail::no_rank ? k : ws.order[k]);
                 },
                 0, true);
+        } else if (morse_all && c == construction::freudenthal) {
+            const auto& rank = ws.ranks();
+            detail::morse_freudenthal(ws.pg, rank.data(), [&](int d, u32 b, u32 k) {
+                if (d == 2) {
+                    if (top) emit_to(top_out, 2, ws.order[b], ws.order[k]);
+                } else
+                    emit(d, ws.order[b], k == detail::no_rank ? k : ws.order[k]);
+            });
         } else if (cells) {
             const auto& rank = ws.ranks();
             detail::vertex_h1(c, ws.pg, rank.data(), ws.order.data(), n, neg,

@@ -101,6 +101,10 @@ struct entry {
     u32 top() const { return static_cast<u32>(a >> 32); }
 };
 
+// Freudenthal volumes go through the Morse complex (morse_freudenthal.hpp); tests set this to
+// run the cell-level path below (with the union-finds over every voxel) as their reference.
+inline bool freudenthal_by_cells = false;
+
 // Volumes up to this many (padded) cells keep the entries of stored H1 columns; larger ones
 // keep only ids. Tests lower it to exercise both paths; set it before any computation.
 inline index_t h1_keep_entries_limit = index_t{1} << 22;
