@@ -73,6 +73,23 @@ static void check_sorted_order(std::mt19937& gen, std::size_t n) {
     }
 }
 
+static simplicial_complex random_complex(std::mt19937& gen, index_t n);
+
+// build_complex with rows packed into keys equals its general path on random complexes (given
+// faces mixed with faces of given cofaces, duplicates, every dimension up to 3).
+static void check_packed_build(std::mt19937& gen) {
+    for (int trial = 0; trial < 200; ++trial) {
+        const index_t n = 4 + static_cast<index_t>(gen() % 12);
+        std::mt19937 copy = gen;
+        const simplicial_complex K = random_complex(gen, n);
+        detail::pack_rows = false;
+        const simplicial_complex G = random_complex(copy, n);
+        detail::pack_rows = true;
+        CHECK(G.vertices == K.vertices && G.facets == K.facets && G.offset == K.offset &&
+              G.n_simplices == K.n_simplices && G.top_cofaces == K.top_cofaces);
+    }
+}
+
 static simplicial_complex random_complex(std::mt19937& gen, index_t n) {
     std::uniform_int_distribution<index_t> vertex(0, n - 1);
     std::vector<std::vector<index_t>> given(4);
@@ -145,6 +162,11 @@ static void check_pseudomanifold_top(std::mt19937& gen) {
         }
         simplicial_complex K = build_complex(given, n);
         CHECK(!K.top_cofaces.empty());
+        detail::pack_rows = false;  // the general path of build_complex: the same complex
+        const simplicial_complex G = build_complex(given, n);
+        detail::pack_rows = true;
+        CHECK(G.vertices == K.vertices && G.facets == K.facets && G.offset == K.offset &&
+              G.top_cofaces == K.top_cofaces);
         simplicial_complex R = K;
         R.top_cofaces.clear();
         std::vector<double> f(static_cast<std::size_t>(n));
@@ -173,6 +195,7 @@ static void check_pseudomanifold_top(std::mt19937& gen) {
 int main() {
     std::mt19937 gen(7);
     check_pseudomanifold_top(gen);
+    check_packed_build(gen);
     for (int trial = 0; trial < 300; ++trial) {
         const index_t n = 4 + static_cast<index_t>(gen() % 12);
         simplicial_complex K = random_complex(gen, n);

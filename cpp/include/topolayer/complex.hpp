@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "interrupt.hpp"
+#include "sort.hpp"
 #include "types.hpp"
 
 namespace topolayer {
@@ -39,6 +40,10 @@ struct simplicial_complex {
 };
 
 namespace detail {
+
+// Whether build_complex packs rows of up to three vertices into 64-bit keys (tests turn it off
+// to compare with the general path).
+inline bool pack_rows = true;
 
 inline bool row_less(const index_t* a, const index_t* b, int width) {
     return std::lexicographical_compare(a, a + width, b, b + width);
@@ -138,9 +143,60 @@ inline simplicial_complex build_complex(std::vector<std::vector<index_t>> given,
     const int top = std::max(0, static_cast<int>(given.size()) - 1);
     std::vector<std::vector<index_t>> verts(static_cast<std::size_t>(top + 1));
     // Close under faces from the top down: each dimension is the given rows plus the facets
-    // of the dimension above.
+    // of the dimension above. Rows of up to three vertices below 2^21 pack into one 64-bit key
+    // (lexicographic order is key order): one radix sort of (key, origin) then names each row
+    // and, through the origins, fills the facets of the dimension above, with no search.
+    // facet_of[d]: those facets of dimension d, when filled so.
+    std::vector<std::vector<cell_t>> facet_of(static_cast<std::size_t>(top + 1));
+    constexpr int bits = 21;
+    const bool packable = n_vertices <= (index_t{1} << bits) && detail::pack_rows;
     for (int d = top; d >= 1; --d) {
         const int width = d + 1;
+        if (packable && d < top && width <= 3) {
+            const auto& given_d = given.size() > static_cast<std::size_t>(d) ? given[static_cast<std::size_t>(d)]
+                                                                             : std::vector<index_t>{};
+            const auto& above = verts[static_cast<std::size_t>(d + 1)];
+            const index_t n_above = static_cast<index_t>(above.size()) / (d + 2);
+            const index_t n_given = static_cast<index_t>(given_d.size()) / width;
+            const index_t n_items = n_above * (d + 2) + n_given;
+            if (n_items >= static_cast<index_t>(0xFFFFFFFFu))
+                throw std::invalid_argument("simplices: too many faces of dimension " + std::to_string(d));
+            auto key_of = [&](const index_t* r, int skip, int w) {
+                std::uint64_t k = 0;
+                for (int j = 0; j < w; ++j)
+                    if (j != skip) k = (k << bits) | static_cast<std::uint64_t>(r[j]);
+                return k;
+            };
+            std::vector<keyed<std::uint64_t>> items(static_cast<std::size_t>(n_items)), tmp;
+            std::size_t at = 0;
+            for (index_t i = 0; i < n_above; ++i)
+                for (int skip = 0; skip < d + 2; ++skip)
+                    items[at++] = {key_of(above.data() + i * (d + 2), skip, d + 2),
+                                   static_cast<std::uint32_t>(i * (d + 2) + skip)};
+            for (index_t i = 0; i < n_given; ++i)  // origins past the facets: given rows
+                items[at++] = {key_of(given_d.data() + i * width, -1, width),
+                               static_cast<std::uint32_t>(n_above * (d + 2) + i)};
+            check_interrupt();
+            radix_sort<11>(items, tmp, items.size());
+            tmp = {};
+            auto& out = verts[static_cast<std::size_t>(d)];
+            out.clear();
+            auto& fac = facet_of[static_cast<std::size_t>(d + 1)];
+            fac.assign(static_cast<std::size_t>(n_above * (d + 2)), 0);
+            const std::uint64_t field = (std::uint64_t{1} << bits) - 1;
+            index_t id = -1;
+            for (std::size_t i = 0; i < items.size(); ++i) {
+                if (i == 0 || items[i].key != items[i - 1].key) {
+                    ++id;
+                    for (int j = width - 1; j >= 0; --j)
+                        out.push_back(static_cast<index_t>((items[i].key >> (bits * j)) & field));
+                }
+                if (items[i].idx < static_cast<std::uint32_t>(n_above * (d + 2))) fac[items[i].idx] = static_cast<cell_t>(id);
+            }
+            if (id + 1 > max_cells)
+                throw std::invalid_argument("simplices: at most 2^31 - 1 simplices per dimension are supported");
+            continue;
+        }
         std::vector<index_t> rows = given.size() > static_cast<std::size_t>(d) ? given[d] : std::vector<index_t>{};
         if (d < top) {
             const auto& above = verts[static_cast<std::size_t>(d + 1)];
@@ -184,6 +240,10 @@ inline simplicial_complex build_complex(std::vector<std::vector<index_t>> given,
     for (int d = 1; d <= K.top_dim(); ++d) {
         const index_t n = K.n_simplices[static_cast<std::size_t>(d)];
         auto& out = K.facets[static_cast<std::size_t>(d)];
+        if (static_cast<std::size_t>(d) < facet_of.size() && !facet_of[static_cast<std::size_t>(d)].empty()) {
+            out = std::move(facet_of[static_cast<std::size_t>(d)]);
+            continue;
+        }
         out.resize(static_cast<std::size_t>(n * (d + 1)));
         for (index_t i = 0; i < n; ++i) {
             poll.tick();
