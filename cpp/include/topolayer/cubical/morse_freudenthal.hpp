@@ -169,8 +169,7 @@ struct freudenthal_tables {
 };
 
 struct morse_freudenthal_scratch {
-    std::vector<std::uint16_t> code;    // per edge: step << 4 | status
-    std::vector<std::uint8_t> in_chain;
+    std::vector<std::uint16_t> code;  // per edge: step << 5 | in a flow's chain << 4 | status
     std::vector<u32> parent, tet_up;
 };
 
@@ -258,7 +257,8 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
         }
     } release_guard{scratch, size > (index_t{1} << 20)};
     // Per edge, the low 4 bits: 1 + k when paired up with the triangle edge_tris[type][k] (an
-    // edge lies on at most 6 triangles), or one of these; the step in its lower star above.
+    // edge lies on at most 6 triangles), or one of these; bit 4 during the flows; the step in its
+    // lower star in bits 5-15.
     constexpr std::uint16_t e_unset = 0, e_down = 13, e_critical = 14, e_negative = 15;
     scratch.code.assign(static_cast<std::size_t>(size * 7), e_unset);
     std::uint16_t* const code = scratch.code.data();
@@ -275,7 +275,7 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
     auto edge_key = [&](u32 id) -> u64 {
         const index_t base = static_cast<index_t>(id / 7);
         const u32 top = std::max(rank[base], rank[base + edir[id % 7]]);
-        return (static_cast<u64>(top) << 8) | (code[id] >> 4);
+        return (static_cast<u64>(top) << 8) | (code[id] >> 5);
     };
 
     interrupt_countdown poll;
@@ -325,7 +325,7 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
                             UE &= ~(u64{1} << j);
                             changed = true;
                             code[edge_id(v + e_off[static_cast<std::size_t>(i)], e_type[static_cast<std::size_t>(i)])] =
-                                static_cast<std::uint16_t>((st << 4) | up_code[static_cast<std::size_t>(j)][static_cast<std::size_t>(i)]);
+                                static_cast<std::uint16_t>((st << 5) | up_code[static_cast<std::size_t>(j)][static_cast<std::size_t>(i)]);
                             ++st;
                         }
                         for (u32 m = UT; m != 0; m &= m - 1) {
@@ -352,7 +352,7 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
                         const int i = __builtin_ctz(UV);
                         UV &= ~(1u << i);
                         const u32 id = edge_id(v + e_off[static_cast<std::size_t>(i)], e_type[static_cast<std::size_t>(i)]);
-                        code[id] = static_cast<std::uint16_t>((st << 4) | e_critical);
+                        code[id] = static_cast<std::uint16_t>((st << 5) | e_critical);
                         crit_edge_ids.push_back(id);
                     } else if (UE != 0) {  // no vertex left: every link edge qualifies
                         const int j = __builtin_ctzll(UE);
@@ -430,16 +430,14 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
     // H1: flows of the critical triangles not paired in H2, then cohomology.
     std::vector<std::pair<u32, u32>> entries;
     std::vector<std::pair<u64, u32>> chain;
-    scratch.in_chain.assign(static_cast<std::size_t>(size * 7), 0);
-    std::uint8_t* const in_chain = scratch.in_chain.data();
+    // An edge's bit 4 marks it in the chain (all clear after each flow): one load per edge.
+    constexpr std::uint16_t in_chain = 16;
     auto toggle = [&](u32 id) {
-        const unsigned cd = code[id] & 15u;
+        const std::uint16_t c = code[id];
+        const unsigned cd = c & 15u;
         if (cd == e_down || cd == e_negative) return;
-        if (in_chain[id]) {
-            in_chain[id] = 0;
-            return;
-        }
-        in_chain[id] = 1;
+        code[id] = static_cast<std::uint16_t>(c ^ in_chain);
+        if (c & in_chain) return;  // it cancels
         chain.push_back({edge_key(id), id});
         std::push_heap(chain.begin(), chain.end());
     };
@@ -459,9 +457,10 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
             std::pop_heap(chain.begin(), chain.end());
             const u32 id = chain.back().second;
             chain.pop_back();
-            if (!in_chain[id]) continue;
-            in_chain[id] = 0;
-            const unsigned cd = code[id] & 15u;
+            const std::uint16_t c = code[id];
+            if (!(c & in_chain)) continue;  // it had cancelled
+            code[id] = static_cast<std::uint16_t>(c ^ in_chain);
+            const unsigned cd = c & 15u;
             if (cd == e_critical) {
                 entries.push_back({column_of.find(id), sorted_pos[si]});
                 continue;
