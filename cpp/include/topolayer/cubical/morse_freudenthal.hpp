@@ -22,6 +22,7 @@
 #include "../interrupt.hpp"
 #include "../sort.hpp"
 #include "grid.hpp"
+#include "morse_h1.hpp"
 #include "pivot_map.hpp"
 
 namespace topolayer {
@@ -469,48 +470,11 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
             toggle_tri(static_cast<index_t>(id / 7) + tri.second, tri.first, id);
         }
     }
-    const std::size_t n_cols = positive.size();
-    std::vector<std::size_t> start(n_cols + 1, 0);
-    for (const auto& e : entries) ++start[e.first + 1];
-    for (std::size_t c = 0; c < n_cols; ++c) start[c + 1] += start[c];
-    std::vector<u32> cob(entries.size());
-    {
-        std::vector<std::size_t> at(start.begin(), start.end() - 1);
-        for (const auto& e : entries) cob[at[e.first]++] = e.second;
-    }
-    entries = {};
-    for (std::size_t c = 0; c < n_cols; ++c)
-        std::sort(cob.begin() + static_cast<std::ptrdiff_t>(start[c]), cob.begin() + static_cast<std::ptrdiff_t>(start[c + 1]));
     std::vector<u64> death_key(ns);
     for (std::size_t i = 0; i < ns; ++i) death_key[sorted_pos[i]] = crit_tris[i].first & ~cleared;
-    check_interrupt();
-    std::vector<u32> owner(ns, pivot_map::none);
-    std::vector<std::pair<std::size_t, std::size_t>> span(n_cols);
-    std::vector<u32> pool, col, tmp;
-    for (std::size_t pi = n_cols; pi-- > 0;) {
-        const u32 birth = static_cast<u32>(ce[positive[pi]].key >> 8);
-        col.assign(cob.begin() + static_cast<std::ptrdiff_t>(start[pi]), cob.begin() + static_cast<std::ptrdiff_t>(start[pi + 1]));
-        bool paired = false;
-        while (!col.empty()) {
-            poll.tick();
-            const u32 p = col.front();
-            const u32 o = owner[p];
-            if (o == pivot_map::none) {
-                owner[p] = static_cast<u32>(pi);
-                emit(1, birth, static_cast<u32>(death_key[p] >> 8));
-                span[pi] = {pool.size(), pool.size() + col.size()};
-                pool.insert(pool.end(), col.begin(), col.end());
-                paired = true;
-                break;
-            }
-            const auto sp = span[o];
-            tmp.clear();
-            std::set_symmetric_difference(col.begin(), col.end(), pool.begin() + static_cast<std::ptrdiff_t>(sp.first),
-                                          pool.begin() + static_cast<std::ptrdiff_t>(sp.second), std::back_inserter(tmp));
-            col.swap(tmp);
-        }
-        if (!paired) emit(1, birth, no_rank);
-    }
+    morse_cohomology_h1(
+        entries, positive.size(), ns, [&](std::size_t c) { return static_cast<u32>(ce[positive[c]].key >> 8); },
+        [&](u32 r) { return static_cast<u32>(death_key[r] >> 8); }, emit);
 }
 
 }  // namespace detail

@@ -79,6 +79,69 @@ struct octahedron {
 // birth) once H0 has marked the negative ones edge_negative.
 inline constexpr std::uint8_t edge_unset = 0, edge_down = 5, edge_critical = 6, edge_negative = 7;
 
+// H1 by persistent cohomology on a Morse complex (morse_h1, morse_freudenthal): `entries` are
+// the (column, row) terms of the coboundaries of the positive critical edges (columns, in
+// filtration order) over the critical 2-cells (rows, by their place in the filtration order);
+// birth(column) and death(row) are their top ranks. Columns run from the youngest; a column's
+// pivot is its oldest row; reduced columns are kept flat in one pool. emit(1, birth, death or
+// no_rank). `entries` is consumed.
+template <class Birth, class Death, class Emit>
+void morse_cohomology_h1(std::vector<std::pair<u32, u32>>& entries, std::size_t n_cols, std::size_t n_rows,
+                         Birth&& birth, Death&& death, Emit&& emit) {
+    interrupt_countdown poll;
+    // Columns in compressed form (counting sort by column, then each column sorted).
+    std::vector<std::size_t> start(n_cols + 1, 0);
+    for (const auto& e : entries) {
+        poll.tick();
+        ++start[e.first + 1];
+    }
+    for (std::size_t c = 0; c < n_cols; ++c) start[c + 1] += start[c];
+    std::vector<u32> cob(entries.size());
+    {
+        std::vector<std::size_t> at(start.begin(), start.end() - 1);
+        for (const auto& e : entries) {
+            poll.tick();
+            cob[at[e.first]++] = e.second;
+        }
+    }
+    entries = {};
+    for (std::size_t c = 0; c < n_cols; ++c) {
+        poll.tick();
+        std::sort(cob.begin() + static_cast<std::ptrdiff_t>(start[c]),
+                  cob.begin() + static_cast<std::ptrdiff_t>(start[c + 1]));
+    }
+    check_interrupt();
+    std::vector<u32> owner(n_rows, pivot_map::none);
+    std::vector<std::pair<std::size_t, std::size_t>> span(n_cols);  // reduced column in pool
+    std::vector<u32> pool, col, tmp;
+    for (std::size_t pi = n_cols; pi-- > 0;) {
+        const u32 b = birth(pi);
+        col.assign(cob.begin() + static_cast<std::ptrdiff_t>(start[pi]),
+                   cob.begin() + static_cast<std::ptrdiff_t>(start[pi + 1]));
+        bool paired = false;
+        while (!col.empty()) {
+            poll.tick();
+            const u32 p = col.front();
+            const u32 o = owner[p];
+            if (o == pivot_map::none) {
+                owner[p] = static_cast<u32>(pi);
+                emit(1, b, death(p));
+                span[pi] = {pool.size(), pool.size() + col.size()};
+                pool.insert(pool.end(), col.begin(), col.end());
+                paired = true;
+                break;
+            }
+            const auto sp = span[o];
+            tmp.clear();
+            std::set_symmetric_difference(col.begin(), col.end(), pool.begin() + static_cast<std::ptrdiff_t>(sp.first),
+                                          pool.begin() + static_cast<std::ptrdiff_t>(sp.second),
+                                          std::back_inserter(tmp));
+            col.swap(tmp);
+        }
+        if (!paired) emit(1, b, no_rank);
+    }
+}
+
 struct morse_scratch {
     std::vector<std::uint8_t> code, in_chain;
     std::vector<u32> parent, cube_up;
@@ -425,65 +488,14 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         }
     }
 
-    // Columns in compressed form (counting sort by column, then each column sorted).
-    const std::size_t n_cols = positive.size();
-    std::vector<std::size_t> start(n_cols + 1, 0);
-    for (const auto& e : entries) {
-        poll.tick();
-        ++start[e.first + 1];
-    }
-    for (std::size_t c = 0; c < n_cols; ++c) start[c + 1] += start[c];
-    std::vector<u32> cob(entries.size());
-    {
-        std::vector<std::size_t> at(start.begin(), start.end() - 1);
-        for (const auto& e : entries) {
-            poll.tick();
-            cob[at[e.first]++] = e.second;
-        }
-    }
-    entries = {};
-    for (std::size_t c = 0; c < n_cols; ++c) {
-        poll.tick();
-        std::sort(cob.begin() + static_cast<std::ptrdiff_t>(start[c]),
-                  cob.begin() + static_cast<std::ptrdiff_t>(start[c + 1]));
-    }
     {  // the squares in filtration order
         std::vector<std::pair<u64, u32>> sorted(ns);
         for (std::size_t i = 0; i < ns; ++i) sorted[sorted_pos[i]] = crit_squares[i];
         crit_squares.swap(sorted);
     }
-    check_interrupt();
-    // Cohomology on the Morse complex: positive critical edges in reverse order; a column's
-    // pivot is its oldest critical square. Reduced columns are kept flat in `pool`.
-    std::vector<u32> owner(ns, pivot_map::none);
-    std::vector<std::pair<std::size_t, std::size_t>> span(n_cols);  // reduced column in pool
-    std::vector<u32> pool, col, tmp;
-    for (std::size_t pi = n_cols; pi-- > 0;) {
-        const u32 birth = static_cast<u32>(ce[positive[pi]].key >> 8);
-        col.assign(cob.begin() + static_cast<std::ptrdiff_t>(start[pi]),
-                   cob.begin() + static_cast<std::ptrdiff_t>(start[pi + 1]));
-        bool paired = false;
-        while (!col.empty()) {
-            poll.tick();
-            const u32 p = col.front();
-            const u32 o = owner[p];
-            if (o == pivot_map::none) {
-                owner[p] = static_cast<u32>(pi);
-                emit(1, birth, static_cast<u32>(crit_squares[p].first >> 8));
-                span[pi] = {pool.size(), pool.size() + col.size()};
-                pool.insert(pool.end(), col.begin(), col.end());
-                paired = true;
-                break;
-            }
-            const auto sp = span[o];
-            tmp.clear();
-            std::set_symmetric_difference(col.begin(), col.end(), pool.begin() + static_cast<std::ptrdiff_t>(sp.first),
-                                          pool.begin() + static_cast<std::ptrdiff_t>(sp.second),
-                                          std::back_inserter(tmp));
-            col.swap(tmp);
-        }
-        if (!paired) emit(1, birth, no_rank);
-    }
+    morse_cohomology_h1(
+        entries, positive.size(), ns, [&](std::size_t c) { return static_cast<u32>(ce[positive[c]].key >> 8); },
+        [&](u32 r) { return static_cast<u32>(crit_squares[r].first >> 8); }, emit);
 }
 
 }  // namespace detail
