@@ -129,7 +129,7 @@ def _gudhi_intervals(x: np.ndarray, precision: str = "safe") -> list[np.ndarray]
     import gudhi
 
     st = gudhi.AlphaComplex(points=x, precision=precision).create_simplex_tree()
-    st.compute_persistence()
+    st.compute_persistence(homology_coeff_field=2)  # Z/2, as topolayer
     return [st.persistence_intervals_in_dimension(k) for k in range(3)]
 
 

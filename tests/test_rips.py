@@ -35,7 +35,7 @@ def ripser_dgms(p, max_dim, thresh=np.inf):
 
 def gudhi_dgms(p, max_dim):
     st = gudhi.RipsComplex(points=p).create_simplex_tree(max_dimension=max_dim + 1)
-    st.compute_persistence()
+    st.compute_persistence(homology_coeff_field=2)
     return [st.persistence_intervals_in_dimension(k) for k in range(max_dim + 1)]
 
 

@@ -98,7 +98,7 @@ def test_scaling_by_a_power_of_two_is_exact(seed, n, e, dtype):
 
 def gudhi_alpha(p, max_dim):
     st = gudhi.AlphaComplex(points=p).create_simplex_tree()
-    st.compute_persistence()
+    st.compute_persistence(homology_coeff_field=2)
     return [np.sqrt(st.persistence_intervals_in_dimension(k)) for k in range(max_dim + 1)]
 
 
