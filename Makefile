@@ -96,7 +96,7 @@ stubs: build
 	$(PY) -m nanobind.stubgen -m topolayer._core -o src/topolayer/_core.pyi
 
 # The C++ core's own checks (one program per file in cpp/tests) under AddressSanitizer and UBSan.
-SANITIZE := -std=c++17 -O1 -g -Wall -Wextra -Wpedantic -fsanitize=address,undefined -fno-omit-frame-pointer
+SANITIZE := -std=c++17 -O1 -g -Wall -Wextra -Wpedantic -fsanitize=address,undefined -fno-omit-frame-pointer -ffp-contract=off
 cpp-test:
 	mkdir -p build/cpp-test
 	for src in cpp/tests/*.cpp; do \

@@ -128,7 +128,6 @@ alpha_filtration(values_2d<T> x, ids_2d sizes, ids_1d top, ids_1d neighbors, ids
 }
 
 void bind_alpha(nb::module_& m) {
-    m.attr("alpha_flat_rtol") = topolayer::alpha_flat_rtol;
     const char* doc = "Alpha (or weak-alpha) persistence of a batch of 2D/3D clouds x (sum N_i, D) "
                       "with their Delaunay "
                       "triangulations packed flat: sizes (B, 4) holds per item (points, rank, top "

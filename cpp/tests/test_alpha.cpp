@@ -1,7 +1,9 @@
 // alpha.hpp under ASan/UBSan: hand fixtures with their diagrams worked out (the unit square, a
 // corner tetrahedron, an obtuse triangle), two of Qhull's degenerate 3D outputs (a flat
 // tetrahedron on the hull, one inside; the Python tests check these clouds against GUDHI),
-// the planar path against the general reduction, thread-count invariance and bad input.
+// the planar path against the general reduction, thread-count invariance and bad input; the
+// exact predicates against points placed inside, on and outside spheres, and a thin real
+// tetrahedron kept while a jittered flat one goes.
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -294,7 +296,76 @@ static void bad_input() {
               .size() == 3);
 }
 
+static void exact_predicates() {
+    std::mt19937 gen(5);
+    std::uniform_real_distribution<double> u(-1, 1);
+    for (int k = 2; k <= 3; ++k)
+        for (int it = 0; it < 500; ++it) {
+            double P[4][3], c[3] = {0, 0, 0};
+            for (auto& row : P)
+                for (double& x : row) x = u(gen);
+            const double* p[4] = {P[0], P[1], P[2], P[3]};
+            for (int d = 0; d < 3; ++d)
+                for (int i = 0; i <= k; ++i) c[d] += P[i][d] / (k + 1);
+            CHECK(exact::in_sphere(p, k, c) == 1);  // the centroid lies inside
+            CHECK(exact::in_sphere(p, k, P[0]) == 0);
+            const double* swapped[4] = {P[1], P[0], P[2], P[3]};
+            CHECK(exact::orientation(swapped, k) == -exact::orientation(p, k));
+        }
+    // Coplanar grid points are exactly degenerate; a perturbation below any floating tolerance
+    // is not, and its sign is the perturbation's.
+    double a[3] = {0, 0, 0}, b[3] = {1, 0, 0}, c[3] = {0, 1, 0}, d[3] = {1, 1, 0};
+    const double* t[4] = {a, b, c, d};
+    CHECK(exact::orientation(t, 3) == 0);
+    d[2] = -1e-300;
+    const int below = exact::orientation(t, 3);
+    d[2] = 1e-300;
+    CHECK(below != 0 && below == -exact::orientation(t, 3));
+    // The unit square's corners are concyclic: the fourth is on the circle of the first three.
+    d[2] = 0;
+    CHECK(exact::in_sphere(t, 2, d) == 0);
+    d[0] = 1 + 0x1p-52;
+    CHECK(exact::in_sphere(t, 2, d) == -1);
+    // Radii: a regular-ish tetrahedron and triangle against closed forms.
+    double e[3] = {0, 0, 1};
+    const double* corner[4] = {a, b, c, e};
+    CHECK(near(exact::circumradius2(corner), 0.75));  // centre (1/2, 1/2, 1/2)
+    CHECK(near(exact::triangle_circumradius2(corner), 0.5));
+}
+
+static void thin_tetrahedron_on_the_hull() {
+    // A near-square cap under a block of points: the cap's four corners are cocircular within
+    // 1e-3 and coplanar within 1e-7 (relative volume ~1e-7), a real Delaunay tetrahedron whose
+    // empty circumsphere bulges out of the hull. It stays (its value is its huge radius); the
+    // same cap flattened to 1e-12 is Qhull's rounding and goes.
+    for (double lift : {2e-7, 1e-12}) {
+        std::vector<double> p = {0, 0, 0, 1, 0, 0, 1, 1.001, lift, 0, 1, 0,
+                                 0.5, 0.5, 1, 0.2, 0.7, 1.3, 0.8, 0.3, 1.2};
+        const auto orient = [&](index_t i, index_t j, index_t k, index_t l) {
+            const double* q[4] = {&p[3 * i], &p[3 * j], &p[3 * k], &p[3 * l]};
+            return exact::orientation(q, 3);
+        };
+        CHECK(orient(0, 1, 2, 3) != 0);
+        const index_t top[] = {0, 1, 2, 3};
+        alpha_detail::mat3 v{};
+        for (int r = 0; r < 3; ++r)
+            for (int dd = 0; dd < 3; ++dd)
+                v[r][dd] = p[static_cast<std::size_t>(3 * (r + 1) + dd)] -
+                           p[static_cast<std::size_t>(dd)];
+        const double rel = alpha_detail::relative_volume(v, 3);
+        CHECK(rel < alpha_thin_rtol);
+        // No neighbours: thinness alone decides (flat).
+        CHECK(alpha_detail::flat_top_simplices(p.data(), 3, top, nullptr, 1)[0] == 1);
+        // Hull on every side (no neighbour): real unless below the flat floor.
+        const index_t nbr[] = {-1, -1, -1, -1};
+        const bool flat = alpha_detail::flat_top_simplices(p.data(), 3, top, nbr, 1)[0];
+        CHECK(flat == (rel <= alpha_flat_rtol));
+    }
+}
+
 int main() {
+    exact_predicates();
+    thin_tetrahedron_on_the_hull();
     unit_square();
     obtuse_triangle();
     corner_tetrahedron();

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "alpha/exact.hpp"
 #include "alpha/geometry.hpp"
 #include "complex.hpp"
 #include "parallel.hpp"
@@ -48,6 +49,7 @@ struct alpha_filtration {
     bool planar = false;
     std::vector<double> value;    // per global simplex id: squared radius (alpha) or length (weak)
     std::vector<index_t> source;  // per global simplex id: the simplex whose own value it is
+    std::vector<char> flat_tet;   // per tetrahedron (3D alpha): flat, valued by its vertices' circle
 };
 
 // Per homology dimension k, each bar's critical (source) simplices as rows of D + 1 vertex ids,
@@ -157,30 +159,171 @@ inline bool collapses_away(const index_t* top, int w, const std::vector<index_t>
     return true;
 }
 
+// Whether the hull facet of top simplex i opposite its vertex j (o: the simplex's exact
+// orientation) is locally convex: around each ridge of the facet (a vertex of a hull edge in the
+// plane, an edge of a hull triangle in 3D) the walk through Qhull's neighbours reaches the
+// next hull facet, whose far vertex must not lie strictly beyond the facet's hyperplane.
+inline bool hull_facet_convex(const double* q, int k, const index_t* top, const index_t* nbr,
+                              index_t i, int j, int o) {
+    const int w = k + 1;
+    const index_t* t = top + i * w;
+    for (int skip = 0; skip < w; ++skip) {
+        if (skip == j) continue;
+        // Ridge: the facet less vertex t[skip]. Entering a simplex through the facet ridge + y,
+        // leave through ridge + z, z its vertex off the ridge other than y.
+        auto on_ridge = [&](index_t v) {
+            for (int a = 0; a < w; ++a)
+                if (a != j && a != skip && t[a] == v) return true;
+            return false;
+        };
+        index_t cur = i, y = t[skip], far = -1;
+        for (index_t step = 0; step < 4096 && far < 0; ++step) {
+            const index_t* c = top + cur * w;
+            index_t z = -1;
+            int y_at = -1;
+            for (int a = 0; a < w; ++a) {
+                if (c[a] == y) y_at = a;
+                else if (!on_ridge(c[a])) z = c[a];
+            }
+            if (y_at < 0 || z < 0) return false;  // not a consistent triangulation
+            const index_t next = nbr[cur * w + y_at];
+            if (next < 0) far = z;
+            else if (next == i) return false;
+            cur = next;
+            y = z;
+        }
+        if (far < 0) return false;
+        const double* p[4];
+        for (int a = 0; a < w; ++a) p[a] = q + t[a] * k;
+        p[j] = q + far * k;  // far replacing the opposite vertex: beyond iff the sign flips
+        if (exact::orientation(p, k) == -o) return false;
+    }
+    return true;
+}
+
+// Whether Qhull's top simplex i (rank k, width k + 1) of q (n, k) is a real Delaunay simplex by
+// exact predicates: not degenerate, on the other side of each shared facet from its neighbour,
+// no neighbour's opposite vertex strictly inside its circumsphere (a triangulation all of whose
+// facets are locally Delaunay is the Delaunay triangulation), and its hull facets convex.
+inline bool locally_delaunay(const double* q, int k, const index_t* top, const index_t* nbr,
+                             index_t i) {
+    const int w = k + 1;
+    const index_t* t = top + i * w;
+    const double* p[4];
+    for (int a = 0; a < w; ++a) p[a] = q + t[a] * k;
+    const int o = exact::orientation(p, k);
+    if (o == 0) return false;
+    for (int j = 0; j < w; ++j) {
+        const index_t u = nbr[i * w + j];
+        if (u < 0) {
+            if (!hull_facet_convex(q, k, top, nbr, i, j, o)) return false;
+            continue;
+        }
+        index_t e = -1;  // u's vertex opposite the shared facet
+        for (int b = 0; b < w; ++b) {
+            const index_t v = top[u * w + b];
+            if (std::find(t, t + w, v) == t + w) e = v;
+        }
+        if (e < 0) return false;
+        const double* r[4] = {p[0], p[1], p[2], p[3]};
+        r[j] = q + e * k;
+        if (exact::orientation(r, k) == o) return false;  // folded over the facet
+        if (exact::in_sphere(p, k, q + e * k) > 0) return false;
+        // Cospherical with its neighbour within rounding (a cell of a jittered grid): Qhull's
+        // choice among the near-ties, whose values double precision does not resolve.
+        cell_t s[4];
+        for (int a = 0; a < w; ++a) s[a] = static_cast<cell_t>(t[a]);
+        const ball b = circumball(q, k, s, k);
+        double edge2 = 0;
+        for (int a = 1; a < w; ++a) edge2 += distance2(p[a], p[0], k);
+        const double gap = std::abs(std::sqrt(distance2(q + e * k, b.centre.data(), k)) -
+                                    std::sqrt(b.r2));
+        if (gap <= alpha_thin_rtol * std::sqrt(edge2 / k)) return false;
+    }
+    return true;
+}
+
+// Whether a thin real tetrahedron's circumradius is resolved in double precision: the floating
+// circumballs of it and its faces (what the torch side recomputes too) within 1e-9 of the exact
+// values. Slivers of
+// input within rounding of a degeneracy (jittered grids) are not: their values there are
+// noise that would order them at random, so they stay flat, valued by their vertices' circle.
+inline bool radius_resolved(const double* q, const index_t* t) {
+    const double* p[4] = {q + t[0] * 3, q + t[1] * 3, q + t[2] * 3, q + t[3] * 3};
+    const double exact_r2 = exact::circumradius2(p);
+    const cell_t s[4] = {static_cast<cell_t>(t[0]), static_cast<cell_t>(t[1]),
+                         static_cast<cell_t>(t[2]), static_cast<cell_t>(t[3])};
+    const double r2 = circumball(q, 3, s, 3).r2;
+    auto close = [](double x, double exact) {
+        return std::isfinite(exact) && std::abs(x - exact) <= 1e-9 * exact;
+    };
+    if (!close(r2, exact_r2)) return false;
+    for (int j = 0; j < 4; ++j) {  // and its faces' (near-collinear ones are not)
+        const double* f[3];
+        cell_t fs[3];
+        for (int a = 0, m = 0; a < 4; ++a)
+            if (a != j) {
+                f[m] = p[a];
+                fs[m++] = s[a];
+            }
+        const ball fb = circumball(q, 3, fs, 2);
+        if (!close(fb.r2, exact::triangle_circumradius2(f))) return false;
+        // The opposite vertex on the face's circle within rounding (four cocircular points): the
+        // attachment test cannot tell in from out.
+        double scale2 = 0;
+        for (int a = 1; a < 4; ++a) scale2 += distance2(p[a], p[0], 3);
+        const double gap = std::abs(std::sqrt(distance2(p[j], fb.centre.data(), 3)) -
+                                    std::sqrt(fb.r2));
+        if (gap <= alpha_thin_rtol * std::sqrt(scale2 / 3)) return false;
+        // A near-collinear face: whether a point lies in its ball is beyond the attachment
+        // test's margin.
+        double e[2][3];
+        for (int a = 0; a < 2; ++a)
+            for (int d = 0; d < 3; ++d) e[a][d] = f[a + 1][d] - f[0][d];
+        const vec3 n = cross(e[0], e[1]);
+        const double area2 = dot(n.data(), n.data(), 3);
+        const double scale = (dot(e[0], e[0], 3) + dot(e[1], e[1], 3)) / 2;
+        if (area2 <= alpha_thin_rtol * alpha_thin_rtol * scale * scale) return false;
+    }
+    return true;
+}
+
+// Which of Qhull's top simplices are flat: thin (alpha_thin_rtol) and either thinner than
+// alpha_flat_rtol or, where Qhull's neighbours are known, not a real Delaunay simplex by the
+// exact test above (nor, in 3D, one whose values double precision resolves).
+inline std::vector<char> flat_top_simplices(const double* q, int k, const index_t* top,
+                                            const index_t* nbr, index_t m) {
+    const int w = k + 1;
+    std::vector<char> flat(static_cast<std::size_t>(m), 0);
+    for (index_t i = 0; i < m; ++i) {
+        mat3 v{};
+        const double* q0 = q + top[i * w] * k;
+        for (int a = 0; a < k; ++a)
+            for (int d = 0; d < k; ++d) v[a][d] = q[top[i * w + a + 1] * k + d] - q0[d];
+        const double vol = relative_volume(v, k);
+        flat[static_cast<std::size_t>(i)] =
+            vol <= alpha_thin_rtol &&
+            (vol <= alpha_flat_rtol || nbr == nullptr || !locally_delaunay(q, k, top, nbr, i) ||
+             (k == 3 && !radius_resolved(q, top + i * w)));
+    }
+    return flat;
+}
+
 // Qhull's triangulated output of degenerate input (grids, cospherical, coplanar or collinear
 // points) holds flat simplices: in 3D four coplanar vertices whose faces are two different
 // triangulations of one planar polygon, in the plane three collinear vertices on a hull edge. On
 // the hull one side of such a simplex is glued to nothing but flat simplices; dropping each
 // connected group of flat simplices (joined through Qhull's neighbours) that reaches the hull,
 // with the faces that only it holds, leaves a proper triangulation there. A group stays when its
-// removal would not be a collapse (a thin but real simplex taken for flat must not change the
-// homotopy type); then the others are tested again. q (n, k): the coordinates Qhull triangulated.
-// Returns whether some rows of top (width k + 1) go; `kept` then holds the others.
-inline bool drop_hull_flat_simplices(const double* q, index_t n, int k, const index_t* top,
-                                     const index_t* nbr, index_t m, std::vector<index_t>& kept) {
+// removal would not be a collapse (the homotopy type must not change); then the others are
+// tested again. flat: flat_top_simplices. Returns whether some rows of top (width k + 1) go;
+// `kept` then holds the others.
+inline bool drop_hull_flat_simplices(index_t n, int k, const index_t* top, const index_t* nbr,
+                                     index_t m, const std::vector<char>& flat,
+                                     std::vector<index_t>& kept) {
     const int w = k + 1;
     const auto um = static_cast<std::size_t>(m);
-    std::vector<char> flat(um, 0);
-    bool any = false;
-    for (index_t i = 0; i < m; ++i) {
-        mat3 v{};
-        const double* q0 = q + top[i * w] * k;
-        for (int a = 0; a < k; ++a)
-            for (int d = 0; d < k; ++d) v[a][d] = q[top[i * w + a + 1] * k + d] - q0[d];
-        flat[static_cast<std::size_t>(i)] = is_flat(v, k);
-        any = any || flat[static_cast<std::size_t>(i)];
-    }
-    if (!any) return false;
+    if (std::find(flat.begin(), flat.end(), 1) == flat.end()) return false;
     union_find groups(m);
     for (index_t i = 0; i < m; ++i) {
         if (!flat[static_cast<std::size_t>(i)]) continue;
@@ -352,19 +495,13 @@ struct flat_faces {
 // nearer end of Q's Voronoi segment, i.e. the smaller value of the tetrahedra on either side
 // (through chains of flat ones), passed along tetrahedra that share a triangle.
 inline flat_faces settle_flat_tetrahedra(const double* p, index_t n, const simplicial_complex& K,
+                                         const std::vector<char>& flat_tet,
                                          std::vector<double>& value, std::vector<index_t>& source) {
     flat_faces out;
     const index_t n_tets = K.n_simplices[3];
     std::vector<index_t> flat;
-    for (index_t t = 0; t < n_tets; ++t) {
-        const cell_t* s = K.simplex(3, t);
-        mat3 v{};
-        for (int a = 0; a < 3; ++a)
-            for (int d = 0; d < 3; ++d)
-                v[a][d] = p[static_cast<index_t>(s[a + 1]) * 3 + d] -
-                          p[static_cast<index_t>(s[0]) * 3 + d];
-        if (is_flat(v, 3)) flat.push_back(t);
-    }
+    for (index_t t = 0; t < n_tets; ++t)
+        if (flat_tet[static_cast<std::size_t>(t)]) flat.push_back(t);
     if (flat.empty()) return out;
     out.of_dim[2].assign(static_cast<std::size_t>(K.n_simplices[2]), 0);
     out.of_dim[1].assign(static_cast<std::size_t>(K.n_simplices[1]), 0);
@@ -378,7 +515,7 @@ inline flat_faces settle_flat_tetrahedra(const double* p, index_t n, const simpl
     out.tree = std::make_unique<point_tree>(p, n, 3);
     std::vector<index_t> attached;
     for (index_t t : flat) {
-        const ball b = circumball(p, 3, K.simplex(3, t), 3);
+        const ball b = circumball(p, 3, K.simplex(3, t), 3, true);
         if (out.tree->holds_point(b.r2, b.centre.data())) attached.push_back(t);
     }
     if (attached.empty()) return out;
@@ -459,10 +596,13 @@ inline void alpha_values(const double* p, index_t n, int D, alpha_filtration& F)
         const index_t count = K.n_simplices[static_cast<std::size_t>(d)],
                       off = K.offset[static_cast<std::size_t>(d)];
         for (index_t i = 0; i < count; ++i)
-            value[static_cast<std::size_t>(off + i)] = circumball(p, D, K.simplex(d, i), d).r2;
+            value[static_cast<std::size_t>(off + i)] =
+                circumball(p, D, K.simplex(d, i), d,
+                           d == 3 && F.flat_tet[static_cast<std::size_t>(i)])
+                    .r2;
     }
     flat_faces near;
-    if (top == 3 && !F.planar) near = settle_flat_tetrahedra(p, n, K, value, source);
+    if (top == 3 && !F.planar) near = settle_flat_tetrahedra(p, n, K, F.flat_tet, value, source);
     std::vector<double> best;
     std::vector<index_t> best_src;
     std::vector<char> attached, ball_holds;
@@ -593,11 +733,22 @@ alpha_filtration make_alpha_filtration(const T* points, index_t n, int D, const 
     std::vector<double> p(points, points + n * D);
     const int r = tri.rank, w = r + 1;
     std::vector<index_t> kept;  // the top simplices left by the clean-up, if it runs
+    std::vector<std::array<index_t, 4>> flat_rows;  // sorted vertices of flat tetrahedra
     const index_t* top = tri.top;
     index_t n_top = tri.n_top;
-    if (!weak && r >= 2 && tri.neighbors != nullptr) {
+    if (!weak && r >= 2) {
         const double* q = tri.coords != nullptr && r < D ? tri.coords : p.data();
-        if (alpha_detail::drop_hull_flat_simplices(q, n, r, tri.top, tri.neighbors, tri.n_top,
+        const std::vector<char> flat =
+            alpha_detail::flat_top_simplices(q, r, tri.top, tri.neighbors, tri.n_top);
+        for (index_t i = 0; r == 3 && i < tri.n_top; ++i)
+            if (flat[static_cast<std::size_t>(i)]) {
+                std::array<index_t, 4> row;
+                std::copy(tri.top + i * w, tri.top + (i + 1) * w, row.begin());
+                std::sort(row.begin(), row.end());
+                flat_rows.push_back(row);
+            }
+        if (tri.neighbors != nullptr &&
+            alpha_detail::drop_hull_flat_simplices(n, r, tri.top, tri.neighbors, tri.n_top, flat,
                                                    kept)) {
             top = kept.data();
             n_top = static_cast<index_t>(kept.size()) / w;
@@ -612,6 +763,18 @@ alpha_filtration make_alpha_filtration(const T* points, index_t n, int D, const 
         given[1].assign(tri.extra, tri.extra + 2 * tri.n_extra);
         given[3].assign(top, top + n_top * w);
         F.complex = build_complex(std::move(given), n);
+        const index_t n_tets = F.complex.n_simplices[3];
+        F.flat_tet.assign(static_cast<std::size_t>(n_tets), 0);
+        if (!flat_rows.empty()) {
+            std::sort(flat_rows.begin(), flat_rows.end());
+            for (index_t t = 0; t < n_tets; ++t) {
+                const cell_t* s = F.complex.simplex(3, t);
+                std::array<index_t, 4> row = {s[0], s[1], s[2], s[3]};
+                std::sort(row.begin(), row.end());
+                F.flat_tet[static_cast<std::size_t>(t)] =
+                    std::binary_search(flat_rows.begin(), flat_rows.end(), row);
+            }
+        }
     }
     std::vector<index_t>().swap(kept);
     const index_t total = F.complex.total();
@@ -656,8 +819,11 @@ alpha_bars alpha_critical_simplices(const T* points, index_t n, int D, const del
         const index_t s = F.source[static_cast<std::size_t>(id)];
         int d = K.top_dim();
         while (K.offset[static_cast<std::size_t>(d)] > s) --d;
-        const cell_t* v = K.simplex(d, s - K.offset[static_cast<std::size_t>(d)]);
-        for (int j = 0; j <= d; ++j) dst[at + static_cast<std::size_t>(j)] = v[j];
+        const index_t local = s - K.offset[static_cast<std::size_t>(d)];
+        const cell_t* v = K.simplex(d, local);
+        // A flat tetrahedron's value is the circle of its first three vertices (concyclic).
+        const int last = d == 3 && !F.planar && F.flat_tet[static_cast<std::size_t>(local)] ? 2 : d;
+        for (int j = 0; j <= last; ++j) dst[at + static_cast<std::size_t>(j)] = v[j];
     };
     for (std::size_t i = 0; i < pairs.size(); ++i) {
         const auto k = static_cast<std::size_t>(pairs.dim[i]);

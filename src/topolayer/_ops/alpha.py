@@ -35,9 +35,6 @@ from . import fake_pairs, host_array, to_device, vmap_clouds
 
 __all__ = ["alpha_pairs", "alpha_pairs_kernel"]
 
-# The flatness threshold of the C++ core, which the torch side (functional.alpha) shares.
-_FLAT_RTOL: float = _core.alpha_flat_rtol
-
 _NO_IDS = np.zeros(0, dtype=np.int64)
 _MIN_THREADED_POINTS = 4096
 

@@ -18,8 +18,9 @@ Persistence runs, in the plane, on a union-find for H0 and a dual union-find ove
 for H1; in 3D on the general simplicial core (Qhull, then one C++ call for the batch, items on
 worker threads). Both return critical simplices; each bar's birth and death are then recomputed in
 torch from the critical simplex's vertices (circumradius or edge length), so gradients reach the
-points. The flatness test below uses the op's threshold (``_FLAT_RTOL``), so both sides agree on
-which simplices are flat.
+points. A flat tetrahedron (four concyclic vertices of a degenerate triangulation) comes from the
+op as its first three vertices, whose circle gives its value, so flatness is decided once, in
+C++, with exact predicates.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import torch
 from .._bars import safe_root
 from .._logging import logged
 from .._ops import plain_eager, resolve_threads
-from .._ops.alpha import _FLAT_RTOL, alpha_pairs, alpha_pairs_kernel
+from .._ops.alpha import alpha_pairs, alpha_pairs_kernel
 from .._validate import as_float_tensor, check_bool, check_max_dim
 from ..diagram import Diagram, DiagramBatch
 from ._common import gather_diagram
@@ -64,12 +65,6 @@ def _prepare(x) -> tuple[list[torch.Tensor], bool]:
         if t.shape[0] == 0:
             raise ValueError(f"{name} has no points (N = 0); give at least one")
     return items, batched
-
-
-def _det_small(g: torch.Tensor) -> torch.Tensor:
-    if g.shape[-1] == 2:
-        return g[:, 0, 0] * g[:, 1, 1] - g[:, 0, 1] * g[:, 1, 0]
-    return (g[:, 0] * torch.linalg.cross(g[:, 1], g[:, 2])).sum(-1)
 
 
 def _solve_small(g: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -111,12 +106,7 @@ def _padded_radius(x: torch.Tensor, verts: torch.Tensor) -> torch.Tensor:
     v = v / s1[:, None, None] / s2[:, None, None]
     # Padding, and a vertex equal to the first (duplicate points), leave the system.
     keep = (verts[:, 1:] >= 0) & ((v.detach() != 0).any(-1))
-    # A flat (concyclic) simplex from a degenerate triangulation: its last vertex is redundant.
-    vd = v.detach().double() * keep[..., None]  # float64 like the core's is_flat, whatever x.dtype
-    k = vd.shape[-1]
-    scale = ((vd * vd).sum((-2, -1)) / k) ** (k / 2)
-    flat = keep[:, -1] & (_det_small(vd).abs() <= _FLAT_RTOL * scale) & (k == 3)  # as is_flat
-    keep = keep & ~torch.nn.functional.pad(flat[:, None], (keep.shape[1] - 1, 0))
+    k = v.shape[-1]
     v = v * keep[..., None].to(x.dtype)
     g = v @ v.transpose(1, 2)
     b = 0.5 * torch.diagonal(g, dim1=1, dim2=2)

@@ -16,13 +16,16 @@
 
 namespace topolayer {
 
-// A full-dimensional k-simplex is flat when |det| of its edge vectors is at most this fraction of
+// A full-dimensional k-simplex is thin when |det| of its edge vectors is at most this fraction of
 // (mean squared edge length)^(k/2). Qhull's flat simplices on exactly degenerate input measure
-// ~1e-16; this also takes input within ~1e-7 of a degeneracy (float32 grids, rounded
-// coordinates), where Qhull's own rounding already bends its output, for degenerate. Random
-// clouds rarely hold real simplices this thin. The torch side (functional/alpha.py) applies the
-// same test to the critical simplices, so both agree on which are flat.
-inline constexpr double alpha_flat_rtol = 1e-6;
+// ~1e-16, and within ~1e-7 of a degeneracy (float32 grids, rounded coordinates) Qhull's own
+// rounding already bends its output. Real Delaunay simplices this thin are common on the hull of
+// large clouds, so a thin simplex counts as flat only when the exact predicates (exact.hpp) find
+// it degenerate or not locally Delaunay (alpha.hpp: flat_top_simplices).
+inline constexpr double alpha_thin_rtol = 1e-6;
+// Thinner than this, a simplex is flat whatever the exact predicates say: input within ~1e-9 of a
+// degeneracy, where neither the radii nor the attachment tests resolve in double precision.
+inline constexpr double alpha_flat_rtol = 1e-9;
 
 namespace alpha_detail {
 
@@ -69,14 +72,15 @@ inline double adjugate_solve(const mat3& v, const double* b, int k, double* y) {
     return det;
 }
 
-// Whether the k-simplex in R^k with edge vectors v (rows) has zero volume (alpha_flat_rtol).
-inline bool is_flat(const mat3& v, int k) {
+// |det| of the edge vectors v (rows) of a k-simplex in R^k over (mean squared edge
+// length)^(k/2): 0 for a degenerate simplex, alpha_thin_rtol or less for a thin one.
+inline double relative_volume(const mat3& v, int k) {
     double t[9];
     int m = 0;
     for (int i = 0; i < k; ++i)
         for (int j = 0; j < k; ++j) t[m++] = v[i][j] * v[i][j];
     const double scale = std::pow(lane_sum(t, m) / k, k / 2.0);
-    return std::abs(adjugate_solve(v, nullptr, k, nullptr)) <= alpha_flat_rtol * scale;
+    return std::abs(adjugate_solve(v, nullptr, k, nullptr)) / scale;
 }
 
 // lam = pinv(g) b for a symmetric positive semi-definite k x k matrix g (k = 2, 3): the
@@ -149,10 +153,10 @@ struct ball {
 // the circumcentre in the simplex's affine hull. Full-dimensional simplices solve with their edge
 // vectors (v x = b), whose condition number is the square root of the Gram matrix's (thin
 // simplices of near-degenerate input); lower-dimensional ones solve the Gram system g lam = b,
-// x = lam v. A flat full-dimensional simplex (four concyclic points of a degenerate 3D
-// triangulation) takes the minimum-norm solution of its Gram system, the circle of its vertices;
-// of a triangle, only an exactly singular one does.
-inline ball circumball(const double* p, int D, const cell_t* s, int k) {
+// x = lam v. A flat tetrahedron (four concyclic points of a degenerate 3D triangulation, as the
+// caller classes it) takes the minimum-norm solution of its Gram system, the circle of its
+// vertices; of a triangle, only an exactly singular one does.
+inline ball circumball(const double* p, int D, const cell_t* s, int k, bool flat_tet = false) {
     ball out;
     const double* p0 = p + static_cast<index_t>(s[0]) * D;
     for (int d = 0; d < D; ++d) out.centre[static_cast<std::size_t>(d)] = p0[d];
@@ -170,7 +174,7 @@ inline ball circumball(const double* p, int D, const cell_t* s, int k) {
     if (k == D) {
         double y[3];
         const double det = adjugate_solve(v, b, k, y);
-        const bool flat = k == 3 ? is_flat(v, k) : det == 0;
+        const bool flat = k == 3 ? flat_tet : det == 0;
         if (!flat) {
             for (int d = 0; d < D; ++d) x[d] = y[d] / det;
         } else {
