@@ -1,10 +1,13 @@
 """Point-cloud persistence: topolayer vs giotto-ph, ripser.py, torch-topological, scipy.
 
-Uniform points in the unit square/cube, one process, best of ``--repeat`` runs, single thread
-unless stated. Ratios are peer time / topolayer time (> 1: topolayer is faster). Peak memory is
-measured in fresh subprocesses (ru_maxrss growth during the call).
+Uniform points in the unit square/cube, one process, single thread unless stated. The Rips
+workloads (N = 2000 in 2D with H0+H1, N = 1000 in 3D with H0-H2, giotto-ph returning generators
+as topolayer returns critical edges) draw a fresh cloud in each of ``--runs`` runs and print the
+median time and the median and range of the per-run ratios; the other sections take the best of
+``--repeat`` calls. Ratios are peer time / topolayer time (> 1: topolayer is faster). Peak memory
+is measured in fresh subprocesses (peak RSS growth during the call).
 
-    python benchmarks/bench_rips.py [--quick]
+    python benchmarks/bench_rips.py [--quick] [--runs 5]
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ def optional(name):
         return None
 
 
+def timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
 def row(label, ours, peers):
     parts = [f"{label:<34} topolayer {ours:8.3f} s"]
     for name, t in peers:
@@ -51,6 +60,7 @@ def row(label, ours, peers):
 MEM_SNIPPET = r"""
 import sys, numpy as np
 which, n, call = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+dim, max_dim = int(sys.argv[4]), int(sys.argv[5])
 def make(x):
     if which == "alpha":
         import torch
@@ -65,15 +75,15 @@ def make(x):
         import torch
         from topolayer.functional.rips import rips
         t = torch.from_numpy(x)
-        return lambda: rips(t, max_dim=1, n_threads=1)
+        return lambda: rips(t, max_dim=max_dim, n_threads=1)
     if which == "giotto-ph":
         from gph import ripser_parallel
-        return lambda: ripser_parallel(x, maxdim=1, return_generators=True, n_threads=1)
+        return lambda: ripser_parallel(x, maxdim=max_dim, return_generators=True, n_threads=1)
     import ripser
-    return lambda: ripser.ripser(x, maxdim=1)
+    return lambda: ripser.ripser(x, maxdim=max_dim)
 rng = np.random.default_rng(0)
-make(rng.random((10, 2)).astype(np.float32))()  # warm-up: lazy imports and first-call set-up
-x = rng.random((n, 2)).astype(np.float32)
+make(rng.random((10, dim)).astype(np.float32))()  # warm-up: lazy imports and first-call set-up
+x = rng.random((n, dim)).astype(np.float32)
 if call:
     make(x)()
 # VmHWM, not ru_maxrss: the latter survives exec and would report the parent's peak.
@@ -82,12 +92,14 @@ print(int(hwm.split()[1]) / 1024)
 """
 
 
-def peak_mb(which, n):
+def peak_mb(which, n, dim=2, max_dim=1):
     """Peak RSS of a process that makes the call minus that of one that only warms up."""
     res = []
     for call in ("1", "0"):
         out = subprocess.run(
-            [sys.executable, "-c", MEM_SNIPPET, which, str(n), call], capture_output=True, text=True
+            [sys.executable, "-c", MEM_SNIPPET, which, str(n), call, str(dim), str(max_dim)],
+            capture_output=True,
+            text=True,
         )
         if out.returncode != 0:
             return None
@@ -98,7 +110,8 @@ def peak_mb(which, n):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes only")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=3, help="best-of count for the other sections")
+    ap.add_argument("--runs", type=int, default=5, help="fresh clouds per Rips workload")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     gph = optional("gph")
@@ -106,31 +119,53 @@ def main():
     tt = optional("torch_topological")
     print(f"torch {torch.__version__}, threads available: {torch.get_num_threads()}")
 
-    print("\n== Rips H0+H1 with critical edges, 1 thread ==")
-    sizes = [1000] if args.quick else [1000, 2000]
-    for dim in (2, 3):
-        for n in sizes:
+    # Fresh clouds in every run (a repeated input is learnt by the branch predictors); each tool
+    # sees the same cloud within a run. Ratios are per run; median and range over the runs.
+    print("\n== Rips with critical edges, 1 thread, fresh uniform clouds each run ==")
+    workloads = [(1000, 2, 1), (2000, 2, 1), (1000, 3, 2)]
+    if args.quick:
+        workloads = [(1000, 2, 1), (1000, 3, 1)]
+    warm = rng.random((20, 3)).astype(np.float32)  # first-call set-up stays out of the timings
+    rips(torch.from_numpy(warm), max_dim=2, n_threads=1)
+    if gph is not None:
+        gph.ripser_parallel(warm, maxdim=2, return_generators=True, n_threads=1)
+    for n, dim, max_dim in workloads:
+        ours_t, gph_t = [], []
+        for _ in range(args.runs):
             x = rng.random((n, dim)).astype(np.float32)
             xt = torch.from_numpy(x)
-            ours = best(lambda: rips(xt, max_dim=1, n_threads=1), args.repeat)
-            peers = []
+            ours_t.append(timed(lambda: rips(xt, max_dim=max_dim, n_threads=1)))
             if gph is not None:
                 from gph import ripser_parallel
 
-                peers.append(
-                    (
-                        "giotto-ph",
-                        best(
-                            lambda: ripser_parallel(
-                                x, maxdim=1, return_generators=True, n_threads=1
-                            ),
-                            args.repeat,
-                        ),
+                gph_t.append(
+                    timed(
+                        lambda: ripser_parallel(
+                            x, maxdim=max_dim, return_generators=True, n_threads=1
+                        )
                     )
                 )
-            if ripser is not None:
-                peers.append(("ripser.py", best(lambda: ripser.ripser(x, maxdim=1), 1)))
-            row(f"N={n} unit {'square' if dim == 2 else 'cube'}", ours, peers)
+        label = f"N={n} unit {'square' if dim == 2 else 'cube'}, H0-H{max_dim}"
+        line = f"{label:<30} topolayer {np.median(ours_t):8.3f} s"
+        if gph_t:
+            ratios = np.array(gph_t) / np.array(ours_t)
+            line += (
+                f"  giotto-ph (generators) {np.median(gph_t):8.3f} s  ratio {np.median(ratios):5.2f}x"
+                f" (runs {ratios.min():.2f}-{ratios.max():.2f}x)"
+            )
+        if ripser is not None and max_dim == 1 and n <= 1000:
+            x = rng.random((n, dim)).astype(np.float32)
+            r_t = timed(lambda: ripser.ripser(x, maxdim=max_dim))
+            o_t = timed(lambda: rips(torch.from_numpy(x), max_dim=max_dim, n_threads=1))
+            line += f"  ripser.py {r_t:8.3f} s ({r_t / o_t:5.2f}x, one run)"
+        print(line, flush=True)
+        if not args.quick:
+            mem = [peak_mb(tool, n, dim, max_dim) for tool in ("topolayer", "giotto-ph")]
+            print(
+                f"{'':<30} peak memory: topolayer {mem[0]:.0f} MB, giotto-ph "
+                + ("n/a" if mem[1] is None else f"{mem[1]:.0f} MB ({mem[1] / mem[0]:.1f}x)"),
+                flush=True,
+            )
 
     print("\n== VietorisRips forward+backward, N=2000 square ==")
     x = torch.rand(2000, 2)

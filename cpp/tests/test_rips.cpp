@@ -1,9 +1,11 @@
 // rips.hpp under ASan/UBSan: fast path == full reduction (keep_zero), thread counts, ties, bad input;
-// the neighbour search == a brute-force scan; sparse Rips does not depend on the candidates' order.
+// the neighbour search == a brute-force scan; the engine's vectorised scan and pivot map == plain
+// ones; sparse Rips does not depend on the candidates' order.
 // Build: g++ -std=c++17 -O1 -g -fsanitize=address,undefined -Icpp/include cpp/tests/test_rips.cpp -pthread
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <random>
 #include <stdexcept>
 #include <utility>
@@ -139,7 +141,61 @@ static void check_sparse_candidates() {
     CHECK(throws<std::invalid_argument>([&] { rips_sparse_cloud(x.data(), n, D, o); }));
 }
 
+// The vectorised scan of the dense engine == a plain loop, for every row count, length, start
+// and type; the pivot map == std::map, through growth and long probe runs.
+template <int K, class T>
+static void check_first_within(std::mt19937& g) {
+    std::uniform_int_distribution<int> level(0, 9);
+    for (index_t n = 0; n <= 41; ++n)
+        for (int trial = 0; trial < 20; ++trial) {
+            std::vector<std::vector<T>> data(K, std::vector<T>(static_cast<std::size_t>(n)));
+            const T* rows[K];
+            for (int i = 0; i < K; ++i) {
+                for (auto& v : data[static_cast<std::size_t>(i)]) v = static_cast<T>(level(g));
+                rows[i] = data[static_cast<std::size_t>(i)].data();
+            }
+            const T value = static_cast<T>(trial % 10);
+            for (index_t from = 0; from <= n; ++from) {
+                index_t want = -1;
+                for (index_t v = from; v < n && want < 0; ++v) {
+                    bool ok = true;
+                    for (int i = 0; i < K; ++i) ok = ok && rows[i][v] <= value;
+                    if (ok) want = v;
+                }
+                CHECK(rips_detail::first_within<K>(rows, value, from, n) == want);
+            }
+        }
+}
+
+static void check_scan_and_map() {
+    std::mt19937 g(7);
+    check_first_within<2, float>(g);
+    check_first_within<3, float>(g);
+    check_first_within<4, float>(g);
+    check_first_within<2, double>(g);
+    check_first_within<3, double>(g);
+    rips_detail::index_map m;
+    std::map<index_t, index_t> ref;
+    CHECK(m.find(0) == -1 && m.find(12345) == -1);
+    std::uniform_int_distribution<index_t> key(0, index_t(1) << 40);
+    for (index_t i = 0; i < 20000; ++i) {
+        // Multiples of a large power of two share their low bits: a test of the hash's spread.
+        const index_t k = i % 3 == 0 ? i << 20 : key(g);
+        if (ref.count(k)) continue;
+        ref[k] = i;
+        m.insert(k, i);
+    }
+    bool same = m.size() == ref.size();
+    for (const auto& kv : ref) same = same && m.find(kv.first) == kv.second;
+    for (index_t i = 0; i < 2000; ++i) {
+        const index_t k = key(g) | (index_t(1) << 41);  // absent: above every inserted key
+        same = same && m.find(k) == -1;
+    }
+    CHECK(same);
+}
+
 int main() {
+    check_scan_and_map();
     check_neighbour_search();
     check_sparse_candidates();
     std::mt19937 g(1);

@@ -14,9 +14,13 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
+#include <type_traits>
 #include <utility>
 #include <vector>
+
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#endif
 
 #include "../interrupt.hpp"
 #include "../parallel.hpp"
@@ -128,6 +132,117 @@ class binomials {
     std::vector<index_t> t_;
 };
 
+
+// The map from a pivot (a simplex index) to its column: open addressing with linear probing at
+// load <= 1/2, so that a lookup is a few probes in one cache line; `find` gives -1 for a missing
+// key. Entries are never removed and keys are inserted once.
+class index_map {
+  public:
+    index_t find(index_t key) const {
+        if (slots_.empty()) return -1;
+        for (std::size_t i = hash(key);; i = (i + 1) & mask_) {
+            const slot& s = slots_[i];
+            if (s.key == key) return s.value;
+            if (s.key < 0) return -1;
+        }
+    }
+    void reserve(std::size_t n) {
+        while (2 * n > slots_.size()) grow();
+    }
+    void insert(index_t key, index_t value) {
+        if (2 * (size_ + 1) > slots_.size()) grow();
+        for (std::size_t i = hash(key);; i = (i + 1) & mask_) {
+            slot& s = slots_[i];
+            if (s.key < 0) {
+                s = {key, value};
+                ++size_;
+                return;
+            }
+        }
+    }
+    std::size_t size() const { return size_; }
+
+  private:
+    struct slot {
+        index_t key, value;
+    };
+    std::size_t hash(index_t key) const {
+        return static_cast<std::size_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ull) >> shift_);
+    }
+    void grow() {
+        std::vector<slot> old;
+        old.swap(slots_);
+        slots_.assign(old.empty() ? 1024 : 2 * old.size(), slot{-1, -1});
+        mask_ = slots_.size() - 1;
+        shift_ = 64;
+        for (std::size_t m = slots_.size(); m > 1; m >>= 1) --shift_;
+        size_ = 0;
+        for (const slot& t : old)
+            if (t.key >= 0) insert(t.key, t.value);
+    }
+    std::vector<slot> slots_;
+    std::size_t mask_ = 0, size_ = 0;
+    int shift_ = 64;
+};
+
+inline int lowest_bit(int mask) {  // mask != 0
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctz(static_cast<unsigned>(mask));
+#else
+    int t = 0;
+    while (!((mask >> t) & 1)) ++t;
+    return t;
+#endif
+}
+
+// First v in [from, n) with rows[i][v] <= value for every i < K, or -1: the elementwise maximum
+// over the K rows compared with `value`, a block of vertices at a time (SSE2 where available).
+template <int K, class T>
+inline index_t first_within_scalar(const T* const* rows, T value, index_t from, index_t n) {
+    for (index_t v = from; v < n; ++v) {
+        bool ok = true;
+        for (int i = 0; i < K; ++i) ok &= rows[i][v] <= value;
+        if (ok) return v;
+    }
+    return -1;
+}
+
+template <int K, class T>
+inline index_t first_within(const T* const* rows, T value, index_t from, index_t n) {
+#if defined(__SSE2__) || defined(_M_X64)
+    if constexpr (std::is_same_v<T, float>) {
+        constexpr index_t lanes = 4, block = 16;
+        const __m128 lim = _mm_set1_ps(value);
+        index_t v = from;
+        for (; v + block <= n; v += block) {
+            int mask = 0;
+            for (index_t q = 0; q < block / lanes; ++q) {
+                __m128 m = _mm_loadu_ps(rows[0] + v + q * lanes);
+                for (int i = 1; i < K; ++i) m = _mm_max_ps(m, _mm_loadu_ps(rows[i] + v + q * lanes));
+                mask |= _mm_movemask_ps(_mm_cmple_ps(m, lim)) << (q * lanes);
+            }
+            if (mask) return v + lowest_bit(mask);
+        }
+        return first_within_scalar<K>(rows, value, v, n);
+    } else if constexpr (std::is_same_v<T, double>) {
+        constexpr index_t lanes = 2, block = 8;
+        const __m128d lim = _mm_set1_pd(value);
+        index_t v = from;
+        for (; v + block <= n; v += block) {
+            int mask = 0;
+            for (index_t q = 0; q < block / lanes; ++q) {
+                __m128d m = _mm_loadu_pd(rows[0] + v + q * lanes);
+                for (int i = 1; i < K; ++i) m = _mm_max_pd(m, _mm_loadu_pd(rows[i] + v + q * lanes));
+                mask |= _mm_movemask_pd(_mm_cmple_pd(m, lim)) << (q * lanes);
+            }
+            if (mask) return v + lowest_bit(mask);
+        }
+        return first_within_scalar<K>(rows, value, v, n);
+    }
+#endif
+    return first_within_scalar<K>(rows, value, from, n);
+}
+
 }  // namespace rips_detail
 
 // The Rips computation for one metric. `Metric` maps (i, j) to a filtration value.
@@ -154,7 +269,7 @@ class rips_engine {
         if (n_ == 0) return out;
         const std::vector<index_t> mst = dim0(out);
         if (opt_.max_dim < 1 || n_ < 2) return out;
-        std::unordered_map<index_t, index_t> pivots;  // previous dimension's death simplices
+        rips_detail::index_map pivots;  // previous dimension's death simplices
         for (int d = 1; d <= opt_.max_dim && d < n_; ++d) {
             std::vector<entry> columns = assemble(d, mst, pivots);
             pivots = reduce(d, columns, out);
@@ -295,43 +410,86 @@ class rips_engine {
         }
     }
 
-    // Earliest coface with the simplex's own value, for an edge: a scan of two contiguous rows
-    // for the first vertex in the lens of (a, b). Returns -1 when the lens is empty.
-    index_t zero_coface_edge(index_t a, index_t b, T value) const {
+    // The earliest coface of a simplex if it has the simplex's own value, else -1; its vertices
+    // (decreasing) go to `cdesc` when given.
+    index_t zero_coface(const index_t* desc, int d, T value, index_t* cdesc = nullptr) const {
         if constexpr (Metric::sparse) {
-            const index_t desc[2] = {a, b};
-            return zero_coface(desc, 1, value);
+            index_t found = -1;
+            for_each_coface(desc, d, value, [&](index_t idx, T m) {
+                if (m == value) {
+                    found = idx;
+                    return false;
+                }
+                return true;
+            });
+            if (found >= 0 && cdesc) vertices(found, d + 1, cdesc);
+            return found;
         } else {
-            return zero_coface_edge_dense(a, b, value);
+            return zero_coface_dense(desc, d, value, cdesc);
         }
     }
 
-    index_t zero_coface_edge_dense(index_t a, index_t b, T value) const {
-        const T* ra = dist_.row(a);
-        const T* rb = dist_.row(b);
-        // a > b: a coface (a, b, v) has index C(a,3)+C(b,2)+v (v < b), C(a,3)+C(v,2)+b (b < v < a),
-        // or C(v,3)+C(a,2)+b (v > a).
-        for (index_t v = 0; v < n_; ++v) {
-            if (ra[v] <= value && rb[v] <= value && v != a && v != b) {
-                if (v < b) return binom_(a, 3) + binom_(b, 2) + v;
-                if (v < a) return binom_(a, 3) + binom_(v, 2) + b;
-                return binom_(v, 3) + binom_(a, 2) + b;
+    // Dense: the first vertex v outside the simplex within `value` of all its vertices gives the
+    // earliest such coface (a coface's index grows with its new vertex). The search runs over
+    // blocks of vertices with a branch-free test per vertex, so that it vectorises.
+    index_t zero_coface_dense(const index_t* desc, int d, T value, index_t* cdesc) const {
+        const T* rows[8];
+        for (int i = 0; i <= d; ++i) rows[i] = dist_.row(desc[i]);
+        index_t v = 0;
+        for (;;) {
+            switch (d) {
+                case 1:
+                    v = first_within<2>(rows, value, v);
+                    break;
+                case 2:
+                    v = first_within<3>(rows, value, v);
+                    break;
+                case 3:
+                    v = first_within<4>(rows, value, v);
+                    break;
+                default:
+                    v = first_within_any(rows, d + 1, value, v);
             }
+            if (v < 0) return -1;
+            bool own = false;
+            for (int i = 0; i <= d; ++i) own |= desc[i] == v;
+            if (!own) break;
+            ++v;  // the simplex's own vertices are at distance 0 of themselves
+        }
+        // desc is decreasing: v takes position j among the ascending vertices.
+        index_t idx = 0;
+        int j = 0;
+        for (int i = d; i >= 0; --i) {  // ascending order of the simplex's vertices
+            const index_t u = desc[i];
+            if (u < v) {
+                idx += binom_(u, j + 1);
+                ++j;
+            }
+        }
+        idx += binom_(v, j + 1);
+        for (int i = d - j; i >= 0; --i) idx += binom_(desc[i], d + 2 - i);
+        if (cdesc) {
+            int k = 0;
+            for (int i = 0; i <= d - j; ++i) cdesc[k++] = desc[i];
+            cdesc[k++] = v;
+            for (int i = d - j + 1; i <= d; ++i) cdesc[k++] = desc[i];
+        }
+        return idx;
+    }
+
+    // First v >= from with rows[i][v] <= value for every i < K, or -1.
+    template <int K>
+    index_t first_within(const T* const* rows, T value, index_t from) const {
+        return rips_detail::first_within<K>(rows, value, from, n_);
+    }
+
+    index_t first_within_any(const T* const* rows, int k, T value, index_t from) const {
+        for (index_t v = from; v < n_; ++v) {
+            bool ok = true;
+            for (int i = 0; i < k; ++i) ok &= rows[i][v] <= value;
+            if (ok) return v;
         }
         return -1;
-    }
-
-    // The earliest coface of a simplex if it has the simplex's own value, else -1.
-    index_t zero_coface(const index_t* desc, int d, T value) const {
-        index_t found = -1;
-        for_each_coface(desc, d, value, [&](index_t idx, T m) {
-            if (m == value) {
-                found = idx;
-                return false;
-            }
-            return true;
-        });
-        return found;
     }
 
     // The latest facet of a simplex if it has the simplex's own value, else -1.
@@ -360,19 +518,24 @@ class rips_engine {
 
     index_t apparent_coface(const index_t* desc, index_t idx, int d, T value) const {
         index_t cdesc[8], fdesc[8];
-        const index_t tau = d == 1 ? zero_coface_edge(desc[0], desc[1], value) : zero_coface(desc, d, value);
+        const index_t tau = zero_coface(desc, d, value, cdesc);
         if (tau < 0) return -1;
-        vertices(tau, d + 1, cdesc);
+        // A new vertex below sigma's: dropping it gives tau's latest facet, which is sigma.
+        if (cdesc[d + 1] != desc[d]) return tau;
         return zero_facet(cdesc, d + 1, value, fdesc) == idx ? tau : -1;
     }
 
     index_t apparent_facet(index_t idx, int d, T value) const {
-        index_t desc[8], fdesc[8];
+        index_t desc[8];
         vertices(idx, d, desc);
+        return apparent_facet(desc, idx, d, value);
+    }
+
+    index_t apparent_facet(const index_t* desc, index_t idx, int d, T value) const {
+        index_t fdesc[8];
         const index_t sigma = zero_facet(desc, d, value, fdesc);
         if (sigma < 0) return -1;
-        const index_t first = d == 2 ? zero_coface_edge(fdesc[0], fdesc[1], value) : zero_coface(fdesc, d - 1, value);
-        return first == idx ? sigma : -1;
+        return zero_coface(fdesc, d - 1, value) == idx ? sigma : -1;
     }
 
     // ---- dimension 0 -------------------------------------------------------------------------
@@ -536,7 +699,7 @@ class rips_engine {
     // Columns of dimension d to reduce, latest first: every d-simplex within the threshold that is
     // neither cleared (a death one dimension down) nor in a zero-persistence apparent pair.
     std::vector<entry> assemble(int d, const std::vector<index_t>& mst,
-                                const std::unordered_map<index_t, index_t>& pivots) {
+                                const rips_detail::index_map& pivots) {
         const int workers = resolve_threads(opt_.n_threads, n_);
         const index_t chunks = workers <= 1 ? 1 : std::min<index_t>(n_, 8 * workers);
         std::vector<std::vector<entry>> parts(static_cast<std::size_t>(chunks));
@@ -549,12 +712,12 @@ class rips_engine {
                     poll.tick();
                     if (d == 1) {
                         if (std::binary_search(mst.begin(), mst.end(), idx)) return;
-                    } else if (pivots.count(idx)) {
+                    } else if (pivots.find(idx) >= 0) {
                         return;
                     }
-                    if (fast_) {
-                        if (d > 1 && apparent_facet(idx, d, value) >= 0) return;
+                    if (fast_) {  // apparent pairs form a matching: the order of the tests is free
                         if (apparent_coface(desc, idx, d, value) >= 0) return;
+                        if (d > 1 && apparent_facet(desc, idx, d, value) >= 0) return;
                     }
                     part.push_back({value, idx});
                 });
@@ -671,12 +834,12 @@ class rips_engine {
 
     // Reduces a column until its pivot is claimed by no column in `pivots` and is in no apparent
     // pair (a candidate pair), or the column is zero. Reads shared state only.
-    void advance(const entry& sigma, int d, column_state& st, const std::unordered_map<index_t, index_t>& pivots,
+    void advance(const entry& sigma, int d, column_state& st, const rips_detail::index_map& pivots,
                  const std::vector<entry>& columns, const reduction_matrix& V) const {
         while (st.has_pivot) {
             check_interrupt();
-            auto it = pivots.find(st.pivot.index);
-            if (it != pivots.end()) {
+            const index_t claimed = pivots.find(st.pivot.index);
+            if (claimed >= 0) {
                 if (st.emergent) {  // the shortcut does not hold any more: build the whole column
                     index_t dv[8];
                     vertices(sigma.index, d, dv);
@@ -686,7 +849,7 @@ class rips_engine {
                     st.has_pivot = pop_pivot(st.heap, st.pivot);
                     continue;
                 }
-                const auto j = static_cast<std::size_t>(it->second);
+                const auto j = static_cast<std::size_t>(claimed);
                 const entry other = columns[j];
                 st.work.push_back(other);
                 push_coboundary(other.index, d, other.value, st.heap);
@@ -716,8 +879,8 @@ class rips_engine {
     // order, each column finishes against the pivots of its own block's earlier columns too.
     // Both phases take exactly the steps of the sequential algorithm, so the result does not
     // depend on the thread count.
-    std::unordered_map<index_t, index_t> reduce(int d, const std::vector<entry>& columns, rips_result& out) {
-        std::unordered_map<index_t, index_t> pivots;  // death simplex -> column position
+    rips_detail::index_map reduce(int d, const std::vector<entry>& columns, rips_result& out) {
+        rips_detail::index_map pivots;  // death simplex -> column position
         pivots.reserve(columns.size());
         reduction_matrix V;
         const int workers = resolve_threads(opt_.n_threads, static_cast<index_t>(columns.size()));
@@ -741,7 +904,7 @@ class rips_engine {
                 advance(sigma, d, st, pivots, columns, V);
                 vertices(sigma.index, d, desc);
                 if (st.has_pivot) {
-                    pivots.emplace(st.pivot.index, static_cast<index_t>(col));
+                    pivots.insert(st.pivot.index, static_cast<index_t>(col));
                     if (opt_.keep_zero || st.pivot.value > sigma.value) {
                         index_t bu, bv, du, dv;
                         critical_edge(desc, d, bu, bv);
