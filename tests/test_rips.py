@@ -387,6 +387,9 @@ class TestRips:
             rips(x, max_dim=1)
         with pytest.raises(ValueError, match="time_budget"):
             VietorisRips(max_dim=1, time_budget=0.01)(torch.rand(3000, 2))
+        # H2 grows with the triangles (C(N, 3)): 3000 points would take minutes on one thread.
+        with pytest.raises(ValueError, match="time_budget"):
+            rips(torch.rand(3000, 3), max_dim=2)
         assert len(rips(x, max_dim=0)[0]) == 20000  # H0: a spanning tree, no guard
         assert len(rips(torch.rand(2000, 2), max_dim=1, time_budget=None)[0]) == 2000
 

@@ -39,13 +39,17 @@ WARN_SECONDS = 10.0
 
 def estimated_seconds(n_points: int, max_dim: int) -> float:
     """A rough single-thread time estimate of dense Rips up to ``H_max_dim`` of ``n_points``
-    in general position: a cost model of the form ``c (N / 1000)^a`` fitted to
-    ``benchmarks/bench_rips.py`` on uniform clouds (H1: ``a`` about 2.4), one more power of N
-    per dimension above 1. It only has to tell minutes from seconds."""
+    in general position, fitted to ``benchmarks/bench_rips.py`` on uniform clouds: ``H1`` as
+    ``0.1 (N / 1000)^2.4`` seconds; above it the enumeration of the ``(max_dim)``-simplices
+    dominates, a few times ``1e-8`` s per simplex of the full complex (``C(N, max_dim + 1)``).
+    It only has to tell minutes from seconds."""
     r = n_points / 1000.0
     if max_dim == 0:
         return 0.01 * r * r
-    return 0.1 * r ** (2.4 + (max_dim - 1))
+    if max_dim == 1:
+        return 0.1 * r**2.4
+    per_simplex = 2.5e-8 if max_dim == 2 else 1e-8
+    return 0.1 * r**2.4 + per_simplex * math.comb(max(n_points, 0), max_dim + 1)
 
 
 _METRICS = ("euclidean", "precomputed")
