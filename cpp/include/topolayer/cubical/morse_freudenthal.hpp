@@ -174,6 +174,19 @@ struct morse_freudenthal_scratch {
     std::vector<u32> parent, tet_up;
 };
 
+// The matching of a vertex's lower star depends only on its lower link (14 bits) and its lowest
+// neighbour: each (link, lowest) is planned once per thread and replayed. A plan is a run of
+// steps (step t of the star is plan op t), each op kind << 12 | b << 6 | a:
+//   pair: link vertex b's edge with link edge a's triangle; tet: link triangle b's tet with link
+//   edge a's triangle; critical edge (a = link vertex), triangle (a = link edge), tet (a = link
+//   triangle).
+struct freudenthal_plans {
+    enum : std::uint16_t { pair = 0, tet = 1, crit_edge = 2, crit_tri = 3, crit_tet = 4 };
+    static constexpr u32 unplanned = 0xFFFFFFFFu;
+    std::vector<u32> start;          // per (link << 4 | lowest): offset in ops, or unplanned
+    std::vector<std::uint16_t> ops;  // each plan: its length, then its ops
+};
+
 // emit(dimension, birth rank, death rank or no_rank) of every pair of the Freudenthal
 // construction; rank[q] of each padded cell (pad_rank for padding).
 template <class Emit>
@@ -279,6 +292,72 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
         return (static_cast<u64>(top) << 8) | (code[id] >> 5);
     };
 
+    // Plans the matching of a lower star: pairs greedily (a link vertex with the one link edge
+    // it is the only free face of, a link edge likewise with a link triangle), and when stuck
+    // makes the first unpaired cell of lowest dimension critical.
+    thread_local freudenthal_plans plans_of_thread;
+    freudenthal_plans& plans = plans_of_thread;
+    if (plans.start.empty()) plans.start.assign(std::size_t{1} << 18, freudenthal_plans::unplanned);
+    auto plan = [&](u32 LV, int w0, std::size_t slot) {
+        // Present link edges and triangles: all their link vertices are lower.
+        const u64 LE = edges_with[0][LV & 127u] & edges_with[1][LV >> 7];
+        const u32 LT = tris_with[0][LV & 127u] & tris_with[1][LV >> 7];
+        u32 UV = LV & ~(1u << w0);
+        u64 UE = LE;
+        u32 UT = LT;
+        const std::size_t at = plans.ops.size();
+        plans.ops.push_back(0);
+        auto add = [&](unsigned kind, int a, int b) {
+            plans.ops.push_back(static_cast<std::uint16_t>((kind << 12) | (static_cast<unsigned>(b) << 6) |
+                                                           static_cast<unsigned>(a)));
+        };
+        while ((UV | UE | UT) != 0) {
+            bool changed = true;
+            while (changed) {
+                changed = false;
+                for (u64 m = UE; m != 0; m &= m - 1) {
+                    const int j = __builtin_ctzll(m);
+                    if (!((UE >> j) & 1u)) continue;
+                    const u32 f = UV & t_facets[static_cast<std::size_t>(j)];
+                    if (f == 0 || (f & (f - 1)) != 0) continue;
+                    const int i = __builtin_ctz(f);
+                    UV &= ~(1u << i);
+                    UE &= ~(u64{1} << j);
+                    changed = true;
+                    add(freudenthal_plans::pair, j, i);
+                }
+                for (u32 m = UT; m != 0; m &= m - 1) {
+                    const int k = __builtin_ctz(m);
+                    if (!((UT >> k) & 1u)) continue;
+                    const u64 f = UE & q_facets[static_cast<std::size_t>(k)];
+                    if (f == 0 || (f & (f - 1)) != 0) continue;
+                    const int j = __builtin_ctzll(f);
+                    UE &= ~(u64{1} << j);
+                    UT &= ~(1u << k);
+                    changed = true;
+                    add(freudenthal_plans::tet, j, k);
+                }
+            }
+            if ((UV | UE | UT) == 0) break;
+            // Stuck: an unpaired cell with no unpaired facet becomes critical.
+            if (UV != 0) {  // a vertex of the link always qualifies
+                const int i = __builtin_ctz(UV);
+                UV &= ~(1u << i);
+                add(freudenthal_plans::crit_edge, i, 0);
+            } else if (UE != 0) {  // no vertex left: every link edge qualifies
+                const int j = __builtin_ctzll(UE);
+                UE &= ~(u64{1} << j);
+                add(freudenthal_plans::crit_tri, j, 0);
+            } else {  // no link edge left: any triangle
+                const int k = __builtin_ctz(UT);
+                UT &= ~(1u << k);
+                add(freudenthal_plans::crit_tet, k, 0);
+            }
+        }
+        plans.ops[at] = static_cast<std::uint16_t>(plans.ops.size() - at - 1);
+        plans.start[slot] = static_cast<u32>(at);
+    };
+
     interrupt_countdown poll;
     for (index_t a0 = 0; a0 < pg.n0; ++a0)
         for (index_t a1 = 0; a1 < pg.n1; ++a1)
@@ -305,69 +384,41 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
                 }
                 parent[v] = static_cast<u32>(v + ov[static_cast<std::size_t>(w0)]);
                 code[edge_id(v + e_off[static_cast<std::size_t>(w0)], e_type[static_cast<std::size_t>(w0)])] = e_down;
-                // Present link edges and triangles: all their link vertices are lower.
-                const u64 LE = edges_with[0][LV & 127u] & edges_with[1][LV >> 7];
-                const u32 LT = tris_with[0][LV & 127u] & tris_with[1][LV >> 7];
-                u32 UV = LV & ~(1u << w0);
-                u64 UE = LE;
-                u32 UT = LT;
-                std::uint16_t st = 1;
-                while ((UV | UE | UT) != 0) {
-                    bool changed = true;
-                    while (changed) {
-                        changed = false;
-                        for (u64 m = UE; m != 0; m &= m - 1) {
-                            const int j = __builtin_ctzll(m);
-                            if (!((UE >> j) & 1u)) continue;
-                            const u32 f = UV & t_facets[static_cast<std::size_t>(j)];
-                            if (f == 0 || (f & (f - 1)) != 0) continue;
-                            const int i = __builtin_ctz(f);
-                            UV &= ~(1u << i);
-                            UE &= ~(u64{1} << j);
-                            changed = true;
-                            code[edge_id(v + e_off[static_cast<std::size_t>(i)], e_type[static_cast<std::size_t>(i)])] =
-                                static_cast<std::uint16_t>((st << 5) | up_code[static_cast<std::size_t>(j)][static_cast<std::size_t>(i)]);
-                            ++st;
-                        }
-                        for (u32 m = UT; m != 0; m &= m - 1) {
-                            const int k = __builtin_ctz(m);
-                            if (!((UT >> k) & 1u)) continue;
-                            const u64 f = UE & q_facets[static_cast<std::size_t>(k)];
-                            if (f == 0 || (f & (f - 1)) != 0) continue;
-                            const int j = __builtin_ctzll(f);
-                            UE &= ~(u64{1} << j);
-                            UT &= ~(1u << k);
-                            changed = true;
-                            // The tet crosses triangle j into the triangle's other tet.
-                            const u32 me = tet_id(v + q_off[static_cast<std::size_t>(k)], q_type[static_cast<std::size_t>(k)]);
-                            const index_t sb = v + t_off[static_cast<std::size_t>(j)];
-                            const auto& two = tri_tets[static_cast<std::size_t>(t_type[static_cast<std::size_t>(j)])];
+                const std::size_t slot = (static_cast<std::size_t>(LV) << 4) | static_cast<std::size_t>(w0);
+                if (plans.start[slot] == freudenthal_plans::unplanned) plan(LV, w0, slot);
+                const std::uint16_t* op = plans.ops.data() + plans.start[slot];
+                const std::uint16_t count = *op++;
+                for (std::uint16_t t = 0; t < count; ++t) {
+                    const unsigned kind = op[t] >> 12, a = op[t] & 63u, b = (op[t] >> 6) & 63u;
+                    const auto st = static_cast<std::uint16_t>(t + 1);
+                    switch (kind) {
+                        case freudenthal_plans::pair:
+                            code[edge_id(v + e_off[b], e_type[b])] =
+                                static_cast<std::uint16_t>((st << 5) | up_code[a][b]);
+                            break;
+                        case freudenthal_plans::tet: {  // the tet crosses triangle a into its other tet
+                            const u32 me = tet_id(v + q_off[b], q_type[b]);
+                            const index_t sb = v + t_off[a];
+                            const auto& two = tri_tets[static_cast<std::size_t>(t_type[a])];
                             const u32 x = tet_id(sb + two[0].second, two[0].first);
                             tet_up[me] = x == me ? tet_id(sb + two[1].second, two[1].first) : x;
-                            ++st;
+                            break;
+                        }
+                        case freudenthal_plans::crit_edge: {
+                            const u32 id = edge_id(v + e_off[a], e_type[a]);
+                            code[id] = static_cast<std::uint16_t>((st << 5) | e_critical);
+                            crit_edge_ids.push_back(id);
+                            break;
+                        }
+                        case freudenthal_plans::crit_tri:
+                            crit_tris.push_back({(static_cast<u64>(rv) << 8) | st, tri_id(v + t_off[a], t_type[a])});
+                            break;
+                        default: {
+                            const u32 me = tet_id(v + q_off[a], q_type[a]);
+                            tet_up[me] = me;
+                            crit_tets.push_back({(static_cast<u64>(rv) << 8) | st, me});
                         }
                     }
-                    if ((UV | UE | UT) == 0) break;
-                    // Stuck: an unpaired cell with no unpaired facet becomes critical.
-                    if (UV != 0) {  // a vertex of the link always qualifies
-                        const int i = __builtin_ctz(UV);
-                        UV &= ~(1u << i);
-                        const u32 id = edge_id(v + e_off[static_cast<std::size_t>(i)], e_type[static_cast<std::size_t>(i)]);
-                        code[id] = static_cast<std::uint16_t>((st << 5) | e_critical);
-                        crit_edge_ids.push_back(id);
-                    } else if (UE != 0) {  // no vertex left: every link edge qualifies
-                        const int j = __builtin_ctzll(UE);
-                        UE &= ~(u64{1} << j);
-                        crit_tris.push_back({(static_cast<u64>(rv) << 8) | st,
-                                             tri_id(v + t_off[static_cast<std::size_t>(j)], t_type[static_cast<std::size_t>(j)])});
-                    } else {  // no link edge left: any triangle
-                        const int k = __builtin_ctz(UT);
-                        UT &= ~(1u << k);
-                        const u32 me = tet_id(v + q_off[static_cast<std::size_t>(k)], q_type[static_cast<std::size_t>(k)]);
-                        tet_up[me] = me;
-                        crit_tets.push_back({(static_cast<u64>(rv) << 8) | st, me});
-                    }
-                    ++st;
                 }
             }
 
