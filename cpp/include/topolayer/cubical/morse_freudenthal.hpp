@@ -358,6 +358,10 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
         plans.start[slot] = static_cast<u32>(at);
     };
 
+    // Raw pointers in the loop: GCC reads a reference to a thread_local afresh at every use.
+    const u32* const plan_start = plans.start.data();
+    const std::uint16_t* plan_ops = plans.ops.data();
+
     interrupt_countdown poll;
     for (index_t a0 = 0; a0 < pg.n0; ++a0)
         for (index_t a1 = 0; a1 < pg.n1; ++a1)
@@ -385,8 +389,11 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
                 parent[v] = static_cast<u32>(v + ov[static_cast<std::size_t>(w0)]);
                 code[edge_id(v + e_off[static_cast<std::size_t>(w0)], e_type[static_cast<std::size_t>(w0)])] = e_down;
                 const std::size_t slot = (static_cast<std::size_t>(LV) << 4) | static_cast<std::size_t>(w0);
-                if (plans.start[slot] == freudenthal_plans::unplanned) plan(LV, w0, slot);
-                const std::uint16_t* op = plans.ops.data() + plans.start[slot];
+                if (plan_start[slot] == freudenthal_plans::unplanned) {
+                    plan(LV, w0, slot);
+                    plan_ops = plans.ops.data();
+                }
+                const std::uint16_t* op = plan_ops + plan_start[slot];
                 const std::uint16_t count = *op++;
                 for (std::uint16_t t = 0; t < count; ++t) {
                     const unsigned kind = op[t] >> 12, a = op[t] & 63u, b = (op[t] >> 6) & 63u;
