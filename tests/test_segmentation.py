@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from topolayer import nn as tnn
-from topolayer.functional import betti_matching
+from topolayer.functional import betti_matching, set_betti_matching_cache
 from topolayer.losses import betti_matching_loss, hu_topo_loss
 
 
@@ -532,6 +532,38 @@ def test_threads_do_not_change_the_result():
     b = betti_matching(x, y, n_threads=2)
     for u, v in zip(a[:7], b[:7], strict=True):
         torch.testing.assert_close(u, v)
+
+
+def test_kept_work_areas_do_not_change_the_result():
+    """Matchers kept between calls (set_betti_matching_cache) run later items, of other values
+    and after other grids, exactly as fresh ones."""
+    cases = [((3, 1, 12, 13), 2, "V"), ((2, 1, 5, 6, 7), 3, "T"), ((2, 1, 5, 6, 7), 3, "V")]
+    cases += [((3, 1, 12, 13), 2, "T")]
+
+    def matchings(seed):
+        out = []
+        for k, (shape, nd, c) in enumerate(cases):
+            x, y = _random_pair(shape, seed + k, smooth=k % 2 == 0)
+            m = betti_matching(x, y, ndim=nd, construction=c, n_threads=2)
+            out.append(m[:7])
+        return out
+
+    old = set_betti_matching_cache(0)
+    try:
+        fresh = [matchings(s) for s in (20, 30)]
+        assert set_betti_matching_cache(1 << 30) == 0
+        kept = [matchings(s) for s in (20, 30)]
+    finally:
+        set_betti_matching_cache(old)
+    for a, b in zip(itertools.chain(*fresh), itertools.chain(*kept), strict=True):
+        for u, v in zip(a, b, strict=True):
+            torch.testing.assert_close(u, v, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("bad,error", [(-1, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_bad_cache_limit(bad, error):
+    with pytest.raises(error, match="max_bytes"):
+        set_betti_matching_cache(bad)
 
 
 def test_gradcheck():

@@ -64,6 +64,67 @@ std::vector<int_array> pack(const std::vector<topolayer::betti_matching_result>&
     return out;
 }
 
+// Idle matchers kept between calls, for one grid (shape and construction) at a time: the pages
+// of a fresh matcher's buffers fault in at their first use, which costs about as much as
+// matching a small image, so a training loop that reuses its matchers runs each item at the
+// steady cost. At most `limit` bytes (the buffers' capacities) stay kept.
+struct matcher_cache {
+    std::mutex mutex;
+    std::vector<index_t> shape;
+    bool t = false;
+    std::vector<std::unique_ptr<topolayer::betti_matcher>> idle;
+    std::size_t bytes = 0;
+    std::size_t limit = std::size_t{1} << 30;
+
+    // An idle matcher for this grid, or a new one; idle matchers of another grid are dropped.
+    std::unique_ptr<topolayer::betti_matcher> take(const std::vector<index_t>& grid, bool t_construction) {
+        std::vector<std::unique_ptr<topolayer::betti_matcher>> stale;  // freed outside the lock
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (grid != shape || t_construction != t) {
+                stale.swap(idle);
+                bytes = 0;
+                shape = grid;
+                t = t_construction;
+            } else if (!idle.empty()) {
+                std::unique_ptr<topolayer::betti_matcher> m = std::move(idle.back());
+                idle.pop_back();
+                bytes -= m->footprint();
+                return m;
+            }
+        }
+        return std::make_unique<topolayer::betti_matcher>(grid, t_construction);
+    }
+
+    // Keeps m for later calls if it fits the limit; frees it otherwise.
+    void give(std::unique_ptr<topolayer::betti_matcher> m, const std::vector<index_t>& grid, bool t_construction) {
+        const std::size_t b = m->footprint();
+        std::lock_guard<std::mutex> lock(mutex);
+        if (grid != shape || t_construction != t || bytes + b > limit) return;  // m freed on return
+        bytes += b;
+        idle.push_back(std::move(m));
+    }
+
+    // Sets the limit, freeing idle matchers beyond it; the previous limit.
+    std::size_t set_limit(std::size_t new_limit) {
+        std::vector<std::unique_ptr<topolayer::betti_matcher>> freed;
+        std::lock_guard<std::mutex> lock(mutex);
+        const std::size_t old = limit;
+        limit = new_limit;
+        while (bytes > limit) {
+            bytes -= idle.back()->footprint();
+            freed.push_back(std::move(idle.back()));
+            idle.pop_back();
+        }
+        return old;
+    }
+};
+
+matcher_cache& matchers() {
+    static matcher_cache cache;
+    return cache;
+}
+
 template <class T>
 std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
                                       const std::string& construction, int n_threads) {
@@ -73,20 +134,10 @@ std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, st
     std::vector<topolayer::betti_matching_result> results(static_cast<std::size_t>(items));
     {
         interruptible_release release;
-        // Items are claimed one at a time (a thread slowed by another process takes fewer);
-        // matchers, whose tables depend only on the grid, go back to a shared stack for reuse.
-        std::mutex stack_mutex;
-        std::vector<std::unique_ptr<topolayer::betti_matcher>> stack;
+        // Items are claimed one at a time (a thread slowed by another process takes fewer); a
+        // thread takes a matcher for each item and gives it back to the cache.
         topolayer::parallel_for(items, n_threads, [&](index_t i) {
-            std::unique_ptr<topolayer::betti_matcher> m;
-            {
-                std::lock_guard<std::mutex> lock(stack_mutex);
-                if (!stack.empty()) {
-                    m = std::move(stack.back());
-                    stack.pop_back();
-                }
-            }
-            if (!m) m = std::make_unique<topolayer::betti_matcher>(shape, t);
+            std::unique_ptr<topolayer::betti_matcher> m = matchers().take(shape, t);
             std::vector<double> l(static_cast<std::size_t>(n)), g(static_cast<std::size_t>(n));
             const T* pl = pred.data() + i * n;
             const T* pg = target.data() + i * n;
@@ -95,8 +146,7 @@ std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, st
                 g[static_cast<std::size_t>(j)] = static_cast<double>(pg[j]);
             }
             m->run(l.data(), g.data(), results[static_cast<std::size_t>(i)]);
-            std::lock_guard<std::mutex> lock(stack_mutex);
-            stack.push_back(std::move(m));
+            matchers().give(std::move(m), shape, t);
         });
     }
     return pack(results, static_cast<int>(shape.size()));
@@ -131,6 +181,11 @@ void bind_segmentation(nb::module_& m) {
           "death) for the unmatched bars of pred and of target. Essential bars are left out.");
     m.def("betti_matching", &betti_matching<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
           nb::arg("shape"), nb::arg("construction"), nb::arg("n_threads"));
+    m.def(
+        "set_matcher_cache", [](std::size_t max_bytes) { return matchers().set_limit(max_bytes); },
+        nb::arg("max_bytes"),
+        "Sets how many bytes of idle Betti matchers (their buffers) stay kept between calls, for the "
+        "last grid shape, freeing those beyond it; returns the previous limit.");
     m.def("hu_matching", &hu_matching<float>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
           nb::arg("shape"), nb::arg("construction"), nb::arg("target_by_counts"), nb::arg("n_threads"),
           "The matching of Hu et al.'s loss for each row of pred with the same row of target (sublevel "

@@ -88,6 +88,18 @@ int main() {
         CHECK(bars(s.dims[1].matched, 4) == 1);
         for (const auto& d : s.dims) CHECK(d.unmatched_l.empty() && d.unmatched_g.empty());
     }
+    {  // footprint: every buffer counted, so at least the three inputs' vertex values and keys
+        std::vector<double> a(75), b(75);
+        for (std::size_t i = 0; i < 75; ++i) {
+            a[i] = static_cast<double>((i * 37) % 11);
+            b[i] = static_cast<double>(i % 2);
+        }
+        betti_matcher m({3, 5, 5}, false);
+        const std::size_t before = m.footprint();
+        betti_matching_result r;
+        m.run(a.data(), b.data(), r);
+        CHECK(m.footprint() >= before + 3 * 75 * (sizeof(double) + sizeof(std::uint64_t)));
+    }
     CHECK(throws<std::invalid_argument>([] { betti_matcher({4}, false); }));
     CHECK(throws<std::invalid_argument>([] { betti_matcher({2, 2, 2, 2}, false); }));
     CHECK(throws<std::invalid_argument>([] { betti_matcher({3, 0}, true); }));

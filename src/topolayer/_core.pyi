@@ -96,7 +96,6 @@ def graph_h0_batch(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None),
 @overload
 def graph_h0_batch(x: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], counts: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], edges: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], edge_offsets: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], dense: Annotated[NDArray[numpy.bool_], dict(shape=(None,), order='C', device='cpu', writable=False)], keep_zero: bool, n_threads: int, memory_budget: float) -> NDArray[numpy.int64]: ...
 
-
 @overload
 def alpha_pairs(x: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], sizes: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], top: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], neighbors: Annotated[NDArray[numpy.int64], dict(shape=(None,), order='C', device='cpu', writable=False)], extra: Annotated[NDArray[numpy.int64], dict(shape=(None, None), order='C', device='cpu', writable=False)], coords: Annotated[NDArray[numpy.float64], dict(shape=(None,), order='C', device='cpu', writable=False)], max_dim: int, weak: bool, keep_zero: bool, n_threads: int) -> list[NDArray[numpy.int64]]:
     """
@@ -133,6 +132,11 @@ def betti_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, Non
 
 @overload
 def betti_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, n_threads: int) -> list[NDArray[numpy.int64]]: ...
+
+def set_matcher_cache(max_bytes: int) -> int:
+    """
+    Sets how many bytes of idle Betti matchers (their buffers) stay kept between calls, for the last grid shape, freeing those beyond it; returns the previous limit.
+    """
 
 @overload
 def hu_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, target_by_counts: bool, n_threads: int) -> list[NDArray[numpy.int64]]:

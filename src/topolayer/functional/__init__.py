@@ -3,7 +3,7 @@
 from .alpha import alpha
 from .cubical import cubical
 from .rips import rips
-from .segmentation import BettiMatching, betti_matching
+from .segmentation import BettiMatching, betti_matching, set_betti_matching_cache
 from .simplicial import filtration, lower_star
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "alpha",
     "betti_matching",
     "BettiMatching",
+    "set_betti_matching_cache",
 ]

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import torch
 
+from .. import _core
 from .._logging import logged
 from .._ops import plain_eager, resolve_threads
 from .._ops.segmentation import CONSTRUCTIONS, betti_matching_kernel, hu_matching_kernel
@@ -21,7 +22,7 @@ from .._ops.segmentation import betti_matching as _betti_matching_op
 from .._ops.segmentation import hu_matching as _hu_matching_op
 from .._validate import as_float_tensor, check_bool, check_choice
 
-__all__ = ["betti_matching", "BettiMatching", "check_pair"]
+__all__ = ["betti_matching", "BettiMatching", "check_pair", "set_betti_matching_cache"]
 
 
 class BettiMatching(NamedTuple):
@@ -143,6 +144,45 @@ def match_indices(
     if plain_eager(rows_p):
         return betti_matching_kernel(rows_p, rows_t, shape, construction, n_threads)
     return list(_betti_matching_op(rows_p, rows_t, shape, construction, n_threads))
+
+
+def set_betti_matching_cache(max_bytes: int) -> int:
+    """Sets how much memory the Betti matching keeps between calls; returns the old limit.
+
+    Each thread matches its items with a work area sized by the grid (about 6 MB for a 128²
+    image, 260 MB for a 64³ volume). Work areas of the last grid shape are kept for the next
+    call, up to ``max_bytes`` in all (default 1 GiB): a fresh one costs page faults that, on
+    small images, take as long as the matching itself. ``0`` frees them and keeps none.
+
+    Parameters
+    ----------
+    max_bytes : int
+        The limit in bytes, ``>= 0``.
+
+    Returns
+    -------
+    int
+        The previous limit.
+
+    Raises
+    ------
+    TypeError
+        ``max_bytes`` is not an int.
+    ValueError
+        ``max_bytes`` is negative.
+
+    Examples
+    --------
+    >>> from topolayer.functional import set_betti_matching_cache
+    >>> old = set_betti_matching_cache(0)   # free the kept work areas and keep none
+    >>> set_betti_matching_cache(old)       # back to the previous limit; returns 0
+    0
+    """
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int):
+        raise TypeError(f"max_bytes must be an int, got {type(max_bytes).__name__}")
+    if max_bytes < 0:
+        raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+    return _core.set_matcher_cache(min(max_bytes, 2**63 - 1))
 
 
 def check_options(superlevel, construction, n_threads) -> tuple[bool, str, int]:

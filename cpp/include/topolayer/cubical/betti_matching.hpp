@@ -343,6 +343,47 @@ class betti_matcher {
     int ndim() const { return g_.ndim; }
     index_t n_pixels() const { return g_.n_pixels; }
 
+    // The bytes held by the matcher's buffers (their capacities), for a cache of matchers.
+    std::size_t footprint() const {
+        std::size_t b = 0;
+        auto add = [&b](const auto& v) { b += v.capacity() * sizeof(v[0]); };
+        for (const auto& c : cells_) add(c.ids);
+        for (const auto& per_input : f_)
+            for (const auto& f : per_input) {
+                add(f.val);
+                add(f.order);
+                add(f.rank);
+                add(f.sval);
+            }
+        add(comp_);
+        for (const auto* v : {&sort_.k32a, &sort_.k32b, &sort_.ida, &sort_.idb}) add(*v);
+        add(sort_.k64a);
+        add(sort_.k64b);
+        add(vertex_flags_);
+        add(parent_);
+        add(uf_parent_);
+        for (const auto& per_input : key_)
+            for (const auto& k : per_input) add(k);
+        for (int x = 0; x < 3; ++x) {
+            add(rep_key_[x]);
+            add(dual_key_[x]);
+            add(cleared_[x]);
+            add(negative0_[x]);
+            add(cedge_[x]);
+            add(h1_todo_[x]);
+        }
+        add(crank_);
+        for (int k = 0; k < h1_streams; ++k) {
+            add(pivots_[k]);
+            add(work_[k]);
+            add(slot_[k]);
+            add(taken_[k]);
+        }
+        add(sum_);
+        add(long_);
+        return b;
+    }
+
     // l and g: the pixel values of the two inputs (sublevel filtrations).
     void run(const double* l, const double* g, betti_matching_result& out) {
         using namespace bm_detail;
