@@ -23,12 +23,20 @@ __all__ = ["betti_matching_loss", "hu_topo_loss"]
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def _reduce(per_item: torch.Tensor, batch_shape: tuple[int, ...], reduction: str) -> torch.Tensor:
-    if reduction == "mean":
-        return per_item.mean()
-    if reduction == "sum":
-        return per_item.sum()
-    return per_item.reshape(batch_shape)
+def _reduce(
+    costs: torch.Tensor,
+    item_rows: list[torch.Tensor],
+    batch_shape: tuple[int, ...],
+    n_items: int,
+    reduction: str,
+) -> torch.Tensor:
+    """The costs of every bar, reduced over the instances; ``item_rows``: each group's index
+    rows, whose column 0 is the instance of the bar. Per-instance sums only for ``"none"``."""
+    if reduction != "none":
+        total = costs.sum()
+        return total / n_items if reduction == "mean" else total
+    items = torch.cat([r[:, 0] for r in item_rows])
+    return costs.new_zeros(n_items).index_add(0, items, costs).reshape(batch_shape)
 
 
 def _gather(fp, ft, n, matched, up, ut):
@@ -44,8 +52,10 @@ def _gather(fp, ft, n, matched, up, ut):
         [matched[:, 0] * n + matched[:, c] for c in (4, 5)]
         + [ut[:, 0] * n + ut[:, c] for c in (2, 3)]
     )
-    pb, pd, ub, ud = vp[idx_p].split([nm, nm, nu, nu])
-    tb, td, gb, gd = vt[idx_t].split([nm, nm, ng, ng])
+    # index_select, not indexing: its backward is an index_add, where indexing's backward
+    # (index_put with accumulation) sorts the indices
+    pb, pd, ub, ud = vp.index_select(0, idx_p).split([nm, nm, nu, nu])
+    tb, td, gb, gd = vt.index_select(0, idx_t).split([nm, nm, ng, ng])
     return (pb, pd, tb, td), (ub, ud), (gb, gd)
 
 
@@ -170,10 +180,9 @@ def betti_matching_loss(
         cost_p = (ub - ud) ** 2
     cost_p = w_unmatched * torch.where(keep, cost_p, 0 * cost_p)
     cost_t = 2 * ((gb - 1) ** 2 + gd**2) if push_unmatched_to_1_0 else (gb - gd) ** 2
-    items = torch.cat([matched[:, 0], up[:, 0], ut[:, 0]])
     costs = torch.cat([cost_m, cost_p, cost_t.to(cost_m.dtype)])
-    total = fp.new_zeros(fp.numel() // p.n_pixels).index_add(0, items, costs)
-    return _reduce(total, p.batch_shape, reduction)
+    n_items = fp.numel() // p.n_pixels
+    return _reduce(costs, [matched, up, ut], p.batch_shape, n_items, reduction)
 
 
 @logged("hu_topo_loss")
@@ -230,6 +239,5 @@ def hu_topo_loss(
     costs = torch.cat(
         [(pb - tb) ** 2 + (pd - td) ** 2, (ub - ud) ** 2 / 2, ((gb - gd) ** 2 / 2).to(pb.dtype)]
     )
-    items = torch.cat([matched[:, 0], up[:, 0], ut[:, 0]])
-    total = fp.new_zeros(fp.numel() // p.n_pixels).index_add(0, items, costs)
-    return _reduce(total, p.batch_shape, reduction)
+    n_items = fp.numel() // p.n_pixels
+    return _reduce(costs, [matched, up, ut], p.batch_shape, n_items, reduction)
