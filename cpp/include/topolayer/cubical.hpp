@@ -165,9 +165,13 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
         }
     } release_guard{ws};
     ws.build(f, g, superlevel, g.ndim == 3);
+    // A copy on the stack: GCC re-derives the address of a thread_local behind a reference at
+    // every use (in a shared library, a __tls_get_addr call), so the loops over the grid that
+    // read its strides would make one such call per cell.
+    const detail::padded_grid pg = ws.pg;
     check_interrupt();  // once per grid at least; large ones poll in the passes too
     const auto* key = ws.key.data();
-    const bool large_grid = ws.pg.size() > (index_t{1} << 16);  // beyond the L2 cache
+    const bool large_grid = pg.size() > (index_t{1} << 16);  // beyond the L2 cache
     // Bars between padded cells b and k (k == no_rank: essential).
     auto emit_to = [&ws, key, keep_zero](auto& o, int d, u32 b, u32 k) {
         if (b == k) return;  // a pair inside one pixel's star: not a bar between two pixels
@@ -195,7 +199,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
             buf.resize(6 * ws.saddles.saddles.size() + 2);
             auto pass = [&](auto large) {
                 return detail::saddle_pass<true, decltype(large)::value>(
-                    ws.saddles.parent_up.data(), key, ws.saddles.lower.data(), ws.saddles.saddles, ws.pg,
+                    ws.saddles.parent_up.data(), key, ws.saddles.lower.data(), ws.saddles.saddles, pg,
                     detail::dual_kind(c), keep_zero, buf.data());
             };
             const std::size_t nb = large_grid ? pass(std::true_type{}) : pass(std::false_type{});
@@ -205,11 +209,11 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
             for (std::size_t i = 0; i < nb; ++i)  // already filtered by length
                 top_out.push(1, ws.pixel(buf[2 * i]), ws.pixel(buf[2 * i + 1]));
         } else
-            detail::union_find_top(parent, key, ws.order.data(), n, ws.pg,
-                                   detail::neighbour_offsets(ws.pg, detail::dual_kind(c)), em);
+            detail::union_find_top(parent, key, ws.order.data(), n, pg,
+                                   detail::neighbour_offsets(pg, detail::dual_kind(c)), em);
     };
     if (g.ndim == 2)
-        detail::prepare_saddles(ws.saddles, ws.parent.data(), key, ws.pg, detail::primal_kind(c), detail::dual_kind(c),
+        detail::prepare_saddles(ws.saddles, ws.parent.data(), key, pg, detail::primal_kind(c), detail::dual_kind(c),
                                 top);
     // In this thread (no helper), a small 2D grid runs both passes at once.
     const bool top_here = top_apart && inner_threads < 2;
@@ -239,7 +243,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
         // Freudenthal: cohomology of the cell complex; V (and T, by duality): Morse complex.
         const bool cells = h1_3d && c == construction::freudenthal;
         if (cells)
-            neg.reset(ws.pg.size(), static_cast<index_t>(detail::half_offsets(3, detail::primal_kind(c)).size()));
+            neg.reset(pg.size(), static_cast<index_t>(detail::half_offsets(3, detail::primal_kind(c)).size()));
         if (g.ndim == 2) {
             auto& buf = ws.saddles.bars_down;
             buf.resize(6 * ws.saddles.saddles.size() + 2);
@@ -250,7 +254,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
                 auto both = [&](auto first_up, auto large) {
                     return detail::saddle_passes_sequential<decltype(first_up)::value, decltype(large)::value>(
                         ws.parent.data(), ws.saddles.parent_up.data(), key, ws.saddles.lower.data(), ws.saddles.saddles,
-                        ws.pg, detail::primal_kind(c), detail::dual_kind(c), keep_zero, buf.data(), buf_up.data(),
+                        pg, detail::primal_kind(c), detail::dual_kind(c), keep_zero, buf.data(), buf_up.data(),
                         ws.saddles.rest);
                 };
                 using yes = std::true_type;
@@ -264,27 +268,27 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
             } else if (large_grid) {
                 nb =
                     detail::saddle_pass<false, true>(ws.parent.data(), key, ws.saddles.lower.data(), ws.saddles.saddles,
-                                                     ws.pg, detail::primal_kind(c), keep_zero, buf.data());
+                                                     pg, detail::primal_kind(c), keep_zero, buf.data());
             } else {
                 nb = detail::saddle_pass<false, false>(ws.parent.data(), key, ws.saddles.lower.data(),
-                                                       ws.saddles.saddles, ws.pg, detail::primal_kind(c), keep_zero,
+                                                       ws.saddles.saddles, pg, detail::primal_kind(c), keep_zero,
                                                        buf.data());
             }
             for (std::size_t i = 0; i < nb; ++i)  // already filtered by length
                 out.push(0, ws.pixel(buf[2 * i]), ws.pixel(buf[2 * i + 1]));
             // The essential class: born at the first cell, the root of the one tree left.
-            emit(0, detail::find_root(ws.parent.data(), static_cast<u32>(ws.pg.first())), detail::no_rank);
+            emit(0, detail::find_root(ws.parent.data(), static_cast<u32>(pg.first())), detail::no_rank);
             const auto& buf_up = ws.saddles.bars_up;
             for (std::size_t i = 0; i < nb_up; ++i)  // H1 found in this thread, after H0
                 out.push(1, ws.pixel(buf_up[2 * i]), ws.pixel(buf_up[2 * i + 1]));
         } else if (!morse_all)
-            detail::union_find_h0(ws.parent.data(), key, ws.order.data(), n, ws.pg.size(), ws.pg.p2,
-                                  detail::neighbour_offsets(ws.pg, detail::primal_kind(c)), cells ? &neg : nullptr,
+            detail::union_find_h0(ws.parent.data(), key, ws.order.data(), n, pg.size(), pg.p2,
+                                  detail::neighbour_offsets(pg, detail::primal_kind(c)), cells ? &neg : nullptr,
                                   [&](u32 b, u32 k) { emit(0, b, k); });
         if (morse_all && c == construction::V) {
             const auto& rank = ws.ranks();
             detail::morse_h1(
-                ws.pg, rank.data(),
+                pg, rank.data(),
                 [&](int d, u32 b, u32 k) {
                     if (d == 2) {
                         if (top) emit_to(top_out, 2, ws.order[b], ws.order[k]);
@@ -294,7 +298,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
                 0, true);
         } else if (morse_all && c == construction::freudenthal) {
             const auto& rank = ws.ranks();
-            detail::morse_freudenthal(ws.pg, rank.data(), [&](int d, u32 b, u32 k) {
+            detail::morse_freudenthal(pg, rank.data(), [&](int d, u32 b, u32 k) {
                 if (d == 2) {
                     if (top) emit_to(top_out, 2, ws.order[b], ws.order[k]);
                 } else
@@ -302,7 +306,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
             });
         } else if (cells) {
             const auto& rank = ws.ranks();
-            detail::vertex_h1(c, ws.pg, rank.data(), ws.order.data(), n, neg,
+            detail::vertex_h1(c, pg, rank.data(), ws.order.data(), n, neg,
                               [&](u32 b, u32 k) { emit(1, ws.order[b], k == detail::no_rank ? k : ws.order[k]); });
         } else if (h1_3d) {
             // T by duality: the T-construction's sublevel set and the V-construction of its
@@ -327,7 +331,7 @@ void cubical_pairs_into(Out& out, const T* f, const grid_shape& g, construction 
                         if (a == 0 || b == 0 || d == 0 || a == gd.n0 - 1 || b == gd.n1 - 1 || d == gd.n2 - 1) {
                             rd = next_out++;
                         } else {
-                            const index_t q = ws.pg.first() + ((a - 1) * ws.pg.p1 + (b - 1)) * ws.pg.p2 + (d - 1);
+                            const index_t q = pg.first() + ((a - 1) * pg.p1 + (b - 1)) * pg.p2 + (d - 1);
                             rd = static_cast<u32>(n_out + (n - 1 - rank[static_cast<std::size_t>(q)]));
                         }
                         drank[static_cast<std::size_t>(qd)] = rd;
