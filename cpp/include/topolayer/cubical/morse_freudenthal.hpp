@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <iterator>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -169,22 +170,33 @@ struct freudenthal_tables {
     }
 };
 
+// Edge ids below this go into the flows' heap packed with their keys in one u64 (ids of at most
+// 24 bits); a test lowers it to check the (key, id) pairs that larger volumes use.
+inline index_t freudenthal_packed_ids = index_t{1} << 24;
+
 struct morse_freudenthal_scratch {
     std::vector<std::uint16_t> code;  // per edge: step << 5 | in a flow's chain << 4 | status
     std::vector<u32> parent, tet_up;
 };
 
 // The matching of a vertex's lower star depends only on its lower link (14 bits) and its lowest
-// neighbour: each (link, lowest) is planned once per thread and replayed. A plan is a run of
-// steps (step t of the star is plan op t), each op kind << 12 | b << 6 | a:
-//   pair: link vertex b's edge with link edge a's triangle; tet: link triangle b's tet with link
-//   edge a's triangle; critical edge (a = link vertex), triangle (a = link edge), tet (a = link
-//   triangle).
+// neighbour: each (link, lowest) is planned once per thread and grid row length, and replayed.
+// A plan is five counts (pairs, tets, critical edges, triangles, tets), then two entries for each
+// op, grouped by kind so that the replay runs five branch-free loops instead of a switch per
+// op. Cells are ids relative to the vertex's own (7 v for edges, 12 v for triangles, 6 v for
+// tets); the step t of an op in the star (its position in the greedy order, from 1) is kept in
+// the code written or the key pushed:
+//   pair (edge, code): the edge is paired up, code = t << 5 | 1 + its triangle's index;
+//   tet (tet, other): the tet is paired with the triangle towards `other`;
+//   critical edge (edge, code), critical triangle (triangle, t), critical tet (tet, t).
+// Relative ids fit 32 bits: a volume has fewer than 2^32 / 12 padded cells and at least 3
+// planes, so 12 times a plane is below 2^31.
 struct freudenthal_plans {
-    enum : std::uint16_t { pair = 0, tet = 1, crit_edge = 2, crit_tri = 3, crit_tet = 4 };
+    enum : int { pair = 0, tet = 1, crit_edge = 2, crit_tri = 3, crit_tet = 4, kinds = 5 };
     static constexpr u32 unplanned = 0xFFFFFFFFu;
-    std::vector<u32> start;          // per (link << 4 | lowest): offset in ops, or unplanned
-    std::vector<std::uint16_t> ops;  // each plan: its length, then its ops
+    index_t p1 = -1, p2 = -1;          // the padded strides the ids were made for
+    std::vector<u32> start;            // per (link << 4 | lowest): offset in ops, or unplanned
+    std::vector<std::int32_t> ops;     // each plan: kinds counts, then (cell, value) per op
 };
 
 // emit(dimension, birth rank, death rank or no_rank) of every pair of the Freudenthal
@@ -257,7 +269,6 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
         for (std::size_t e = 0; e < 3; ++e) tri_edges[t][e] = {F.tri_edges[t][e].first, flat(F.tri_edges[t][e].second)};
         for (std::size_t u = 0; u < 2; ++u) tri_tets[t][u] = {F.tri_tets[t][u].first, flat(F.tri_tets[t][u].second)};
     }
-    auto tri_id = [](index_t base, int type) { return static_cast<u32>(base * 12 + type); };
     auto tet_id = [](index_t base, int type) { return static_cast<u32>(base * 6 + type); };
     auto edge_id = [](index_t base, int type) { return static_cast<u32>(base * 7 + type); };
 
@@ -297,7 +308,13 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
     // makes the first unpaired cell of lowest dimension critical.
     thread_local freudenthal_plans plans_of_thread;
     freudenthal_plans& plans = plans_of_thread;
-    if (plans.start.empty()) plans.start.assign(std::size_t{1} << 18, freudenthal_plans::unplanned);
+    if (plans.start.empty() || plans.p1 != pg.p1 || plans.p2 != pg.p2) {
+        plans.start.assign(std::size_t{1} << 18, freudenthal_plans::unplanned);
+        plans.ops.clear();
+        plans.p1 = pg.p1;
+        plans.p2 = pg.p2;
+    }
+    std::array<std::vector<std::int32_t>, freudenthal_plans::kinds> grouped;
     auto plan = [&](u32 LV, int w0, std::size_t slot) {
         // Present link edges and triangles: all their link vertices are lower.
         const u64 LE = edges_with[0][LV & 127u] & edges_with[1][LV >> 7];
@@ -305,11 +322,41 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
         u32 UV = LV & ~(1u << w0);
         u64 UE = LE;
         u32 UT = LT;
-        const std::size_t at = plans.ops.size();
-        plans.ops.push_back(0);
-        auto add = [&](unsigned kind, int a, int b) {
-            plans.ops.push_back(static_cast<std::uint16_t>((kind << 12) | (static_cast<unsigned>(b) << 6) |
-                                                           static_cast<unsigned>(a)));
+        for (auto& gr : grouped) gr.clear();
+        std::int64_t step = 0;
+        // Op number `step` of the star, as (cell relative to the vertex's ids, value).
+        auto add = [&](int kind, int a, int b) {
+            const std::int64_t t = ++step;
+            auto push = [&gr = grouped[static_cast<std::size_t>(kind)]](std::int64_t x) {
+                gr.push_back(static_cast<std::int32_t>(x));
+            };
+            const auto ua = static_cast<std::size_t>(a), ub = static_cast<std::size_t>(b);
+            switch (kind) {
+                case freudenthal_plans::pair:  // link vertex b's edge, link edge a's triangle
+                    push(7 * e_off[ub] + e_type[ub]);
+                    push((t << 5) | up_code[ua][ub]);
+                    break;
+                case freudenthal_plans::tet: {  // link triangle b's tet across link edge a's triangle
+                    const std::int64_t me = 6 * q_off[ub] + q_type[ub];
+                    const auto& two = tri_tets[static_cast<std::size_t>(t_type[ua])];
+                    const std::int64_t x = 6 * (t_off[ua] + two[0].second) + two[0].first;
+                    const std::int64_t y = 6 * (t_off[ua] + two[1].second) + two[1].first;
+                    push(me);
+                    push(x == me ? y : x);
+                    break;
+                }
+                case freudenthal_plans::crit_edge:
+                    push(7 * e_off[ua] + e_type[ua]);
+                    push((t << 5) | e_critical);
+                    break;
+                case freudenthal_plans::crit_tri:
+                    push(12 * t_off[ua] + t_type[ua]);
+                    push(t);
+                    break;
+                default:
+                    push(6 * q_off[ua] + q_type[ua]);
+                    push(t);
+            }
         };
         while ((UV | UE | UT) != 0) {
             bool changed = true;
@@ -354,13 +401,16 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
                 add(freudenthal_plans::crit_tet, k, 0);
             }
         }
-        plans.ops[at] = static_cast<std::uint16_t>(plans.ops.size() - at - 1);
+        if (step >= 256) throw std::logic_error("Freudenthal lower star plan");  // 8 bits of the keys
+        const std::size_t at = plans.ops.size();
+        for (const auto& gr : grouped) plans.ops.push_back(static_cast<std::int32_t>(gr.size() / 2));
+        for (const auto& gr : grouped) plans.ops.insert(plans.ops.end(), gr.begin(), gr.end());
         plans.start[slot] = static_cast<u32>(at);
     };
 
     // Raw pointers in the loop: GCC reads a reference to a thread_local afresh at every use.
     const u32* const plan_start = plans.start.data();
-    const std::uint16_t* plan_ops = plans.ops.data();
+    const std::int32_t* plan_ops = plans.ops.data();
 
     interrupt_countdown poll;
     for (index_t a0 = 0; a0 < pg.n0; ++a0)
@@ -393,39 +443,24 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
                     plan(LV, w0, slot);
                     plan_ops = plans.ops.data();
                 }
-                const std::uint16_t* op = plan_ops + plan_start[slot];
-                const std::uint16_t count = *op++;
-                for (std::uint16_t t = 0; t < count; ++t) {
-                    const unsigned kind = op[t] >> 12, a = op[t] & 63u, b = (op[t] >> 6) & 63u;
-                    const auto st = static_cast<std::uint16_t>(t + 1);
-                    switch (kind) {
-                        case freudenthal_plans::pair:
-                            code[edge_id(v + e_off[b], e_type[b])] =
-                                static_cast<std::uint16_t>((st << 5) | up_code[a][b]);
-                            break;
-                        case freudenthal_plans::tet: {  // the tet crosses triangle a into its other tet
-                            const u32 me = tet_id(v + q_off[b], q_type[b]);
-                            const index_t sb = v + t_off[a];
-                            const auto& two = tri_tets[static_cast<std::size_t>(t_type[a])];
-                            const u32 x = tet_id(sb + two[0].second, two[0].first);
-                            tet_up[me] = x == me ? tet_id(sb + two[1].second, two[1].first) : x;
-                            break;
-                        }
-                        case freudenthal_plans::crit_edge: {
-                            const u32 id = edge_id(v + e_off[a], e_type[a]);
-                            code[id] = static_cast<std::uint16_t>((st << 5) | e_critical);
-                            crit_edge_ids.push_back(id);
-                            break;
-                        }
-                        case freudenthal_plans::crit_tri:
-                            crit_tris.push_back({(static_cast<u64>(rv) << 8) | st, tri_id(v + t_off[a], t_type[a])});
-                            break;
-                        default: {
-                            const u32 me = tet_id(v + q_off[a], q_type[a]);
-                            tet_up[me] = me;
-                            crit_tets.push_back({(static_cast<u64>(rv) << 8) | st, me});
-                        }
-                    }
+                const std::int32_t* op = plan_ops + plan_start[slot];
+                const std::int32_t* cell = op + freudenthal_plans::kinds;
+                const std::int64_t e7 = 7 * v, t6 = 6 * v;
+                for (std::int32_t k = 0; k < op[freudenthal_plans::pair]; ++k, cell += 2)
+                    code[e7 + cell[0]] = static_cast<std::uint16_t>(cell[1]);
+                for (std::int32_t k = 0; k < op[freudenthal_plans::tet]; ++k, cell += 2)
+                    tet_up[t6 + cell[0]] = static_cast<u32>(t6 + cell[1]);
+                for (std::int32_t k = 0; k < op[freudenthal_plans::crit_edge]; ++k, cell += 2) {
+                    code[e7 + cell[0]] = static_cast<std::uint16_t>(cell[1]);
+                    crit_edge_ids.push_back(static_cast<u32>(e7 + cell[0]));
+                }
+                for (std::int32_t k = 0; k < op[freudenthal_plans::crit_tri]; ++k, cell += 2)
+                    crit_tris.push_back({(static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]),
+                                         static_cast<u32>(12 * v + cell[0])});
+                for (std::int32_t k = 0; k < op[freudenthal_plans::crit_tet]; ++k, cell += 2) {
+                    const u32 me = static_cast<u32>(t6 + cell[0]);
+                    tet_up[me] = me;
+                    crit_tets.push_back({(static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]), me});
                 }
             }
 
@@ -488,46 +523,64 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
 
     // H1: flows of the critical triangles not paired in H2, then cohomology.
     std::vector<std::pair<u32, u32>> entries;
-    std::vector<std::pair<u64, u32>> chain;
     // An edge's bit 4 marks it in the chain (all clear after each flow): one load per edge.
     constexpr std::uint16_t in_chain = 16;
-    auto toggle = [&](u32 id) {
-        const std::uint16_t c = code[id];
-        const unsigned cd = c & 15u;
-        if (cd == e_down || cd == e_negative) return;
-        code[id] = static_cast<std::uint16_t>(c ^ in_chain);
-        if (c & in_chain) return;  // it cancels
-        chain.push_back({edge_key(id), id});
-        std::push_heap(chain.begin(), chain.end());
-    };
-    auto toggle_tri = [&](index_t base, int type, u32 skip) {
-        for (const auto& [et, off] : tri_edges[static_cast<std::size_t>(type)]) {
-            const u32 e = edge_id(base + off, et);
-            if (e != skip) toggle(e);
-        }
-    };
-    for (std::size_t si = 0; si < ns; ++si) {
-        if (crit_tris[si].first & cleared) continue;
-        const u32 tid = crit_tris[si].second;
-        chain.clear();
-        toggle_tri(static_cast<index_t>(tid / 12), static_cast<int>(tid % 12), pivot_map::none);
-        while (!chain.empty()) {
-            poll.tick();
-            std::pop_heap(chain.begin(), chain.end());
-            const u32 id = chain.back().second;
-            chain.pop_back();
+    // The chain is a max-heap of (key, edge id); with ids below 2^24 (volumes up to about 130^3)
+    // both fit one u64 (keys have 40 bits), whose comparisons and moves are cheaper than a pair's;
+    // the order is the same.
+    auto flows = [&](auto entry_tag) {
+        using entry = decltype(entry_tag);
+        constexpr bool packed = std::is_same_v<entry, u64>;
+        std::vector<entry> chain;
+        auto toggle = [&](u32 id) {
             const std::uint16_t c = code[id];
-            if (!(c & in_chain)) continue;  // it had cancelled
-            code[id] = static_cast<std::uint16_t>(c ^ in_chain);
             const unsigned cd = c & 15u;
-            if (cd == e_critical) {
-                entries.push_back({column_of.find(id), sorted_pos[si]});
-                continue;
+            if (cd == e_down || cd == e_negative) return;
+            code[id] = static_cast<std::uint16_t>(c ^ in_chain);
+            if (c & in_chain) return;  // it cancels
+            if constexpr (packed)
+                chain.push_back((edge_key(id) << 24) | id);
+            else
+                chain.push_back({edge_key(id), id});
+            std::push_heap(chain.begin(), chain.end());
+        };
+        auto toggle_tri = [&](index_t base, int type, u32 skip) {
+            for (const auto& [et, off] : tri_edges[static_cast<std::size_t>(type)]) {
+                const u32 e = edge_id(base + off, et);
+                if (e != skip) toggle(e);
             }
-            const auto& tri = edge_tris[id % 7][cd - 1];
-            toggle_tri(static_cast<index_t>(id / 7) + tri.second, tri.first, id);
+        };
+        for (std::size_t si = 0; si < ns; ++si) {
+            if (crit_tris[si].first & cleared) continue;
+            const u32 tid = crit_tris[si].second;
+            chain.clear();
+            toggle_tri(static_cast<index_t>(tid / 12), static_cast<int>(tid % 12), pivot_map::none);
+            while (!chain.empty()) {
+                poll.tick();
+                std::pop_heap(chain.begin(), chain.end());
+                u32 id;
+                if constexpr (packed)
+                    id = static_cast<u32>(chain.back() & 0xFFFFFFu);
+                else
+                    id = chain.back().second;
+                chain.pop_back();
+                const std::uint16_t c = code[id];
+                if (!(c & in_chain)) continue;  // it had cancelled
+                code[id] = static_cast<std::uint16_t>(c ^ in_chain);
+                const unsigned cd = c & 15u;
+                if (cd == e_critical) {
+                    entries.push_back({column_of.find(id), sorted_pos[si]});
+                    continue;
+                }
+                const auto& tri = edge_tris[id % 7][cd - 1];
+                toggle_tri(static_cast<index_t>(id / 7) + tri.second, tri.first, id);
+            }
         }
-    }
+    };
+    if (size * 7 < std::min(freudenthal_packed_ids, index_t{1} << 24))
+        flows(u64{});
+    else
+        flows(std::pair<u64, u32>{});
     std::vector<u64> death_key(ns);
     for (std::size_t i = 0; i < ns; ++i) death_key[sorted_pos[i]] = crit_tris[i].first & ~cleared;
     morse_cohomology_h1(
