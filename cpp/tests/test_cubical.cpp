@@ -180,9 +180,9 @@ int main() {
         for (int d = 0; d <= md; ++d) CHECK(sorted_dim(morse, d) == sorted_dim(cells, d));
         // The flows' heap of (key, id) pairs that volumes beyond 2^24 edge ids take: the same
         // pairs in the same order as the packed heap.
-        detail::freudenthal_packed_ids = 0;
+        detail::flow_packed_ids = 0;
         const pairs_result unpacked = cubical_pairs(f.data(), g, construction::freudenthal, md, sup, keep);
-        detail::freudenthal_packed_ids = index_t{1} << 24;
+        detail::flow_packed_ids = index_t{1} << 24;
         CHECK(unpacked.dim == morse.dim && unpacked.birth == morse.birth && unpacked.death == morse.death);
     }
     // Sortable keys (branch-free bit tricks): the order of the values, -0.0 tying with +0.0,

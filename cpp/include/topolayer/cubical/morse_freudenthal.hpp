@@ -16,7 +16,6 @@
 #include <cstdint>
 #include <iterator>
 #include <stdexcept>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -169,10 +168,6 @@ struct freudenthal_tables {
         }
     }
 };
-
-// Edge ids below this go into the flows' heap packed with their keys in one u64 (ids of at most
-// 24 bits); a test lowers it to check the (key, id) pairs that larger volumes use.
-inline index_t freudenthal_packed_ids = index_t{1} << 24;
 
 struct morse_freudenthal_scratch {
     std::vector<std::uint16_t> code;  // per edge: step << 5 | in a flow's chain << 4 | status
@@ -525,12 +520,9 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
     std::vector<std::pair<u32, u32>> entries;
     // An edge's bit 4 marks it in the chain (all clear after each flow): one load per edge.
     constexpr std::uint16_t in_chain = 16;
-    // The chain is a max-heap of (key, edge id); with ids below 2^24 (volumes up to about 130^3)
-    // both fit one u64 (keys have 40 bits), whose comparisons and moves are cheaper than a pair's;
-    // the order is the same.
+    // The chain: a max-heap of (key, edge id), packed where the ids allow (flow_entry).
     auto flows = [&](auto entry_tag) {
         using entry = decltype(entry_tag);
-        constexpr bool packed = std::is_same_v<entry, u64>;
         std::vector<entry> chain;
         auto toggle = [&](u32 id) {
             const std::uint16_t c = code[id];
@@ -538,10 +530,8 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
             if (cd == e_down || cd == e_negative) return;
             code[id] = static_cast<std::uint16_t>(c ^ in_chain);
             if (c & in_chain) return;  // it cancels
-            if constexpr (packed)
-                chain.push_back((edge_key(id) << 24) | id);
-            else
-                chain.push_back({edge_key(id), id});
+            chain.emplace_back();
+            flow_entry(chain.back(), edge_key(id), id);
             std::push_heap(chain.begin(), chain.end());
         };
         auto toggle_tri = [&](index_t base, int type, u32 skip) {
@@ -558,11 +548,7 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
             while (!chain.empty()) {
                 poll.tick();
                 std::pop_heap(chain.begin(), chain.end());
-                u32 id;
-                if constexpr (packed)
-                    id = static_cast<u32>(chain.back() & 0xFFFFFFu);
-                else
-                    id = chain.back().second;
+                const u32 id = flow_id(chain.back());
                 chain.pop_back();
                 const std::uint16_t c = code[id];
                 if (!(c & in_chain)) continue;  // it had cancelled
@@ -577,7 +563,7 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
             }
         }
     };
-    if (size * 7 < std::min(freudenthal_packed_ids, index_t{1} << 24))
+    if (flow_ids_pack(size * 7))
         flows(u64{});
     else
         flows(std::pair<u64, u32>{});

@@ -142,10 +142,69 @@ void morse_cohomology_h1(std::vector<std::pair<u32, u32>>& entries, std::size_t 
     }
 }
 
+// A flow's working chain is a max-heap of (key, edge id), keys of at most 40 bits (a rank, then
+// the step in its lower star). Edge ids below flow_packed_ids (at most 2^24, volumes up to about
+// 170^3 for V and 130^3 for Freudenthal) go into one u64 with their key, whose comparisons and
+// moves are cheaper than a pair's; the order is the same. A test lowers it to check the pairs
+// that larger volumes use.
+inline index_t flow_packed_ids = index_t{1} << 24;
+inline bool flow_ids_pack(index_t n_ids) { return n_ids <= std::min(flow_packed_ids, index_t{1} << 24); }
+inline void flow_entry(u64& e, u64 key, u32 id) { e = (key << 24) | id; }
+inline void flow_entry(std::pair<u64, u32>& e, u64 key, u32 id) { e = {key, id}; }
+inline u32 flow_id(u64 e) { return static_cast<u32>(e & 0xFFFFFFu); }
+inline u32 flow_id(const std::pair<u64, u32>& e) { return e.second; }
+
 struct morse_scratch {
     std::vector<std::uint8_t> code, in_chain;
     std::vector<u32> parent, cube_up;
     std::vector<u64> ckey;
+};
+
+// The matching of a vertex's lower star depends only on its present link cells (26 bits) and
+// its lowest neighbour: each (link, lowest) seen is planned once per thread and grid row length,
+// found again through a small hash table, and replayed. A plan is five counts (edge pairs, cube
+// pairs, critical edges, squares, cubes), then two entries per op, grouped by kind, cells
+// relative to the vertex (3 v for edge and square ids, v for cubes); the step t of an op in the
+// star (from 1, in the greedy order) is kept in the code written or the key:
+//   edge pair (edge, t << 3 | up code); cube pair (cube, offset to the cube across);
+//   critical edge (edge, t << 3 | edge_critical), square (square, t), cube (cube, t).
+// Relative ids fit 32 bits: a volume has fewer than 2^32 / 3 padded cells and at least 3 planes.
+struct morse_plans {
+    enum : int { pair = 0, cube = 1, crit_edge = 2, crit_square = 3, crit_cube = 4, kinds = 5 };
+    static constexpr u32 empty = 0xFFFFFFFFu;
+    index_t p1 = -1, p2 = -1;     // the padded strides the ids were made for
+    std::vector<u32> keys, start;  // open addressing: link | lowest << 26, offset in ops
+    std::size_t used = 0;
+    std::vector<std::int32_t> ops;
+    void reset(index_t q1, index_t q2) {
+        p1 = q1;
+        p2 = q2;
+        keys.assign(std::size_t{1} << 12, empty);
+        start.assign(keys.size(), 0);
+        used = 0;
+        ops.clear();
+    }
+    static std::size_t hash(u32 key, std::size_t mask) {
+        return static_cast<std::size_t>((static_cast<u64>(key) * 0x9E3779B97F4A7C15ull) >> 40) & mask;
+    }
+    // The slot of key: where it is, or the empty one where it goes.
+    std::size_t slot(u32 key) const {
+        const std::size_t mask = keys.size() - 1;
+        std::size_t i = hash(key, mask);
+        while (keys[i] != key && keys[i] != empty) i = (i + 1) & mask;
+        return i;
+    }
+    void grow() {  // at most half full
+        std::vector<u32> old_keys(std::size_t{2} * keys.size(), empty), old_start(old_keys.size(), 0);
+        old_keys.swap(keys);
+        old_start.swap(start);
+        for (std::size_t i = 0; i < old_keys.size(); ++i)
+            if (old_keys[i] != empty) {
+                const std::size_t j = slot(old_keys[i]);
+                keys[j] = old_keys[i];
+                start[j] = old_start[i];
+            }
+    }
 };
 
 // H1 pairs of the V construction; rank[q] of each padded cell (pad_rank for padding).
@@ -253,6 +312,79 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
         return (static_cast<u64>(top) << 8) | (code[id] >> 3);
     };
 
+    // Plans the matching of a lower star: pairs greedily (a cell with its one unpaired facet),
+    // and when stuck makes the first unpaired cell with no unpaired facet critical.
+    thread_local morse_plans plans_of_thread;
+    morse_plans& plans = plans_of_thread;
+    if (plans.keys.empty() || plans.p1 != pg.p1 || plans.p2 != pg.p2) plans.reset(pg.p1, pg.p2);
+    std::array<std::vector<std::int32_t>, morse_plans::kinds> grouped;
+    const index_t v0 = pg.first() + pg.p1 * pg.p2;  // any interior vertex: ids relative to it
+    auto plan = [&](u32 L, int w0, u32 pkey) {
+        for (auto& gr : grouped) gr.clear();
+        auto add = [&](int kind, index_t cell, index_t value) {
+            grouped[static_cast<std::size_t>(kind)].push_back(static_cast<std::int32_t>(cell));
+            grouped[static_cast<std::size_t>(kind)].push_back(static_cast<std::int32_t>(value));
+        };
+        const index_t v3 = 3 * v0;
+        u32 U = L & ~(1u << w0);
+        index_t st = 1;
+        while (U != 0) {
+            bool changed = true;
+            while (changed) {
+                changed = false;
+                for (u32 m = U & ~0x3Fu; m != 0; m &= m - 1) {
+                    const int c = __builtin_ctz(m);
+                    if (!((U >> c) & 1u)) continue;
+                    const u32 f = U & oct.facets[static_cast<std::size_t>(c)];
+                    if (f == 0 || (f & (f - 1)) != 0) continue;  // not exactly one unpaired facet
+                    const int a = __builtin_ctz(f);
+                    U &= ~((1u << a) | (1u << c));
+                    changed = true;
+                    if (a < 6) {  // edge v-a pairs up with the square over link edge c
+                        add(morse_plans::pair, edge_id(v0, a) - v3,
+                            (st << 3) | up_code[static_cast<std::size_t>(c - 6)][static_cast<std::size_t>(a)]);
+                    } else {  // the cube c crosses into the one beyond square a
+                        const std::size_t t = static_cast<std::size_t>(c - 18);
+                        add(morse_plans::cube, cube_off[t], across[t][static_cast<std::size_t>(a - 6)]);
+                    }
+                    ++st;
+                }
+            }
+            if (U == 0) break;
+            // Stuck: the first unpaired cell with no unpaired facet becomes critical.
+            int c = -1;
+            for (u32 m = U; m != 0; m &= m - 1) {
+                const int x = __builtin_ctz(m);
+                if ((U & oct.facets[static_cast<std::size_t>(x)]) == 0) {
+                    c = x;
+                    break;
+                }
+            }
+            U &= ~(1u << c);
+            if (c < 6)
+                add(morse_plans::crit_edge, edge_id(v0, c) - v3, (st << 3) | edge_critical);
+            else if (c < 18)
+                add(morse_plans::crit_square, square_id(v0, c - 6) - v3, st);
+            else
+                add(morse_plans::crit_cube, cube_off[static_cast<std::size_t>(c - 18)], st);
+            ++st;
+        }
+        if (st > 32) throw std::logic_error("V lower star plan");  // 5 bits of the edge codes
+        if (2 * (plans.used + 1) > plans.keys.size()) plans.grow();
+        const std::size_t at = plans.ops.size();
+        for (const auto& gr : grouped) plans.ops.push_back(static_cast<std::int32_t>(gr.size() / 2));
+        for (const auto& gr : grouped) plans.ops.insert(plans.ops.end(), gr.begin(), gr.end());
+        const std::size_t ps = plans.slot(pkey);
+        plans.keys[ps] = pkey;
+        plans.start[ps] = static_cast<u32>(at);
+        ++plans.used;
+    };
+    // Raw pointers in the loop: GCC reads a reference to a thread_local afresh at every use.
+    const u32* plan_keys = plans.keys.data();
+    const u32* plan_start = plans.start.data();
+    const std::int32_t* plan_ops = plans.ops.data();
+    std::size_t plan_mask = plans.keys.size() - 1;
+
     interrupt_countdown poll;
     for (index_t a0 = 0; a0 < pg.n0; ++a0)
         for (index_t a1 = 0; a1 < pg.n1; ++a1)
@@ -260,18 +392,18 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
                 poll.tick();
                 const index_t v = pg.first() + (a0 * pg.p1 + a1) * pg.p2 + a2;
                 const u32 rv = rank[v];
+                // The lower link without branches on the comparisons (data-dependent, and
+                // mispredicted about half the time): the lowest lower neighbour is the one with
+                // the smallest rank below rv.
                 u32 L = 0;  // present link cells
                 int w0 = -1;
-                u32 best = 0;
+                u32 best = rv;
                 for (int i = 0; i < 6; ++i) {
                     const u32 ri = rank[v + ov[static_cast<std::size_t>(i)]];
-                    if (ri < rv) {
-                        L |= 1u << i;
-                        if (w0 < 0 || ri < best) {
-                            best = ri;
-                            w0 = i;
-                        }
-                    }
+                    L |= static_cast<u32>(ri < rv) << i;
+                    const bool better = ri < best;
+                    best = better ? ri : best;
+                    w0 = better ? i : w0;
                 }
                 if (w0 < 0) {  // a minimum: a critical vertex
                     parent[static_cast<std::size_t>(v)] = static_cast<u32>(v);
@@ -290,56 +422,40 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
                     const u32 need = oct.facets[static_cast<std::size_t>(18 + t)];
                     if ((L & need) == need && rank[v + oc[static_cast<std::size_t>(t)]] < rv) L |= 1u << (18 + t);
                 }
-                u32 U = L & ~(1u << w0);
-                std::uint8_t st = 1;
-                while (U != 0) {
-                    bool changed = true;
-                    while (changed) {
-                        changed = false;
-                        for (u32 m = U & ~0x3Fu; m != 0; m &= m - 1) {
-                            const int c = __builtin_ctz(m);
-                            if (!((U >> c) & 1u)) continue;
-                            const u32 f = U & oct.facets[static_cast<std::size_t>(c)];
-                            if (f == 0 || (f & (f - 1)) != 0) continue;  // not exactly one unpaired facet
-                            const int a = __builtin_ctz(f);
-                            U &= ~((1u << a) | (1u << c));
-                            changed = true;
-                            if (a < 6) {  // edge v-a pairs up with the square over link edge c
-                                code[edge_id(v, a)] = static_cast<std::uint8_t>(
-                                    (st << 3) | up_code[static_cast<std::size_t>(c - 6)][static_cast<std::size_t>(a)]);
-                            } else if (all_dims) {  // the cube c crosses into the one beyond square a
-                                const std::size_t t = static_cast<std::size_t>(c - 18);
-                                const index_t cb = v + cube_off[t];
-                                cube_up[static_cast<std::size_t>(cb)] =
-                                    static_cast<u32>(cb + across[t][static_cast<std::size_t>(a - 6)]);
-                            }
-                            ++st;
-                        }
-                    }
-                    if (U == 0) break;
-                    // Stuck: the first unpaired cell with no unpaired facet becomes critical.
-                    int c = -1;
-                    for (u32 m = U; m != 0; m &= m - 1) {
-                        const int x = __builtin_ctz(m);
-                        if ((U & oct.facets[static_cast<std::size_t>(x)]) == 0) {
-                            c = x;
-                            break;
-                        }
-                    }
-                    U &= ~(1u << c);
-                    if (c < 6) {
-                        const u32 id = edge_id(v, c);
-                        code[id] = static_cast<std::uint8_t>((st << 3) | edge_critical);
-                        crit_edge_ids.push_back(id);
-                    } else if (c < 18) {
-                        crit_squares.push_back({(static_cast<u64>(rv) << 8) | st, square_id(v, c - 6)});
-                    } else if (all_dims) {
-                        const u32 cb = static_cast<u32>(v + cube_off[static_cast<std::size_t>(c - 18)]);
-                        cube_up[cb] = cb;
-                        ckey[cb] = (static_cast<u64>(rv) << 8) | st;
-                    }
-                    ++st;
+                const u32 pkey = L | (static_cast<u32>(w0) << 26);
+                std::size_t ps = morse_plans::hash(pkey, plan_mask);
+                while (plan_keys[ps] != pkey && plan_keys[ps] != morse_plans::empty) ps = (ps + 1) & plan_mask;
+                if (plan_keys[ps] != pkey) {
+                    plan(L, w0, pkey);
+                    plan_keys = plans.keys.data();
+                    plan_start = plans.start.data();
+                    plan_ops = plans.ops.data();
+                    plan_mask = plans.keys.size() - 1;
+                    ps = plans.slot(pkey);
                 }
+                const std::int32_t* op = plan_ops + plan_start[ps];
+                const std::int32_t* cell = op + morse_plans::kinds;
+                const index_t v3 = 3 * v;
+                for (std::int32_t k = 0; k < op[morse_plans::pair]; ++k, cell += 2)
+                    code[v3 + cell[0]] = static_cast<std::uint8_t>(cell[1]);
+                if (all_dims) {
+                    for (std::int32_t k = 0; k < op[morse_plans::cube]; ++k, cell += 2)
+                        cube_up[v + cell[0]] = static_cast<u32>(v + cell[0] + cell[1]);
+                } else
+                    cell += 2 * op[morse_plans::cube];
+                for (std::int32_t k = 0; k < op[morse_plans::crit_edge]; ++k, cell += 2) {
+                    code[v3 + cell[0]] = static_cast<std::uint8_t>(cell[1]);
+                    crit_edge_ids.push_back(static_cast<u32>(v3 + cell[0]));
+                }
+                for (std::int32_t k = 0; k < op[morse_plans::crit_square]; ++k, cell += 2)
+                    crit_squares.push_back({(static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]),
+                                            static_cast<u32>(v3 + cell[0])});
+                if (all_dims)
+                    for (std::int32_t k = 0; k < op[morse_plans::crit_cube]; ++k, cell += 2) {
+                        const u32 cb = static_cast<u32>(v + cell[0]);
+                        cube_up[cb] = cb;
+                        ckey[cb] = (static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]);
+                    }
             }
 
     // H0 on the critical edges (in filtration order) tells the negative ones; the others are
@@ -427,66 +543,74 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     // when it surfaces (keys are distinct per edge, and an edge taken out never comes back:
     // keys decrease along a gradient path). Edges that end a path without a term (paired
     // down with a vertex, or negative) never enter.
-    std::vector<std::pair<u64, u32>> chain;
     scratch.in_chain.assign(static_cast<std::size_t>(size * 3), 0);
     std::uint8_t* const in_chain = scratch.in_chain.data();  // all clear after each flow
     const u64 min_key = static_cast<u64>(min_rank) << 8;
-    auto toggle = [&](u32 id) {
-        const unsigned cd = code[id] & 7u;
-        if (cd == edge_down || cd == edge_negative) return;
-        if (in_chain[id]) {
-            in_chain[id] = 0;
-            return;
-        }
-        const u64 k = edge_key(id);
-        if (k < min_key) return;
-        in_chain[id] = 1;
-        chain.push_back({k, id});
-        std::push_heap(chain.begin(), chain.end());
-    };
-    // The youngest edge of the chain, taken out; pivot_map::none when it had cancelled.
-    auto take = [&]() -> u32 {
-        std::pop_heap(chain.begin(), chain.end());
-        const u32 id = chain.back().second;
-        chain.pop_back();
-        if (!in_chain[id]) return pivot_map::none;
-        in_chain[id] = 0;
-        return id;
-    };
-    for (std::size_t si = 0; si < ns; ++si) {
-        if ((crit_squares[si].first & cleared) || (crit_squares[si].first >> 8) < min_rank) continue;
-        const u32 sq = crit_squares[si].second;
-        const index_t sb = static_cast<index_t>(sq / 3);
-        const int N = static_cast<int>(sq % 3);
-        const int A = N == 0 ? 1 : 0, B = N == 2 ? 1 : 2;
-        chain.clear();
-        toggle(static_cast<u32>(sb * 3 + A));
-        toggle(static_cast<u32>(sb * 3 + B));
-        toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(B)]) * 3 + A));
-        toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(A)]) * 3 + B));
-        while (!chain.empty()) {
-            poll.tick();
-            const u32 id = take();
-            if (id == pivot_map::none) continue;  // it cancelled
+    auto flows = [&](auto entry_tag) {
+        using entry = decltype(entry_tag);
+        std::vector<entry> chain;
+        auto toggle = [&](u32 id) {
             const unsigned cd = code[id] & 7u;
-            if (cd == edge_critical) {
-                entries.push_back({column_of.find(id), sorted_pos[si]});
-                continue;
+            if (cd == edge_down || cd == edge_negative) return;
+            if (in_chain[id]) {
+                in_chain[id] = 0;
+                return;
             }
-            // Up: replace the edge by the other three edges of its square (all of them
-            // younger in no case: keys decrease along a gradient path).
-            const int ea = static_cast<int>(id % 3);
-            const index_t eb = static_cast<index_t>(id / 3);
-            const int X = other_axis(ea, (cd - 1) / 2);
-            const index_t tb = eb - ((cd - 1) % 2) * ax[static_cast<std::size_t>(X)];
-            const u32 e1 = static_cast<u32>(tb * 3 + ea);
-            const u32 e2 = static_cast<u32>((tb + ax[static_cast<std::size_t>(X)]) * 3 + ea);
-            const u32 e3 = static_cast<u32>(tb * 3 + X);
-            const u32 e4 = static_cast<u32>((tb + ax[static_cast<std::size_t>(ea)]) * 3 + X);
-            for (u32 f : {e1, e2, e3, e4})
-                if (f != id) toggle(f);
+            const u64 k = edge_key(id);
+            if (k < min_key) return;
+            in_chain[id] = 1;
+            chain.emplace_back();
+            flow_entry(chain.back(), k, id);
+            std::push_heap(chain.begin(), chain.end());
+        };
+        // The youngest edge of the chain, taken out; pivot_map::none when it had cancelled.
+        auto take = [&]() -> u32 {
+            std::pop_heap(chain.begin(), chain.end());
+            const u32 id = flow_id(chain.back());
+            chain.pop_back();
+            if (!in_chain[id]) return pivot_map::none;
+            in_chain[id] = 0;
+            return id;
+        };
+        for (std::size_t si = 0; si < ns; ++si) {
+            if ((crit_squares[si].first & cleared) || (crit_squares[si].first >> 8) < min_rank) continue;
+            const u32 sq = crit_squares[si].second;
+            const index_t sb = static_cast<index_t>(sq / 3);
+            const int N = static_cast<int>(sq % 3);
+            const int A = N == 0 ? 1 : 0, B = N == 2 ? 1 : 2;
+            chain.clear();
+            toggle(static_cast<u32>(sb * 3 + A));
+            toggle(static_cast<u32>(sb * 3 + B));
+            toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(B)]) * 3 + A));
+            toggle(static_cast<u32>((sb + ax[static_cast<std::size_t>(A)]) * 3 + B));
+            while (!chain.empty()) {
+                poll.tick();
+                const u32 id = take();
+                if (id == pivot_map::none) continue;  // it cancelled
+                const unsigned cd = code[id] & 7u;
+                if (cd == edge_critical) {
+                    entries.push_back({column_of.find(id), sorted_pos[si]});
+                    continue;
+                }
+                // Up: replace the edge by the other three edges of its square (all of them
+                // younger in no case: keys decrease along a gradient path).
+                const int ea = static_cast<int>(id % 3);
+                const index_t eb = static_cast<index_t>(id / 3);
+                const int X = other_axis(ea, (cd - 1) / 2);
+                const index_t tb = eb - ((cd - 1) % 2) * ax[static_cast<std::size_t>(X)];
+                const u32 e1 = static_cast<u32>(tb * 3 + ea);
+                const u32 e2 = static_cast<u32>((tb + ax[static_cast<std::size_t>(X)]) * 3 + ea);
+                const u32 e3 = static_cast<u32>(tb * 3 + X);
+                const u32 e4 = static_cast<u32>((tb + ax[static_cast<std::size_t>(ea)]) * 3 + X);
+                for (u32 f : {e1, e2, e3, e4})
+                    if (f != id) toggle(f);
+            }
         }
-    }
+    };
+    if (flow_ids_pack(size * 3))
+        flows(u64{});
+    else
+        flows(std::pair<u64, u32>{});
 
     {  // the squares in filtration order
         std::vector<std::pair<u64, u32>> sorted(ns);
