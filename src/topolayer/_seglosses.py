@@ -16,7 +16,7 @@ import torch
 
 from ._logging import logged
 from ._validate import check_choice
-from .functional.segmentation import match_indices, prepare
+from .functional.segmentation import filtration_values, match_indices, prepare
 
 __all__ = ["betti_matching_loss", "hu_topo_loss"]
 
@@ -39,23 +39,27 @@ def _reduce(
     return costs.new_zeros(n_items).index_add(0, items, costs).reshape(batch_shape)
 
 
-def _gather(fp, ft, n, matched, up, ut):
-    """The birth and death values of matched pairs (prediction, target) and of the unmatched
-    bars of each side, in one gather per input (one scatter in the backward pass)."""
-    vp, vt = fp.reshape(-1), ft.reshape(-1)
-    nm, nu, ng = matched.shape[0], up.shape[0], ut.shape[0]
-    idx_p = torch.cat(
-        [matched[:, 0] * n + matched[:, c] for c in (2, 3)]
-        + [up[:, 0] * n + up[:, c] for c in (2, 3)]
-    )
-    idx_t = torch.cat(
-        [matched[:, 0] * n + matched[:, c] for c in (4, 5)]
-        + [ut[:, 0] * n + ut[:, c] for c in (2, 3)]
-    )
+def _gather(p, matched, up, ut):
+    """The birth and death values, in the sublevel filtration ``f``, of matched pairs
+    (prediction, target) and of the unmatched bars of each side. One gather per input (one
+    scatter in the backward pass); ``1 - x`` for superlevel sets is taken of the gathered
+    values only, not of the whole input."""
+    n, nm, nu, ng = p.n_pixels, matched.shape[0], up.shape[0], ut.shape[0]
+    lead_m = matched[:, :1] * n
+
+    def flat(*blocks):  # births of every block, then deaths: [b1, b2, d1, d2]
+        return torch.cat([b.t() for b in blocks], dim=1).reshape(-1)
+
+    idx_p = flat(matched[:, 2:4] + lead_m, up[:, 2:4] + up[:, :1] * n)
+    idx_t = flat(matched[:, 4:6] + lead_m, ut[:, 2:4] + ut[:, :1] * n)
     # index_select, not indexing: its backward is an index_add, where indexing's backward
     # (index_put with accumulation) sorts the indices
-    pb, pd, ub, ud = vp.index_select(0, idx_p).split([nm, nm, nu, nu])
-    tb, td, gb, gd = vt.index_select(0, idx_t).split([nm, nm, ng, ng])
+    vp = p.pred.reshape(-1).index_select(0, idx_p)
+    vt = p.target.reshape(-1).index_select(0, idx_t)
+    if p.superlevel:
+        vp, vt = filtration_values(vp, True), filtration_values(vt, True)
+    pb, ub, pd, ud = vp.split([nm, nu, nm, nu])
+    tb, gb, td, gd = vt.split([nm, ng, nm, ng])
     return (pb, pd, tb, td), (ub, ud), (gb, gd)
 
 
@@ -169,9 +173,8 @@ def betti_matching_loss(
         )
     w_matched, w_unmatched = _check_weights(weights)
     threshold = _check_threshold(threshold)
-    fp, ft = p.f_pred, p.f_target
-    matched, up, ut = match_indices(fp, ft, ndim, p.construction, p.n_threads)
-    (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(fp, ft, p.n_pixels, matched, up, ut)
+    matched, up, ut = match_indices(p.f_pred, p.f_target, ndim, p.construction, p.n_threads)
+    (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut)
     cost_m = 2 * w_matched * ((pb - tb) ** 2 + (pd - td) ** 2)
     keep = (ub - ud).abs() > threshold
     if push_unmatched_to_1_0:
@@ -181,7 +184,7 @@ def betti_matching_loss(
     cost_p = w_unmatched * torch.where(keep, cost_p, 0 * cost_p)
     cost_t = 2 * ((gb - 1) ** 2 + gd**2) if push_unmatched_to_1_0 else (gb - gd) ** 2
     costs = torch.cat([cost_m, cost_p, cost_t.to(cost_m.dtype)])
-    n_items = fp.numel() // p.n_pixels
+    n_items = p.pred.numel() // p.n_pixels
     return _reduce(costs, [matched, up, ut], p.batch_shape, n_items, reduction)
 
 
@@ -233,11 +236,12 @@ def hu_topo_loss(
     """
     p = prepare(pred, target, ndim, superlevel, construction, n_threads)
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
-    fp, ft = p.f_pred, p.f_target
-    matched, up, ut = match_indices(fp, ft, ndim, p.construction, p.n_threads, hu=True)
-    (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(fp, ft, p.n_pixels, matched, up, ut)
+    matched, up, ut = match_indices(
+        p.f_pred, p.f_target, ndim, p.construction, p.n_threads, hu=True, target_grad=p.target_grad
+    )
+    (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut)
     costs = torch.cat(
         [(pb - tb) ** 2 + (pd - td) ** 2, (ub - ud) ** 2 / 2, ((gb - gd) ** 2 / 2).to(pb.dtype)]
     )
-    n_items = fp.numel() // p.n_pixels
+    n_items = p.pred.numel() // p.n_pixels
     return _reduce(costs, [matched, up, ut], p.batch_shape, n_items, reduction)

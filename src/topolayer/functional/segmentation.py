@@ -123,11 +123,12 @@ def match_indices(
     construction: str,
     n_threads: int,
     hu: bool = False,
+    target_grad: bool = False,
 ) -> list[torch.Tensor]:
     """The three index tensors of the Betti matching (or with ``hu``, of the W2 matching of Hu
     et al.'s loss) for sublevel values ``f_pred``, ``f_target``. For Hu's matching of a target
-    that takes no gradient, a two-valued (binary) target has its bars counted rather than
-    reduced: the same values, at representative pixels."""
+    that takes no gradient (``target_grad`` false), a two-valued (binary) target has its bars
+    counted rather than reduced: the same values, at representative pixels."""
     shape = list(f_pred.shape[f_pred.dim() - ndim :])
     n = 1
     for s in shape:
@@ -137,7 +138,7 @@ def match_indices(
     if rows_p.dtype not in (torch.float32, torch.float64):
         rows_p, rows_t = rows_p.float(), rows_t.float()
     if hu:
-        args = (rows_p, rows_t, shape, construction, not f_target.requires_grad, n_threads)
+        args = (rows_p, rows_t, shape, construction, not target_grad, n_threads)
         if plain_eager(rows_p):
             return hu_matching_kernel(*args)
         return list(_hu_matching_op(*args))
@@ -194,7 +195,8 @@ def check_options(superlevel, construction, n_threads) -> tuple[bool, str, int]:
 
 
 class Prepared(NamedTuple):
-    """Validated inputs of a segmentation call and their sublevel filtration values."""
+    """Validated inputs of a segmentation call and their sublevel filtration values (detached:
+    what the matching runs on; values that take gradients are gathered from the inputs)."""
 
     pred: torch.Tensor
     target: torch.Tensor
@@ -204,6 +206,8 @@ class Prepared(NamedTuple):
     n_pixels: int
     construction: str
     n_threads: int
+    superlevel: bool
+    target_grad: bool
 
 
 def prepare(pred, target, ndim, superlevel, construction, n_threads) -> Prepared:
@@ -216,12 +220,14 @@ def prepare(pred, target, ndim, superlevel, construction, n_threads) -> Prepared
     return Prepared(
         pred,
         target,
-        filtration_values(pred, superlevel),
-        filtration_values(target, superlevel),
+        filtration_values(pred.detach(), superlevel),
+        filtration_values(target.detach(), superlevel),
         tuple(pred.shape[: pred.dim() - ndim]),
         n,
         construction,
         threads,
+        superlevel,
+        target.requires_grad,
     )
 
 
