@@ -42,20 +42,39 @@ index_t check_pair(const values_2d<T>& pred, const values_2d<T>& target, const s
 // (item, dim, L birth, L death, G birth, G death) per match; (item, dim, birth, death) per
 // unmatched bar, in item and dimension order.
 std::vector<int_array> pack(const std::vector<topolayer::betti_matching_result>& results, int ndim) {
-    std::vector<index_t> matched, ul, ug;
+    std::size_t nm = 0, nl = 0, ng = 0;
+    for (const auto& r : results)
+        for (int d = 0; d < ndim; ++d) {
+            const auto& rd = r.dims[static_cast<std::size_t>(d)];
+            nm += rd.matched.size() / 4;
+            nl += rd.unmatched_l.size() / 2;
+            ng += rd.unmatched_g.size() / 2;
+        }
+    // Sized once and written through pointers: this runs on the calling thread after the items.
+    std::vector<index_t> matched(6 * nm), ul(4 * nl), ug(4 * ng);
+    index_t *pm = matched.data(), *pl = ul.data(), *pg = ug.data();
     for (std::size_t i = 0; i < results.size(); ++i)
         for (int d = 0; d < ndim; ++d) {
             const auto item = static_cast<index_t>(i);
             const auto& r = results[i].dims[static_cast<std::size_t>(d)];
-            for (std::size_t j = 0; j < r.matched.size(); j += 4) {
-                matched.insert(matched.end(), {item, index_t{d}});
-                matched.insert(matched.end(), r.matched.begin() + static_cast<std::ptrdiff_t>(j),
-                               r.matched.begin() + static_cast<std::ptrdiff_t>(j + 4));
+            for (std::size_t j = 0; j < r.matched.size(); j += 4, pm += 6) {
+                pm[0] = item;
+                pm[1] = d;
+                std::copy(r.matched.begin() + static_cast<std::ptrdiff_t>(j),
+                          r.matched.begin() + static_cast<std::ptrdiff_t>(j + 4), pm + 2);
             }
-            for (std::size_t j = 0; j < r.unmatched_l.size(); j += 2)
-                ul.insert(ul.end(), {item, index_t{d}, r.unmatched_l[j], r.unmatched_l[j + 1]});
-            for (std::size_t j = 0; j < r.unmatched_g.size(); j += 2)
-                ug.insert(ug.end(), {item, index_t{d}, r.unmatched_g[j], r.unmatched_g[j + 1]});
+            for (std::size_t j = 0; j < r.unmatched_l.size(); j += 2, pl += 4) {
+                pl[0] = item;
+                pl[1] = d;
+                pl[2] = r.unmatched_l[j];
+                pl[3] = r.unmatched_l[j + 1];
+            }
+            for (std::size_t j = 0; j < r.unmatched_g.size(); j += 2, pg += 4) {
+                pg[0] = item;
+                pg[1] = d;
+                pg[2] = r.unmatched_g[j];
+                pg[3] = r.unmatched_g[j + 1];
+            }
         }
     std::vector<int_array> out;
     out.push_back(to_array(std::move(matched), 6));

@@ -9,8 +9,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -192,8 +194,41 @@ static void check_pseudomanifold_top(std::mt19937& gen) {
     CHECK(build_complex({{}, {}, {0, 1, 2, 0, 1, 3, 0, 1, 4}}, 5).top_cofaces.empty());
 }
 
+// all_finite and check_finite: finite extremes pass (largest, denormal, signed zero); NaN and
+// infinities of either sign fail at any position (the vector body, the tail, the first entry)
+// and the error names the first bad entry.
+template <class T>
+void check_finite_values() {
+    using lim = std::numeric_limits<T>;
+    std::vector<T> x(37);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<T>(i) - T(18);
+    x[3] = lim::max();
+    x[4] = lim::lowest();
+    x[5] = lim::denorm_min();
+    x[6] = -T(0);
+    CHECK(all_finite(x.data(), static_cast<index_t>(x.size())));
+    CHECK(all_finite(x.data(), 0));
+    for (T bad : {lim::infinity(), -lim::infinity(), lim::quiet_NaN(), -lim::quiet_NaN()})
+        for (std::size_t at : {std::size_t{0}, std::size_t{17}, x.size() - 1}) {
+            std::vector<T> y = x;
+            y[at] = bad;
+            CHECK(!all_finite(y.data(), static_cast<index_t>(y.size())));
+            y[30] = bad;  // a second bad entry: the message names the first
+            const std::size_t first = std::min<std::size_t>(at, 30);
+            bool named = false;
+            try {
+                check_finite(y.data(), static_cast<index_t>(y.size()), "v");
+            } catch (const std::invalid_argument& e) {
+                named = std::string(e.what()).find("entry " + std::to_string(first) + " ") != std::string::npos;
+            }
+            CHECK(named);
+        }
+}
+
 int main() {
     std::mt19937 gen(7);
+    check_finite_values<float>();
+    check_finite_values<double>();
     check_pseudomanifold_top(gen);
     check_packed_build(gen);
     for (int trial = 0; trial < 300; ++trial) {
