@@ -162,7 +162,7 @@ struct morse_scratch {
 
 // The matching of a vertex's lower star depends only on its present link cells (26 bits) and
 // its lowest neighbour: each (link, lowest) seen is planned once per thread and grid row length,
-// found again through a small hash table, and replayed. A plan is five counts (edge pairs, cube
+// found again through a pivot_map, and replayed. A plan is five counts (edge pairs, cube
 // pairs, critical edges, squares, cubes), then two entries per op, grouped by kind, cells
 // relative to the vertex (3 v for edge and square ids, v for cubes); the step t of an op in the
 // star (from 1, in the greedy order) is kept in the code written or the key:
@@ -171,39 +171,14 @@ struct morse_scratch {
 // Relative ids fit 32 bits: a volume has fewer than 2^32 / 3 padded cells and at least 3 planes.
 struct morse_plans {
     enum : int { pair = 0, cube = 1, crit_edge = 2, crit_square = 3, crit_cube = 4, kinds = 5 };
-    static constexpr u32 empty = 0xFFFFFFFFu;
-    index_t p1 = -1, p2 = -1;     // the padded strides the ids were made for
-    std::vector<u32> keys, start;  // open addressing: link | lowest << 26, offset in ops
-    std::size_t used = 0;
+    index_t p1 = -1, p2 = -1;  // the padded strides the ids were made for
+    pivot_map start;            // link | lowest << 26 -> offset in ops
     std::vector<std::int32_t> ops;
     void reset(index_t q1, index_t q2) {
         p1 = q1;
         p2 = q2;
-        keys.assign(std::size_t{1} << 12, empty);
-        start.assign(keys.size(), 0);
-        used = 0;
+        start = pivot_map{};
         ops.clear();
-    }
-    static std::size_t hash(u32 key, std::size_t mask) {
-        return static_cast<std::size_t>((static_cast<u64>(key) * 0x9E3779B97F4A7C15ull) >> 40) & mask;
-    }
-    // The slot of key: where it is, or the empty one where it goes.
-    std::size_t slot(u32 key) const {
-        const std::size_t mask = keys.size() - 1;
-        std::size_t i = hash(key, mask);
-        while (keys[i] != key && keys[i] != empty) i = (i + 1) & mask;
-        return i;
-    }
-    void grow() {  // at most half full
-        std::vector<u32> old_keys(std::size_t{2} * keys.size(), empty), old_start(old_keys.size(), 0);
-        old_keys.swap(keys);
-        old_start.swap(start);
-        for (std::size_t i = 0; i < old_keys.size(); ++i)
-            if (old_keys[i] != empty) {
-                const std::size_t j = slot(old_keys[i]);
-                keys[j] = old_keys[i];
-                start[j] = old_start[i];
-            }
     }
 };
 
@@ -316,7 +291,7 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     // and when stuck makes the first unpaired cell with no unpaired facet critical.
     thread_local morse_plans plans_of_thread;
     morse_plans& plans = plans_of_thread;
-    if (plans.keys.empty() || plans.p1 != pg.p1 || plans.p2 != pg.p2) plans.reset(pg.p1, pg.p2);
+    if (plans.p1 != pg.p1 || plans.p2 != pg.p2) plans.reset(pg.p1, pg.p2);
     std::array<std::vector<std::int32_t>, morse_plans::kinds> grouped;
     const index_t v0 = pg.first() + pg.p1 * pg.p2;  // any interior vertex: ids relative to it
     auto plan = [&](u32 L, int w0, u32 pkey) {
@@ -370,20 +345,14 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
             ++st;
         }
         if (st > 32) throw std::logic_error("V lower star plan");  // 5 bits of the edge codes
-        if (2 * (plans.used + 1) > plans.keys.size()) plans.grow();
         const std::size_t at = plans.ops.size();
         for (const auto& gr : grouped) plans.ops.push_back(static_cast<std::int32_t>(gr.size() / 2));
         for (const auto& gr : grouped) plans.ops.insert(plans.ops.end(), gr.begin(), gr.end());
-        const std::size_t ps = plans.slot(pkey);
-        plans.keys[ps] = pkey;
-        plans.start[ps] = static_cast<u32>(at);
-        ++plans.used;
+        plans.start.insert(pkey, static_cast<u32>(at));
     };
     // Raw pointers in the loop: GCC reads a reference to a thread_local afresh at every use.
-    const u32* plan_keys = plans.keys.data();
-    const u32* plan_start = plans.start.data();
+    const pivot_map* const plan_start = &plans.start;
     const std::int32_t* plan_ops = plans.ops.data();
-    std::size_t plan_mask = plans.keys.size() - 1;
 
     interrupt_countdown poll;
     for (index_t a0 = 0; a0 < pg.n0; ++a0)
@@ -423,17 +392,13 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
                     if ((L & need) == need && rank[v + oc[static_cast<std::size_t>(t)]] < rv) L |= 1u << (18 + t);
                 }
                 const u32 pkey = L | (static_cast<u32>(w0) << 26);
-                std::size_t ps = morse_plans::hash(pkey, plan_mask);
-                while (plan_keys[ps] != pkey && plan_keys[ps] != morse_plans::empty) ps = (ps + 1) & plan_mask;
-                if (plan_keys[ps] != pkey) {
+                u32 at = plan_start->find(pkey);
+                if (at == pivot_map::none) {
                     plan(L, w0, pkey);
-                    plan_keys = plans.keys.data();
-                    plan_start = plans.start.data();
                     plan_ops = plans.ops.data();
-                    plan_mask = plans.keys.size() - 1;
-                    ps = plans.slot(pkey);
+                    at = plan_start->find(pkey);
                 }
-                const std::int32_t* op = plan_ops + plan_start[ps];
+                const std::int32_t* op = plan_ops + at;
                 const std::int32_t* cell = op + morse_plans::kinds;
                 const index_t v3 = 3 * v;
                 for (std::int32_t k = 0; k < op[morse_plans::pair]; ++k, cell += 2)
