@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../interrupt.hpp"
@@ -148,6 +149,63 @@ inline std::vector<index_t> neighbour_rows(const std::vector<index_t>& nb, index
         if (std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
     }
     return rows;
+}
+
+// The lower link of each of m consecutive vertices r[0..m) of a row (m <= lower_link_run), for
+// the lower-star gradients (morse_h1.hpp, morse_freudenthal.hpp): with neighbours at offsets
+// nb, lower[j] gets bit k when neighbour k is lower than vertex j, and lowest[j] the lowest of
+// the lower neighbours among the first n_min (0 when none is). Loops over the run with no
+// branch, which the compiler vectorises: the comparisons are data-dependent, and as branches
+// would be mispredicted about half the time. Each loop stays out of line: inlined into the
+// caller's loop nest, GCC no longer vectorises it.
+#if defined(__GNUC__)
+#define TOPOLAYER_NOINLINE __attribute__((noinline))
+#else
+#define TOPOLAYER_NOINLINE
+#endif
+inline constexpr index_t lower_link_run = 64;
+
+template <u32 i>
+TOPOLAYER_NOINLINE void lower_link_min(const u32* __restrict r, const index_t* nb, index_t m, u32* __restrict lower,
+                                       u32* __restrict best, u32* __restrict lowest) {
+    const u32* __restrict a = r + nb[i];
+    for (index_t j = 0; j < m; ++j) {
+        const u32 x = a[j];
+        const u32 below = static_cast<u32>(x < r[j]);
+        lower[j] = i == 0 ? below : lower[j] | (below << i);
+        const u32 b = i == 0 ? r[j] : best[j];
+        const bool better = x < b;
+        best[j] = better ? x : b;
+        lowest[j] = better ? i : (i == 0 ? 0 : lowest[j]);
+    }
+}
+
+template <u32 k>
+TOPOLAYER_NOINLINE void lower_link_four(const u32* __restrict r, const index_t* nb, index_t m, u32* __restrict lower) {
+    const u32* __restrict a = r + nb[k];
+    const u32* __restrict b = r + nb[k + 1];
+    const u32* __restrict c = r + nb[k + 2];
+    const u32* __restrict d = r + nb[k + 3];
+    for (index_t j = 0; j < m; ++j) {
+        const u32 x = r[j];
+        lower[j] |= (static_cast<u32>(a[j] < x) << k) | (static_cast<u32>(b[j] < x) << (k + 1)) |
+                    (static_cast<u32>(c[j] < x) << (k + 2)) | (static_cast<u32>(d[j] < x) << (k + 3));
+    }
+}
+
+template <u32 n_min, u32... I, u32... F>
+void lower_link_all(const u32* r, const index_t* nb, index_t m, u32* lower, u32* lowest,
+                    std::integer_sequence<u32, I...>, std::integer_sequence<u32, F...>) {
+    u32 best[lower_link_run];
+    (lower_link_min<I>(r, nb, m, lower, best, lowest), ...);
+    (lower_link_four<n_min + 4 * F>(r, nb, m, lower), ...);
+}
+
+template <u32 n_min, u32 n_all>
+void lower_link(const u32* r, const index_t* nb, index_t m, u32* lower, u32* lowest) {
+    static_assert(n_min >= 1 && n_all >= n_min && (n_all - n_min) % 4 == 0 && n_all <= 32);
+    lower_link_all<n_min>(r, nb, m, lower, lowest, std::make_integer_sequence<u32, n_min>{},
+                          std::make_integer_sequence<u32, (n_all - n_min) / 4>{});
 }
 
 inline u32 find_root(u32* parent, u32 x) {

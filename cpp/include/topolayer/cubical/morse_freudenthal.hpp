@@ -407,55 +407,54 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
     const u32* const plan_start = plans.start.data();
     const std::int32_t* plan_ops = plans.ops.data();
 
+    // Which neighbours are lower, and the lowest, for a run of a row at once.
+    constexpr index_t run = lower_link_run;
+    u32 lower[run], lowest[run];
+
     interrupt_countdown poll;
     for (index_t a0 = 0; a0 < pg.n0; ++a0)
         for (index_t a1 = 0; a1 < pg.n1; ++a1)
-            for (index_t a2 = 0; a2 < pg.n2; ++a2) {
-                poll.tick();
-                const index_t v = pg.first() + (a0 * pg.p1 + a1) * pg.p2 + a2;
-                const u32 rv = rank[v];
-                // The lower link without branches on the comparisons (data-dependent, and
-                // mispredicted about half the time): the lowest lower neighbour is the one with
-                // the smallest rank below rv.
-                u32 LV = 0;
-                u32 best = rv;
-                int w0 = -1;
-                for (int i = 0; i < 14; ++i) {
-                    const u32 ri = rank[v + ov[static_cast<std::size_t>(i)]];
-                    LV |= static_cast<u32>(ri < rv) << i;
-                    const bool better = ri < best;
-                    best = better ? ri : best;
-                    w0 = better ? i : w0;
-                }
-                if (w0 < 0) {
-                    parent[v] = static_cast<u32>(v);
-                    continue;
-                }
-                parent[v] = static_cast<u32>(v + ov[static_cast<std::size_t>(w0)]);
-                code[edge_id(v + e_off[static_cast<std::size_t>(w0)], e_type[static_cast<std::size_t>(w0)])] = e_down;
-                const std::size_t slot = (static_cast<std::size_t>(LV) << 4) | static_cast<std::size_t>(w0);
-                if (plan_start[slot] == freudenthal_plans::unplanned) {
-                    plan(LV, w0, slot);
-                    plan_ops = plans.ops.data();
-                }
-                const std::int32_t* op = plan_ops + plan_start[slot];
-                const std::int32_t* cell = op + freudenthal_plans::kinds;
-                const std::int64_t e7 = 7 * v, t6 = 6 * v;
-                for (std::int32_t k = 0; k < op[freudenthal_plans::pair]; ++k, cell += 2)
-                    code[e7 + cell[0]] = static_cast<std::uint16_t>(cell[1]);
-                for (std::int32_t k = 0; k < op[freudenthal_plans::tet]; ++k, cell += 2)
-                    tet_up[t6 + cell[0]] = static_cast<u32>(t6 + cell[1]);
-                for (std::int32_t k = 0; k < op[freudenthal_plans::crit_edge]; ++k, cell += 2) {
-                    code[e7 + cell[0]] = static_cast<std::uint16_t>(cell[1]);
-                    crit_edge_ids.push_back(static_cast<u32>(e7 + cell[0]));
-                }
-                for (std::int32_t k = 0; k < op[freudenthal_plans::crit_tri]; ++k, cell += 2)
-                    crit_tris.push_back({(static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]),
-                                         static_cast<u32>(12 * v + cell[0])});
-                for (std::int32_t k = 0; k < op[freudenthal_plans::crit_tet]; ++k, cell += 2) {
-                    const u32 me = static_cast<u32>(t6 + cell[0]);
-                    tet_up[me] = me;
-                    crit_tets.push_back({(static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]), me});
+            for (index_t r0 = 0; r0 < pg.n2; r0 += run) {
+                const index_t m = std::min(run, pg.n2 - r0);
+                const index_t row = pg.first() + (a0 * pg.p1 + a1) * pg.p2 + r0;
+                lower_link<14, 14>(rank + row, ov.data(), m, lower, lowest);
+                for (index_t j = 0; j < m; ++j) {
+                    poll.tick();
+                    const index_t v = row + j;
+                    const u32 rv = rank[v];
+                    const u32 LV = lower[j];
+                    if (LV == 0) {  // a minimum
+                        parent[v] = static_cast<u32>(v);
+                        continue;
+                    }
+                    const int w0 = static_cast<int>(lowest[j]);
+                    parent[v] = static_cast<u32>(v + ov[static_cast<std::size_t>(w0)]);
+                    const std::size_t w = static_cast<std::size_t>(w0);
+                    code[edge_id(v + e_off[w], e_type[w])] = e_down;
+                    const std::size_t slot = (static_cast<std::size_t>(LV) << 4) | static_cast<std::size_t>(w0);
+                    if (plan_start[slot] == freudenthal_plans::unplanned) {
+                        plan(LV, w0, slot);
+                        plan_ops = plans.ops.data();
+                    }
+                    const std::int32_t* op = plan_ops + plan_start[slot];
+                    const std::int32_t* cell = op + freudenthal_plans::kinds;
+                    const std::int64_t e7 = 7 * v, t6 = 6 * v;
+                    for (std::int32_t k = 0; k < op[freudenthal_plans::pair]; ++k, cell += 2)
+                        code[e7 + cell[0]] = static_cast<std::uint16_t>(cell[1]);
+                    for (std::int32_t k = 0; k < op[freudenthal_plans::tet]; ++k, cell += 2)
+                        tet_up[t6 + cell[0]] = static_cast<u32>(t6 + cell[1]);
+                    for (std::int32_t k = 0; k < op[freudenthal_plans::crit_edge]; ++k, cell += 2) {
+                        code[e7 + cell[0]] = static_cast<std::uint16_t>(cell[1]);
+                        crit_edge_ids.push_back(static_cast<u32>(e7 + cell[0]));
+                    }
+                    for (std::int32_t k = 0; k < op[freudenthal_plans::crit_tri]; ++k, cell += 2)
+                        crit_tris.push_back({(static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]),
+                                             static_cast<u32>(12 * v + cell[0])});
+                    for (std::int32_t k = 0; k < op[freudenthal_plans::crit_tet]; ++k, cell += 2) {
+                        const u32 me = static_cast<u32>(t6 + cell[0]);
+                        tet_up[me] = me;
+                        crit_tets.push_back({(static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]), me});
+                    }
                 }
             }
 
@@ -520,19 +519,19 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
     std::vector<std::pair<u32, u32>> entries;
     // An edge's bit 4 marks it in the chain (all clear after each flow): one load per edge.
     constexpr std::uint16_t in_chain = 16;
-    // The chain: a max-heap of (key, edge id), packed where the ids allow (flow_entry).
+    // The chain (flow_chain) of (key, edge id), packed where the ids allow (flow_entry).
     auto flows = [&](auto entry_tag) {
         using entry = decltype(entry_tag);
-        std::vector<entry> chain;
+        flow_chain<entry> chain;
         auto toggle = [&](u32 id) {
             const std::uint16_t c = code[id];
             const unsigned cd = c & 15u;
             if (cd == e_down || cd == e_negative) return;
             code[id] = static_cast<std::uint16_t>(c ^ in_chain);
             if (c & in_chain) return;  // it cancels
-            chain.emplace_back();
-            flow_entry(chain.back(), edge_key(id), id);
-            std::push_heap(chain.begin(), chain.end());
+            entry e;
+            flow_entry(e, edge_key(id), id);
+            chain.push(e);
         };
         auto toggle_tri = [&](index_t base, int type, u32 skip) {
             for (const auto& [et, off] : tri_edges[static_cast<std::size_t>(type)]) {
@@ -547,9 +546,7 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
             toggle_tri(static_cast<index_t>(tid / 12), static_cast<int>(tid % 12), pivot_map::none);
             while (!chain.empty()) {
                 poll.tick();
-                std::pop_heap(chain.begin(), chain.end());
-                const u32 id = flow_id(chain.back());
-                chain.pop_back();
+                const u32 id = flow_id(chain.pop());
                 const std::uint16_t c = code[id];
                 if (!(c & in_chain)) continue;  // it had cancelled
                 code[id] = static_cast<std::uint16_t>(c ^ in_chain);

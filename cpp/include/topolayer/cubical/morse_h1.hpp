@@ -45,6 +45,10 @@ struct octahedron {
     std::array<std::array<int, 2>, 12> ev{};       // link edge: its two link vertices
     std::array<std::array<int, 3>, 8> tv{}, te{};  // link triangle: its vertices and edges
     std::array<u32, 26> facets{};                  // cell bits 0-5 vertices, 6-17 edges, 18-25
+    // The link edges whose two vertices are in a set of link vertices (6 bits), and the link
+    // triangles whose three edges are in a set of link edges (12 bits).
+    std::array<std::uint16_t, 64> edges_within{};
+    std::array<std::uint8_t, 4096> triangles_within{};
     octahedron() {
         for (int i = 0; i < 6; ++i) {
             axis[static_cast<std::size_t>(i)] = i / 2;
@@ -71,6 +75,16 @@ struct octahedron {
                 (1u << ev[static_cast<std::size_t>(e)][0]) | (1u << ev[static_cast<std::size_t>(e)][1]);
         for (int t = 0; t < 8; ++t)
             for (int e : te[static_cast<std::size_t>(t)]) facets[static_cast<std::size_t>(18 + t)] |= 1u << (6 + e);
+        for (u32 m = 0; m < 64; ++m)
+            for (int e = 0; e < 12; ++e)
+                if ((m & facets[static_cast<std::size_t>(6 + e)]) == facets[static_cast<std::size_t>(6 + e)])
+                    edges_within[m] = static_cast<std::uint16_t>(edges_within[m] | (1u << e));
+        for (u32 m = 0; m < 4096; ++m)
+            for (int t = 0; t < 8; ++t) {
+                const u32 need = facets[static_cast<std::size_t>(18 + t)] >> 6;
+                if ((m & need) == need)
+                    triangles_within[m] = static_cast<std::uint8_t>(triangles_within[m] | (1u << t));
+            }
     }
 };
 
@@ -142,7 +156,7 @@ void morse_cohomology_h1(std::vector<std::pair<u32, u32>>& entries, std::size_t 
     }
 }
 
-// A flow's working chain is a max-heap of (key, edge id), keys of at most 40 bits (a rank, then
+// A flow's working chain holds (key, edge id) entries, keys of at most 40 bits (a rank, then
 // the step in its lower star). Edge ids below flow_packed_ids (at most 2^24, volumes up to about
 // 170^3 for V and 130^3 for Freudenthal) go into one u64 with their key, whose comparisons and
 // moves are cheaper than a pair's; the order is the same. A test lowers it to check the pairs
@@ -153,6 +167,43 @@ inline void flow_entry(u64& e, u64 key, u32 id) { e = (key << 24) | id; }
 inline void flow_entry(std::pair<u64, u32>& e, u64 key, u32 id) { e = {key, id}; }
 inline u32 flow_id(u64 e) { return static_cast<u32>(e & 0xFFFFFFu); }
 inline u32 flow_id(const std::pair<u64, u32>& e) { return e.second; }
+// A flow's working chain, from which the youngest edge is taken out next. Up to sorted_max
+// entries it is kept sorted, youngest last: an edge enters below the one it replaces, the
+// youngest, so the insertion from the back moves few entries, where a binary heap's sift
+// comparisons are mispredicted. A longer chain (long flows on large smooth structures) turns
+// into a binary heap for the rest of its flow, so a push never costs more than sorted_max moves.
+template <class E>
+struct flow_chain {
+    static constexpr std::size_t sorted_max = 64;
+    std::vector<E> v;
+    bool heap = false;
+    void clear() {
+        v.clear();
+        heap = false;
+    }
+    bool empty() const { return v.empty(); }
+    void push(const E& e) {
+        if (!heap) {
+            if (v.size() < sorted_max) {
+                v.push_back(e);
+                auto i = v.end() - 1;
+                for (; i != v.begin() && e < *(i - 1); --i) *i = *(i - 1);
+                *i = e;
+                return;
+            }
+            std::make_heap(v.begin(), v.end());
+            heap = true;
+        }
+        v.push_back(e);
+        std::push_heap(v.begin(), v.end());
+    }
+    E pop() {
+        if (heap) std::pop_heap(v.begin(), v.end());
+        const E e = v.back();
+        v.pop_back();
+        return e;
+    }
+};
 
 struct morse_scratch {
     std::vector<std::uint8_t> code, in_chain;
@@ -172,7 +223,7 @@ struct morse_scratch {
 struct morse_plans {
     enum : int { pair = 0, cube = 1, crit_edge = 2, crit_square = 3, crit_cube = 4, kinds = 5 };
     index_t p1 = -1, p2 = -1;  // the padded strides the ids were made for
-    pivot_map start;            // link | lowest << 26 -> offset in ops
+    pivot_map start;           // link | lowest << 26 -> offset in ops
     std::vector<std::int32_t> ops;
     void reset(index_t q1, index_t q2) {
         p1 = q1;
@@ -257,8 +308,11 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     std::array<std::array<std::uint8_t, 6>, 12> up_code{};
     for (std::size_t e = 0; e < 12; ++e)
         for (int end = 0; end < 2; ++end) {
-            const int a = oct.ev[e][static_cast<std::size_t>(end)], other = oct.ev[e][static_cast<std::size_t>(1 - end)];
-            const int k = other_axis(oct.axis[static_cast<std::size_t>(a)], 0) == oct.axis[static_cast<std::size_t>(other)] ? 0 : 1;
+            const int a = oct.ev[e][static_cast<std::size_t>(end)],
+                      other = oct.ev[e][static_cast<std::size_t>(1 - end)];
+            const int k =
+                other_axis(oct.axis[static_cast<std::size_t>(a)], 0) == oct.axis[static_cast<std::size_t>(other)] ? 0
+                                                                                                                  : 1;
             up_code[e][static_cast<std::size_t>(a)] =
                 static_cast<std::uint8_t>(1 + 2 * k + (oct.sign[static_cast<std::size_t>(other)] < 0 ? 1 : 0));
         }
@@ -268,7 +322,8 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     std::array<std::array<index_t, 12>, 8> across{};
     for (std::size_t t = 0; t < 8; ++t) {
         for (int i : oct.tv[t])
-            if (oct.sign[static_cast<std::size_t>(i)] < 0) cube_off[t] -= ax[static_cast<std::size_t>(oct.axis[static_cast<std::size_t>(i)])];
+            if (oct.sign[static_cast<std::size_t>(i)] < 0)
+                cube_off[t] -= ax[static_cast<std::size_t>(oct.axis[static_cast<std::size_t>(i)])];
         for (int e : oct.te[t]) {
             // The face over link edge e misses one link vertex of t: its axis is the face's normal,
             // and the cube beyond lies a step further along that vertex's direction.
@@ -354,73 +409,74 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     const pivot_map* const plan_start = &plans.start;
     const std::int32_t* plan_ops = plans.ops.data();
 
+    // The 26 neighbours of v in the bit order of its link cells: the link vertex i (bit i), the
+    // far corner of the square over link edge e (bit 6 + e), of the cube over triangle t (18 + t).
+    std::array<index_t, 26> nb{};
+    for (std::size_t i = 0; i < 6; ++i) nb[i] = ov[i];
+    for (std::size_t e = 0; e < 12; ++e) nb[6 + e] = od[e];
+    for (std::size_t t = 0; t < 8; ++t) nb[18 + t] = oc[t];
+    // Which neighbours are lower, and the lowest axis neighbour, for a run of a row at once.
+    constexpr index_t run = lower_link_run;
+    u32 lower[run], lowest[run];
+
     interrupt_countdown poll;
     for (index_t a0 = 0; a0 < pg.n0; ++a0)
         for (index_t a1 = 0; a1 < pg.n1; ++a1)
-            for (index_t a2 = 0; a2 < pg.n2; ++a2) {
-                poll.tick();
-                const index_t v = pg.first() + (a0 * pg.p1 + a1) * pg.p2 + a2;
-                const u32 rv = rank[v];
-                // The lower link without branches on the comparisons (data-dependent, and
-                // mispredicted about half the time): the lowest lower neighbour is the one with
-                // the smallest rank below rv.
-                u32 L = 0;  // present link cells
-                int w0 = -1;
-                u32 best = rv;
-                for (int i = 0; i < 6; ++i) {
-                    const u32 ri = rank[v + ov[static_cast<std::size_t>(i)]];
-                    L |= static_cast<u32>(ri < rv) << i;
-                    const bool better = ri < best;
-                    best = better ? ri : best;
-                    w0 = better ? i : w0;
-                }
-                if (w0 < 0) {  // a minimum: a critical vertex
-                    parent[static_cast<std::size_t>(v)] = static_cast<u32>(v);
-                    continue;
-                }
-                parent[static_cast<std::size_t>(v)] = static_cast<u32>(v + ov[static_cast<std::size_t>(w0)]);
-                {
-                    const u32 id = edge_id(v, w0);
-                    code[id] = edge_down;  // step 0
-                }
-                for (int e = 0; e < 12; ++e) {
-                    const u32 need = oct.facets[static_cast<std::size_t>(6 + e)];
-                    if ((L & need) == need && rank[v + od[static_cast<std::size_t>(e)]] < rv) L |= 1u << (6 + e);
-                }
-                for (int t = 0; t < 8; ++t) {
-                    const u32 need = oct.facets[static_cast<std::size_t>(18 + t)];
-                    if ((L & need) == need && rank[v + oc[static_cast<std::size_t>(t)]] < rv) L |= 1u << (18 + t);
-                }
-                const u32 pkey = L | (static_cast<u32>(w0) << 26);
-                u32 at = plan_start->find(pkey);
-                if (at == pivot_map::none) {
-                    plan(L, w0, pkey);
-                    plan_ops = plans.ops.data();
-                    at = plan_start->find(pkey);
-                }
-                const std::int32_t* op = plan_ops + at;
-                const std::int32_t* cell = op + morse_plans::kinds;
-                const index_t v3 = 3 * v;
-                for (std::int32_t k = 0; k < op[morse_plans::pair]; ++k, cell += 2)
-                    code[v3 + cell[0]] = static_cast<std::uint8_t>(cell[1]);
-                if (all_dims) {
-                    for (std::int32_t k = 0; k < op[morse_plans::cube]; ++k, cell += 2)
-                        cube_up[v + cell[0]] = static_cast<u32>(v + cell[0] + cell[1]);
-                } else
-                    cell += 2 * op[morse_plans::cube];
-                for (std::int32_t k = 0; k < op[morse_plans::crit_edge]; ++k, cell += 2) {
-                    code[v3 + cell[0]] = static_cast<std::uint8_t>(cell[1]);
-                    crit_edge_ids.push_back(static_cast<u32>(v3 + cell[0]));
-                }
-                for (std::int32_t k = 0; k < op[morse_plans::crit_square]; ++k, cell += 2)
-                    crit_squares.push_back({(static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]),
-                                            static_cast<u32>(v3 + cell[0])});
-                if (all_dims)
-                    for (std::int32_t k = 0; k < op[morse_plans::crit_cube]; ++k, cell += 2) {
-                        const u32 cb = static_cast<u32>(v + cell[0]);
-                        cube_up[cb] = cb;
-                        ckey[cb] = (static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]);
+            for (index_t r0 = 0; r0 < pg.n2; r0 += run) {
+                const index_t m = std::min(run, pg.n2 - r0);
+                const index_t row = pg.first() + (a0 * pg.p1 + a1) * pg.p2 + r0;
+                const u32* const rr = rank + row;
+                lower_link<6, 26>(rr, nb.data(), m, lower, lowest);
+                for (index_t j = 0; j < m; ++j) {
+                    poll.tick();
+                    const index_t v = row + j;
+                    const u32 rv = rr[j];
+                    const u32 nv = lower[j];
+                    if ((nv & 0x3Fu) == 0) {  // a minimum: a critical vertex
+                        parent[static_cast<std::size_t>(v)] = static_cast<u32>(v);
+                        continue;
                     }
+                    const int w0 = static_cast<int>(lowest[j]);
+                    parent[static_cast<std::size_t>(v)] = static_cast<u32>(v + ov[static_cast<std::size_t>(w0)]);
+                    {
+                        const u32 id = edge_id(v, w0);
+                        code[id] = edge_down;  // step 0
+                    }
+                    // A link edge is present when its two vertices and the far corner are lower, a
+                    // triangle when its three edges and the far corner are.
+                    u32 L = (nv & 0x3Fu) | (nv & (static_cast<u32>(oct.edges_within[nv & 0x3Fu]) << 6));
+                    L |= nv & (static_cast<u32>(oct.triangles_within[(L >> 6) & 0xFFFu]) << 18);
+                    const u32 pkey = L | (static_cast<u32>(w0) << 26);
+                    u32 at = plan_start->find(pkey);
+                    if (at == pivot_map::none) {
+                        plan(L, w0, pkey);
+                        plan_ops = plans.ops.data();
+                        at = plan_start->find(pkey);
+                    }
+                    const std::int32_t* op = plan_ops + at;
+                    const std::int32_t* cell = op + morse_plans::kinds;
+                    const index_t v3 = 3 * v;
+                    for (std::int32_t k = 0; k < op[morse_plans::pair]; ++k, cell += 2)
+                        code[v3 + cell[0]] = static_cast<std::uint8_t>(cell[1]);
+                    if (all_dims) {
+                        for (std::int32_t k = 0; k < op[morse_plans::cube]; ++k, cell += 2)
+                            cube_up[v + cell[0]] = static_cast<u32>(v + cell[0] + cell[1]);
+                    } else
+                        cell += 2 * op[morse_plans::cube];
+                    for (std::int32_t k = 0; k < op[morse_plans::crit_edge]; ++k, cell += 2) {
+                        code[v3 + cell[0]] = static_cast<std::uint8_t>(cell[1]);
+                        crit_edge_ids.push_back(static_cast<u32>(v3 + cell[0]));
+                    }
+                    for (std::int32_t k = 0; k < op[morse_plans::crit_square]; ++k, cell += 2)
+                        crit_squares.push_back(
+                            {(static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]), static_cast<u32>(v3 + cell[0])});
+                    if (all_dims)
+                        for (std::int32_t k = 0; k < op[morse_plans::crit_cube]; ++k, cell += 2) {
+                            const u32 cb = static_cast<u32>(v + cell[0]);
+                            cube_up[cb] = cb;
+                            ckey[cb] = (static_cast<u64>(rv) << 8) | static_cast<u64>(cell[1]);
+                        }
+                }
             }
 
     // H0 on the critical edges (in filtration order) tells the negative ones; the others are
@@ -503,17 +559,17 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     sort_tmp = {};
     // Coboundary entries (column, square's place in the filtration order), gathered flat.
     std::vector<std::pair<u32, u32>> entries;
-    // The working chain of a flow, mod 2: a max-heap of (key, edge) with a mark per edge in the
-    // chain; an edge added twice cancels by clearing its mark, and its heap entry is skipped
-    // when it surfaces (keys are distinct per edge, and an edge taken out never comes back:
-    // keys decrease along a gradient path). Edges that end a path without a term (paired
+    // The working chain of a flow, mod 2: (key, edge) entries taken out youngest first
+    // (flow_chain) with a mark per edge in the chain; an edge added twice cancels by clearing its
+    // mark, and its entry is skipped when it surfaces (keys are distinct per edge, and an edge
+    // taken out never comes back: keys decrease along a gradient path). Edges that end a path without a term (paired
     // down with a vertex, or negative) never enter.
     scratch.in_chain.assign(static_cast<std::size_t>(size * 3), 0);
     std::uint8_t* const in_chain = scratch.in_chain.data();  // all clear after each flow
     const u64 min_key = static_cast<u64>(min_rank) << 8;
     auto flows = [&](auto entry_tag) {
         using entry = decltype(entry_tag);
-        std::vector<entry> chain;
+        flow_chain<entry> chain;
         auto toggle = [&](u32 id) {
             const unsigned cd = code[id] & 7u;
             if (cd == edge_down || cd == edge_negative) return;
@@ -524,15 +580,13 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
             const u64 k = edge_key(id);
             if (k < min_key) return;
             in_chain[id] = 1;
-            chain.emplace_back();
-            flow_entry(chain.back(), k, id);
-            std::push_heap(chain.begin(), chain.end());
+            entry e;
+            flow_entry(e, k, id);
+            chain.push(e);
         };
         // The youngest edge of the chain, taken out; pivot_map::none when it had cancelled.
         auto take = [&]() -> u32 {
-            std::pop_heap(chain.begin(), chain.end());
-            const u32 id = flow_id(chain.back());
-            chain.pop_back();
+            const u32 id = flow_id(chain.pop());
             if (!in_chain[id]) return pivot_map::none;
             in_chain[id] = 0;
             return id;
