@@ -167,14 +167,16 @@ inline void flow_entry(u64& e, u64 key, u32 id) { e = (key << 24) | id; }
 inline void flow_entry(std::pair<u64, u32>& e, u64 key, u32 id) { e = {key, id}; }
 inline u32 flow_id(u64 e) { return static_cast<u32>(e & 0xFFFFFFu); }
 inline u32 flow_id(const std::pair<u64, u32>& e) { return e.second; }
-// A flow's working chain, from which the youngest edge is taken out next. Up to sorted_max
-// entries it is kept sorted, youngest last: an edge enters below the one it replaces, the
-// youngest, so the insertion from the back moves few entries, where a binary heap's sift
-// comparisons are mispredicted. A longer chain (long flows on large smooth structures) turns
-// into a binary heap for the rest of its flow, so a push never costs more than sorted_max moves.
+// A flow's working chain, from which the youngest edge is taken out next. Up to
+// flow_sorted_max entries it is kept sorted, youngest last: an edge enters below the one it
+// replaces, the youngest, so the insertion from the back is a short loop, where a binary heap's
+// sift comparisons are mispredicted. A longer chain (long flows on large smooth
+// structures) turns into a binary heap for the rest of its flow, so a push never costs more than
+// flow_sorted_max moves. A test changes the bound to check that both give the same pairs.
+inline std::size_t flow_sorted_max = 64;
 template <class E>
 struct flow_chain {
-    static constexpr std::size_t sorted_max = 64;
+    std::size_t sorted_max = flow_sorted_max;
     std::vector<E> v;
     bool heap = false;
     void clear() {
