@@ -10,8 +10,10 @@ a training loop; each call returns the critical vertices of every bar. Peers, pe
   grid; values only, no critical vertices).
 - NumPy argsort of the vertex values: the one-sort proxy of the physical limit.
 
-Single thread everywhere, H0 + H1. Prints median seconds per call and ratios.
-Run: .venv/bin/python benchmarks/bench_lower_star.py [--quick]
+Single thread everywhere, H0 + H1. Each run draws fresh values and takes every tool's median
+seconds per call; printed: the median over the runs with their range, and the ratios per run
+(median, min - max).
+Run: .venv/bin/python benchmarks/bench_lower_star.py [--quick] [--runs 3]
 """
 
 from __future__ import annotations
@@ -35,34 +37,43 @@ def timeit(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
+def spread(xs: list[float], fmt: str = ".4f") -> str:
+    return f"{statistics.median(xs):{fmt}} [{min(xs):{fmt}}-{max(xs):{fmt}}]"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small sizes, few repeats")
+    parser.add_argument("--runs", type=int, default=3, help="runs per size, fresh values each")
     args = parser.parse_args()
     sides = (40, 80) if args.quick else (130, 410)
     repeat = 3 if args.quick else 10
+    runs = 1 if args.quick else args.runs
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
-    print(
-        f"{'grid':>9} {'simplices':>10} {'topolayer':>10} {'gudhi':>9} {'oineus':>9} {'argsort':>9}"
-        f" {'gudhi/tl':>9} {'oineus/tl':>9} {'tl/argsort':>10}"
-    )
+    try:
+        import gudhi
+    except ImportError:
+        gudhi = None
+        print("gudhi not installed")
+    try:
+        import oineus
+    except ImportError:
+        oineus = None
+        print("oineus not installed")
+    print(f"median s per call over {repeat} calls; {runs} runs: median [min-max]; ratios per run")
     for n in sides:
         t = time.perf_counter()
         K = tl.SimplicialComplex.grid_2d(n, n)
         build = time.perf_counter() - t
-        values = [rng.random(n * n) for _ in range(repeat)]
-        it = iter(values * 4)
-
-        def run_topolayer():
-            tl.functional.lower_star(torch.from_numpy(next(it)), K, max_dim=1, n_threads=1)
-
-        t_tl = timeit(run_topolayer, repeat)
         edges, tris = K.simplices(1), K.simplices(2)
+        times: dict[str, list[float]] = {"topolayer": [], "gudhi": [], "oineus": [], "argsort": []}
+        for _ in range(runs):
+            # Every call of every tool gets values of its own.
+            it = iter([rng.random(n * n) for _ in range(4 * repeat)])
 
-        t_gudhi = float("nan")
-        try:
-            import gudhi
+            def run_topolayer():
+                tl.functional.lower_star(torch.from_numpy(next(it)), K, max_dim=1, n_threads=1)
 
             def run_gudhi():
                 f = next(it)
@@ -73,27 +84,21 @@ def main() -> None:
                 st.compute_persistence(homology_coeff_field=2, persistence_dim_max=False)
                 st.lower_star_persistence_generators()
 
-            t_gudhi = timeit(run_gudhi, repeat)
-        except ImportError:
-            print("gudhi not installed")
-
-        t_oineus = float("nan")
-        try:
-            import oineus
-
             def run_oineus():
                 oineus.compute_diagrams_ls(next(it).reshape(n, n), max_dim=1)
 
-            t_oineus = timeit(run_oineus, repeat)
-        except ImportError:
-            print("oineus not installed")
-
-        t_sort = timeit(lambda: np.argsort(next(it), kind="stable"), repeat)
-        print(
-            f"{n:>4}x{n:<4} {len(K):>10} {t_tl:>10.4f} {t_gudhi:>9.4f} {t_oineus:>9.4f} {t_sort:>9.4f}"
-            f" {t_gudhi / t_tl:>8.1f}x {t_oineus / t_tl:>8.1f}x {t_tl / t_sort:>9.1f}x"
-            f"   (complex built once in {build:.3f} s)"
-        )
+            times["topolayer"].append(timeit(run_topolayer, repeat))
+            times["gudhi"].append(timeit(run_gudhi, repeat) if gudhi else float("nan"))
+            times["oineus"].append(timeit(run_oineus, repeat) if oineus else float("nan"))
+            times["argsort"].append(timeit(lambda: np.argsort(next(it), kind="stable"), repeat))
+        print(f"{n}x{n} grid, {len(K)} simplices (complex built once in {build:.3f} s)")
+        for name, ts in times.items():
+            print(f"  {name:>9}: {spread(ts)} s")
+        for peer in ("gudhi", "oineus"):
+            ratios = [p / q for p, q in zip(times[peer], times["topolayer"], strict=True)]
+            print(f"  {peer} / topolayer: {spread(ratios, '.1f')}x")
+        ratios = [q / p for p, q in zip(times["argsort"], times["topolayer"], strict=True)]
+        print(f"  topolayer / argsort: {spread(ratios, '.1f')}x")
 
 
 if __name__ == "__main__":
