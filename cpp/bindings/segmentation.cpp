@@ -63,18 +63,16 @@ std::vector<int_array> pack(const std::vector<topolayer::betti_matching_result>&
                 std::copy(r.matched.begin() + static_cast<std::ptrdiff_t>(j),
                           r.matched.begin() + static_cast<std::ptrdiff_t>(j + 4), pm + 2);
             }
-            for (std::size_t j = 0; j < r.unmatched_l.size(); j += 2, pl += 4) {
-                pl[0] = item;
-                pl[1] = d;
-                pl[2] = r.unmatched_l[j];
-                pl[3] = r.unmatched_l[j + 1];
-            }
-            for (std::size_t j = 0; j < r.unmatched_g.size(); j += 2, pg += 4) {
-                pg[0] = item;
-                pg[1] = d;
-                pg[2] = r.unmatched_g[j];
-                pg[3] = r.unmatched_g[j + 1];
-            }
+            auto unmatched = [&](const std::vector<index_t>& u, index_t*& p) {
+                for (std::size_t j = 0; j < u.size(); j += 2, p += 4) {
+                    p[0] = item;
+                    p[1] = d;
+                    p[2] = u[j];
+                    p[3] = u[j + 1];
+                }
+            };
+            unmatched(r.unmatched_l, pl);
+            unmatched(r.unmatched_g, pg);
         }
     std::vector<int_array> out;
     out.push_back(to_array(std::move(matched), 6));

@@ -428,10 +428,10 @@ void morse_freudenthal(const padded_grid& pg, const u32* rank, Emit&& emit) {
                         continue;
                     }
                     const int w0 = static_cast<int>(lowest[j]);
-                    parent[v] = static_cast<u32>(v + ov[static_cast<std::size_t>(w0)]);
-                    const std::size_t w = static_cast<std::size_t>(w0);
+                    const std::size_t w = lowest[j];
+                    parent[v] = static_cast<u32>(v + ov[w]);
                     code[edge_id(v + e_off[w], e_type[w])] = e_down;
-                    const std::size_t slot = (static_cast<std::size_t>(LV) << 4) | static_cast<std::size_t>(w0);
+                    const std::size_t slot = (static_cast<std::size_t>(LV) << 4) | w;
                     if (plan_start[slot] == freudenthal_plans::unplanned) {
                         plan(LV, w0, slot);
                         plan_ops = plans.ops.data();

@@ -254,13 +254,15 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     const std::array<index_t, 3> ax{pg.p1 * pg.p2, pg.p2, 1};
     std::array<index_t, 6> ov{};  // link vertex offsets
     for (std::size_t i = 0; i < 6; ++i) ov[i] = oct.sign[i] * ax[static_cast<std::size_t>(oct.axis[i])];
-    std::array<index_t, 12> od{};  // link edge diagonal offsets
+    // The 26 neighbours of v in the bit order of its link cells: the link vertex i (bit i), the
+    // far corner of the square over link edge e (bit 6 + e), of the cube over triangle t (18 + t).
+    std::array<index_t, 26> nb{};
+    for (std::size_t i = 0; i < 6; ++i) nb[i] = ov[i];
     for (std::size_t e = 0; e < 12; ++e)
-        od[e] = ov[static_cast<std::size_t>(oct.ev[e][0])] + ov[static_cast<std::size_t>(oct.ev[e][1])];
-    std::array<index_t, 8> oc{};  // link triangle corner offsets
+        nb[6 + e] = ov[static_cast<std::size_t>(oct.ev[e][0])] + ov[static_cast<std::size_t>(oct.ev[e][1])];
     for (std::size_t t = 0; t < 8; ++t)
-        oc[t] = ov[static_cast<std::size_t>(oct.tv[t][0])] + ov[static_cast<std::size_t>(oct.tv[t][1])] +
-                ov[static_cast<std::size_t>(oct.tv[t][2])];
+        nb[18 + t] = ov[static_cast<std::size_t>(oct.tv[t][0])] + ov[static_cast<std::size_t>(oct.tv[t][1])] +
+                     ov[static_cast<std::size_t>(oct.tv[t][2])];
     // The other axis and side of each up code (1-4) of an edge on axis a.
     auto other_axis = [](int a, int k) { return k == 0 ? (a == 0 ? 1 : 0) : (a == 2 ? 1 : 2); };
     // Edge and square ids: low corner * 3 + axis (edges) or normal axis (squares).
@@ -411,12 +413,6 @@ void morse_h1(const padded_grid& pg, const u32* rank, Emit&& emit, u32 min_rank 
     const pivot_map* const plan_start = &plans.start;
     const std::int32_t* plan_ops = plans.ops.data();
 
-    // The 26 neighbours of v in the bit order of its link cells: the link vertex i (bit i), the
-    // far corner of the square over link edge e (bit 6 + e), of the cube over triangle t (18 + t).
-    std::array<index_t, 26> nb{};
-    for (std::size_t i = 0; i < 6; ++i) nb[i] = ov[i];
-    for (std::size_t e = 0; e < 12; ++e) nb[6 + e] = od[e];
-    for (std::size_t t = 0; t < 8; ++t) nb[18 + t] = oc[t];
     // Which neighbours are lower, and the lowest axis neighbour, for a run of a row at once.
     constexpr index_t run = lower_link_run;
     u32 lower[run], lowest[run];
