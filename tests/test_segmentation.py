@@ -506,6 +506,30 @@ def test_superlevel_is_sublevel_of_one_minus_x():
     torch.testing.assert_close(up.num_unmatched_pred, down.num_unmatched_pred)
 
 
+@pytest.mark.parametrize("construction", ["V", "T"])
+@pytest.mark.parametrize("shape", [(3, 1, 24, 20), (2, 1, 9, 8, 7)])
+@pytest.mark.parametrize("smooth", [False, True])
+def test_binary_target_shortcut_equals_the_full_reductions(construction, shape, smooth):
+    # A binary target that takes no gradient skips its own reductions; one that takes a
+    # gradient goes through all of them. Values and the prediction's gradient must agree.
+    x, y = _random_pair(shape, 31, smooth=smooth)
+    x[0, 0, 0] = 1.0  # a prediction at the target's low value (superlevel: 1) inside it
+    y[0, 0, 0] = 1.0
+    nd = len(shape) - 2
+    losses, grads = [], []
+    for target_grad in (False, True):
+        xx = x.clone().requires_grad_()
+        yy = y.clone().requires_grad_(target_grad)
+        loss = betti_matching_loss(xx, yy, ndim=nd, construction=construction, reduction="sum")
+        loss.backward()
+        losses.append(loss.detach())
+        grads.append(xx.grad)
+        m = betti_matching(x, yy.detach().requires_grad_(target_grad), ndim=nd)
+        assert int(m.num_matched.sum()) > 0
+    torch.testing.assert_close(losses[0], losses[1], rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-6, atol=1e-6)
+
+
 def test_swapping_inputs_swaps_the_matching():
     x, _ = _random_pair((2, 16, 16), 8)
     z, _ = _random_pair((2, 16, 16), 9)
@@ -617,8 +641,8 @@ def test_opcheck():
     from topolayer._ops.segmentation import betti_matching as op
 
     x, y = _random_pair((3, 64), 14)
-    torch.library.opcheck(op, (x, y, [8, 8], "V", 1))
-    torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", 2))
+    torch.library.opcheck(op, (x, y, [8, 8], "V", True, 1))
+    torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", False, 2))
 
 
 def test_opcheck_hu_matching():

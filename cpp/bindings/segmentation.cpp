@@ -144,7 +144,7 @@ matcher_cache& matchers() {
 
 template <class T>
 std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
-                                      const std::string& construction, int n_threads) {
+                                      const std::string& construction, bool binary_target, int n_threads) {
     const index_t n = check_pair(pred, target, shape, construction);
     const index_t items = static_cast<index_t>(pred.shape(0));
     const bool t = construction == "T";
@@ -162,6 +162,7 @@ std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, st
                 l[static_cast<std::size_t>(j)] = static_cast<double>(pl[j]);
                 g[static_cast<std::size_t>(j)] = static_cast<double>(pg[j]);
             }
+            m->set_binary_shortcut(binary_target);
             m->run(l.data(), g.data(), results[static_cast<std::size_t>(i)]);
             matchers().give(std::move(m), shape, t);
         });
@@ -191,13 +192,16 @@ std::vector<int_array> hu_matching(values_2d<T> pred, values_2d<T> target, std::
 
 void bind_segmentation(nb::module_& m) {
     m.def("betti_matching", &betti_matching<float>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
-          nb::arg("shape"), nb::arg("construction"), nb::arg("n_threads"),
+          nb::arg("shape"), nb::arg("construction"), nb::arg("binary_target"), nb::arg("n_threads"),
           "Betti matching of each row of pred with the same row of target (flattened 2D or 3D grids of "
           "the given shape, sublevel filtrations): a (m, 6) array of (item, dim, pred birth, pred death, "
           "target birth, target death) pixels per matched pair, and (u, 4) arrays of (item, dim, birth, "
-          "death) for the unmatched bars of pred and of target. Essential bars are left out.");
+          "death) for the unmatched bars of pred and of target. Essential bars are left out. With "
+          "binary_target, a target row of two values lo < hi (pred >= lo, and > lo where the target is "
+          "hi) has only its bars' births and values computed, without its own reductions: its bars' "
+          "death pixels are representative ones at hi.");
     m.def("betti_matching", &betti_matching<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
-          nb::arg("shape"), nb::arg("construction"), nb::arg("n_threads"));
+          nb::arg("shape"), nb::arg("construction"), nb::arg("binary_target"), nb::arg("n_threads"));
     m.def(
         "set_matcher_cache", [](std::size_t max_bytes) { return matchers().set_limit(max_bytes); },
         nb::arg("max_bytes"),

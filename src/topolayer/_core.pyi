@@ -125,13 +125,13 @@ def wasserstein_matchings(x: Annotated[NDArray[numpy.float64], dict(shape=(None,
     """
 
 @overload
-def betti_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, n_threads: int) -> list[NDArray[numpy.int64]]:
+def betti_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, binary_target: bool, n_threads: int) -> list[NDArray[numpy.int64]]:
     """
-    Betti matching of each row of pred with the same row of target (flattened 2D or 3D grids of the given shape, sublevel filtrations): a (m, 6) array of (item, dim, pred birth, pred death, target birth, target death) pixels per matched pair, and (u, 4) arrays of (item, dim, birth, death) for the unmatched bars of pred and of target. Essential bars are left out.
+    Betti matching of each row of pred with the same row of target (flattened 2D or 3D grids of the given shape, sublevel filtrations): a (m, 6) array of (item, dim, pred birth, pred death, target birth, target death) pixels per matched pair, and (u, 4) arrays of (item, dim, birth, death) for the unmatched bars of pred and of target. Essential bars are left out. With binary_target, a target row of two values lo < hi (pred >= lo, and > lo where the target is hi) has only its bars' births and values computed, without its own reductions: its bars' death pixels are representative ones at hi.
     """
 
 @overload
-def betti_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, n_threads: int) -> list[NDArray[numpy.int64]]: ...
+def betti_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, binary_target: bool, n_threads: int) -> list[NDArray[numpy.int64]]: ...
 
 def set_matcher_cache(max_bytes: int) -> int:
     """

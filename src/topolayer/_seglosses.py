@@ -173,7 +173,9 @@ def betti_matching_loss(
         )
     w_matched, w_unmatched = _check_weights(weights)
     threshold = _check_threshold(threshold)
-    matched, up, ut = match_indices(p.f_pred, p.f_target, ndim, p.construction, p.n_threads)
+    matched, up, ut = match_indices(
+        p.f_pred, p.f_target, ndim, p.construction, p.n_threads, target_grad=p.target_grad
+    )
     (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut)
     cost_m = 2 * w_matched * ((pb - tb) ** 2 + (pd - td) ** 2)
     keep = (ub - ud).abs() > threshold

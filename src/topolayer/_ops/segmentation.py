@@ -28,11 +28,19 @@ def _rows(pred: torch.Tensor, target: torch.Tensor):
 
 
 def betti_matching_kernel(
-    pred: torch.Tensor, target: torch.Tensor, shape: list[int], construction: str, n_threads: int
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    shape: list[int],
+    construction: str,
+    binary_target: bool,
+    n_threads: int,
 ) -> list[torch.Tensor]:
-    """The op's CPU kernel on ``(B, prod(shape))`` rows (float32/float64, same dtype)."""
+    """The op's CPU kernel on ``(B, prod(shape))`` rows (float32/float64, same dtype); with
+    ``binary_target`` a two-valued target row skips its own reductions, its bars' deaths at
+    representative pixels (for a target that takes no gradient)."""
     p, t = _rows(pred, target)
-    return to_device(_core.betti_matching(p, t, list(shape), construction, n_threads), pred.device)
+    out = _core.betti_matching(p, t, list(shape), construction, binary_target, n_threads)
+    return to_device(out, pred.device)
 
 
 def hu_matching_kernel(

@@ -126,9 +126,9 @@ def match_indices(
     target_grad: bool = False,
 ) -> list[torch.Tensor]:
     """The three index tensors of the Betti matching (or with ``hu``, of the W2 matching of Hu
-    et al.'s loss) for sublevel values ``f_pred``, ``f_target``. For Hu's matching of a target
-    that takes no gradient (``target_grad`` false), a two-valued (binary) target has its bars
-    counted rather than reduced: the same values, at representative pixels."""
+    et al.'s loss) for sublevel values ``f_pred``, ``f_target``. For a target that takes no
+    gradient (``target_grad`` false), a two-valued (binary) target is not reduced on its own:
+    the same values, at representative pixels."""
     shape = list(f_pred.shape[f_pred.dim() - ndim :])
     n = 1
     for s in shape:
@@ -142,9 +142,10 @@ def match_indices(
         if plain_eager(rows_p):
             return hu_matching_kernel(*args)
         return list(_hu_matching_op(*args))
+    args = (rows_p, rows_t, shape, construction, not target_grad, n_threads)
     if plain_eager(rows_p):
-        return betti_matching_kernel(rows_p, rows_t, shape, construction, n_threads)
-    return list(_betti_matching_op(rows_p, rows_t, shape, construction, n_threads))
+        return betti_matching_kernel(*args)
+    return list(_betti_matching_op(*args))
 
 
 def set_betti_matching_cache(max_bytes: int) -> int:
@@ -299,7 +300,9 @@ def betti_matching(
     (tensor([[0.3000, 0.1000]]), tensor([[1., 0.]]))
     """
     p = prepare(pred, target, ndim, superlevel, construction, n_threads)
-    matched, up, ut = match_indices(p.f_pred, p.f_target, ndim, p.construction, p.n_threads)
+    matched, up, ut = match_indices(
+        p.f_pred, p.f_target, ndim, p.construction, p.n_threads, target_grad=p.target_grad
+    )
     n = p.n_pixels
     xp, xt = p.pred.reshape(-1), p.target.reshape(-1)
 

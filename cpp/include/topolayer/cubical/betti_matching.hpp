@@ -297,7 +297,8 @@ class betti_matcher {
                 g_.coords(v, c);
                 for (std::size_t s = 0; s < nm; ++s)
                     if (g_.valid(c, g_.masks[static_cast<std::size_t>(k)][s]))
-                        ids.push_back(static_cast<bm_detail::u32>(v * static_cast<index_t>(nm) + static_cast<index_t>(s)));
+                        ids.push_back(
+                            static_cast<bm_detail::u32>(v * static_cast<index_t>(nm) + static_cast<index_t>(s)));
             }
             for (std::size_t s = 0; s < nm; ++s) {
                 const bm_detail::u32 mask = g_.masks[static_cast<std::size_t>(k)][s];
@@ -339,6 +340,10 @@ class betti_matcher {
             }
         }
     }
+
+    // Whether H1 of a volume may take the binary-target shortcut (middle_dimension); a test
+    // turns it off to compare both paths.
+    void set_binary_shortcut(bool on) { binary_shortcut_ = on; }
 
     int ndim() const { return g_.ndim; }
     index_t n_pixels() const { return g_.n_pixels; }
@@ -390,12 +395,14 @@ class betti_matcher {
         const int d = g_.ndim;
         comp_.resize(static_cast<std::size_t>(g_.n_pixels));
         for (index_t i = 0; i < g_.n_pixels; ++i) comp_[static_cast<std::size_t>(i)] = std::min(l[i], g[i]);
+        binary_ = binary_shortcut_ && binary_target(l, g);
         const double* px[3] = {l, g, comp_.data()};
         for (int x = 0; x < 3; ++x) {
             bool exact_float = true;  // every value a float: 32-bit sort keys
             for (index_t i = 0; i < g_.n_pixels && exact_float; ++i)
                 exact_float = static_cast<double>(static_cast<float>(px[x][i])) == px[x][i];
             for (int k = 0; k <= d; ++k) {
+                if (binary_ && x == 1 && k > 0) break;  // only G's vertex keys are read then
                 const auto& ids = cells_[static_cast<std::size_t>(k)].ids;
                 filtration& f = f_[x][static_cast<std::size_t>(k)];
                 f.val.resize(static_cast<std::size_t>(g_.n_slots(k)));
@@ -403,24 +410,33 @@ class betti_matcher {
                 const double* p = px[x];
                 if (!g_.t_construction) {
                     switch (k) {  // the largest value over the cell's 2^k vertices
-                        case 0: v_values<0>(p, ids, f.val); break;
-                        case 1: v_values<1>(p, ids, f.val); break;
-                        case 2: v_values<2>(p, ids, f.val); break;
-                        default: v_values<3>(p, ids, f.val); break;
+                    case 0:
+                        v_values<0>(p, ids, f.val);
+                        break;
+                    case 1:
+                        v_values<1>(p, ids, f.val);
+                        break;
+                    case 2:
+                        v_values<2>(p, ids, f.val);
+                        break;
+                    default:
+                        v_values<3>(p, ids, f.val);
+                        break;
                     }
                 } else {
                     index_t pixel;
                     for (u32 id : ids)
                         f.val[id] = g_.value(p, id / nm, g_.masks[static_cast<std::size_t>(k)][id % nm], &pixel);
                 }
-                // ranks are for the column reductions of volumes
-                if (k == 1 || k == d - 1) sort_filtration(f, ids, sort_, exact_float, d == 3);
+                if (k == 1 || k == d - 1) sort_filtration(f, ids, sort_, exact_float, false);
                 if (k != 0 && k != d) continue;
                 // Vertices and top cells are only compared, never walked in order: their keys
                 // (value key << 32) | id, the value key a float's, else the cell's rank.
                 auto& key = key_[x][static_cast<std::size_t>(k)];
                 key.resize(f.val.size());
-                if (exact_float) {
+                if (binary_ && x == 1) {  // K's vertices first
+                    for (u32 id : ids) key[id] = (u64{f.val[id] != lo_} << 32) | id;
+                } else if (exact_float) {
                     for (u32 id : ids) key[id] = (u64{float_key(static_cast<float>(f.val[id]))} << 32) | id;
                 } else {
                     sort_filtration(f, ids, sort_, false, true);
@@ -439,6 +455,29 @@ class betti_matcher {
   private:
     using u32 = bm_detail::u32;
     bm_detail::grid_complex g_;
+    bool binary_shortcut_ = true, binary_ = false;
+    double lo_ = 0, hi_ = 0;  // a binary target's two values
+
+    // Whether g takes two values lo < hi, l >= lo everywhere and l > lo wherever g is hi. Then
+    // the complex K of the cells at lo in G is also exactly the cells at lo in C = min(L, G),
+    // in both constructions: C is lo on K's pixels and above lo elsewhere. So K's cells come
+    // first in C's order, and among themselves in id order, as in G's.
+    bool binary_target(const double* l, const double* g) {
+        const index_t n = g_.n_pixels;
+        lo_ = hi_ = g[0];
+        for (index_t i = 1; i < n; ++i) {
+            lo_ = std::min(lo_, g[i]);
+            hi_ = std::max(hi_, g[i]);
+        }
+        if (!(lo_ < hi_)) return false;
+        bool ok = true;
+        for (index_t i = 0; i < n; ++i) {
+            const bool at_lo = g[i] == lo_;
+            ok &= (at_lo | (g[i] == hi_)) & (l[i] >= lo_) & (at_lo | (l[i] > lo_));
+        }
+        return ok;
+    }
+
     std::array<bm_detail::cells_of_dim, 4> cells_;
     std::array<std::array<bm_detail::filtration, 4>, 3> f_;  // [L, G, C][dimension]
     std::vector<double> comp_;
@@ -455,7 +494,7 @@ class betti_matcher {
     // per input and dimension (0 and top): the age key of each cell, (value key << 32) | id
     std::array<std::array<std::vector<bm_detail::u64>, 4>, 3> key_;
     std::vector<bm_detail::u64> rep_key_[3], dual_key_[3];
-    std::vector<std::uint8_t> cleared_[3];   // top-1 cells that give birth in the top dimension
+    std::vector<std::uint8_t> cleared_[3];    // top-1 cells that give birth in the top dimension
     std::vector<std::uint8_t> negative0_[3];  // edges that merge components, per input
     // H1 of a volume (see reduce()). A reduced column, kept at its pivot (where taken_ says so):
     // n entries, the pivot implicit; up to three more inline, longer ones in long_ from offset
@@ -464,8 +503,8 @@ class betti_matcher {
         u32 n;
         u32 at[3];
     };
-    std::vector<u32> crank_;    // per edge and input: its compressed rank (compress_rows)
-    std::vector<u32> cedge_[3];  // per input and compressed rank: the edge
+    std::vector<u32> crank_;       // per edge and input: its compressed rank (compress_rows)
+    std::vector<u32> cedge_[3];    // per input and compressed rank: the edge
     std::vector<u32> h1_todo_[3];  // per input: the 2-cells left after clearing, in its order
     std::vector<u32> pivots_[5];   // per stream and column: the pivot's compressed rank
     std::vector<u32> work_[5], sum_, long_;
@@ -494,9 +533,7 @@ class betti_matcher {
     }
 
     // a local id divided by the number of slots (1, 2 or 3), by constant divisors
-    static u32 div_slots(u32 id, std::size_t n_slots) {
-        return n_slots == 1 ? id : n_slots == 2 ? id >> 1 : id / 3;
-    }
+    static u32 div_slots(u32 id, std::size_t n_slots) { return n_slots == 1 ? id : n_slots == 2 ? id >> 1 : id / 3; }
 
     // (base vertex, slot) of a local id; the number of slots is 1, 2 or 3, constant divisors
     static void split(u32 id, std::size_t n_slots, index_t& base, std::size_t& slot) {
@@ -560,7 +597,7 @@ class betti_matcher {
         std::vector<u32> by_birth[2];
         std::vector<u32>& parent = uf_parent_;
         parent.resize(nv);
-        for (int x = 0; x < 2; ++x) {
+        for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
             const u64* vk = key_[x][0].data();
             const double* vval = f_[x][0].val.data();
             const filtration& fe = f_[x][1];
@@ -612,7 +649,20 @@ class betti_matcher {
             r0[a] = std::min(r0[a], r0[b]);
             r1[a] = std::min(r1[a], r1[b]);
             if (!(merge & (cval[b] != ce.sval[i]))) continue;
-            const u32 il = by_birth[0][static_cast<u32>(y0)], ig = by_birth[1][static_cast<u32>(y1)];
+            const u32 il = by_birth[0][static_cast<u32>(y0)];
+            if (binary_) {
+                // A binary target's bars are born at the eldest vertex of each component of K
+                // but the eldest of all, and die at hi. C joins K's edges first, in G's order,
+                // so its components then are K's; each later merge that ends a G-eldest vertex
+                // in K (y1, whose key is 0 above the id) is one bar of G, seen through the
+                // image in C, and has nonzero length in C (b at lo, the edge above). G's own
+                // death edge is not computed: this edge is one at hi.
+                if ((y1 >> 32) != 0) continue;
+                if (il != none) matches.emplace_back(il, static_cast<u32>(bars[1].size()));
+                bars[1].push_back({static_cast<u32>(y1), e});
+                continue;
+            }
+            const u32 ig = by_birth[1][static_cast<u32>(y1)];
             if (il != none && ig != none) matches.emplace_back(il, ig);
         }
         emit(out, 0, bars[0], bars[1], matches, px);
@@ -643,6 +693,7 @@ class betti_matcher {
             c1 = (fl >> m) & 1u ? outer : static_cast<u32>(base - g_.sv[m]);
         };
         for (int x = 0; x < 3; ++x) {
+            if (binary_ && x == 1) continue;
             auto& dk = dual_key_[x];
             const auto& tk = key_[x][D];
             dk.resize(static_cast<std::size_t>(outer) + 1);
@@ -655,7 +706,7 @@ class betti_matcher {
         u64* r2 = rep_key_[2].data();
         std::vector<bar> bars[2];
         std::vector<u32> by_image_death[2];
-        for (int x = 0; x < 2; ++x) {
+        for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
             const filtration& fl = f_[x][D - 1];
             const double* tval = f_[x][D].val.data();
             const u64* dk = dual_key_[x].data();
@@ -698,7 +749,20 @@ class betti_matcher {
             const bool merge = a != b;
             cleared_[2][e] = merge;
             if (!merge || cval[b] == cl.sval[i]) continue;  // b may be the outer node when !merge
-            const u32 il = by_image_death[0][b], ig = by_image_death[1][b];
+            const u32 il = by_image_death[0][b];
+            if (binary_) {
+                // A binary target's bars are born at K's (d-1)-cells and die at hi. C joins the
+                // top cells across the cells outside K first, which leaves the components G
+                // has then (in another order), and then K's cells in G's order; so both see
+                // the same merges there, C naming the dying component by its C-eldest top
+                // cell b, as by_image_death does. Each merge of nonzero length at a cell of K
+                // is one bar of G; G's own death cell is not computed: b is one at hi.
+                if (cl.sval[i] != lo_) continue;
+                if (il != none) matches.emplace_back(il, static_cast<u32>(bars[1].size()));
+                bars[1].push_back({e, b});
+                continue;
+            }
+            const u32 ig = by_image_death[1][b];
             if (il != none && ig != none) matches.emplace_back(il, ig);
         }
         emit(out, d - 1, bars[0], bars[1], matches, px);
@@ -738,9 +802,19 @@ class betti_matcher {
     // is bound by cache misses (the ranks of a column's edges, the reduced column at a pivot,
     // all random): the ranks and the first pivot are prefetched some columns ahead, and the
     // additions of the streams are interleaved, so that their misses overlap.
+    // A binary target (binary_target()) needs only the streams of L, the image L -> C and C:
+    // see middle_dimension.
     static constexpr int h1_streams = 5, h1_lists = 3;
-    static constexpr int x_of[h1_streams] = {0, 1, 0, 1, 2};
-    static constexpr int list_of[h1_streams] = {0, 1, 2, 2, 2};
+    struct all_streams {
+        static constexpr int n = 5;
+        static constexpr int x_of[n] = {0, 1, 0, 1, 2};
+        static constexpr int list_of[n] = {0, 1, 2, 2, 2};
+    };
+    struct binary_streams {
+        static constexpr int n = 3;
+        static constexpr int x_of[n] = {0, 0, 2};
+        static constexpr int list_of[n] = {0, 2, 2};
+    };
 
     // the sum of column col and the reduced column at s (same pivot), into col
     void add_column(std::vector<u32>& col, const h1_slot& s) {
@@ -752,8 +826,10 @@ class betti_matcher {
         const u32* pe = col.data() + col.size();
         u32* o = sum.data();
         while (p != pe && qb != qe) {
-            if (*p > *qb) *o++ = *p++;
-            else if (*qb > *p) *o++ = *qb++;
+            if (*p > *qb)
+                *o++ = *p++;
+            else if (*qb > *p)
+                *o++ = *qb++;
             else {
                 ++p;
                 ++qb;
@@ -778,7 +854,11 @@ class betti_matcher {
         }
     }
 
+    template <class S>
     void reduce() {
+        constexpr int h1_streams = S::n;
+        constexpr const int* x_of = S::x_of;
+        constexpr const int* list_of = S::list_of;
         using namespace bm_detail;
         constexpr std::size_t ahead_rank = 16, ahead_slot = 6, ring = 8;
         static_assert(ahead_slot < ahead_rank && ahead_slot < ring, "prefetch distances");
@@ -819,7 +899,8 @@ class betti_matcher {
                 // network without branches, as which rows are kept is unpredictable
                 u32 a[4];
                 for (int t = 0; t < 4; ++t)
-                    a[t] = crank[4 * static_cast<std::size_t>(bnd[list_of[k]][t]) + static_cast<std::size_t>(x_of[k])] + 1;
+                    a[t] =
+                        crank[4 * static_cast<std::size_t>(bnd[list_of[k]][t]) + static_cast<std::size_t>(x_of[k])] + 1;
                 auto order2 = [](u32& hi, u32& lo) {
                     const u32 h = std::max(hi, lo), l = std::min(hi, lo);
                     hi = h;
@@ -909,13 +990,20 @@ class betti_matcher {
         using namespace bm_detail;
         crank_.resize(4 * f_[2][1].val.size());
         for (int x = 0; x < 3; ++x) {
+            if (binary_ && x == 1) {
+                h1_todo_[1].clear();
+                continue;
+            }
             compress_rows(x);
             h1_columns(f_[x][2], cleared_[x], h1_todo_[x]);
         }
-        reduce();
+        if (binary_)
+            reduce<binary_streams>();
+        else
+            reduce<all_streams>();
         std::vector<bar> bars[2];
         std::vector<u32> by_birth[2];  // per compressed rank of x: the index of its bar
-        for (int x = 0; x < 2; ++x) {
+        for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
             const filtration& fe = f_[x][1];
             const filtration& ff = f_[x][2];
             by_birth[x].assign(cedge_[x].size(), none);
@@ -936,14 +1024,65 @@ class betti_matcher {
         const filtration& ce = f_[2][1];
         const filtration& cf = f_[2][2];
         const std::vector<u32>& todo = h1_todo_[2];
-        for (std::size_t i = 0; i < todo.size(); ++i) {
-            const u32 rl = pivots_[2][i], rg = pivots_[3][i], rc = pivots_[4][i];
-            if (rl == none || rg == none || rc == none) continue;
-            if (ce.val[cedge_[2][rc]] == cf.val[todo[i]]) continue;
-            const u32 il = by_birth[0][rl], ig = by_birth[1][rg];
-            if (il != none && ig != none) matches.emplace_back(il, ig);
+        if (binary_) {
+            binary_target_h1(bars, by_birth[0], matches);
+        } else {
+            for (std::size_t i = 0; i < todo.size(); ++i) {
+                const u32 rl = pivots_[2][i], rg = pivots_[3][i], rc = pivots_[4][i];
+                if (rl == none || rg == none || rc == none) continue;
+                if (ce.val[cedge_[2][rc]] == cf.val[todo[i]]) continue;
+                const u32 il = by_birth[0][rl], ig = by_birth[1][rg];
+                if (il != none && ig != none) matches.emplace_back(il, ig);
+            }
         }
         emit(out, 1, bars[0], bars[1], matches, px);
+    }
+
+    // H1 of a volume against a binary target (binary_target()), from the streams of L, the
+    // image L -> C and C alone. With the rows of a boundary matrix in two blocks, K's edges
+    // first, the number of the first j reduced columns whose pivot lies in K's block is
+    // rank D[:, <= j] - rank D[not K, <= j], whatever the order inside each block; so whether
+    // column j of the image reduction G -> C has its pivot in K is the same with G's rows
+    // (K, then the rest, each by id) as with C's (K by id, then the rest by value), which is C's
+    // own reduction. A C bar of nonzero length (its death outside K) is matched from G exactly
+    // when that pivot is in K: an image bar born in K, hence born with a bar of G of nonzero
+    // length (the K columns, first in C's order as in G's, kill the same rows in both).
+    // G's bars are the classes of H1(K), all (lo, hi): born at the K edges kept by C's
+    // compression (the same as G's: K's edges come first, in the same order) that no K column
+    // of C takes as pivot. Which of them a matched C bar meets is not determined without G's
+    // own reduction; the bars are equal in value, so the matched ones take births in order and
+    // the matched C bar's 2-cell as death, the others C's last 2-cell (a cell at hi in G).
+    void binary_target_h1(std::vector<bm_detail::bar>* bars, const std::vector<u32>& by_birth_l,
+                          std::vector<std::pair<u32, u32>>& matches) {
+        using namespace bm_detail;
+        const filtration& ce = f_[2][1];
+        const filtration& cf = f_[2][2];
+        const std::vector<u32>& todo = h1_todo_[2];
+        const std::vector<u32>& edge = cedge_[2];
+        std::vector<u32>& killed = sum_;  // per compressed rank in K: killed by a K column
+        std::size_t n_k = 0;              // K's kept edges: the first compressed ranks
+        while (n_k < edge.size() && ce.val[edge[n_k]] == lo_) ++n_k;
+        killed.assign(n_k, 0);
+        std::vector<u32> c_death;  // the matched C bars' 2-cells, in match order
+        for (std::size_t i = 0; i < todo.size(); ++i) {
+            const u32 rl = pivots_[1][i], rc = pivots_[2][i];
+            if (rc == none || rc >= n_k) continue;
+            if (cf.val[todo[i]] == lo_) {
+                killed[rc] = 1;
+                continue;
+            }
+            if (rl == none) continue;
+            const u32 il = by_birth_l[rl];
+            if (il == none) continue;
+            matches.emplace_back(il, static_cast<u32>(c_death.size()));
+            c_death.push_back(todo[i]);
+        }
+        std::vector<bar>& bg = bars[1];
+        const u32 last = cf.order.empty() ? 0 : cf.order.back();
+        for (std::size_t r = 0; r < n_k; ++r)
+            if (!killed[r]) bg.push_back({edge[r], bg.size() < c_death.size() ? c_death[bg.size()] : last});
+        if (bg.size() < c_death.size())
+            throw std::logic_error("Betti matching: more matched target bars than target bars");
     }
 };
 
