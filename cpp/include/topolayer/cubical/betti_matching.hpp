@@ -372,8 +372,6 @@ class betti_matcher {
         for (int x = 0; x < 3; ++x) {
             add(rep_key_[x]);
             add(dual_key_[x]);
-            add(cleared_[x]);
-            add(negative0_[x]);
             add(cedge_[x]);
             add(h1_todo_[x]);
         }
@@ -494,8 +492,6 @@ class betti_matcher {
     // per input and dimension (0 and top): the age key of each cell, (value key << 32) | id
     std::array<std::array<std::vector<bm_detail::u64>, 4>, 3> key_;
     std::vector<bm_detail::u64> rep_key_[3], dual_key_[3];
-    std::vector<std::uint8_t> cleared_[3];    // top-1 cells that give birth in the top dimension
-    std::vector<std::uint8_t> negative0_[3];  // edges that merge components, per input
     // H1 of a volume (see reduce()). A reduced column, kept at its pivot (where taken_ says so):
     // n entries, the pivot implicit; up to three more inline, longer ones in long_ from offset
     // at[0] + 2^32 at[1].
@@ -503,7 +499,7 @@ class betti_matcher {
         u32 n;
         u32 at[3];
     };
-    std::vector<u32> crank_;       // per edge and input: its compressed rank (compress_rows)
+    std::vector<u32> crank_;       // per edge and input: its compressed rank (compress_row)
     std::vector<u32> cedge_[3];    // per input and compressed rank: the edge
     std::vector<u32> h1_todo_[3];  // per input: the 2-cells left after clearing, in its order
     std::vector<u32> pivots_[5];   // per stream and column: the pivot's compressed rank
@@ -597,14 +593,17 @@ class betti_matcher {
         std::vector<u32> by_birth[2];
         std::vector<u32>& parent = uf_parent_;
         parent.resize(nv);
+        const bool volume = g_.ndim == 3;  // H1 reads the compressed rows (compress_row)
+        if (volume) crank_.resize(rank_stride() * f_[2][1].val.size());
         for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
             const u64* vk = key_[x][0].data();
             const double* vval = f_[x][0].val.data();
             const filtration& fe = f_[x][1];
             for (u32 i = 0; i < nv; ++i) parent[i] = i;
             by_birth[x].assign(nv, none);
-            negative0_[x].assign(fe.val.size(), 0);
             const std::size_t n = fe.order.size();
+            u32 kept = 0;
+            if (volume) cedge_[x].resize(n);
             for (std::size_t i = 0; i < n; ++i) {
                 const u32 e = fe.order[i];
                 const u32 base = div_slots(e, ne);
@@ -615,12 +614,13 @@ class betti_matcher {
                 const u32 a = swap ? q : r, b = swap ? r : q;  // a: the elder root
                 parent[b] = a;
                 const bool merge = a != b;
-                negative0_[x][e] = merge;
+                if (volume) compress_row(x, e, merge, kept);
                 if (merge & (vval[b] != fe.sval[i])) {
                     by_birth[x][b] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({b, e});
                 }
             }
+            if (volume) cedge_[x].resize(kept);
         }
         // C's union-find; each root keeps the keys of the eldest vertex of its component in L
         // and in G (the vertex id is the key's low half)
@@ -633,8 +633,9 @@ class betti_matcher {
         u64* r1 = rep_key_[1].data();
         for (u32 i = 0; i < nv; ++i) parent[i] = i;
         std::vector<std::pair<u32, u32>> matches;
-        negative0_[2].assign(ce.val.size(), 0);
         const std::size_t n = ce.order.size();
+        u32 kept = 0;
+        if (volume) cedge_[2].resize(n);
         for (std::size_t i = 0; i < n; ++i) {
             const u32 e = ce.order[i];
             const u32 base = div_slots(e, ne);
@@ -644,7 +645,7 @@ class betti_matcher {
             const u32 a = swap ? q : r, b = swap ? r : q;
             parent[b] = a;
             const bool merge = a != b;
-            negative0_[2][e] = merge;
+            if (volume) compress_row(2, e, merge, kept);
             const u64 y0 = std::max(r0[a], r0[b]), y1 = std::max(r1[a], r1[b]);
             r0[a] = std::min(r0[a], r0[b]);
             r1[a] = std::min(r1[a], r1[b]);
@@ -665,6 +666,7 @@ class betti_matcher {
             const u32 ig = by_birth[1][static_cast<u32>(y1)];
             if (il != none && ig != none) matches.emplace_back(il, ig);
         }
+        if (volume) cedge_[2].resize(kept);
         emit(out, 0, bars[0], bars[1], matches, px);
     }
 
@@ -677,6 +679,7 @@ class betti_matcher {
         const int d = g_.ndim;
         const std::size_t D = static_cast<std::size_t>(d);
         const u32 outer = static_cast<u32>(g_.n_slots(d));
+        const bool volume = d == 3;  // H1 reads the columns left after clearing (clear_column)
         // cofaces of a (d-1)-cell: the two top cells beside it, or the outer node
         const std::size_t nm = g_.n_masks(d - 1);
         const auto& lower = g_.masks[D - 1];
@@ -713,7 +716,9 @@ class betti_matcher {
             for (u32 i = 0; i <= outer; ++i) parent[i] = i;
             std::copy(dual_key_[2].begin(), dual_key_[2].end(), r2);
             by_image_death[x].assign(static_cast<std::size_t>(outer) + 1, none);
-            cleared_[x].assign(fl.val.size(), 0);
+            std::vector<u32>& todo = h1_todo_[x];
+            std::size_t n_todo = 0;
+            if (volume) todo.resize(fl.order.size());
             for (std::size_t i = fl.order.size(); i-- > 0;) {
                 const u32 e = fl.order[i];
                 u32 c0, c1;
@@ -723,7 +728,7 @@ class betti_matcher {
                 const u32 a = swap ? q : r, b = swap ? r : q;  // a: the elder root in x
                 parent[b] = a;
                 const bool merge = a != b;
-                cleared_[x][e] = merge;
+                if (volume) clear_column(todo, e, merge, n_todo);
                 const u64 young = std::max(r2[a], r2[b]);
                 r2[a] = std::min(r2[a], r2[b]);
                 if (merge && tval[b] != fl.sval[i]) {  // b is the outer node when !merge
@@ -731,13 +736,16 @@ class betti_matcher {
                     bars[x].push_back({e, b});
                 }
             }
+            if (volume) h1_columns(todo, n_todo);
         }
         const filtration& cl = f_[2][D - 1];
         const double* cval = f_[2][D].val.data();
         const u64* ck = dual_key_[2].data();
-        cleared_[2].assign(cl.val.size(), 0);
         for (u32 i = 0; i <= outer; ++i) parent[i] = i;
         std::vector<std::pair<u32, u32>> matches;
+        std::vector<u32>& todo = h1_todo_[2];
+        std::size_t n_todo = 0;
+        if (volume) todo.resize(cl.order.size());
         for (std::size_t i = cl.order.size(); i-- > 0;) {
             const u32 e = cl.order[i];
             u32 c0, c1;
@@ -747,7 +755,7 @@ class betti_matcher {
             const u32 a = swap ? q : r, b = swap ? r : q;
             parent[b] = a;
             const bool merge = a != b;
-            cleared_[2][e] = merge;
+            if (volume) clear_column(todo, e, merge, n_todo);
             if (!merge || cval[b] == cl.sval[i]) continue;  // b may be the outer node when !merge
             const u32 il = by_image_death[0][b];
             if (binary_) {
@@ -765,6 +773,7 @@ class betti_matcher {
             const u32 ig = by_image_death[1][b];
             if (il != none && ig != none) matches.emplace_back(il, ig);
         }
+        if (volume) h1_columns(todo, n_todo);
         emit(out, d - 1, bars[0], bars[1], matches, px);
     }
 
@@ -776,27 +785,24 @@ class betti_matcher {
     // dropped is the block of V on the other edges, again unitriangular in the row order, times
     // V^-1 D2 with the same rows dropped. Multiplying by a unitriangular matrix on the left
     // keeps the rank of every lower-left submatrix, hence the pivots. Rows are kept as ranks
-    // among the remaining edges, so each column has at most four entries to start with.
-    // crank_[4 * e + x]: the rank of edge e among the kept edges of input x, or none; the three
-    // inputs side by side, since the reductions with C's columns read them together.
-    void compress_rows(int x) {
-        using namespace bm_detail;
-        const filtration& rows = f_[x][1];
-        const std::vector<std::uint8_t>& neg = negative0_[x];
-        std::vector<u32>& edge = cedge_[x];
-        edge.clear();
-        for (u32 e : rows.order)
-            if (!neg[e]) {
-                crank_[4 * static_cast<std::size_t>(e) + static_cast<std::size_t>(x)] = static_cast<u32>(edge.size());
-                edge.push_back(e);
-            } else {
-                crank_[4 * static_cast<std::size_t>(e) + static_cast<std::size_t>(x)] = bm_detail::none;
-            }
+    // among the remaining edges, so each column has at most four entries to start with; H0's
+    // pass, which walks the edges in the rows' order, numbers them.
+    // crank_[stride * e + x]: the rank of edge e among the kept edges of input x, or none; the
+    // inputs side by side, since the reductions with C's columns read them together. With a
+    // binary target only L's and C's are kept, C's at x = 1 (rank_stride, rank_slot).
+    std::size_t rank_stride() const { return binary_ ? binary_streams::stride : all_streams::stride; }
+    std::size_t rank_slot(int x) const {
+        return static_cast<std::size_t>(binary_ ? binary_streams::slot[x] : all_streams::slot[x]);
+    }
+    void compress_row(int x, u32 e, bool merge, u32& kept) {
+        crank_[rank_stride() * static_cast<std::size_t>(e) + rank_slot(x)] = merge ? bm_detail::none : kept;
+        cedge_[x][kept] = e;
+        kept += !merge;
     }
 
     // The column reductions of H1, from dimension 2 to 1, as h1_streams streams in lockstep.
     // Stream s reduces the 2-cells of h1_todo_[list_of[s]] (in order) with the rows of input
-    // x_of[s] (compress_rows); pivots_[s][i]: the row rank of the pivot of its column i, or
+    // x_of[s] (compress_row); pivots_[s][i]: the row rank of the pivot of its column i, or
     // none. The streams: L's own bars, G's own bars, and with C's columns the two image
     // reductions (rows in L's and in G's order) and C's own. They are independent, and the walk
     // is bound by cache misses (the ranks of a column's edges, the reduced column at a pivot,
@@ -805,15 +811,20 @@ class betti_matcher {
     // A binary target (binary_target()) needs only the streams of L, the image L -> C and C:
     // see middle_dimension.
     static constexpr int h1_streams = 5, h1_lists = 3;
+    // stride and slot: where crank_ keeps the ranks of input x (compress_row)
     struct all_streams {
         static constexpr int n = 5;
         static constexpr int x_of[n] = {0, 1, 0, 1, 2};
         static constexpr int list_of[n] = {0, 1, 2, 2, 2};
+        static constexpr std::size_t stride = 4;
+        static constexpr int slot[3] = {0, 1, 2};
     };
     struct binary_streams {
         static constexpr int n = 3;
         static constexpr int x_of[n] = {0, 0, 2};
         static constexpr int list_of[n] = {0, 2, 2};
+        static constexpr std::size_t stride = 2;
+        static constexpr int slot[3] = {0, -1, 1};
     };
 
     // the sum of column col and the reduced column at s (same pivot), into col
@@ -899,8 +910,9 @@ class betti_matcher {
                 // network without branches, as which rows are kept is unpredictable
                 u32 a[4];
                 for (int t = 0; t < 4; ++t)
-                    a[t] =
-                        crank[4 * static_cast<std::size_t>(bnd[list_of[k]][t]) + static_cast<std::size_t>(x_of[k])] + 1;
+                    a[t] = crank[S::stride * static_cast<std::size_t>(bnd[list_of[k]][t]) +
+                                 static_cast<std::size_t>(S::slot[x_of[k]])] +
+                           1;
                 auto order2 = [](u32& hi, u32& lo) {
                     const u32 h = std::max(hi, lo), l = std::min(hi, lo);
                     hi = h;
@@ -925,7 +937,8 @@ class betti_matcher {
                     if (i + ahead_rank >= h1_todo_[l].size()) continue;
                     u32 bnd[4];
                     edges(h1_todo_[l][i + ahead_rank], bnd);
-                    for (int t = 0; t < 4; ++t) __builtin_prefetch(crank + 4 * static_cast<std::size_t>(bnd[t]));
+                    for (int t = 0; t < 4; ++t)
+                        __builtin_prefetch(crank + S::stride * static_cast<std::size_t>(bnd[t]));
                 }
             }
             if (i + ahead_slot < n) prepare(i + ahead_slot);
@@ -976,11 +989,18 @@ class betti_matcher {
         }
     }
 
-    // The 2-cells of filtration `cols` not in `clear`, in order.
-    void h1_columns(const bm_detail::filtration& cols, const std::vector<std::uint8_t>& clear, std::vector<u32>& todo) {
-        todo.clear();
-        for (u32 f : cols.order)
-            if (!clear[f]) todo.push_back(f);
+    // Clearing (Chen & Kerber, "Persistent homology computation with a twist"): a 2-cell that
+    // gives birth in the top dimension (a merge of the dual union-find) reduces to zero, in
+    // any row order. The others are H1's columns: the top-dimension pass, which walks the
+    // 2-cells in decreasing order, keeps them at todo[0, n) (clear_column), and h1_columns puts
+    // them in increasing order.
+    static void clear_column(std::vector<u32>& todo, u32 f, bool merge, std::size_t& n) {
+        todo[n] = f;
+        n += !merge;
+    }
+    static void h1_columns(std::vector<u32>& todo, std::size_t n) {
+        todo.resize(n);
+        std::reverse(todo.begin(), todo.end());
     }
 
     // H1 of a volume. Every column left after clearing is a death: a 2-cell that reduces to zero
@@ -988,15 +1008,7 @@ class betti_matcher {
     // dimension. Pivots are compressed ranks, turned back into edges for the bars only.
     void middle_dimension(betti_matching_result::dim_result& out, const double* const* px) {
         using namespace bm_detail;
-        crank_.resize(4 * f_[2][1].val.size());
-        for (int x = 0; x < 3; ++x) {
-            if (binary_ && x == 1) {
-                h1_todo_[1].clear();
-                continue;
-            }
-            compress_rows(x);
-            h1_columns(f_[x][2], cleared_[x], h1_todo_[x]);
-        }
+        if (binary_) h1_todo_[1].clear();
         if (binary_)
             reduce<binary_streams>();
         else
