@@ -151,10 +151,11 @@ def match_indices(
 def set_betti_matching_cache(max_bytes: int) -> int:
     """Sets how much memory the Betti matching keeps between calls; returns the old limit.
 
-    Each thread matches its items with a work area sized by the grid (about 6 MB for a 128²
-    image, 260 MB for a 64³ volume). Work areas of the last grid shape are kept for the next
-    call, up to ``max_bytes`` in all (default 1 GiB): a fresh one costs page faults that, on
-    small images, take as long as the matching itself. ``0`` frees them and keeps none.
+    Each thread matches its items with a work area sized by the grid (about 4 MB for a 128²
+    image, 170 MB for a 64³ volume against a binary target). Work areas of the last grid shape
+    are kept for the next call, up to ``max_bytes`` in all (default 1 GiB): a fresh one costs
+    page faults that, on small images, take as long as the matching itself. ``0`` frees them
+    and keeps none.
 
     Parameters
     ----------
@@ -248,7 +249,9 @@ def betti_matching(
     image ``min(L, G)`` by the induced matchings of Bauer & Lesnick, as in Stucki et al.,
     "Topologically faithful image segmentation via induced matching of persistence barcodes"
     (ICML 2023). Equal to Betti-Matching-3D's matching, ties included (cells are ordered by
-    value, then by position and axis as there).
+    value, then by position and axis as there). A binary target that takes no gradient is not
+    reduced on its own (its bars all have the same two values; the comparison image's passes
+    tell which of them each prediction bar meets): the same bars and values, faster.
 
     Parameters
     ----------
