@@ -39,9 +39,18 @@ index_t check_pair(const values_2d<T>& pred, const values_2d<T>& target, const s
     return n;
 }
 
+// A vector of even length as a (2, size / 2) array.
+int_array two_rows(std::vector<index_t>&& v) {
+    auto* heap = new std::vector<index_t>(std::move(v));
+    nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<index_t>*>(p); });
+    return int_array(heap->data(), {std::size_t{2}, heap->size() / 2}, owner);
+}
+
 // (item, dim, L birth, L death, G birth, G death) per match; (item, dim, birth, death) per
-// unmatched bar, in item and dimension order.
-std::vector<int_array> pack(const std::vector<topolayer::betti_matching_result>& results, int ndim) {
+// unmatched bar, in item and dimension order; then, for the losses' gathers, the flat indices
+// (item * n + pixel) of L's bars as two rows, births and deaths, the matched bars first, and
+// of G's likewise.
+std::vector<int_array> pack(const std::vector<topolayer::betti_matching_result>& results, int ndim, index_t n) {
     std::size_t nm = 0, nl = 0, ng = 0;
     for (const auto& r : results)
         for (int d = 0; d < ndim; ++d) {
@@ -51,33 +60,45 @@ std::vector<int_array> pack(const std::vector<topolayer::betti_matching_result>&
             ng += rd.unmatched_g.size() / 2;
         }
     // Sized once and written through pointers: this runs on the calling thread after the items.
-    std::vector<index_t> matched(6 * nm), ul(4 * nl), ug(4 * ng);
+    std::vector<index_t> matched(6 * nm), ul(4 * nl), ug(4 * ng), flat_l(2 * (nm + nl)), flat_g(2 * (nm + ng));
     index_t *pm = matched.data(), *pl = ul.data(), *pg = ug.data();
+    // births at [0, k), deaths at [k, 2k); matched bars first
+    index_t *fl = flat_l.data(), *fl_u = fl + nm, *fg = flat_g.data(), *fg_u = fg + nm;
+    const std::size_t kl = nm + nl, kg = nm + ng;
     for (std::size_t i = 0; i < results.size(); ++i)
         for (int d = 0; d < ndim; ++d) {
             const auto item = static_cast<index_t>(i);
+            const index_t lead = item * n;
             const auto& r = results[i].dims[static_cast<std::size_t>(d)];
-            for (std::size_t j = 0; j < r.matched.size(); j += 4, pm += 6) {
+            for (std::size_t j = 0; j < r.matched.size(); j += 4, pm += 6, ++fl, ++fg) {
                 pm[0] = item;
                 pm[1] = d;
                 std::copy(r.matched.begin() + static_cast<std::ptrdiff_t>(j),
                           r.matched.begin() + static_cast<std::ptrdiff_t>(j + 4), pm + 2);
+                fl[0] = lead + pm[2];
+                fl[kl] = lead + pm[3];
+                fg[0] = lead + pm[4];
+                fg[kg] = lead + pm[5];
             }
-            auto unmatched = [&](const std::vector<index_t>& u, index_t*& p) {
-                for (std::size_t j = 0; j < u.size(); j += 2, p += 4) {
+            auto unmatched = [&](const std::vector<index_t>& u, index_t*& p, index_t*& f, std::size_t k) {
+                for (std::size_t j = 0; j < u.size(); j += 2, p += 4, ++f) {
                     p[0] = item;
                     p[1] = d;
                     p[2] = u[j];
                     p[3] = u[j + 1];
+                    f[0] = lead + u[j];
+                    f[k] = lead + u[j + 1];
                 }
             };
-            unmatched(r.unmatched_l, pl);
-            unmatched(r.unmatched_g, pg);
+            unmatched(r.unmatched_l, pl, fl_u, kl);
+            unmatched(r.unmatched_g, pg, fg_u, kg);
         }
     std::vector<int_array> out;
     out.push_back(to_array(std::move(matched), 6));
     out.push_back(to_array(std::move(ul), 4));
     out.push_back(to_array(std::move(ug), 4));
+    out.push_back(two_rows(std::move(flat_l)));
+    out.push_back(two_rows(std::move(flat_g)));
     return out;
 }
 
@@ -167,7 +188,7 @@ std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, st
             matchers().give(std::move(m), shape, t);
         });
     }
-    return pack(results, static_cast<int>(shape.size()));
+    return pack(results, static_cast<int>(shape.size()), n);
 }
 
 template <class T>
@@ -185,7 +206,7 @@ std::vector<int_array> hu_matching(values_2d<T> pred, values_2d<T> target, std::
                                    results[static_cast<std::size_t>(i)], target_by_counts);
         });
     }
-    return pack(results, g.ndim);
+    return pack(results, g.ndim, n);
 }
 
 }  // namespace
@@ -196,7 +217,9 @@ void bind_segmentation(nb::module_& m) {
           "Betti matching of each row of pred with the same row of target (flattened 2D or 3D grids of "
           "the given shape, sublevel filtrations): a (m, 6) array of (item, dim, pred birth, pred death, "
           "target birth, target death) pixels per matched pair, and (u, 4) arrays of (item, dim, birth, "
-          "death) for the unmatched bars of pred and of target. Essential bars are left out. With "
+          "death) for the unmatched bars of pred and of target, then the flat indices (item * n + pixel) "
+          "of pred's bars as a (2, k) array, births and deaths, matched bars first, and of target's "
+          "likewise. Essential bars are left out. With "
           "binary_target, a target row of two values lo < hi (pred >= lo, and > lo where the target is "
           "hi) has only its bars' births and values computed, without its own reductions: its bars' "
           "death pixels are representative ones at hi.");
@@ -211,8 +234,8 @@ void bind_segmentation(nb::module_& m) {
           nb::arg("shape"), nb::arg("construction"), nb::arg("target_by_counts"), nb::arg("n_threads"),
           "The matching of Hu et al.'s loss for each row of pred with the same row of target (sublevel "
           "filtrations of 2D or 3D grids): per dimension an optimal W2 matching (Euclidean ground norm) "
-          "of the finite bars, as betti_matching's three arrays (matched pairs, and the bars of pred and "
-          "of target sent to the diagonal). With target_by_counts, a target row of at most two values "
+          "of the finite bars, as betti_matching's five arrays (matched pairs, the bars of pred and of "
+          "target sent to the diagonal, the flat indices). With target_by_counts, a target row of at most two values "
           "has its bars counted (Betti numbers) instead of reduced, with representative pixels.");
     m.def("hu_matching", &hu_matching<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
           nb::arg("shape"), nb::arg("construction"), nb::arg("target_by_counts"), nb::arg("n_threads"));

@@ -39,21 +39,14 @@ def _reduce(
     return costs.new_zeros(n_items).index_add(0, items, costs).reshape(batch_shape)
 
 
-def _gather(p, matched, up, ut):
+def _gather(p, matched, up, ut, flat_p, flat_t):
     """The birth and death values, in the sublevel filtration ``f``, of matched pairs
     (prediction, target) and of the unmatched bars of each side. One gather per input (one
-    scatter in the backward pass); ``1 - x`` for superlevel sets is taken of the gathered
-    values only, not of the whole input."""
-    n, nm, nu, ng = p.n_pixels, matched.shape[0], up.shape[0], ut.shape[0]
-    lead_m, lead_u, lead_t = matched[:, 0] * n, up[:, 0] * n, ut[:, 0] * n
-    # births of every block, then deaths, as columns (a cat of transposed blocks is several
-    # times slower)
-    idx_p = torch.cat(
-        [matched[:, 2] + lead_m, up[:, 2] + lead_u, matched[:, 3] + lead_m, up[:, 3] + lead_u]
-    )
-    idx_t = torch.cat(
-        [matched[:, 4] + lead_m, ut[:, 2] + lead_t, matched[:, 5] + lead_m, ut[:, 3] + lead_t]
-    )
+    scatter in the backward pass) at the flat indices the op returns (births, then deaths,
+    matched bars first); ``1 - x`` for superlevel sets is taken of the gathered values only,
+    not of the whole input."""
+    nm, nu, ng = matched.shape[0], up.shape[0], ut.shape[0]
+    idx_p, idx_t = flat_p.reshape(-1), flat_t.reshape(-1)
     # index_select, not indexing: its backward is an index_add, where indexing's backward
     # (index_put with accumulation) sorts the indices
     vp = p.pred.reshape(-1).index_select(0, idx_p)
@@ -175,10 +168,10 @@ def betti_matching_loss(
         )
     w_matched, w_unmatched = _check_weights(weights)
     threshold = _check_threshold(threshold)
-    matched, up, ut = match_indices(
+    matched, up, ut, flat_p, flat_t = match_indices(
         p.f_pred, p.f_target, ndim, p.construction, p.n_threads, target_grad=p.target_grad
     )
-    (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut)
+    (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut, flat_p, flat_t)
     cost_m = 2 * w_matched * ((pb - tb) ** 2 + (pd - td) ** 2)
     keep = (ub - ud).abs() > threshold
     if push_unmatched_to_1_0:
@@ -240,10 +233,10 @@ def hu_topo_loss(
     """
     p = prepare(pred, target, ndim, superlevel, construction, n_threads)
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
-    matched, up, ut = match_indices(
+    matched, up, ut, flat_p, flat_t = match_indices(
         p.f_pred, p.f_target, ndim, p.construction, p.n_threads, hu=True, target_grad=p.target_grad
     )
-    (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut)
+    (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut, flat_p, flat_t)
     costs = torch.cat(
         [(pb - tb) ** 2 + (pd - td) ** 2, (ub - ud) ** 2 / 2, ((gb - gd) ** 2 / 2).to(pb.dtype)]
     )

@@ -3,11 +3,14 @@ matchings, Stucki et al.) and ``topolayer::hu_matching`` (the W2 matching of Hu 
 
 Pixels are flat (row-major) indices of an item's grid. Each op takes the *sublevel* filtration
 values of the prediction and of the target (the caller turns superlevel into sublevel) and
-returns three int64 tensors:
+returns five int64 tensors:
 
 - ``matched``, ``(m, 6)``: (item, dim, pred birth, pred death, target birth, target death);
 - ``unmatched_pred`` and ``unmatched_target``, ``(u, 4)``: (item, dim, birth, death) (for
-  ``hu_matching``: the bars sent to the diagonal).
+  ``hu_matching``: the bars sent to the diagonal);
+- ``flat_pred`` and ``flat_target``, ``(2, k)``: the flat indices ``item * n + pixel`` of each
+  side's bars, births in row 0 and deaths in row 1, the matched bars first (what the losses
+  gather).
 
 Essential bars are left out.
 """
@@ -65,6 +68,8 @@ def _fake(pred, target, *args):
         pred.new_empty((ctx.new_dynamic_size(), 6), dtype=torch.int64),
         pred.new_empty((ctx.new_dynamic_size(), 4), dtype=torch.int64),
         pred.new_empty((ctx.new_dynamic_size(), 4), dtype=torch.int64),
+        pred.new_empty((2, ctx.new_dynamic_size()), dtype=torch.int64),
+        pred.new_empty((2, ctx.new_dynamic_size()), dtype=torch.int64),
     ]
 
 

@@ -125,8 +125,10 @@ def match_indices(
     hu: bool = False,
     target_grad: bool = False,
 ) -> list[torch.Tensor]:
-    """The three index tensors of the Betti matching (or with ``hu``, of the W2 matching of Hu
-    et al.'s loss) for sublevel values ``f_pred``, ``f_target``. For a target that takes no
+    """The index tensors of the Betti matching (or with ``hu``, of the W2 matching of Hu et
+    al.'s loss) for sublevel values ``f_pred``, ``f_target``: matched pairs ``(m, 6)``,
+    unmatched bars of each side ``(u, 4)``, and the flat indices of each side's bars ``(2, k)``
+    (births, deaths; matched bars first). For a target that takes no
     gradient (``target_grad`` false), a two-valued (binary) target is not reduced on its own:
     the same values, at representative pixels."""
     shape = list(f_pred.shape[f_pred.dim() - ndim :])
@@ -303,7 +305,7 @@ def betti_matching(
     (tensor([[0.3000, 0.1000]]), tensor([[1., 0.]]))
     """
     p = prepare(pred, target, ndim, superlevel, construction, n_threads)
-    matched, up, ut = match_indices(
+    matched, up, ut, _, _ = match_indices(
         p.f_pred, p.f_target, ndim, p.construction, p.n_threads, target_grad=p.target_grad
     )
     n = p.n_pixels

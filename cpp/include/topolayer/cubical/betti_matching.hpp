@@ -341,8 +341,8 @@ class betti_matcher {
         }
     }
 
-    // Whether H1 of a volume may take the binary-target shortcut (middle_dimension); a test
-    // turns it off to compare both paths.
+    // Whether a binary target (binary_target()) may skip its own reductions; the bindings turn
+    // it off for a target that takes a gradient, a test to compare both paths.
     void set_binary_shortcut(bool on) { binary_shortcut_ = on; }
 
     int ndim() const { return g_.ndim; }
