@@ -641,16 +641,16 @@ def test_opcheck():
     from topolayer._ops.segmentation import betti_matching as op
 
     x, y = _random_pair((3, 64), 14)
-    torch.library.opcheck(op, (x, y, [8, 8], "V", True, 1))
-    torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", False, 2))
+    torch.library.opcheck(op, (x, y, [8, 8], "V", True, True, 1))
+    torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", False, False, 2))
 
 
 def test_opcheck_hu_matching():
     from topolayer._ops.segmentation import hu_matching as op
 
     x, y = _random_pair((3, 64), 16)
-    torch.library.opcheck(op, (x, y, [8, 8], "V", True, 1))
-    torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", False, 2))
+    torch.library.opcheck(op, (x, y, [8, 8], "V", True, True, 1))
+    torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", False, False, 2))
 
 
 @pytest.mark.slow

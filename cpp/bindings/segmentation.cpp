@@ -39,6 +39,13 @@ index_t check_pair(const values_2d<T>& pred, const values_2d<T>& target, const s
     return n;
 }
 
+// The sublevel filtration value the matchings run on: 1 - x for superlevel sets, in the input's
+// precision (as torch's 1 - x, so that ties are the same as in the values the losses gather).
+template <class T>
+T sublevel_value(T x, bool superlevel) {
+    return superlevel ? static_cast<T>(T(1) - x) : x;
+}
+
 // A vector of even length as a (2, size / 2) array.
 int_array two_rows(std::vector<index_t>&& v) {
     auto* heap = new std::vector<index_t>(std::move(v));
@@ -165,7 +172,8 @@ matcher_cache& matchers() {
 
 template <class T>
 std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
-                                      const std::string& construction, bool binary_target, int n_threads) {
+                                      const std::string& construction, bool superlevel, bool binary_target,
+                                      int n_threads) {
     const index_t n = check_pair(pred, target, shape, construction);
     const index_t items = static_cast<index_t>(pred.shape(0));
     const bool t = construction == "T";
@@ -180,8 +188,8 @@ std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, st
             const T* pl = pred.data() + i * n;
             const T* pg = target.data() + i * n;
             for (index_t j = 0; j < n; ++j) {
-                l[static_cast<std::size_t>(j)] = static_cast<double>(pl[j]);
-                g[static_cast<std::size_t>(j)] = static_cast<double>(pg[j]);
+                l[static_cast<std::size_t>(j)] = static_cast<double>(sublevel_value(pl[j], superlevel));
+                g[static_cast<std::size_t>(j)] = static_cast<double>(sublevel_value(pg[j], superlevel));
             }
             m->set_binary_shortcut(binary_target);
             m->run(l.data(), g.data(), results[static_cast<std::size_t>(i)]);
@@ -193,7 +201,8 @@ std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, st
 
 template <class T>
 std::vector<int_array> hu_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
-                                   const std::string& construction, bool target_by_counts, int n_threads) {
+                                   const std::string& construction, bool superlevel, bool target_by_counts,
+                                   int n_threads) {
     const index_t n = check_pair(pred, target, shape, construction);
     const index_t items = static_cast<index_t>(pred.shape(0));
     const topolayer::grid_shape g = topolayer::grid_shape_of(shape);
@@ -202,8 +211,20 @@ std::vector<int_array> hu_matching(values_2d<T> pred, values_2d<T> target, std::
     {
         interruptible_release release;
         topolayer::parallel_for(items, n_threads, [&](index_t i) {
-            topolayer::hu_matching(pred.data() + i * n, target.data() + i * n, g, c,
-                                   results[static_cast<std::size_t>(i)], target_by_counts);
+            const T* pl = pred.data() + i * n;
+            const T* pg = target.data() + i * n;
+            std::vector<T> fl, fg;
+            if (superlevel) {
+                fl.resize(static_cast<std::size_t>(n));
+                fg.resize(static_cast<std::size_t>(n));
+                for (index_t j = 0; j < n; ++j) {
+                    fl[static_cast<std::size_t>(j)] = sublevel_value(pl[j], true);
+                    fg[static_cast<std::size_t>(j)] = sublevel_value(pg[j], true);
+                }
+                pl = fl.data();
+                pg = fg.data();
+            }
+            topolayer::hu_matching(pl, pg, g, c, results[static_cast<std::size_t>(i)], target_by_counts);
         });
     }
     return pack(results, g.ndim, n);
@@ -213,9 +234,9 @@ std::vector<int_array> hu_matching(values_2d<T> pred, values_2d<T> target, std::
 
 void bind_segmentation(nb::module_& m) {
     m.def("betti_matching", &betti_matching<float>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
-          nb::arg("shape"), nb::arg("construction"), nb::arg("binary_target"), nb::arg("n_threads"),
+          nb::arg("shape"), nb::arg("construction"), nb::arg("superlevel"), nb::arg("binary_target"), nb::arg("n_threads"),
           "Betti matching of each row of pred with the same row of target (flattened 2D or 3D grids of "
-          "the given shape, sublevel filtrations): a (m, 6) array of (item, dim, pred birth, pred death, "
+          "the given shape; sublevel filtrations, of 1 - x with superlevel): a (m, 6) array of (item, dim, pred birth, pred death, "
           "target birth, target death) pixels per matched pair, and (u, 4) arrays of (item, dim, birth, "
           "death) for the unmatched bars of pred and of target, then the flat indices (item * n + pixel) "
           "of pred's bars as a (2, k) array, births and deaths, matched bars first, and of target's "
@@ -224,21 +245,21 @@ void bind_segmentation(nb::module_& m) {
           "hi) has only its bars' births and values computed, without its own reductions: its bars' "
           "death pixels are representative ones at hi.");
     m.def("betti_matching", &betti_matching<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
-          nb::arg("shape"), nb::arg("construction"), nb::arg("binary_target"), nb::arg("n_threads"));
+          nb::arg("shape"), nb::arg("construction"), nb::arg("superlevel"), nb::arg("binary_target"), nb::arg("n_threads"));
     m.def(
         "set_matcher_cache", [](std::size_t max_bytes) { return matchers().set_limit(max_bytes); },
         nb::arg("max_bytes"),
         "Sets how many bytes of idle Betti matchers (their buffers) stay kept between calls, for the "
         "last grid shape, freeing those beyond it; returns the previous limit.");
     m.def("hu_matching", &hu_matching<float>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
-          nb::arg("shape"), nb::arg("construction"), nb::arg("target_by_counts"), nb::arg("n_threads"),
+          nb::arg("shape"), nb::arg("construction"), nb::arg("superlevel"), nb::arg("target_by_counts"), nb::arg("n_threads"),
           "The matching of Hu et al.'s loss for each row of pred with the same row of target (sublevel "
-          "filtrations of 2D or 3D grids): per dimension an optimal W2 matching (Euclidean ground norm) "
+          "filtrations of 2D or 3D grids, of 1 - x with superlevel): per dimension an optimal W2 matching (Euclidean ground norm) "
           "of the finite bars, as betti_matching's five arrays (matched pairs, the bars of pred and of "
           "target sent to the diagonal, the flat indices). With target_by_counts, a target row of at most two values "
           "has its bars counted (Betti numbers) instead of reduced, with representative pixels.");
     m.def("hu_matching", &hu_matching<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
-          nb::arg("shape"), nb::arg("construction"), nb::arg("target_by_counts"), nb::arg("n_threads"));
+          nb::arg("shape"), nb::arg("construction"), nb::arg("superlevel"), nb::arg("target_by_counts"), nb::arg("n_threads"));
 }
 
 }  // namespace topolayer_bindings

@@ -125,13 +125,13 @@ def wasserstein_matchings(x: Annotated[NDArray[numpy.float64], dict(shape=(None,
     """
 
 @overload
-def betti_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, binary_target: bool, n_threads: int) -> list[NDArray[numpy.int64]]:
+def betti_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, superlevel: bool, binary_target: bool, n_threads: int) -> list[NDArray[numpy.int64]]:
     """
-    Betti matching of each row of pred with the same row of target (flattened 2D or 3D grids of the given shape, sublevel filtrations): a (m, 6) array of (item, dim, pred birth, pred death, target birth, target death) pixels per matched pair, and (u, 4) arrays of (item, dim, birth, death) for the unmatched bars of pred and of target, then the flat indices (item * n + pixel) of pred's bars as a (2, k) array, births and deaths, matched bars first, and of target's likewise. Essential bars are left out. With binary_target, a target row of two values lo < hi (pred >= lo, and > lo where the target is hi) has only its bars' births and values computed, without its own reductions: its bars' death pixels are representative ones at hi.
+    Betti matching of each row of pred with the same row of target (flattened 2D or 3D grids of the given shape; sublevel filtrations, of 1 - x with superlevel): a (m, 6) array of (item, dim, pred birth, pred death, target birth, target death) pixels per matched pair, and (u, 4) arrays of (item, dim, birth, death) for the unmatched bars of pred and of target, then the flat indices (item * n + pixel) of pred's bars as a (2, k) array, births and deaths, matched bars first, and of target's likewise. Essential bars are left out. With binary_target, a target row of two values lo < hi (pred >= lo, and > lo where the target is hi) has only its bars' births and values computed, without its own reductions: its bars' death pixels are representative ones at hi.
     """
 
 @overload
-def betti_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, binary_target: bool, n_threads: int) -> list[NDArray[numpy.int64]]: ...
+def betti_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, superlevel: bool, binary_target: bool, n_threads: int) -> list[NDArray[numpy.int64]]: ...
 
 def set_matcher_cache(max_bytes: int) -> int:
     """
@@ -139,13 +139,13 @@ def set_matcher_cache(max_bytes: int) -> int:
     """
 
 @overload
-def hu_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, target_by_counts: bool, n_threads: int) -> list[NDArray[numpy.int64]]:
+def hu_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, superlevel: bool, target_by_counts: bool, n_threads: int) -> list[NDArray[numpy.int64]]:
     """
-    The matching of Hu et al.'s loss for each row of pred with the same row of target (sublevel filtrations of 2D or 3D grids): per dimension an optimal W2 matching (Euclidean ground norm) of the finite bars, as betti_matching's five arrays (matched pairs, the bars of pred and of target sent to the diagonal, the flat indices). With target_by_counts, a target row of at most two values has its bars counted (Betti numbers) instead of reduced, with representative pixels.
+    The matching of Hu et al.'s loss for each row of pred with the same row of target (sublevel filtrations of 2D or 3D grids, of 1 - x with superlevel): per dimension an optimal W2 matching (Euclidean ground norm) of the finite bars, as betti_matching's five arrays (matched pairs, the bars of pred and of target sent to the diagonal, the flat indices). With target_by_counts, a target row of at most two values has its bars counted (Betti numbers) instead of reduced, with representative pixels.
     """
 
 @overload
-def hu_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, target_by_counts: bool, n_threads: int) -> list[NDArray[numpy.int64]]: ...
+def hu_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, superlevel: bool, target_by_counts: bool, n_threads: int) -> list[NDArray[numpy.int64]]: ...
 
 def set_openmp(allowed: bool) -> None:
     """

@@ -169,7 +169,7 @@ def betti_matching_loss(
     w_matched, w_unmatched = _check_weights(weights)
     threshold = _check_threshold(threshold)
     matched, up, ut, flat_p, flat_t = match_indices(
-        p.f_pred, p.f_target, ndim, p.construction, p.n_threads, target_grad=p.target_grad
+        p.pred, p.target, ndim, p.construction, p.n_threads, p.superlevel, target_grad=p.target_grad
     )
     (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut, flat_p, flat_t)
     cost_m = 2 * w_matched * ((pb - tb) ** 2 + (pd - td) ** 2)
@@ -234,7 +234,14 @@ def hu_topo_loss(
     p = prepare(pred, target, ndim, superlevel, construction, n_threads)
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
     matched, up, ut, flat_p, flat_t = match_indices(
-        p.f_pred, p.f_target, ndim, p.construction, p.n_threads, hu=True, target_grad=p.target_grad
+        p.pred,
+        p.target,
+        ndim,
+        p.construction,
+        p.n_threads,
+        p.superlevel,
+        hu=True,
+        target_grad=p.target_grad,
     )
     (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut, flat_p, flat_t)
     costs = torch.cat(

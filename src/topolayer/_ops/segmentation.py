@@ -1,8 +1,9 @@
 """Custom ops for the matchings of two images: ``topolayer::betti_matching`` (induced
 matchings, Stucki et al.) and ``topolayer::hu_matching`` (the W2 matching of Hu et al.'s loss).
 
-Pixels are flat (row-major) indices of an item's grid. Each op takes the *sublevel* filtration
-values of the prediction and of the target (the caller turns superlevel into sublevel) and
+Pixels are flat (row-major) indices of an item's grid. Each op takes the values of the
+prediction and of the target and matches their sublevel filtrations, or with ``superlevel``
+those of ``1 - x`` (computed per item on the items' threads, in the input's precision), and
 returns five int64 tensors:
 
 - ``matched``, ``(m, 6)``: (item, dim, pred birth, pred death, target birth, target death);
@@ -35,6 +36,7 @@ def betti_matching_kernel(
     target: torch.Tensor,
     shape: list[int],
     construction: str,
+    superlevel: bool,
     binary_target: bool,
     n_threads: int,
 ) -> list[torch.Tensor]:
@@ -42,7 +44,9 @@ def betti_matching_kernel(
     ``binary_target`` a two-valued target row skips its own reductions, its bars' deaths at
     representative pixels (for a target that takes no gradient)."""
     p, t = _rows(pred, target)
-    out = _core.betti_matching(p, t, list(shape), construction, binary_target, n_threads)
+    out = _core.betti_matching(
+        p, t, list(shape), construction, superlevel, binary_target, n_threads
+    )
     return to_device(out, pred.device)
 
 
@@ -51,6 +55,7 @@ def hu_matching_kernel(
     target: torch.Tensor,
     shape: list[int],
     construction: str,
+    superlevel: bool,
     target_by_counts: bool,
     n_threads: int,
 ) -> list[torch.Tensor]:
@@ -58,7 +63,9 @@ def hu_matching_kernel(
     two-valued target row has its bars counted, with representative pixels (for a target
     that takes no gradient)."""
     p, t = _rows(pred, target)
-    out = _core.hu_matching(p, t, list(shape), construction, target_by_counts, n_threads)
+    out = _core.hu_matching(
+        p, t, list(shape), construction, superlevel, target_by_counts, n_threads
+    )
     return to_device(out, pred.device)
 
 

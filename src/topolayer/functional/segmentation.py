@@ -117,34 +117,38 @@ def filtration_values(x: torch.Tensor, superlevel: bool) -> torch.Tensor:
 
 
 def match_indices(
-    f_pred: torch.Tensor,
-    f_target: torch.Tensor,
+    pred: torch.Tensor,
+    target: torch.Tensor,
     ndim: int,
     construction: str,
     n_threads: int,
+    superlevel: bool,
     hu: bool = False,
     target_grad: bool = False,
 ) -> list[torch.Tensor]:
     """The index tensors of the Betti matching (or with ``hu``, of the W2 matching of Hu et
-    al.'s loss) for sublevel values ``f_pred``, ``f_target``: matched pairs ``(m, 6)``,
+    al.'s loss) of the sublevel filtrations of ``pred`` and ``target``, or of ``1 - x`` with
+    ``superlevel`` (taken in the op for float32/float64 inputs): matched pairs ``(m, 6)``,
     unmatched bars of each side ``(u, 4)``, and the flat indices of each side's bars ``(2, k)``
     (births, deaths; matched bars first). For a target that takes no
     gradient (``target_grad`` false), a two-valued (binary) target is not reduced on its own:
     the same values, at representative pixels."""
-    shape = list(f_pred.shape[f_pred.dim() - ndim :])
+    shape = list(pred.shape[pred.dim() - ndim :])
     n = 1
     for s in shape:
         n *= s
-    rows_p = f_pred.detach().reshape(-1, n)
-    rows_t = f_target.detach().reshape(-1, n)
+    rows_p = pred.detach().reshape(-1, n)
+    rows_t = target.detach().reshape(-1, n)
     if rows_p.dtype not in (torch.float32, torch.float64):
-        rows_p, rows_t = rows_p.float(), rows_t.float()
+        # 1 - x in the input's own precision, as the losses gather it, then widened
+        rows_p = filtration_values(rows_p, superlevel).float()
+        rows_t = filtration_values(rows_t, superlevel).float()
+        superlevel = False
+    args = (rows_p, rows_t, shape, construction, superlevel, not target_grad, n_threads)
     if hu:
-        args = (rows_p, rows_t, shape, construction, not target_grad, n_threads)
         if plain_eager(rows_p):
             return hu_matching_kernel(*args)
         return list(_hu_matching_op(*args))
-    args = (rows_p, rows_t, shape, construction, not target_grad, n_threads)
     if plain_eager(rows_p):
         return betti_matching_kernel(*args)
     return list(_betti_matching_op(*args))
@@ -199,13 +203,11 @@ def check_options(superlevel, construction, n_threads) -> tuple[bool, str, int]:
 
 
 class Prepared(NamedTuple):
-    """Validated inputs of a segmentation call and their sublevel filtration values (detached:
-    what the matching runs on; values that take gradients are gathered from the inputs)."""
+    """Validated inputs of a segmentation call (the matching runs on them detached; values
+    that take gradients are gathered from them)."""
 
     pred: torch.Tensor
     target: torch.Tensor
-    f_pred: torch.Tensor
-    f_target: torch.Tensor
     batch_shape: tuple[int, ...]
     n_pixels: int
     construction: str
@@ -215,7 +217,7 @@ class Prepared(NamedTuple):
 
 
 def prepare(pred, target, ndim, superlevel, construction, n_threads) -> Prepared:
-    """The checks and filtration values shared by :func:`betti_matching` and the losses."""
+    """The checks shared by :func:`betti_matching` and the losses."""
     pred, target = check_pair(pred, target, ndim)
     superlevel, construction, threads = check_options(superlevel, construction, n_threads)
     n = 1
@@ -224,8 +226,6 @@ def prepare(pred, target, ndim, superlevel, construction, n_threads) -> Prepared
     return Prepared(
         pred,
         target,
-        filtration_values(pred.detach(), superlevel),
-        filtration_values(target.detach(), superlevel),
         tuple(pred.shape[: pred.dim() - ndim]),
         n,
         construction,
@@ -306,7 +306,7 @@ def betti_matching(
     """
     p = prepare(pred, target, ndim, superlevel, construction, n_threads)
     matched, up, ut, _, _ = match_indices(
-        p.f_pred, p.f_target, ndim, p.construction, p.n_threads, target_grad=p.target_grad
+        p.pred, p.target, ndim, p.construction, p.n_threads, p.superlevel, target_grad=p.target_grad
     )
     n = p.n_pixels
     xp, xt = p.pred.reshape(-1), p.target.reshape(-1)
