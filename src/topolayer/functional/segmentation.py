@@ -130,9 +130,9 @@ def match_indices(
     al.'s loss) of the sublevel filtrations of ``pred`` and ``target``, or of ``1 - x`` with
     ``superlevel`` (taken in the op for float32/float64 inputs): matched pairs ``(m, 6)``,
     unmatched bars of each side ``(u, 4)``, and the flat indices of each side's bars ``(2, k)``
-    (births, deaths; matched bars first). For a target that takes no
-    gradient (``target_grad`` false), a two-valued (binary) target is not reduced on its own:
-    the same values, at representative pixels."""
+    (births, deaths; matched bars first). For a target that takes no gradient
+    (``target_grad`` false), a two-valued (binary) target is not reduced on its own: the same
+    values, at representative pixels."""
     shape = list(pred.shape[pred.dim() - ndim :])
     n = 1
     for s in shape:
