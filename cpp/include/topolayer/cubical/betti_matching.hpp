@@ -454,7 +454,7 @@ class betti_matcher {
     using u32 = bm_detail::u32;
     bm_detail::grid_complex g_;
     bool binary_shortcut_ = true, binary_ = false;
-    double lo_ = 0, hi_ = 0;  // a binary target's two values
+    double lo_ = 0;  // a binary target's low value
 
     // Whether g takes two values lo < hi, l >= lo everywhere and l > lo wherever g is hi. Then
     // the complex K of the cells at lo in G is also exactly the cells at lo in C = min(L, G),
@@ -462,16 +462,17 @@ class betti_matcher {
     // first in C's order, and among themselves in id order, as in G's.
     bool binary_target(const double* l, const double* g) {
         const index_t n = g_.n_pixels;
-        lo_ = hi_ = g[0];
+        double hi = g[0];
+        lo_ = g[0];
         for (index_t i = 1; i < n; ++i) {
             lo_ = std::min(lo_, g[i]);
-            hi_ = std::max(hi_, g[i]);
+            hi = std::max(hi, g[i]);
         }
-        if (!(lo_ < hi_)) return false;
+        if (!(lo_ < hi)) return false;
         bool ok = true;
         for (index_t i = 0; i < n; ++i) {
             const bool at_lo = g[i] == lo_;
-            ok &= (at_lo | (g[i] == hi_)) & (l[i] >= lo_) & (at_lo | (l[i] > lo_));
+            ok &= (at_lo | (g[i] == hi)) & (l[i] >= lo_) & (at_lo | (l[i] > lo_));
         }
         return ok;
     }
@@ -1008,11 +1009,12 @@ class betti_matcher {
     // dimension. Pivots are compressed ranks, turned back into edges for the bars only.
     void middle_dimension(betti_matching_result::dim_result& out, const double* const* px) {
         using namespace bm_detail;
-        if (binary_) h1_todo_[1].clear();
-        if (binary_)
+        if (binary_) {
+            h1_todo_[1].clear();  // G has no stream
             reduce<binary_streams>();
-        else
+        } else {
             reduce<all_streams>();
+        }
         std::vector<bar> bars[2];
         std::vector<u32> by_birth[2];  // per compressed rank of x: the index of its bar
         for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
