@@ -102,6 +102,36 @@ def test_hu_topo_loss_equals_topolosses(shape, kw):
     torch.testing.assert_close(a.grad, b.grad, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "loss,options",
+    [
+        (betti_matching_loss, {}),
+        (betti_matching_loss, {"push_unmatched_to_1_0": True}),
+        (betti_matching_loss, {"weights": (0.5, 2.0), "threshold": 0.05}),
+        (betti_matching_loss, {"superlevel": False, "reduction": "none"}),
+        (betti_matching_loss, {"push_unmatched_to_1_0": True, "reduction": "sum", "ndim": 3}),
+        (hu_topo_loss, {}),
+        (hu_topo_loss, {"superlevel": False, "reduction": "none"}),
+    ],
+)
+def test_fixed_target_graph_equals_the_general_one(loss, options):
+    # A target that takes no gradient gets the short graph (squared distances to points fixed
+    # in the backward pass, a bar's own midpoint for the diagonal); one that takes a gradient
+    # the general graph. Same values, same gradients in the prediction.
+    shape = (3, 1, 7, 8, 9) if options.get("ndim") == 3 else (3, 2, 16, 16)
+    x, y = _random_pair(shape, 17, smooth=True)
+    x, y = x.double(), y.double()
+    a, b = x.clone().requires_grad_(), x.clone().requires_grad_()
+    fixed = loss(a, y, **options)
+    general = loss(b, y.clone().requires_grad_(), **options)
+    assert fixed.grad_fn is not None and general.grad_fn is not None
+    torch.testing.assert_close(fixed, general.detach())
+    fixed.sum().backward()
+    general.sum().backward()
+    torch.testing.assert_close(a.grad, b.grad)
+    assert a.grad.abs().sum() > 0
+
+
 def _hu_composed(x, y, ndim, superlevel, construction):
     """Hu et al.'s loss composed from the public pieces: cubical diagrams, then a squared W2
     distance per dimension."""

@@ -58,6 +58,48 @@ def _gather(p, matched, up, ut, flat_p, flat_t):
     return (pb, pd, tb, td), (ub, ud), (gb, gd)
 
 
+def _fixed_target_loss(
+    p, matched, up, ut, flat_p, flat_t, w_matched, w_unmatched, keep, push, target_cost, reduction
+):
+    """The loss when the target takes no gradient, with one short graph on the prediction.
+
+    Every prediction term is ``w ((b - B)^2 + (d - D)^2)`` for the bar's ``(b, d)`` and a
+    point ``(B, D)`` fixed in the backward pass: the target's point for a matched bar, (1, 0)
+    for an unmatched bar pushed there, else the bar's own midpoint ``m = (b + d) / 2``,
+    detached: ``(b - m)^2 + (d - m)^2 = (b - d)^2 / 2`` in value, and in gradient too, as ``m``
+    minimises it. ``w_unmatched`` is the weight of that form; ``keep(b, d)`` (or None) masks
+    unmatched bars; ``target_cost(gb, gd)`` gives the target's unmatched bars' costs."""
+    nm, nu = matched.shape[0], up.shape[0]
+    vp = p.pred.reshape(-1).index_select(0, flat_p.reshape(-1)).view(2, -1)
+    vp = filtration_values(vp, p.superlevel)  # births, deaths; matched bars first
+    with torch.no_grad():
+        vt = p.target.reshape(-1).index_select(0, flat_t.reshape(-1)).view(2, -1)
+        vt = filtration_values(vt, p.superlevel)
+        if push:
+            fixed = vp.new_tensor([[1.0], [0.0]]).expand(2, nu)
+        else:
+            fixed = vp[:, nm:].mean(0).expand(2, nu)
+        ref = torch.cat([vt[:, :nm], fixed], 1)
+        weight = None
+        if w_matched != w_unmatched or keep is not None:
+            weight = vp.new_full((nm + nu,), w_unmatched)
+            weight[:nm] = w_matched
+            if keep is not None:
+                weight[nm:] *= keep(vp[0, nm:], vp[1, nm:])
+        cost_t = target_cost(vt[0, nm:], vt[1, nm:])
+    n_items = p.pred.numel() // p.n_pixels
+    if reduction != "none":
+        if weight is None:
+            total = w_matched * torch.nn.functional.mse_loss(vp, ref, reduction="sum")
+        else:
+            total = (weight * (vp - ref) ** 2).sum()
+        total = total + cost_t.sum()
+        return total / n_items if reduction == "mean" else total
+    costs = ((vp - ref) ** 2).sum(0)
+    costs = costs * (w_matched if weight is None else weight)
+    return _reduce(torch.cat([costs, cost_t]), [matched, up, ut], p.batch_shape, n_items, reduction)
+
+
 def _check_weights(weights) -> tuple[float, float]:
     try:
         w = tuple(float(v) for v in weights)
@@ -171,6 +213,23 @@ def betti_matching_loss(
     matched, up, ut, flat_p, flat_t = match_indices(
         p.pred, p.target, ndim, p.construction, p.n_threads, p.superlevel, target_grad=p.target_grad
     )
+    if not p.target_grad:
+        return _fixed_target_loss(
+            p,
+            matched,
+            up,
+            ut,
+            flat_p,
+            flat_t,
+            2 * w_matched,
+            2 * w_unmatched,
+            (lambda b, d: ((b - d).abs() > threshold).to(b.dtype)) if threshold > 0 else None,
+            push_unmatched_to_1_0,
+            (lambda b, d: 2 * ((b - 1) ** 2 + d**2))
+            if push_unmatched_to_1_0
+            else (lambda b, d: (b - d) ** 2),
+            reduction,
+        )
     (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut, flat_p, flat_t)
     cost_m = 2 * w_matched * ((pb - tb) ** 2 + (pd - td) ** 2)
     keep = (ub - ud).abs() > threshold
@@ -243,6 +302,21 @@ def hu_topo_loss(
         hu=True,
         target_grad=p.target_grad,
     )
+    if not p.target_grad:
+        return _fixed_target_loss(
+            p,
+            matched,
+            up,
+            ut,
+            flat_p,
+            flat_t,
+            1.0,
+            1.0,
+            None,
+            False,
+            lambda b, d: (b - d) ** 2 / 2,
+            reduction,
+        )
     (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut, flat_p, flat_t)
     costs = torch.cat(
         [(pb - tb) ** 2 + (pd - td) ** 2, (ub - ud) ** 2 / 2, ((gb - gd) ** 2 / 2).to(pb.dtype)]
