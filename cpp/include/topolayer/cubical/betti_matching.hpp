@@ -100,20 +100,21 @@ struct grid_complex {
     // come in axis order.
     u32 axis_bit(int a) const { return 1u << a; }
 
-    // The value of a cell and the pixel that gives it.
-    double value(const double* px, index_t base, u32 mask, index_t* pixel) const {
+    // The value of a cell and the pixel that gives it (of values or of their keys).
+    template <class V>
+    V value(const V* px, index_t base, u32 mask, index_t* pixel) const {
         index_t c[3];
         coords(base, c);
         if (!t_construction) {
             // largest value over the vertices; ties go to the farthest vertex
-            double best = -std::numeric_limits<double>::infinity();
-            index_t arg = base;
+            V best{};
+            index_t arg = -1;
             for (u32 sub = mask + 1; sub-- > 0;) {
                 if ((sub & ~mask) != 0) continue;
                 index_t v = base;
                 for (int a = 0; a < ndim; ++a)
                     if (sub & axis_bit(a)) v += sv[a];
-                if (px[v] > best) {
+                if (arg < 0 || px[v] > best) {
                     best = px[v];
                     arg = v;
                 }
@@ -124,7 +125,7 @@ struct grid_complex {
         // smallest value over the pixels containing the cell: pixel (c - o) for offsets o in
         // {0, 1} along the axes the cell does not span
         const u32 free_axes = ((1u << ndim) - 1) & ~mask;
-        double best = std::numeric_limits<double>::infinity();
+        V best{};
         index_t arg = -1;
         for (u32 sub = free_axes + 1; sub-- > 0;) {
             if ((sub & ~free_axes) != 0) continue;
@@ -138,7 +139,7 @@ struct grid_complex {
                 }
                 p += q * sp[a];
             }
-            if (inside && px[p] < best) {
+            if (inside && (arg < 0 || px[p] < best)) {
                 best = px[p];
                 arg = p;
             }
@@ -161,11 +162,13 @@ struct cells_of_dim {
     std::vector<u32> ids;  // valid local ids, increasing
 };
 
+// Values are compared as 32-bit keys (value_keys): order-preserving, and equal exactly for equal
+// values, so that a cell's key is the largest (V) or smallest (T) key of its pixels, and the
+// arrays that the passes read at random are half as large as doubles.
 struct filtration {
-    std::vector<double> val;   // per local id (valid ones)
-    std::vector<u32> order;    // valid local ids by (value, id)
-    std::vector<u32> rank;     // per local id: position in order
-    std::vector<double> sval;  // the values in order (sval[i] = val[order[i]])
+    std::vector<u32> key;    // per local id (valid ones): the key of its value
+    std::vector<u32> order;  // valid local ids by (value, id)
+    std::vector<u32> skey;   // the keys in order (skey[i] = key[order[i]])
 };
 
 // An order-preserving 32-bit key of a float.
@@ -174,18 +177,6 @@ inline u32 float_key(float v) {
     u32 b;
     std::memcpy(&b, &v, sizeof b);
     return (b >> 31) ? ~b : (b | 0x80000000u);
-}
-inline float key_float(u32 k) {
-    const u32 b = (k >> 31) ? (k & 0x7FFFFFFFu) : ~k;
-    float v;
-    std::memcpy(&v, &b, sizeof v);
-    return v;
-}
-inline double key_double(u64 k) {
-    const u64 b = (k >> 63) ? (k & ~(u64{1} << 63)) : ~k;
-    double v;
-    std::memcpy(&v, &b, sizeof v);
-    return v;
 }
 
 // Stable LSD radix sort of (key, id) pairs by key, 11 bits a pass, passes whose digit is the
@@ -228,38 +219,53 @@ struct sort_scratch {
     std::vector<u64> k64a, k64b;
 };
 
-// f.val must be set; fills f.order (valid ids by (value, id)), f.sval and, if asked, f.rank.
-// exact_float: every value is a float (32-bit keys suffice).
-inline void sort_filtration(filtration& f, const std::vector<u32>& ids, sort_scratch& s, bool exact_float,
-                            bool with_rank) {
+// f.key must be set; fills f.order (valid ids by (value, id)) and f.skey.
+inline void sort_filtration(filtration& f, const std::vector<u32>& ids, sort_scratch& s) {
     const std::size_t n = ids.size();
     s.ida.assign(ids.begin(), ids.end());
-    f.sval.resize(n);
-    if (exact_float) {  // 32-bit keys: three passes
-        s.k32a.resize(n);
-        for (std::size_t i = 0; i < n; ++i) s.k32a[i] = float_key(static_cast<float>(f.val[ids[i]]));
-        radix_sort(s.k32a, s.ida, s.k32b, s.idb);
-        for (std::size_t i = 0; i < n; ++i) f.sval[i] = static_cast<double>(key_float(s.k32a[i]));
-    } else {
-        s.k64a.resize(n);
-        for (std::size_t i = 0; i < n; ++i) s.k64a[i] = order_key(f.val[ids[i]]);
-        radix_sort(s.k64a, s.ida, s.k64b, s.idb);
-        for (std::size_t i = 0; i < n; ++i) f.sval[i] = key_double(s.k64a[i]);
+    s.k32a.resize(n);
+    for (std::size_t i = 0; i < n; ++i) s.k32a[i] = f.key[ids[i]];
+    radix_sort(s.k32a, s.ida, s.k32b, s.idb);
+    f.order.swap(s.ida);
+    f.skey.swap(s.k32a);
+}
+
+// The keys of n values: their float keys if every value is a float and not `ranked`, else
+// their dense ranks (0 for the smallest value), whose fewer bits take fewer radix passes
+// (ranked: for grids whose cells outnumber the pixels enough to pay for the pixels' sort).
+inline void value_keys(const double* p, std::size_t n, std::vector<u32>& key, sort_scratch& s, bool ranked,
+                       bool& exact_float) {
+    key.resize(n);
+    exact_float = true;
+    for (std::size_t i = 0; i < n; ++i) exact_float &= static_cast<double>(static_cast<float>(p[i])) == p[i];
+    if (exact_float) {
+        for (std::size_t i = 0; i < n; ++i) key[i] = float_key(static_cast<float>(p[i]));
+        if (!ranked) return;
     }
-    f.order.assign(s.ida.begin(), s.ida.end());
-    if (!with_rank) return;
-    f.rank.assign(f.val.size(), none);
-    for (std::size_t i = 0; i < n; ++i) f.rank[f.order[i]] = static_cast<u32>(i);
+    s.ida.resize(n);
+    for (std::size_t i = 0; i < n; ++i) s.ida[i] = static_cast<u32>(i);
+    auto dense = [&](const auto& sorted) {
+        u32 rank = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            rank += i > 0 && sorted[i] != sorted[i - 1];
+            key[s.ida[i]] = rank;
+        }
+    };
+    if (exact_float) {
+        s.k32a.assign(key.begin(), key.end());
+        radix_sort(s.k32a, s.ida, s.k32b, s.idb);
+        dense(s.k32a);
+        return;
+    }
+    s.k64a.resize(n);
+    for (std::size_t i = 0; i < n; ++i) s.k64a[i] = order_key(p[i]);
+    radix_sort(s.k64a, s.ida, s.k64b, s.idb);
+    dense(s.k64a);
 }
 
 struct bar {
     u32 birth, death;  // local ids: birth in dimension k, death in dimension k + 1
 };
-
-// (value, id) comparisons inside one filtration and dimension
-inline bool older(const filtration& f, u32 a, u32 b) {  // a enters before b
-    return f.val[a] < f.val[b] || (f.val[a] == f.val[b] && a < b);
-}
 
 inline u32 find(std::vector<u32>& parent, u32 x) {
     while (parent[x] != x) {
@@ -355,12 +361,12 @@ class betti_matcher {
         for (const auto& c : cells_) add(c.ids);
         for (const auto& per_input : f_)
             for (const auto& f : per_input) {
-                add(f.val);
+                add(f.key);
                 add(f.order);
-                add(f.rank);
-                add(f.sval);
+                add(f.skey);
             }
         add(comp_);
+        for (const auto& k : pixel_key_) add(k);
         for (const auto* v : {&sort_.k32a, &sort_.k32b, &sort_.ida, &sort_.idb}) add(*v);
         add(sort_.k64a);
         add(sort_.k64b);
@@ -396,49 +402,48 @@ class betti_matcher {
         binary_ = binary_shortcut_ && binary_target(l, g);
         const double* px[3] = {l, g, comp_.data()};
         for (int x = 0; x < 3; ++x) {
-            bool exact_float = true;  // every value a float: 32-bit sort keys
-            for (index_t i = 0; i < g_.n_pixels && exact_float; ++i)
-                exact_float = static_cast<double>(static_cast<float>(px[x][i])) == px[x][i];
+            bool exact_float = true;
+            const bool ranked = d == 3;  // a volume sorts two dimensions of cells, an image one
+            value_keys(px[x], static_cast<std::size_t>(g_.n_pixels), pixel_key_[x], sort_, ranked, exact_float);
+            // lo is the smallest value of G and of C
+            lo_key_[x] = exact_float && !ranked ? float_key(static_cast<float>(lo_)) : 0;
+            const u32* p = pixel_key_[x].data();
             for (int k = 0; k <= d; ++k) {
                 if (binary_ && x == 1 && k > 0) break;  // only G's vertex keys are read then
                 const auto& ids = cells_[static_cast<std::size_t>(k)].ids;
                 filtration& f = f_[x][static_cast<std::size_t>(k)];
-                f.val.resize(static_cast<std::size_t>(g_.n_slots(k)));
+                f.key.resize(static_cast<std::size_t>(g_.n_slots(k)));
                 const index_t nm = static_cast<index_t>(g_.n_masks(k));
-                const double* p = px[x];
                 if (!g_.t_construction) {
-                    switch (k) {  // the largest value over the cell's 2^k vertices
+                    switch (k) {  // the largest key over the cell's 2^k vertices
                     case 0:
-                        v_values<0>(p, ids, f.val);
+                        v_keys<0>(p, ids, f.key);
                         break;
                     case 1:
-                        v_values<1>(p, ids, f.val);
+                        v_keys<1>(p, ids, f.key);
                         break;
                     case 2:
-                        v_values<2>(p, ids, f.val);
+                        v_keys<2>(p, ids, f.key);
                         break;
                     default:
-                        v_values<3>(p, ids, f.val);
+                        v_keys<3>(p, ids, f.key);
                         break;
                     }
                 } else {
                     index_t pixel;
                     for (u32 id : ids)
-                        f.val[id] = g_.value(p, id / nm, g_.masks[static_cast<std::size_t>(k)][id % nm], &pixel);
+                        f.key[id] = g_.value(p, id / nm, g_.masks[static_cast<std::size_t>(k)][id % nm], &pixel);
                 }
-                if (k == 1 || k == d - 1) sort_filtration(f, ids, sort_, exact_float, false);
+                if (k == 1 || k == d - 1) sort_filtration(f, ids, sort_);
                 if (k != 0 && k != d) continue;
                 // Vertices and top cells are only compared, never walked in order: their keys
-                // (value key << 32) | id, the value key a float's, else the cell's rank.
+                // (value key << 32) | id.
                 auto& key = key_[x][static_cast<std::size_t>(k)];
-                key.resize(f.val.size());
+                key.resize(f.key.size());
                 if (binary_ && x == 1) {  // K's vertices first
-                    for (u32 id : ids) key[id] = (u64{f.val[id] != lo_} << 32) | id;
-                } else if (exact_float) {
-                    for (u32 id : ids) key[id] = (u64{float_key(static_cast<float>(f.val[id]))} << 32) | id;
+                    for (u32 id : ids) key[id] = (u64{f.key[id] != lo_key_[1]} << 32) | id;
                 } else {
-                    sort_filtration(f, ids, sort_, false, true);
-                    for (u32 id : ids) key[id] = (u64{f.rank[id]} << 32) | id;
+                    for (u32 id : ids) key[id] = (u64{f.key[id]} << 32) | id;
                 }
             }
         }
@@ -454,7 +459,8 @@ class betti_matcher {
     using u32 = bm_detail::u32;
     bm_detail::grid_complex g_;
     bool binary_shortcut_ = true, binary_ = false;
-    double lo_ = 0;  // a binary target's low value
+    double lo_ = 0;              // a binary target's low value
+    u32 lo_key_[3] = {0, 0, 0};  // per input: the key of lo (of G and C against a binary target)
 
     // Whether g takes two values lo < hi, l >= lo everywhere and l > lo wherever g is hi. Then
     // the complex K of the cells at lo in G is also exactly the cells at lo in C = min(L, G),
@@ -480,6 +486,7 @@ class betti_matcher {
     std::array<bm_detail::cells_of_dim, 4> cells_;
     std::array<std::array<bm_detail::filtration, 4>, 3> f_;  // [L, G, C][dimension]
     std::vector<double> comp_;
+    std::vector<u32> pixel_key_[3];  // per input: the key of each pixel's value
     bm_detail::sort_scratch sort_;
     // per dimension and slot: the offsets of a cell's vertices from its base vertex (first 0)
     std::array<std::vector<std::vector<index_t>>, 4> vertex_offsets_;
@@ -510,10 +517,10 @@ class betti_matcher {
     // that finding a free pivot does not touch its slot
     std::vector<bm_detail::u64> taken_[5];
 
-    // V construction: the value of every valid cell of dimension K, the largest over its 2^K
+    // V construction: the key of every valid cell of dimension K, the largest over its 2^K
     // vertices (each slot's vertex offsets from its base vertex).
     template <int K>
-    void v_values(const double* p, const std::vector<u32>& ids, std::vector<double>& val) const {
+    void v_keys(const u32* p, const std::vector<u32>& ids, std::vector<u32>& val) const {
         constexpr int nv = 1 << K;
         const auto& offs = vertex_offsets_[static_cast<std::size_t>(K)];
         const std::size_t nm = offs.size();
@@ -523,7 +530,7 @@ class betti_matcher {
         for (u32 id : ids) {
             const u32 base = div_slots(id, nm);
             const index_t* os = o[id - base * nm];
-            double v = p[base];
+            u32 v = p[base];
             for (int t = 1; t < nv; ++t) v = std::max(v, p[base + os[t]]);
             val[id] = v;
         }
@@ -595,10 +602,9 @@ class betti_matcher {
         std::vector<u32>& parent = uf_parent_;
         parent.resize(nv);
         const bool volume = g_.ndim == 3;  // H1 reads the compressed rows (compress_row)
-        if (volume) crank_.resize(rank_stride() * f_[2][1].val.size());
+        if (volume) crank_.resize(rank_stride() * f_[2][1].key.size());
         for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
             const u64* vk = key_[x][0].data();
-            const double* vval = f_[x][0].val.data();
             const filtration& fe = f_[x][1];
             for (u32 i = 0; i < nv; ++i) parent[i] = i;
             by_birth[x].assign(nv, none);
@@ -616,7 +622,8 @@ class betti_matcher {
                 parent[b] = a;
                 const bool merge = a != b;
                 if (volume) compress_row(x, e, merge, kept);
-                if (merge & (vval[b] != fe.sval[i])) {
+                // a bar of nonzero length: b's value (its key's high half) below the edge's
+                if (merge & ((vk[b] >> 32) != fe.skey[i])) {
                     by_birth[x][b] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({b, e});
                 }
@@ -626,7 +633,6 @@ class betti_matcher {
         // C's union-find; each root keeps the keys of the eldest vertex of its component in L
         // and in G (the vertex id is the key's low half)
         const u64* ck = key_[2][0].data();
-        const double* cval = f_[2][0].val.data();
         const filtration& ce = f_[2][1];
         rep_key_[0].assign(key_[0][0].begin(), key_[0][0].end());
         rep_key_[1].assign(key_[1][0].begin(), key_[1][0].end());
@@ -650,7 +656,7 @@ class betti_matcher {
             const u64 y0 = std::max(r0[a], r0[b]), y1 = std::max(r1[a], r1[b]);
             r0[a] = std::min(r0[a], r0[b]);
             r1[a] = std::min(r1[a], r1[b]);
-            if (!(merge & (cval[b] != ce.sval[i]))) continue;
+            if (!(merge & ((ck[b] >> 32) != ce.skey[i]))) continue;
             const u32 il = by_birth[0][static_cast<u32>(y0)];
             if (binary_) {
                 // A binary target's bars are born at the eldest vertex of each component of K
@@ -712,7 +718,6 @@ class betti_matcher {
         std::vector<u32> by_image_death[2];
         for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
             const filtration& fl = f_[x][D - 1];
-            const double* tval = f_[x][D].val.data();
             const u64* dk = dual_key_[x].data();
             for (u32 i = 0; i <= outer; ++i) parent[i] = i;
             std::copy(dual_key_[2].begin(), dual_key_[2].end(), r2);
@@ -732,7 +737,8 @@ class betti_matcher {
                 if (volume) clear_column(todo, e, merge, n_todo);
                 const u64 young = std::max(r2[a], r2[b]);
                 r2[a] = std::min(r2[a], r2[b]);
-                if (merge && tval[b] != fl.sval[i]) {  // b is the outer node when !merge
+                // b is the outer node only when !merge; its key ~dk[b] >> 32
+                if (merge && (~dk[b] >> 32) != fl.skey[i]) {
                     by_image_death[x][static_cast<u32>(~young)] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({e, b});
                 }
@@ -740,7 +746,6 @@ class betti_matcher {
             if (volume) h1_columns(todo, n_todo);
         }
         const filtration& cl = f_[2][D - 1];
-        const double* cval = f_[2][D].val.data();
         const u64* ck = dual_key_[2].data();
         for (u32 i = 0; i <= outer; ++i) parent[i] = i;
         std::vector<std::pair<u32, u32>> matches;
@@ -757,7 +762,7 @@ class betti_matcher {
             parent[b] = a;
             const bool merge = a != b;
             if (volume) clear_column(todo, e, merge, n_todo);
-            if (!merge || cval[b] == cl.sval[i]) continue;  // b may be the outer node when !merge
+            if (!merge || (~ck[b] >> 32) == cl.skey[i]) continue;  // b may be the outer node when !merge
             const u32 il = by_image_death[0][b];
             if (binary_) {
                 // A binary target's bars are born at K's (d-1)-cells and die at hi. C joins the
@@ -766,7 +771,7 @@ class betti_matcher {
                 // the same merges there, C naming the dying component by its C-eldest top
                 // cell b, as by_image_death does. Each merge of nonzero length at a cell of K
                 // is one bar of G; G's own death cell is not computed: b is one at hi.
-                if (cl.sval[i] != lo_) continue;
+                if (cl.skey[i] != lo_key_[2]) continue;
                 if (il != none) matches.emplace_back(il, static_cast<u32>(bars[1].size()));
                 bars[1].push_back({e, b});
                 continue;
@@ -1026,7 +1031,7 @@ class betti_matcher {
                 const u32 r = pivots_[x][i];
                 if (r == none) continue;
                 const u32 e = cedge_[x][r], f = todo[i];
-                if (fe.val[e] != ff.val[f]) {
+                if (fe.key[e] != ff.key[f]) {
                     by_birth[x][r] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({e, f});
                 }
@@ -1044,7 +1049,7 @@ class betti_matcher {
             for (std::size_t i = 0; i < todo.size(); ++i) {
                 const u32 rl = pivots_[2][i], rg = pivots_[3][i], rc = pivots_[4][i];
                 if (rl == none || rg == none || rc == none) continue;
-                if (ce.val[cedge_[2][rc]] == cf.val[todo[i]]) continue;
+                if (ce.key[cedge_[2][rc]] == cf.key[todo[i]]) continue;
                 const u32 il = by_birth[0][rl], ig = by_birth[1][rg];
                 if (il != none && ig != none) matches.emplace_back(il, ig);
             }
@@ -1075,13 +1080,13 @@ class betti_matcher {
         const std::vector<u32>& edge = cedge_[2];
         std::vector<u32>& killed = sum_;  // per compressed rank in K: killed by a K column
         std::size_t n_k = 0;              // K's kept edges: the first compressed ranks
-        while (n_k < edge.size() && ce.val[edge[n_k]] == lo_) ++n_k;
+        while (n_k < edge.size() && ce.key[edge[n_k]] == lo_key_[2]) ++n_k;
         killed.assign(n_k, 0);
         std::vector<u32> c_death;  // the matched C bars' 2-cells, in match order
         for (std::size_t i = 0; i < todo.size(); ++i) {
             const u32 rl = pivots_[1][i], rc = pivots_[2][i];
             if (rc == none || rc >= n_k) continue;
-            if (cf.val[todo[i]] == lo_) {
+            if (cf.key[todo[i]] == lo_key_[2]) {
                 killed[rc] = 1;
                 continue;
             }
