@@ -58,8 +58,21 @@ def _gather(p, matched, up, ut, flat_p, flat_t):
     return (pb, pd, tb, td), (ub, ud), (gb, gd)
 
 
+# the costs of a target's unmatched bars (b, d)
+def _to_diagonal(b, d):
+    return (b - d) ** 2
+
+
+def _half_to_diagonal(b, d):
+    return (b - d) ** 2 / 2
+
+
+def _to_1_0(b, d):
+    return 2 * ((b - 1) ** 2 + d**2)
+
+
 def _fixed_target_loss(
-    p, matched, up, ut, flat_p, flat_t, w_matched, w_unmatched, keep, push, target_cost, reduction
+    p, out, reduction, *, w_matched, w_unmatched, target_cost, keep=None, push=False
 ):
     """The loss when the target takes no gradient, with one short graph on the prediction.
 
@@ -68,7 +81,9 @@ def _fixed_target_loss(
     for an unmatched bar pushed there, else the bar's own midpoint ``m = (b + d) / 2``,
     detached: ``(b - m)^2 + (d - m)^2 = (b - d)^2 / 2`` in value, and in gradient too, as ``m``
     minimises it. ``w_unmatched`` is the weight of that form; ``keep(b, d)`` (or None) masks
-    unmatched bars; ``target_cost(gb, gd)`` gives the target's unmatched bars' costs."""
+    unmatched bars; ``target_cost(gb, gd)`` gives the target's unmatched bars' costs. ``out``:
+    the five tensors of :func:`match_indices`."""
+    matched, up, ut, flat_p, flat_t = out
     nm, nu = matched.shape[0], up.shape[0]
     vp = p.pred.reshape(-1).index_select(0, flat_p.reshape(-1)).view(2, -1)
     vp = filtration_values(vp, p.superlevel)  # births, deaths; matched bars first
@@ -210,26 +225,23 @@ def betti_matching_loss(
         )
     w_matched, w_unmatched = _check_weights(weights)
     threshold = _check_threshold(threshold)
-    matched, up, ut, flat_p, flat_t = match_indices(
+    out = match_indices(
         p.pred, p.target, ndim, p.construction, p.n_threads, p.superlevel, target_grad=p.target_grad
     )
     if not p.target_grad:
+        target_cost = _to_1_0 if push_unmatched_to_1_0 else _to_diagonal
+        keep = (lambda b, d: ((b - d).abs() > threshold).to(b.dtype)) if threshold > 0 else None
         return _fixed_target_loss(
             p,
-            matched,
-            up,
-            ut,
-            flat_p,
-            flat_t,
-            2 * w_matched,
-            2 * w_unmatched,
-            (lambda b, d: ((b - d).abs() > threshold).to(b.dtype)) if threshold > 0 else None,
-            push_unmatched_to_1_0,
-            (lambda b, d: 2 * ((b - 1) ** 2 + d**2))
-            if push_unmatched_to_1_0
-            else (lambda b, d: (b - d) ** 2),
+            out,
             reduction,
+            w_matched=2 * w_matched,
+            w_unmatched=2 * w_unmatched,  # (b - d)^2 = 2 ((b - m)^2 + (d - m)^2)
+            target_cost=target_cost,
+            keep=keep,
+            push=push_unmatched_to_1_0,
         )
+    matched, up, ut, flat_p, flat_t = out
     (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut, flat_p, flat_t)
     cost_m = 2 * w_matched * ((pb - tb) ** 2 + (pd - td) ** 2)
     keep = (ub - ud).abs() > threshold
@@ -292,7 +304,7 @@ def hu_topo_loss(
     """
     p = prepare(pred, target, ndim, superlevel, construction, n_threads)
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
-    matched, up, ut, flat_p, flat_t = match_indices(
+    out = match_indices(
         p.pred,
         p.target,
         ndim,
@@ -304,19 +316,9 @@ def hu_topo_loss(
     )
     if not p.target_grad:
         return _fixed_target_loss(
-            p,
-            matched,
-            up,
-            ut,
-            flat_p,
-            flat_t,
-            1.0,
-            1.0,
-            None,
-            False,
-            lambda b, d: (b - d) ** 2 / 2,
-            reduction,
+            p, out, reduction, w_matched=1.0, w_unmatched=1.0, target_cost=_half_to_diagonal
         )
+    matched, up, ut, flat_p, flat_t = out
     (pb, pd, tb, td), (ub, ud), (gb, gd) = _gather(p, matched, up, ut, flat_p, flat_t)
     costs = torch.cat(
         [(pb - tb) ** 2 + (pd - td) ** 2, (ub - ud) ** 2 / 2, ((gb - gd) ** 2 / 2).to(pb.dtype)]
