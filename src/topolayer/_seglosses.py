@@ -84,11 +84,14 @@ def _fixed_target_loss(
     unmatched bars; ``target_cost(gb, gd)`` gives the target's unmatched bars' costs. ``out``:
     the five tensors of :func:`match_indices`."""
     matched, up, ut, flat_p, flat_t = out
-    nm, nu = matched.shape[0], up.shape[0]
-    vp = p.pred.reshape(-1).index_select(0, flat_p.reshape(-1)).view(2, -1)
+    nm, nu, ng = matched.shape[0], up.shape[0], ut.shape[0]
+    # what the op guarantees, for torch.compile, to which the sizes of its outputs are unknowns
+    torch._check(flat_p.shape[1] == nm + nu)
+    torch._check(flat_t.shape[1] == nm + ng)
+    vp = p.pred.reshape(-1).index_select(0, flat_p.reshape(-1)).view(2, nm + nu)
     vp = filtration_values(vp, p.superlevel)  # births, deaths; matched bars first
     with torch.no_grad():
-        vt = p.target.reshape(-1).index_select(0, flat_t.reshape(-1)).view(2, -1)
+        vt = p.target.reshape(-1).index_select(0, flat_t.reshape(-1)).view(2, nm + ng)
         vt = filtration_values(vt, p.superlevel)
         if push:
             fixed = vp.new_tensor([[1.0], [0.0]]).expand(2, nu)
