@@ -545,6 +545,8 @@ def test_binary_target_shortcut_equals_the_full_reductions(construction, shape, 
     x, y = _random_pair(shape, 31, smooth=smooth)
     x[0, 0, 0] = 1.0  # a prediction at the target's low value (superlevel: 1) inside it
     y[0, 0, 0] = 1.0
+    # and coarse ones, many beyond the target's high value (superlevel: below 0), outside it
+    x[-1] = torch.where(y[-1] == 0, torch.round(4 * x[-1]) / 4 - 0.5, x[-1])
     nd = len(shape) - 2
     losses, grads = [], []
     for target_grad in (False, True):

@@ -413,7 +413,10 @@ class betti_matcher {
         for (int x = 0; x < 3; ++x) {
             bool exact_float = true;
             const bool ranked = d == 3;  // a volume sorts two dimensions of cells, an image one
-            value_keys(px[x], static_cast<std::size_t>(g_.n_pixels), pixel_key_[x], sort_, ranked, exact_float);
+            if (ranked && binary_ && x > 0)
+                binary_ranks(x, l, g);
+            else
+                value_keys(px[x], static_cast<std::size_t>(g_.n_pixels), pixel_key_[x], sort_, ranked, exact_float);
             // lo is the smallest value of G and of C
             lo_key_[x] = exact_float && !ranked ? float_key(static_cast<float>(lo_)) : 0;
             const u32* p = pixel_key_[x].data();
@@ -490,6 +493,25 @@ class betti_matcher {
             ok &= (at_lo | (g[i] == hi)) & (l[i] >= lo_) & (at_lo | (l[i] > lo_));
         }
         return ok;
+    }
+
+    // Keys of G and C against a binary target (lo < hi) from L's dense ranks (pixel_key_[0]),
+    // without sorting. G: 0 at lo, 1 at hi. C = min(L, G): lo on K, min(L, hi) elsewhere, where
+    // L > lo; so 0 on K and 1 + min(L's rank, r) elsewhere, r the smallest rank of L at or
+    // above hi outside K: the values below hi have smaller ranks.
+    void binary_ranks(int x, const double* l, const double* g) {
+        const std::size_t n = static_cast<std::size_t>(g_.n_pixels);
+        std::vector<u32>& key = pixel_key_[x];
+        const u32* kl = pixel_key_[0].data();
+        key.resize(n);
+        if (x == 1) {
+            for (std::size_t i = 0; i < n; ++i) key[i] = g[i] != lo_;
+            return;
+        }
+        u32 r = bm_detail::none;
+        for (std::size_t i = 0; i < n; ++i)
+            if (g[i] != lo_ && l[i] >= g[i]) r = std::min(r, kl[i]);
+        for (std::size_t i = 0; i < n; ++i) key[i] = g[i] == lo_ ? 0 : std::min(kl[i], r) + 1;
     }
 
     std::array<bm_detail::cells_of_dim, 4> cells_;
