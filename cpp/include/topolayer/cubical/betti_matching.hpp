@@ -380,13 +380,11 @@ class betti_matcher {
         add(sort_.k64a);
         add(sort_.k64b);
         add(vertex_flags_);
-        add(parent_);
         add(uf_parent_);
+        add(rep_key_);
         for (const auto& per_input : key_)
             for (const auto& k : per_input) add(k);
         for (int x = 0; x < 3; ++x) {
-            add(rep_key_[x]);
-            add(dual_key_[x]);
             add(cedge_[x]);
             add(h1_todo_[x]);
         }
@@ -406,14 +404,18 @@ class betti_matcher {
     void run(const double* l, const double* g, betti_matching_result& out) {
         using namespace bm_detail;
         const int d = g_.ndim;
-        comp_.resize(static_cast<std::size_t>(g_.n_pixels));
-        for (index_t i = 0; i < g_.n_pixels; ++i) comp_[static_cast<std::size_t>(i)] = std::min(l[i], g[i]);
         binary_ = binary_shortcut_ && binary_target(l, g);
+        if (!binary_) {  // else C's keys come from L's (binary_ranks)
+            comp_.resize(static_cast<std::size_t>(g_.n_pixels));
+            for (index_t i = 0; i < g_.n_pixels; ++i) comp_[static_cast<std::size_t>(i)] = std::min(l[i], g[i]);
+        }
         const double* px[3] = {l, g, comp_.data()};
         for (int x = 0; x < 3; ++x) {
             bool exact_float = true;
-            const bool ranked = d == 3;  // a volume sorts two dimensions of cells, an image one
-            if (ranked && binary_ && x > 0)
+            // Ranks pay for their pixels' sort on volumes (two dimensions of cells to sort) and
+            // against a binary target (only L's pixels sorted: binary_ranks).
+            const bool ranked = d == 3 || binary_;
+            if (binary_ && x > 0)
                 binary_ranks(x, l, g);
             else
                 value_keys(px[x], static_cast<std::size_t>(g_.n_pixels), pixel_key_[x], sort_, ranked, exact_float);
@@ -449,9 +451,11 @@ class betti_matcher {
                 if (k == 1 || k == d - 1) sort_filtration(f, ids, sort_);
                 if (k != 0 && k != d) continue;
                 // Vertices and top cells are only compared, never walked in order: their keys
-                // (value key << 32) | id.
+                // (value key << 32) | id; after the top cells, the outer node of top_dimension's
+                // dual graph, later than all.
                 auto& key = key_[x][static_cast<std::size_t>(k)];
-                key.resize(f.key.size());
+                key.resize(f.key.size() + (k == d));
+                if (k == d) key.back() = ~u64{0};
                 if (binary_ && x == 1) {  // K's vertices first
                     for (u32 id : ids) key[id] = (u64{f.key[id] != lo_key_[1]} << 32) | id;
                 } else {
@@ -527,10 +531,10 @@ class betti_matcher {
     std::array<std::vector<std::vector<std::pair<index_t, index_t>>>, 4> boundary_table_;
     // per vertex: bit a if it is first along axis a, bit 3 + a if it is last
     std::vector<std::uint8_t> vertex_flags_;
-    std::vector<u32> parent_, uf_parent_;
+    std::vector<u32> uf_parent_;
     // per input and dimension (0 and top): the age key of each cell, (value key << 32) | id
     std::array<std::array<std::vector<bm_detail::u64>, 4>, 3> key_;
-    std::vector<bm_detail::u64> rep_key_[3], dual_key_[3];
+    std::vector<bm_detail::u64> rep_key_;  // top_dimension: per root, the C key of its eldest cell
     // H1 of a volume (see reduce()). A reduced column, kept at its pivot (where taken_ says so):
     // n entries, the pivot implicit; up to three more inline, longer ones in long_ from offset
     // at[0] + 2^32 at[1].
@@ -665,10 +669,8 @@ class betti_matcher {
         // and in G (the vertex id is the key's low half)
         const u64* ck = key_[2][0].data();
         const filtration& ce = f_[2][1];
-        rep_key_[0].assign(key_[0][0].begin(), key_[0][0].end());
-        rep_key_[1].assign(key_[1][0].begin(), key_[1][0].end());
-        u64* r0 = rep_key_[0].data();
-        u64* r1 = rep_key_[1].data();
+        u64* r0 = key_[0][0].data();  // L's and G's vertex keys are not read again
+        u64* r1 = key_[1][0].data();
         for (u32 i = 0; i < nv; ++i) parent[i] = i;
         std::vector<std::pair<u32, u32>> matches;
         const std::size_t n = ce.order.size();
@@ -709,9 +711,8 @@ class betti_matcher {
     }
 
     // The top dimension: union-find over the top cells and an outer node, the (top-1)-cells in
-    // decreasing order; the elder of two roots is the later top cell (the outer node is the
-    // eldest of all). Dual keys: the complement of a top cell's key (0 for the outer node), so
-    // that the elder has the smaller key.
+    // decreasing order; the elder of two roots is the later top cell, of the larger key (the
+    // outer node is the eldest of all).
     void top_dimension(betti_matching_result::dim_result& out, const double* const* px) {
         using namespace bm_detail;
         const int d = g_.ndim;
@@ -733,25 +734,17 @@ class betti_matcher {
             c0 = (fl >> (3 + m)) & 1u ? outer : base;
             c1 = (fl >> m) & 1u ? outer : static_cast<u32>(base - g_.sv[m]);
         };
-        for (int x = 0; x < 3; ++x) {
-            if (binary_ && x == 1) continue;
-            auto& dk = dual_key_[x];
-            const auto& tk = key_[x][D];
-            dk.resize(static_cast<std::size_t>(outer) + 1);
-            for (u32 i = 0; i < outer; ++i) dk[i] = ~tk[i];
-            dk[outer] = 0;
-        }
         std::vector<u32>& parent = uf_parent_;
         parent.resize(static_cast<std::size_t>(outer) + 1);
-        rep_key_[2].resize(static_cast<std::size_t>(outer) + 1);
-        u64* r2 = rep_key_[2].data();
+        rep_key_.resize(static_cast<std::size_t>(outer) + 1);
+        u64* r2 = rep_key_.data();
         std::vector<bar> bars[2];
         std::vector<u32> by_image_death[2];
         for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
             const filtration& fl = f_[x][D - 1];
-            const u64* dk = dual_key_[x].data();
+            const u64* tk = key_[x][D].data();
             for (u32 i = 0; i <= outer; ++i) parent[i] = i;
-            std::copy(dual_key_[2].begin(), dual_key_[2].end(), r2);
+            std::copy(key_[2][D].begin(), key_[2][D].end(), r2);
             by_image_death[x].assign(static_cast<std::size_t>(outer) + 1, none);
             std::vector<u32>& todo = h1_todo_[x];
             std::size_t n_todo = 0;
@@ -761,23 +754,23 @@ class betti_matcher {
                 u32 c0, c1;
                 cofaces(e, c0, c1);
                 const u32 r = find(parent, c0), q = find(parent, c1);
-                const bool swap = dk[q] < dk[r];
+                const bool swap = tk[q] > tk[r];
                 const u32 a = swap ? q : r, b = swap ? r : q;  // a: the elder root in x
                 parent[b] = a;
                 const bool merge = a != b;
                 if (volume) clear_column(todo, e, merge, n_todo);
-                const u64 young = std::max(r2[a], r2[b]);
-                r2[a] = std::min(r2[a], r2[b]);
-                // b is the outer node only when !merge; its key ~dk[b] >> 32
-                if (merge && (~dk[b] >> 32) != fl.skey[i]) {
-                    by_image_death[x][static_cast<u32>(~young)] = static_cast<u32>(bars[x].size());
+                const u64 young = std::min(r2[a], r2[b]);
+                r2[a] = std::max(r2[a], r2[b]);
+                // b is the outer node only when !merge
+                if (merge && (tk[b] >> 32) != fl.skey[i]) {
+                    by_image_death[x][static_cast<u32>(young)] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({e, b});
                 }
             }
             if (volume) h1_columns(todo, n_todo);
         }
         const filtration& cl = f_[2][D - 1];
-        const u64* ck = dual_key_[2].data();
+        const u64* ck = key_[2][D].data();
         for (u32 i = 0; i <= outer; ++i) parent[i] = i;
         std::vector<std::pair<u32, u32>> matches;
         std::vector<u32>& todo = h1_todo_[2];
@@ -788,12 +781,12 @@ class betti_matcher {
             u32 c0, c1;
             cofaces(e, c0, c1);
             const u32 r = find(parent, c0), q = find(parent, c1);
-            const bool swap = ck[q] < ck[r];
+            const bool swap = ck[q] > ck[r];
             const u32 a = swap ? q : r, b = swap ? r : q;
             parent[b] = a;
             const bool merge = a != b;
             if (volume) clear_column(todo, e, merge, n_todo);
-            if (!merge || (~ck[b] >> 32) == cl.skey[i]) continue;  // b may be the outer node when !merge
+            if (!merge || (ck[b] >> 32) == cl.skey[i]) continue;  // b may be the outer node when !merge
             const u32 il = by_image_death[0][b];
             if (binary_) {
                 // A binary target's bars are born at K's (d-1)-cells and die at hi. C joins the
