@@ -431,16 +431,16 @@ class betti_matcher {
                 if (!g_.t_construction) {
                     switch (k) {  // the largest key over the cell's 2^k vertices
                     case 0:
-                        v_keys<0>(p, ids, f.key);
+                        v_keys<0>(p, f.key);
                         break;
                     case 1:
-                        v_keys<1>(p, ids, f.key);
+                        v_keys<1>(p, f.key);
                         break;
                     case 2:
-                        v_keys<2>(p, ids, f.key);
+                        v_keys<2>(p, f.key);
                         break;
                     default:
-                        v_keys<3>(p, ids, f.key);
+                        v_keys<3>(p, f.key);
                         break;
                     }
                 } else {
@@ -553,21 +553,25 @@ class betti_matcher {
     std::vector<bm_detail::u64> taken_[5];
 
     // V construction: the key of every valid cell of dimension K, the largest over its 2^K
-    // vertices (each slot's vertex offsets from its base vertex).
+    // vertices (each slot's vertex offsets from its base vertex, the largest last). Slot by
+    // slot, over every base vertex whose cell lies inside the array: the invalid cells among
+    // them get keys that nothing reads, and the loop has no division nor branch.
     template <int K>
-    void v_keys(const u32* p, const std::vector<u32>& ids, std::vector<u32>& val) const {
+    void v_keys(const u32* p, std::vector<u32>& val) const {
         constexpr int nv = 1 << K;
         const auto& offs = vertex_offsets_[static_cast<std::size_t>(K)];
         const std::size_t nm = offs.size();
-        index_t o[3][nv];
-        for (std::size_t slot = 0; slot < nm; ++slot)
-            for (int t = 0; t < nv; ++t) o[slot][t] = offs[slot][static_cast<std::size_t>(t)];
-        for (u32 id : ids) {
-            const u32 base = div_slots(id, nm);
-            const index_t* os = o[id - base * nm];
-            u32 v = p[base];
-            for (int t = 1; t < nv; ++t) v = std::max(v, p[base + os[t]]);
-            val[id] = v;
+        u32* out = val.data();
+        for (std::size_t slot = 0; slot < nm; ++slot) {
+            std::size_t o[nv];
+            for (int t = 0; t < nv; ++t) o[t] = static_cast<std::size_t>(offs[slot][static_cast<std::size_t>(t)]);
+            const std::size_t n = static_cast<std::size_t>(g_.n_vertices);
+            const std::size_t end = n > o[nv - 1] ? n - o[nv - 1] : 0;
+            for (std::size_t v = 0; v < end; ++v) {
+                u32 m = p[v];
+                for (int t = 1; t < nv; ++t) m = std::max(m, p[v + o[t]]);
+                out[v * nm + slot] = m;
+            }
         }
     }
 
