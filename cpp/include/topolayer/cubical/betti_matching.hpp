@@ -179,16 +179,18 @@ inline u32 float_key(float v) {
     return (b >> 31) ? ~b : (b | 0x80000000u);
 }
 
-// Stable LSD radix sort of (key, id) pairs by key: as few passes of at most 11 bits as the
-// largest key needs, the bits shared out evenly between them (fewer buckets scatter with fewer
-// cache misses), passes whose digit is the same for every key skipped. Ids come in increasing
-// order, so equal keys stay in id order. The counts of every pass come from one read of the keys.
-template <class K>
-void radix_sort(std::vector<K>& key, std::vector<u32>& id, std::vector<K>& key2, std::vector<u32>& id2) {
-    const std::size_t n = key.size();
+// Stable LSD radix sort of records by an unsigned key (key(r)): as few passes of at most 11
+// bits as the largest key needs, the bits shared out evenly between them (fewer buckets scatter
+// with fewer cache misses), passes whose digit is the same for every key skipped. The counts of
+// every pass come from one read of the keys. Records carry their ids (in increasing order at
+// the start, so that equal keys stay in id order), one array to scatter into per pass.
+template <class R, class Key>
+void radix_sort(std::vector<R>& a, std::vector<R>& b, Key key) {
+    const std::size_t n = a.size();
     if (n == 0) return;
+    using K = decltype(key(a[0]));
     K all = 0;
-    for (std::size_t i = 0; i < n; ++i) all |= key[i];
+    for (std::size_t i = 0; i < n; ++i) all |= key(a[i]);
     unsigned bits = 0;
     while (bits < 8 * sizeof(K) && (all >> bits) != 0) ++bits;
     const unsigned passes = (bits + 10) / 11;
@@ -196,47 +198,52 @@ void radix_sort(std::vector<K>& key, std::vector<u32>& id, std::vector<K>& key2,
     const unsigned width = (bits + passes - 1) / passes;
     const std::size_t buckets = std::size_t{1} << width;
     const K mask = static_cast<K>(buckets - 1);
-    key2.resize(n);
-    id2.resize(n);
+    b.resize(n);
     std::vector<std::size_t> count(passes * buckets, 0);
     for (std::size_t i = 0; i < n; ++i) {
-        const K k = key[i];
+        const K k = key(a[i]);
         for (unsigned p = 0; p < passes; ++p) ++count[p * buckets + ((k >> (width * p)) & mask)];
     }
     for (unsigned p = 0; p < passes; ++p) {
         const unsigned shift = width * p;
         std::size_t* c = count.data() + p * buckets;
-        if (c[(key[0] >> shift) & mask] == n) continue;
+        if (c[(key(a[0]) >> shift) & mask] == n) continue;
         std::size_t sum = 0;
         for (std::size_t j = 0; j < buckets; ++j) {
             const std::size_t t = c[j];
             c[j] = sum;
             sum += t;
         }
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t at = c[(key[i] >> shift) & mask]++;
-            key2[at] = key[i];
-            id2[at] = id[i];
-        }
-        key.swap(key2);
-        id.swap(id2);
+        for (std::size_t i = 0; i < n; ++i) b[c[(key(a[i]) >> shift) & mask]++] = a[i];
+        a.swap(b);
     }
 }
 
+// A 32-bit key and a 32-bit id as one word, (key << 32) | id.
+inline u32 high_key(u64 r) { return static_cast<u32>(r >> 32); }
+
+struct double_record {
+    u64 key;
+    u32 id;
+};
+
 struct sort_scratch {
-    std::vector<u32> k32a, k32b, ida, idb;
-    std::vector<u64> k64a, k64b;
+    std::vector<u64> a, b;
+    std::vector<double_record> da, db;
 };
 
 // f.key must be set; fills f.order (valid ids by (value, id)) and f.skey.
 inline void sort_filtration(filtration& f, const std::vector<u32>& ids, sort_scratch& s) {
     const std::size_t n = ids.size();
-    s.ida.assign(ids.begin(), ids.end());
-    s.k32a.resize(n);
-    for (std::size_t i = 0; i < n; ++i) s.k32a[i] = f.key[ids[i]];
-    radix_sort(s.k32a, s.ida, s.k32b, s.idb);
-    f.order.swap(s.ida);
-    f.skey.swap(s.k32a);
+    s.a.resize(n);
+    for (std::size_t i = 0; i < n; ++i) s.a[i] = (u64{f.key[ids[i]]} << 32) | ids[i];
+    radix_sort(s.a, s.b, high_key);
+    f.order.resize(n);
+    f.skey.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        f.order[i] = static_cast<u32>(s.a[i]);
+        f.skey[i] = high_key(s.a[i]);
+    }
 }
 
 // The keys of n values: their float keys if every value is a float and not `ranked`, else
@@ -250,26 +257,24 @@ inline void value_keys(const double* p, std::size_t n, std::vector<u32>& key, so
     if (exact_float) {
         for (std::size_t i = 0; i < n; ++i) key[i] = float_key(static_cast<float>(p[i]));
         if (!ranked) return;
-    }
-    s.ida.resize(n);
-    for (std::size_t i = 0; i < n; ++i) s.ida[i] = static_cast<u32>(i);
-    auto dense = [&](const auto& sorted) {
+        s.a.resize(n);
+        for (std::size_t i = 0; i < n; ++i) s.a[i] = (u64{key[i]} << 32) | i;
+        radix_sort(s.a, s.b, high_key);
         u32 rank = 0;
         for (std::size_t i = 0; i < n; ++i) {
-            rank += i > 0 && sorted[i] != sorted[i - 1];
-            key[s.ida[i]] = rank;
+            rank += i > 0 && high_key(s.a[i]) != high_key(s.a[i - 1]);
+            key[static_cast<u32>(s.a[i])] = rank;
         }
-    };
-    if (exact_float) {
-        s.k32a.assign(key.begin(), key.end());
-        radix_sort(s.k32a, s.ida, s.k32b, s.idb);
-        dense(s.k32a);
         return;
     }
-    s.k64a.resize(n);
-    for (std::size_t i = 0; i < n; ++i) s.k64a[i] = order_key(p[i]);
-    radix_sort(s.k64a, s.ida, s.k64b, s.idb);
-    dense(s.k64a);
+    s.da.resize(n);
+    for (std::size_t i = 0; i < n; ++i) s.da[i] = {order_key(p[i]), static_cast<u32>(i)};
+    radix_sort(s.da, s.db, [](const double_record& r) { return r.key; });
+    u32 rank = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        rank += i > 0 && s.da[i].key != s.da[i - 1].key;
+        key[s.da[i].id] = rank;
+    }
 }
 
 struct bar {
@@ -376,9 +381,10 @@ class betti_matcher {
             }
         add(comp_);
         for (const auto& k : pixel_key_) add(k);
-        for (const auto* v : {&sort_.k32a, &sort_.k32b, &sort_.ida, &sort_.idb}) add(*v);
-        add(sort_.k64a);
-        add(sort_.k64b);
+        add(sort_.a);
+        add(sort_.b);
+        add(sort_.da);
+        add(sort_.db);
         add(vertex_flags_);
         add(uf_parent_);
         add(rep_key_);
