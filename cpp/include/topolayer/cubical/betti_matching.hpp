@@ -166,9 +166,10 @@ struct cells_of_dim {
 // values, so that a cell's key is the largest (V) or smallest (T) key of its pixels, and the
 // arrays that the passes read at random are half as large as doubles.
 struct filtration {
-    std::vector<u32> key;    // per local id (valid ones): the key of its value
-    std::vector<u32> order;  // valid local ids by (value, id)
-    std::vector<u32> skey;   // the keys in order (skey[i] = key[order[i]])
+    std::vector<u32> key;  // per local id (valid ones): the key of its value
+    // the valid local ids by (value, id), each with its key: (key << 32) | id
+    std::vector<u64> sorted;
+    u32 id(std::size_t i) const { return static_cast<u32>(sorted[i]); }
 };
 
 // An order-preserving 32-bit key of a float.
@@ -232,18 +233,12 @@ struct sort_scratch {
     std::vector<double_record> da, db;
 };
 
-// f.key must be set; fills f.order (valid ids by (value, id)) and f.skey.
+// f.key must be set; fills f.sorted.
 inline void sort_filtration(filtration& f, const std::vector<u32>& ids, sort_scratch& s) {
     const std::size_t n = ids.size();
-    s.a.resize(n);
-    for (std::size_t i = 0; i < n; ++i) s.a[i] = (u64{f.key[ids[i]]} << 32) | ids[i];
-    radix_sort(s.a, s.b, high_key);
-    f.order.resize(n);
-    f.skey.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        f.order[i] = static_cast<u32>(s.a[i]);
-        f.skey[i] = high_key(s.a[i]);
-    }
+    f.sorted.resize(n);
+    for (std::size_t i = 0; i < n; ++i) f.sorted[i] = (u64{f.key[ids[i]]} << 32) | ids[i];
+    radix_sort(f.sorted, s.b, high_key);
 }
 
 // The keys of n values: their float keys if every value is a float and not `ranked`, else
@@ -376,8 +371,7 @@ class betti_matcher {
         for (const auto& per_input : f_)
             for (const auto& f : per_input) {
                 add(f.key);
-                add(f.order);
-                add(f.skey);
+                add(f.sorted);
             }
         add(comp_);
         for (const auto& k : pixel_key_) add(k);
@@ -653,11 +647,12 @@ class betti_matcher {
             const filtration& fe = f_[x][1];
             for (u32 i = 0; i < nv; ++i) parent[i] = i;
             by_birth[x].assign(nv, none);
-            const std::size_t n = fe.order.size();
+            const std::size_t n = fe.sorted.size();
             u32 kept = 0;
             if (volume) cedge_[x].resize(n);
             for (std::size_t i = 0; i < n; ++i) {
-                const u32 e = fe.order[i];
+                const u64 rec = fe.sorted[i];
+                const u32 e = static_cast<u32>(rec);
                 const u32 base = div_slots(e, ne);
                 // branch-free but for new bars: a cycle edge (a == b) writes parent[a] = a
                 const u32 r = find(parent, base);
@@ -668,7 +663,7 @@ class betti_matcher {
                 const bool merge = a != b;
                 if (volume) compress_row(x, e, merge, kept);
                 // a bar of nonzero length: b's value (its key's high half) below the edge's
-                if (merge & ((vk[b] >> 32) != fe.skey[i])) {
+                if (merge & ((vk[b] >> 32) != (rec >> 32))) {
                     by_birth[x][b] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({b, e});
                 }
@@ -683,11 +678,12 @@ class betti_matcher {
         u64* r1 = key_[1][0].data();
         for (u32 i = 0; i < nv; ++i) parent[i] = i;
         std::vector<std::pair<u32, u32>> matches;
-        const std::size_t n = ce.order.size();
+        const std::size_t n = ce.sorted.size();
         u32 kept = 0;
         if (volume) cedge_[2].resize(n);
         for (std::size_t i = 0; i < n; ++i) {
-            const u32 e = ce.order[i];
+            const u64 rec = ce.sorted[i];
+            const u32 e = static_cast<u32>(rec);
             const u32 base = div_slots(e, ne);
             const u32 r = find(parent, base);
             const u32 q = find(parent, static_cast<u32>(base + step[e - base * ne]));
@@ -699,7 +695,7 @@ class betti_matcher {
             const u64 y0 = std::max(r0[a], r0[b]), y1 = std::max(r1[a], r1[b]);
             r0[a] = std::min(r0[a], r0[b]);
             r1[a] = std::min(r1[a], r1[b]);
-            if (!(merge & ((ck[b] >> 32) != ce.skey[i]))) continue;
+            if (!(merge & ((ck[b] >> 32) != (rec >> 32)))) continue;
             const u32 il = by_birth[0][static_cast<u32>(y0)];
             if (binary_) {
                 // A binary target's bars are born at the eldest vertex of each component of K
@@ -758,9 +754,10 @@ class betti_matcher {
             by_image_death[x].assign(static_cast<std::size_t>(outer) + 1, none);
             std::vector<u32>& todo = h1_todo_[x];
             std::size_t n_todo = 0;
-            if (volume) todo.resize(fl.order.size());
-            for (std::size_t i = fl.order.size(); i-- > 0;) {
-                const u32 e = fl.order[i];
+            if (volume) todo.resize(fl.sorted.size());
+            for (std::size_t i = fl.sorted.size(); i-- > 0;) {
+                const u64 rec = fl.sorted[i];
+                const u32 e = static_cast<u32>(rec);
                 u32 c0, c1;
                 cofaces(e, c0, c1);
                 const u32 r = find(parent, c0), q = find(parent, c1);
@@ -772,7 +769,7 @@ class betti_matcher {
                 const u64 young = std::min(r2[a], r2[b]);
                 r2[a] = std::max(r2[a], r2[b]);
                 // b is the outer node only when !merge
-                if (merge && (tk[b] >> 32) != fl.skey[i]) {
+                if (merge && (tk[b] >> 32) != (rec >> 32)) {
                     by_image_death[x][static_cast<u32>(young)] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({e, b});
                 }
@@ -785,9 +782,10 @@ class betti_matcher {
         std::vector<std::pair<u32, u32>> matches;
         std::vector<u32>& todo = h1_todo_[2];
         std::size_t n_todo = 0;
-        if (volume) todo.resize(cl.order.size());
-        for (std::size_t i = cl.order.size(); i-- > 0;) {
-            const u32 e = cl.order[i];
+        if (volume) todo.resize(cl.sorted.size());
+        for (std::size_t i = cl.sorted.size(); i-- > 0;) {
+            const u64 rec = cl.sorted[i];
+            const u32 e = static_cast<u32>(rec);
             u32 c0, c1;
             cofaces(e, c0, c1);
             const u32 r = find(parent, c0), q = find(parent, c1);
@@ -796,7 +794,7 @@ class betti_matcher {
             parent[b] = a;
             const bool merge = a != b;
             if (volume) clear_column(todo, e, merge, n_todo);
-            if (!merge || (ck[b] >> 32) == cl.skey[i]) continue;  // b may be the outer node when !merge
+            if (!merge || (ck[b] >> 32) == (rec >> 32)) continue;  // b may be the outer node when !merge
             const u32 il = by_image_death[0][b];
             if (binary_) {
                 // A binary target's bars are born at K's (d-1)-cells and die at hi. C joins the
@@ -805,7 +803,7 @@ class betti_matcher {
                 // the same merges there, C naming the dying component by its C-eldest top
                 // cell b, as by_image_death does. Each merge of nonzero length at a cell of K
                 // is one bar of G; G's own death cell is not computed: b is one at hi.
-                if (cl.skey[i] != lo_key_[2]) continue;
+                if ((rec >> 32) != lo_key_[2]) continue;
                 if (il != none) matches.emplace_back(il, static_cast<u32>(bars[1].size()));
                 bars[1].push_back({e, b});
                 continue;
@@ -1131,7 +1129,7 @@ class betti_matcher {
             c_death.push_back(todo[i]);
         }
         std::vector<bar>& bg = bars[1];
-        const u32 last = cf.order.empty() ? 0 : cf.order.back();
+        const u32 last = cf.sorted.empty() ? 0 : cf.id(cf.sorted.size() - 1);
         for (std::size_t r = 0; r < n_k; ++r)
             if (!killed[r]) bg.push_back({edge[r], bg.size() < c_death.size() ? c_death[bg.size()] : last});
         if (bg.size() < c_death.size())
