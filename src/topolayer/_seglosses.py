@@ -85,9 +85,11 @@ def _fixed_target_loss(
     the five tensors of :func:`match_indices`."""
     matched, up, ut, flat_p, flat_t = out
     nm, nu, ng = matched.shape[0], up.shape[0], ut.shape[0]
-    # what the op guarantees, for torch.compile, to which the sizes of its outputs are unknowns
-    torch._check(flat_p.shape[1] == nm + nu)
-    torch._check(flat_t.shape[1] == nm + ng)
+    if torch.compiler.is_compiling():
+        # what the op guarantees, for torch.compile, to which the sizes of its outputs are
+        # unknowns (only then: torch._check imports sympy on its first call)
+        torch._check(flat_p.shape[1] == nm + nu)
+        torch._check(flat_t.shape[1] == nm + ng)
     vp = p.pred.reshape(-1).index_select(0, flat_p.reshape(-1)).view(2, nm + nu)
     vp = filtration_values(vp, p.superlevel)  # births, deaths; matched bars first
     with torch.no_grad():
