@@ -903,6 +903,13 @@ class betti_matcher {
         }
     }
 
+    // The reduced columns kept at the first entries of col: the first is read next; the others
+    // may become its pivot after that addition, so they are fetched early too.
+    static void prefetch_pivots(const h1_slot* slots, const std::vector<u32>& col) {
+        const std::size_t m = std::min<std::size_t>(col.size(), 3);
+        for (std::size_t t = 0; t < m; ++t) __builtin_prefetch(slots + col[t]);
+    }
+
     template <class S>
     void reduce() {
         constexpr int h1_streams = S::n;
@@ -965,6 +972,8 @@ class betti_matcher {
                 for (int t = 0; t < 4; ++t) c[t] = a[t] - 1;
                 len[q][k] = (a[0] != 0) + (a[1] != 0) + (a[2] != 0) + (a[3] != 0);
                 __builtin_prefetch(slots[k] + (a[0] != 0 ? c[0] : 0));
+                // a pivot taken already: an addition comes, whose result may have c[1] as pivot
+                if (a[1] != 0 && (taken[k][c[0] >> 6] >> (c[0] & 63) & 1)) __builtin_prefetch(slots[k] + c[1]);
             }
         };
         for (std::size_t i = 0; i < std::min(n, ahead_slot); ++i) prepare(i);
@@ -1000,7 +1009,7 @@ class betti_matcher {
                 col.assign(c, c + m);
                 add_column(col, s);
                 if (col.empty()) continue;
-                __builtin_prefetch(slots[k] + col[0]);
+                prefetch_pivots(slots[k], col);
                 pending |= 1u << k;
             }
             while (pending) {
@@ -1021,7 +1030,7 @@ class betti_matcher {
                         pending &= ~(1u << k);
                         continue;
                     }
-                    __builtin_prefetch(slots[k] + col[0]);
+                    prefetch_pivots(slots[k], col);
                 }
             }
         }
