@@ -40,6 +40,9 @@ def _child() -> None:
         print(json.dumps({"name": name, **fields}), flush=True)
 
     libc = ctypes.CDLL(None, use_errno=True)
+    # Python's own handler, as in an interactive session: a child of a background job (a CI
+    # runner's, `cmd &`) starts with SIGINT ignored, and Ctrl-C would then never arrive.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def c_handler() -> int | None:
         """The C-level SIGINT handler (the first field of struct sigaction)."""
