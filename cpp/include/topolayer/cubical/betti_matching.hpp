@@ -424,23 +424,43 @@ class betti_matcher {
             const u32* p = pixel_key_[x].data();
             for (int k = 0; k <= d; ++k) {
                 if (binary_ && x == 1 && k > 0) break;  // only G's vertex keys are read then
-                if (g_.t_construction)
-                    t_cell_keys(x, k, p);
-                else
-                    switch (k) {
+                const auto& ids = cells_[static_cast<std::size_t>(k)].ids;
+                filtration& f = f_[x][static_cast<std::size_t>(k)];
+                f.key.resize(static_cast<std::size_t>(g_.n_slots(k)));
+                const index_t nm = static_cast<index_t>(g_.n_masks(k));
+                if (!g_.t_construction) {
+                    switch (k) {  // the largest key over the cell's 2^k vertices
                     case 0:
-                        v_cell_keys<0>(x, p);
+                        v_keys<0>(p, f.key);
                         break;
                     case 1:
-                        v_cell_keys<1>(x, p);
+                        v_keys<1>(p, f.key);
                         break;
                     case 2:
-                        v_cell_keys<2>(x, p);
+                        v_keys<2>(p, f.key);
                         break;
                     default:
-                        v_cell_keys<3>(x, p);
+                        v_keys<3>(p, f.key);
                         break;
                     }
+                } else {
+                    index_t pixel;
+                    for (u32 id : ids)
+                        f.key[id] = g_.value(p, id / nm, g_.masks[static_cast<std::size_t>(k)][id % nm], &pixel);
+                }
+                if (k == 1 || k == d - 1) sort_filtration(f, ids, sort_);
+                if (k != 0 && k != d) continue;
+                // Vertices and top cells are only compared, never walked in order: their keys
+                // (value key << 32) | id; after the top cells, the outer node of top_dimension's
+                // dual graph, later than all.
+                auto& key = key_[x][static_cast<std::size_t>(k)];
+                key.resize(f.key.size() + (k == d));
+                if (k == d) key.back() = ~u64{0};
+                if (binary_ && x == 1) {  // K's vertices first
+                    for (u32 id : ids) key[id] = (u64{f.key[id] != lo_key_[1]} << 32) | id;
+                } else {
+                    for (u32 id : ids) key[id] = (u64{f.key[id]} << 32) | id;
+                }
             }
         }
         out.dims.assign(static_cast<std::size_t>(d), {});
@@ -453,8 +473,6 @@ class betti_matcher {
 
   private:
     using u32 = bm_detail::u32;
-    using u64 = bm_detail::u64;
-    using filtration = bm_detail::filtration;
     bm_detail::grid_complex g_;
     bool binary_shortcut_ = true, binary_ = false;
     double lo_ = 0;              // a binary target's low value
@@ -534,82 +552,16 @@ class betti_matcher {
     // that finding a free pivot does not touch its slot
     std::vector<bm_detail::u64> taken_[5];
 
-    // Vertices and top cells are only compared, never walked in order: their age keys,
-    // (value key << 32) | id, in key_; after the top cells, the outer node of top_dimension's
-    // dual graph, later than all. A binary target's vertices: K's first (key 0 above the id).
-    u64 age_key(int x, u32 id, u32 key) const {
-        return (u64{binary_ && x == 1 ? u32{key != lo_key_[1]} : key} << 32) | id;
-    }
-    std::vector<u64>& age_keys(int x, int k) {
-        auto& key = key_[static_cast<std::size_t>(x)][static_cast<std::size_t>(k)];
-        key.resize(static_cast<std::size_t>(g_.n_slots(k)) + (k == g_.ndim));
-        if (k == g_.ndim) key.back() = ~u64{0};
-        return key;
-    }
-
-    // T construction: each cell's key from its pixels' (g_.value), sorted where walked in order.
-    void t_cell_keys(int x, int k, const u32* p) {
-        const int d = g_.ndim;
-        const auto& ids = cells_[static_cast<std::size_t>(k)].ids;
-        filtration& f = f_[x][static_cast<std::size_t>(k)];
-        f.key.resize(static_cast<std::size_t>(g_.n_slots(k)));
-        const index_t nm = static_cast<index_t>(g_.n_masks(k));
-        index_t pixel;
-        for (u32 id : ids) f.key[id] = g_.value(p, id / nm, g_.masks[static_cast<std::size_t>(k)][id % nm], &pixel);
-        if (k == 1 || k == d - 1) sort_filtration(f, ids, sort_);
-        if (k != 0 && k != d) return;
-        std::vector<u64>& key = age_keys(x, k);
-        for (u32 id : ids) key[id] = age_key(x, id, f.key[id]);
-    }
-
-    // V construction: a cell's key is the largest over its 2^K vertices. Vertices and top cells
-    // get their age keys straight from it; an image's edges their records to sort, in id order;
-    // a volume's edges and 2-cells keep their keys too, which H1 reads by id.
+    // V construction: the key of every valid cell of dimension K, the largest over its 2^K
+    // vertices (each slot's vertex offsets from its base vertex, the largest last). Slot by
+    // slot, over every base vertex whose cell lies inside the array: the invalid cells among
+    // them get keys that nothing reads, and the loop has no division nor branch.
     template <int K>
-    void v_cell_keys(int x, const u32* p) {
-        const int d = g_.ndim;
-        if (K == 0 || K == d) {
-            u64* key = age_keys(x, K).data();
-            v_cells<K>(p, [&](u32 id, u32 m) { key[id] = age_key(x, id, m); });
-            return;
-        }
-        filtration& f = f_[x][K];
-        if (d == 3) {
-            f.key.resize(static_cast<std::size_t>(g_.n_slots(K)));
-            u32* out = f.key.data();
-            v_cells<K>(p, [out](u32 id, u32 m) { out[id] = m; });
-            sort_filtration(f, cells_[K].ids, sort_);
-            return;
-        }
-        constexpr int nv = 1 << K;
-        const auto& offs = vertex_offsets_[K];
-        const auto& masks = g_.masks[K];
-        const std::size_t nm = offs.size();
-        std::size_t o[3][nv];
-        for (std::size_t slot = 0; slot < nm; ++slot)
-            for (int t = 0; t < nv; ++t) o[slot][t] = static_cast<std::size_t>(offs[slot][static_cast<std::size_t>(t)]);
-        f.sorted.resize(cells_[K].ids.size());
-        u64* rec = f.sorted.data();
-        for (std::size_t v = 0; v < static_cast<std::size_t>(g_.n_vertices); ++v) {
-            const u32 last = vertex_flags_[v] >> 3;  // the axes along which v is the last vertex
-            for (std::size_t slot = 0; slot < nm; ++slot) {
-                if (masks[slot] & last) continue;
-                u32 m = p[v];
-                for (int t = 1; t < nv; ++t) m = std::max(m, p[v + o[slot][t]]);
-                *rec++ = (u64{m} << 32) | static_cast<u32>(v * nm + slot);
-            }
-        }
-        bm_detail::radix_sort(f.sorted, sort_.b, bm_detail::high_key);
-    }
-
-    // out(id, key) for every valid cell of dimension K (and some invalid ones, whose keys
-    // nothing reads), slot by slot over the base vertices whose cell lies inside the array:
-    // no division nor branch per cell. Slots' vertex offsets from the base, the largest last.
-    template <int K, class Out>
-    void v_cells(const u32* p, Out out) const {
+    void v_keys(const u32* p, std::vector<u32>& val) const {
         constexpr int nv = 1 << K;
         const auto& offs = vertex_offsets_[static_cast<std::size_t>(K)];
         const std::size_t nm = offs.size();
+        u32* out = val.data();
         for (std::size_t slot = 0; slot < nm; ++slot) {
             std::size_t o[nv];
             for (int t = 0; t < nv; ++t) o[t] = static_cast<std::size_t>(offs[slot][static_cast<std::size_t>(t)]);
@@ -618,7 +570,7 @@ class betti_matcher {
             for (std::size_t v = 0; v < end; ++v) {
                 u32 m = p[v];
                 for (int t = 1; t < nv; ++t) m = std::max(m, p[v + o[t]]);
-                out(static_cast<u32>(v * nm + slot), m);
+                out[v * nm + slot] = m;
             }
         }
     }
