@@ -405,22 +405,22 @@ class betti_matcher {
         using namespace bm_detail;
         const int d = g_.ndim;
         binary_ = binary_shortcut_ && binary_target(l, g);
-        if (!binary_) {  // else C's keys come from L's (binary_ranks)
+        if (!binary_) {  // else C's keys come from L's (binary_keys)
             comp_.resize(static_cast<std::size_t>(g_.n_pixels));
             for (index_t i = 0; i < g_.n_pixels; ++i) comp_[static_cast<std::size_t>(i)] = std::min(l[i], g[i]);
         }
         const double* px[3] = {l, g, comp_.data()};
         for (int x = 0; x < 3; ++x) {
             bool exact_float = true;
-            // Ranks pay for their pixels' sort on volumes (two dimensions of cells to sort) and
-            // against a binary target (only L's pixels sorted: binary_ranks).
-            const bool ranked = d == 3 || binary_;
-            if (binary_ && x > 0)
-                binary_ranks(x, l, g);
+            // Ranks pay for their pixels' sort on volumes (two dimensions of cells to sort).
+            const bool ranked = d == 3;
+            const bool from_l = binary_ && x > 0;  // G's and C's keys from L's (binary_keys)
+            if (from_l)
+                binary_keys(x, l, g);
             else
                 value_keys(px[x], static_cast<std::size_t>(g_.n_pixels), pixel_key_[x], sort_, ranked, exact_float);
             // lo is the smallest value of G and of C
-            lo_key_[x] = exact_float && !ranked ? float_key(static_cast<float>(lo_)) : 0;
+            lo_key_[x] = exact_float && !ranked && !from_l ? float_key(static_cast<float>(lo_)) : 0;
             const u32* p = pixel_key_[x].data();
             for (int k = 0; k <= d; ++k) {
                 if (binary_ && x == 1 && k > 0) break;  // only G's vertex keys are read then
@@ -499,11 +499,12 @@ class betti_matcher {
         return ok;
     }
 
-    // Keys of G and C against a binary target (lo < hi) from L's dense ranks (pixel_key_[0]),
-    // without sorting. G: 0 at lo, 1 at hi. C = min(L, G): lo on K, min(L, hi) elsewhere, where
-    // L > lo; so 0 on K and 1 + min(L's rank, r) elsewhere, r the smallest rank of L at or
-    // above hi outside K: the values below hi have smaller ranks.
-    void binary_ranks(int x, const double* l, const double* g) {
+    // Keys of G and C against a binary target (lo < hi) from L's (pixel_key_[0]: order-
+    // preserving, equal exactly for equal values), without sorting. G: 0 at lo,
+    // 1 at hi. C = min(L, G): lo on K, min(L, hi) elsewhere, where L > lo; so 0 on K and
+    // 1 + min(L's key, r) elsewhere, r the smallest key of L at or above hi outside K: the
+    // values below hi have smaller keys. lo's key is 0 in both.
+    void binary_keys(int x, const double* l, const double* g) {
         const std::size_t n = static_cast<std::size_t>(g_.n_pixels);
         std::vector<u32>& key = pixel_key_[x];
         const u32* kl = pixel_key_[0].data();
