@@ -1,8 +1,8 @@
 // Checks of cubical/betti_matching.hpp on drawn fixtures (sublevel values; '#' is the
 // structure, low): a broken vessel (one extra component in the prediction), a missing
 // component, an extra hole, a 3D ring against a filled ring, identical inputs (everything
-// matched), the binary-target shortcut against the general path, and the bad shapes that must
-// throw.
+// matched), the binary-target shortcut against the general path, the comparison image's order
+// derived from the prediction's, and the bad shapes that must throw.
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -141,6 +141,37 @@ int main() {
         }
         CHECK(mismatches == 0);
         CHECK(matched > 1000);  // the cases do match bars
+    }
+    {  // C's order against a binary target, derived from L's (sorted_from), equals C's own
+       // sort: K's cells first, ties at the clamp and keys changed by K's vertices, few (merged
+       // into L's order) or many (sorted apart)
+        std::mt19937 rng(11);
+        int differ = 0;
+        for (int it = 0; it < 300; ++it) {
+            const std::size_t n = 50 + rng() % 400;
+            std::vector<bm_detail::u32> ids;
+            for (bm_detail::u32 id = 0; id < 2 * n; ++id)
+                if (rng() % 4 != 0) ids.push_back(id);  // some slots invalid
+            bm_detail::filtration fl, fc;
+            fl.key.assign(2 * n, 0);
+            fc.key.assign(2 * n, 0);
+            const bm_detail::u32 levels = 2 + rng() % 60, clamp = 1 + rng() % levels;
+            const unsigned changed = it % 3 == 0 ? 40 : 3;  // percent of cells
+            for (const bm_detail::u32 id : ids) {
+                const bm_detail::u32 k = static_cast<bm_detail::u32>(rng() % levels);  // ties
+                fl.key[id] = k;
+                const unsigned u = rng() % 100;
+                fc.key[id] = u < 20 ? 0 : u < 20 + changed ? 1 + static_cast<bm_detail::u32>(rng() % (k + 1))
+                                                            : 1 + std::min(k, clamp);
+            }
+            bm_detail::sort_scratch scratch;
+            bm_detail::sort_filtration(fl, ids, scratch);
+            bm_detail::filtration want = fc;
+            bm_detail::sort_filtration(want, ids, scratch);
+            bm_detail::sorted_from(fc, fl, ids, scratch);
+            differ += fc.sorted != want.sorted;
+        }
+        CHECK(differ == 0);
     }
     {  // footprint: every buffer counted, so at least the three inputs' vertex values and keys
         std::vector<double> a(75), b(75);

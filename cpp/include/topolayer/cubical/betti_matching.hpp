@@ -241,6 +241,52 @@ inline void sort_filtration(filtration& f, const std::vector<u32>& ids, sort_scr
     radix_sort(f.sorted, s.b, high_key);
 }
 
+// C's cells of one dimension in order, against a binary target (binary_keys), from L's order:
+// a cell's C key (fc.key) is 0 on K, else one more than its L key unless the clamp at hi or a
+// vertex in K changed it. The cells whose C key is their L key plus one keep L's order among
+// themselves; K's come first, in id order; the rest, few unless much of the prediction is above
+// hi (then sort_filtration), are sorted on their own and merged in.
+inline void sorted_from(filtration& fc, const filtration& fl, const std::vector<u32>& ids, sort_scratch& s) {
+    const std::size_t n = ids.size();
+    fc.sorted.resize(n + 1);  // every record is written at the next free slot, kept or not
+    u64* out = fc.sorted.data();
+    const u32* ck = fc.key.data();
+    std::size_t n_k = 0;  // K's cells: key 0, records (0 << 32) | id
+    for (const u32 id : ids) {
+        out[n_k] = id;
+        n_k += ck[id] == 0;
+    }
+    s.a.resize(n);
+    u64* same = out + n_k;
+    u64* other = s.a.data();
+    std::size_t n_same = 0, n_other = 0;
+    for (const u64 rec : fl.sorted) {
+        const u32 id = static_cast<u32>(rec);
+        const u64 c = ck[id];
+        const u64 r = (c << 32) | id;
+        const bool kept = c == u64{high_key(rec)} + 1;
+        same[n_same] = r;
+        other[n_other] = r;
+        n_same += kept;
+        n_other += !kept & (c != 0);
+    }
+    fc.sorted.pop_back();
+    if (n_other == 0) return;
+    if (n_other > n / 16) {
+        sort_filtration(fc, ids, s);
+        return;
+    }
+    std::sort(other, other + n_other);  // in L's order: by key, and by id where keys tie
+    // backwards, so that a record of `same` is read before its slot is written
+    std::size_t i = n_same, j = n_other, w = n_k + n_same + n_other;
+    while (j > 0) {
+        if (i > 0 && same[i - 1] > other[j - 1])
+            out[--w] = same[--i];
+        else
+            out[--w] = other[--j];
+    }
+}
+
 // The keys of n values: their float keys if every value is a float and not `ranked`, else
 // their dense ranks (0 for the smallest value), whose fewer bits take fewer radix passes
 // (ranked: for grids whose cells outnumber the pixels enough to pay for the pixels' sort).
@@ -448,7 +494,12 @@ class betti_matcher {
                     for (u32 id : ids)
                         f.key[id] = g_.value(p, id / nm, g_.masks[static_cast<std::size_t>(k)][id % nm], &pixel);
                 }
-                if (k == 1 || k == d - 1) sort_filtration(f, ids, sort_);
+                if (k == 1 || k == d - 1) {
+                    if (from_l)
+                        sorted_from(f, f_[0][static_cast<std::size_t>(k)], ids, sort_);
+                    else
+                        sort_filtration(f, ids, sort_);
+                }
                 if (k != 0 && k != d) continue;
                 // Vertices and top cells are only compared, never walked in order: their keys
                 // (value key << 32) | id; after the top cells, the outer node of top_dimension's
