@@ -90,11 +90,14 @@ def _fixed_target_loss(
         # unknowns (only then: torch._check imports sympy on its first call)
         torch._check(flat_p.shape[1] == nm + nu)
         torch._check(flat_t.shape[1] == nm + ng)
+    # Every term is a squared difference of two values, which 1 - x keeps: superlevel values
+    # are mapped only for the point (1, 0), which lies in the filtration's values.
+    mapped = p.superlevel and push
     vp = p.pred.reshape(-1).index_select(0, flat_p.reshape(-1)).view(2, nm + nu)
-    vp = filtration_values(vp, p.superlevel)  # births, deaths; matched bars first
+    vp = filtration_values(vp, mapped)  # births, deaths; matched bars first
     with torch.no_grad():
         vt = p.target.reshape(-1).index_select(0, flat_t.reshape(-1)).view(2, nm + ng)
-        vt = filtration_values(vt, p.superlevel)
+        vt = filtration_values(vt, mapped)
         if push:
             fixed = vp.new_tensor([[1.0], [0.0]]).expand(2, nu)
         else:
@@ -109,12 +112,15 @@ def _fixed_target_loss(
         cost_t = target_cost(vt[0, nm:], vt[1, nm:])
     n_items = p.pred.numel() // p.n_pixels
     if reduction != "none":
+        # few tensor operations: each costs more than its arithmetic on these sizes
+        scale = 1 / n_items if reduction == "mean" else 1.0
         if weight is None:
-            total = w_matched * torch.nn.functional.mse_loss(vp, ref, reduction="sum")
+            total = torch.nn.functional.mse_loss(vp, ref, reduction="sum")
+            if w_matched * scale != 1.0:
+                total = total * (w_matched * scale)
         else:
-            total = (weight * (vp - ref) ** 2).sum()
-        total = total + cost_t.sum()
-        return total / n_items if reduction == "mean" else total
+            total = (weight * (vp - ref) ** 2).sum() * scale
+        return torch.add(total, cost_t.sum(), alpha=scale)
     costs = ((vp - ref) ** 2).sum(0)
     costs = costs * (w_matched if weight is None else weight)
     return _reduce(torch.cat([costs, cost_t]), [matched, up, ut], p.batch_shape, n_items, reduction)
