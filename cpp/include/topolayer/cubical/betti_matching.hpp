@@ -495,7 +495,9 @@ class betti_matcher {
                         f.key[id] = g_.value(p, id / nm, g_.masks[static_cast<std::size_t>(k)][id % nm], &pixel);
                 }
                 if (k == 1 || k == d - 1) {
-                    if (from_l)
+                    // Ranks (volumes) sort in two radix passes, which cost no more than
+                    // sorted_from's two passes over as many cells; float keys take three.
+                    if (from_l && !ranked)
                         sorted_from(f, f_[0][static_cast<std::size_t>(k)], ids, sort_);
                     else
                         sort_filtration(f, ids, sort_);
