@@ -12,7 +12,9 @@
 //    vertex under each of the three orders, and a merge kills the younger one of each;
 //  - the top dimension: the same on the dual graph (top cells plus one outer node), the
 //    (top-1)-cells in decreasing order; this is the anti-transposed matrix, whose pairing is the
-//    same;
+//    same. On an image, whose cells and the outer node make a sphere, an edge joins two
+//    components of the dual graph exactly when it joins none in H0 (it closes a cycle, which a
+//    later square kills), so only those edges are walked;
 //  - H1 of a volume: column reduction with clearing (a column that is a birth of the dimension
 //    above reduces to zero whatever the row order).
 // Cells are ordered by (value, id), faces before cofaces at equal values. Only bars of nonzero
@@ -433,6 +435,7 @@ class betti_matcher {
         for (int x = 0; x < 3; ++x) {
             add(cedge_[x]);
             add(h1_todo_[x]);
+            add(cycle_edges_[x]);
         }
         add(crank_);
         for (int k = 0; k < h1_streams; ++k) {
@@ -599,6 +602,10 @@ class betti_matcher {
     std::vector<u32> crank_;       // per edge and input: its compressed rank (compress_row)
     std::vector<u32> cedge_[3];    // per input and compressed rank: the edge
     std::vector<u32> h1_todo_[3];  // per input: the 2-cells left after clearing, in its order
+    // An image's edges that join no two components in H0, per input, as its sorted records; by
+    // duality (the image and the outer node make a sphere), the only edges that join two
+    // components of top_dimension's dual graph, which walks them alone.
+    std::vector<bm_detail::u64> cycle_edges_[3];
     std::vector<u32> pivots_[5];   // per stream and column: the pivot's compressed rank
     std::vector<u32> work_[5], sum_, long_;
     std::vector<h1_slot> slot_[5];  // per stream and compressed rank
@@ -704,6 +711,12 @@ class betti_matcher {
             const std::size_t n = fe.sorted.size();
             u32 kept = 0;
             if (volume) cedge_[x].resize(n);
+            u64* cycles = nullptr;
+            std::size_t n_cycles = 0;
+            if (!volume) {
+                cycle_edges_[x].resize(n + 1);  // every edge written at the next free slot
+                cycles = cycle_edges_[x].data();
+            }
             for (std::size_t i = 0; i < n; ++i) {
                 const u64 rec = fe.sorted[i];
                 const u32 e = static_cast<u32>(rec);
@@ -715,14 +728,22 @@ class betti_matcher {
                 const u32 a = swap ? q : r, b = swap ? r : q;  // a: the elder root
                 parent[b] = a;
                 const bool merge = a != b;
-                if (volume) compress_row(x, e, merge, kept);
+                if (volume) {
+                    compress_row(x, e, merge, kept);
+                } else {
+                    cycles[n_cycles] = rec;
+                    n_cycles += !merge;
+                }
                 // a bar of nonzero length: b's value (its key's high half) below the edge's
                 if (merge & ((vk[b] >> 32) != (rec >> 32))) {
                     by_birth[x][b] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({b, e});
                 }
             }
-            if (volume) cedge_[x].resize(kept);
+            if (volume)
+                cedge_[x].resize(kept);
+            else
+                cycle_edges_[x].resize(n_cycles);
         }
         // C's union-find; each root keeps the keys of the eldest vertex of its component in L
         // and in G (the vertex id is the key's low half)
@@ -735,6 +756,12 @@ class betti_matcher {
         const std::size_t n = ce.sorted.size();
         u32 kept = 0;
         if (volume) cedge_[2].resize(n);
+        u64* cycles = nullptr;
+        std::size_t n_cycles = 0;
+        if (!volume) {
+            cycle_edges_[2].resize(n + 1);
+            cycles = cycle_edges_[2].data();
+        }
         for (std::size_t i = 0; i < n; ++i) {
             const u64 rec = ce.sorted[i];
             const u32 e = static_cast<u32>(rec);
@@ -745,7 +772,12 @@ class betti_matcher {
             const u32 a = swap ? q : r, b = swap ? r : q;
             parent[b] = a;
             const bool merge = a != b;
-            if (volume) compress_row(2, e, merge, kept);
+            if (volume) {
+                compress_row(2, e, merge, kept);
+            } else {
+                cycles[n_cycles] = rec;
+                n_cycles += !merge;
+            }
             const u64 y0 = std::max(r0[a], r0[b]), y1 = std::max(r1[a], r1[b]);
             r0[a] = std::min(r0[a], r0[b]);
             r1[a] = std::min(r1[a], r1[b]);
@@ -766,13 +798,16 @@ class betti_matcher {
             const u32 ig = by_birth[1][static_cast<u32>(y1)];
             if (il != none && ig != none) matches.emplace_back(il, ig);
         }
-        if (volume) cedge_[2].resize(kept);
+        if (volume)
+            cedge_[2].resize(kept);
+        else
+            cycle_edges_[2].resize(n_cycles);
         emit(out, 0, bars[0], bars[1], matches, px);
     }
 
     // The top dimension: union-find over the top cells and an outer node, the (top-1)-cells in
-    // decreasing order; the elder of two roots is the later top cell, of the larger key (the
-    // outer node is the eldest of all).
+    // decreasing order (on an image, only H0's cycle edges: cycle_edges_); the elder of two roots
+    // is the later top cell, of the larger key (the outer node is the eldest of all).
     void top_dimension(betti_matching_result::dim_result& out, const double* const* px) {
         using namespace bm_detail;
         const int d = g_.ndim;
@@ -809,8 +844,9 @@ class betti_matcher {
             std::vector<u32>& todo = h1_todo_[x];
             std::size_t n_todo = 0;
             if (volume) todo.resize(fl.sorted.size());
-            for (std::size_t i = fl.sorted.size(); i-- > 0;) {
-                const u64 rec = fl.sorted[i];
+            const std::vector<u64>& walk = volume ? fl.sorted : cycle_edges_[x];
+            for (std::size_t i = walk.size(); i-- > 0;) {
+                const u64 rec = walk[i];
                 const u32 e = static_cast<u32>(rec);
                 u32 c0, c1;
                 cofaces(e, c0, c1);
@@ -837,8 +873,9 @@ class betti_matcher {
         std::vector<u32>& todo = h1_todo_[2];
         std::size_t n_todo = 0;
         if (volume) todo.resize(cl.sorted.size());
-        for (std::size_t i = cl.sorted.size(); i-- > 0;) {
-            const u64 rec = cl.sorted[i];
+        const std::vector<u64>& walk = volume ? cl.sorted : cycle_edges_[2];
+        for (std::size_t i = walk.size(); i-- > 0;) {
+            const u64 rec = walk[i];
             const u32 e = static_cast<u32>(rec);
             u32 c0, c1;
             cofaces(e, c0, c1);
