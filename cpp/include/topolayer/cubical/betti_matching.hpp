@@ -258,7 +258,8 @@ inline void sorted_from(filtration& fc, const filtration& fl, const std::vector<
         out[n_k] = id;
         n_k += ck[id] == 0;
     }
-    s.a.resize(n);
+    const std::size_t most = n / 16;  // beyond, sort_filtration: `other` holds at most one more
+    s.a.resize(most + 1);
     u64* same = out + n_k;
     u64* other = s.a.data();
     std::size_t n_same = 0, n_other = 0;
@@ -268,13 +269,13 @@ inline void sorted_from(filtration& fc, const filtration& fl, const std::vector<
         const u64 r = (c << 32) | id;
         const bool kept = c == u64{high_key(rec)} + 1;
         same[n_same] = r;
-        other[n_other] = r;
+        other[std::min(n_other, most)] = r;
         n_same += kept;
         n_other += !kept & (c != 0);
     }
     fc.sorted.pop_back();
     if (n_other == 0) return;
-    if (n_other > n / 16) {
+    if (n_other > most) {
         sort_filtration(fc, ids, s);
         return;
     }
@@ -323,6 +324,9 @@ inline void value_keys(const double* p, std::size_t n, std::vector<u32>& key, so
 struct bar {
     u32 birth, death;  // local ids: birth in dimension k, death in dimension k + 1
 };
+
+// The age of cell i of key k: by key, then by id; one integer to compare.
+inline u64 age(u32 k, u32 i) { return (u64{k} << 32) | i; }
 
 inline u32 find(std::vector<u32>& parent, u32 x) {
     while (parent[x] != x) {
@@ -430,8 +434,7 @@ class betti_matcher {
         add(vertex_flags_);
         add(uf_parent_);
         add(rep_key_);
-        for (const auto& per_input : key_)
-            for (const auto& k : per_input) add(k);
+        for (const auto& k : vertex_age_) add(k);
         for (int x = 0; x < 3; ++x) {
             add(cedge_[x]);
             add(h1_todo_[x]);
@@ -475,7 +478,9 @@ class betti_matcher {
                 if (binary_ && x == 1 && k > 0) break;  // only G's vertex keys are read then
                 const auto& ids = cells_[static_cast<std::size_t>(k)].ids;
                 filtration& f = f_[x][static_cast<std::size_t>(k)];
-                f.key.resize(static_cast<std::size_t>(g_.n_slots(k)));
+                // top cells: then the outer node of top_dimension's dual graph, later than all
+                f.key.resize(static_cast<std::size_t>(g_.n_slots(k)) + (k == d));
+                if (k == d) f.key.back() = ~u32{0};
                 const index_t nm = static_cast<index_t>(g_.n_masks(k));
                 if (!g_.t_construction) {
                     switch (k) {  // the largest key over the cell's 2^k vertices
@@ -505,18 +510,12 @@ class betti_matcher {
                     else
                         sort_filtration(f, ids, sort_);
                 }
-                if (k != 0 && k != d) continue;
-                // Vertices and top cells are only compared, never walked in order: their keys
-                // (value key << 32) | id; after the top cells, the outer node of top_dimension's
-                // dual graph, later than all.
-                auto& key = key_[x][static_cast<std::size_t>(k)];
-                key.resize(f.key.size() + (k == d));
-                if (k == d) key.back() = ~u64{0};
-                if (binary_ && x == 1) {  // K's vertices first
-                    for (u32 id : ids) key[id] = (u64{f.key[id] != lo_key_[1]} << 32) | id;
-                } else {
-                    for (u32 id : ids) key[id] = (u64{f.key[id]} << 32) | id;
-                }
+                // vertex ages, for the union-finds in H0 (C's keeps, per root, the ages of the
+                // eldest vertices of L and of G in its component, in theirs)
+                if (k != 0) continue;
+                auto& key = vertex_age_[x];
+                key.resize(f.key.size());
+                for (u32 id : ids) key[id] = bm_detail::age(f.key[id], id);
             }
         }
         out.dims.assign(static_cast<std::size_t>(d), {});
@@ -589,8 +588,9 @@ class betti_matcher {
     // per vertex: bit a if it is first along axis a, bit 3 + a if it is last
     std::vector<std::uint8_t> vertex_flags_;
     std::vector<u32> uf_parent_;
-    // per input and dimension (0 and top): the age key of each cell, (value key << 32) | id
-    std::array<std::array<std::vector<bm_detail::u64>, 4>, 3> key_;
+    // per input and vertex: its age (bm_detail::age); C's pass in dimension_0 overwrites L's
+    // and G's
+    std::vector<bm_detail::u64> vertex_age_[3];
     std::vector<bm_detail::u64> rep_key_;  // top_dimension: per root, the C key of its eldest cell
     // H1 of a volume (see reduce()). A reduced column, kept at its pivot (where taken_ says so):
     // n entries, the pivot implicit; up to three more inline, longer ones in long_ from offset
@@ -704,7 +704,7 @@ class betti_matcher {
         const bool volume = g_.ndim == 3;  // H1 reads the compressed rows (compress_row)
         if (volume) crank_.resize(rank_stride() * f_[2][1].key.size());
         for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
-            const u64* vk = key_[x][0].data();
+            const u64* vk = vertex_age_[x].data();
             const filtration& fe = f_[x][1];
             for (u32 i = 0; i < nv; ++i) parent[i] = i;
             by_birth[x].assign(nv, none);
@@ -734,8 +734,8 @@ class betti_matcher {
                     cycles[n_cycles] = rec;
                     n_cycles += !merge;
                 }
-                // a bar of nonzero length: b's value (its key's high half) below the edge's
-                if (merge & ((vk[b] >> 32) != (rec >> 32))) {
+                // a bar of nonzero length: b's value (its age's high half) below the edge's
+                if (merge & (high_key(vk[b]) != high_key(rec))) {
                     by_birth[x][b] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({b, e});
                 }
@@ -745,12 +745,12 @@ class betti_matcher {
             else
                 cycle_edges_[x].resize(n_cycles);
         }
-        // C's union-find; each root keeps the keys of the eldest vertex of its component in L
-        // and in G (the vertex id is the key's low half)
-        const u64* ck = key_[2][0].data();
+        // C's union-find; each root keeps the ages of the eldest vertex of its component in L
+        // and in G (the vertex id is the age's low half)
+        const u64* ck = vertex_age_[2].data();
         const filtration& ce = f_[2][1];
-        u64* r0 = key_[0][0].data();  // L's and G's vertex keys are not read again
-        u64* r1 = key_[1][0].data();
+        u64* r0 = vertex_age_[0].data();
+        u64* r1 = vertex_age_[1].data();
         for (u32 i = 0; i < nv; ++i) parent[i] = i;
         std::vector<std::pair<u32, u32>> matches;
         const std::size_t n = ce.sorted.size();
@@ -781,7 +781,7 @@ class betti_matcher {
             const u64 y0 = std::max(r0[a], r0[b]), y1 = std::max(r1[a], r1[b]);
             r0[a] = std::min(r0[a], r0[b]);
             r1[a] = std::min(r1[a], r1[b]);
-            if (!(merge & ((ck[b] >> 32) != (rec >> 32)))) continue;
+            if (!(merge & (high_key(ck[b]) != high_key(rec)))) continue;
             const u32 il = by_birth[0][static_cast<u32>(y0)];
             if (binary_) {
                 // A binary target's bars are born at the eldest vertex of each component of K
@@ -837,9 +837,10 @@ class betti_matcher {
         std::vector<u32> by_image_death[2];
         for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
             const filtration& fl = f_[x][D - 1];
-            const u64* tk = key_[x][D].data();
+            const u32* tk = f_[x][D].key.data();  // the outer node's last
             for (u32 i = 0; i <= outer; ++i) parent[i] = i;
-            std::copy(key_[2][D].begin(), key_[2][D].end(), r2);
+            const u32* ck = f_[2][D].key.data();
+            for (u32 i = 0; i <= outer; ++i) r2[i] = age(ck[i], i);
             by_image_death[x].assign(static_cast<std::size_t>(outer) + 1, none);
             std::vector<u32>& todo = h1_todo_[x];
             std::size_t n_todo = 0;
@@ -851,7 +852,7 @@ class betti_matcher {
                 u32 c0, c1;
                 cofaces(e, c0, c1);
                 const u32 r = find(parent, c0), q = find(parent, c1);
-                const bool swap = tk[q] > tk[r];
+                const bool swap = age(tk[q], q) > age(tk[r], r);
                 const u32 a = swap ? q : r, b = swap ? r : q;  // a: the elder root in x
                 parent[b] = a;
                 const bool merge = a != b;
@@ -859,7 +860,7 @@ class betti_matcher {
                 const u64 young = std::min(r2[a], r2[b]);
                 r2[a] = std::max(r2[a], r2[b]);
                 // b is the outer node only when !merge
-                if (merge && (tk[b] >> 32) != (rec >> 32)) {
+                if (merge && tk[b] != high_key(rec)) {
                     by_image_death[x][static_cast<u32>(young)] = static_cast<u32>(bars[x].size());
                     bars[x].push_back({e, b});
                 }
@@ -867,7 +868,7 @@ class betti_matcher {
             if (volume) h1_columns(todo, n_todo);
         }
         const filtration& cl = f_[2][D - 1];
-        const u64* ck = key_[2][D].data();
+        const u32* ck = f_[2][D].key.data();
         for (u32 i = 0; i <= outer; ++i) parent[i] = i;
         std::vector<std::pair<u32, u32>> matches;
         std::vector<u32>& todo = h1_todo_[2];
@@ -880,12 +881,12 @@ class betti_matcher {
             u32 c0, c1;
             cofaces(e, c0, c1);
             const u32 r = find(parent, c0), q = find(parent, c1);
-            const bool swap = ck[q] > ck[r];
+            const bool swap = age(ck[q], q) > age(ck[r], r);
             const u32 a = swap ? q : r, b = swap ? r : q;
             parent[b] = a;
             const bool merge = a != b;
             if (volume) clear_column(todo, e, merge, n_todo);
-            if (!merge || (ck[b] >> 32) == (rec >> 32)) continue;  // b may be the outer node when !merge
+            if (!merge || ck[b] == high_key(rec)) continue;  // b may be the outer node when !merge
             const u32 il = by_image_death[0][b];
             if (binary_) {
                 // A binary target's bars are born at K's (d-1)-cells and die at hi. C joins the
