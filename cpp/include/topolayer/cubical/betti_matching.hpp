@@ -591,7 +591,7 @@ class betti_matcher {
     // per input and vertex: its age (bm_detail::age); C's pass in dimension_0 overwrites L's
     // and G's
     std::vector<bm_detail::u64> vertex_age_[3];
-    std::vector<bm_detail::u64> rep_key_;  // top_dimension: per root, the C key of its eldest cell
+    std::vector<bm_detail::u64> rep_key_;  // top_dimension: per root, the C age of its eldest cell
     // H1 of a volume (see reduce()). A reduced column, kept at its pivot (where taken_ says so):
     // n entries, the pivot implicit; up to three more inline, longer ones in long_ from offset
     // at[0] + 2^32 at[1].
@@ -837,7 +837,7 @@ class betti_matcher {
         std::vector<u32> by_image_death[2];
         for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
             const filtration& fl = f_[x][D - 1];
-            const u32* tk = f_[x][D].key.data();  // the outer node's last
+            const u32* tk = f_[x][D].key.data();  // its last slot: the outer node
             for (u32 i = 0; i <= outer; ++i) parent[i] = i;
             const u32* ck = f_[2][D].key.data();
             for (u32 i = 0; i <= outer; ++i) r2[i] = age(ck[i], i);
