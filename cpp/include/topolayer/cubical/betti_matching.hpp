@@ -222,7 +222,9 @@ void radix_sort(std::vector<R>& a, std::vector<R>& b, Key key) {
     }
 }
 
-// A 32-bit key and a 32-bit id as one word, (key << 32) | id.
+// A 32-bit key and a 32-bit id as one word, (key << 32) | id: a cell's age, by key, then by id,
+// one integer to compare; high_key gives the key back.
+inline u64 age(u32 k, u32 i) { return (u64{k} << 32) | i; }
 inline u32 high_key(u64 r) { return static_cast<u32>(r >> 32); }
 
 struct double_record {
@@ -239,7 +241,7 @@ struct sort_scratch {
 inline void sort_filtration(filtration& f, const std::vector<u32>& ids, sort_scratch& s) {
     const std::size_t n = ids.size();
     f.sorted.resize(n);
-    for (std::size_t i = 0; i < n; ++i) f.sorted[i] = (u64{f.key[ids[i]]} << 32) | ids[i];
+    for (std::size_t i = 0; i < n; ++i) f.sorted[i] = age(f.key[ids[i]], ids[i]);
     radix_sort(f.sorted, s.b, high_key);
 }
 
@@ -265,9 +267,9 @@ inline void sorted_from(filtration& fc, const filtration& fl, const std::vector<
     std::size_t n_same = 0, n_other = 0;
     for (const u64 rec : fl.sorted) {
         const u32 id = static_cast<u32>(rec);
-        const u64 c = ck[id];
-        const u64 r = (c << 32) | id;
-        const bool kept = c == u64{high_key(rec)} + 1;
+        const u32 c = ck[id];
+        const u64 r = age(c, id);
+        const bool kept = u64{c} == u64{high_key(rec)} + 1;
         same[n_same] = r;
         other[std::min(n_other, most)] = r;
         n_same += kept;
@@ -302,7 +304,7 @@ inline void value_keys(const double* p, std::size_t n, std::vector<u32>& key, so
         for (std::size_t i = 0; i < n; ++i) key[i] = float_key(static_cast<float>(p[i]));
         if (!ranked) return;
         s.a.resize(n);
-        for (std::size_t i = 0; i < n; ++i) s.a[i] = (u64{key[i]} << 32) | i;
+        for (std::size_t i = 0; i < n; ++i) s.a[i] = age(key[i], static_cast<u32>(i));
         radix_sort(s.a, s.b, high_key);
         u32 rank = 0;
         for (std::size_t i = 0; i < n; ++i) {
@@ -324,9 +326,6 @@ inline void value_keys(const double* p, std::size_t n, std::vector<u32>& key, so
 struct bar {
     u32 birth, death;  // local ids: birth in dimension k, death in dimension k + 1
 };
-
-// The age of cell i of key k: by key, then by id; one integer to compare.
-inline u64 age(u32 k, u32 i) { return (u64{k} << 32) | i; }
 
 inline u32 find(std::vector<u32>& parent, u32 x) {
     while (parent[x] != x) {
