@@ -327,6 +327,12 @@ struct bar {
     u32 birth, death;  // local ids: birth in dimension k, death in dimension k + 1
 };
 
+// The passes below walk cells in filtration order, which jumps about the grid, and read
+// arrays indexed by cell that outgrow the caches on volumes; each prefetches what the cell
+// `ahead` places later will read.
+constexpr std::size_t ahead = 16;
+inline void prefetch(const void* p) { __builtin_prefetch(p); }
+
 inline u32 find(std::vector<u32>& parent, u32 x) {
     while (parent[x] != x) {
         parent[x] = parent[parent[x]];
@@ -717,6 +723,15 @@ class betti_matcher {
                 cycles = cycle_edges_[x].data();
             }
             for (std::size_t i = 0; i < n; ++i) {
+                if (i + ahead < n) {  // the edge's two vertices, their ages, its rank's slot
+                    const u32 e = static_cast<u32>(fe.sorted[i + ahead]);
+                    const u32 base = div_slots(e, ne), other = static_cast<u32>(base + step[e - base * ne]);
+                    prefetch(parent.data() + base);
+                    prefetch(parent.data() + other);
+                    prefetch(vk + base);
+                    prefetch(vk + other);
+                    if (volume) prefetch(crank_.data() + rank_stride() * e);
+                }
                 const u64 rec = fe.sorted[i];
                 const u32 e = static_cast<u32>(rec);
                 const u32 base = div_slots(e, ne);
@@ -762,6 +777,17 @@ class betti_matcher {
             cycles = cycle_edges_[2].data();
         }
         for (std::size_t i = 0; i < n; ++i) {
+            if (i + ahead < n) {
+                const u32 e = static_cast<u32>(ce.sorted[i + ahead]);
+                const u32 base = div_slots(e, ne), other = static_cast<u32>(base + step[e - base * ne]);
+                prefetch(parent.data() + base);
+                prefetch(parent.data() + other);
+                prefetch(ck + base);
+                prefetch(ck + other);
+                prefetch(r0 + base);
+                prefetch(r1 + base);
+                if (volume) prefetch(crank_.data() + rank_stride() * e);
+            }
             const u64 rec = ce.sorted[i];
             const u32 e = static_cast<u32>(rec);
             const u32 base = div_slots(e, ne);
@@ -846,6 +872,15 @@ class betti_matcher {
             if (volume) todo.resize(fl.sorted.size());
             const std::vector<u64>& walk = volume ? fl.sorted : cycle_edges_[x];
             for (std::size_t i = walk.size(); i-- > 0;) {
+                if (i >= ahead) {
+                    u32 c0, c1;
+                    cofaces(static_cast<u32>(walk[i - ahead]), c0, c1);
+                    for (const u32 c : {c0, c1}) {
+                        prefetch(parent.data() + c);
+                        prefetch(tk + c);
+                        prefetch(r2 + c);
+                    }
+                }
                 const u64 rec = walk[i];
                 const u32 e = static_cast<u32>(rec);
                 u32 c0, c1;
@@ -875,6 +910,14 @@ class betti_matcher {
         if (volume) todo.resize(cl.sorted.size());
         const std::vector<u64>& walk = volume ? cl.sorted : cycle_edges_[2];
         for (std::size_t i = walk.size(); i-- > 0;) {
+            if (i >= ahead) {
+                u32 c0, c1;
+                cofaces(static_cast<u32>(walk[i - ahead]), c0, c1);
+                for (const u32 c : {c0, c1}) {
+                    prefetch(parent.data() + c);
+                    prefetch(ck + c);
+                }
+            }
             const u64 rec = walk[i];
             const u32 e = static_cast<u32>(rec);
             u32 c0, c1;
@@ -1160,6 +1203,11 @@ class betti_matcher {
             by_birth[x].assign(cedge_[x].size(), none);
             const std::vector<u32>& todo = h1_todo_[x];
             for (std::size_t i = 0; i < todo.size(); ++i) {
+                if (i + ahead < todo.size()) {  // the keys of a later column's cell and pivot
+                    prefetch(ff.key.data() + todo[i + ahead]);
+                    const u32 r = pivots_[x][i + ahead];
+                    if (r != none) prefetch(fe.key.data() + cedge_[x][r]);
+                }
                 const u32 r = pivots_[x][i];
                 if (r == none) continue;
                 const u32 e = cedge_[x][r], f = todo[i];
@@ -1216,6 +1264,7 @@ class betti_matcher {
         killed.assign(n_k, 0);
         std::vector<u32> c_death;  // the matched C bars' 2-cells, in match order
         for (std::size_t i = 0; i < todo.size(); ++i) {
+            if (i + ahead < todo.size()) prefetch(cf.key.data() + todo[i + ahead]);
             const u32 rl = pivots_[1][i], rc = pivots_[2][i];
             if (rc == none || rc >= n_k) continue;
             if (cf.key[todo[i]] == lo_key_[2]) {
