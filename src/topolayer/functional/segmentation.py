@@ -157,8 +157,8 @@ def match_indices(
 def set_betti_matching_cache(max_bytes: int) -> int:
     """Sets how much memory the Betti matching keeps between calls; returns the old limit.
 
-    Each thread matches its items with a work area sized by the grid (about 2.9 MB for a 128²
-    image, 125 MB for a 64³ volume against a binary target). Work areas of the last grid shape
+    Each thread matches its items with a work area sized by the grid (about 3 MB for a 128²
+    image, 139 MB for a 64³ volume against a binary target). Work areas of the last grid shape
     are kept for the next call, up to ``max_bytes`` in all (default 1 GiB): a fresh one costs
     page faults that, on small images, take as long as the matching itself. ``0`` frees them
     and keeps none.

@@ -605,8 +605,11 @@ class betti_matcher {
         u32 at[3];
     };
     std::vector<u32> crank_;       // per edge and input: its compressed rank (compress_row)
-    std::vector<u32> cedge_[3];    // per input and compressed rank: the edge
-    std::vector<u32> h1_todo_[3];  // per input: the 2-cells left after clearing, in its order
+    // Per input, as sorted records (bm_detail::age: key, id), so that a pair's length is read
+    // without the key arrays: per compressed rank, the edge; the 2-cells left after clearing,
+    // in its order.
+    std::vector<bm_detail::u64> cedge_[3];
+    std::vector<bm_detail::u64> h1_todo_[3];
     // An image's edges that join no two components in H0, per input, as its sorted records; by
     // duality (the image and the outer node make a sphere), the only edges that join two
     // components of top_dimension's dual graph, which walks them alone.
@@ -743,7 +746,7 @@ class betti_matcher {
                 parent[b] = a;
                 const bool merge = a != b;
                 if (volume) {
-                    compress_row(x, e, merge, kept);
+                    compress_row(x, rec, merge, kept);
                 } else {
                     cycles[n_cycles] = rec;
                     n_cycles += !merge;
@@ -798,7 +801,7 @@ class betti_matcher {
             parent[b] = a;
             const bool merge = a != b;
             if (volume) {
-                compress_row(2, e, merge, kept);
+                compress_row(2, rec, merge, kept);
             } else {
                 cycles[n_cycles] = rec;
                 n_cycles += !merge;
@@ -867,7 +870,7 @@ class betti_matcher {
             const u32* ck = f_[2][D].key.data();
             for (u32 i = 0; i <= outer; ++i) r2[i] = age(ck[i], i);
             by_image_death[x].assign(static_cast<std::size_t>(outer) + 1, none);
-            std::vector<u32>& todo = h1_todo_[x];
+            std::vector<u64>& todo = h1_todo_[x];
             std::size_t n_todo = 0;
             if (volume) todo.resize(fl.sorted.size());
             const std::vector<u64>& walk = volume ? fl.sorted : cycle_edges_[x];
@@ -890,7 +893,7 @@ class betti_matcher {
                 const u32 a = swap ? q : r, b = swap ? r : q;  // a: the elder root in x
                 parent[b] = a;
                 const bool merge = a != b;
-                if (volume) clear_column(todo, e, merge, n_todo);
+                if (volume) clear_column(todo, rec, merge, n_todo);
                 const u64 young = std::min(r2[a], r2[b]);
                 r2[a] = std::max(r2[a], r2[b]);
                 // b is the outer node only when !merge
@@ -905,7 +908,7 @@ class betti_matcher {
         const u32* ck = f_[2][D].key.data();
         for (u32 i = 0; i <= outer; ++i) parent[i] = i;
         std::vector<std::pair<u32, u32>> matches;
-        std::vector<u32>& todo = h1_todo_[2];
+        std::vector<u64>& todo = h1_todo_[2];
         std::size_t n_todo = 0;
         if (volume) todo.resize(cl.sorted.size());
         const std::vector<u64>& walk = volume ? cl.sorted : cycle_edges_[2];
@@ -927,7 +930,7 @@ class betti_matcher {
             const u32 a = swap ? q : r, b = swap ? r : q;
             parent[b] = a;
             const bool merge = a != b;
-            if (volume) clear_column(todo, e, merge, n_todo);
+            if (volume) clear_column(todo, rec, merge, n_todo);
             if (!merge || ck[b] == high_key(rec)) continue;  // b may be the outer node when !merge
             const u32 il = by_image_death[0][b];
             if (binary_) {
@@ -966,9 +969,10 @@ class betti_matcher {
     std::size_t rank_slot(int x) const {
         return static_cast<std::size_t>(binary_ ? binary_streams::slot[x] : all_streams::slot[x]);
     }
-    void compress_row(int x, u32 e, bool merge, u32& kept) {
-        crank_[rank_stride() * static_cast<std::size_t>(e) + rank_slot(x)] = merge ? bm_detail::none : kept;
-        cedge_[x][kept] = e;
+    void compress_row(int x, bm_detail::u64 rec, bool merge, u32& kept) {
+        crank_[rank_stride() * static_cast<std::size_t>(static_cast<u32>(rec)) + rank_slot(x)] =
+            merge ? bm_detail::none : kept;
+        cedge_[x][kept] = rec;
         kept += !merge;
     }
 
@@ -1080,7 +1084,7 @@ class betti_matcher {
         auto prepare = [&](std::size_t i) {
             u32 bnd[h1_lists][4];
             for (int l = 0; l < h1_lists; ++l)
-                if (i < h1_todo_[l].size()) edges(h1_todo_[l][i], bnd[l]);
+                if (i < h1_todo_[l].size()) edges(static_cast<u32>(h1_todo_[l][i]), bnd[l]);
             const std::size_t q = i % ring;
             for (int k = 0; k < h1_streams; ++k) {
                 len[q][k] = 0;
@@ -1117,7 +1121,7 @@ class betti_matcher {
                 for (int l = 0; l < h1_lists; ++l) {
                     if (i + ahead_rank >= h1_todo_[l].size()) continue;
                     u32 bnd[4];
-                    edges(h1_todo_[l][i + ahead_rank], bnd);
+                    edges(static_cast<u32>(h1_todo_[l][i + ahead_rank]), bnd);
                     for (int t = 0; t < 4; ++t)
                         __builtin_prefetch(crank + S::stride * static_cast<std::size_t>(bnd[t]));
                 }
@@ -1175,11 +1179,11 @@ class betti_matcher {
     // any row order. The others are H1's columns: the top-dimension pass, which walks the
     // 2-cells in decreasing order, keeps them at todo[0, n) (clear_column), and h1_columns puts
     // them in increasing order.
-    static void clear_column(std::vector<u32>& todo, u32 f, bool merge, std::size_t& n) {
+    static void clear_column(std::vector<bm_detail::u64>& todo, bm_detail::u64 f, bool merge, std::size_t& n) {
         todo[n] = f;
         n += !merge;
     }
-    static void h1_columns(std::vector<u32>& todo, std::size_t n) {
+    static void h1_columns(std::vector<bm_detail::u64>& todo, std::size_t n) {
         todo.resize(n);
         std::reverse(todo.begin(), todo.end());
     }
@@ -1198,38 +1202,29 @@ class betti_matcher {
         std::vector<bar> bars[2];
         std::vector<u32> by_birth[2];  // per compressed rank of x: the index of its bar
         for (int x = 0; x < (binary_ ? 1 : 2); ++x) {
-            const filtration& fe = f_[x][1];
-            const filtration& ff = f_[x][2];
             by_birth[x].assign(cedge_[x].size(), none);
-            const std::vector<u32>& todo = h1_todo_[x];
+            const std::vector<u64>& todo = h1_todo_[x];
             for (std::size_t i = 0; i < todo.size(); ++i) {
-                if (i + ahead < todo.size()) {  // the keys of a later column's cell and pivot
-                    prefetch(ff.key.data() + todo[i + ahead]);
-                    const u32 r = pivots_[x][i + ahead];
-                    if (r != none) prefetch(fe.key.data() + cedge_[x][r]);
-                }
                 const u32 r = pivots_[x][i];
                 if (r == none) continue;
-                const u32 e = cedge_[x][r], f = todo[i];
-                if (fe.key[e] != ff.key[f]) {
+                const u64 e = cedge_[x][r], f = todo[i];
+                if (high_key(e) != high_key(f)) {
                     by_birth[x][r] = static_cast<u32>(bars[x].size());
-                    bars[x].push_back({e, f});
+                    bars[x].push_back({static_cast<u32>(e), static_cast<u32>(f)});
                 }
             }
         }
         // C's pairs; an image pair shares its column (the death) with C's pair and its row (the
         // birth) with the bar of its input
         std::vector<std::pair<u32, u32>> matches;
-        const filtration& ce = f_[2][1];
-        const filtration& cf = f_[2][2];
-        const std::vector<u32>& todo = h1_todo_[2];
+        const std::vector<u64>& todo = h1_todo_[2];
         if (binary_) {
             binary_target_h1(bars, by_birth[0], matches);
         } else {
             for (std::size_t i = 0; i < todo.size(); ++i) {
                 const u32 rl = pivots_[2][i], rg = pivots_[3][i], rc = pivots_[4][i];
                 if (rl == none || rg == none || rc == none) continue;
-                if (ce.key[cedge_[2][rc]] == cf.key[todo[i]]) continue;
+                if (high_key(cedge_[2][rc]) == high_key(todo[i])) continue;
                 const u32 il = by_birth[0][rl], ig = by_birth[1][rg];
                 if (il != none && ig != none) matches.emplace_back(il, ig);
             }
@@ -1254,20 +1249,18 @@ class betti_matcher {
     void binary_target_h1(std::vector<bm_detail::bar>* bars, const std::vector<u32>& by_birth_l,
                           std::vector<std::pair<u32, u32>>& matches) {
         using namespace bm_detail;
-        const filtration& ce = f_[2][1];
         const filtration& cf = f_[2][2];
-        const std::vector<u32>& todo = h1_todo_[2];
-        const std::vector<u32>& edge = cedge_[2];
+        const std::vector<u64>& todo = h1_todo_[2];
+        const std::vector<u64>& edge = cedge_[2];
         std::vector<u32>& killed = sum_;  // per compressed rank in K: killed by a K column
         std::size_t n_k = 0;              // K's kept edges: the first compressed ranks
-        while (n_k < edge.size() && ce.key[edge[n_k]] == lo_key_[2]) ++n_k;
+        while (n_k < edge.size() && high_key(edge[n_k]) == lo_key_[2]) ++n_k;
         killed.assign(n_k, 0);
         std::vector<u32> c_death;  // the matched C bars' 2-cells, in match order
         for (std::size_t i = 0; i < todo.size(); ++i) {
-            if (i + ahead < todo.size()) prefetch(cf.key.data() + todo[i + ahead]);
             const u32 rl = pivots_[1][i], rc = pivots_[2][i];
             if (rc == none || rc >= n_k) continue;
-            if (cf.key[todo[i]] == lo_key_[2]) {
+            if (high_key(todo[i]) == lo_key_[2]) {
                 killed[rc] = 1;
                 continue;
             }
@@ -1275,12 +1268,13 @@ class betti_matcher {
             const u32 il = by_birth_l[rl];
             if (il == none) continue;
             matches.emplace_back(il, static_cast<u32>(c_death.size()));
-            c_death.push_back(todo[i]);
+            c_death.push_back(static_cast<u32>(todo[i]));
         }
         std::vector<bar>& bg = bars[1];
         const u32 last = cf.sorted.empty() ? 0 : cf.id(cf.sorted.size() - 1);
         for (std::size_t r = 0; r < n_k; ++r)
-            if (!killed[r]) bg.push_back({edge[r], bg.size() < c_death.size() ? c_death[bg.size()] : last});
+            if (!killed[r])
+                bg.push_back({static_cast<u32>(edge[r]), bg.size() < c_death.size() ? c_death[bg.size()] : last});
         if (bg.size() < c_death.size())
             throw std::logic_error("Betti matching: more matched target bars than target bars");
     }
