@@ -333,6 +333,28 @@ struct bar {
 constexpr std::size_t ahead = 16;
 inline void prefetch(const void* p) { __builtin_prefetch(p); }
 
+// H0's edge e (base vertex and the neighbour `step` along its axis): the parents and ages of
+// both vertices and, on volumes (ranks not null), its rank's slot
+inline void prefetch_edge(u32 e, u32 base, index_t step, const u32* parent, const u64* ages, const u32* ranks,
+                          std::size_t stride) {
+    const u32 other = static_cast<u32>(base + step);
+    prefetch(parent + base);
+    prefetch(parent + other);
+    prefetch(ages + base);
+    prefetch(ages + other);
+    if (ranks != nullptr) prefetch(ranks + stride * e);
+}
+
+// The top dimension's cells a and b (a (d-1)-cell's cofaces): their parents, keys and, where
+// given, ages
+inline void prefetch_cofaces(u32 a, u32 b, const u32* parent, const u32* keys, const u64* ages) {
+    for (const u32 c : {a, b}) {
+        prefetch(parent + c);
+        prefetch(keys + c);
+        if (ages != nullptr) prefetch(ages + c);
+    }
+}
+
 inline u32 find(std::vector<u32>& parent, u32 x) {
     while (parent[x] != x) {
         parent[x] = parent[parent[x]];
@@ -726,14 +748,10 @@ class betti_matcher {
                 cycles = cycle_edges_[x].data();
             }
             for (std::size_t i = 0; i < n; ++i) {
-                if (i + ahead < n) {  // the edge's two vertices, their ages, its rank's slot
-                    const u32 e = static_cast<u32>(fe.sorted[i + ahead]);
-                    const u32 base = div_slots(e, ne), other = static_cast<u32>(base + step[e - base * ne]);
-                    prefetch(parent.data() + base);
-                    prefetch(parent.data() + other);
-                    prefetch(vk + base);
-                    prefetch(vk + other);
-                    if (volume) prefetch(crank_.data() + rank_stride() * e);
+                if (i + ahead < n) {
+                    const u32 e = static_cast<u32>(fe.sorted[i + ahead]), base = div_slots(e, ne);
+                    prefetch_edge(e, base, step[e - base * ne], parent.data(), vk, volume ? crank_.data() : nullptr,
+                                  rank_stride());
                 }
                 const u64 rec = fe.sorted[i];
                 const u32 e = static_cast<u32>(rec);
@@ -781,15 +799,11 @@ class betti_matcher {
         }
         for (std::size_t i = 0; i < n; ++i) {
             if (i + ahead < n) {
-                const u32 e = static_cast<u32>(ce.sorted[i + ahead]);
-                const u32 base = div_slots(e, ne), other = static_cast<u32>(base + step[e - base * ne]);
-                prefetch(parent.data() + base);
-                prefetch(parent.data() + other);
-                prefetch(ck + base);
-                prefetch(ck + other);
+                const u32 e = static_cast<u32>(ce.sorted[i + ahead]), base = div_slots(e, ne);
+                prefetch_edge(e, base, step[e - base * ne], parent.data(), ck, volume ? crank_.data() : nullptr,
+                              rank_stride());
                 prefetch(r0 + base);
                 prefetch(r1 + base);
-                if (volume) prefetch(crank_.data() + rank_stride() * e);
             }
             const u64 rec = ce.sorted[i];
             const u32 e = static_cast<u32>(rec);
@@ -878,11 +892,7 @@ class betti_matcher {
                 if (i >= ahead) {
                     u32 c0, c1;
                     cofaces(static_cast<u32>(walk[i - ahead]), c0, c1);
-                    for (const u32 c : {c0, c1}) {
-                        prefetch(parent.data() + c);
-                        prefetch(tk + c);
-                        prefetch(r2 + c);
-                    }
+                    prefetch_cofaces(c0, c1, parent.data(), tk, r2);
                 }
                 const u64 rec = walk[i];
                 const u32 e = static_cast<u32>(rec);
@@ -916,10 +926,7 @@ class betti_matcher {
             if (i >= ahead) {
                 u32 c0, c1;
                 cofaces(static_cast<u32>(walk[i - ahead]), c0, c1);
-                for (const u32 c : {c0, c1}) {
-                    prefetch(parent.data() + c);
-                    prefetch(ck + c);
-                }
+                prefetch_cofaces(c0, c1, parent.data(), ck, nullptr);
             }
             const u64 rec = walk[i];
             const u32 e = static_cast<u32>(rec);
