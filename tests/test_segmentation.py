@@ -132,6 +132,61 @@ def test_fixed_target_graph_equals_the_general_one(loss, options):
     assert a.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("loss", [betti_matching_loss, hu_topo_loss])
+@pytest.mark.parametrize(
+    "shape,dtype,options",
+    [
+        ((3, 2, 16, 16), torch.float32, {}),
+        ((2, 1, 7, 8, 9), torch.float64, {"ndim": 3, "reduction": "sum", "construction": "T"}),
+        ((3, 1, 12, 13), torch.float64, {"superlevel": False}),
+        # noise: over 16k bars, which the op writes from every thread
+        ((8, 1, 96, 96), torch.float64, {"n_threads": 2}),
+    ],
+)
+def test_fixed_points_equal_the_index_path(loss, shape, dtype, options):
+    # A reduced loss against a target without gradient takes, from the op, the point each bar
+    # of the prediction is pulled to and the target's constant terms; the same loss through the
+    # matched and unmatched index rows (reduction="none", summed) has the same value and
+    # gradient, and the target's gradient path agrees too.
+    x, y = _random_pair(shape, 23, smooth=shape[-1] < 96)
+    x, y = x.to(dtype), y.to(dtype)
+    a, b, c = (x.clone().requires_grad_() for _ in range(3))
+    reduction = options.get("reduction", "mean")
+    fast = loss(a, y, **options)
+    rows = loss(b, y, **{**options, "reduction": "none"})
+    general = loss(c, y.clone().requires_grad_(), **options)
+    rows = rows.sum() / (rows.numel() if reduction == "mean" else 1)
+    torch.testing.assert_close(fast, rows)
+    torch.testing.assert_close(fast, general.detach())
+    fast.backward()
+    rows.backward()
+    general.backward()
+    torch.testing.assert_close(a.grad, b.grad)
+    torch.testing.assert_close(a.grad, c.grad)
+    assert a.grad.abs().sum() > 0
+
+
+def test_fixed_points_op_outputs():
+    # The flat indices of the prediction's bars with the points they are pulled to: a matched
+    # bar's target values, or its own midpoint; per item the target's unmatched squared lengths.
+    from topolayer._ops.segmentation import matching_terms_kernel
+
+    pred = torch.zeros(1, 1, 5, 9, dtype=torch.float64)
+    pred[..., 2, 1:8] = 0.8
+    pred[..., 2, 4] = 0.2  # the target's bar broken in two: an extra, unmatched component
+    target = torch.zeros_like(pred)
+    target[..., 2, 1:8] = 1.0
+    target[..., 0, 0] = 1.0  # a component that the prediction misses
+    flat, fixed, target_sq = matching_terms_kernel(
+        pred.reshape(1, -1), target.reshape(1, -1), [5, 9], "V", True, False, 1
+    )
+    values = pred.reshape(-1)[flat]
+    bars = sorted(zip(values.T.tolist(), fixed.T.tolist(), strict=True))
+    # superlevel bars, in the input's values: (0.8, 0.2) unmatched, pulled to its midpoint
+    assert bars == [([0.8, 0.2], [0.5, 0.5])]
+    assert target_sq.tolist() == [[1.0]]  # the missed component (1, 0)
+
+
 def _hu_composed(x, y, ndim, superlevel, construction):
     """Hu et al.'s loss composed from the public pieces: cubical diagrams, then a squared W2
     distance per dimension."""
@@ -667,6 +722,20 @@ def test_bad_inputs(call, error, match):
         call(x, y)
 
 
+@pytest.mark.parametrize("loss", [betti_matching_loss, hu_topo_loss])
+@pytest.mark.parametrize("target_grad", [False, True])
+def test_empty_batch(loss, target_grad):
+    # No instances: the mean is NaN (as torch's mean of nothing), the sum 0, "none" empty.
+    x = torch.rand(0, 1, 8, 8, requires_grad=True)
+    y = torch.zeros(0, 1, 8, 8, requires_grad=target_grad)
+    assert torch.isnan(loss(x, y))
+    total = loss(x, y, reduction="sum")
+    assert total.item() == 0
+    total.backward()
+    assert x.grad.shape == x.shape
+    assert loss(x, y, reduction="none").shape == (0, 1)
+
+
 def test_nan_is_named():
     x, y = _random_pair((1, 1, 8, 8), 0)
     x[0, 0, 3, 3] = float("nan")
@@ -680,6 +749,15 @@ def test_opcheck():
     x, y = _random_pair((3, 64), 14)
     torch.library.opcheck(op, (x, y, [8, 8], "V", True, True, 1))
     torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", False, False, 2))
+
+
+@pytest.mark.parametrize("hu", [False, True])
+def test_opcheck_matching_terms(hu):
+    from topolayer._ops.segmentation import matching_terms as op
+
+    x, y = _random_pair((3, 64), 18)
+    torch.library.opcheck(op, (x, y, [8, 8], "V", True, hu, 1))
+    torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", False, hu, 2))
 
 
 def test_opcheck_hu_matching():

@@ -146,6 +146,25 @@ inline int_array owned_array(pooled&& buf, std::size_t rows, std::size_t cols) {
     return int_array(p, {rows, cols}, owner);
 }
 
+// A capsule-owned (rows, cols) array of T (float or double) over a pooled buffer of at least
+// rows * cols values.
+template <class T>
+inline nb::ndarray<nb::numpy, T> owned_values(pooled&& buf, std::size_t rows, std::size_t cols) {
+    static_assert(sizeof(T) <= sizeof(index_t) && alignof(T) <= alignof(index_t), "T must fit an index_t slot");
+    index_t* p = buf.p;
+    nb::capsule owner(p, [](void* q) noexcept {
+        buffer_pool::instance().give(static_cast<index_t*>(q));
+    });
+    buf.p = nullptr;
+    return nb::ndarray<nb::numpy, T>(reinterpret_cast<T*>(p), {rows, cols}, owner);
+}
+
+// A pooled buffer for n values of T (n >= 0).
+template <class T>
+inline pooled pooled_values(std::size_t n) {
+    return pooled((n * sizeof(T) + sizeof(index_t) - 1) / sizeof(index_t) + 1);
+}
+
 inline std::vector<int_array> to_arrays(topolayer::batch_pairs&& bp) {
     std::vector<int_array> out;
     out.reserve(bp.rows.size() + bp.flat.size());

@@ -33,10 +33,15 @@ index_t check_pair(const values_2d<T>& pred, const values_2d<T>& target, const s
     if (static_cast<index_t>(pred.shape(1)) != n)
         throw std::invalid_argument("pred has " + std::to_string(pred.shape(1)) +
                                     " values per item, but the grid has " + std::to_string(n) + " pixels");
-    const index_t items = static_cast<index_t>(pred.shape(0));
-    topolayer::check_finite(pred.data(), items * n, "pred");
-    topolayer::check_finite(target.data(), items * n, "target");
     return n;
+}
+
+// The finiteness of item i of both inputs, checked on the item's thread (an error names the
+// entry of the whole array; parallel_for reports the lowest item's).
+template <class T>
+void check_item(const values_2d<T>& pred, const values_2d<T>& target, index_t i, index_t n) {
+    topolayer::check_finite(pred.data() + i * n, n, "pred", i * n);
+    topolayer::check_finite(target.data() + i * n, n, "target", i * n);
 }
 
 // The sublevel filtration value the matchings run on: 1 - x for superlevel sets, in the input's
@@ -170,64 +175,155 @@ matcher_cache& matchers() {
     return cache;
 }
 
+// The Betti matching of every item (row) of pred with the same row of target.
 template <class T>
-std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
-                                      const std::string& construction, bool superlevel, bool binary_target,
-                                      int n_threads) {
+std::vector<topolayer::betti_matching_result> betti_match_items(const values_2d<T>& pred, const values_2d<T>& target,
+                                                                const std::vector<index_t>& shape, const std::string& construction,
+                                                                bool superlevel, bool binary_target, int n_threads) {
     const index_t n = check_pair(pred, target, shape, construction);
     const index_t items = static_cast<index_t>(pred.shape(0));
     const bool t = construction == "T";
     std::vector<topolayer::betti_matching_result> results(static_cast<std::size_t>(items));
+    interruptible_release release;
+    // Items are claimed one at a time (a thread slowed by another process takes fewer); a
+    // thread takes a matcher for each item and gives it back to the cache.
+    topolayer::parallel_for(items, n_threads, [&](index_t i) {
+        check_item(pred, target, i, n);
+        std::unique_ptr<topolayer::betti_matcher> m = matchers().take(shape, t);
+        std::vector<double> l(static_cast<std::size_t>(n)), g(static_cast<std::size_t>(n));
+        const T* pl = pred.data() + i * n;
+        const T* pg = target.data() + i * n;
+        for (index_t j = 0; j < n; ++j) {
+            l[static_cast<std::size_t>(j)] = static_cast<double>(sublevel_value(pl[j], superlevel));
+            g[static_cast<std::size_t>(j)] = static_cast<double>(sublevel_value(pg[j], superlevel));
+        }
+        m->set_binary_shortcut(binary_target);
+        m->run(l.data(), g.data(), results[static_cast<std::size_t>(i)]);
+        matchers().give(std::move(m), shape, t);
+    });
+    return results;
+}
+
+// The matching of Hu et al.'s loss of every item of pred with the same row of target.
+template <class T>
+std::vector<topolayer::betti_matching_result> hu_match_items(const values_2d<T>& pred, const values_2d<T>& target,
+                                                             const std::vector<index_t>& shape, const std::string& construction,
+                                                             bool superlevel, bool target_by_counts, int n_threads) {
+    const index_t n = check_pair(pred, target, shape, construction);
+    const index_t items = static_cast<index_t>(pred.shape(0));
+    const topolayer::grid_shape g = topolayer::grid_shape_of(shape);
+    const auto c = topolayer::parse_construction(construction);
+    std::vector<topolayer::betti_matching_result> results(static_cast<std::size_t>(items));
+    interruptible_release release;
+    topolayer::parallel_for(items, n_threads, [&](index_t i) {
+        check_item(pred, target, i, n);
+        const T* pl = pred.data() + i * n;
+        const T* pg = target.data() + i * n;
+        std::vector<T> fl, fg;
+        if (superlevel) {
+            fl.resize(static_cast<std::size_t>(n));
+            fg.resize(static_cast<std::size_t>(n));
+            for (index_t j = 0; j < n; ++j) {
+                fl[static_cast<std::size_t>(j)] = sublevel_value(pl[j], true);
+                fg[static_cast<std::size_t>(j)] = sublevel_value(pg[j], true);
+            }
+            pl = fl.data();
+            pg = fg.data();
+        }
+        topolayer::hu_matching(pl, pg, g, c, results[static_cast<std::size_t>(i)], target_by_counts);
+    });
+    return results;
+}
+
+// What the losses need when the target takes no gradient, from the matchings of every item:
+// - flat (2, k) int64: item * n + pixel of the birth (row 0) and death (row 1) of each of
+//   pred's finite bars, item by item;
+// - fixed (2, k) T: the point (B, D) each of those bars is pulled to, in the inputs' own values
+//   (each term is a squared difference, which 1 - x keeps): the matched target bar's birth and
+//   death values, or for an unmatched bar its own midpoint (b + d) / 2 twice, whose squared
+//   distance (b - m)^2 + (d - m)^2 is (b - d)^2 / 2, in value and in gradient with m held;
+// - target_sq (items,) T: per item, the sum of (b - d)^2 over the target's unmatched bars.
+template <class T>
+nb::tuple loss_terms(const std::vector<topolayer::betti_matching_result>& results, const T* pred, const T* target,
+                     index_t n, int ndim, int n_threads) {
+    const std::size_t items = results.size();
+    std::vector<std::size_t> at(items + 1, 0);
+    for (std::size_t i = 0; i < items; ++i) {
+        std::size_t k = 0;
+        for (int d = 0; d < ndim; ++d) {
+            const auto& r = results[i].dims[static_cast<std::size_t>(d)];
+            k += r.matched.size() / 4 + r.unmatched_l.size() / 2;
+        }
+        at[i + 1] = at[i] + k;
+    }
+    const std::size_t k = at[items];
+    pooled flat(2 * k + 1), fixed = pooled_values<T>(2 * k), target_sq = pooled_values<T>(items);
+    index_t* fl = flat.get();
+    T* fx = reinterpret_cast<T*>(fixed.get());
+    T* sq = reinterpret_cast<T*>(target_sq.get());
     {
         interruptible_release release;
-        // Items are claimed one at a time (a thread slowed by another process takes fewer); a
-        // thread takes a matcher for each item and gives it back to the cache.
-        topolayer::parallel_for(items, n_threads, [&](index_t i) {
-            std::unique_ptr<topolayer::betti_matcher> m = matchers().take(shape, t);
-            std::vector<double> l(static_cast<std::size_t>(n)), g(static_cast<std::size_t>(n));
-            const T* pl = pred.data() + i * n;
-            const T* pg = target.data() + i * n;
-            for (index_t j = 0; j < n; ++j) {
-                l[static_cast<std::size_t>(j)] = static_cast<double>(sublevel_value(pl[j], superlevel));
-                g[static_cast<std::size_t>(j)] = static_cast<double>(sublevel_value(pg[j], superlevel));
+        // Small outputs are written by this thread (the gathers that follow in Python read them
+        // from this core's cache); from 16k bars on by all threads, each item at its offset.
+        const int write_threads = k > (std::size_t{1} << 14) ? n_threads : 1;
+        topolayer::parallel_for(static_cast<index_t>(items), write_threads, [&](index_t item) {
+            const std::size_t i = static_cast<std::size_t>(item);
+            const index_t lead = item * n;
+            const T* p = pred + lead;
+            const T* t = target + lead;
+            std::size_t o = at[i];
+            double lengths = 0;
+            for (int d = 0; d < ndim; ++d) {
+                const auto& r = results[i].dims[static_cast<std::size_t>(d)];
+                for (std::size_t j = 0; j < r.matched.size(); j += 4, ++o) {
+                    fl[o] = lead + r.matched[j];
+                    fl[k + o] = lead + r.matched[j + 1];
+                    fx[o] = t[r.matched[j + 2]];
+                    fx[k + o] = t[r.matched[j + 3]];
+                }
+                for (std::size_t j = 0; j < r.unmatched_l.size(); j += 2, ++o) {
+                    const index_t b = r.unmatched_l[j], e = r.unmatched_l[j + 1];
+                    fl[o] = lead + b;
+                    fl[k + o] = lead + e;
+                    fx[o] = fx[k + o] = static_cast<T>((p[b] + p[e]) / T(2));
+                }
+                for (std::size_t j = 0; j < r.unmatched_g.size(); j += 2) {
+                    const double len = static_cast<double>(t[r.unmatched_g[j]]) - static_cast<double>(t[r.unmatched_g[j + 1]]);
+                    lengths += len * len;
+                }
             }
-            m->set_binary_shortcut(binary_target);
-            m->run(l.data(), g.data(), results[static_cast<std::size_t>(i)]);
-            matchers().give(std::move(m), shape, t);
+            sq[i] = static_cast<T>(lengths);
         });
     }
-    return pack(results, static_cast<int>(shape.size()), n);
+    return nb::make_tuple(owned_array(std::move(flat), 2, k), owned_values<T>(std::move(fixed), 2, k),
+                          owned_values<T>(std::move(target_sq), items, 1));
+}
+
+template <class T>
+std::vector<int_array> betti_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
+                                      const std::string& construction, bool superlevel, bool binary_target,
+                                      int n_threads) {
+    auto results = betti_match_items(pred, target, shape, construction, superlevel, binary_target, n_threads);
+    return pack(results, static_cast<int>(shape.size()), static_cast<index_t>(pred.shape(1)));
 }
 
 template <class T>
 std::vector<int_array> hu_matching(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
                                    const std::string& construction, bool superlevel, bool target_by_counts,
                                    int n_threads) {
-    const index_t n = check_pair(pred, target, shape, construction);
-    const index_t items = static_cast<index_t>(pred.shape(0));
-    const topolayer::grid_shape g = topolayer::grid_shape_of(shape);
-    const auto c = topolayer::parse_construction(construction);
-    std::vector<topolayer::betti_matching_result> results(static_cast<std::size_t>(items));
-    {
-        interruptible_release release;
-        topolayer::parallel_for(items, n_threads, [&](index_t i) {
-            const T* pl = pred.data() + i * n;
-            const T* pg = target.data() + i * n;
-            std::vector<T> fl, fg;
-            if (superlevel) {
-                fl.resize(static_cast<std::size_t>(n));
-                fg.resize(static_cast<std::size_t>(n));
-                for (index_t j = 0; j < n; ++j) {
-                    fl[static_cast<std::size_t>(j)] = sublevel_value(pl[j], true);
-                    fg[static_cast<std::size_t>(j)] = sublevel_value(pg[j], true);
-                }
-                pl = fl.data();
-                pg = fg.data();
-            }
-            topolayer::hu_matching(pl, pg, g, c, results[static_cast<std::size_t>(i)], target_by_counts);
-        });
-    }
-    return pack(results, g.ndim, n);
+    auto results = hu_match_items(pred, target, shape, construction, superlevel, target_by_counts, n_threads);
+    return pack(results, static_cast<int>(shape.size()), static_cast<index_t>(pred.shape(1)));
+}
+
+// The loss terms (loss_terms) of the Betti matching, or with `hu` of Hu et al.'s matching, of
+// targets that take no gradient: two-valued target rows take the shortcuts.
+template <class T>
+nb::tuple matching_terms(values_2d<T> pred, values_2d<T> target, std::vector<index_t> shape,
+                         const std::string& construction, bool superlevel, bool hu, int n_threads) {
+    auto results = hu ? hu_match_items(pred, target, shape, construction, superlevel, true, n_threads)
+                      : betti_match_items(pred, target, shape, construction, superlevel, true, n_threads);
+    return loss_terms(results, pred.data(), target.data(), static_cast<index_t>(pred.shape(1)),
+                      static_cast<int>(shape.size()), n_threads);
 }
 
 }  // namespace
@@ -260,6 +356,16 @@ void bind_segmentation(nb::module_& m) {
           "has its bars counted (Betti numbers) instead of reduced, with representative pixels.");
     m.def("hu_matching", &hu_matching<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
           nb::arg("shape"), nb::arg("construction"), nb::arg("superlevel"), nb::arg("target_by_counts"), nb::arg("n_threads"));
+    m.def("matching_terms", &matching_terms<float>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
+          nb::arg("shape"), nb::arg("construction"), nb::arg("superlevel"), nb::arg("hu"), nb::arg("n_threads"),
+          "The terms of the Betti-matching loss (hu: of Hu et al.'s loss) of each row of pred against the "
+          "same row of target, a target that takes no gradient: the flat indices (item * n + pixel) of "
+          "pred's finite bars as a (2, k) int64 array (births, deaths; item by item), the (2, k) points "
+          "in the inputs' values each bar is pulled to (the matched target bar, or the bar's own "
+          "midpoint on the diagonal), and an (items, 1) array of the sums of the squared lengths of "
+          "each target's unmatched bars.");
+    m.def("matching_terms", &matching_terms<double>, nb::arg("pred").noconvert(), nb::arg("target").noconvert(),
+          nb::arg("shape"), nb::arg("construction"), nb::arg("superlevel"), nb::arg("hu"), nb::arg("n_threads"));
 }
 
 }  // namespace topolayer_bindings

@@ -147,6 +147,15 @@ def hu_matching(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None),
 @overload
 def hu_matching(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, superlevel: bool, target_by_counts: bool, n_threads: int) -> list[NDArray[numpy.int64]]: ...
 
+@overload
+def matching_terms(pred: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float32], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, superlevel: bool, hu: bool, n_threads: int) -> tuple:
+    """
+    The terms of the Betti-matching loss (hu: of Hu et al.'s loss) of each row of pred against the same row of target, a target that takes no gradient: the flat indices (item * n + pixel) of pred's finite bars as a (2, k) int64 array (births, deaths; item by item), the (2, k) points in the inputs' values each bar is pulled to (the matched target bar, or the bar's own midpoint on the diagonal), and an (items, 1) array of the sums of the squared lengths of each target's unmatched bars.
+    """
+
+@overload
+def matching_terms(pred: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], target: Annotated[NDArray[numpy.float64], dict(shape=(None, None), order='C', device='cpu', writable=False)], shape: Sequence[int], construction: str, superlevel: bool, hu: bool, n_threads: int) -> tuple: ...
+
 def set_openmp(allowed: bool) -> None:
     """
     Allow or forbid OpenMP teams for batches in this process (forbidden in a child process).

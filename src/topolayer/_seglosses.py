@@ -16,7 +16,7 @@ import torch
 
 from ._logging import logged
 from ._validate import check_choice
-from .functional.segmentation import filtration_values, match_indices, prepare
+from .functional.segmentation import filtration_values, match_indices, match_terms, prepare
 
 __all__ = ["betti_matching_loss", "hu_topo_loss"]
 
@@ -37,6 +37,11 @@ def _reduce(
         return total / n_items if reduction == "mean" else total
     items = torch.cat([r[:, 0] for r in item_rows])
     return costs.new_zeros(n_items).index_add(0, items, costs).reshape(batch_shape)
+
+
+def _mean_scale(n_items: int) -> float:
+    """1 / n_items; NaN for no instances, as torch's mean of nothing."""
+    return 1 / n_items if n_items else float("nan")
 
 
 def _gather(p, matched, up, ut, flat_p, flat_t):
@@ -113,7 +118,7 @@ def _fixed_target_loss(
     n_items = p.pred.numel() // p.n_pixels
     if reduction != "none":
         # few tensor operations: each costs more than its arithmetic on these sizes
-        scale = 1 / n_items if reduction == "mean" else 1.0
+        scale = _mean_scale(n_items) if reduction == "mean" else 1.0
         if weight is None:
             total = torch.nn.functional.mse_loss(vp, ref, reduction="sum")
             if w_matched * scale != 1.0:
@@ -124,6 +129,31 @@ def _fixed_target_loss(
     costs = ((vp - ref) ** 2).sum(0)
     costs = costs * (w_matched if weight is None else weight)
     return _reduce(torch.cat([costs, cost_t]), [matched, up, ut], p.batch_shape, n_items, reduction)
+
+
+def _fixed_point_loss(p, ndim, reduction, *, hu, weight, target_weight):
+    """:func:`_fixed_target_loss` in its common case (the same weight for every prediction term,
+    a mean or sum, float32/float64 inputs) with the fixed points and the target's constant
+    terms from the op: ``weight * sum |v - fixed|^2 + target_weight * sum (b - d)^2`` over the
+    target's unmatched bars, then reduced. One gather and one squared distance on the graph."""
+    flat, fixed, target_sq = match_terms(
+        p.pred, p.target, ndim, p.construction, p.n_threads, p.superlevel, hu=hu
+    )
+    values = p.pred.reshape(-1).index_select(0, flat.reshape(-1))
+    total = torch.nn.functional.mse_loss(values, fixed.reshape(-1), reduction="sum")
+    n_items = p.pred.numel() // p.n_pixels
+    scale = _mean_scale(n_items) if reduction == "mean" else 1.0
+    with torch.no_grad():
+        const = target_sq.sum() * (target_weight * scale)
+    return torch.add(const, total, alpha=weight * scale)
+
+
+def _fixed_points_apply(p, reduction) -> bool:
+    """Whether the op's fixed points serve this call: a target without gradient, a reduced
+    loss, float32/float64 values (the op's precision is the gather's)."""
+    return (
+        not p.target_grad and reduction != "none" and p.pred.dtype in (torch.float32, torch.float64)
+    )
 
 
 def _check_weights(weights) -> tuple[float, float]:
@@ -236,6 +266,15 @@ def betti_matching_loss(
         )
     w_matched, w_unmatched = _check_weights(weights)
     threshold = _check_threshold(threshold)
+    if (
+        _fixed_points_apply(p, reduction)
+        and not push_unmatched_to_1_0
+        and w_matched == w_unmatched
+        and threshold == 0
+    ):
+        return _fixed_point_loss(
+            p, ndim, reduction, hu=False, weight=2 * w_matched, target_weight=1.0
+        )
     out = match_indices(
         p.pred, p.target, ndim, p.construction, p.n_threads, p.superlevel, target_grad=p.target_grad
     )
@@ -315,6 +354,8 @@ def hu_topo_loss(
     """
     p = prepare(pred, target, ndim, superlevel, construction, n_threads)
     reduction = check_choice(reduction, "reduction", REDUCTIONS)
+    if _fixed_points_apply(p, reduction):
+        return _fixed_point_loss(p, ndim, reduction, hu=True, weight=1.0, target_weight=0.5)
     out = match_indices(
         p.pred,
         p.target,

@@ -66,13 +66,14 @@ bool all_finite(const T* x, index_t n) {
     }
 }
 
-// Throws std::invalid_argument naming `what` and the first entry of x that is NaN or infinite.
+// Throws std::invalid_argument naming `what` and the first entry of x that is NaN or infinite;
+// x may be a part of `what` that starts at entry `offset`.
 template <class T>
-void check_finite(const T* x, index_t n, const char* what) {
+void check_finite(const T* x, index_t n, const char* what, index_t offset = 0) {
     if (all_finite(x, n)) return;
     for (index_t i = 0; i < n; ++i)
         if (!std::isfinite(x[i]))
-            throw std::invalid_argument(std::string(what) + " must be finite, but entry " + std::to_string(i) +
+            throw std::invalid_argument(std::string(what) + " must be finite, but entry " + std::to_string(offset + i) +
                                         " is " + std::to_string(static_cast<double>(x[i])));
 }
 

@@ -17,9 +17,15 @@ import torch
 from .. import _core
 from .._logging import logged
 from .._ops import plain_eager, resolve_threads
-from .._ops.segmentation import CONSTRUCTIONS, betti_matching_kernel, hu_matching_kernel
+from .._ops.segmentation import (
+    CONSTRUCTIONS,
+    betti_matching_kernel,
+    hu_matching_kernel,
+    matching_terms_kernel,
+)
 from .._ops.segmentation import betti_matching as _betti_matching_op
 from .._ops.segmentation import hu_matching as _hu_matching_op
+from .._ops.segmentation import matching_terms as _matching_terms_op
 from .._validate import as_float_tensor, check_bool, check_choice
 
 __all__ = ["betti_matching", "BettiMatching", "check_pair", "set_betti_matching_cache"]
@@ -152,6 +158,31 @@ def match_indices(
     if plain_eager(rows_p):
         return betti_matching_kernel(*args)
     return list(_betti_matching_op(*args))
+
+
+def match_terms(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    ndim: int,
+    construction: str,
+    n_threads: int,
+    superlevel: bool,
+    hu: bool = False,
+) -> list[torch.Tensor]:
+    """The loss terms of :func:`topolayer._ops.segmentation.matching_terms_kernel` for float32 or
+    float64 ``pred`` and ``target`` of one dtype, a target that takes no gradient: the flat
+    indices ``(2, k)`` of the prediction's bars, the fixed points ``(2, k)`` they are pulled to
+    and the per-instance sums ``(B, 1)`` of the squared lengths of the target's unmatched bars."""
+    shape = list(pred.shape[pred.dim() - ndim :])
+    n = 1
+    for s in shape:
+        n *= s
+    rows_p = pred.detach().reshape(-1, n)
+    rows_t = target.detach().reshape(-1, n)
+    args = (rows_p, rows_t, shape, construction, superlevel, hu, n_threads)
+    if plain_eager(rows_p):
+        return matching_terms_kernel(*args)
+    return list(_matching_terms_op(*args))
 
 
 def set_betti_matching_cache(max_bytes: int) -> int:
