@@ -242,7 +242,7 @@ std::vector<topolayer::betti_matching_result> hu_match_items(const values_2d<T>&
 //   (each term is a squared difference, which 1 - x keeps): the matched target bar's birth and
 //   death values, or for an unmatched bar its own midpoint (b + d) / 2 twice, whose squared
 //   distance (b - m)^2 + (d - m)^2 is (b - d)^2 / 2, in value and in gradient with m held;
-// - target_sq (items,) T: per item, the sum of (b - d)^2 over the target's unmatched bars.
+// - target_sq (items, 1) T: per item, the sum of (b - d)^2 over the target's unmatched bars.
 template <class T>
 nb::tuple loss_terms(const std::vector<topolayer::betti_matching_result>& results, const T* pred, const T* target,
                      index_t n, int ndim, int n_threads) {

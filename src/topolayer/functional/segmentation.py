@@ -122,6 +122,15 @@ def filtration_values(x: torch.Tensor, superlevel: bool) -> torch.Tensor:
     return 1 - x if superlevel else x
 
 
+def _grid_rows(pred, target, ndim) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
+    """``pred`` and ``target`` detached as ``(instances, pixels)`` rows, and the grid's shape."""
+    shape = list(pred.shape[pred.dim() - ndim :])
+    n = 1
+    for s in shape:
+        n *= s
+    return pred.detach().reshape(-1, n), target.detach().reshape(-1, n), shape
+
+
 def match_indices(
     pred: torch.Tensor,
     target: torch.Tensor,
@@ -139,12 +148,7 @@ def match_indices(
     (births, deaths; matched bars first). For a target that takes no gradient
     (``target_grad`` false), a two-valued (binary) target is not reduced on its own: the same
     values, at representative pixels."""
-    shape = list(pred.shape[pred.dim() - ndim :])
-    n = 1
-    for s in shape:
-        n *= s
-    rows_p = pred.detach().reshape(-1, n)
-    rows_t = target.detach().reshape(-1, n)
+    rows_p, rows_t, shape = _grid_rows(pred, target, ndim)
     if rows_p.dtype not in (torch.float32, torch.float64):
         # 1 - x in the input's own precision, as the losses gather it, then widened
         rows_p = filtration_values(rows_p, superlevel).float()
@@ -173,12 +177,7 @@ def match_terms(
     float64 ``pred`` and ``target`` of one dtype, a target that takes no gradient: the flat
     indices ``(2, k)`` of the prediction's bars, the fixed points ``(2, k)`` they are pulled to
     and the per-instance sums ``(B, 1)`` of the squared lengths of the target's unmatched bars."""
-    shape = list(pred.shape[pred.dim() - ndim :])
-    n = 1
-    for s in shape:
-        n *= s
-    rows_p = pred.detach().reshape(-1, n)
-    rows_t = target.detach().reshape(-1, n)
+    rows_p, rows_t, shape = _grid_rows(pred, target, ndim)
     args = (rows_p, rows_t, shape, construction, superlevel, hu, n_threads)
     if plain_eager(rows_p):
         return matching_terms_kernel(*args)
