@@ -9,12 +9,19 @@ batch of probability maps against binary targets, ``(B, 1, *grid)``:
 - ``noise``: uniform white noise against random binary masks, the worst case (every pixel a
   critical cell).
 
-Every run draws a fresh batch; both tools time the same batch, one after the other. Figures are
-medians over the runs with the spread (min - max), in wall time; topolayer uses every core
-unless ``--threads`` says otherwise (its 1- and 2-thread times are both printed for the 2D
-batch), topolosses its default (one process).
+Every run draws a fresh batch, which both tools time, topolosses first; topolayer then times
+``--reps - 1`` more fresh batches, and on the 2D batch ``--pairs`` fresh batches with 1 and 2
+threads, alternating which goes first. Before its timed steps in a run, each tool takes one
+untimed step on a batch of its own: a step right after the other tool's runs on the caches and
+heap that tool left (and the first call of all sets up work areas that later calls reuse), while
+a training loop repeats one tool's steps. A step costs topolayer milliseconds and topolosses a
+tenth of a second or more, so topolayer takes more samples in the same time, which keeps its
+medians steady on a host whose load changes from minute to minute. Figures are medians with the
+spread (min - max), in wall time; topolayer uses every core unless ``--threads`` says
+otherwise, topolosses its default (one process).
 
-    python benchmarks/bench_segmentation.py [--quick] [--runs 3] [--kinds smooth,noise]
+    python benchmarks/bench_segmentation.py [--quick] [--runs 3] [--reps 3] [--pairs 5]
+        [--kinds smooth,noise]
 """
 
 from __future__ import annotations
@@ -81,6 +88,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="small grids, one run")
     ap.add_argument("--kinds", default="smooth,noise")
+    ap.add_argument("--reps", type=int, default=3, help="topolayer's steps per run (fresh batches)")
+    ap.add_argument("--pairs", type=int, default=5, help="1- and 2-thread pairs per run (2D)")
     ap.add_argument("--threads", type=int, default=None, help="topolayer's threads (default: all)")
     ap.add_argument(
         "--peer-limit", type=float, default=120.0, help="skip a peer's later runs above this (s)"
@@ -92,26 +101,34 @@ def main() -> None:
         workloads = [((8, 1, 32, 32), 2), ((2, 1, 16, 16, 16), 3)]
     peers = peer_losses()
     ours = {"betti": betti_matching_loss, "hu": hu_topo_loss}
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} torch threads; runs: {runs}")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} torch threads; runs: {runs}, "
+        f"topolayer steps per run: {args.reps}, 1-/2-thread pairs per run (2D): {args.pairs}"
+    )
     rng = torch.Generator().manual_seed(0)
     for kind in args.kinds.split(","):
         for shape, nd in workloads:
             for loss in ("betti", "hu"):
+
+                def ours_at(n_threads, loss=loss, nd=nd):
+                    return lambda a, b: ours[loss](a, b, ndim=nd, n_threads=n_threads)
+
                 t_ours, t_one, t_two, t_peer = [], [], [], []
                 for _ in range(runs):
                     x, y = batch(rng, shape, kind)
-                    t_ours.append(
-                        step(lambda a, b: ours[loss](a, b, ndim=nd, n_threads=args.threads), x, y)
-                    )
-                    if nd == 2:
-                        t_one.append(
-                            step(lambda a, b: ours[loss](a, b, ndim=nd, n_threads=1), x, y)
-                        )
-                        t_two.append(
-                            step(lambda a, b: ours[loss](a, b, ndim=nd, n_threads=2), x, y)
-                        )
                     if peers is not None and (not t_peer or max(t_peer) < args.peer_limit):
+                        step(peers[loss], *batch(rng, shape, kind))
                         t_peer.append(step(peers[loss], x, y))
+                    step(ours_at(args.threads), *batch(rng, shape, kind))
+                    t_ours.append(step(ours_at(args.threads), x, y))
+                    for _ in range(args.reps - 1):
+                        t_ours.append(step(ours_at(args.threads), *batch(rng, shape, kind)))
+                    for p in range(args.pairs if nd == 2 else 0):
+                        x, y = batch(rng, shape, kind)
+                        for n_threads in (1, 2) if p % 2 == 0 else (2, 1):
+                            (t_one if n_threads == 1 else t_two).append(
+                                step(ours_at(n_threads), x, y)
+                            )
                 name = f"{kind:6s} {loss:5s} {'x'.join(map(str, shape)):14s}"
                 line = f"{name} topolayer {fmt(t_ours)}"
                 if t_peer:
