@@ -11,7 +11,9 @@ batch of probability maps against binary targets, ``(B, 1, *grid)``:
 
 Every run draws a fresh batch, which both tools time, topolosses first; topolayer then times
 ``--reps - 1`` more fresh batches, and on the 2D batch ``--pairs`` fresh batches with 1 and 2
-threads, alternating which goes first. Before its timed steps in a run, each tool takes one
+threads, alternating which goes first (the speed-up is printed as the ratio of the medians and
+as the median of the pairs' ratios, which the host's slower swings of load leave alone, since
+a pair's two steps run within milliseconds of each other). Before its timed steps in a run, each tool takes one
 untimed step on a batch of its own: a step right after the other tool's runs on the caches and
 heap that tool left (and the first call of all sets up work areas that later calls reuse), while
 a training loop repeats one tool's steps. A step costs topolayer milliseconds and topolosses a
@@ -137,9 +139,10 @@ def main() -> None:
                 print(line, flush=True)
                 if t_one:
                     scale = statistics.median(t_one) / statistics.median(t_two)
+                    paired = statistics.median([a / b for a, b in zip(t_one, t_two, strict=True)])
                     line = (
                         f"{'':27s} 1 thread {fmt(t_one)} | 2 threads {fmt(t_two)} | "
-                        f"{scale:.2f}x from 2 threads"
+                        f"{scale:.2f}x from 2 threads ({paired:.2f}x per pair)"
                     )
                     if t_peer:
                         one = statistics.median(t_peer) / statistics.median(t_one)
