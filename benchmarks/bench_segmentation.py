@@ -12,15 +12,15 @@ batch of probability maps against binary targets, ``(B, 1, *grid)``:
 Every run draws a fresh batch, which both tools time, topolosses first; topolayer then times
 ``--reps - 1`` more fresh batches, and on the 2D batch ``--pairs`` fresh batches with 1 and 2
 threads, alternating which goes first (the speed-up is printed as the ratio of the medians and
-as the median of the pairs' ratios, which the host's slower swings of load leave alone, since
-a pair's two steps run within milliseconds of each other). Before its timed steps in a run, each tool takes one
-untimed step on a batch of its own: a step right after the other tool's runs on the caches and
-heap that tool left (and the first call of all sets up work areas that later calls reuse), while
-a training loop repeats one tool's steps. A step costs topolayer milliseconds and topolosses a
-tenth of a second or more, so topolayer takes more samples in the same time, which keeps its
-medians steady on a host whose load changes from minute to minute. Figures are medians with the
-spread (min - max), in wall time; topolayer uses every core unless ``--threads`` says
-otherwise, topolosses its default (one process).
+as the median of the pairs' ratios, which the host's slower swings of load leave alone, since a
+pair's two steps run within milliseconds of each other). Before its timed steps in a run, each
+tool takes one untimed step on a batch of its own: a step right after the other tool's runs on
+the caches and heap that tool left (and the first call of all sets up work areas that later
+calls reuse), while a training loop repeats one tool's steps. A step costs topolayer
+milliseconds and topolosses a tenth of a second or more, so topolayer takes more samples in the
+same time, which keeps its medians steady on a host whose load changes from minute to minute.
+Figures are medians with the spread (min - max), in wall time; topolayer uses every core unless
+``--threads`` says otherwise, topolosses its default (one process).
 
     python benchmarks/bench_segmentation.py [--quick] [--runs 3] [--reps 3] [--pairs 5]
         [--kinds smooth,noise]
