@@ -256,12 +256,14 @@ _SNIPPET_PAGES = [
     "migration/gudhi.md",
     "migration/torch_topological.md",
     "migration/giotto.md",
+    "guide/segmentation.md",
 ]
 
 
 @pytest.mark.parametrize("page", _SNIPPET_PAGES)
 def test_python_snippets_of_the_page_run(page):
-    """The home page's and the migration pages' code blocks are complete programs."""
+    """The code blocks of the home page, the migration pages and the segmentation guide are
+    complete programs."""
     text = (ROOT / "docs" / page).read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
     assert blocks, f"docs/{page} has no python block"

@@ -274,6 +274,68 @@ def test_module_base_loss_and_alpha():
     assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
 
 
+@pytest.mark.parametrize("cls_name", ["BettiMatchingLoss", "HuTopoLoss"])
+@pytest.mark.parametrize("shape", [(2, 3, 12, 13), (2, 4, 5, 6, 7)])
+@pytest.mark.parametrize("include_background", [False, True])
+@pytest.mark.parametrize("channel_axis", [True, False])
+def test_label_maps_equal_their_one_hot_targets(cls_name, shape, include_background, channel_axis):
+    g = torch.Generator().manual_seed(11)
+    logits = torch.randn(shape, generator=g)
+    labels = torch.randint(0, shape[1], (shape[0], *shape[2:]), generator=g)
+    one_hot = torch.nn.functional.one_hot(labels, shape[1]).movedim(-1, 1).float()
+    a = logits.clone().requires_grad_()
+    b = logits.clone().requires_grad_()
+    cls = getattr(tnn, cls_name)
+    given = labels[:, None] if channel_axis else labels
+    ours = cls(softmax=True, include_background=include_background, to_onehot_y=True)(a, given)
+    ref = cls(softmax=True, include_background=include_background)(b, one_hot)
+    ours.backward()
+    ref.backward()
+    assert ours.item() == ref.item()
+    assert ours.item() > 0
+    torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=0)
+
+
+def test_label_maps_as_floats_and_arrays():
+    g = torch.Generator().manual_seed(12)
+    logits = torch.randn(2, 3, 10, 10, generator=g)
+    labels = torch.randint(0, 3, (2, 1, 10, 10), generator=g)
+    loss = tnn.HuTopoLoss(softmax=True, to_onehot_y=True)
+    ref = loss(logits, labels).item()
+    assert loss(logits, labels.float()).item() == ref
+    assert loss(logits, labels.numpy().astype(np.uint8)).item() == ref
+
+
+def test_base_loss_takes_the_label_map_as_given():
+    seen = []
+
+    def base(inp, target):
+        seen.append(target)
+        return inp.sum() * 0
+
+    logits = torch.randn(1, 2, 8, 8)
+    labels = torch.randint(0, 2, (1, 1, 8, 8))
+    tnn.BettiMatchingLoss(softmax=True, to_onehot_y=True, base_loss=base)(logits, labels)
+    assert len(seen) == 1 and torch.equal(seen[0], labels)
+
+
+@pytest.mark.parametrize(
+    "logits,labels,error,match",
+    [
+        ((1, 3, 6, 6), torch.full((1, 1, 6, 6), 3), ValueError, r"\[0, 3\)"),
+        ((1, 3, 6, 6), torch.full((1, 6, 6), -1), ValueError, r"\[0, 3\)"),
+        ((1, 3, 6, 6), torch.full((1, 1, 6, 6), 0.5), ValueError, "integer class indices"),
+        ((1, 3, 6, 6), torch.full((1, 1, 6, 6), float("nan")), ValueError, "integer class"),
+        ((1, 3, 6, 6), torch.zeros(1, 3, 6, 6), ValueError, "label map of shape"),
+        ((1, 3, 6, 6), torch.zeros(1, 1, 6, 6, dtype=torch.complex64), TypeError, "complex"),
+        ((1, 1, 6, 6), torch.zeros(1, 1, 6, 6), ValueError, "several channels"),
+    ],
+)
+def test_bad_label_maps(logits, labels, error, match):
+    with pytest.raises(error, match=match):
+        tnn.BettiMatchingLoss(to_onehot_y=True)(torch.randn(logits), labels)
+
+
 # -- a dense reduction from the definitions ---------------------------------------------------
 def _cells(shape, construction):
     """Every cell of the grid complex as (dim, base vertex, axes), with the vertex grid."""
@@ -714,6 +776,8 @@ def test_integer_and_bool_targets():
         (lambda x, y: tnn.BettiMatchingLoss(sigmoid=True, softmax=True), ValueError, "sigmoid"),
         (lambda x, y: tnn.HuTopoLoss(softmax=True)(x, y), ValueError, "softmax"),
         (lambda x, y: tnn.BettiMatchingLoss()(x[0], y[0]), ValueError, "input"),
+        (lambda x, y: tnn.BettiMatchingLoss()(x, y[:, 0]), ValueError, "to_onehot_y=True"),
+        (lambda x, y: tnn.HuTopoLoss(to_onehot_y=1), TypeError, "to_onehot_y"),
     ],
 )
 def test_bad_inputs(call, error, match):

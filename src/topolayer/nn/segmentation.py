@@ -1,6 +1,7 @@
 """Segmentation losses as modules, with the conventions of MONAI-style losses: ``(B, C, H, W)``
 or ``(B, C, D, H, W)`` logits or probabilities, ``sigmoid=`` / ``softmax=``,
-``include_background=``, and an optional base loss added to the topological term."""
+``include_background=``, ``to_onehot_y=`` for label-map targets, and an optional base loss
+added to the topological term."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class _SegmentationLoss(torch.nn.Module):
         construction: str,
         reduction: str,
         n_threads: int | None,
+        to_onehot_y: bool,
     ) -> None:
         super().__init__()
         self.sigmoid = check_bool(sigmoid, "sigmoid")
@@ -35,6 +37,7 @@ class _SegmentationLoss(torch.nn.Module):
         if self.sigmoid and self.softmax:
             raise ValueError("at most one of sigmoid and softmax may be True")
         self.include_background = check_bool(include_background, "include_background")
+        self.to_onehot_y = check_bool(to_onehot_y, "to_onehot_y")
         if base_loss is not None and not callable(base_loss):
             raise TypeError(
                 f"base_loss must be a callable (input, target) -> loss or None, got "
@@ -60,10 +63,13 @@ class _SegmentationLoss(torch.nn.Module):
             shape = tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__
             raise ValueError(f"input must be a (B, C, H, W) or (B, C, D, H, W) tensor, got {shape}")
         target = torch.as_tensor(target, device=input.device)
-        if tuple(target.shape) != tuple(input.shape):
+        given = target  # the base loss takes the target as given
+        if self.to_onehot_y:
+            target = _one_hot(target, input)
+        elif tuple(target.shape) != tuple(input.shape):
             raise ValueError(
                 f"target must have the shape of input {tuple(input.shape)}, got "
-                f"{tuple(target.shape)} (one-hot encode label maps first)"
+                f"{tuple(target.shape)} (for a label map, pass to_onehot_y=True)"
             )
         ndim = input.dim() - 2
         probs = input
@@ -77,14 +83,42 @@ class _SegmentationLoss(torch.nn.Module):
         term = self._term(probs[:, first:], target[:, first:].to(probs.dtype), ndim)
         if self.base_loss is None:
             return self.alpha * term
-        return self.base_loss(input, target) + self.alpha * term
+        return self.base_loss(input, given) + self.alpha * term
 
     def extra_repr(self) -> str:
         return (
             f"sigmoid={self.sigmoid}, softmax={self.softmax}, "
-            f"include_background={self.include_background}, alpha={self.alpha}, "
-            f"superlevel={self.superlevel}, construction={self.construction!r}"
+            f"include_background={self.include_background}, to_onehot_y={self.to_onehot_y}, "
+            f"alpha={self.alpha}, superlevel={self.superlevel}, "
+            f"construction={self.construction!r}"
         )
+
+
+def _one_hot(labels: torch.Tensor, input: torch.Tensor) -> torch.Tensor:
+    """The one-hot ``(B, C, *grid)`` target of a label map of class indices in ``[0, C)``,
+    shaped ``(B, 1, *grid)`` (MONAI's) or ``(B, *grid)`` (torch's cross-entropy's)."""
+    n_classes = input.shape[1]
+    if n_classes == 1:
+        raise ValueError("to_onehot_y=True needs several channels, got one")
+    grid = (input.shape[0], *input.shape[2:])
+    if tuple(labels.shape) == (input.shape[0], 1, *input.shape[2:]):
+        labels = labels[:, 0]
+    elif tuple(labels.shape) != grid:
+        raise ValueError(
+            f"target must be a label map of shape {(input.shape[0], 1, *input.shape[2:])} or "
+            f"{grid} with to_onehot_y=True, got {tuple(labels.shape)}"
+        )
+    if labels.is_complex():
+        raise TypeError("target must hold class indices, got a complex tensor")
+    if labels.dtype.is_floating_point and not torch.equal(labels, labels.round()):
+        raise ValueError("target must hold integer class indices with to_onehot_y=True")
+    labels = labels.long()
+    if labels.numel() and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"target's class indices must lie in [0, {n_classes}) for {n_classes} channels, "
+            f"got {labels.min().item()} to {labels.max().item()}"
+        )
+    return torch.nn.functional.one_hot(labels, n_classes).movedim(-1, 1)
 
 
 class BettiMatchingLoss(_SegmentationLoss):
@@ -97,12 +131,15 @@ class BettiMatchingLoss(_SegmentationLoss):
     include_background : bool
         Include channel 0 (ignored for a single channel).
     base_loss : callable, optional
-        ``base_loss(input, target)`` on the raw input (e.g. a Dice loss), added to the
-        topological term.
+        ``base_loss(input, target)`` on the raw input and target as given (e.g. a Dice loss),
+        added to the topological term.
     alpha : float
         Weight of the topological term.
     superlevel, construction, reduction, push_unmatched_to_1_0, weights, threshold, n_threads
         As :func:`~topolayer.losses.betti_matching_loss`.
+    to_onehot_y : bool
+        The target is a label map of class indices, ``(B, 1, *grid)`` or ``(B, *grid)``: the
+        topological term takes its one-hot encoding over the ``C`` channels of the input.
 
     Examples
     --------
@@ -113,6 +150,12 @@ class BettiMatchingLoss(_SegmentationLoss):
     >>> loss.backward()
     >>> logits.grad.shape
     torch.Size([2, 1, 16, 16])
+
+    Three classes against a label map:
+
+    >>> logits = torch.randn(2, 3, 16, 16)
+    >>> labels = torch.randint(0, 3, (2, 1, 16, 16))
+    >>> loss = BettiMatchingLoss(softmax=True, to_onehot_y=True)(logits, labels)
     """
 
     def __init__(
@@ -129,6 +172,7 @@ class BettiMatchingLoss(_SegmentationLoss):
         weights: Sequence[float] = (1.0, 1.0),
         threshold: float = 0.0,
         n_threads: int | None = None,
+        to_onehot_y: bool = False,
     ) -> None:
         super().__init__(
             sigmoid,
@@ -140,6 +184,7 @@ class BettiMatchingLoss(_SegmentationLoss):
             construction,
             reduction,
             n_threads,
+            to_onehot_y,
         )
         self.push_unmatched_to_1_0 = check_bool(push_unmatched_to_1_0, "push_unmatched_to_1_0")
         self.weights = _seglosses._check_weights(weights)
@@ -165,7 +210,7 @@ class HuTopoLoss(_SegmentationLoss):
 
     Parameters
     ----------
-    sigmoid, softmax, include_background, base_loss, alpha
+    sigmoid, softmax, include_background, base_loss, alpha, to_onehot_y
         As :class:`BettiMatchingLoss`.
     superlevel, construction, reduction, n_threads
         As :func:`~topolayer.losses.hu_topo_loss`.
@@ -191,6 +236,7 @@ class HuTopoLoss(_SegmentationLoss):
         construction: str = "V",
         reduction: str = "mean",
         n_threads: int | None = None,
+        to_onehot_y: bool = False,
     ) -> None:
         super().__init__(
             sigmoid,
@@ -202,6 +248,7 @@ class HuTopoLoss(_SegmentationLoss):
             construction,
             reduction,
             n_threads,
+            to_onehot_y,
         )
 
     def _term(self, probs: torch.Tensor, target: torch.Tensor, ndim: int) -> torch.Tensor:
