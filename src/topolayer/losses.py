@@ -38,6 +38,7 @@ import torch
 
 from . import _bars, _validate
 from ._bars import Flat
+from ._cldice import cldice_loss
 from ._seglosses import betti_matching_loss, hu_topo_loss
 from ._signature import dims_tuple, signature_loss
 
@@ -56,6 +57,7 @@ __all__ = [
     "summary_statistic_loss",
     "betti_matching_loss",
     "hu_topo_loss",
+    "cldice_loss",
 ]
 
 

@@ -442,7 +442,7 @@ def run(
                     ),
                     "Topological losses on the superlevel filtration of the sigmoid output, V construction "
                     "(foreground 4-connected in 2D, 6-connected in 3D); the metrics use the same convention.",
-                    "clDice uses morphological (Lantuéjoul) skeletons, the hard form of clDice's soft skeleton.",
+                    "clDice uses morphological (Lantuéjoul) skeletons with the cross-shaped element.",
                 ]
                 + (
                     ["--quick: tiny data and a few steps; the numbers are a smoke test."]

@@ -19,12 +19,13 @@ from .features import (
     WassersteinDistance,
 )
 from .rips import RipsLayer, VietorisRips
-from .segmentation import BettiMatchingLoss, HuTopoLoss
+from .segmentation import BettiMatchingLoss, CLDiceLoss, HuTopoLoss
 from .simplicial import LevelSetLayer, LevelSetLayer1D, LowerStar
 
 __all__ = [
     "BettiMatchingLoss",
     "HuTopoLoss",
+    "CLDiceLoss",
     "LowerStar",
     "LevelSetLayer",
     "LevelSetLayer1D",

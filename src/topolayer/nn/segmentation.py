@@ -10,14 +10,16 @@ from typing import Any
 
 import torch
 
-from .. import _seglosses
+from .. import _cldice, _seglosses
 from .._validate import check_bool, check_choice
 from ..functional.segmentation import check_options
 
-__all__ = ["BettiMatchingLoss", "HuTopoLoss"]
+__all__ = ["BettiMatchingLoss", "HuTopoLoss", "CLDiceLoss"]
 
 
 class _SegmentationLoss(torch.nn.Module):
+    """The options every segmentation module shares; subclasses give ``_term``."""
+
     def __init__(
         self,
         sigmoid: bool,
@@ -25,10 +27,7 @@ class _SegmentationLoss(torch.nn.Module):
         include_background: bool,
         base_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None,
         alpha: float,
-        superlevel: bool,
-        construction: str,
         reduction: str,
-        n_threads: int | None,
         to_onehot_y: bool,
     ) -> None:
         super().__init__()
@@ -49,11 +48,7 @@ class _SegmentationLoss(torch.nn.Module):
         if not 0 <= float(alpha) < float("inf"):
             raise ValueError(f"alpha must be finite and >= 0, got {alpha!r}")
         self.alpha = float(alpha)
-        check_options(superlevel, construction, n_threads)
-        self.superlevel = superlevel
-        self.construction = construction
         self.reduction = check_choice(reduction, "reduction", _seglosses.REDUCTIONS)
-        self.n_threads = n_threads
 
     def _term(self, probs: torch.Tensor, target: torch.Tensor, ndim: int) -> torch.Tensor:
         raise NotImplementedError
@@ -89,7 +84,37 @@ class _SegmentationLoss(torch.nn.Module):
         return (
             f"sigmoid={self.sigmoid}, softmax={self.softmax}, "
             f"include_background={self.include_background}, to_onehot_y={self.to_onehot_y}, "
-            f"alpha={self.alpha}, superlevel={self.superlevel}, "
+            f"alpha={self.alpha}"
+        )
+
+
+class _PersistenceLoss(_SegmentationLoss):
+    """A loss on the persistence of the sublevel or superlevel filtrations of the grid."""
+
+    def __init__(
+        self,
+        sigmoid: bool,
+        softmax: bool,
+        include_background: bool,
+        base_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None,
+        alpha: float,
+        superlevel: bool,
+        construction: str,
+        reduction: str,
+        n_threads: int | None,
+        to_onehot_y: bool,
+    ) -> None:
+        super().__init__(
+            sigmoid, softmax, include_background, base_loss, alpha, reduction, to_onehot_y
+        )
+        check_options(superlevel, construction, n_threads)
+        self.superlevel = superlevel
+        self.construction = construction
+        self.n_threads = n_threads
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, superlevel={self.superlevel}, "
             f"construction={self.construction!r}"
         )
 
@@ -121,7 +146,7 @@ def _one_hot(labels: torch.Tensor, input: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.one_hot(labels, n_classes).movedim(-1, 1)
 
 
-class BettiMatchingLoss(_SegmentationLoss):
+class BettiMatchingLoss(_PersistenceLoss):
     """The Betti-matching loss (:func:`topolayer.losses.betti_matching_loss`) as a module.
 
     Parameters
@@ -205,7 +230,7 @@ class BettiMatchingLoss(_SegmentationLoss):
         )
 
 
-class HuTopoLoss(_SegmentationLoss):
+class HuTopoLoss(_PersistenceLoss):
     """Hu et al.'s topological loss (:func:`topolayer.losses.hu_topo_loss`) as a module.
 
     Parameters
@@ -260,4 +285,63 @@ class HuTopoLoss(_SegmentationLoss):
             construction=self.construction,
             reduction=self.reduction,
             n_threads=self.n_threads,
+        )
+
+
+class CLDiceLoss(_SegmentationLoss):
+    """The soft clDice loss (:func:`topolayer.losses.cldice_loss`) as a module.
+
+    Parameters
+    ----------
+    sigmoid, softmax, include_background, base_loss, alpha, to_onehot_y
+        As :class:`BettiMatchingLoss`.
+    iterations, smooth, batch, reduction
+        As :func:`~topolayer.losses.cldice_loss`.
+
+    Examples
+    --------
+    Dice plus clDice, the paper's combination, on logits:
+
+    >>> import torch
+    >>> from topolayer.apps.segment import soft_dice_loss
+    >>> logits = torch.randn(2, 1, 32, 32, requires_grad=True)
+    >>> target = (torch.rand(2, 1, 32, 32) > 0.5).float()
+    >>> dice = lambda logits, target: soft_dice_loss(torch.sigmoid(logits), target)
+    >>> loss = CLDiceLoss(sigmoid=True, base_loss=dice, alpha=0.5)(logits, target)
+    >>> loss.backward()
+    """
+
+    def __init__(
+        self,
+        sigmoid: bool = False,
+        softmax: bool = False,
+        include_background: bool = False,
+        base_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        alpha: float = 1.0,
+        iterations: int = 3,
+        smooth: float = 1e-5,
+        batch: bool = False,
+        reduction: str = "mean",
+        to_onehot_y: bool = False,
+    ) -> None:
+        super().__init__(
+            sigmoid, softmax, include_background, base_loss, alpha, reduction, to_onehot_y
+        )
+        self.iterations, self.smooth, self.batch = _cldice.check_options(iterations, smooth, batch)
+
+    def _term(self, probs: torch.Tensor, target: torch.Tensor, ndim: int) -> torch.Tensor:
+        return _cldice.cldice_loss(
+            probs,
+            target,
+            ndim=ndim,
+            iterations=self.iterations,
+            smooth=self.smooth,
+            batch=self.batch,
+            reduction=self.reduction,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{super().extra_repr()}, iterations={self.iterations}, smooth={self.smooth}, "
+            f"batch={self.batch}"
         )
