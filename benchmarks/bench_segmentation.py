@@ -1,5 +1,7 @@
-"""Segmentation losses: topolayer's Betti-matching and Hu losses against topolosses, side by side
-in one process; ratios printed (topolosses / topolayer, > 1: topolayer is faster).
+"""Segmentation losses: topolayer's Betti-matching, Hu and clDice losses against topolosses, side
+by side in one process; ratios printed (topolosses / topolayer, > 1: topolayer is faster).
+topolosses' clDice runs on images only; both clDice losses are torch pooling on torch's threads,
+so clDice has no 1-/2-thread pairs of its own.
 
 One step is forward + backward of the topological term alone (``use_base_loss=False``) on a
 batch of probability maps against binary targets, ``(B, 1, *grid)``:
@@ -23,7 +25,7 @@ Figures are medians with the spread (min - max), in wall time; topolayer uses ev
 ``--threads`` says otherwise, topolosses its default (one process).
 
     python benchmarks/bench_segmentation.py [--quick] [--runs 3] [--reps 3] [--pairs 5]
-        [--kinds smooth,noise]
+        [--kinds smooth,noise] [--losses betti,hu,cldice]
 """
 
 from __future__ import annotations
@@ -36,14 +38,14 @@ import types
 
 import torch
 
-from topolayer.losses import betti_matching_loss, hu_topo_loss
+from topolayer.losses import betti_matching_loss, cldice_loss, hu_topo_loss
 
 
 def peer_losses():
     """topolosses' two losses, or None (it imports torchvision for an unrelated loss: a stub)."""
     sys.modules.setdefault("torchvision", types.ModuleType("torchvision"))
     try:
-        from topolosses.losses import BettiMatchingLoss, HutopoLoss
+        from topolosses.losses import BettiMatchingLoss, CLDiceLoss, HutopoLoss
     except ImportError:  # pragma: no cover - optional peer
         return None
     import warnings
@@ -52,6 +54,7 @@ def peer_losses():
     return {
         "betti": BettiMatchingLoss(use_base_loss=False, alpha=1.0),
         "hu": HutopoLoss(use_base_loss=False, alpha=1.0),
+        "cldice": CLDiceLoss(use_base_loss=False, alpha=1.0),  # 2D only
     }
 
 
@@ -90,6 +93,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="small grids, one run")
     ap.add_argument("--kinds", default="smooth,noise")
+    ap.add_argument("--losses", default="betti,hu,cldice")
     ap.add_argument("--reps", type=int, default=3, help="topolayer's steps per run (fresh batches)")
     ap.add_argument("--pairs", type=int, default=5, help="1- and 2-thread pairs per run (2D)")
     ap.add_argument("--threads", type=int, default=None, help="topolayer's threads (default: all)")
@@ -102,7 +106,7 @@ def main() -> None:
     if args.quick:
         workloads = [((8, 1, 32, 32), 2), ((2, 1, 16, 16, 16), 3)]
     peers = peer_losses()
-    ours = {"betti": betti_matching_loss, "hu": hu_topo_loss}
+    ours = {"betti": betti_matching_loss, "hu": hu_topo_loss, "cldice": cldice_loss}
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} torch threads; runs: {runs}, "
         f"topolayer steps per run: {args.reps}, 1-/2-thread pairs per run (2D): {args.pairs}"
@@ -110,28 +114,34 @@ def main() -> None:
     rng = torch.Generator().manual_seed(0)
     for kind in args.kinds.split(","):
         for shape, nd in workloads:
-            for loss in ("betti", "hu"):
+            for loss in args.losses.split(","):
+                # clDice is torch's pooling on torch's threads: no thread count of its own
+                threaded = loss != "cldice"
 
-                def ours_at(n_threads, loss=loss, nd=nd):
+                def ours_at(n_threads, loss=loss, nd=nd, threaded=threaded):
+                    if not threaded:
+                        return lambda a, b: ours[loss](a, b, ndim=nd)
                     return lambda a, b: ours[loss](a, b, ndim=nd, n_threads=n_threads)
+
+                has_peer = peers is not None and not (loss == "cldice" and nd == 3)
 
                 t_ours, t_one, t_two, t_peer = [], [], [], []
                 for _ in range(runs):
                     x, y = batch(rng, shape, kind)
-                    if peers is not None and (not t_peer or max(t_peer) < args.peer_limit):
+                    if has_peer and (not t_peer or max(t_peer) < args.peer_limit):
                         step(peers[loss], *batch(rng, shape, kind))
                         t_peer.append(step(peers[loss], x, y))
                     step(ours_at(args.threads), *batch(rng, shape, kind))
                     t_ours.append(step(ours_at(args.threads), x, y))
                     for _ in range(args.reps - 1):
                         t_ours.append(step(ours_at(args.threads), *batch(rng, shape, kind)))
-                    for p in range(args.pairs if nd == 2 else 0):
+                    for p in range(args.pairs if nd == 2 and threaded else 0):
                         x, y = batch(rng, shape, kind)
                         for n_threads in (1, 2) if p % 2 == 0 else (2, 1):
                             (t_one if n_threads == 1 else t_two).append(
                                 step(ours_at(n_threads), x, y)
                             )
-                name = f"{kind:6s} {loss:5s} {'x'.join(map(str, shape)):14s}"
+                name = f"{kind:6s} {loss:6s} {'x'.join(map(str, shape)):14s}"
                 line = f"{name} topolayer {fmt(t_ours)}"
                 if t_peer:
                     ratio = statistics.median(t_peer) / statistics.median(t_ours)
@@ -141,7 +151,7 @@ def main() -> None:
                     scale = statistics.median(t_one) / statistics.median(t_two)
                     paired = statistics.median([a / b for a, b in zip(t_one, t_two, strict=True)])
                     line = (
-                        f"{'':27s} 1 thread {fmt(t_one)} | 2 threads {fmt(t_two)} | "
+                        f"{'':28s} 1 thread {fmt(t_one)} | 2 threads {fmt(t_two)} | "
                         f"{scale:.2f}x from 2 threads ({paired:.2f}x per pair)"
                     )
                     if t_peer:
