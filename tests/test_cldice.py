@@ -123,6 +123,24 @@ def test_reductions_and_batch():
     torch.testing.assert_close(stacked, pooled, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_sums_do_not_overflow(dtype):
+    # every other row of a 400 x 400 grid: each a line one pixel thick, its own skeleton, so
+    # 80,000 skeleton pixels, more than float16 holds; one line broken in the prediction
+    target = torch.zeros(1, 1, 400, 400)
+    target[..., ::2, :] = 1
+    pred = target.clone()
+    pred[..., 0, 200] = 0
+    pred = pred.to(dtype).requires_grad_()
+    loss = cldice_loss(pred, target)
+    assert loss.dtype == dtype
+    expected = cldice_loss(pred.detach().double(), target.double())
+    assert 0 < expected.item() < 1e-3
+    assert loss.item() == pytest.approx(expected.item(), rel=0.05)
+    loss.backward()
+    assert torch.isfinite(pred.grad).all()
+
+
 def test_target_takes_a_gradient_when_it_requires_one():
     g = torch.Generator().manual_seed(7)
     pred = torch.rand(1, 1, 10, 10, generator=g, requires_grad=True)

@@ -150,15 +150,16 @@ def cldice_loss(
     g = target.reshape(-1, 1, *grid)
     skel_p = _soft_skeleton(p, ndim, iterations)
     skel_g = _soft_skeleton(g, ndim, iterations)
+    # half-precision sums of a large grid would overflow (float16 stops at 65504)
+    acc = torch.float32 if pred.dtype in (torch.float16, torch.bfloat16) else pred.dtype
     sums = torch.stack(
-        [(skel_p * g).flatten(1).sum(1), skel_p.flatten(1).sum(1)]
-        + [(skel_g * p).flatten(1).sum(1), skel_g.flatten(1).sum(1)]
+        [t.flatten(1).sum(1, dtype=acc) for t in (skel_p * g, skel_p, skel_g * p, skel_g)]
     ).reshape(4, *lead)
     if batch:
         sums = sums.sum(1)
     tprec = (sums[0] + smooth) / (sums[1] + smooth)
     tsens = (sums[2] + smooth) / (sums[3] + smooth)
-    loss = 1 - 2 * tprec * tsens / (tprec + tsens)
+    loss = (1 - 2 * tprec * tsens / (tprec + tsens)).to(pred.dtype)
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
