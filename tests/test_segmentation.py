@@ -752,6 +752,27 @@ def test_gradcheck():
     assert torch.autograd.gradcheck(lambda t: hu_topo_loss(t, y), (x,))
 
 
+@pytest.mark.parametrize("loss,items", [(betti_matching_loss, 16), (hu_topo_loss, 56)])
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("target_grad", [False, True])
+def test_half_precision_losses_sum_in_float32(loss, items, dtype, target_grad):
+    # white noise on 256^2 images: the summed loss is beyond float16's largest value, 65504.
+    # The same values in float64 give the reference: sublevel sets, so that the op orders the
+    # values themselves (for superlevel sets it orders 1 - x, rounded in the input's precision)
+    x, y = _random_pair((items, 1, 256, 256), 21, p=0.5)
+    x = x.to(dtype).requires_grad_()
+    y = y.to(dtype).requires_grad_(target_grad)
+    ours = loss(x, y, superlevel=False, reduction="sum")
+    ref = loss(x.detach().double(), y.detach().double(), superlevel=False, reduction="sum")
+    assert ours.dtype == torch.float32
+    assert ref.item() > 65504
+    assert ours.item() == pytest.approx(ref.item(), rel=1e-5)
+    ours.backward()
+    assert x.grad.dtype == dtype and torch.isfinite(x.grad).all()
+    per_item = loss(x.detach()[:2], y.detach()[:2], reduction="none")
+    assert per_item.dtype == torch.float32 and per_item.shape == (2, 1)
+
+
 def test_integer_and_bool_targets():
     x, y = _random_pair((2, 10, 10), 13)
     ref = betti_matching_loss(x, y)

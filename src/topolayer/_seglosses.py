@@ -41,6 +41,15 @@ def _reduce(
     return costs.new_zeros(n_items).index_add(0, items, costs).reshape(batch_shape)
 
 
+def _cost_dtype(values: torch.Tensor) -> torch.Tensor:
+    """Gathered half-precision values in float32, where the costs are summed: a float16 sum over
+    many bars overflows (65504 is its largest value), and torch's autocast computes losses in
+    float32 too. The gradient flows back through the cast."""
+    if values.dtype in (torch.float16, torch.bfloat16):
+        return values.float()
+    return values
+
+
 def _mean_scale(n_items: int) -> float:
     """1 / n_items; NaN for no instances, as torch's mean of nothing."""
     return 1 / n_items if n_items else float("nan")
@@ -56,8 +65,8 @@ def _gather(p, matched, up, ut, flat_p, flat_t):
     idx_p, idx_t = flat_p.reshape(-1), flat_t.reshape(-1)
     # index_select, not indexing: its backward is an index_add, where indexing's backward
     # (index_put with accumulation) sorts the indices
-    vp = p.pred.reshape(-1).index_select(0, idx_p)
-    vt = p.target.reshape(-1).index_select(0, idx_t)
+    vp = _cost_dtype(p.pred.reshape(-1).index_select(0, idx_p))
+    vt = _cost_dtype(p.target.reshape(-1).index_select(0, idx_t))
     if p.superlevel:
         vp, vt = filtration_values(vp, True), filtration_values(vt, True)
     pb, ub, pd, ud = vp.split([nm, nu, nm, nu])
@@ -100,10 +109,10 @@ def _fixed_target_loss(
     # Every term is a squared difference of two values, which 1 - x keeps: superlevel values
     # are mapped only for the point (1, 0), which lies in the filtration's values.
     mapped = p.superlevel and push
-    vp = p.pred.reshape(-1).index_select(0, flat_p.reshape(-1)).view(2, nm + nu)
+    vp = _cost_dtype(p.pred.reshape(-1).index_select(0, flat_p.reshape(-1)).view(2, nm + nu))
     vp = filtration_values(vp, mapped)  # births, deaths; matched bars first
     with torch.no_grad():
-        vt = p.target.reshape(-1).index_select(0, flat_t.reshape(-1)).view(2, nm + ng)
+        vt = _cost_dtype(p.target.reshape(-1).index_select(0, flat_t.reshape(-1)).view(2, nm + ng))
         vt = filtration_values(vt, mapped)
         if push:
             fixed = vp.new_tensor([[1.0], [0.0]]).expand(2, nu)
@@ -235,7 +244,8 @@ def betti_matching_loss(
     Returns
     -------
     Tensor
-        0-d for ``"mean"``/``"sum"``, else one value per instance.
+        0-d for ``"mean"``/``"sum"``, else one value per instance; float32 for float16 and
+        bfloat16 inputs (summed in float32, which a float16 sum over many bars overflows).
 
     Raises
     ------
@@ -338,7 +348,8 @@ def hu_topo_loss(
     Returns
     -------
     Tensor
-        0-d for ``"mean"``/``"sum"``, else one value per instance.
+        0-d for ``"mean"``/``"sum"``, else one value per instance; float32 for float16 and
+        bfloat16 inputs (summed in float32, which a float16 sum over many bars overflows).
 
     Raises
     ------
