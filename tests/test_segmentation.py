@@ -329,6 +329,11 @@ def test_base_loss_takes_the_label_map_as_given():
         ((1, 3, 6, 6), torch.zeros(1, 3, 6, 6), ValueError, "label map of shape"),
         ((1, 3, 6, 6), torch.zeros(1, 1, 6, 6, dtype=torch.complex64), TypeError, "complex"),
         ((1, 1, 6, 6), torch.zeros(1, 1, 6, 6), ValueError, "several channels"),
+        ((1, 0, 6, 6), torch.zeros(1, 1, 6, 6), ValueError, "several channels"),
+        ((1, 3, 6, 6), torch.full((1, 1, 6, 6), float("inf")), ValueError, "integer class"),
+        ((1, 3, 6, 6), torch.full((1, 1, 6, 6), 2.0**70), ValueError, r"got 1\.18\d*e\+21"),
+        ((1, 3, 6, 6), None, TypeError, "target must be a tensor or array"),
+        ((1, 3, 6, 6), "labels", TypeError, "target must be a tensor or array"),
     ],
 )
 def test_bad_label_maps(logits, labels, error, match):
@@ -851,6 +856,17 @@ def test_opcheck_hu_matching():
     x, y = _random_pair((3, 64), 16)
     torch.library.opcheck(op, (x, y, [8, 8], "V", True, True, 1))
     torch.library.opcheck(op, (x.double(), y.double(), [4, 4, 4], "T", False, False, 2))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cls_name", ["BettiMatchingLoss", "CLDiceLoss"])
+def test_modules_with_label_maps_compile_fullgraph(cls_name):
+    g = torch.Generator().manual_seed(14)
+    logits = torch.randn(2, 3, 12, 12, generator=g)
+    labels = torch.randint(0, 3, (2, 1, 12, 12), generator=g)
+    module = getattr(tnn, cls_name)(softmax=True, to_onehot_y=True)
+    compiled = torch.compile(module, fullgraph=True)
+    torch.testing.assert_close(compiled(logits, labels), module(logits, labels))
 
 
 @pytest.mark.slow

@@ -117,7 +117,8 @@ def cldice_loss(
     Returns
     -------
     Tensor
-        0-d for ``"mean"``/``"sum"``, else one value per instance.
+        0-d for ``"mean"``/``"sum"``, else one value per instance; float32 for float16 and
+        bfloat16 inputs (summed in float32, which a float16 sum over a large grid overflows).
 
     Raises
     ------
@@ -150,7 +151,8 @@ def cldice_loss(
     g = target.reshape(-1, 1, *grid)
     skel_p = _soft_skeleton(p, ndim, iterations)
     skel_g = _soft_skeleton(g, ndim, iterations)
-    # half-precision sums of a large grid would overflow (float16 stops at 65504)
+    # half-precision sums of a large grid would overflow (float16 stops at 65504); the loss
+    # stays in float32, as torch's autocast computes losses
     acc = torch.float32 if pred.dtype in (torch.float16, torch.bfloat16) else pred.dtype
     sums = torch.stack(
         [t.flatten(1).sum(1, dtype=acc) for t in (skel_p * g, skel_p, skel_g * p, skel_g)]
@@ -159,7 +161,7 @@ def cldice_loss(
         sums = sums.sum(1)
     tprec = (sums[0] + smooth) / (sums[1] + smooth)
     tsens = (sums[2] + smooth) / (sums[3] + smooth)
-    loss = (1 - 2 * tprec * tsens / (tprec + tsens)).to(pred.dtype)
+    loss = 1 - 2 * tprec * tsens / (tprec + tsens)
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":

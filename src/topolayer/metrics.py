@@ -133,10 +133,11 @@ def dice(pred_bin: Any, target: Any, ndim: int = 2) -> np.ndarray:
 
 def _skeleton(mask: np.ndarray, ndim: int) -> np.ndarray:
     """Morphological skeleton (Lantuéjoul): the union over k of the k-fold erosion minus its
-    opening, with the cross-shaped element; it needs no scikit-image. The binary form of the
-    soft skeleton of :func:`topolayer.losses.cldice_loss` differs in two details: that one
-    opens with a box dilation after the cross erosion, and does not erode from outside the
-    grid."""
+    opening, with the cross-shaped element, over every k until the erosion is empty; it needs
+    no scikit-image. The binary form of the soft skeleton of
+    :func:`topolayer.losses.cldice_loss` differs in three details: that one opens with a box
+    dilation after the cross erosion, does not erode from outside the grid, and stops after
+    its ``iterations``."""
     from scipy import ndimage  # on first use: ``import topolayer`` stays light
 
     element = ndimage.generate_binary_structure(ndim, 1)

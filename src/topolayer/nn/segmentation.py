@@ -57,7 +57,12 @@ class _SegmentationLoss(torch.nn.Module):
         if not isinstance(input, torch.Tensor) or input.dim() not in (4, 5):
             shape = tuple(input.shape) if isinstance(input, torch.Tensor) else type(input).__name__
             raise ValueError(f"input must be a (B, C, H, W) or (B, C, D, H, W) tensor, got {shape}")
-        target = torch.as_tensor(target, device=input.device)
+        try:
+            target = torch.as_tensor(target, device=input.device)
+        except (TypeError, RuntimeError, ValueError) as err:
+            raise TypeError(
+                f"target must be a tensor or array, got {type(target).__name__}"
+            ) from err
         given = target  # the base loss takes the target as given
         if self.to_onehot_y:
             target = _one_hot(target, input)
@@ -120,11 +125,13 @@ class _PersistenceLoss(_SegmentationLoss):
 
 
 def _one_hot(labels: torch.Tensor, input: torch.Tensor) -> torch.Tensor:
-    """The one-hot ``(B, C, *grid)`` target of a label map of class indices in ``[0, C)``,
-    shaped ``(B, 1, *grid)`` (MONAI's) or ``(B, *grid)`` (torch's cross-entropy's)."""
+    """The one-hot ``(B, C, *grid)`` target, in the input's dtype, of a label map of class
+    indices in ``[0, C)``, shaped ``(B, 1, *grid)`` (MONAI's) or ``(B, *grid)`` (torch's
+    cross-entropy's). Under ``torch.compile`` the indices' values are not checked (a check
+    would branch on data)."""
     n_classes = input.shape[1]
-    if n_classes == 1:
-        raise ValueError("to_onehot_y=True needs several channels, got one")
+    if n_classes < 2:
+        raise ValueError(f"to_onehot_y=True needs several channels, got {n_classes}")
     grid = (input.shape[0], *input.shape[2:])
     if tuple(labels.shape) == (input.shape[0], 1, *input.shape[2:]):
         labels = labels[:, 0]
@@ -135,15 +142,20 @@ def _one_hot(labels: torch.Tensor, input: torch.Tensor) -> torch.Tensor:
         )
     if labels.is_complex():
         raise TypeError("target must hold class indices, got a complex tensor")
-    if labels.dtype.is_floating_point and not torch.equal(labels, labels.round()):
-        raise ValueError("target must hold integer class indices with to_onehot_y=True")
-    labels = labels.long()
-    if labels.numel() and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(
-            f"target's class indices must lie in [0, {n_classes}) for {n_classes} channels, "
-            f"got {labels.min().item()} to {labels.max().item()}"
-        )
-    return torch.nn.functional.one_hot(labels, n_classes).movedim(-1, 1)
+    if not torch.compiler.is_compiling() and labels.numel():
+        if labels.dtype.is_floating_point and not (
+            bool(torch.isfinite(labels).all()) and torch.equal(labels, labels.round())
+        ):
+            raise ValueError("target must hold integer class indices with to_onehot_y=True")
+        # in the labels' own dtype: a cast to int64 first would wrap huge values around
+        low, high = labels.min(), labels.max()
+        if low < 0 or high >= n_classes:
+            raise ValueError(
+                f"target's class indices must lie in [0, {n_classes}) for {n_classes} "
+                f"channels, got {low.item()} to {high.item()}"
+            )
+    one_hot = torch.zeros(input.shape, dtype=input.dtype, device=input.device)
+    return one_hot.scatter_(1, labels.long().unsqueeze(1), 1)
 
 
 class BettiMatchingLoss(_PersistenceLoss):
